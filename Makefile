@@ -1,0 +1,37 @@
+# Two commands for a newcomer: `make run` and `make test`. Both install what they need first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench lint format lock clean-data
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## install, start embedded services, migrate, seed, serve web + worker + beat
+	$(PY) -m amo.devstack run
+
+test: $(STAMP)  ## install, start embedded services, ruff, then the whole pytest suite
+	$(PY) -m amo.devstack test $(ARGS)
+
+bench: $(STAMP)  ## performance figures (see README)
+	$(PY) -m amo.devstack bench $(ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format . && $(PY) -m ruff check --fix .
+
+lock:  ## refresh constraints.txt from a clean install of pyproject.toml
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -e ".[dev]"
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+	rm -rf .venv-lock
+
+clean-data:  ## forget the embedded databases' data (stop `make run` first)
+	rm -rf .data

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AmoConfig(AppConfig):
+    name = "amo"
+    verbose_name = "AMO accounts"

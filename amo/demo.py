@@ -1,0 +1,36 @@
+"""Demo accounts for `make run`. Seeding is idempotent: running it twice changes nothing."""
+
+from django.db import transaction
+
+from amo.models import User
+
+DEMO_PASSWORD = "amo-demo-2026"
+DEMO_LOGINS = {
+    "applicant": ("applicant@demo.amo.test", DEMO_PASSWORD),
+    "host coordinator": ("coordinator@demo.amo.test", DEMO_PASSWORD),
+    "staff": ("staff@demo.amo.test", DEMO_PASSWORD),
+}
+
+
+def _demo_user(email: str, **roles) -> User:
+    from allauth.account.models import EmailAddress
+
+    user, created = User.objects.get_or_create(email=email, defaults=roles)
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    return user
+
+
+@transaction.atomic
+def seed_demo_accounts() -> dict[str, User]:
+    return {
+        "applicant": _demo_user(DEMO_LOGINS["applicant"][0], full_name="Amina Okafor", is_applicant=True),
+        "host coordinator": _demo_user(
+            DEMO_LOGINS["host coordinator"][0], full_name="Dana Whitfield", is_host_member=True
+        ),
+        "staff": _demo_user(
+            DEMO_LOGINS["staff"][0], full_name="Sam Rivera", is_staff=True, is_superuser=True
+        ),
+    }

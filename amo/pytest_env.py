@@ -1,0 +1,24 @@
+"""A pytest plugin (pyproject: -p amo.pytest_env), loaded before pytest-django reads the settings:
+test-only environment defaults."""
+
+import os
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("AMO_ALLOW_DEV_SECRET", "1")
+os.environ.setdefault("EMAIL_URL", "locmem://")
+
+
+def _redis_url_on_test_db(url: str, db: str = "13") -> str:
+    """Tests use their own Redis database so a `make run` worker never takes their tasks."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = db
+        # urlunsplit drops the empty host of unix:///path, which redis-py refuses.
+        return f"unix://{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+if os.environ.get("REDIS_URL"):
+    os.environ["REDIS_URL"] = _redis_url_on_test_db(os.environ["REDIS_URL"])

@@ -1,0 +1,24 @@
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from amo.health import check_health, worker_last_seen
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """200 when the database, Redis and the broker answer, else 503; names what is down."""
+    states = check_health()
+    healthy = all(state == "ok" for state in states.values())
+    body = {
+        "status": "ok" if healthy else "down",
+        "checks": states,
+        "worker_last_seen": worker_last_seen() if states["redis"] == "ok" else None,
+    }
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def home(request):
+    return render(request, "home.html")

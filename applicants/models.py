@@ -1,0 +1,237 @@
+"""Applicants (IMGs), their document vault, and their applications for blocks."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from hosts.models import OrganizationQuerySet
+from rotations.models import DocumentKind, VisaType
+
+
+class Applicant(models.Model):
+    """An IMG's profile: what hosts and readiness rules look at."""
+
+    class TrainingStatus(models.TextChoices):
+        STUDENT = "student", "Medical student"
+        GRADUATE = "graduate", "Graduate"
+
+    class EcfmgStatus(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        IN_PROGRESS = "in_progress", "In progress"
+        CERTIFIED = "certified", "Certified"
+
+    class Step1Result(models.TextChoices):
+        NOT_TAKEN = "not_taken", "Not taken"
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+
+    class EnglishProficiency(models.TextChoices):
+        NONE = "none", "None yet"
+        OET = "oet", "OET"
+        TOEFL = "toefl", "TOEFL"
+        IELTS = "ielts", "IELTS"
+        NATIVE = "native", "Native speaker / English-medium school"
+        OTHER = "other", "Other"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="applicant")
+    legal_name = models.CharField(max_length=200, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    citizenship = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country code.")
+    country_of_residence = models.CharField(max_length=2, blank=True, help_text="ISO 3166 country code.")
+    medical_school_name = models.CharField(max_length=200, blank=True)
+    medical_school_country = models.CharField(max_length=2, blank=True)
+    training_status = models.CharField(max_length=16, choices=TrainingStatus.choices, blank=True)
+    graduation_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Expected year for students, year obtained for graduates."
+    )
+    ecfmg_status = models.CharField(
+        max_length=16, choices=EcfmgStatus.choices, default=EcfmgStatus.NOT_STARTED
+    )
+    ecfmg_number = models.CharField("ECFMG number", max_length=20, blank=True)
+    step1_result = models.CharField(max_length=16, choices=Step1Result.choices, default=Step1Result.NOT_TAKEN)
+    step1_date = models.DateField(null=True, blank=True)
+    step2_score = models.PositiveSmallIntegerField("USMLE Step 2 CK score", null=True, blank=True)
+    step2_date = models.DateField(null=True, blank=True)
+    english_proficiency = models.CharField(
+        max_length=16, choices=EnglishProficiency.choices, default=EnglishProficiency.NONE
+    )
+    visa_status = models.CharField(
+        "current U.S. visa status", max_length=16, choices=VisaType.choices, blank=True
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    specialties_of_interest = models.ManyToManyField("rotations.Specialty", blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(step2_score__isnull=True) | (Q(step2_score__gte=1) & Q(step2_score__lte=300)),
+                name="applicant_step2_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(graduation_year__isnull=True)
+                | (Q(graduation_year__gte=1950) & Q(graduation_year__lte=2100)),
+                name="applicant_graduation_year_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.legal_name or self.user.email
+
+
+def document_storage_name(instance: "Document", filename: str) -> str:
+    """A generated name: the uploader's file name never reaches the file system."""
+    return f"documents/{instance.applicant_id}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    class VerificationStatus(models.TextChoices):
+        PENDING = "pending", "Pending verification"
+        VERIFIED = "verified", "Verified"
+        REJECTED = "rejected", "Rejected"
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_storage_name, max_length=200)
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    expires_on = models.DateField(null=True, blank=True)
+    verification_status = models.CharField(
+        max_length=16, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(verification_status="rejected") | ~Q(rejection_reason=""),
+                name="document_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
+                name="document_allowed_content_type",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.applicant}"
+
+
+class ApplicationQuerySet(OrganizationQuerySet):
+    organization_path = "block__rotation__organization"
+
+
+class Application(models.Model):
+    """An applicant's request for a seat on one block. Its status changes only in workflow.py."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        UNDER_REVIEW = "under_review", "Under review"
+        WAITLISTED = "waitlisted", "Waitlisted"
+        OFFERED = "offered", "Offered"
+        CONFIRMED = "confirmed", "Confirmed"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # An applicant may apply to a block again only after withdrawing, or after an offer expired or
+    # a booking was cancelled.
+    ENDED_REAPPLICABLE = [Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED]
+
+    class FeeStatus(models.TextChoices):
+        DUE = "due", "Due"
+        PAID = "paid", "Paid"
+        WAIVED = "waived", "Waived"
+        REFUNDED = "refunded", "Refunded"
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="applications")
+    block = models.ForeignKey("rotations.Block", on_delete=models.PROTECT, related_name="applications")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    personal_statement = models.TextField(blank=True)
+    documents = models.ManyToManyField(
+        Document, blank=True, related_name="applications", help_text="The documents this host may see."
+    )
+    application_fee_cents = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, default="usd")
+    application_fee_status = models.CharField(max_length=16, choices=FeeStatus.choices, default=FeeStatus.DUE)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant", "block"],
+                condition=~Q(status__in=["withdrawn", "expired", "cancelled"]),
+                name="application_one_live_per_applicant_block",
+                violation_error_message="You already have an application for this block.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="offered") | Q(offer_expires_at__isnull=False),
+                name="application_offer_has_deadline",
+            ),
+        ]
+        indexes = [models.Index(fields=["block", "status"]), models.Index(fields=["status", "submitted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.applicant} → {self.block}"
+
+
+class ApplicationTransition(models.Model):
+    """Every change of an application's status: who, when, from, to, why. Never edited."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=16, choices=Application.Status.choices)
+    to_status = models.CharField(max_length=16, choices=Application.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the system made the change.",
+    )
+    actor_role = models.CharField(max_length=16)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+
+class ApplicationMessage(models.Model):
+    """The thread on an application, seen by the applicant, the host and staff."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=16)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author_role} on application {self.application_id}"

@@ -1,0 +1,125 @@
+"""The application state machine: the only place an application's status changes.
+
+Each edge names the roles that may take it. `transition` checks the edge and the actor's role for
+this very application, locks the application row, writes the new status and records the change.
+Services call it inside their own transaction, after they have done their own checks (readiness,
+seats, payments) and before their side effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import transaction
+
+from amo.errors import DomainError
+from applicants.models import Application, ApplicationTransition
+from hosts.models import Membership
+
+S = Application.Status
+
+
+class Role(StrEnum):
+    APPLICANT = "applicant"
+    HOST = "host"  # an owner or coordinator of the rotation's organization
+    STAFF = "staff"
+    SYSTEM = "system"  # a task or webhook, no person
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: S
+    target: S
+    roles: frozenset[Role]
+
+
+def _edges(sources: list[S], target: S, *roles: Role) -> list[Edge]:
+    return [Edge(source, target, frozenset([*roles, Role.STAFF])) for source in sources]
+
+
+EDGES: list[Edge] = [
+    *_edges([S.DRAFT], S.SUBMITTED, Role.APPLICANT),
+    *_edges([S.SUBMITTED], S.UNDER_REVIEW, Role.HOST),
+    *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.OFFERED, Role.HOST, Role.SYSTEM),
+    *_edges([S.SUBMITTED, S.UNDER_REVIEW], S.WAITLISTED, Role.HOST, Role.SYSTEM),
+    *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.REJECTED, Role.HOST),
+    *_edges([S.OFFERED], S.CONFIRMED, Role.SYSTEM),
+    *_edges([S.OFFERED], S.EXPIRED, Role.SYSTEM),
+    *_edges([S.CONFIRMED], S.IN_PROGRESS, Role.SYSTEM, Role.HOST),
+    *_edges([S.IN_PROGRESS], S.COMPLETED, Role.SYSTEM, Role.HOST),
+    *_edges([S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED, S.OFFERED], S.WITHDRAWN, Role.APPLICANT),
+    *_edges([S.CONFIRMED], S.CANCELLED, Role.APPLICANT, Role.HOST),
+]
+_ALLOWED: dict[tuple[S, S], frozenset[Role]] = {(edge.source, edge.target): edge.roles for edge in EDGES}
+
+# Statuses that will never change again.
+FINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED})
+
+
+def targets_from(status: str, role: Role) -> list[S]:
+    """The statuses `role` may move an application in `status` to (for buttons and docs)."""
+    return [target for (source, target), roles in _ALLOWED.items() if source == status and role in roles]
+
+
+def actor_holds_role(application: Application, actor, role: Role) -> bool:
+    """Whether `actor` really is `role` for this application."""
+    if role is Role.SYSTEM:
+        return actor is None
+    if actor is None or not actor.is_active:
+        return False
+    if role is Role.STAFF:
+        return actor.is_staff
+    if role is Role.APPLICANT:
+        return application.applicant.user_id == actor.pk
+    return Membership.objects.filter(
+        user=actor,
+        organization_id=application.block.rotation.organization_id,
+        role__in=[Membership.Role.OWNER, Membership.Role.COORDINATOR],
+    ).exists()
+
+
+def transition(
+    application: Application, to: S, *, actor, role: Role, reason: str = "", **changes
+) -> Application:
+    """Move `application` to `to` as `actor` acting as `role`, recording who, when, from, to and why.
+
+    `changes` are further fields written with the status (e.g. offer_expires_at). Raises DomainError
+    and changes nothing when the edge does not exist, the role may not take it, or the actor does
+    not hold the role for this application.
+    """
+    with transaction.atomic():
+        locked = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("applicant", "block__rotation")
+            .get(pk=application.pk)
+        )
+        source = S(locked.status)
+        allowed_roles = _ALLOWED.get((source, to))
+        if allowed_roles is None:
+            raise DomainError(
+                f"An application that is {source.label.lower()} cannot become {to.label.lower()}.",
+                extra={"from": source.value, "to": to.value},
+                status=409,
+            )
+        if role not in allowed_roles or not actor_holds_role(locked, actor, role):
+            raise DomainError(
+                f"You may not move this application from {source.label.lower()} to {to.label.lower()}.",
+                extra={"from": source.value, "to": to.value},
+                status=403,
+            )
+        locked.status = to
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=["status", "updated_at", *changes])
+        ApplicationTransition.objects.create(
+            application=locked,
+            from_status=source,
+            to_status=to,
+            actor=actor,
+            actor_role=role.value,
+            reason=reason,
+        )
+    # Hand the caller the fresh state.
+    application.refresh_from_db()
+    return application

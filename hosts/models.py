@@ -1,0 +1,121 @@
+"""Host organizations (the tenants), their preceptors and members."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class OrganizationQuerySet(models.QuerySet):
+    """Base for every queryset of host-owned data: `for_org` is the one tenant filter.
+
+    A model that belongs to an organization names the path to it in `organization_path`.
+    """
+
+    organization_path = "organization"
+
+    def for_org(self, organization) -> "OrganizationQuerySet":
+        return self.filter(**{self.organization_path: organization})
+
+
+class Organization(models.Model):
+    class Kind(models.TextChoices):
+        HOSPITAL = "hospital", "Hospital"
+        CLINIC = "clinic", "Clinic"
+        PRIVATE_PRACTICE = "private_practice", "Private practice"
+        RESEARCH_INSTITUTE = "research_institute", "Research institute"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    address_line = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField(max_length=2, help_text="Two-letter U.S. state code, e.g. IL.")
+    zip_code = models.CharField(max_length=10)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    is_verified = models.BooleanField(default=False, help_text="Set by staff; only verified hosts publish.")
+    commission_rate_bps = models.PositiveIntegerField(
+        default=1500, help_text="Platform commission in basis points of the program fee (1500 = 15%)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commission_rate_bps__lte=10000), name="organization_commission_at_most_100pct"
+            ),
+            models.CheckConstraint(condition=Q(state__regex=r"^[A-Z]{2}$"), name="organization_state_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Preceptor(models.Model):
+    """The U.S. physician who supervises applicants on a rotation and may write their LoR."""
+
+    class Credentials(models.TextChoices):
+        MD = "MD", "MD"
+        DO = "DO", "DO"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="preceptors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="preceptor_roles",
+    )
+    full_name = models.CharField(max_length=200)
+    credentials = models.CharField(max_length=2, choices=Credentials.choices)
+    board_certification = models.CharField(max_length=200, blank=True)
+    specialty = models.ForeignKey("rotations.Specialty", on_delete=models.PROTECT, related_name="preceptors")
+    npi_number = models.CharField("NPI number", max_length=10, blank=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["full_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(npi_number="") | Q(npi_number__regex=r"^\d{10}$"), name="preceptor_npi_ten_digits"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name}, {self.credentials}"
+
+
+class Membership(models.Model):
+    """A person acting for a host organization, with one role there."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        COORDINATOR = "coordinator", "Coordinator"
+        PRECEPTOR = "preceptor", "Preceptor"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    preceptor = models.ForeignKey(
+        Preceptor,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="memberships",
+        help_text="For the preceptor role: which preceptor record this member is.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_one_per_org_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} at {self.organization}"

@@ -1,0 +1,200 @@
+"""The catalog: specialties, rotations (listings) and their blocks (bookable runs with seats)."""
+
+from datetime import date, timedelta
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+
+from hosts.models import OrganizationQuerySet
+
+
+class Specialty(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "specialties"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VisaType(models.TextChoices):
+    B1_B2 = "b1_b2", "B1/B2"
+    F1 = "f1", "F-1"
+    J1 = "j1", "J-1"
+    NONE_NEEDED = "none_needed", "None needed (U.S. citizen or resident)"
+    OTHER = "other", "Other"
+
+
+class DocumentKind(models.TextChoices):
+    """The kinds of document in an applicant's vault that a rotation may require."""
+
+    CV = "cv", "CV"
+    PASSPORT = "passport", "Passport"
+    USMLE_SCORE_REPORT = "usmle_score_report", "USMLE score report"
+    DIPLOMA_OR_ENROLLMENT = "diploma_or_enrollment", "Medical diploma or enrollment letter"
+    IMMUNIZATION_RECORD = "immunization_record", "Immunization record"
+    TB_TEST = "tb_test", "TB test"
+    HEALTH_INSURANCE = "health_insurance", "Health insurance"
+    BACKGROUND_CHECK = "background_check", "Background check"
+    BLS_CERTIFICATE = "bls_certificate", "BLS certificate"
+    OTHER = "other", "Other"
+
+
+class RotationQuerySet(OrganizationQuerySet):
+    def published(self) -> "RotationQuerySet":
+        return self.filter(status=Rotation.Status.PUBLISHED)
+
+
+class Rotation(models.Model):
+    class Type(models.TextChoices):
+        HANDS_ON = "hands_on", "Hands-on (externship / clerkship)"
+        OBSERVERSHIP = "observership", "Observership"
+        RESEARCH = "research", "Research"
+        TELEHEALTH = "telehealth", "Telehealth"
+
+    class Setting(models.TextChoices):
+        INPATIENT = "inpatient", "Inpatient"
+        OUTPATIENT = "outpatient", "Outpatient"
+        MIXED = "mixed", "Inpatient and outpatient"
+
+    class BookingMode(models.TextChoices):
+        HOST_REVIEW = "host_review", "Host reviews each application"
+        BOOK_NOW = "book_now", "Book now (eligible applicants reserve at once)"
+
+    class CancellationPolicy(models.TextChoices):
+        FLEXIBLE = "flexible", "Flexible"
+        MODERATE = "moderate", "Moderate"
+        STRICT = "strict", "Strict"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        ARCHIVED = "archived", "Archived"
+
+    organization = models.ForeignKey("hosts.Organization", on_delete=models.CASCADE, related_name="rotations")
+    preceptor = models.ForeignKey(
+        "hosts.Preceptor", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotations"
+    )
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, related_name="rotations")
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=240, unique=True)
+    rotation_type = models.CharField("type", max_length=16, choices=Type.choices)
+    setting = models.CharField(max_length=16, choices=Setting.choices)
+    description = models.TextField()
+
+    # Requirements: who is eligible.
+    accepts_students = models.BooleanField(default=True)
+    accepts_graduates = models.BooleanField(default=True)
+    requires_step1_pass = models.BooleanField("requires USMLE Step 1 passed", default=False)
+    min_step2_score = models.PositiveSmallIntegerField("minimum USMLE Step 2 CK score", null=True, blank=True)
+    accepted_visa_types = ArrayField(
+        models.CharField(max_length=16, choices=VisaType.choices),
+        default=list,
+        blank=True,
+        help_text="Visa types accepted; empty means any.",
+    )
+    requires_english_proficiency = models.BooleanField(default=False)
+    required_document_kinds = ArrayField(
+        models.CharField(max_length=32, choices=DocumentKind.choices), default=list, blank=True
+    )
+    offers_lor = models.BooleanField("letter of recommendation offered", default=False)
+
+    # Money: integer cents in one currency.
+    currency = models.CharField(max_length=3, default="usd")
+    application_fee_cents = models.PositiveIntegerField(default=0)
+    program_fee_cents = models.PositiveIntegerField(default=0)
+    deposit_cents = models.PositiveIntegerField(
+        default=0, help_text="The part of the program fee that reserves a seat."
+    )
+    balance_due_days_before_start = models.PositiveSmallIntegerField(default=45)
+    cancellation_policy = models.CharField(
+        max_length=16, choices=CancellationPolicy.choices, default=CancellationPolicy.MODERATE
+    )
+
+    weekly_hours = models.PositiveSmallIntegerField(default=40)
+    booking_mode = models.CharField(
+        max_length=16, choices=BookingMode.choices, default=BookingMode.HOST_REVIEW
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RotationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deposit_cents__lte=F("program_fee_cents")),
+                name="rotation_deposit_within_program_fee",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_step2_score__isnull=True) | Q(min_step2_score__lte=300),
+                name="rotation_step2_score_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekly_hours__lte=80), name="rotation_weekly_hours_at_most_80"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepts_students=True) | Q(accepts_graduates=True),
+                name="rotation_accepts_someone",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def total_price_cents(self) -> int:
+        return self.application_fee_cents + self.program_fee_cents
+
+
+class BlockQuerySet(OrganizationQuerySet):
+    organization_path = "rotation__organization"
+
+
+class Block(models.Model):
+    """One bookable run of a rotation. seats_taken counts confirmed bookings and active holds.
+
+    The database refuses seats_taken above capacity; services change it only while holding the
+    block's row lock (rotations/services.py).
+    """
+
+    rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="blocks")
+    start_date = models.DateField()
+    weeks = models.PositiveSmallIntegerField(default=4)
+    capacity = models.PositiveSmallIntegerField(help_text="Seats on this block.")
+    seats_taken = models.PositiveSmallIntegerField(default=0, editable=False)
+    apply_by = models.DateField(help_text="The last day to apply.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["start_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(seats_taken__lte=F("capacity")), name="block_no_overbooking"),
+            models.CheckConstraint(condition=Q(weeks__gte=1) & Q(weeks__lte=52), name="block_weeks_range"),
+            models.CheckConstraint(
+                condition=Q(apply_by__lte=F("start_date")), name="block_apply_by_before_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["rotation", "start_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.rotation} from {self.start_date:%Y-%m-%d} ({self.weeks} weeks)"
+
+    @property
+    def end_date(self) -> date:
+        """The last day of the block."""
+        return self.start_date + timedelta(weeks=self.weeks) - timedelta(days=1)
+
+    @property
+    def seats_left(self) -> int:
+        return self.capacity - self.seats_taken

@@ -1,0 +1,32 @@
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.cache import cache
+
+from amo.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real Celery worker (in a thread of this process) consuming from the real Redis broker.
+
+    Tests that use it see committed data only, so they run with transactional_db.
+    """
+    celery_app.loader.import_default_modules()
+    with celery_app.connection_for_write() as connection:
+        connection.default_channel.queue_purge(celery_app.conf.task_default_queue)
+    with start_worker(
+        celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
+    ) as worker:
+        yield worker

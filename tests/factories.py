@@ -1,0 +1,122 @@
+"""factory-boy factories for every app's models. Tests build their data here, never from JSON."""
+
+from datetime import date, timedelta
+
+import factory
+from django.utils.text import slugify
+
+from amo.models import User
+from applicants.models import Applicant, Application
+from hosts.models import Membership, Organization, Preceptor
+from rotations.models import Block, Rotation, Specialty
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ["email"]
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+
+class SpecialtyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Specialty
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Specialty {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    name = factory.Sequence(lambda n: f"Lakeside Medical Center {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
+    kind = Organization.Kind.HOSPITAL
+    address_line = "100 Main Street"
+    city = "Chicago"
+    state = "IL"
+    zip_code = "60601"
+    is_verified = True
+
+
+class PreceptorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Preceptor
+
+    organization = factory.SubFactory(OrganizationFactory)
+    full_name = factory.Faker("name")
+    credentials = Preceptor.Credentials.MD
+    board_certification = "American Board of Internal Medicine"
+    specialty = factory.SubFactory(SpecialtyFactory)
+    npi_number = factory.Sequence(lambda n: f"{1000000000 + n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory, is_host_member=True)
+    role = Membership.Role.COORDINATOR
+
+
+class RotationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Rotation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    preceptor = factory.SubFactory(PreceptorFactory, organization=factory.SelfAttribute("..organization"))
+    specialty = factory.SubFactory(SpecialtyFactory)
+    title = factory.Sequence(lambda n: f"Internal Medicine Externship {n}")
+    slug = factory.LazyAttribute(lambda o: slugify(o.title))
+    rotation_type = Rotation.Type.HANDS_ON
+    setting = Rotation.Setting.INPATIENT
+    description = "Four weeks on the inpatient medicine service with daily rounds."
+    application_fee_cents = 10_000
+    program_fee_cents = 250_000
+    deposit_cents = 50_000
+    status = Rotation.Status.PUBLISHED
+
+
+class BlockFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Block
+
+    rotation = factory.SubFactory(RotationFactory)
+    start_date = factory.LazyFunction(lambda: date.today() + timedelta(days=90))
+    weeks = 4
+    capacity = 3
+    apply_by = factory.LazyAttribute(lambda o: o.start_date - timedelta(days=30))
+
+
+class ApplicantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Applicant
+
+    user = factory.SubFactory(UserFactory, is_applicant=True)
+    legal_name = factory.Faker("name")
+    citizenship = "NG"
+    country_of_residence = "NG"
+    medical_school_name = "University of Lagos College of Medicine"
+    medical_school_country = "NG"
+    training_status = Applicant.TrainingStatus.GRADUATE
+    graduation_year = 2024
+    step1_result = Applicant.Step1Result.PASS
+    visa_status = "b1_b2"
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Application
+
+    applicant = factory.SubFactory(ApplicantFactory)
+    block = factory.SubFactory(BlockFactory)
+    personal_statement = "I want U.S. clinical experience in internal medicine."
+    application_fee_cents = factory.LazyAttribute(lambda o: o.block.rotation.application_fee_cents)
