@@ -1,0 +1,68 @@
+"""Cancellation policies: what a cancellation refunds on each date, shown before anyone pays.
+
+Refunds apply to the program fee paid (deposit and balance). The application fee pays for the
+host's review and is not refunded when the applicant cancels; a host cancellation refunds all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from rotations.models import Block, Rotation
+
+Policy = Rotation.CancellationPolicy
+
+
+@dataclass(frozen=True)
+class Tier:
+    min_days_before_start: int  # this tier applies when at least this many days remain
+    refund_percent: int
+
+
+# Ordered from the most days before the start to the fewest; the first tier that applies wins.
+TIERS: dict[str, tuple[Tier, ...]] = {
+    Policy.FLEXIBLE: (Tier(30, 100), Tier(14, 50), Tier(0, 0)),
+    Policy.MODERATE: (Tier(60, 100), Tier(30, 50), Tier(0, 0)),
+    Policy.STRICT: (Tier(90, 50), Tier(0, 0)),
+}
+
+
+@dataclass(frozen=True)
+class RefundWindow:
+    """Cancelling between `starts_on` and `ends_on` (inclusive; None = open) refunds `refund_percent`."""
+
+    starts_on: date | None
+    ends_on: date
+    refund_percent: int
+
+    def refund_cents(self, paid_cents: int) -> int:
+        return paid_cents * self.refund_percent // 100
+
+
+def refund_percent(policy: str, *, start_date: date, cancelled_on: date) -> int:
+    days_left = (start_date - cancelled_on).days
+    for tier in TIERS[policy]:
+        if days_left >= tier.min_days_before_start:
+            return tier.refund_percent
+    return 0  # on or after the start date
+
+
+def refund_cents(rotation: Rotation, block: Block, *, paid_program_cents: int, cancelled_on: date) -> int:
+    """What the applicant gets back of the program fee paid when cancelling on `cancelled_on`."""
+    percent = refund_percent(
+        rotation.cancellation_policy, start_date=block.start_date, cancelled_on=cancelled_on
+    )
+    return paid_program_cents * percent // 100
+
+
+def refund_schedule(rotation: Rotation, block: Block) -> list[RefundWindow]:
+    """The dated windows of the policy for this block, earliest first, ending the day before it starts."""
+    windows = []
+    starts_on = None
+    for tier in TIERS[rotation.cancellation_policy]:
+        # The last tier runs until the day before the start: nothing is refunded once it has begun.
+        ends_on = block.start_date - timedelta(days=max(tier.min_days_before_start, 1))
+        windows.append(RefundWindow(starts_on=starts_on, ends_on=ends_on, refund_percent=tier.refund_percent))
+        starts_on = ends_on + timedelta(days=1)
+    return windows
