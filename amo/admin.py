@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from amo.models import User
+from amo.models import Notification, User
 
 
 @admin.register(User)
@@ -18,3 +18,15 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["subject", "recipient", "created_at", "emailed_at", "read_at"]
+    list_filter = ["emailed_at", "read_at"]
+    search_fields = ["key", "subject", "recipient__email"]
+    list_select_related = ["recipient"]
+    readonly_fields = ["key", "recipient", "subject", "body", "link", "created_at", "emailed_at", "read_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -71,3 +71,27 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Notification(models.Model):
+    """One message to one person about one event, shown in the app and sent by email.
+
+    `key` names the event (e.g. "application:42:rejected"): the unique constraint makes sending
+    idempotent, so a retried task or a repeated service call never mails the same news twice.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    link = models.CharField(max_length=500, blank=True, help_text="Path of the page this is about.")
+    created_at = models.DateTimeField(default=timezone.now)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.recipient}"

@@ -1,8 +1,12 @@
-"""Platform tasks. The heartbeat lets /healthz say when a worker last ran a task."""
+"""Platform tasks: the worker heartbeat for /healthz, and emailing notifications."""
+
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
+
+from amo import services
 
 WORKER_HEARTBEAT_KEY = "health:worker-heartbeat"
 
@@ -13,3 +17,15 @@ def record_worker_heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(WORKER_HEARTBEAT_KEY, now, timeout=None)
     return now
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def email_notification(notification_id: int) -> bool:
+    return services.notification_email(notification_id=notification_id)

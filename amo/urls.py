@@ -4,11 +4,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from amo import views
 
+# Each app owns its pages (`<app>/urls.py`) and its API (`<app>/api_urls.py`, under /api/v1/).
+api_v1 = [
+    path("", include("rotations.api_urls")),
+    path("", include("applicants.api_urls")),
+    path("host/", include("hosts.api_urls")),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("rotations/", include("rotations.urls")),
+    path("", include("applicants.urls")),
+    path("host/", include("hosts.urls")),
+    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -30,3 +30,35 @@ def celery_worker(transactional_db):
         celery_app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30
     ) as worker:
         yield worker
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on a free loopback port; Django's SMTP backend sends to it.
+
+    Yields the list of received envelopes (aiosmtpd's Envelope objects), filled as mail arrives.
+    """
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Recorder:
+        async def handle_DATA(self, server, session, envelope):
+            received.append(envelope)
+            return "250 Message accepted for delivery"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Recorder(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        yield received
+    finally:
+        controller.stop()
