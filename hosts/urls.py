@@ -1,6 +1,11 @@
-"""Pages of the hosts app."""
+"""The host dashboard under /host/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from amo.views import placeholder
 
 app_name = "hosts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", placeholder, name="dashboard"),
+    path("onboarding/", placeholder, name="onboarding"),
+]

@@ -1,6 +1,11 @@
-"""Pages of the rotations app."""
+"""Pages of the catalog: /rotations/ and /rotations/<slug>/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from amo.views import placeholder
 
 app_name = "rotations"
-urlpatterns: list = []
+urlpatterns = [
+    path("", placeholder, name="list"),
+    path("<slug:slug>/", placeholder, name="detail"),
+]
