@@ -1,8 +1,10 @@
-"""Demo accounts for `make run`. Seeding is idempotent: running it twice changes nothing."""
+"""Demo accounts for `make run`. Seeding is idempotent: running it twice changes nothing.
+
+DEMO_LOGINS is read by amo/devstack.py before Django is set up, so this module imports models
+only inside the functions that need them.
+"""
 
 from django.db import transaction
-
-from amo.models import User
 
 DEMO_PASSWORD = "amo-demo-2026"
 DEMO_LOGINS = {
@@ -12,8 +14,10 @@ DEMO_LOGINS = {
 }
 
 
-def _demo_user(email: str, **roles) -> User:
+def _demo_user(email: str, **roles):
     from allauth.account.models import EmailAddress
+
+    from amo.models import User
 
     user, created = User.objects.get_or_create(email=email, defaults=roles)
     if created:
@@ -24,7 +28,7 @@ def _demo_user(email: str, **roles) -> User:
 
 
 @transaction.atomic
-def seed_demo_accounts() -> dict[str, User]:
+def seed_demo_accounts() -> dict:
     return {
         "applicant": _demo_user(DEMO_LOGINS["applicant"][0], full_name="Amina Okafor", is_applicant=True),
         "host coordinator": _demo_user(

@@ -290,6 +290,20 @@ def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C, `kill` and a closed terminal all end the run the same way: through the cleanup.
+
+    Set explicitly because a shell starts background jobs with SIGINT ignored, and Python's
+    default SIGTERM ends the process without running any `finally`.
+    """
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, interrupt)
+
+
 def _supervise(commands: dict[str, list[str]]) -> int:
     """Run the processes side by side until one exits or Ctrl-C; then stop them all."""
     processes = {
@@ -321,6 +335,7 @@ def _supervise(commands: dict[str, list[str]]) -> int:
 def run() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
+    _stop_on_signals()
     with services():
         os.environ.setdefault("DEBUG", "1")
         _manage("migrate", "--noinput")
