@@ -54,3 +54,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if user.is_staff:
             return reverse("home")
         return reverse("hosts:onboarding")
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        # Signing up ends with a login (after verifying the email): land where that login would.
+        return self.get_login_redirect_url(request)

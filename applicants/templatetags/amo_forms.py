@@ -8,7 +8,7 @@ CHOICE_LISTS = (forms.RadioSelect, forms.CheckboxSelectMultiple)
 
 
 def _css_class(widget: forms.Widget) -> str:
-    if isinstance(widget, CHOICE_LISTS | forms.CheckboxInput):
+    if isinstance(widget, (*CHOICE_LISTS, forms.CheckboxInput)):
         return "form-check-input"
     if isinstance(widget, forms.Select):
         return "form-select"
