@@ -104,8 +104,6 @@ def _profile_problems(values: dict, today: date) -> dict[str, list[str]]:
             )
 
     taken = values["step1_result"] in (Applicant.Step1Result.PASS, Applicant.Step1Result.FAIL)
-    if taken and not values["step1_date"]:
-        refuse("step1_date", "Give the date you took USMLE Step 1.")
     if not taken and values["step1_date"]:
         refuse("step1_date", "A Step 1 date needs a Step 1 result.")
 
