@@ -35,10 +35,11 @@ def applicant_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        applicant = selectors.applicant_for_user(request.user)
-        if applicant is None:
+        if not request.user.is_applicant:
             messages.info(request, "These pages are for applicants.")
             return redirect("home")
+        # An applicant account made outside signup (admin, seed data) gets its empty profile here.
+        applicant = selectors.applicant_for_user(request.user) or services.applicant_create(user=request.user)
         return view(request, *args, applicant=applicant, **kwargs)
 
     return wrapper
@@ -207,7 +208,8 @@ def apply(request, block_id: int, *, applicant):
         request,
         "applicants/apply.html",
         {
-            "block": block,
+            # Not "block": inside {% block %} Django's own `block` variable would hide it.
+            "rotation_block": block,
             "rotation": rotation,
             "application": application,
             "form": form,

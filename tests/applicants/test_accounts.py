@@ -154,3 +154,12 @@ def test_account_pages_use_our_layout_without_inline_styles(client, url_name):
     assert "form-control" in html or url_name == "account_email_verification_sent"
     assert "style=" not in html
     assert "<script>" not in html
+
+
+@pytest.mark.parametrize("url_name", ["account_email", "account_change_password", "mfa_index"])
+def test_account_management_pages_use_our_layout(client, url_name):
+    client.force_login(_verified_user())
+    response = client.get(reverse(url_name))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "amo-navbar" in html and "style=" not in html

@@ -237,6 +237,7 @@ def test_the_apply_page_shows_costs_refund_policy_and_what_is_missing(client):
     client.force_login(applicant.user)
     html = client.get(reverse("applicants:apply", args=[block.pk])).content.decode()
     assert "$100.00" in html and "$2,500.00" in html and "$2,600.00" in html  # fees and total
+    assert f"{block.start_date:%b} {block.start_date.day}, {block.start_date.year}" in html
     assert "Not uploaded yet." in html
     assert "Not ready" in html
 

@@ -118,3 +118,10 @@ def test_the_applicant_pages_send_non_applicants_home(client):
     client.force_login(MembershipFactory().user)
     for name in ["applicants:dashboard", "applicants:profile", "applicants:documents"]:
         assert client.get(reverse(name)).url == reverse("home")
+
+
+def test_an_applicant_account_made_outside_signup_gets_an_empty_profile(client):
+    user = UserFactory(is_applicant=True)  # e.g. created in the admin or by seed data
+    client.force_login(user)
+    assert client.get(reverse("applicants:dashboard")).status_code == 200
+    assert Applicant.objects.filter(user=user).exists()
