@@ -260,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several fields share (status, from_status, to_status).
+    "ENUM_NAME_OVERRIDES": {"ApplicationStatusEnum": "applicants.models.Application.Status"},
 }
 
 # --- Security headers --------------------------------------------------------------------------

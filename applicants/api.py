@@ -75,7 +75,7 @@ class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
     def get_queryset(self):
         return selectors.applicant_documents(applicant=self.applicant())
 
-    @extend_schema(summary="Your documents")
+    @extend_schema(summary="Your documents", operation_id="me_documents_list")
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DocumentSerializer(page, many=True).data)
@@ -104,7 +104,7 @@ class ApplicationListAPI(ApplicantAPIView, generics.GenericAPIView):
     def get_queryset(self):
         return selectors.applicant_applications(applicant=self.applicant())
 
-    @extend_schema(summary="Your applications")
+    @extend_schema(summary="Your applications", operation_id="applications_list")
     def get(self, request):
         page = _with_next_steps(self.paginate_queryset(self.get_queryset()))
         return self.get_paginated_response(ApplicationSerializer(page, many=True).data)
