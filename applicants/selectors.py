@@ -11,7 +11,7 @@ from django.utils import timezone
 from amo.models import Notification, User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from hosts.models import Membership
-from rotations.models import Block
+from rotations.models import Block, Rotation
 from rotations.policies import RefundWindow, refund_percent, refund_schedule
 
 S = Application.Status
@@ -227,9 +227,10 @@ def withdrawal_quote(*, application: Application, today: date | None = None) -> 
 
 
 def block_for_apply(*, block_id: int) -> Block | None:
+    """A block of a published rotation; draft and archived listings are not for applicants to see."""
     return (
         Block.objects.select_related("rotation__organization", "rotation__specialty", "rotation__preceptor")
-        .filter(pk=block_id)
+        .filter(pk=block_id, rotation__status=Rotation.Status.PUBLISHED)
         .first()
     )
 

@@ -384,6 +384,10 @@ def application_draft_save(
                     raise DomainError("This is not your application.", status=404)
                 if application.status != S.DRAFT:
                     raise DomainError("Only a draft can be changed.", status=409)
+                if application.block_id != block.pk:
+                    raise DomainError(
+                        "A draft stays on its block; start a new application instead.", status=409
+                    )
                 application.personal_statement = personal_statement
                 application.save(update_fields=["personal_statement", "updated_at"])
             application.documents.set(own)
@@ -491,6 +495,8 @@ def application_message_post(
         message = f"Keep messages to {MAX_MESSAGE_CHARS} characters."
         raise DomainError(message, extra={"fields": {"body": [message]}})
     application = Application.objects.select_related("applicant", "block__rotation").get(pk=application.pk)
+    if application.status == S.DRAFT:
+        raise DomainError("Submit the application first; the host does not see drafts.", status=409)
     if role is Role.SYSTEM or not actor_holds_role(application, author, role):
         raise DomainError("You may not write on this application.", status=403)
     return ApplicationMessage.objects.create(

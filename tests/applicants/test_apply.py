@@ -11,9 +11,11 @@ from applicants.models import Applicant, Application, ApplicationTransition, Doc
 from applicants.services import (
     application_apply,
     application_draft_save,
+    application_message_post,
     application_submit,
     application_withdraw,
 )
+from applicants.workflow import Role
 from rotations.models import Block, DocumentKind, Rotation
 from tests.factories import (
     ApplicantFactory,
@@ -200,8 +202,15 @@ def test_after_withdrawing_the_applicant_may_apply_to_the_block_again():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_applications_for_one_block_end_with_one():
-    """No code checks before inserting: the unique index alone decides between racing requests."""
+@pytest.mark.parametrize("constraint_on", [True, False], ids=["with-the-constraint", "control-without-it"])
+def test_two_simultaneous_applications_for_one_block_end_with_one(constraint_on):
+    """No code checks before inserting: the unique index alone decides between racing requests.
+
+    The control drops the index and both applications get in, proving nothing else stops them.
+    """
+    constraint = next(
+        c for c in Application._meta.constraints if c.name == "application_one_live_per_applicant_block"
+    )
     applicant, block, documents = _ready_applicant_and_block()
     barrier = threading.Barrier(2)
     outcomes = []
@@ -218,14 +227,28 @@ def test_two_simultaneous_applications_for_one_block_end_with_one():
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=apply_once) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    if not constraint_on:
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(Application, constraint)
+    try:
+        threads = [threading.Thread(target=apply_once) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        live = Application.objects.filter(applicant=applicant, block=block).count()
+    finally:
+        if not constraint_on:
+            Application.objects.all().delete()
+            with connection.schema_editor() as editor:
+                editor.add_constraint(Application, constraint)
 
-    assert sorted(outcomes) == ["You already have an application for this block.", "submitted"]
-    assert Application.objects.filter(applicant=applicant, block=block).count() == 1
+    if constraint_on:
+        assert sorted(outcomes) == ["You already have an application for this block.", "submitted"]
+        assert live == 1
+    else:
+        assert outcomes == ["submitted", "submitted"]
+        assert live == 2
 
 
 # --- The apply page --------------------------------------------------------------------------
@@ -271,3 +294,18 @@ def test_the_page_refuses_an_unready_submission_and_explains(client):
     assert response.status_code == 400
     assert "You do not meet this rotation" in response.content.decode()
     assert Application.objects.get(applicant=applicant).status == S.DRAFT
+
+
+def test_a_block_of_an_unpublished_rotation_is_not_shown(client):
+    applicant, block, documents = _ready_applicant_and_block(rotation__status=Rotation.Status.DRAFT)
+    client.force_login(applicant.user)
+    assert client.get(reverse("applicants:apply", args=[block.pk])).status_code == 404
+
+
+def test_the_thread_opens_only_once_the_application_is_submitted():
+    applicant, block, documents = _ready_applicant_and_block()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    with pytest.raises(DomainError, match="Submit the application first"):
+        application_message_post(application=draft, author=applicant.user, role=Role.APPLICANT, body="Hi")
