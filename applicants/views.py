@@ -152,10 +152,6 @@ def document_file(request, pk: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
-    # A PDF opened inline must not run anything or be framed by another page.
-    response["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    )
     return response
 
 
