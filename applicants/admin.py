@@ -13,8 +13,21 @@ from applicants import services
 from applicants.models import Applicant, Application, ApplicationMessage, ApplicationTransition, Document
 
 
+class DocumentInline(admin.TabularInline):
+    model = Document
+    extra = 0
+    can_delete = False
+    fields = ["kind", "original_filename", "verification_status", "expires_on", "uploaded_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Applicant)
 class ApplicantAdmin(admin.ModelAdmin):
+    inlines = [DocumentInline]
     list_display = ["__str__", "user", "training_status", "graduation_year", "citizenship", "visa_status"]
     list_filter = ["training_status", "step1_result", "ecfmg_status", "visa_status"]
     search_fields = ["legal_name", "user__email", "medical_school_name"]
@@ -108,7 +121,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_filter = ["status", "application_fee_status"]
     search_fields = ["applicant__legal_name", "applicant__user__email", "block__rotation__title"]
     list_select_related = ["applicant__user", "block__rotation"]
-    readonly_fields = [f.name for f in Application._meta.fields]
+    readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
     inlines = [TransitionInline, MessageInline]
 
     def has_add_permission(self, request):

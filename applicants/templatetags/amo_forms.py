@@ -2,6 +2,8 @@
 
 from django import forms, template
 
+from applicants.models import Application
+
 register = template.Library()
 
 CHOICE_LISTS = (forms.RadioSelect, forms.CheckboxSelectMultiple)
@@ -56,3 +58,17 @@ def money(cents: int | None, currency: str = "usd") -> str:
         return ""
     symbol = "$" if currency.lower() == "usd" else f"{currency.upper()} "
     return f"{symbol}{cents / 100:,.2f}"
+
+
+S = Application.Status
+STATUS_TONES = {
+    **dict.fromkeys([S.OFFERED, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED], "text-bg-success"),
+    **dict.fromkeys([S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED], "text-bg-secondary"),
+    S.WAITLISTED: "text-bg-warning",
+}
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    """The badge colour of an application status: good news green, ended grey, waiting yellow."""
+    return STATUS_TONES.get(status, "text-bg-primary")

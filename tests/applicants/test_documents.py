@@ -302,3 +302,10 @@ def test_staff_verify_documents_through_the_admin_action(client):
     client.post(url, {"action": "reject", "_selected_action": [document.pk], "reason": "Expired passport."})
     document.refresh_from_db()
     assert (document.verification_status, document.rejection_reason) == ("rejected", "Expired passport.")
+
+
+def test_staff_see_an_applicant_with_their_documents_in_the_admin(client):
+    document = DocumentFactory(original_filename="passport-scan.pdf")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:applicants_applicant_change", args=[document.applicant.pk])
+    assert "passport-scan.pdf" in client.get(url).content.decode()

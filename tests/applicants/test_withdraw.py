@@ -10,7 +10,7 @@ from applicants.services import application_message_post, application_withdraw
 from applicants.workflow import Role
 from rotations.models import Block
 from rotations.services import seat_take
-from tests.factories import ApplicationFactory, MembershipFactory
+from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -115,3 +115,13 @@ def test_the_applicant_posts_on_the_thread_from_the_detail_page(client):
     client.post(url, {"form": "message", "body": "When does rounding start?"})
     assert ApplicationMessage.objects.get().body == "When does rounding start?"
     assert "When does rounding start?" in client.get(url).content.decode()
+
+
+def test_staff_read_an_application_with_its_timeline_in_the_admin_and_cannot_edit_its_status(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    application_withdraw(application=application, actor=application.applicant.user, reason="Exams moved")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:applicants_application_change", args=[application.pk])
+    html = client.get(url).content.decode()
+    assert "Exams moved" in html
+    assert 'name="status"' not in html
