@@ -170,6 +170,11 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+ACCOUNT_ADAPTER = "applicants.accounts.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "applicants.accounts.SignupForm"}
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CHANGE_EMAIL = True  # one address per account; a change is verified before it replaces the old
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AMO] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
@@ -255,6 +260,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name for a choice set that several fields share (status, from_status, to_status).
+    "ENUM_NAME_OVERRIDES": {"ApplicationStatusEnum": "applicants.models.Application.Status"},
 }
 
 # --- Security headers --------------------------------------------------------------------------

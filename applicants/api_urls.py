@@ -1,6 +1,17 @@
 """API of the applicants app, under /api/v1/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from applicants import api
 
 app_name = "applicants_api"
-urlpatterns: list = []
+urlpatterns = [
+    path("me/profile/", api.ProfileAPI.as_view(), name="profile"),
+    path("me/documents/", api.DocumentListAPI.as_view(), name="documents"),
+    path("applications/", api.ApplicationListAPI.as_view(), name="applications"),
+    path("applications/<int:pk>/", api.ApplicationDetailAPI.as_view(), name="application"),
+    path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
+    path(
+        "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"
+    ),
+]

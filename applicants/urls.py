@@ -2,14 +2,15 @@
 
 from django.urls import path
 
-from amo.views import placeholder
+from applicants import views
 
 app_name = "applicants"
 urlpatterns = [
-    path("me/", placeholder, name="dashboard"),
-    path("me/profile/", placeholder, name="profile"),
-    path("me/documents/", placeholder, name="documents"),
-    path("documents/<int:pk>/file/", placeholder, name="document_file"),
-    path("apply/<int:block_id>/", placeholder, name="apply"),
-    path("me/applications/<int:pk>/", placeholder, name="application_detail"),
+    path("me/", views.dashboard, name="dashboard"),
+    path("me/profile/", views.profile, name="profile"),
+    path("me/documents/", views.documents, name="documents"),
+    path("me/notifications/read/", views.notifications_read, name="notifications_read"),
+    path("documents/<int:pk>/file/", views.document_file, name="document_file"),
+    path("apply/<int:block_id>/", views.apply, name="apply"),
+    path("me/applications/<int:pk>/", views.application_detail, name="application_detail"),
 ]

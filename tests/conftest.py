@@ -8,15 +8,30 @@ from amo.celery import app as celery_app
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Production's manifest storage needs `collectstatic`; tests serve static files from the finders.
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Each test stores documents in its own directory, so a test can see exactly what is on disk.
+
+    Static files are served uncollected: production's manifest storage needs `collectstatic`.
+    """
+    location = tmp_path / "private"
+    location.mkdir()
     settings.STORAGES = {
         **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    return location
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def clear_cache():
+    """The Redis cache holds rate-limit counters and the worker heartbeat; every test starts empty."""
     cache.clear()
     yield
     cache.clear()

@@ -1,14 +1,16 @@
 """factory-boy factories for every app's models. Tests build their data here, never from JSON."""
 
+import hashlib
 from datetime import date, timedelta
 
 import factory
+from allauth.account.models import EmailAddress
 from django.utils.text import slugify
 
 from amo.models import User
-from applicants.models import Applicant, Application
+from applicants.models import Applicant, Application, Document
 from hosts.models import Membership, Organization, Preceptor
-from rotations.models import Block, Rotation, Specialty
+from rotations.models import Block, DocumentKind, Rotation, Specialty
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -120,3 +122,35 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     block = factory.SubFactory(BlockFactory)
     personal_statement = "I want U.S. clinical experience in internal medicine."
     application_fee_cents = factory.LazyAttribute(lambda o: o.block.rotation.application_fee_cents)
+
+
+# --- Applicants: documents and verified email addresses ----------------------------------------
+
+# The smallest file the vault accepts as a PDF: the %PDF- header and the %%EOF trailer.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Document
+
+    applicant = factory.SubFactory(ApplicantFactory)
+    kind = DocumentKind.CV
+    file = factory.django.FileField(filename="cv.pdf", data=PDF_BYTES)
+    original_filename = "cv.pdf"
+    content_type = "application/pdf"
+    size_bytes = len(PDF_BYTES)
+    sha256 = hashlib.sha256(PDF_BYTES).hexdigest()
+    verification_status = Document.VerificationStatus.VERIFIED
+
+
+class EmailAddressFactory(factory.django.DjangoModelFactory):
+    """allauth's record that the user's email address was verified."""
+
+    class Meta:
+        model = EmailAddress
+
+    user = factory.SubFactory(UserFactory)
+    email = factory.SelfAttribute("user.email")
+    verified = True
+    primary = True

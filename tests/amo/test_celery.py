@@ -5,7 +5,7 @@ from amo.tasks import WORKER_HEARTBEAT_KEY, record_worker_heartbeat
 
 
 @pytest.mark.celery_worker
-def test_a_real_worker_runs_the_heartbeat_task_through_redis(celery_worker, clear_cache):
+def test_a_real_worker_runs_the_heartbeat_task_through_redis(celery_worker):
     assert cache.get(WORKER_HEARTBEAT_KEY) is None
     result = record_worker_heartbeat.apply_async()
     # The worker thread consumed the message from Redis; wait for its effect, not for a sleep.

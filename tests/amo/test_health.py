@@ -12,7 +12,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # port 1: nothing listens, the connection 
 
 
 @pytest.mark.django_db
-def test_healthz_is_200_when_database_redis_and_broker_answer(client, clear_cache):
+def test_healthz_is_200_when_database_redis_and_broker_answer(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -54,7 +54,7 @@ def test_health_reports_the_database_down_when_postgres_is_unreachable(tmp_path)
 
 
 @pytest.mark.django_db
-def test_healthz_reports_when_a_worker_last_ran(client, clear_cache):
+def test_healthz_reports_when_a_worker_last_ran(client):
     from django.core.cache import cache
 
     cache.set(WORKER_HEARTBEAT_KEY, "2026-11-24T10:00:00+00:00")

@@ -1,0 +1,60 @@
+"""allauth hooks: the signup form that asks who is signing up, and where each role lands after login."""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.db import transaction
+from django.http import HttpRequest
+from django.urls import reverse
+
+from applicants.services import applicant_create
+
+
+class SignupForm(AllauthSignupForm):
+    """allauth's signup plus a name and the role: an IMG applicant (default) or a host."""
+
+    class Role:
+        APPLICANT = "applicant"
+        HOST = "host"
+
+    role = forms.ChoiceField(
+        label="I am",
+        choices=[
+            (Role.APPLICANT, "An IMG applying for rotations"),
+            (Role.HOST, "A host organization (hospital, clinic, physician practice)"),
+        ],
+        initial=Role.APPLICANT,
+        widget=forms.RadioSelect,
+    )
+    full_name = forms.CharField(label="Full name", max_length=200)
+    field_order = ["role", "full_name", "email", "password1", "password2"]
+
+    def save(self, request: HttpRequest):
+        # The account and its role are created together or not at all.
+        with transaction.atomic():
+            user = super().save(request)
+            user.full_name = self.cleaned_data["full_name"].strip()
+            user.save(update_fields=["full_name"])
+            if self.cleaned_data["role"] == self.Role.APPLICANT:
+                applicant_create(user=user)
+        return user
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def get_login_redirect_url(self, request: HttpRequest) -> str:
+        """Applicants to their dashboard, members to the host dashboard; a host who signed up and
+        has no organization yet to onboarding. allauth lets an explicit `next` win over this."""
+        user = request.user
+        if user.is_applicant:
+            return reverse("applicants:dashboard")
+        if user.is_host_member or user.memberships.exists():
+            return reverse("hosts:dashboard")
+        if user.is_staff:
+            return reverse("home")
+        return reverse("hosts:onboarding")
+
+    def get_signup_redirect_url(self, request: HttpRequest) -> str:
+        # Signing up ends with a login (after verifying the email): land where that login would.
+        return self.get_login_redirect_url(request)

@@ -1,0 +1,147 @@
+"""Staff admin: applicants, their documents (verified or rejected through the services), applications
+(read-mostly: statuses change only through the workflow) and their transitions (read-only)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from amo.errors import DomainError
+from applicants import services
+from applicants.models import Applicant, Application, ApplicationMessage, ApplicationTransition, Document
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    extra = 0
+    can_delete = False
+    fields = ["kind", "original_filename", "verification_status", "expires_on", "uploaded_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(admin.ModelAdmin):
+    inlines = [DocumentInline]
+    list_display = ["__str__", "user", "training_status", "graduation_year", "citizenship", "visa_status"]
+    list_filter = ["training_status", "step1_result", "ecfmg_status", "visa_status"]
+    search_fields = ["legal_name", "user__email", "medical_school_name"]
+    raw_id_fields = ["user"]
+    filter_horizontal = ["specialties_of_interest"]
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "kind", "verification_status", "expires_on", "uploaded_at", "open_file"]
+    list_filter = ["verification_status", "kind"]
+    search_fields = ["applicant__legal_name", "applicant__user__email", "original_filename"]
+    list_select_related = ["applicant__user"]
+    actions = ["verify", "reject"]
+    readonly_fields = [f.name for f in Document._meta.fields] + ["open_file"]
+
+    def has_add_permission(self, request):
+        return False  # uploads go through document_upload, which checks the file
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the actions below are the only changes
+
+    def has_verify_permission(self, request) -> bool:
+        return request.user.has_perm("applicants.change_document")
+
+    @admin.display(description="File")
+    def open_file(self, document: Document) -> str:
+        return format_html('<a href="{}">open</a>', reverse("applicants:document_file", args=[document.pk]))
+
+    @admin.action(description="Verify the selected documents", permissions=["verify"])
+    def verify(self, request, queryset):
+        for document in queryset:
+            services.document_verify(document=document, actor=request.user)
+        self.message_user(request, f"{queryset.count()} document(s) verified.", messages.SUCCESS)
+
+    @admin.action(description="Reject the selected documents (asks for a reason)", permissions=["verify"])
+    def reject(self, request, queryset):
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            try:
+                for document in queryset:
+                    services.document_reject(
+                        document=document, actor=request.user, reason=form.cleaned_data["reason"]
+                    )
+            except DomainError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(request, f"{queryset.count()} document(s) rejected.", messages.SUCCESS)
+            return HttpResponseRedirect(request.get_full_path())
+        return TemplateResponse(
+            request,
+            "applicants/admin_reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "documents": queryset,
+                "title": "Reject documents",
+            },
+        )
+
+
+class TransitionInline(admin.TabularInline):
+    model = ApplicationTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_status", "to_status", "actor", "actor_role", "reason", "created_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(admin.TabularInline):
+    model = ApplicationMessage
+    extra = 0
+    can_delete = False
+    readonly_fields = ["author", "author_role", "body", "created_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "status", "application_fee_status", "submitted_at"]
+    list_filter = ["status", "application_fee_status"]
+    search_fields = ["applicant__legal_name", "applicant__user__email", "block__rotation__title"]
+    list_select_related = ["applicant__user", "block__rotation"]
+    readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
+    inlines = [TransitionInline, MessageInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApplicationTransition)
+class ApplicationTransitionAdmin(admin.ModelAdmin):
+    list_display = ["application", "from_status", "to_status", "actor", "actor_role", "created_at"]
+    list_filter = ["to_status", "actor_role"]
+    list_select_related = ["application__applicant__user", "application__block__rotation", "actor"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,179 @@
+"""The applicant's API: profile, documents, applications. Only one's own objects; others are 404."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applicants import selectors, services
+from applicants.models import Applicant
+from applicants.serializers import (
+    ApplicationCreateSerializer,
+    ApplicationDetailSerializer,
+    ApplicationSerializer,
+    DocumentSerializer,
+    DocumentUploadSerializer,
+    ProfileSerializer,
+    WithdrawSerializer,
+)
+
+ERROR = OpenApiResponse(description='{"message": "...", "extra": {...}}')
+
+
+class ApplicantAPIView(APIView):
+    """Base of every endpoint here: a logged-in applicant (session or token)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def applicant(self) -> Applicant:
+        user = self.request.user
+        if not user.is_applicant:
+            raise PermissionDenied("This account is not an applicant.")
+        applicant = selectors.applicant_profile(user=user)
+        # An applicant account made outside signup (admin, seed data) gets its empty profile here.
+        return applicant or services.applicant_create(user=user)
+
+
+def _with_next_steps(applications):
+    for application in applications:
+        application.next_step = selectors.application_next_step(application)
+    return applications
+
+
+class ProfileAPI(ApplicantAPIView):
+    def _render(self, applicant: Applicant) -> Response:
+        applicant.completeness = selectors.profile_completeness(applicant=applicant)
+        return Response(ProfileSerializer(applicant).data)
+
+    @extend_schema(responses=ProfileSerializer, summary="Your applicant profile, with its completeness")
+    def get(self, request):
+        return self._render(self.applicant())
+
+    @extend_schema(
+        request=ProfileSerializer,
+        responses={200: ProfileSerializer, 400: ERROR},
+        summary="Change your profile",
+    )
+    def patch(self, request):
+        applicant = self.applicant()
+        serializer = ProfileSerializer(applicant, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.applicant_profile_update(applicant=applicant, data=serializer.validated_data)
+        return self._render(selectors.applicant_profile(user=request.user))
+
+
+class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
+    serializer_class = DocumentSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.applicant_documents(applicant=self.applicant())
+
+    @extend_schema(summary="Your documents", operation_id="me_documents_list")
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DocumentSerializer(page, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={201: DocumentSerializer, 400: ERROR},
+        summary="Upload a document (PDF, JPEG or PNG, at most 10 MB)",
+    )
+    def post(self, request):
+        applicant = self.applicant()
+        serializer = DocumentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        document = services.document_upload(
+            applicant=applicant,
+            kind=serializer.validated_data["kind"],
+            uploaded_file=serializer.validated_data["file"],
+            expires_on=serializer.validated_data["expires_on"],
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationListAPI(ApplicantAPIView, generics.GenericAPIView):
+    serializer_class = ApplicationSerializer
+
+    def get_queryset(self):
+        return selectors.applicant_applications(applicant=self.applicant())
+
+    @extend_schema(summary="Your applications", operation_id="applications_list")
+    def get(self, request):
+        page = _with_next_steps(self.paginate_queryset(self.get_queryset()))
+        return self.get_paginated_response(ApplicationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ApplicationCreateSerializer,
+        responses={201: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        summary="Apply for a block (submit at once, or keep a draft)",
+    )
+    def post(self, request):
+        applicant = self.applicant()
+        serializer = ApplicationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        save = services.application_apply if data["submit"] else services.application_draft_save
+        application = save(
+            applicant=applicant,
+            block=data["block"],
+            personal_statement=data["personal_statement"],
+            documents=data["documents"],
+        )
+        return _detail_response(applicant, application.pk, status.HTTP_201_CREATED)
+
+
+def _detail_response(applicant: Applicant, pk: int, code: int = status.HTTP_200_OK) -> Response:
+    application = selectors.applicant_application(applicant=applicant, pk=pk)
+    if application is None:
+        raise Http404
+    _with_next_steps([application])
+    return Response(ApplicationDetailSerializer(application).data, status=code)
+
+
+class ApplicationDetailAPI(ApplicantAPIView):
+    @extend_schema(
+        responses={200: ApplicationDetailSerializer, 404: ERROR}, summary="One of your applications"
+    )
+    def get(self, request, pk: int):
+        return _detail_response(self.applicant(), pk)
+
+
+class ApplicationSubmitAPI(ApplicantAPIView):
+    @extend_schema(
+        request=None,
+        responses={200: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        summary="Submit one of your drafts",
+    )
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        application = selectors.applicant_application(applicant=applicant, pk=pk)
+        if application is None:
+            raise Http404
+        services.application_submit(application=application, actor=request.user)
+        return _detail_response(applicant, pk)
+
+
+class ApplicationWithdrawAPI(ApplicantAPIView):
+    @extend_schema(
+        request=WithdrawSerializer,
+        responses={200: ApplicationDetailSerializer, 404: ERROR, 409: ERROR},
+        summary="Withdraw one of your applications",
+    )
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        application = selectors.applicant_application(applicant=applicant, pk=pk)
+        if application is None:
+            raise Http404
+        serializer = WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.application_withdraw(
+            application=application, actor=request.user, reason=serializer.validated_data["reason"]
+        )
+        return _detail_response(applicant, pk)

@@ -1,0 +1,133 @@
+"""Input shapes of the applicant's pages; the rules live in services.py."""
+
+from __future__ import annotations
+
+from django import forms
+
+from amo.errors import DomainError
+from applicants.countries import country_choices
+from applicants.models import Applicant, Document
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, PROFILE_FIELDS
+from rotations.models import DocumentKind, Specialty
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal on the form: on the fields it names, else above the form."""
+    fields = error.extra.get("fields") or {}
+    placed = False
+    for name, messages in fields.items():
+        if name in form.fields:
+            for message in messages:
+                form.add_error(name, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ProfileForm(forms.ModelForm):
+    country_fields = ("citizenship", "country_of_residence", "medical_school_country")
+
+    specialties_of_interest = forms.ModelMultipleChoiceField(
+        queryset=Specialty.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Applicant
+        fields = [*PROFILE_FIELDS, "specialties_of_interest"]
+        widgets = {
+            "date_of_birth": DateInput,
+            "step1_date": DateInput,
+            "step2_date": DateInput,
+            "phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "legal_name": forms.TextInput(attrs={"autocomplete": "name"}),
+        }
+        labels = {
+            "legal_name": "Legal name (as in your passport)",
+            "training_status": "I am a",
+            "ecfmg_status": "ECFMG certification",
+            "ecfmg_number": "ECFMG/USMLE ID",
+            "step1_result": "USMLE Step 1",
+            "step1_date": "Step 1 date",
+            "step2_date": "Step 2 CK date",
+            "visa_status": "Current U.S. visa status",
+            "medical_school_name": "Medical school",
+        }
+        help_texts = {
+            "graduation_year": "The year you expect to graduate (students) or graduated (graduates).",
+            "step2_score": "1–300; leave empty if you have not taken it.",
+            "phone": "With the country code, e.g. +234 803 123 4567.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        countries = [("", "—"), *country_choices()]
+        for name in self.country_fields:
+            self.fields[name] = forms.ChoiceField(
+                label=self.fields[name].label, choices=countries, required=False
+            )
+        self.fields["citizenship"].label = "Citizenship"
+
+    def _post_clean(self):
+        # The model's own validation would duplicate the service's rules: the service decides.
+        pass
+
+
+class DocumentUploadForm(forms.Form):
+    kind = forms.ChoiceField(choices=DocumentKind.choices, label="Kind of document")
+    file = forms.FileField(
+        help_text="PDF, JPEG or PNG, up to 10 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        allow_empty_file=True,  # the service refuses empty files with its own message
+    )
+    expires_on = forms.DateField(
+        required=False,
+        widget=DateInput,
+        label="Expires on",
+        help_text="Required for TB test, immunization record, health insurance and BLS certificate.",
+    )
+
+
+class DocumentChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, document: Document) -> str:
+        expiry = f", expires {document.expires_on:%b %d, %Y}" if document.expires_on else ""
+        return (
+            f"{document.get_kind_display()}: {document.original_filename} "
+            f"({document.get_verification_status_display().lower()}{expiry})"
+        )
+
+
+class ApplyForm(forms.Form):
+    personal_statement = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=MAX_STATEMENT_CHARS,
+        required=False,
+        help_text=f"Why this rotation? Up to {MAX_STATEMENT_CHARS} characters; required to submit.",
+    )
+    documents = DocumentChoiceField(
+        queryset=Document.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Documents this host will see",
+    )
+
+    def __init__(self, *args, applicant: Applicant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = Document.objects.filter(applicant=applicant).order_by(
+            "kind", "-uploaded_at"
+        )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label="Reason (optional)"
+    )
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label="Message", max_length=MAX_MESSAGE_CHARS, widget=forms.Textarea(attrs={"rows": 3})
+    )

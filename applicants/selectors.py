@@ -1,0 +1,239 @@
+"""Reads of the applicants app: what a page or API answer shows, fetched in a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from amo.models import Notification, User
+from applicants.models import Applicant, Application, ApplicationTransition, Document
+from hosts.models import Membership
+from rotations.models import Block, Rotation
+from rotations.policies import RefundWindow, refund_percent, refund_schedule
+
+S = Application.Status
+
+# --- Profile ----------------------------------------------------------------------------------
+
+# What a complete profile answers; choice fields with a default count as answered.
+COMPLETENESS_FIELDS = {
+    "legal_name": "Legal name",
+    "date_of_birth": "Date of birth",
+    "citizenship": "Citizenship",
+    "country_of_residence": "Country of residence",
+    "medical_school_name": "Medical school",
+    "medical_school_country": "Medical school country",
+    "training_status": "Student or graduate",
+    "graduation_year": "Graduation year",
+    "visa_status": "Current U.S. visa status",
+    "phone": "Phone",
+}
+
+
+@dataclass(frozen=True)
+class Completeness:
+    percent: int
+    missing: list[str]
+
+
+def applicant_for_user(user: User) -> Applicant | None:
+    if not user.is_authenticated or not user.is_applicant:
+        return None
+    return Applicant.objects.filter(user=user).select_related("user").first()
+
+
+def profile_completeness(*, applicant: Applicant) -> Completeness:
+    """How much of the profile is filled, and the names of what is missing (for the meter)."""
+    missing = [
+        label for field, label in COMPLETENESS_FIELDS.items() if getattr(applicant, field) in (None, "")
+    ]
+    if applicant.english_proficiency == Applicant.EnglishProficiency.NONE:
+        missing.append("English proficiency")
+    if not applicant.specialties_of_interest.all():
+        missing.append("Specialties of interest")
+    total = len(COMPLETENESS_FIELDS) + 2
+    return Completeness(percent=round(100 * (total - len(missing)) / total), missing=missing)
+
+
+def applicant_profile(*, user: User) -> Applicant | None:
+    """The user's applicant row with its specialties, ready for the profile page and API."""
+    return (
+        Applicant.objects.filter(user=user, user__is_applicant=True)
+        .select_related("user")
+        .prefetch_related("specialties_of_interest")
+        .first()
+    )
+
+
+# --- Documents --------------------------------------------------------------------------------
+
+EXPIRING_SOON_DAYS = 30
+
+
+def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
+    return Document.objects.filter(applicant=applicant).order_by("kind", "-uploaded_at")
+
+
+def documents_visible_to(user: User) -> QuerySet[Document]:
+    """The documents `user` may open: their own, all for staff, and for a host member those an
+    applicant sent with a (non-draft) application to one of the member's organizations."""
+    if not user.is_authenticated or not user.is_active:
+        return Document.objects.none()
+    if user.is_staff:
+        return Document.objects.all()
+    sent_to_my_organizations = Application.objects.exclude(status=S.DRAFT).filter(
+        block__rotation__organization__in=Membership.objects.filter(user=user).values("organization")
+    )
+    return Document.objects.filter(
+        Q(applicant__user=user)
+        | Q(
+            pk__in=Application.documents.through.objects.filter(
+                application__in=sent_to_my_organizations,
+                # Assignment is only ever to the owner's applications; say so here too.
+                document__applicant=F("application__applicant"),
+            ).values("document")
+        )
+    )
+
+
+def document_visible_to(*, user: User, document: Document) -> bool:
+    return documents_visible_to(user).filter(pk=document.pk).exists()
+
+
+def document_expiring_soon(document: Document, today: date | None = None) -> bool:
+    today = today or timezone.now().date()
+    return document.expires_on is not None and document.expires_on <= today + timedelta(
+        days=EXPIRING_SOON_DAYS
+    )
+
+
+def document_expired(document: Document, today: date | None = None) -> bool:
+    today = today or timezone.now().date()
+    return document.expires_on is not None and document.expires_on < today
+
+
+def suggested_documents(*, block: Block, documents: list[Document]) -> list[Document]:
+    """For each kind the rotation requires, the document most likely to pass: verified first,
+    then valid through the block's last day, then the newest."""
+    chosen = []
+    for kind in block.rotation.required_document_kinds:
+        candidates = [d for d in documents if d.kind == kind]
+        if candidates:
+            chosen.append(
+                max(
+                    candidates,
+                    key=lambda d: (
+                        d.verification_status == Document.VerificationStatus.VERIFIED,
+                        d.expires_on is None or d.expires_on >= block.end_date,
+                        d.uploaded_at,
+                    ),
+                )
+            )
+    return chosen
+
+
+# --- Applications -----------------------------------------------------------------------------
+
+
+def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
+    """The applicant's applications with their block, rotation, host, timeline and documents."""
+    return (
+        Application.objects.filter(applicant=applicant)
+        .select_related("block__rotation__organization", "block__rotation__specialty")
+        .prefetch_related(
+            Prefetch("transitions", queryset=ApplicationTransition.objects.order_by("created_at", "id")),
+            Prefetch("documents", queryset=Document.objects.order_by("kind")),
+        )
+    )
+
+
+def applicant_application(*, applicant: Applicant, pk: int) -> Application | None:
+    return (
+        applicant_applications(applicant=applicant).prefetch_related("messages__author").filter(pk=pk).first()
+    )
+
+
+def live_application_for_block(*, applicant: Applicant, block: Block) -> Application | None:
+    return (
+        Application.objects.filter(applicant=applicant, block=block)
+        .exclude(status__in=Application.ENDED_REAPPLICABLE)
+        .prefetch_related("documents")
+        .first()
+    )
+
+
+NEXT_STEPS = {
+    S.DRAFT: "Finish your application and submit it.",
+    S.SUBMITTED: "The host will review your application. The application fee is due.",
+    S.UNDER_REVIEW: "The host is reviewing your application.",
+    S.WAITLISTED: "You are on the waitlist; you will hear from us if a seat frees up.",
+    S.OFFERED: "You have an offer: confirm it before the deadline.",
+    S.CONFIRMED: "Your seat is booked. Prepare for your start date.",
+    S.IN_PROGRESS: "Your rotation is under way.",
+    S.COMPLETED: "Rotation completed.",
+    S.REJECTED: "The host did not accept this application.",
+    S.WITHDRAWN: "You withdrew this application.",
+    S.EXPIRED: "The offer expired before it was confirmed.",
+    S.CANCELLED: "This booking was cancelled.",
+}
+
+
+def application_next_step(application: Application) -> str:
+    step = NEXT_STEPS[S(application.status)]
+    if application.status == S.SUBMITTED and application.application_fee_status != Application.FeeStatus.DUE:
+        return NEXT_STEPS[S.UNDER_REVIEW]
+    if application.status == S.OFFERED and application.offer_expires_at:
+        return f"{step} Respond by {timezone.localtime(application.offer_expires_at):%b %d, %Y %H:%M} UTC."
+    return step
+
+
+@dataclass(frozen=True)
+class WithdrawalQuote:
+    """What withdrawing today gives back, shown before the applicant confirms."""
+
+    application_fee_cents: int
+    application_fee_refund_cents: int
+    program_fee_cents: int
+    program_fee_paid_cents: int
+    refund_percent: int
+    program_fee_refund_cents: int
+    currency: str
+    schedule: list[RefundWindow]
+
+
+def withdrawal_quote(*, application: Application, today: date | None = None) -> WithdrawalQuote:
+    """The refund of withdrawing on `today` by the rotation's cancellation policy.
+
+    The policy refunds the program fee paid; the application fee paid for the host's review and is
+    not refunded. Until payments exist ([5/8]) nothing of the program fee has been paid.
+    """
+    today = today or timezone.now().date()
+    block, rotation = application.block, application.block.rotation
+    paid = 0
+    percent = refund_percent(rotation.cancellation_policy, start_date=block.start_date, cancelled_on=today)
+    return WithdrawalQuote(
+        application_fee_cents=application.application_fee_cents,
+        application_fee_refund_cents=0,
+        program_fee_cents=rotation.program_fee_cents,
+        program_fee_paid_cents=paid,
+        refund_percent=percent,
+        program_fee_refund_cents=paid * percent // 100,
+        currency=application.currency,
+        schedule=refund_schedule(rotation, block),
+    )
+
+
+def block_for_apply(*, block_id: int) -> Block | None:
+    """A block of a published rotation; draft and archived listings are not for applicants to see."""
+    return (
+        Block.objects.select_related("rotation__organization", "rotation__specialty", "rotation__preceptor")
+        .filter(pk=block_id, rotation__status=Rotation.Status.PUBLISHED)
+        .first()
+    )
+
+
+def recent_notifications(*, user: User, limit: int = 10) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user)[:limit])

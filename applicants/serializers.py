@@ -1,0 +1,122 @@
+"""API shapes of the applicants app; the rules live in services.py."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.services import MAX_STATEMENT_CHARS, PROFILE_FIELDS
+from rotations.models import Block, DocumentKind, Specialty
+
+
+class CompletenessSerializer(serializers.Serializer):
+    percent = serializers.IntegerField()
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+class ProfileSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    specialties_of_interest = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Specialty.objects.all(), many=True, required=False
+    )
+    completeness = CompletenessSerializer(read_only=True)
+
+    class Meta:
+        model = Applicant
+        fields = ["email", *PROFILE_FIELDS, "specialties_of_interest", "completeness", "updated_at"]
+        read_only_fields = ["updated_at"]
+        # Ranges and cross-field rules are the service's; keep the model's constraints out of here.
+        extra_kwargs = {"step2_score": {"min_value": None, "max_value": None}}
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    file_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "kind",
+            "original_filename",
+            "content_type",
+            "size_bytes",
+            "sha256",
+            "expires_on",
+            "verification_status",
+            "rejection_reason",
+            "uploaded_at",
+            "file_url",
+        ]
+        read_only_fields = fields
+
+    def get_file_url(self, document: Document) -> str:
+        return reverse("applicants:document_file", args=[document.pk])
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField(allow_empty_file=True, help_text="PDF, JPEG or PNG, at most 10 MB.")
+    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ApplicationTransition
+        fields = ["from_status", "to_status", "actor_role", "reason", "created_at"]
+
+
+class BlockSummarySerializer(serializers.ModelSerializer):
+    rotation = serializers.CharField(source="rotation.title")
+    rotation_slug = serializers.CharField(source="rotation.slug")
+    organization = serializers.CharField(source="rotation.organization.name")
+    end_date = serializers.DateField()
+
+    class Meta:
+        model = Block
+        fields = ["id", "rotation", "rotation_slug", "organization", "start_date", "end_date", "weeks"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    block = BlockSummarySerializer()
+    documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    next_step = serializers.CharField()
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "status",
+            "block",
+            "personal_statement",
+            "documents",
+            "application_fee_cents",
+            "currency",
+            "application_fee_status",
+            "offer_expires_at",
+            "submitted_at",
+            "created_at",
+            "next_step",
+        ]
+
+
+class ApplicationDetailSerializer(ApplicationSerializer):
+    transitions = TransitionSerializer(many=True)
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [*ApplicationSerializer.Meta.fields, "transitions"]
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    block = serializers.PrimaryKeyRelatedField(
+        queryset=Block.objects.select_related("rotation__organization")
+    )
+    personal_statement = serializers.CharField(max_length=MAX_STATEMENT_CHARS, allow_blank=True, default="")
+    documents = serializers.ListField(child=serializers.IntegerField(min_value=1), default=list)
+    submit = serializers.BooleanField(
+        default=True, help_text="Submit at once (the default); false keeps a draft to finish later."
+    )
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, allow_blank=True, default="")

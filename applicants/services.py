@@ -1,0 +1,504 @@
+"""Writes of the applicants app: profile, document vault, applications and their thread."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import date
+
+import filetype
+from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from amo.errors import DomainError
+from amo.models import User
+from amo.services import notification_send
+from applicants.countries import country_choices
+from applicants.models import Applicant, Application, ApplicationMessage, Document
+from applicants.readiness import is_ready, readiness_checklist
+from applicants.workflow import Role, actor_holds_role, transition
+from rotations.locking import lock_block
+from rotations.models import Block, DocumentKind, Rotation
+from rotations.services import seat_release
+
+S = Application.Status
+
+# --- Profile ----------------------------------------------------------------------------------
+
+PROFILE_FIELDS = (
+    "legal_name",
+    "date_of_birth",
+    "citizenship",
+    "country_of_residence",
+    "medical_school_name",
+    "medical_school_country",
+    "training_status",
+    "graduation_year",
+    "ecfmg_status",
+    "ecfmg_number",
+    "step1_result",
+    "step1_date",
+    "step2_score",
+    "step2_date",
+    "english_proficiency",
+    "visa_status",
+    "phone",
+)
+STEP2_SCORE_RANGE = (1, 300)
+# A student expects to graduate within the length of the longest medical programs.
+STUDENT_YEARS_AHEAD = 8
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-.]{6,22}$")
+
+
+def applicant_create(*, user: User) -> Applicant:
+    """Make `user` an applicant with an empty profile (once; a second call returns the same row)."""
+    with transaction.atomic():
+        if not user.is_applicant:
+            user.is_applicant = True
+            user.save(update_fields=["is_applicant"])
+        applicant, _ = Applicant.objects.get_or_create(user=user)
+    return applicant
+
+
+def _profile_problems(values: dict, today: date) -> dict[str, list[str]]:
+    """The rules a profile must follow, field by field; empty when the profile may be saved."""
+    problems: dict[str, list[str]] = {}
+
+    def refuse(field: str, message: str) -> None:
+        problems.setdefault(field, []).append(message)
+
+    countries = {code for code, _ in country_choices()}
+    for field in ("citizenship", "country_of_residence", "medical_school_country"):
+        if values[field] and values[field] not in countries:
+            refuse(field, "Choose a country from the list (ISO 3166 code).")
+
+    born = values["date_of_birth"]
+    if born and not (today.replace(year=today.year - 100) <= born <= today.replace(year=today.year - 16)):
+        refuse("date_of_birth", "Enter a date of birth between 16 and 100 years ago.")
+
+    year, status = values["graduation_year"], values["training_status"]
+    if year is not None:
+        if (
+            status == Applicant.TrainingStatus.STUDENT
+            and not today.year <= year <= today.year + STUDENT_YEARS_AHEAD
+        ):
+            refuse(
+                "graduation_year",
+                f"A student's expected graduation year is between {today.year} and "
+                f"{today.year + STUDENT_YEARS_AHEAD}.",
+            )
+        elif status == Applicant.TrainingStatus.GRADUATE and not 1950 <= year <= today.year:
+            refuse("graduation_year", f"A graduate's graduation year is between 1950 and {today.year}.")
+        elif not status:
+            refuse("training_status", "Say whether you are a student or a graduate.")
+
+    if values["ecfmg_status"] == Applicant.EcfmgStatus.CERTIFIED:
+        digits = re.sub(r"\D", "", values["ecfmg_number"] or "")
+        if len(digits) != 8:
+            refuse(
+                "ecfmg_number", "A certified applicant gives the 8-digit ECFMG/USMLE ID, e.g. 0-123-456-7."
+            )
+
+    taken = values["step1_result"] in (Applicant.Step1Result.PASS, Applicant.Step1Result.FAIL)
+    if not taken and values["step1_date"]:
+        refuse("step1_date", "A Step 1 date needs a Step 1 result.")
+
+    score = values["step2_score"]
+    low, high = STEP2_SCORE_RANGE
+    if score is not None and not low <= score <= high:
+        refuse("step2_score", f"A Step 2 CK score is between {low} and {high}.")
+    if score is not None and not values["step2_date"]:
+        refuse("step2_date", "Give the date you took Step 2 CK.")
+    if score is None and values["step2_date"]:
+        refuse("step2_score", "A Step 2 CK date needs the score.")
+
+    for field in ("step1_date", "step2_date"):
+        if values[field] and values[field] > today:
+            refuse(field, "An exam date cannot be in the future.")
+
+    if values["phone"] and not PHONE_PATTERN.match(values["phone"]):
+        refuse("phone", "Enter a phone number with its country code, e.g. +234 803 123 4567.")
+    return problems
+
+
+def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
+    """Change the profile fields in `data` (and `specialties_of_interest`); refuse any rule broken.
+
+    The rules: known country codes, a plausible date of birth, a graduation year that fits the
+    training status, a Step 2 CK score in 1–300 with its date, exam dates not in the future, an
+    ECFMG ID for the certified. On refusal nothing is saved and `extra.fields` names each problem.
+    """
+    unknown = set(data) - {*PROFILE_FIELDS, "specialties_of_interest"}
+    if unknown:
+        raise DomainError(
+            "Unknown profile fields.", extra={"fields": {f: ["Unknown field."] for f in unknown}}
+        )
+    values = {field: getattr(applicant, field) for field in PROFILE_FIELDS}
+    for field in PROFILE_FIELDS:
+        if field in data:
+            value = data[field]
+            values[field] = value.strip() if isinstance(value, str) else value
+    for field in ("citizenship", "country_of_residence", "medical_school_country"):
+        values[field] = (values[field] or "").upper()
+    problems = _profile_problems(values, timezone.now().date())
+    if problems:
+        first_field, messages = next(iter(problems.items()))
+        raise DomainError(
+            f"{Applicant._meta.get_field(first_field).verbose_name.capitalize()}: {messages[0]}",
+            extra={"fields": problems},
+        )
+    with transaction.atomic():
+        for field, value in values.items():
+            setattr(applicant, field, value)
+        applicant.save()
+        if "specialties_of_interest" in data:
+            applicant.specialties_of_interest.set(data["specialties_of_interest"])
+    return applicant
+
+
+# --- Document vault ---------------------------------------------------------------------------
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# Kinds whose validity runs out: they carry an expiry date, checked against a block's last day.
+EXPIRING_KINDS = frozenset(
+    {
+        DocumentKind.TB_TEST,
+        DocumentKind.IMMUNIZATION_RECORD,
+        DocumentKind.HEALTH_INSURANCE,
+        DocumentKind.BLS_CERTIFICATE,
+    }
+)
+# The exact leading bytes of each accepted type. A file is judged by these, never by its name or
+# the browser's content type: an HTML page or a program renamed .pdf does not start with them.
+SIGNATURES = {
+    "application/pdf": b"%PDF-",
+    "image/jpeg": b"\xff\xd8\xff",
+    "image/png": b"\x89PNG\r\n\x1a\n",
+}
+# A PDF ends with %%EOF; writers may append a little after it, so look at the last kilobyte.
+PDF_TRAILER_WINDOW = 1024
+
+
+def _sniffed_content_type(uploaded_file: UploadedFile) -> str | None:
+    """The accepted type the file's bytes prove, or None; both our signatures and filetype must agree."""
+    uploaded_file.seek(0)
+    head = uploaded_file.read(262)  # what filetype needs to decide
+    content_type = next((mime for mime, magic in SIGNATURES.items() if head.startswith(magic)), None)
+    if content_type is None or filetype.guess_mime(head) != content_type:
+        return None
+    if content_type == "application/pdf":
+        uploaded_file.seek(max(uploaded_file.size - PDF_TRAILER_WINDOW, 0))
+        if b"%%EOF" not in uploaded_file.read():
+            return None
+    return content_type
+
+
+def _sha256(uploaded_file: UploadedFile) -> str:
+    digest = hashlib.sha256()
+    uploaded_file.seek(0)
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    return digest.hexdigest()
+
+
+def document_upload(
+    *, applicant: Applicant, kind: str, uploaded_file: UploadedFile, expires_on: date | None
+) -> Document:
+    """Store a file in the applicant's vault, pending verification by staff.
+
+    Only PDF, JPEG and PNG as proven by the file's first bytes, not empty, at most 10 MB. Kinds that
+    expire need an expiry date in the future. The file is stored under a generated name; on any
+    refusal or failure no file is left on disk and no row is written.
+    """
+    if kind not in DocumentKind.values:
+        raise DomainError(
+            "Choose what kind of document this is.", extra={"fields": {"kind": ["Unknown kind."]}}
+        )
+    if uploaded_file.size == 0:
+        raise DomainError("The file is empty.", extra={"fields": {"file": ["The file is empty."]}})
+    if uploaded_file.size > MAX_DOCUMENT_BYTES:
+        message = f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
+        raise DomainError(message, extra={"fields": {"file": [message]}, "max_bytes": MAX_DOCUMENT_BYTES})
+    content_type = _sniffed_content_type(uploaded_file)
+    if content_type is None:
+        message = "Only PDF, JPEG or PNG files are accepted; this file's content is none of them."
+        raise DomainError(message, extra={"fields": {"file": [message]}})
+    today = timezone.now().date()
+    if kind in EXPIRING_KINDS and expires_on is None:
+        message = f"A {DocumentKind(kind).label} needs its expiry date."
+        raise DomainError(message, extra={"fields": {"expires_on": [message]}})
+    if expires_on is not None and expires_on <= today:
+        message = "This document has already expired; upload a current one."
+        raise DomainError(message, extra={"fields": {"expires_on": [message]}})
+
+    document = Document(
+        applicant=applicant,
+        kind=kind,
+        original_filename=(uploaded_file.name or "")[-255:],
+        content_type=content_type,
+        size_bytes=uploaded_file.size,
+        sha256=_sha256(uploaded_file),
+        expires_on=expires_on,
+    )
+    try:
+        with transaction.atomic():
+            # The storage name comes from document_storage_name, never from the uploader.
+            document.file.save("upload", uploaded_file, save=False)
+            document.save()
+    except BaseException:
+        if document.file.name:
+            document.file.storage.delete(document.file.name)
+        raise
+    return document
+
+
+def document_delete(*, document: Document, actor: User) -> None:
+    """Remove a document from the owner's vault; refused while an application beyond draft uses it.
+
+    A host that received an application must keep seeing what was sent, so such a document stays.
+    """
+    if document.applicant.user_id != actor.pk:
+        raise DomainError("You may only delete your own documents.", status=403)
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.applications.exclude(status=S.DRAFT).exists():
+            raise DomainError(
+                "This document was sent with an application, so it stays in your vault. "
+                "Upload a newer one instead.",
+                status=409,
+            )
+        name, storage = locked.file.name, locked.file.storage
+        locked.delete()
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def _require_staff(actor: User) -> None:
+    if not (actor.is_active and actor.is_staff):
+        raise DomainError("Only staff verify documents.", status=403)
+
+
+def document_verify(*, document: Document, actor: User) -> Document:
+    """Staff confirm the document is what it claims to be; the applicant is told."""
+    _require_staff(actor)
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("applicant__user").get(pk=document.pk)
+        document.verification_status = Document.VerificationStatus.VERIFIED
+        document.rejection_reason = ""
+        document.verified_by = actor
+        document.verified_at = timezone.now()
+        document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
+        notification_send(
+            recipient=document.applicant.user,
+            key=f"document:{document.pk}:verified",
+            subject=f"Your {document.get_kind_display()} was verified",
+            body=f"Our staff verified your {document.get_kind_display()} ({document.original_filename}).",
+            link=reverse("applicants:documents"),
+        )
+    return document
+
+
+def document_reject(*, document: Document, actor: User, reason: str) -> Document:
+    """Staff refuse the document, saying why; the applicant is told what to fix."""
+    _require_staff(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the document is rejected.", extra={"fields": {"reason": ["Required."]}})
+    with transaction.atomic():
+        document = Document.objects.select_for_update().select_related("applicant__user").get(pk=document.pk)
+        document.verification_status = Document.VerificationStatus.REJECTED
+        document.rejection_reason = reason[:500]
+        document.verified_by = actor
+        document.verified_at = timezone.now()
+        document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
+        notification_send(
+            recipient=document.applicant.user,
+            # Rejections may repeat after a re-check, each is news.
+            key=f"document:{document.pk}:rejected:{document.verified_at.isoformat()}",
+            subject=f"Your {document.get_kind_display()} was not accepted",
+            body=f"Our staff could not accept your {document.get_kind_display()} "
+            f"({document.original_filename}): {document.rejection_reason}\nPlease upload a new one.",
+            link=reverse("applicants:documents"),
+        )
+    return document
+
+
+# --- Applications -----------------------------------------------------------------------------
+
+MAX_STATEMENT_CHARS = 3000
+
+
+def _own_documents(applicant: Applicant, documents: Iterable[Document | int]) -> list[Document]:
+    ids = {d.pk if isinstance(d, Document) else int(d) for d in documents}
+    own = list(Document.objects.filter(applicant=applicant, pk__in=ids))
+    if len(own) != len(ids):
+        raise DomainError(
+            "You can only send documents from your own vault.",
+            extra={"fields": {"documents": ["Unknown document."]}},
+        )
+    return own
+
+
+def _check_statement(personal_statement: str) -> str:
+    personal_statement = (personal_statement or "").strip()
+    if len(personal_statement) > MAX_STATEMENT_CHARS:
+        message = f"Keep the personal statement to {MAX_STATEMENT_CHARS} characters."
+        raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
+    return personal_statement
+
+
+def application_draft_save(
+    *,
+    applicant: Applicant,
+    block: Block,
+    personal_statement: str,
+    documents: Iterable[Document | int],
+    application: Application | None = None,
+) -> Application:
+    """Create or change the applicant's draft for `block`.
+
+    One live application per applicant and block: the database's unique constraint decides, so two
+    requests racing to create one end with one application and a clear refusal.
+    """
+    personal_statement = _check_statement(personal_statement)
+    own = _own_documents(applicant, documents)
+    if block.rotation.status != Rotation.Status.PUBLISHED:
+        raise DomainError("This rotation is not open for applications.", status=409)
+    try:
+        with transaction.atomic():
+            if application is None:
+                application = Application.objects.create(
+                    applicant=applicant,
+                    block=block,
+                    personal_statement=personal_statement,
+                    application_fee_cents=block.rotation.application_fee_cents,
+                    currency=block.rotation.currency,
+                )
+            else:
+                application = Application.objects.select_for_update().get(pk=application.pk)
+                if application.applicant_id != applicant.pk:
+                    raise DomainError("This is not your application.", status=404)
+                if application.status != S.DRAFT:
+                    raise DomainError("Only a draft can be changed.", status=409)
+                if application.block_id != block.pk:
+                    raise DomainError(
+                        "A draft stays on its block; start a new application instead.", status=409
+                    )
+                application.personal_statement = personal_statement
+                application.save(update_fields=["personal_statement", "updated_at"])
+            application.documents.set(own)
+    except IntegrityError as error:
+        if "application_one_live_per_applicant_block" not in str(error):
+            raise
+        raise DomainError(
+            "You already have an application for this block.", extra={"block_id": block.pk}, status=409
+        ) from error
+    return application
+
+
+def email_is_verified(user: User) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def application_submit(*, application: Application, actor: User) -> Application:
+    """Send a draft to the host. Only a ready applicant with a verified email submits.
+
+    Readiness is judged on the documents assigned to the application (what the host will see), on
+    the day of submission. The application fee is recorded as due; [5/8]'s payment settles it.
+    """
+    application = Application.objects.select_related("applicant__user", "block__rotation").get(
+        pk=application.pk
+    )
+    if application.applicant.user_id != actor.pk:
+        raise DomainError("This is not your application.", status=404)
+    if not email_is_verified(actor):
+        raise DomainError("Verify your email address before you apply.", status=403)
+    if not application.personal_statement:
+        message = "Write a short personal statement."
+        raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
+    checklist = readiness_checklist(
+        applicant=application.applicant, block=application.block, documents=application.documents.all()
+    )
+    if not is_ready(checklist):
+        missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in checklist if not i.ok]
+        raise DomainError(
+            "You do not meet this rotation's requirements yet: "
+            + "; ".join(f"{item['label']}" for item in missing)
+            + ".",
+            extra={"missing": missing},
+        )
+    rotation = application.block.rotation
+    fee_status = Application.FeeStatus.DUE if rotation.application_fee_cents else Application.FeeStatus.WAIVED
+    with transaction.atomic():
+        application = transition(
+            application,
+            S.SUBMITTED,
+            actor=actor,
+            role=Role.APPLICANT,
+            submitted_at=timezone.now(),
+            application_fee_cents=rotation.application_fee_cents,
+            currency=rotation.currency,
+            application_fee_status=fee_status,
+        )
+        notification_send(
+            recipient=actor,
+            key=f"application:{application.pk}:submitted",
+            subject=f"Application sent: {rotation.title}",
+            body=f"Your application for {application.block} was sent to {rotation.organization.name}.",
+            link=reverse("applicants:application_detail", args=[application.pk]),
+        )
+    return application
+
+
+def application_apply(
+    *, applicant: Applicant, block: Block, personal_statement: str, documents: Iterable[Document | int]
+) -> Application:
+    """Create and submit in one go: either the applicant has a submitted application, or nothing changed."""
+    with transaction.atomic():
+        application = application_draft_save(
+            applicant=applicant, block=block, personal_statement=personal_statement, documents=documents
+        )
+        return application_submit(application=application, actor=applicant.user)
+
+
+def application_withdraw(*, application: Application, actor: User, reason: str = "") -> Application:
+    """The applicant withdraws; an offered application gives its held seat back in the same transaction.
+
+    The block is locked before the application, the order every seat-changing service keeps.
+    """
+    with transaction.atomic():
+        lock_block(application.block_id)
+        was_offered = Application.objects.get(pk=application.pk).status == S.OFFERED
+        application = transition(
+            application, S.WITHDRAWN, actor=actor, role=Role.APPLICANT, reason=reason.strip()
+        )
+        if was_offered:
+            seat_release(block_id=application.block_id)
+    return application
+
+
+MAX_MESSAGE_CHARS = 5000
+
+
+def application_message_post(
+    *, application: Application, author: User, role: Role, body: str
+) -> ApplicationMessage:
+    """Add to an application's thread: its applicant, a host member of its organization, or staff."""
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Write a message first.", extra={"fields": {"body": ["Required."]}})
+    if len(body) > MAX_MESSAGE_CHARS:
+        message = f"Keep messages to {MAX_MESSAGE_CHARS} characters."
+        raise DomainError(message, extra={"fields": {"body": [message]}})
+    application = Application.objects.select_related("applicant", "block__rotation").get(pk=application.pk)
+    if application.status == S.DRAFT:
+        raise DomainError("Submit the application first; the host does not see drafts.", status=409)
+    if role is Role.SYSTEM or not actor_holds_role(application, author, role):
+        raise DomainError("You may not write on this application.", status=403)
+    return ApplicationMessage.objects.create(
+        application=application, author=author, author_role=role.value, body=body
+    )

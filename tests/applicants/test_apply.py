@@ -1,0 +1,311 @@
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
+
+from amo.errors import DomainError
+from amo.models import Notification
+from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.services import (
+    application_apply,
+    application_draft_save,
+    application_message_post,
+    application_submit,
+    application_withdraw,
+)
+from applicants.workflow import Role
+from rotations.models import Block, DocumentKind, Rotation
+from tests.factories import (
+    ApplicantFactory,
+    ApplicationFactory,
+    BlockFactory,
+    DocumentFactory,
+    EmailAddressFactory,
+)
+
+pytestmark = pytest.mark.django_db
+S = Application.Status
+STATEMENT = "I want to learn inpatient medicine in the U.S."
+
+
+def _ready_applicant_and_block(**rotation_fields):
+    """A graduate with Step 1 passed and verified, valid documents; a hands-on block requiring them."""
+    block = BlockFactory(
+        rotation__required_document_kinds=[DocumentKind.CV, DocumentKind.TB_TEST], **rotation_fields
+    )
+    applicant = ApplicantFactory()
+    EmailAddressFactory(user=applicant.user)
+    cv = DocumentFactory(applicant=applicant, kind=DocumentKind.CV)
+    tb = DocumentFactory(applicant=applicant, kind=DocumentKind.TB_TEST, expires_on=block.end_date)
+    return applicant, block, [cv, tb]
+
+
+def test_a_ready_applicant_submits_and_the_fee_is_recorded_as_due():
+    applicant, block, documents = _ready_applicant_and_block()
+    application = application_apply(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    assert application.status == S.SUBMITTED
+    assert application.submitted_at is not None
+    assert (application.application_fee_status, application.application_fee_cents) == ("due", 10_000)
+    assert set(application.documents.all()) == set(documents)
+    record = ApplicationTransition.objects.get(application=application)
+    assert (record.from_status, record.to_status, record.actor) == (S.DRAFT, S.SUBMITTED, applicant.user)
+    assert Notification.objects.filter(key=f"application:{application.pk}:submitted").exists()
+
+
+def _unassign_tb_test(applicant, block, documents):
+    documents.pop()
+
+
+def _unverify_tb_test(applicant, block, documents):
+    Document.objects.filter(pk=documents[1].pk).update(verification_status="pending")
+
+
+def _tb_test_expires_before_the_last_day(applicant, block, documents):
+    Document.objects.filter(pk=documents[1].pk).update(expires_on=block.end_date - timedelta(days=1))
+
+
+def _step1_not_taken(applicant, block, documents):
+    Applicant.objects.filter(pk=applicant.pk).update(step1_result="not_taken")
+
+
+def _visa_not_accepted(applicant, block, documents):
+    Applicant.objects.filter(pk=applicant.pk).update(visa_status="j1")
+
+
+def _applications_closed(applicant, block, documents):
+    Block.objects.filter(pk=block.pk).update(apply_by=date.today() - timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "missing"),
+    [
+        (_unassign_tb_test, "document:tb_test"),
+        (_unverify_tb_test, "document:tb_test"),
+        (_tb_test_expires_before_the_last_day, "document:tb_test"),
+        (_step1_not_taken, "step1"),
+        (_visa_not_accepted, "visa"),
+        (_applications_closed, "open"),
+    ],
+)
+def test_an_unready_applicant_cannot_submit_and_stays_a_draft(spoil, missing):
+    applicant, block, documents = _ready_applicant_and_block(rotation__accepted_visa_types=["b1_b2", "f1"])
+    spoil(applicant, block, documents)
+    applicant.refresh_from_db()
+    block.refresh_from_db()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+
+    with pytest.raises(DomainError) as error:
+        application_submit(application=draft, actor=applicant.user)
+
+    assert missing in [item["key"] for item in error.value.extra["missing"]]
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
+    assert not ApplicationTransition.objects.exists()
+
+
+def test_a_student_may_take_a_hands_on_rotation_without_step1():
+    applicant, block, documents = _ready_applicant_and_block()
+    Applicant.objects.filter(pk=applicant.pk).update(
+        training_status="student", graduation_year=date.today().year + 1, step1_result="not_taken"
+    )
+    applicant.refresh_from_db()
+    application = application_apply(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    assert application.status == S.SUBMITTED
+
+
+def test_a_graduate_without_step1_may_take_an_observership():
+    applicant, block, documents = _ready_applicant_and_block(
+        rotation__rotation_type=Rotation.Type.OBSERVERSHIP
+    )
+    Applicant.objects.filter(pk=applicant.pk).update(step1_result="not_taken")
+    applicant.refresh_from_db()
+    application = application_apply(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    assert application.status == S.SUBMITTED
+
+
+def test_applying_needs_a_verified_email_address():
+    applicant, block, documents = _ready_applicant_and_block()
+    applicant.user.emailaddress_set.update(verified=False)
+    with pytest.raises(DomainError, match="Verify your email"):
+        application_apply(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+    assert not Application.objects.exists()  # applying is all or nothing
+
+
+def test_submitting_needs_a_personal_statement():
+    applicant, block, documents = _ready_applicant_and_block()
+    with pytest.raises(DomainError, match="personal statement"):
+        application_apply(applicant=applicant, block=block, personal_statement="  ", documents=documents)
+
+
+def test_documents_of_another_applicant_cannot_be_assigned():
+    applicant, block, documents = _ready_applicant_and_block()
+    stranger_cv = DocumentFactory()
+    with pytest.raises(DomainError, match="your own vault"):
+        application_draft_save(
+            applicant=applicant, block=block, personal_statement="", documents=[stranger_cv]
+        )
+    assert not Application.objects.exists()
+
+
+def test_another_user_cannot_submit_my_draft():
+    applicant, block, documents = _ready_applicant_and_block()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    other = ApplicantFactory()
+    EmailAddressFactory(user=other.user)
+    with pytest.raises(DomainError):
+        application_submit(application=draft, actor=other.user)
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
+
+
+# --- One live application per applicant and block ------------------------------------------------
+
+
+def test_the_database_refuses_a_second_live_application_for_the_same_block():
+    first = ApplicationFactory(status=S.SUBMITTED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Application.objects.create(applicant=first.applicant, block=first.block)
+
+
+def test_a_second_application_for_the_same_block_is_a_clear_refusal():
+    applicant, block, documents = _ready_applicant_and_block()
+    application_apply(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+    with pytest.raises(DomainError) as error:
+        application_apply(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+    assert error.value.status == 409
+    assert "already have an application" in error.value.message
+    assert Application.objects.count() == 1
+
+
+def test_after_withdrawing_the_applicant_may_apply_to_the_block_again():
+    applicant, block, documents = _ready_applicant_and_block()
+    first = application_apply(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    application_withdraw(application=first, actor=applicant.user, reason="Wrong dates")
+    second = application_apply(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    assert second.pk != first.pk and second.status == S.SUBMITTED
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("constraint_on", [True, False], ids=["with-the-constraint", "control-without-it"])
+def test_two_simultaneous_applications_for_one_block_end_with_one(constraint_on):
+    """No code checks before inserting: the unique index alone decides between racing requests.
+
+    The control drops the index and both applications get in, proving nothing else stops them.
+    """
+    constraint = next(
+        c for c in Application._meta.constraints if c.name == "application_one_live_per_applicant_block"
+    )
+    applicant, block, documents = _ready_applicant_and_block()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def apply_once():
+        try:
+            barrier.wait(timeout=5)
+            application_apply(
+                applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+            )
+            outcomes.append("submitted")
+        except DomainError as error:
+            outcomes.append(error.message)
+        finally:
+            connection.close()
+
+    if not constraint_on:
+        with connection.schema_editor() as editor:
+            editor.remove_constraint(Application, constraint)
+    try:
+        threads = [threading.Thread(target=apply_once) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=20)
+        live = Application.objects.filter(applicant=applicant, block=block).count()
+    finally:
+        if not constraint_on:
+            Application.objects.all().delete()
+            with connection.schema_editor() as editor:
+                editor.add_constraint(Application, constraint)
+
+    if constraint_on:
+        assert sorted(outcomes) == ["You already have an application for this block.", "submitted"]
+        assert live == 1
+    else:
+        assert outcomes == ["submitted", "submitted"]
+        assert live == 2
+
+
+# --- The apply page --------------------------------------------------------------------------
+
+
+def test_the_apply_page_shows_costs_refund_policy_and_what_is_missing(client):
+    applicant, block, documents = _ready_applicant_and_block()
+    documents[1].delete()
+    client.force_login(applicant.user)
+    html = client.get(reverse("applicants:apply", args=[block.pk])).content.decode()
+    assert "$100.00" in html and "$2,500.00" in html and "$2,600.00" in html  # fees and total
+    assert f"{block.start_date:%b} {block.start_date.day}, {block.start_date.year}" in html
+    assert "Not uploaded yet." in html
+    assert "Not ready" in html
+
+
+def test_applying_through_the_page_saves_a_draft_then_submits(client):
+    applicant, block, documents = _ready_applicant_and_block()
+    client.force_login(applicant.user)
+    url = reverse("applicants:apply", args=[block.pk])
+    form = {"personal_statement": STATEMENT, "documents": [d.pk for d in documents]}
+
+    response = client.post(url, {**form, "action": "save"})
+    assert response.status_code == 302
+    draft = Application.objects.get(applicant=applicant)
+    assert draft.status == S.DRAFT
+
+    response = client.post(url, {**form, "action": "submit"})
+    assert response.url == reverse("applicants:application_detail", args=[draft.pk])
+    draft.refresh_from_db()
+    assert draft.status == S.SUBMITTED
+    # Coming back to the block leads to the application, not to a second one.
+    assert client.get(url).url == reverse("applicants:application_detail", args=[draft.pk])
+
+
+def test_the_page_refuses_an_unready_submission_and_explains(client):
+    applicant, block, documents = _ready_applicant_and_block()
+    client.force_login(applicant.user)
+    response = client.post(
+        reverse("applicants:apply", args=[block.pk]),
+        {"personal_statement": STATEMENT, "documents": [documents[0].pk], "action": "submit"},
+    )
+    assert response.status_code == 400
+    assert "You do not meet this rotation" in response.content.decode()
+    assert Application.objects.get(applicant=applicant).status == S.DRAFT
+
+
+def test_a_block_of_an_unpublished_rotation_is_not_shown(client):
+    applicant, block, documents = _ready_applicant_and_block(rotation__status=Rotation.Status.DRAFT)
+    client.force_login(applicant.user)
+    assert client.get(reverse("applicants:apply", args=[block.pk])).status_code == 404
+
+
+def test_the_thread_opens_only_once_the_application_is_submitted():
+    applicant, block, documents = _ready_applicant_and_block()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    with pytest.raises(DomainError, match="Submit the application first"):
+        application_message_post(application=draft, author=applicant.user, role=Role.APPLICANT, body="Hi")

@@ -1,0 +1,60 @@
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from amo.services import notification_send
+from applicants.models import Application
+from applicants.services import application_withdraw
+from tests.factories import ApplicantFactory, ApplicationFactory, DocumentFactory
+
+pytestmark = pytest.mark.django_db
+S = Application.Status
+
+
+def test_the_dashboard_shows_applications_with_next_step_and_timeline(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    applicant = application.applicant
+    application_withdraw(application=application, actor=applicant.user, reason="Dates clash")
+    ApplicationFactory(applicant=applicant, status=S.OFFERED, offer_expires_at="2030-01-01T00:00:00Z")
+    client.force_login(applicant.user)
+
+    html = client.get(reverse("applicants:dashboard")).content.decode()
+
+    assert "You withdrew this application." in html
+    assert "You have an offer: confirm it before the deadline." in html
+    assert "Dates clash" in html  # the reason on the timeline
+
+
+def test_the_dashboard_warns_about_documents_expiring_soon_or_expired(client):
+    applicant = ApplicantFactory()
+    DocumentFactory(applicant=applicant, kind="tb_test", expires_on=date.today() + timedelta(days=10))
+    DocumentFactory(applicant=applicant, kind="bls_certificate", expires_on=date.today() - timedelta(days=1))
+    client.force_login(applicant.user)
+    html = client.get(reverse("applicants:dashboard")).content.decode()
+    assert "Expires soon" in html and "Expired" in html
+
+
+def test_the_dashboard_lists_the_applicants_notifications(client):
+    applicant = ApplicantFactory()
+    notification_send(recipient=applicant.user, key="t:1", subject="Your CV was verified", body="Good news.")
+    client.force_login(applicant.user)
+    assert "Your CV was verified" in client.get(reverse("applicants:dashboard")).content.decode()
+
+
+def test_the_dashboard_costs_the_same_queries_for_many_applications(client, django_assert_max_num_queries):
+    applicant = ApplicantFactory()
+    client.force_login(applicant.user)
+
+    def add_rows(n):
+        for _ in range(n):
+            application = ApplicationFactory(applicant=applicant, status=S.SUBMITTED)
+            application.documents.add(DocumentFactory(applicant=applicant))
+            application_withdraw(application=application, actor=applicant.user)
+
+    add_rows(1)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(reverse("applicants:dashboard")).status_code == 200
+    add_rows(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("applicants:dashboard")).status_code == 200

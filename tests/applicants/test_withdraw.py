@@ -1,0 +1,127 @@
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+
+from amo.errors import DomainError
+from applicants.models import Application, ApplicationMessage
+from applicants.selectors import withdrawal_quote
+from applicants.services import application_message_post, application_withdraw
+from applicants.workflow import Role
+from rotations.models import Block
+from rotations.services import seat_take
+from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+S = Application.Status
+OFFER_DEADLINE = "2030-01-01T00:00:00Z"
+
+
+def test_withdrawing_an_offer_releases_the_seat():
+    application = ApplicationFactory(status=S.OFFERED, offer_expires_at=OFFER_DEADLINE)
+    seat_take(block_id=application.block_id)
+
+    application_withdraw(application=application, actor=application.applicant.user, reason="Visa delayed")
+
+    assert application.status == S.WITHDRAWN
+    assert Block.objects.get(pk=application.block_id).seats_taken == 0
+    assert application.transitions.get().reason == "Visa delayed"
+
+
+def test_withdrawing_a_submitted_application_leaves_the_seats_alone():
+    application = ApplicationFactory(status=S.SUBMITTED)
+    seat_take(block_id=application.block_id)  # someone else's booking
+    application_withdraw(application=application, actor=application.applicant.user)
+    assert Block.objects.get(pk=application.block_id).seats_taken == 1
+
+
+@pytest.mark.parametrize(
+    "status", [S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.EXPIRED]
+)
+def test_withdrawing_from_a_status_without_that_edge_is_refused(status):
+    application = ApplicationFactory(status=status)
+    with pytest.raises(DomainError):
+        application_withdraw(application=application, actor=application.applicant.user)
+    application.refresh_from_db()
+    assert application.status == status
+
+
+def test_if_releasing_the_seat_fails_the_withdrawal_is_undone():
+    # An offer whose seat was never taken: giving it back fails, so the status must not change.
+    application = ApplicationFactory(status=S.OFFERED, offer_expires_at=OFFER_DEADLINE)
+    with pytest.raises(DomainError):
+        application_withdraw(application=application, actor=application.applicant.user)
+    application.refresh_from_db()
+    assert application.status == S.OFFERED
+    assert not application.transitions.exists()
+
+
+def test_the_refund_quote_follows_the_policy_tier_of_today():
+    application = ApplicationFactory(
+        block__start_date=date.today() + timedelta(days=45)
+    )  # moderate: 30–59 days
+    quote = withdrawal_quote(application=application)
+    assert quote.refund_percent == 50
+    assert quote.program_fee_paid_cents == 0 and quote.program_fee_refund_cents == 0
+    assert quote.application_fee_refund_cents == 0
+    assert [w.refund_percent for w in quote.schedule] == [100, 50, 0]
+
+
+def test_the_detail_page_shows_the_refund_before_the_applicant_confirms(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    client.force_login(application.applicant.user)
+    url = reverse("applicants:application_detail", args=[application.pk])
+
+    html = client.get(url).content.decode()
+    assert "Refund today by the policy" in html and "Confirm withdrawal" in html
+
+    response = client.post(url, {"form": "withdraw", "reason": "Found another rotation"})
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.status == S.WITHDRAWN
+    assert "Confirm withdrawal" not in client.get(url).content.decode()
+
+
+def test_another_applicant_gets_404_on_my_application(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    client.force_login(ApplicationFactory().applicant.user)
+    url = reverse("applicants:application_detail", args=[application.pk])
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"form": "withdraw"}).status_code == 404
+    application.refresh_from_db()
+    assert application.status == S.SUBMITTED
+
+
+def test_the_applicant_and_the_host_write_on_the_thread_and_outsiders_cannot():
+    application = ApplicationFactory(status=S.SUBMITTED)
+    coordinator = MembershipFactory(organization=application.block.rotation.organization).user
+    application_message_post(
+        application=application, author=application.applicant.user, role=Role.APPLICANT, body="Hello"
+    )
+    application_message_post(application=application, author=coordinator, role=Role.HOST, body="Welcome")
+    with pytest.raises(DomainError):
+        application_message_post(
+            application=application, author=MembershipFactory().user, role=Role.HOST, body="Spam"
+        )
+    with pytest.raises(DomainError):
+        application_message_post(application=application, author=coordinator, role=Role.HOST, body="  ")
+    assert list(application.messages.values_list("body", flat=True)) == ["Hello", "Welcome"]
+
+
+def test_the_applicant_posts_on_the_thread_from_the_detail_page(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    client.force_login(application.applicant.user)
+    url = reverse("applicants:application_detail", args=[application.pk])
+    client.post(url, {"form": "message", "body": "When does rounding start?"})
+    assert ApplicationMessage.objects.get().body == "When does rounding start?"
+    assert "When does rounding start?" in client.get(url).content.decode()
+
+
+def test_staff_read_an_application_with_its_timeline_in_the_admin_and_cannot_edit_its_status(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    application_withdraw(application=application, actor=application.applicant.user, reason="Exams moved")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:applicants_application_change", args=[application.pk])
+    html = client.get(url).content.decode()
+    assert "Exams moved" in html
+    assert 'name="status"' not in html
