@@ -1,0 +1,158 @@
+"""Shapes of the host API. Related objects are looked up through the view's tenant scope."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from applicants.models import Application, Document
+from hosts.models import Preceptor
+from hosts.services import BULK_ACTIONS
+from rotations.models import Block, Rotation
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A foreign key the requester may only point at their own organization's objects."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        view = self.context["view"]
+        return view.scoped(self.model._default_manager.all())
+
+
+class RotationSerializer(serializers.ModelSerializer):
+    preceptor = ScopedPrimaryKeyField(Preceptor, allow_null=True, required=False)
+
+    class Meta:
+        model = Rotation
+        fields = [
+            "id",
+            "slug",
+            "status",
+            "published_at",
+            "title",
+            "specialty",
+            "preceptor",
+            "rotation_type",
+            "setting",
+            "description",
+            "accepts_students",
+            "accepts_graduates",
+            "requires_step1_pass",
+            "min_step2_score",
+            "accepted_visa_types",
+            "requires_english_proficiency",
+            "required_document_kinds",
+            "offers_lor",
+            "currency",
+            "application_fee_cents",
+            "program_fee_cents",
+            "deposit_cents",
+            "balance_due_days_before_start",
+            "cancellation_policy",
+            "weekly_hours",
+            "booking_mode",
+        ]
+        read_only_fields = ["id", "slug", "status", "published_at"]
+        # The service checks the rotation as a whole (deposit within fee, someone accepted).
+        validators: list = []
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    rotation = ScopedPrimaryKeyField(Rotation)
+    seats_left = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Block
+        fields = [
+            "id",
+            "rotation",
+            "start_date",
+            "weeks",
+            "capacity",
+            "apply_by",
+            "seats_taken",
+            "seats_left",
+        ]
+        read_only_fields = ["id", "seats_taken", "seats_left"]
+        validators: list = []
+
+
+class ApplicantSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="legal_name")
+    email = serializers.EmailField(source="user.email")
+    training_status = serializers.CharField()
+    step1_result = serializers.CharField()
+    step2_score = serializers.IntegerField(allow_null=True)
+
+
+class DocumentSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = ["id", "kind", "original_filename", "content_type", "verification_status", "expires_on"]
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    applicant = ApplicantSummarySerializer(read_only=True)
+    rotation = serializers.IntegerField(source="block.rotation_id", read_only=True)
+    documents = DocumentSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "status",
+            "applicant",
+            "rotation",
+            "block",
+            "personal_statement",
+            "documents",
+            "submitted_at",
+            "offer_expires_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ApplicationFilterSerializer(serializers.Serializer):
+    rotation = serializers.IntegerField(required=False)
+    block = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=Application.Status.choices, required=False)
+    submitted_from = serializers.DateField(required=False)
+    submitted_to = serializers.DateField(required=False)
+
+
+class OfferSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Default: 7 days, never past the block's start."
+    )
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Shown to the applicant.")
+
+
+class MessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class MessageOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    author_role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class BulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(BULK_ACTIONS))
+    applications = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+    reason = serializers.CharField(required=False, help_text="Required for reject.")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    application_id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
