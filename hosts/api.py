@@ -52,14 +52,6 @@ class HostViewSet(Tenancy, viewsets.GenericViewSet):
     def roles_for_action(self) -> frozenset:
         return EVERY_ROLE if self.action in READ_ACTIONS else MANAGERS
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no request, no tenant
-            return self.get_serializer_class().Meta.model._default_manager.none()
-        return self.scoped(self.tenant_queryset())
-
-    def tenant_queryset(self):
-        raise NotImplementedError
-
 
 def _rotation_fields(data: dict) -> dict:
     return {name: value for name, value in data.items() if name in rotation_services.ROTATION_FIELDS}
@@ -81,8 +73,8 @@ class RotationViewSet(
     serializer_class = RotationSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def tenant_queryset(self):
-        return Rotation.objects.order_by("-created_at", "id")
+    def get_queryset(self):
+        return self.scoped(Rotation.objects.order_by("-created_at", "id"))
 
     def perform_create(self, serializer):
         serializer.instance = rotation_services.rotation_create(
@@ -138,8 +130,8 @@ class BlockViewSet(
     serializer_class = BlockSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def tenant_queryset(self):
-        blocks = Block.objects.order_by("start_date", "id")
+    def get_queryset(self):
+        blocks = self.scoped(Block.objects.order_by("start_date", "id"))
         rotation = self.request.query_params.get("rotation")
         if self.action == "list" and rotation:
             if not rotation.isdigit():
@@ -173,11 +165,8 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
     serializer_class = ApplicationSerializer
 
-    def tenant_queryset(self):
-        return Application.objects.all()
-
     def get_queryset(self):
-        applications = super().get_queryset()
+        applications = self.scoped(Application.objects.all())
         if self.action == "list":
             filters = ApplicationFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)

@@ -32,6 +32,7 @@ class BootstrapMixin:
 
 
 class OrganizationForm(BootstrapMixin, forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
     class Meta:
         model = Organization
         fields = ["name", "kind", "address_line", "city", "state", "zip_code", "website", "description"]

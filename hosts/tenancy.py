@@ -61,8 +61,14 @@ class Tenancy:
         return self.membership.role in MANAGERS
 
     def scoped(self, queryset: QuerySet) -> QuerySet:
-        """The queryset narrowed to what the current member may see (the one tenant filter)."""
-        return queryset.for_member(self.membership)
+        """The queryset narrowed to what the current member may see (the one tenant filter).
+
+        Without a resolved membership (e.g. while the OpenAPI schema is generated) it is empty.
+        """
+        membership = getattr(self, "membership", None)
+        if membership is None:
+            return queryset.none()
+        return queryset.for_member(membership)
 
     def scoped_get(self, queryset: QuerySet, **lookup) -> Model:
         return get_object_or_404(self.scoped(queryset), **lookup)

@@ -7,6 +7,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
@@ -250,8 +251,11 @@ class RotationCreateView(RotationFormMixin, FormView):
 
 
 class RotationUpdateView(RotationFormMixin, FormView):
+    @cached_property
+    def rotation(self) -> Rotation:
+        return self.scoped_get(Rotation.objects.all(), pk=self.kwargs["pk"])
+
     def get_form_kwargs(self):
-        self.rotation = self.scoped_get(Rotation.objects.all(), pk=self.kwargs["pk"])
         return {**super().get_form_kwargs(), "instance": self.rotation}
 
     def form_valid(self, form):
@@ -322,8 +326,11 @@ class BlockUpdateView(OrganizationMixin, FormView):
     template_name = "hosts/block_form.html"
     form_class = BlockForm
 
+    @cached_property
+    def block(self) -> Block:
+        return self.scoped_get(Block.objects.select_related("rotation"), pk=self.kwargs["pk"])
+
     def get_form_kwargs(self):
-        self.block = self.scoped_get(Block.objects.select_related("rotation"), pk=self.kwargs["pk"])
         return {**super().get_form_kwargs(), "instance": self.block}
 
     def form_valid(self, form):
