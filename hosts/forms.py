@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 from django import forms
@@ -33,6 +34,7 @@ class BootstrapMixin:
 
 class OrganizationForm(BootstrapMixin, forms.ModelForm):
     website = forms.URLField(required=False, assume_scheme="https")
+
     class Meta:
         model = Organization
         fields = ["name", "kind", "address_line", "city", "state", "zip_code", "website", "description"]
@@ -173,7 +175,7 @@ class OfferForm(BootstrapMixin, forms.Form):
     def clean_expires_at(self):
         value = self.cleaned_data["expires_at"]
         if value is not None and timezone.is_naive(value):
-            value = timezone.make_aware(value, timezone.utc)
+            value = timezone.make_aware(value, UTC)
         return value
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from amo.models import User
 from applicants.models import Application, ApplicationMessage, ApplicationTransition, Document
@@ -67,10 +66,10 @@ def application_queue(
     if status:
         queryset = queryset.filter(status=status)
     if submitted_from:
-        queryset = queryset.filter(submitted_at__gte=datetime.combine(submitted_from, time.min, timezone.utc))
+        queryset = queryset.filter(submitted_at__gte=datetime.combine(submitted_from, time.min, UTC))
     if submitted_to:
         queryset = queryset.filter(
-            submitted_at__lt=datetime.combine(submitted_to + timedelta(days=1), time.min, timezone.utc)
+            submitted_at__lt=datetime.combine(submitted_to + timedelta(days=1), time.min, UTC)
         )
     return queryset.order_by("submitted_at", "id")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -275,7 +275,7 @@ def application_start_review(*, application: Application, actor: User) -> Applic
 
 def offer_deadline_default(*, application: Application, now: datetime) -> datetime:
     """Seven days to answer, never past the block's first day."""
-    start = datetime.combine(application.block.start_date, time.min, timezone.utc)
+    start = datetime.combine(application.block.start_date, time.min, UTC)
     return min(now + OFFER_VALID_FOR, start)
 
 
@@ -288,7 +288,7 @@ def application_offer(
     """
     now = timezone.now()
     block = application.block
-    start = datetime.combine(block.start_date, time.min, timezone.utc)
+    start = datetime.combine(block.start_date, time.min, UTC)
     if expires_at is None:
         expires_at = offer_deadline_default(application=application, now=now)
     if expires_at <= now:
@@ -386,6 +386,8 @@ def applications_bulk(*, applications, actor: User, action: str, **arguments) ->
     service = BULK_ACTIONS.get(action)
     if service is None:
         raise DomainError(f"Unknown action {action!r}.", extra={"actions": sorted(BULK_ACTIONS)})
+    if action == "reject" and not (arguments.get("reason") or "").strip():
+        raise DomainError("Give the applicants a reason for the rejection.", extra={"field": "reason"})
     results = []
     for application in applications:
         try:

@@ -487,13 +487,13 @@ class ApplicationActionView(ApplicationReviewMixin, View):
                 _fail(request, error)
                 return redirect("hosts:application_detail", pk=pk)
             form.add_error(None, error.message)
-            return self.render_page(form=form, action=action, status=error.status)
+            return self.render_page(form=form, action=action, status=error.status, error=error.message)
         messages.success(request, self.done[action])
         return redirect("hosts:application_detail", pk=pk)
 
-    def render_page(self, *, form, action, status=400):
+    def render_page(self, *, form, action, status=400, error=""):
         view = ApplicationDetailView(request=self.request, kwargs=self.kwargs, membership=self.membership)
-        context = view.get_context_data(**{self.form_context[action]: form})
+        context = view.get_context_data(action_error=error, **{self.form_context[action]: form})
         return render(self.request, view.template_name, context, status=status)
 
 
