@@ -343,7 +343,7 @@ class BlockUpdateView(OrganizationMixin, FormView):
         return redirect("hosts:rotation_detail", pk=self.block.rotation_id)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(block=self.block, **kwargs)
+        return super().get_context_data(edited_block=self.block, **kwargs)
 
 
 # --- Review queue -----------------------------------------------------------------------------------
