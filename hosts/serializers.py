@@ -90,6 +90,9 @@ class ApplicantSummarySerializer(serializers.Serializer):
 
 
 class DocumentSummarySerializer(serializers.ModelSerializer):
+    # A plain string here: the DocumentKind enum is named once in the schema, on rotations.
+    kind = serializers.CharField(read_only=True, help_text="The document kind (see required_document_kinds).")
+
     class Meta:
         model = Document
         fields = ["id", "kind", "original_filename", "content_type", "verification_status", "expires_on"]
