@@ -172,6 +172,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Host owners must use TOTP (hosts.tenancy sends them to set it up); everyone else may.
+MFA_TOTP_ISSUER = "AMO"
 
 # --- I18N, time, money -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
