@@ -250,7 +250,9 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         data = self._input(BulkSerializer)
         ids = sorted(set(data["applications"]))
         applications = list(
-            self.scoped(Application.objects.filter(pk__in=ids)).select_related("block__rotation")
+            self.scoped(
+                Application.objects.filter(pk__in=ids).exclude(status=Application.Status.DRAFT)
+            ).select_related("block__rotation")
         )
         if len(applications) != len(ids):
             raise Http404

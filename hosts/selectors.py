@@ -116,7 +116,7 @@ def roster(*, blocks: QuerySet, applications: QuerySet, today: date) -> QuerySet
     ends = ExpressionWrapper(F("start_date") + F("weeks") * timedelta(weeks=1), output_field=DateTimeField())
     return (
         blocks.alias(ends=ends)
-        .filter(ends__gt=today)
+        .filter(ends__gt=datetime.combine(today, time.min, UTC))
         .select_related("rotation")
         .prefetch_related(
             Prefetch("applications", queryset=people.order_by("status", "id"), to_attr="roster")

@@ -387,7 +387,9 @@ class ApplicationBulkView(OrganizationMixin, View):
             return redirect("hosts:applications")
         ids = form.cleaned_data["applications"]
         applications = list(
-            self.scoped(Application.objects.filter(pk__in=ids)).select_related("block__rotation")
+            self.scoped(
+                Application.objects.filter(pk__in=ids).exclude(status=Application.Status.DRAFT)
+            ).select_related("block__rotation")
         )
         if len(applications) != len(ids):
             raise Http404("Some of these applications are not yours to act on.")

@@ -117,3 +117,23 @@ def test_the_roster_lists_offered_and_confirmed_applicants_per_block(client, ten
     assert [a.pk for a in blocks[tenant_a.block.pk].roster] == [tenant_a.application.pk]
     assert blocks[tenant_a.other_block.pk].roster == []
     assert tenant_a.application.applicant.legal_name in response.content.decode()
+
+
+def test_the_roster_keeps_blocks_in_progress_and_drops_those_that_ended(client, tenant_a):
+    today = timezone.now().date()
+    running = BlockFactory(
+        rotation=tenant_a.rotation,
+        start_date=today - timedelta(weeks=3),
+        weeks=4,
+        apply_by=today - timedelta(weeks=5),
+    )
+    ended = BlockFactory(
+        rotation=tenant_a.rotation,
+        start_date=today - timedelta(weeks=4),
+        weeks=4,
+        apply_by=today - timedelta(weeks=6),
+    )
+    login(client, tenant_a.coordinator)
+    shown = {block.pk for block in client.get(reverse("hosts:roster")).context["object_list"]}
+    assert running.pk in shown
+    assert ended.pk not in shown
