@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 
 from applicants.models import Application
 from hosts.models import Membership, Organization
@@ -171,12 +169,6 @@ class OfferForm(BootstrapMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Leave empty for 7 days (never past the block's start).",
     )
-
-    def clean_expires_at(self):
-        value = self.cleaned_data["expires_at"]
-        if value is not None and timezone.is_naive(value):
-            value = timezone.make_aware(value, UTC)
-        return value
 
 
 class RejectForm(BootstrapMixin, forms.Form):

@@ -68,6 +68,13 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
     return organization
 
 
+def organization_set_verified(*, organization: Organization, verified: bool) -> Organization:
+    """Staff vouch for (or stop vouching for) an organization; only verified ones publish."""
+    organization.is_verified = verified
+    organization.save(update_fields=["is_verified"])
+    return organization
+
+
 # --- Invitations and members ----------------------------------------------------------------------
 
 

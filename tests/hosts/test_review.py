@@ -266,3 +266,16 @@ def test_a_preceptor_cannot_decide_even_through_the_service(tenant_a):
         services.application_offer(application=tenant_a.application, actor=coordinator_elsewhere)
     tenant_a.block.refresh_from_db()
     assert tenant_a.block.seats_taken == 0
+
+
+def test_the_offer_form_takes_a_deadline_in_utc(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    application = tenant_a.application
+    deadline = (timezone.now() + timedelta(days=3)).replace(second=0, microsecond=0)
+    response = client.post(
+        reverse("hosts:application_offer", args=[application.pk]),
+        {"expires_at": deadline.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 302
+    application.refresh_from_db()
+    assert application.offer_expires_at == deadline
