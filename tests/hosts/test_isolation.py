@@ -442,3 +442,18 @@ def test_the_unscoped_query_lint_catches_an_unscoped_query():
 def test_host_views_query_host_owned_models_only_through_the_tenant_scope(path):
     source = (Path(__file__).resolve().parents[2] / path).read_text()
     assert unscoped_queries(source) == [], f"{path}: query host-owned models through self.scoped(...)"
+
+
+def test_token_clients_choose_one_of_their_organizations_by_header(client, tenant_a, tenant_b):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=tenant_a.coordinator.user)
+    auth = {"Authorization": f"Token {token.key}"}
+    url = reverse("hosts_api:application-list")
+    rows = client.get(url, headers=auth).json()["results"]
+    assert {row["id"] for row in rows} == {tenant_a.application.pk, tenant_a.other_application.pk}
+    mine = client.get(url, headers={**auth, "X-Organization": tenant_a.organization.slug})
+    assert mine.status_code == 200
+    theirs = client.get(url, headers={**auth, "X-Organization": tenant_b.organization.slug})
+    assert theirs.status_code == 403
+    assert client.get(url).status_code == 403  # anonymous
