@@ -56,8 +56,6 @@ class RotationSerializer(serializers.ModelSerializer):
             "booking_mode",
         ]
         read_only_fields = ["id", "slug", "status", "published_at"]
-        # The service checks the rotation as a whole (deposit within fee, someone accepted).
-        validators: list = []
 
 
 class BlockSerializer(serializers.ModelSerializer):
@@ -77,7 +75,6 @@ class BlockSerializer(serializers.ModelSerializer):
             "seats_left",
         ]
         read_only_fields = ["id", "seats_taken", "seats_left"]
-        validators: list = []
 
 
 class ApplicantSummarySerializer(serializers.Serializer):
