@@ -177,6 +177,8 @@ ACCOUNT_CHANGE_EMAIL = True  # one address per account; a change is verified bef
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AMO] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Host owners must use TOTP (hosts.tenancy sends them to set it up); everyone else may.
+MFA_TOTP_ISSUER = "AMO"
 
 # --- I18N, time, money -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -261,7 +263,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One name for a choice set that several fields share (status, from_status, to_status).
-    "ENUM_NAME_OVERRIDES": {"ApplicationStatusEnum": "applicants.models.Application.Status"},
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicationStatusEnum": "applicants.models.Application.Status",
+        "VisaTypeEnum": "rotations.models.VisaType",
+        "DocumentKindEnum": "rotations.models.DocumentKind",
+    },
 }
 
 # --- Security headers --------------------------------------------------------------------------

@@ -1,6 +1,12 @@
-"""API of the hosts app, under /api/v1/."""
+"""API of the hosts app, under /api/v1/host/."""
 
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
+
+from hosts import api
 
 app_name = "hosts_api"
-urlpatterns: list = []
+router = SimpleRouter()
+router.register("rotations", api.RotationViewSet, basename="rotation")
+router.register("blocks", api.BlockViewSet, basename="block")
+router.register("applications", api.ApplicationViewSet, basename="application")
+urlpatterns = router.urls

@@ -3,18 +3,44 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class OrganizationQuerySet(models.QuerySet):
     """Base for every queryset of host-owned data: `for_org` is the one tenant filter.
 
     A model that belongs to an organization names the path to it in `organization_path`.
+    `for_member` narrows further for a preceptor, to what hangs off the rotations they supervise:
+    `preceptor_path` names the path to that preceptor's id (by default the organization's path with
+    its last step swapped for the rotation's preceptor); "" means a preceptor sees none of it.
     """
 
     organization_path = "organization"
+    preceptor_path: str | None = None
 
     def for_org(self, organization) -> "OrganizationQuerySet":
         return self.filter(**{self.organization_path: organization})
+
+    def for_member(self, membership: "Membership") -> "OrganizationQuerySet":
+        """What this member may see: their organization's rows, a preceptor's own rotations only."""
+        scoped = self.for_org(membership.organization_id)
+        if membership.role != Membership.Role.PRECEPTOR:
+            return scoped
+        path = self.preceptor_path
+        if path is None:
+            path = self.organization_path.removesuffix("organization") + "preceptor"
+        if not path or membership.preceptor_id is None:
+            return scoped.none()
+        return scoped.filter(**{path: membership.preceptor_id})
+
+
+class PreceptorQuerySet(OrganizationQuerySet):
+    preceptor_path = "pk"
+
+
+class MembershipQuerySet(OrganizationQuerySet):
+    preceptor_path = ""
 
 
 class Organization(models.Model):
@@ -75,7 +101,7 @@ class Preceptor(models.Model):
     specialty = models.ForeignKey("rotations.Specialty", on_delete=models.PROTECT, related_name="preceptors")
     npi_number = models.CharField("NPI number", max_length=10, blank=True)
 
-    objects = OrganizationQuerySet.as_manager()
+    objects = PreceptorQuerySet.as_manager()
 
     class Meta:
         ordering = ["full_name"]
@@ -110,12 +136,73 @@ class Membership(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = OrganizationQuerySet.as_manager()
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
+        ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="membership_one_per_org_user"),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organization}"
+
+
+class Invitation(models.Model):
+    """An invitation to join an organization, sent by email as a signed link; used once at most.
+
+    The database keeps one pending (neither accepted nor revoked) invitation per organization and
+    email; accepting sets `accepted_at` under the row lock, so a link cannot be used twice.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+    preceptor = models.ForeignKey(
+        Preceptor,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        help_text="For the preceptor role: which preceptor record the invitee will be.",
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending_per_org_email",
+                violation_error_message="This address already has a pending invitation.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role="preceptor") | Q(preceptor__isnull=False),
+                name="invitation_preceptor_role_names_preceptor",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_not_both_accepted_and_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.get_role_display()} at {self.organization}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()

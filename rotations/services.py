@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
 
 from amo.errors import DomainError
 from rotations.locking import lock_block
-from rotations.models import Block
+from rotations.models import Block, Rotation
 
 
 def seat_take(*, block_id: int) -> Block:
@@ -51,3 +54,161 @@ def block_change_capacity(*, block_id: int, capacity: int) -> Block:
         block.capacity = capacity
         block.save(update_fields=["capacity"])
         return block
+
+
+# --- Rotation and block management (the host dashboard and API call these) -------------------------
+
+# What a host may set on a rotation; money in integer cents.
+ROTATION_FIELDS = frozenset(
+    {
+        "preceptor",
+        "specialty",
+        "title",
+        "rotation_type",
+        "setting",
+        "description",
+        "accepts_students",
+        "accepts_graduates",
+        "requires_step1_pass",
+        "min_step2_score",
+        "accepted_visa_types",
+        "requires_english_proficiency",
+        "required_document_kinds",
+        "offers_lor",
+        "currency",
+        "application_fee_cents",
+        "program_fee_cents",
+        "deposit_cents",
+        "balance_due_days_before_start",
+        "cancellation_policy",
+        "weekly_hours",
+        "booking_mode",
+    }
+)
+
+
+def _rotation_check(rotation: Rotation) -> None:
+    if rotation.preceptor is not None and rotation.preceptor.organization_id != rotation.organization_id:
+        raise DomainError("Choose one of your own preceptors.", extra={"field": "preceptor"})
+    if rotation.deposit_cents > rotation.program_fee_cents:
+        raise DomainError(
+            "The deposit cannot be more than the program fee.", extra={"field": "deposit_cents"}
+        )
+    if not (rotation.accepts_students or rotation.accepts_graduates):
+        raise DomainError("Accept students, graduates or both.", extra={"field": "accepts_students"})
+    try:
+        rotation.full_clean(
+            exclude=["slug", "organization"], validate_unique=False, validate_constraints=True
+        )
+    except ValidationError as error:
+        field, problems = next(iter(error.message_dict.items()))
+        raise DomainError(f"{field}: {problems[0]}", extra={"fields": error.message_dict}) from error
+
+
+def _rotation_slug(title: str, organization) -> str:
+    base = slugify(f"{title} {organization.slug}")[:230] or "rotation"
+    slug, n = base, 1
+    while Rotation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+def rotation_create(*, organization, **fields) -> Rotation:
+    """A new rotation of `organization`, as a draft: it is listed only once published."""
+    unknown = set(fields) - ROTATION_FIELDS
+    if unknown:
+        raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
+    rotation = Rotation(organization=organization, status=Rotation.Status.DRAFT, **fields)
+    _rotation_check(rotation)
+    with transaction.atomic():
+        rotation.slug = _rotation_slug(rotation.title, organization)
+        rotation.save()
+    return rotation
+
+
+def rotation_update(*, rotation: Rotation, **fields) -> Rotation:
+    unknown = set(fields) - ROTATION_FIELDS
+    if unknown:
+        raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
+    if rotation.status == Rotation.Status.ARCHIVED:
+        raise DomainError("An archived rotation cannot be edited.", status=409)
+    for field, value in fields.items():
+        setattr(rotation, field, value)
+    _rotation_check(rotation)
+    rotation.save()
+    return rotation
+
+
+def rotation_publish(*, rotation: Rotation) -> Rotation:
+    """List a draft rotation: only a verified organization publishes, and only with a block to book."""
+    with transaction.atomic():
+        locked = Rotation.objects.select_for_update().select_related("organization").get(pk=rotation.pk)
+        if not locked.organization.is_verified:
+            raise DomainError(
+                "Your organization is not verified yet; our staff verify it before you can publish.",
+                status=409,
+            )
+        if locked.status != Rotation.Status.DRAFT:
+            raise DomainError(
+                f"Only a draft can be published; this one is {locked.get_status_display().lower()}.",
+                status=409,
+            )
+        if not locked.blocks.exists():
+            raise DomainError("Add at least one block before publishing.", status=409)
+        locked.status = Rotation.Status.PUBLISHED
+        locked.published_at = timezone.now()
+        locked.save(update_fields=["status", "published_at", "updated_at"])
+    return locked
+
+
+def rotation_unpublish(*, rotation: Rotation) -> Rotation:
+    """Take a rotation off the catalog (back to draft); applications already made stand."""
+    with transaction.atomic():
+        locked = Rotation.objects.select_for_update().get(pk=rotation.pk)
+        if locked.status != Rotation.Status.PUBLISHED:
+            raise DomainError("Only a published rotation can be unpublished.", status=409)
+        locked.status = Rotation.Status.DRAFT
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def rotation_archive(*, rotation: Rotation) -> Rotation:
+    """Retire a rotation for good: off the catalog, no longer editable."""
+    with transaction.atomic():
+        locked = Rotation.objects.select_for_update().get(pk=rotation.pk)
+        if locked.status == Rotation.Status.ARCHIVED:
+            raise DomainError("This rotation is already archived.", status=409)
+        locked.status = Rotation.Status.ARCHIVED
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def _block_check(*, start_date, weeks: int, apply_by, capacity: int) -> None:
+    if not 1 <= weeks <= 52:
+        raise DomainError("A block lasts from 1 to 52 weeks.", extra={"field": "weeks"})
+    if apply_by > start_date:
+        raise DomainError(
+            "The last day to apply must be on or before the start date.", extra={"field": "apply_by"}
+        )
+    if capacity < 1:
+        raise DomainError("A block has at least one seat.", extra={"field": "capacity"})
+
+
+def block_create(*, rotation: Rotation, start_date, weeks: int, capacity: int, apply_by) -> Block:
+    if rotation.status == Rotation.Status.ARCHIVED:
+        raise DomainError("An archived rotation takes no new blocks.", status=409)
+    _block_check(start_date=start_date, weeks=weeks, apply_by=apply_by, capacity=capacity)
+    return Block.objects.create(
+        rotation=rotation, start_date=start_date, weeks=weeks, capacity=capacity, apply_by=apply_by
+    )
+
+
+def block_update(*, block: Block, start_date, weeks: int, capacity: int, apply_by) -> Block:
+    """Change a block's dates and capacity; capacity never below the seats confirmed or held."""
+    _block_check(start_date=start_date, weeks=weeks, apply_by=apply_by, capacity=capacity)
+    with transaction.atomic():
+        block = block_change_capacity(block_id=block.pk, capacity=capacity)
+        block.start_date, block.weeks, block.apply_by = start_date, weeks, apply_by
+        block.save(update_fields=["start_date", "weeks", "apply_by"])
+    return block

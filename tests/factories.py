@@ -5,11 +5,12 @@ from datetime import date, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from django.utils.text import slugify
 
 from amo.models import User
 from applicants.models import Applicant, Application, Document
-from hosts.models import Membership, Organization, Preceptor
+from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, Specialty
 
 PASSWORD = "correct-horse-battery-staple"
@@ -154,3 +155,40 @@ class EmailAddressFactory(factory.django.DjangoModelFactory):
     email = factory.SelfAttribute("user.email")
     verified = True
     primary = True
+
+
+# --- Hosts: invitations, members with two-factor authentication -------------------------------------
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.test")
+    role = Membership.Role.COORDINATOR
+    invited_by = factory.SubFactory(UserFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+
+
+def totp_activate(user: User) -> str:
+    """Give `user` a TOTP authenticator (as allauth's setup page would); returns its secret."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+class OwnerFactory(MembershipFactory):
+    """An owner who has set up two-factor authentication, as owners must."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    role = Membership.Role.OWNER
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            totp_activate(self.user)

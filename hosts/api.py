@@ -1,0 +1,267 @@
+"""The host API under /api/v1/host/: the dashboard's powers, scoped the same way (hosts.tenancy).
+
+The organization acted for is the session's current one, or the `X-Organization: <slug>` header
+(for token clients), checked against the requester's memberships on every request. Objects of
+other organizations answer 404.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from amo.errors import DomainError
+from applicants.models import Application
+from hosts import selectors, services
+from hosts.serializers import (
+    HostApplicationFilterSerializer,
+    HostApplicationSerializer,
+    HostBlockSerializer,
+    HostBulkResultSerializer,
+    HostBulkSerializer,
+    HostMessageOutSerializer,
+    HostMessageSerializer,
+    HostOfferSerializer,
+    HostRejectSerializer,
+    HostRotationSerializer,
+)
+from hosts.tenancy import EVERY_ROLE, MANAGERS, ORGANIZATION_HEADER, IsOrganizationMember, Tenancy
+from rotations import services as rotation_services
+from rotations.models import Block, Rotation
+
+ORGANIZATION_PARAMETER = OpenApiParameter(
+    ORGANIZATION_HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Slug of the organization to act for (default: the session's current organization, "
+    "else your first membership). Must be one of yours.",
+)
+READ_ACTIONS = frozenset({"list", "retrieve"})
+
+
+class HostViewSet(Tenancy, viewsets.GenericViewSet):
+    """Base of every host API view: membership and role checked, every queryset scoped."""
+
+    permission_classes = [IsOrganizationMember]
+
+    def roles_for_action(self) -> frozenset:
+        return EVERY_ROLE if self.action in READ_ACTIONS else MANAGERS
+
+
+def _rotation_fields(data: dict) -> dict:
+    return {name: value for name, value in data.items() if name in rotation_services.ROTATION_FIELDS}
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+    retrieve=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+    create=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+    partial_update=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+)
+class RotationViewSet(
+    HostViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+):
+    serializer_class = HostRotationSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return self.scoped(Rotation.objects.order_by("-created_at", "id"))
+
+    def perform_create(self, serializer):
+        serializer.instance = rotation_services.rotation_create(
+            organization=self.organization, **_rotation_fields(serializer.validated_data)
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = rotation_services.rotation_update(
+            rotation=serializer.instance, **_rotation_fields(serializer.validated_data)
+        )
+
+    def _lifecycle(self, service):
+        rotation = service(rotation=self.get_object())
+        return Response(HostRotationSerializer(rotation, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=HostRotationSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """List the rotation (verified organizations only, at least one block)."""
+        return self._lifecycle(rotation_services.rotation_publish)
+
+    @extend_schema(request=None, responses=HostRotationSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"])
+    def unpublish(self, request, pk=None):
+        return self._lifecycle(rotation_services.rotation_unpublish)
+
+    @extend_schema(request=None, responses=HostRotationSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        return self._lifecycle(rotation_services.rotation_archive)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            ORGANIZATION_PARAMETER,
+            OpenApiParameter("rotation", int, description="Only this rotation's."),
+        ]
+    ),
+    retrieve=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+    create=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+    partial_update=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+)
+class BlockViewSet(
+    HostViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+):
+    """Blocks; capacity never goes below the seats already confirmed or held."""
+
+    serializer_class = HostBlockSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        blocks = self.scoped(Block.objects.order_by("start_date", "id"))
+        rotation = self.request.query_params.get("rotation")
+        if self.action == "list" and rotation:
+            if not rotation.isdigit():
+                raise Http404
+            blocks = blocks.filter(rotation_id=rotation)
+        return blocks
+
+    def perform_create(self, serializer):
+        serializer.instance = rotation_services.block_create(**serializer.validated_data)
+
+    def perform_update(self, serializer):
+        block = serializer.instance
+        data = serializer.validated_data
+        if "rotation" in data and data["rotation"].pk != block.rotation_id:
+            raise DomainError("A block cannot move to another rotation.", extra={"field": "rotation"})
+        serializer.instance = rotation_services.block_update(
+            block=block,
+            start_date=data.get("start_date", block.start_date),
+            weeks=data.get("weeks", block.weeks),
+            capacity=data.get("capacity", block.capacity),
+            apply_by=data.get("apply_by", block.apply_by),
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ORGANIZATION_PARAMETER, HostApplicationFilterSerializer]),
+    retrieve=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+)
+class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """The review queue and its actions; each action notifies the applicant."""
+
+    serializer_class = HostApplicationSerializer
+
+    def get_queryset(self):
+        applications = self.scoped(Application.objects.all())
+        if self.action == "list":
+            filters = HostApplicationFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            criteria = filters.validated_data
+            applications = selectors.application_queue(
+                applications,
+                rotation_id=criteria.get("rotation"),
+                block_id=criteria.get("block"),
+                status=criteria.get("status"),
+                submitted_from=criteria.get("submitted_from"),
+                submitted_to=criteria.get("submitted_to"),
+            )
+            return applications.prefetch_related("documents")
+        return selectors.application_for_review(applications.exclude(status=Application.Status.DRAFT))
+
+    def _done(self, application):
+        application.refresh_from_db()
+        return Response(HostApplicationSerializer(application, context=self.get_serializer_context()).data)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    @extend_schema(request=None, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"], url_path="start-review")
+    def start_review(self, request, pk=None):
+        application = self.get_object()
+        services.application_start_review(application=application, actor=request.user)
+        return self._done(application)
+
+    @extend_schema(
+        request=HostOfferSerializer, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER]
+    )
+    @action(detail=True, methods=["post"])
+    def offer(self, request, pk=None):
+        """Offer a seat: holds one seat on the block until the deadline."""
+        application = self.get_object()
+        data = self._input(HostOfferSerializer)
+        services.application_offer(
+            application=application, actor=request.user, expires_at=data.get("expires_at")
+        )
+        return self._done(application)
+
+    @extend_schema(
+        request=HostRejectSerializer, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER]
+    )
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        application = self.get_object()
+        data = self._input(HostRejectSerializer)
+        services.application_reject(application=application, actor=request.user, reason=data["reason"])
+        return self._done(application)
+
+    @extend_schema(request=None, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"])
+    def waitlist(self, request, pk=None):
+        application = self.get_object()
+        services.application_waitlist(application=application, actor=request.user)
+        return self._done(application)
+
+    @extend_schema(
+        request=HostMessageSerializer,
+        responses={201: HostMessageOutSerializer},
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="request-info")
+    def request_info(self, request, pk=None):
+        """Write on the application's thread (visible to the applicant and staff); the applicant is told."""
+        application = self.get_object()
+        data = self._input(HostMessageSerializer)
+        posted = services.application_request_info(
+            application=application, actor=request.user, message=data["message"]
+        )
+        return Response(HostMessageOutSerializer(posted).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=HostBulkSerializer,
+        responses=HostBulkResultSerializer(many=True),
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """One action on many applications; each succeeds or fails on its own. Any id not yours: 404."""
+        data = self._input(HostBulkSerializer)
+        ids = sorted(set(data["applications"]))
+        applications = list(
+            self.scoped(
+                Application.objects.filter(pk__in=ids).exclude(status=Application.Status.DRAFT)
+            ).select_related("block__rotation")
+        )
+        if len(applications) != len(ids):
+            raise Http404
+        arguments = {"reason": data.get("reason", "")} if data["action"] == "reject" else {}
+        results = services.applications_bulk(
+            applications=applications, actor=request.user, action=data["action"], **arguments
+        )
+        return Response(HostBulkResultSerializer(results, many=True).data)

@@ -1,0 +1,201 @@
+"""Input shapes of the host dashboard. Services decide what is allowed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from applicants.models import Application
+from hosts.models import Membership, Organization
+from rotations.models import Block, DocumentKind, Rotation, VisaType
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class BootstrapMixin:
+    """Bootstrap's classes on every widget, so the templates stay plain loops."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.CheckboxInput):
+                widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(widget, forms.Select):
+                widget.attrs.setdefault("class", "form-select")
+            else:
+                widget.attrs.setdefault("class", "form-control")
+            if field.help_text:
+                widget.attrs.setdefault("aria-describedby", f"id_{name}-help")
+
+
+class OrganizationForm(BootstrapMixin, forms.ModelForm):
+    website = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organization
+        fields = ["name", "kind", "address_line", "city", "state", "zip_code", "website", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class InvitationForm(BootstrapMixin, forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+    preceptor = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="For the preceptor role: which of your preceptors this is."
+    )
+
+    def __init__(self, *args, preceptors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preceptor"].queryset = preceptors
+
+
+class PreceptorForm(BootstrapMixin, forms.Form):
+    full_name = forms.CharField(max_length=200)
+    credentials = forms.ChoiceField(choices=[("MD", "MD"), ("DO", "DO")])
+    specialty = forms.ModelChoiceField(queryset=None)
+    board_certification = forms.CharField(max_length=200, required=False)
+    npi_number = forms.RegexField(r"^\d{10}$", label="NPI number", required=False, help_text="Ten digits.")
+
+    def __init__(self, *args, specialties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["specialty"].queryset = specialties
+
+
+MONEY_FIELDS = {
+    "application_fee": "application_fee_cents",
+    "program_fee": "program_fee_cents",
+    "deposit": "deposit_cents",
+}
+
+
+def dollars_field(label: str) -> forms.DecimalField:
+    return forms.DecimalField(label=f"{label} (USD)", min_value=0, max_digits=9, decimal_places=2)
+
+
+class RotationForm(BootstrapMixin, forms.ModelForm):
+    """Fees in dollars here, cents in the service (`service_fields`)."""
+
+    application_fee = dollars_field("Application fee")
+    program_fee = dollars_field("Program fee")
+    deposit = dollars_field("Deposit")
+    accepted_visa_types = forms.MultipleChoiceField(
+        choices=VisaType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked means any.",
+    )
+    required_document_kinds = forms.MultipleChoiceField(
+        choices=DocumentKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = Rotation
+        fields = [
+            "title",
+            "specialty",
+            "preceptor",
+            "rotation_type",
+            "setting",
+            "description",
+            "accepts_students",
+            "accepts_graduates",
+            "requires_step1_pass",
+            "min_step2_score",
+            "accepted_visa_types",
+            "requires_english_proficiency",
+            "required_document_kinds",
+            "offers_lor",
+            "balance_due_days_before_start",
+            "cancellation_policy",
+            "weekly_hours",
+            "booking_mode",
+        ]
+        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, preceptors, specialties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preceptor"].queryset = preceptors
+        self.fields["specialty"].queryset = specialties
+        if self.instance.pk:
+            for name, cents_field in MONEY_FIELDS.items():
+                self.initial[name] = Decimal(getattr(self.instance, cents_field)) / 100
+
+    def _post_clean(self):
+        # The service validates the rotation; the form only checks shapes.
+        pass
+
+    def service_fields(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        for name, cents_field in MONEY_FIELDS.items():
+            data[cents_field] = int(self.cleaned_data[name] * 100)
+        return data
+
+
+class BlockForm(BootstrapMixin, forms.ModelForm):
+    class Meta:
+        model = Block
+        fields = ["start_date", "weeks", "capacity", "apply_by"]
+        widgets = {"start_date": DATE, "apply_by": DATE}
+
+    def _post_clean(self):
+        pass
+
+
+class QueueFilterForm(BootstrapMixin, forms.Form):
+    rotation = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    block = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *[c for c in Application.Status.choices if c[0] != "draft"]],
+        required=False,
+    )
+    submitted_from = forms.DateField(required=False, widget=DATE, label="Submitted from")
+    submitted_to = forms.DateField(required=False, widget=DATE, label="Submitted to")
+
+    def __init__(self, *args, rotations, blocks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rotation"].choices = [("", "Any rotation"), *[(r.pk, r.title) for r in rotations]]
+        self.fields["block"].choices = [
+            ("", "Any block"),
+            *[(b.pk, f"{b.rotation.title} — {b.start_date:%b %d, %Y}") for b in blocks],
+        ]
+
+
+class OfferForm(BootstrapMixin, forms.Form):
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Offer expires at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for 7 days (never past the block's start).",
+    )
+
+
+class RejectForm(BootstrapMixin, forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), help_text="The applicant will read it."
+    )
+
+
+class MessageForm(BootstrapMixin, forms.Form):
+    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BulkForm(BootstrapMixin, forms.Form):
+    ACTIONS = [
+        ("start_review", "Start review"),
+        ("offer", "Make offers (7-day deadline)"),
+        ("waitlist", "Waitlist"),
+        ("reject", "Reject"),
+    ]
+    action = forms.ChoiceField(choices=ACTIONS)
+    applications = forms.CharField(widget=forms.MultipleHiddenInput, help_text="Ticked applications.")
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Reason (for reject)"
+    )
+
+    def clean_applications(self) -> list[int]:
+        ids = self.data.getlist("applications")
+        if not ids or not all(value.isdigit() for value in ids):
+            raise forms.ValidationError("Tick at least one application.")
+        return sorted({int(value) for value in ids})

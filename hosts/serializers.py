@@ -1,0 +1,158 @@
+"""Shapes of the host API. Related objects are looked up through the view's tenant scope."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from applicants.models import Application, Document
+from hosts.models import Preceptor
+from hosts.services import BULK_ACTIONS
+from rotations.models import Block, Rotation
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A foreign key the requester may only point at their own organization's objects."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        view = self.context["view"]
+        return view.scoped(self.model._default_manager.all())
+
+
+class HostRotationSerializer(serializers.ModelSerializer):
+    preceptor = ScopedPrimaryKeyField(Preceptor, allow_null=True, required=False)
+
+    class Meta:
+        model = Rotation
+        fields = [
+            "id",
+            "slug",
+            "status",
+            "published_at",
+            "title",
+            "specialty",
+            "preceptor",
+            "rotation_type",
+            "setting",
+            "description",
+            "accepts_students",
+            "accepts_graduates",
+            "requires_step1_pass",
+            "min_step2_score",
+            "accepted_visa_types",
+            "requires_english_proficiency",
+            "required_document_kinds",
+            "offers_lor",
+            "currency",
+            "application_fee_cents",
+            "program_fee_cents",
+            "deposit_cents",
+            "balance_due_days_before_start",
+            "cancellation_policy",
+            "weekly_hours",
+            "booking_mode",
+        ]
+        read_only_fields = ["id", "slug", "status", "published_at"]
+
+
+class HostBlockSerializer(serializers.ModelSerializer):
+    rotation = ScopedPrimaryKeyField(Rotation)
+    seats_left = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Block
+        fields = [
+            "id",
+            "rotation",
+            "start_date",
+            "weeks",
+            "capacity",
+            "apply_by",
+            "seats_taken",
+            "seats_left",
+        ]
+        read_only_fields = ["id", "seats_taken", "seats_left"]
+
+
+class HostApplicantSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="legal_name")
+    email = serializers.EmailField(source="user.email")
+    training_status = serializers.CharField()
+    step1_result = serializers.CharField()
+    step2_score = serializers.IntegerField(allow_null=True)
+
+
+class HostDocumentSummarySerializer(serializers.ModelSerializer):
+    # A plain string here: the DocumentKind enum is named once in the schema, on rotations.
+    kind = serializers.CharField(read_only=True, help_text="The document kind (see required_document_kinds).")
+
+    class Meta:
+        model = Document
+        fields = ["id", "kind", "original_filename", "content_type", "verification_status", "expires_on"]
+
+
+class HostApplicationSerializer(serializers.ModelSerializer):
+    applicant = HostApplicantSummarySerializer(read_only=True)
+    rotation = serializers.IntegerField(source="block.rotation_id", read_only=True)
+    documents = HostDocumentSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Application
+        fields = [
+            "id",
+            "status",
+            "applicant",
+            "rotation",
+            "block",
+            "personal_statement",
+            "documents",
+            "submitted_at",
+            "offer_expires_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class HostApplicationFilterSerializer(serializers.Serializer):
+    rotation = serializers.IntegerField(required=False)
+    block = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=Application.Status.choices, required=False)
+    submitted_from = serializers.DateField(required=False)
+    submitted_to = serializers.DateField(required=False)
+
+
+class HostOfferSerializer(serializers.Serializer):
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Default: 7 days, never past the block's start."
+    )
+
+
+class HostRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Shown to the applicant.")
+
+
+class HostMessageSerializer(serializers.Serializer):
+    message = serializers.CharField()
+
+
+class HostMessageOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    body = serializers.CharField()
+    author_role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class HostBulkSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=sorted(BULK_ACTIONS))
+    applications = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
+    reason = serializers.CharField(required=False, help_text="Required for reject.")
+
+
+class HostBulkResultSerializer(serializers.Serializer):
+    application_id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    message = serializers.CharField()

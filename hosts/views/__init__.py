@@ -1,0 +1,59 @@
+"""Pages of the host dashboard under /host/. Every object comes through `self.scoped` (hosts.tenancy)."""
+
+from hosts.views.members import (
+    InvitationAcceptView,
+    InvitationCreateView,
+    InvitationRevokeView,
+    MemberRemoveView,
+    MembersView,
+    PreceptorCreateView,
+)
+from hosts.views.overview import (
+    CalendarView,
+    DashboardView,
+    OnboardingView,
+    RosterView,
+    SwitchOrganizationView,
+)
+from hosts.views.review import (
+    ApplicationActionView,
+    ApplicationBulkView,
+    ApplicationDetailView,
+    ApplicationDocumentView,
+    ApplicationQueueView,
+)
+from hosts.views.rotations import (
+    BlockCreateView,
+    BlockUpdateView,
+    RotationCreateView,
+    RotationDetailView,
+    RotationListView,
+    RotationStatusView,
+    RotationUpdateView,
+)
+
+__all__ = [
+    "ApplicationActionView",
+    "ApplicationBulkView",
+    "ApplicationDetailView",
+    "ApplicationDocumentView",
+    "ApplicationQueueView",
+    "BlockCreateView",
+    "BlockUpdateView",
+    "CalendarView",
+    "DashboardView",
+    "InvitationAcceptView",
+    "InvitationCreateView",
+    "InvitationRevokeView",
+    "MemberRemoveView",
+    "MembersView",
+    "OnboardingView",
+    "PreceptorCreateView",
+    "RosterView",
+    "RotationCreateView",
+    "RotationDetailView",
+    "RotationListView",
+    "RotationStatusView",
+    "RotationUpdateView",
+    "SwitchOrganizationView",
+]

@@ -1,0 +1,191 @@
+"""Host pages: the review queue, an application's review page, its actions and documents."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from amo.errors import DomainError
+from applicants.models import Application
+from applicants.readiness import is_ready, readiness_checklist
+from applicants.workflow import Role as WorkflowRole
+from applicants.workflow import targets_from
+from hosts import selectors, services
+from hosts.forms import BulkForm, MessageForm, OfferForm, QueueFilterForm, RejectForm
+from hosts.tenancy import EVERY_ROLE, OrganizationMixin
+from hosts.views.common import PAGE_SIZE, fail
+from rotations.models import Block, Rotation
+
+
+class ApplicationQueueView(OrganizationMixin, ListView):
+    template_name = "hosts/application_queue.html"
+    allowed_roles = EVERY_ROLE
+    paginate_by = PAGE_SIZE
+
+    def get_queryset(self):
+        rotations = self.scoped(Rotation.objects.all()).order_by("title")
+        blocks = self.scoped(Block.objects.select_related("rotation")).order_by(
+            "rotation__title", "start_date"
+        )
+        self.filters = QueueFilterForm(self.request.GET or None, rotations=rotations, blocks=blocks)
+        criteria = self.filters.cleaned_data if self.filters.is_valid() else {}
+        return selectors.application_queue(
+            self.scoped(Application.objects.all()),
+            rotation_id=criteria.get("rotation"),
+            block_id=criteria.get("block"),
+            status=criteria.get("status"),
+            submitted_from=criteria.get("submitted_from"),
+            submitted_to=criteria.get("submitted_to"),
+        )
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(
+            filters=self.filters, bulk_form=BulkForm(), query=query.urlencode(), **kwargs
+        )
+
+
+class ApplicationBulkView(OrganizationMixin, View):
+    def post(self, request):
+        form = BulkForm(request.POST)
+        if not form.is_valid():
+            for problems in form.errors.values():
+                messages.error(request, problems[0])
+            return redirect("hosts:applications")
+        ids = form.cleaned_data["applications"]
+        applications = list(
+            self.scoped(
+                Application.objects.filter(pk__in=ids).exclude(status=Application.Status.DRAFT)
+            ).select_related("block__rotation")
+        )
+        if len(applications) != len(ids):
+            raise Http404("Some of these applications are not yours to act on.")
+        action = form.cleaned_data["action"]
+        arguments = {"reason": form.cleaned_data["reason"]} if action == "reject" else {}
+        try:
+            results = services.applications_bulk(
+                applications=applications, actor=request.user, action=action, **arguments
+            )
+        except DomainError as error:
+            fail(request, error)
+            return redirect("hosts:applications")
+        done = sum(result.ok for result in results)
+        messages.success(request, f"{done} of {len(results)} applications updated.")
+        for result in results:
+            if not result.ok:
+                messages.warning(request, f"Application #{result.application_id}: {result.message}")
+        return redirect("hosts:applications")
+
+
+class ApplicationReviewMixin(OrganizationMixin):
+    def get_application(self) -> Application:
+        return self.scoped_get(
+            selectors.application_for_review(Application.objects.exclude(status=Application.Status.DRAFT)),
+            pk=self.kwargs["pk"],
+        )
+
+
+class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
+    template_name = "hosts/application_detail.html"
+    allowed_roles = EVERY_ROLE
+
+    def get_context_data(self, **kwargs):
+        application = self.get_application()
+        documents = list(application.documents.all())
+        checklist = readiness_checklist(
+            applicant=application.applicant, block=application.block, documents=documents
+        )
+        targets = set(targets_from(application.status, WorkflowRole.HOST)) if self.is_manager else set()
+        S = Application.Status
+        return super().get_context_data(
+            application=application,
+            applicant=application.applicant,
+            documents=documents,
+            checklist=checklist,
+            ready=is_ready(checklist),
+            can_start_review=S.UNDER_REVIEW in targets,
+            can_offer=S.OFFERED in targets,
+            can_waitlist=S.WAITLISTED in targets,
+            can_reject=S.REJECTED in targets,
+            offer_form=kwargs.pop("offer_form", None) or OfferForm(),
+            reject_form=kwargs.pop("reject_form", None) or RejectForm(),
+            message_form=kwargs.pop("message_form", None) or MessageForm(),
+            **kwargs,
+        )
+
+
+class ApplicationActionView(ApplicationReviewMixin, View):
+    """One POST per review action; a refusal is shown on the review page and changes nothing."""
+
+    forms = {"offer": OfferForm, "reject": RejectForm, "request_info": MessageForm}
+    form_context = {"offer": "offer_form", "reject": "reject_form", "request_info": "message_form"}
+    done = {
+        "start_review": "Review started; the applicant is told.",
+        "offer": "Offer sent; a seat is held until the deadline.",
+        "reject": "Application rejected; the applicant is told why.",
+        "waitlist": "Application waitlisted.",
+        "request_info": "Message sent to the applicant.",
+    }
+
+    def post(self, request, pk, action):
+        application = self.get_application()
+        form_class = self.forms.get(action)
+        form = form_class(request.POST) if form_class else None
+        if form is not None and not form.is_valid():
+            return self.render_page(form=form, action=action)
+        data = form.cleaned_data if form is not None else {}
+        try:
+            if action == "start_review":
+                services.application_start_review(application=application, actor=request.user)
+            elif action == "offer":
+                services.application_offer(
+                    application=application, actor=request.user, expires_at=data["expires_at"]
+                )
+            elif action == "reject":
+                services.application_reject(
+                    application=application, actor=request.user, reason=data["reason"]
+                )
+            elif action == "waitlist":
+                services.application_waitlist(application=application, actor=request.user)
+            else:
+                services.application_request_info(
+                    application=application, actor=request.user, message=data["message"]
+                )
+        except DomainError as error:
+            if form is None:
+                fail(request, error)
+                return redirect("hosts:application_detail", pk=pk)
+            form.add_error(None, error.message)
+            return self.render_page(form=form, action=action, status=error.status, error=error.message)
+        messages.success(request, self.done[action])
+        return redirect("hosts:application_detail", pk=pk)
+
+    def render_page(self, *, form, action, status=400, error=""):
+        view = ApplicationDetailView(request=self.request, kwargs=self.kwargs, membership=self.membership)
+        context = view.get_context_data(action_error=error, **{self.form_context[action]: form})
+        return render(self.request, view.template_name, context, status=status)
+
+
+class ApplicationDocumentView(ApplicationReviewMixin, View):
+    """A document the applicant assigned to this application, and only such a document."""
+
+    allowed_roles = EVERY_ROLE
+
+    def get(self, request, pk, document_id):
+        application = self.scoped_get(Application.objects.exclude(status=Application.Status.DRAFT), pk=pk)
+        document = application.documents.filter(pk=document_id).first()
+        if document is None:
+            raise Http404("No such document on this application.")
+        response = FileResponse(
+            document.file.open("rb"),
+            as_attachment=True,
+            filename=document.original_filename,
+            content_type=document.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -1,0 +1,139 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from applicants.models import Application
+from tests.factories import BlockFactory, RotationFactory
+from tests.hosts.conftest import document_for, login, submitted
+
+S = Application.Status
+pytestmark = pytest.mark.django_db
+
+
+def count_queries(client, url, data=None) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, data or {})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def add_applications(tenant, n: int) -> None:
+    for _ in range(n):
+        document_for(submitted(block=tenant.block))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hosts:applications",
+        "hosts_api:application-list",
+        "hosts:roster",
+        "hosts:rotations",
+        "hosts:dashboard",
+    ],
+)
+def test_host_lists_cost_the_same_queries_for_2_or_32_applications(
+    client, tenant_a, name, django_assert_max_num_queries
+):
+    login(client, tenant_a.coordinator)
+    url = reverse(name)
+    few = count_queries(client, url)
+    add_applications(tenant_a, 30)
+    for _ in range(5):
+        RotationFactory(organization=tenant_a.organization)
+    with django_assert_max_num_queries(few):
+        client.get(url)
+
+
+def test_the_calendar_costs_the_same_queries_for_few_or_many_blocks(
+    client, tenant_a, django_assert_max_num_queries
+):
+    login(client, tenant_a.coordinator)
+    url = reverse("hosts:calendar")
+    few = count_queries(client, url)
+    today = timezone.now().date()
+    for weeks in range(20):
+        BlockFactory(
+            rotation=tenant_a.rotation, start_date=today + timedelta(weeks=weeks + 1), apply_by=today
+        )
+    with django_assert_max_num_queries(few):
+        response = client.get(url)
+    assert sum(len(row.blocks) for row in response.context["months"]) >= 20
+
+
+def test_the_queue_shows_a_count_and_paginates(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    add_applications(tenant_a, 28)
+    response = client.get(reverse("hosts:applications"))
+    assert response.context["paginator"].count == 30
+    assert len(response.context["object_list"]) == 25
+    assert "Page 1 of 2" in response.content.decode()
+    second = client.get(reverse("hosts:applications"), {"page": 2})
+    assert len(second.context["object_list"]) == 5
+
+
+def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    url = reverse("hosts:applications")
+    a, other = tenant_a.application, tenant_a.other_application
+    Application.objects.filter(pk=other.pk).update(
+        status=S.WAITLISTED, submitted_at=timezone.now() - timedelta(days=10)
+    )
+    draft = submitted(block=tenant_a.block)
+    Application.objects.filter(pk=draft.pk).update(status=S.DRAFT)
+
+    def ids(**query):
+        return [x.pk for x in client.get(url, query).context["object_list"]]
+
+    assert ids() == [other.pk, a.pk]  # oldest submission first; drafts never shown
+    assert ids(rotation=tenant_a.rotation.pk) == [a.pk]
+    assert ids(block=tenant_a.other_block.pk) == [other.pk]
+    assert ids(status="waitlisted") == [other.pk]
+    today = timezone.now().date()
+    assert ids(submitted_from=today - timedelta(days=1)) == [a.pk]
+    assert ids(submitted_to=today - timedelta(days=5)) == [other.pk]
+
+
+def test_the_api_queue_filters_too(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    response = client.get(reverse("hosts_api:application-list"), {"rotation": tenant_a.other_rotation.pk})
+    assert [row["id"] for row in response.json()["results"]] == [tenant_a.other_application.pk]
+    assert response.json()["count"] == 1
+    bad = client.get(reverse("hosts_api:application-list"), {"status": "nonsense"})
+    assert bad.status_code == 400
+
+
+def test_the_roster_lists_offered_and_confirmed_applicants_per_block(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    Application.objects.filter(pk=tenant_a.application.pk).update(
+        status=S.CONFIRMED, offer_expires_at=timezone.now()
+    )
+    response = client.get(reverse("hosts:roster"))
+    blocks = {block.pk: block for block in response.context["object_list"]}
+    assert [a.pk for a in blocks[tenant_a.block.pk].roster] == [tenant_a.application.pk]
+    assert blocks[tenant_a.other_block.pk].roster == []
+    assert tenant_a.application.applicant.legal_name in response.content.decode()
+
+
+def test_the_roster_keeps_blocks_in_progress_and_drops_those_that_ended(client, tenant_a):
+    today = timezone.now().date()
+    running = BlockFactory(
+        rotation=tenant_a.rotation,
+        start_date=today - timedelta(weeks=3),
+        weeks=4,
+        apply_by=today - timedelta(weeks=5),
+    )
+    ended = BlockFactory(
+        rotation=tenant_a.rotation,
+        start_date=today - timedelta(weeks=4),
+        weeks=4,
+        apply_by=today - timedelta(weeks=6),
+    )
+    login(client, tenant_a.coordinator)
+    shown = {block.pk for block in client.get(reverse("hosts:roster")).context["object_list"]}
+    assert running.pk in shown
+    assert ended.pk not in shown

@@ -1,0 +1,208 @@
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from amo.errors import DomainError
+from rotations import services
+from rotations.models import Block, Rotation
+from rotations.services import seat_take
+from tests.factories import BlockFactory, OrganizationFactory, RotationFactory, SpecialtyFactory
+from tests.hosts.conftest import login
+from tests.hosts.test_isolation import api_rotation_data, rotation_form_data
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_rotation_is_created_as_a_draft_with_fees_entered_in_dollars_stored_in_cents(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    data = {
+        **rotation_form_data(tenant_a),
+        "title": "Family Medicine Observership",
+        "program_fee": "2,500.50",
+    }
+    data["program_fee"] = "2500.50"
+    data["required_document_kinds"] = ["cv", "passport"]
+    response = client.post(reverse("hosts:rotation_create"), data)
+    assert response.status_code == 302
+    rotation = Rotation.objects.get(title="Family Medicine Observership")
+    assert rotation.organization == tenant_a.organization
+    assert rotation.status == Rotation.Status.DRAFT
+    assert (rotation.application_fee_cents, rotation.program_fee_cents, rotation.deposit_cents) == (
+        5_000,
+        250_050,
+        10_000,
+    )
+    assert rotation.required_document_kinds == ["cv", "passport"]
+    assert rotation.slug.startswith("family-medicine-observership")
+
+
+def test_a_deposit_above_the_program_fee_is_refused_and_nothing_is_saved(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    data = {**rotation_form_data(tenant_a), "title": "Too dear", "deposit": "2000.00"}
+    response = client.post(reverse("hosts:rotation_create"), data)
+    assert response.status_code == 200
+    assert "deposit cannot be more than the program fee" in response.content.decode()
+    assert not Rotation.objects.filter(title="Too dear").exists()
+
+
+def test_editing_a_rotation_saves_through_the_service(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    url = reverse("hosts:rotation_update", args=[tenant_a.rotation.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, rotation_form_data(tenant_a)).status_code == 302
+    tenant_a.rotation.refresh_from_db()
+    assert tenant_a.rotation.title == "Changed title"
+    assert tenant_a.rotation.program_fee_cents == 100_000
+
+
+def test_slugs_stay_unique():
+    organization = OrganizationFactory()
+    specialty = SpecialtyFactory()
+    first = services.rotation_create(
+        organization=organization,
+        title="Cardiology",
+        specialty=specialty,
+        rotation_type="research",
+        setting="outpatient",
+        description="x",
+    )
+    second = services.rotation_create(
+        organization=organization,
+        title="Cardiology",
+        specialty=specialty,
+        rotation_type="research",
+        setting="outpatient",
+        description="x",
+    )
+    assert first.slug != second.slug
+
+
+def test_only_a_verified_organization_publishes_and_only_with_a_block():
+    unverified = RotationFactory(organization=OrganizationFactory(is_verified=False), status="draft")
+    BlockFactory(rotation=unverified)
+    with pytest.raises(DomainError, match="not verified"):
+        services.rotation_publish(rotation=unverified)
+    unverified.refresh_from_db()
+    assert unverified.status == "draft"
+
+    blockless = RotationFactory(status="draft")
+    with pytest.raises(DomainError, match="at least one block"):
+        services.rotation_publish(rotation=blockless)
+
+    BlockFactory(rotation=blockless)
+    published = services.rotation_publish(rotation=blockless)
+    assert published.status == "published" and published.published_at is not None
+
+
+def test_unpublish_and_archive(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    rotation = tenant_a.rotation
+    assert client.post(reverse("hosts:rotation_unpublish", args=[rotation.pk])).status_code == 302
+    rotation.refresh_from_db()
+    assert rotation.status == "draft"
+    assert client.post(reverse("hosts:rotation_publish", args=[rotation.pk])).status_code == 302
+    rotation.refresh_from_db()
+    assert rotation.status == "published"
+    assert client.post(reverse("hosts:rotation_archive", args=[rotation.pk])).status_code == 302
+    rotation.refresh_from_db()
+    assert rotation.status == "archived"
+    with pytest.raises(DomainError):
+        services.rotation_update(rotation=rotation, title="Back")
+    with pytest.raises(DomainError):
+        services.block_create(
+            rotation=rotation, start_date=date(2030, 1, 7), weeks=4, capacity=2, apply_by=date(2029, 12, 1)
+        )
+
+
+def test_the_publish_button_shows_why_an_unverified_organization_cannot(client, tenant_a):
+    tenant_a.organization.is_verified = False
+    tenant_a.organization.save()
+    rotation = tenant_a.rotation
+    rotation.status = "draft"
+    rotation.save()
+    login(client, tenant_a.coordinator)
+    response = client.post(reverse("hosts:rotation_publish", args=[rotation.pk]), follow=True)
+    assert "not verified yet" in response.content.decode()
+    rotation.refresh_from_db()
+    assert rotation.status == "draft"
+
+
+def test_adding_a_block_from_the_rotation_page(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    url = reverse("hosts:block_create", args=[tenant_a.rotation.pk])
+    data = {"start_date": "2030-03-04", "weeks": 4, "capacity": 5, "apply_by": "2030-02-01"}
+    assert client.post(url, data).status_code == 302
+    assert Block.objects.filter(rotation=tenant_a.rotation, start_date=date(2030, 3, 4), capacity=5).exists()
+    late = {**data, "apply_by": "2030-04-01"}
+    response = client.post(url, late)
+    assert response.status_code == 400
+    assert "on or before the start date" in response.content.decode()
+
+
+def test_capacity_below_the_seats_confirmed_or_held_is_refused_everywhere(client, tenant_a):
+    block = tenant_a.block
+    seat_take(block_id=block.pk)
+    seat_take(block_id=block.pk)
+    login(client, tenant_a.coordinator)
+    data = {"start_date": block.start_date, "weeks": 4, "capacity": 1, "apply_by": block.apply_by}
+    page = client.post(reverse("hosts:block_update", args=[block.pk]), data)
+    assert page.status_code == 200
+    assert "already has 2 seats confirmed or held" in page.content.decode()
+    api = client.patch(
+        reverse("hosts_api:block-detail", args=[block.pk]), {"capacity": 1}, content_type="application/json"
+    )
+    assert api.status_code == 400
+    assert api.json()["extra"] == {"seats_taken": 2, "capacity": 1}
+    block.refresh_from_db()
+    assert block.capacity == 3
+    ok = client.patch(
+        reverse("hosts_api:block-detail", args=[block.pk]), {"capacity": 2}, content_type="application/json"
+    )
+    assert ok.status_code == 200 and ok.json()["seats_left"] == 0
+
+
+def test_the_api_creates_and_publishes_rotations_and_blocks(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    created = client.post(
+        reverse("hosts_api:rotation-list"), api_rotation_data(tenant_a), content_type="application/json"
+    )
+    assert created.status_code == 201, created.json()
+    rotation_id = created.json()["id"]
+    assert created.json()["status"] == "draft"
+    publish = reverse("hosts_api:rotation-publish", args=[rotation_id])
+    refused = client.post(publish)
+    assert refused.status_code == 409
+    assert refused.json()["message"] == "Add at least one block before publishing."
+    block = client.post(
+        reverse("hosts_api:block-list"),
+        {
+            "rotation": rotation_id,
+            "start_date": "2030-01-07",
+            "weeks": 4,
+            "capacity": 2,
+            "apply_by": "2029-12-01",
+        },
+        content_type="application/json",
+    )
+    assert block.status_code == 201
+    assert client.post(publish).json()["status"] == "published"
+    too_dear = client.patch(
+        reverse("hosts_api:rotation-detail", args=[rotation_id]),
+        {"deposit_cents": 999_999},
+        content_type="application/json",
+    )
+    assert too_dear.status_code == 400
+    assert Rotation.objects.get(pk=rotation_id).deposit_cents == 10_000
+
+
+def test_the_host_api_is_in_the_openapi_schema(client):
+    schema = client.get(reverse("api-schema"), {"format": "json"}).json()
+    for path in [
+        "/api/v1/host/rotations/",
+        "/api/v1/host/blocks/{id}/",
+        "/api/v1/host/applications/",
+        "/api/v1/host/applications/{id}/offer/",
+        "/api/v1/host/applications/bulk/",
+    ]:
+        assert path in schema["paths"]
