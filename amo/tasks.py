@@ -19,13 +19,17 @@ def record_worker_heartbeat() -> str:
     return now
 
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(SMTPException, OSError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=8,
-)
+# Every task that sends mail: retried with backoff while the mail server is unreachable.
+EMAIL_TASK_OPTIONS = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (SMTPException, OSError),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
 def email_notification(notification_id: int) -> bool:
     return services.notification_email(notification_id=notification_id)

@@ -8,6 +8,7 @@ from django import forms
 
 from applicants.models import Application
 from hosts.models import Membership, Organization
+from rotations import services as rotation_services
 from rotations.models import Block, DocumentKind, Rotation, VisaType
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -92,25 +93,11 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
 
     class Meta:
         model = Rotation
+        # Fees are entered in dollars (MONEY_FIELDS); the currency is the platform's.
         fields = [
-            "title",
-            "specialty",
-            "preceptor",
-            "rotation_type",
-            "setting",
-            "description",
-            "accepts_students",
-            "accepts_graduates",
-            "requires_step1_pass",
-            "min_step2_score",
-            "accepted_visa_types",
-            "requires_english_proficiency",
-            "required_document_kinds",
-            "offers_lor",
-            "balance_due_days_before_start",
-            "cancellation_policy",
-            "weekly_hours",
-            "booking_mode",
+            name
+            for name in rotation_services.ROTATION_FIELDS
+            if name not in MONEY_FIELDS.values() and name != "currency"
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
 

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from applicants.models import Application, Document
 from hosts.models import Preceptor
 from hosts.services import BULK_ACTIONS
+from rotations import services as rotation_services
 from rotations.models import Block, Rotation
 
 
@@ -27,34 +28,7 @@ class HostRotationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Rotation
-        fields = [
-            "id",
-            "slug",
-            "status",
-            "published_at",
-            "title",
-            "specialty",
-            "preceptor",
-            "rotation_type",
-            "setting",
-            "description",
-            "accepts_students",
-            "accepts_graduates",
-            "requires_step1_pass",
-            "min_step2_score",
-            "accepted_visa_types",
-            "requires_english_proficiency",
-            "required_document_kinds",
-            "offers_lor",
-            "currency",
-            "application_fee_cents",
-            "program_fee_cents",
-            "deposit_cents",
-            "balance_due_days_before_start",
-            "cancellation_policy",
-            "weekly_hours",
-            "booking_mode",
-        ]
+        fields = ["id", "slug", "status", "published_at", *rotation_services.ROTATION_FIELDS]
         read_only_fields = ["id", "slug", "status", "published_at"]
 
 

@@ -58,32 +58,30 @@ def block_change_capacity(*, block_id: int, capacity: int) -> Block:
 
 # --- Rotation and block management (the host dashboard and API call these) -------------------------
 
-# What a host may set on a rotation; money in integer cents.
-ROTATION_FIELDS = frozenset(
-    {
-        "preceptor",
-        "specialty",
-        "title",
-        "rotation_type",
-        "setting",
-        "description",
-        "accepts_students",
-        "accepts_graduates",
-        "requires_step1_pass",
-        "min_step2_score",
-        "accepted_visa_types",
-        "requires_english_proficiency",
-        "required_document_kinds",
-        "offers_lor",
-        "currency",
-        "application_fee_cents",
-        "program_fee_cents",
-        "deposit_cents",
-        "balance_due_days_before_start",
-        "cancellation_policy",
-        "weekly_hours",
-        "booking_mode",
-    }
+# What a host may set on a rotation, in the order forms and the API show them; money in integer cents.
+ROTATION_FIELDS = (
+    "title",
+    "specialty",
+    "preceptor",
+    "rotation_type",
+    "setting",
+    "description",
+    "accepts_students",
+    "accepts_graduates",
+    "requires_step1_pass",
+    "min_step2_score",
+    "accepted_visa_types",
+    "requires_english_proficiency",
+    "required_document_kinds",
+    "offers_lor",
+    "currency",
+    "application_fee_cents",
+    "program_fee_cents",
+    "deposit_cents",
+    "balance_due_days_before_start",
+    "cancellation_policy",
+    "weekly_hours",
+    "booking_mode",
 )
 
 
@@ -116,7 +114,7 @@ def _rotation_slug(title: str, organization) -> str:
 
 def rotation_create(*, organization, **fields) -> Rotation:
     """A new rotation of `organization`, as a draft: it is listed only once published."""
-    unknown = set(fields) - ROTATION_FIELDS
+    unknown = set(fields).difference(ROTATION_FIELDS)
     if unknown:
         raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
     rotation = Rotation(organization=organization, status=Rotation.Status.DRAFT, **fields)
@@ -128,7 +126,7 @@ def rotation_create(*, organization, **fields) -> Rotation:
 
 
 def rotation_update(*, rotation: Rotation, **fields) -> Rotation:
-    unknown = set(fields) - ROTATION_FIELDS
+    unknown = set(fields).difference(ROTATION_FIELDS)
     if unknown:
         raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
     if rotation.status == Rotation.Status.ARCHIVED:

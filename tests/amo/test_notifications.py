@@ -1,20 +1,10 @@
-import time
-
 import pytest
 from django.db import transaction
 
 from amo.models import Notification
 from amo.services import notification_email, notification_send, notifications_mark_read
 from tests.factories import UserFactory
-
-
-def _wait_until(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("the worker did not deliver in time")
+from tests.waiting import wait_until
 
 
 @pytest.mark.celery_worker
@@ -26,7 +16,10 @@ def test_a_notification_is_emailed_once_by_a_real_worker_over_real_smtp(celery_w
         )
         # Nothing leaves before the transaction commits.
         assert smtp_server == []
-    _wait_until(lambda: Notification.objects.filter(key="test:1", emailed_at__isnull=False).exists())
+    wait_until(
+        lambda: Notification.objects.filter(key="test:1", emailed_at__isnull=False).exists(),
+        what="the worker emailing the notification",
+    )
     assert len(smtp_server) == 1
     envelope = smtp_server[0]
     assert envelope.rcpt_tos == ["amina@example.test"]

@@ -1,5 +1,4 @@
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,17 +17,9 @@ from tests.factories import (
     UserFactory,
 )
 from tests.hosts.conftest import login
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
-
-
-def _wait_until(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("the worker did not deliver in time")
 
 
 @pytest.mark.celery_worker
@@ -42,7 +33,10 @@ def test_an_invitation_is_emailed_once_with_a_working_single_use_link(celery_wor
     assert response.status_code == 302
     invitation = Invitation.objects.get()
     assert invitation.email == "dana.coordinator@example.test"
-    _wait_until(lambda: Invitation.objects.filter(pk=invitation.pk, emailed_at__isnull=False).exists())
+    wait_until(
+        lambda: Invitation.objects.filter(pk=invitation.pk, emailed_at__isnull=False).exists(),
+        what="the worker emailing the invitation",
+    )
     assert len(smtp_server) == 1
     envelope = smtp_server[0]
     assert envelope.rcpt_tos == ["dana.coordinator@example.test"]
