@@ -79,19 +79,21 @@ def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
 
 def documents_visible_to(user: User) -> QuerySet[Document]:
     """The documents `user` may open: their own, all for staff, and for a host member those an
-    applicant sent with a (non-draft) application to one of the member's organizations."""
+    applicant sent with a (non-draft) application that the member sees on the host side: any of
+    their organization's for owners and coordinators, only their own rotations' for a preceptor."""
     if not user.is_authenticated or not user.is_active:
         return Document.objects.none()
     if user.is_staff:
         return Document.objects.all()
-    sent_to_my_organizations = Application.objects.exclude(status=S.DRAFT).filter(
-        block__rotation__organization__in=Membership.objects.filter(user=user).values("organization")
-    )
+    # The host side's own scope (OrganizationQuerySet.for_member), so both doors open the same files.
+    sent_to_me = Application.objects.none()
+    for membership in Membership.objects.filter(user=user):
+        sent_to_me |= Application.objects.for_member(membership)
     return Document.objects.filter(
         Q(applicant__user=user)
         | Q(
             pk__in=Application.documents.through.objects.filter(
-                application__in=sent_to_my_organizations,
+                application__in=sent_to_me.exclude(status=S.DRAFT),
                 # Assignment is only ever to the owner's applications; say so here too.
                 document__applicant=F("application__applicant"),
             ).values("document")

@@ -26,6 +26,7 @@ from tests.factories import (
     ApplicationFactory,
     DocumentFactory,
     MembershipFactory,
+    PreceptorFactory,
     UserFactory,
 )
 
@@ -180,7 +181,14 @@ def test_the_owner_gets_the_file_with_its_stored_type_and_nosniff(client):
 
 
 @pytest.mark.parametrize(
-    "who", ["anonymous", "another applicant", "host without an application", "preceptor elsewhere"]
+    "who",
+    [
+        "anonymous",
+        "another applicant",
+        "host without an application",
+        "member of another organization",
+        "preceptor of another rotation of the organization",
+    ],
 )
 def test_others_get_404_on_a_document(client, who):
     document, application = _sent_document()
@@ -188,9 +196,12 @@ def test_others_get_404_on_a_document(client, who):
         client.force_login(ApplicantFactory().user)
     elif who == "host without an application":
         client.force_login(MembershipFactory(role=Membership.Role.OWNER).user)
-    elif who == "preceptor elsewhere":
+    elif who == "member of another organization":
         other = ApplicationFactory(status=Application.Status.SUBMITTED)  # applied elsewhere by someone else
         client.force_login(MembershipFactory(organization=other.block.rotation.organization).user)
+    elif who == "preceptor of another rotation of the organization":
+        organization = application.block.rotation.organization
+        client.force_login(_preceptor_member(PreceptorFactory(organization=organization)).user)
 
     response = client.get(reverse("applicants:document_file", args=[document.pk]))
 
@@ -214,6 +225,18 @@ def test_a_host_member_sees_documents_sent_to_their_organization_and_staff_see_a
 
     client.force_login(UserFactory(is_staff=True))
     assert client.get(reverse("applicants:document_file", args=[unsent.pk])).status_code == 200
+
+
+def _preceptor_member(preceptor) -> Membership:
+    return MembershipFactory(
+        organization=preceptor.organization, role=Membership.Role.PRECEPTOR, preceptor=preceptor
+    )
+
+
+def test_the_preceptor_of_the_applied_rotation_sees_the_documents_sent_to_it(client):
+    document, application = _sent_document()
+    client.force_login(_preceptor_member(application.block.rotation.preceptor).user)
+    assert client.get(reverse("applicants:document_file", args=[document.pk])).status_code == 200
 
 
 def test_a_host_does_not_see_documents_of_a_draft(client):
