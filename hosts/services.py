@@ -17,6 +17,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
+from applicants.services import application_message_post
 from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
@@ -349,22 +350,20 @@ def application_waitlist(*, application: Application, actor: User) -> Applicatio
 
 
 def application_request_info(*, application: Application, actor: User, message: str) -> ApplicationMessage:
-    """The host writes on the application's thread, e.g. to ask for more; the applicant is told."""
-    body = (message or "").strip()
-    if not body:
-        raise DomainError("Write a message.", extra={"field": "message"})
-    organization_id = application.block.rotation.organization_id
-    if not Membership.objects.for_org(organization_id).filter(user=actor).exists():
-        raise DomainError("You may not write on this application.", status=403)
+    """The host writes on the application's thread, e.g. to ask for more; the applicant is told.
+
+    Who may write is the thread's rule (an owner or coordinator of the rotation's organization, on
+    a submitted application), so a preceptor or a draft is refused here as on every other path.
+    """
     with transaction.atomic():
-        posted = ApplicationMessage.objects.create(
-            application=application, author=actor, author_role=WorkflowRole.HOST.value, body=body
+        posted = application_message_post(
+            application=application, author=actor, role=WorkflowRole.HOST, body=message
         )
         _notify_applicant(
             application,
             f"message:{posted.pk}",
             f"New message about your application for {application.block.rotation}",
-            f"{application.block.rotation.organization} wrote:\n\n{body}",
+            f"{application.block.rotation.organization} wrote:\n\n{posted.body}",
         )
     return posted
 

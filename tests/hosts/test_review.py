@@ -8,7 +8,7 @@ from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from hosts import services
-from tests.factories import BlockFactory, MembershipFactory
+from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory
 from tests.hosts.conftest import login, submitted
 
 S = Application.Status
@@ -137,6 +137,24 @@ def test_a_member_of_another_organization_cannot_write_on_the_thread(tenant_a, t
             application=tenant_a.application, actor=tenant_b.coordinator.user, message="Hello"
         )
     assert not ApplicationMessage.objects.exists()
+
+
+def test_a_preceptor_cannot_write_on_the_thread_even_through_the_service(tenant_a):
+    with pytest.raises(DomainError) as error:
+        services.application_request_info(
+            application=tenant_a.application, actor=tenant_a.preceptor_member.user, message="Hello"
+        )
+    assert error.value.status == 403
+    assert not ApplicationMessage.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_the_host_cannot_write_on_a_draft_it_does_not_see(tenant_a, coordinator):
+    draft = ApplicationFactory(block=tenant_a.block)
+    with pytest.raises(DomainError, match="Submit the application first"):
+        services.application_request_info(application=draft, actor=coordinator, message="Hello")
+    assert not ApplicationMessage.objects.exists()
+    assert not Notification.objects.exists()
 
 
 def test_an_action_the_status_does_not_allow_is_refused(tenant_a, coordinator):
