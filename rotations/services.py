@@ -126,16 +126,23 @@ def rotation_create(*, organization, **fields) -> Rotation:
 
 
 def rotation_update(*, rotation: Rotation, **fields) -> Rotation:
+    """Change what a host may set on a rotation; never its status, never once archived.
+
+    The row is locked and only `fields` are written, so an edit sent from a page loaded before a
+    publish or an archive neither undoes it nor changes an archived rotation.
+    """
     unknown = set(fields).difference(ROTATION_FIELDS)
     if unknown:
         raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
-    if rotation.status == Rotation.Status.ARCHIVED:
-        raise DomainError("An archived rotation cannot be edited.", status=409)
-    for field, value in fields.items():
-        setattr(rotation, field, value)
-    _rotation_check(rotation)
-    rotation.save()
-    return rotation
+    with transaction.atomic():
+        locked = Rotation.objects.select_for_update().get(pk=rotation.pk)
+        if locked.status == Rotation.Status.ARCHIVED:
+            raise DomainError("An archived rotation cannot be edited.", status=409)
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        _rotation_check(locked)
+        locked.save(update_fields=[*fields, "updated_at"])
+    return locked
 
 
 def rotation_publish(*, rotation: Rotation) -> Rotation:

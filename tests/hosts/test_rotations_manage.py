@@ -115,6 +115,31 @@ def test_unpublish_and_archive(client, tenant_a):
         )
 
 
+def test_an_edit_from_a_page_loaded_before_publishing_keeps_the_rotation_published():
+    rotation = RotationFactory(status=Rotation.Status.DRAFT)
+    BlockFactory(rotation=rotation)
+    loaded_by_the_edit_page = Rotation.objects.get(pk=rotation.pk)
+    services.rotation_publish(rotation=rotation)
+
+    services.rotation_update(rotation=loaded_by_the_edit_page, title="Renamed")
+
+    rotation.refresh_from_db()
+    assert (rotation.title, rotation.status) == ("Renamed", Rotation.Status.PUBLISHED)
+    assert rotation.published_at is not None
+
+
+def test_an_edit_from_a_page_loaded_before_archiving_is_refused():
+    rotation = RotationFactory()
+    loaded_by_the_edit_page = Rotation.objects.get(pk=rotation.pk)
+    services.rotation_archive(rotation=rotation)
+
+    with pytest.raises(DomainError, match="archived"):
+        services.rotation_update(rotation=loaded_by_the_edit_page, title="Renamed")
+
+    rotation.refresh_from_db()
+    assert rotation.status == Rotation.Status.ARCHIVED and rotation.title != "Renamed"
+
+
 def test_the_publish_button_shows_why_an_unverified_organization_cannot(client, tenant_a):
     tenant_a.organization.is_verified = False
     tenant_a.organization.save()
