@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -27,6 +28,7 @@ S = Application.Status
 INVITATION_SALT = "hosts.invitation"
 INVITATION_VALID_FOR = timedelta(days=7)
 OFFER_VALID_FOR = timedelta(days=7)
+STATE_CODE = re.compile(r"[A-Z]{2}")
 
 
 # --- Onboarding ---------------------------------------------------------------------------------
@@ -45,19 +47,23 @@ def unique_slug(model, text: str, *, max_length: int = 200) -> str:
 def organization_create(*, user: User, name: str, kind: str, city: str, state: str, zip_code: str, **details):
     """A person with a verified email creates a host organization and becomes its owner.
 
-    The organization starts unverified: staff verify it in the admin before it may publish.
+    The organization starts unverified: staff verify it in the admin before it may publish. The
+    state is a two-letter U.S. code, in either case.
     """
     from allauth.account.models import EmailAddress
 
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
         raise DomainError("Verify your email address before creating an organization.", status=403)
+    state = state.strip().upper()
+    if not STATE_CODE.fullmatch(state):
+        raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", extra={"field": "state"})
     with transaction.atomic():
         organization = Organization.objects.create(
             name=name,
             slug=unique_slug(Organization, name),
             kind=kind,
             city=city,
-            state=state.upper(),
+            state=state,
             zip_code=zip_code,
             is_verified=False,
             **details,
