@@ -271,6 +271,16 @@ def test_deleting_an_unsent_document_removes_the_row_and_the_file(
     assert list(draft.documents.all()) == []
 
 
+@pytest.mark.parametrize("target", ["another applicant's document", "not a number"])
+def test_the_delete_button_answers_404_for_a_document_that_is_not_yours(client, target):
+    document = DocumentFactory()
+    client.force_login(ApplicantFactory().user)
+    pk = document.pk if target == "another applicant's document" else "1 or 1=1"
+    response = client.post(reverse("applicants:documents"), {"delete": pk})
+    assert response.status_code == 404
+    assert Document.objects.filter(pk=document.pk).exists()
+
+
 def test_only_the_owner_deletes_a_document():
     document = DocumentFactory()
     with pytest.raises(DomainError):
