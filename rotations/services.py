@@ -210,10 +210,15 @@ def block_create(*, rotation: Rotation, start_date, weeks: int, capacity: int, a
 
 
 def block_update(*, block: Block, start_date, weeks: int, capacity: int, apply_by) -> Block:
-    """Change a block's dates and capacity; capacity never below the seats confirmed or held."""
+    """Change a block's dates and capacity; capacity never below the seats confirmed or held.
+
+    An archived rotation's blocks stay as they are, as the rotation itself does.
+    """
     _block_check(start_date=start_date, weeks=weeks, apply_by=apply_by, capacity=capacity)
     with transaction.atomic():
         block = block_change_capacity(block_id=block.pk, capacity=capacity)
+        if Rotation.objects.filter(pk=block.rotation_id, status=Rotation.Status.ARCHIVED).exists():
+            raise DomainError("An archived rotation's blocks cannot be edited.", status=409)
         block.start_date, block.weeks, block.apply_by = start_date, weeks, apply_by
         block.save(update_fields=["start_date", "weeks", "apply_by"])
     return block

@@ -140,6 +140,17 @@ def test_an_edit_from_a_page_loaded_before_archiving_is_refused():
     assert rotation.status == Rotation.Status.ARCHIVED and rotation.title != "Renamed"
 
 
+def test_the_blocks_of_an_archived_rotation_cannot_be_edited(tenant_a):
+    block = tenant_a.block
+    services.rotation_archive(rotation=tenant_a.rotation)
+    with pytest.raises(DomainError, match="archived"):
+        services.block_update(
+            block=block, start_date=block.start_date, weeks=2, capacity=9, apply_by=block.apply_by
+        )
+    block.refresh_from_db()
+    assert (block.weeks, block.capacity) == (4, 3)
+
+
 def test_the_publish_button_shows_why_an_unverified_organization_cannot(client, tenant_a):
     tenant_a.organization.is_verified = False
     tenant_a.organization.save()
