@@ -18,7 +18,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
-from applicants.services import application_message_post
+from applicants.services import application_message_post, email_is_verified
 from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
@@ -50,9 +50,7 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
     The organization starts unverified: staff verify it in the admin before it may publish. The
     state is a two-letter U.S. code, in either case.
     """
-    from allauth.account.models import EmailAddress
-
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if not email_is_verified(user):
         raise DomainError("Verify your email address before creating an organization.", status=403)
     state = state.strip().upper()
     if not STATE_CODE.fullmatch(state):

@@ -228,6 +228,15 @@ def test_onboarding_requires_a_verified_email(client):
     assert not Membership.objects.exists()
 
 
+def test_onboarding_needs_the_accounts_own_address_verified_not_an_old_one():
+    user = verified_user("old.address@example.test")
+    user.email = "new.address@example.test"
+    user.save()
+    with pytest.raises(DomainError, match="Verify your email"):
+        services.organization_create(user=user, **ORGANIZATION)
+    assert not Membership.objects.exists()
+
+
 def test_onboarding_sends_anonymous_visitors_to_log_in_first(client):
     response = client.get(reverse("hosts:onboarding"))
     assert response.status_code == 302
