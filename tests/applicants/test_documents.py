@@ -337,6 +337,21 @@ def test_staff_verify_documents_through_the_admin_action(client):
     assert (document.verification_status, document.rejection_reason) == ("rejected", "Expired passport.")
 
 
+def test_staff_cannot_delete_a_document_sent_to_a_host_from_the_admin(client, private_storage):
+    document, _ = _sent_document()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:applicants_document_changelist")
+    client.post(url, {"action": "delete_selected", "_selected_action": [document.pk], "post": "yes"})
+    assert (
+        client.post(
+            reverse("admin:applicants_document_delete", args=[document.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Document.objects.filter(pk=document.pk).exists()
+    assert len(stored_files(private_storage)) == 1
+
+
 def test_staff_see_an_applicant_with_their_documents_in_the_admin(client):
     document = DocumentFactory(original_filename="passport-scan.pdf")
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
