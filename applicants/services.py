@@ -282,24 +282,41 @@ def _require_staff(actor: User) -> None:
         raise DomainError("Only staff verify documents.", status=403)
 
 
-def document_verify(*, document: Document, actor: User) -> Document:
-    """Staff confirm the document is what it claims to be; the applicant is told."""
-    _require_staff(actor)
+def _document_review(*, document: Document, actor: User, status: str, reason: str = "") -> Document:
+    """Record staff's decision on a document and tell the applicant.
+
+    Each decision is news (a verification after a rejection too), so the notification key names the
+    decision's time; verifying a document already verified changes nothing and tells no one.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().select_related("applicant__user").get(pk=document.pk)
-        document.verification_status = Document.VerificationStatus.VERIFIED
-        document.rejection_reason = ""
+        if status == document.verification_status == Document.VerificationStatus.VERIFIED:
+            return document
+        document.verification_status = status
+        document.rejection_reason = reason
         document.verified_by = actor
         document.verified_at = timezone.now()
         document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
+        kind, name = document.get_kind_display(), document.original_filename
+        if status == Document.VerificationStatus.VERIFIED:
+            subject, body = f"Your {kind} was verified", f"Our staff verified your {kind} ({name})."
+        else:
+            subject = f"Your {kind} was not accepted"
+            body = f"Our staff could not accept your {kind} ({name}): {reason}\nPlease upload a new one."
         notification_send(
             recipient=document.applicant.user,
-            key=f"document:{document.pk}:verified",
-            subject=f"Your {document.get_kind_display()} was verified",
-            body=f"Our staff verified your {document.get_kind_display()} ({document.original_filename}).",
+            key=f"document:{document.pk}:{status}:{document.verified_at.isoformat()}",
+            subject=subject,
+            body=body,
             link=reverse("applicants:documents"),
         )
     return document
+
+
+def document_verify(*, document: Document, actor: User) -> Document:
+    """Staff confirm the document is what it claims to be; the applicant is told."""
+    _require_staff(actor)
+    return _document_review(document=document, actor=actor, status=Document.VerificationStatus.VERIFIED)
 
 
 def document_reject(*, document: Document, actor: User, reason: str) -> Document:
@@ -308,23 +325,9 @@ def document_reject(*, document: Document, actor: User, reason: str) -> Document
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the document is rejected.", extra={"fields": {"reason": ["Required."]}})
-    with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("applicant__user").get(pk=document.pk)
-        document.verification_status = Document.VerificationStatus.REJECTED
-        document.rejection_reason = reason[:500]
-        document.verified_by = actor
-        document.verified_at = timezone.now()
-        document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
-        notification_send(
-            recipient=document.applicant.user,
-            # Rejections may repeat after a re-check, each is news.
-            key=f"document:{document.pk}:rejected:{document.verified_at.isoformat()}",
-            subject=f"Your {document.get_kind_display()} was not accepted",
-            body=f"Our staff could not accept your {document.get_kind_display()} "
-            f"({document.original_filename}): {document.rejection_reason}\nPlease upload a new one.",
-            link=reverse("applicants:documents"),
-        )
-    return document
+    return _document_review(
+        document=document, actor=actor, status=Document.VerificationStatus.REJECTED, reason=reason[:500]
+    )
 
 
 # --- Applications -----------------------------------------------------------------------------

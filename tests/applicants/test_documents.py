@@ -312,6 +312,20 @@ def test_staff_verify_and_reject_with_a_reason_and_the_applicant_is_told():
     assert subjects == ["Your CV was verified", "Your CV was not accepted"]
 
 
+def test_a_verification_after_a_rejection_is_news_but_verifying_twice_is_not():
+    staff = UserFactory(is_staff=True)
+    document = DocumentFactory(verification_status=Document.VerificationStatus.PENDING)
+    document_verify(document=document, actor=staff)
+    document_reject(document=document, actor=staff, reason="Wrong person on the passport.")
+    document_verify(document=document, actor=staff)
+    document_verify(document=document, actor=staff)
+
+    subjects = list(
+        Notification.objects.filter(recipient=document.applicant.user).values_list("subject", flat=True)
+    )
+    assert subjects == ["Your CV was verified", "Your CV was not accepted", "Your CV was verified"]
+
+
 def test_an_applicant_cannot_verify_a_document():
     document = DocumentFactory(verification_status=Document.VerificationStatus.PENDING)
     with pytest.raises(DomainError):
