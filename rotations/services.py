@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -86,6 +87,11 @@ ROTATION_FIELDS = (
 
 
 def _rotation_check(rotation: Rotation) -> None:
+    if rotation.currency != settings.DEFAULT_CURRENCY:
+        # Fees, refunds and the ledger are in the platform's one currency; the page offers no other.
+        raise DomainError(
+            f"Fees are in {settings.DEFAULT_CURRENCY.upper()} only.", extra={"field": "currency"}
+        )
     if rotation.preceptor is not None and rotation.preceptor.organization_id != rotation.organization_id:
         raise DomainError("Choose one of your own preceptors.", extra={"field": "preceptor"})
     if rotation.deposit_cents > rotation.program_fee_cents:

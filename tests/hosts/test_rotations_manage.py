@@ -198,6 +198,23 @@ def test_capacity_below_the_seats_confirmed_or_held_is_refused_everywhere(client
     assert ok.status_code == 200 and ok.json()["seats_left"] == 0
 
 
+def test_the_api_cannot_set_a_currency_the_platform_does_not_charge_in(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    data = {**api_rotation_data(tenant_a), "currency": "eur"}
+    created = client.post(reverse("hosts_api:rotation-list"), data, content_type="application/json")
+    assert created.status_code == 400
+    assert created.json()["message"] == "Fees are in USD only."
+    assert not Rotation.objects.filter(title=data["title"]).exists()
+    changed = client.patch(
+        reverse("hosts_api:rotation-detail", args=[tenant_a.rotation.pk]),
+        {"currency": "eur"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 400
+    tenant_a.rotation.refresh_from_db()
+    assert tenant_a.rotation.currency == "usd"
+
+
 def test_the_api_creates_and_publishes_rotations_and_blocks(client, tenant_a):
     login(client, tenant_a.coordinator)
     created = client.post(
