@@ -125,7 +125,7 @@ def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, 
     assert ids(submitted_to=today - timedelta(days=5)) == [other.pk]
 
 
-def test_the_api_queue_filters_too(client, tenant_a):
+def test_the_api_queue_filters_by_rotation_and_refuses_an_unknown_status(client, tenant_a):
     login(client, tenant_a.coordinator)
     response = client.get(reverse("hosts_api:application-list"), {"rotation": tenant_a.other_rotation.pk})
     assert [row["id"] for row in response.json()["results"]] == [tenant_a.other_application.pk]

@@ -223,7 +223,7 @@ def test_the_reject_form_requires_a_reason(client, tenant_a):
     assert tenant_a.application.status == S.REJECTED
 
 
-def test_bulk_actions_from_the_queue_page(client, tenant_a):
+def test_the_queue_page_waitlists_every_ticked_application(client, tenant_a):
     login(client, tenant_a.coordinator)
     ids = [tenant_a.application.pk, tenant_a.other_application.pk]
     response = client.post(reverse("hosts:applications_bulk"), {"action": "waitlist", "applications": ids})
@@ -270,7 +270,7 @@ def test_the_api_actions_change_state_and_answer_errors_in_the_house_format(clie
     }
 
 
-def test_an_owner_may_review_too(tenant_a):
+def test_an_owner_may_decide_like_a_coordinator(tenant_a):
     services.application_waitlist(application=tenant_a.application, actor=tenant_a.owner.user)
     assert tenant_a.application.status == S.WAITLISTED
 

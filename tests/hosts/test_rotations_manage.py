@@ -56,7 +56,7 @@ def test_editing_a_rotation_saves_through_the_service(client, tenant_a):
     assert tenant_a.rotation.program_fee_cents == 100_000
 
 
-def test_slugs_stay_unique():
+def test_two_rotations_with_the_same_title_get_distinct_slugs():
     organization = OrganizationFactory()
     specialty = SpecialtyFactory()
     first = services.rotation_create(
@@ -95,7 +95,7 @@ def test_only_a_verified_organization_publishes_and_only_with_a_block():
     assert published.status == "published" and published.published_at is not None
 
 
-def test_unpublish_and_archive(client, tenant_a):
+def test_unpublishing_returns_to_draft_and_an_archived_rotation_takes_no_edit_or_block(client, tenant_a):
     login(client, tenant_a.coordinator)
     rotation = tenant_a.rotation
     assert client.post(reverse("hosts:rotation_unpublish", args=[rotation.pk])).status_code == 302
