@@ -8,6 +8,7 @@ from django.urls import reverse
 from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.readiness import readiness_checklist
 from applicants.services import (
     application_apply,
     application_draft_save,
@@ -107,6 +108,23 @@ def test_an_unready_applicant_cannot_submit_and_stays_a_draft(spoil, missing):
     draft.refresh_from_db()
     assert draft.status == S.DRAFT
     assert not ApplicationTransition.objects.exists()
+
+
+def test_the_checklist_tells_a_rejected_document_from_one_awaiting_verification():
+    applicant, block, documents = _ready_applicant_and_block()
+    Document.objects.filter(pk=documents[1].pk).update(
+        verification_status="rejected", rejection_reason="The result is not legible"
+    )
+    checklist = readiness_checklist(applicant=applicant, block=block)
+    [tb_test] = [item for item in checklist if item.key == "document:tb_test"]
+    assert not tb_test.ok
+    assert tb_test.detail == "Not accepted by our staff; upload a new one."
+
+    Document.objects.filter(pk=documents[1].pk).update(verification_status="pending", rejection_reason="")
+    [tb_test] = [
+        item for item in readiness_checklist(applicant=applicant, block=block) if item.key == tb_test.key
+    ]
+    assert tb_test.detail == "Uploaded; waiting for verification by our staff."
 
 
 def test_a_student_may_take_a_hands_on_rotation_without_step1():
