@@ -119,7 +119,7 @@ def document_expired(document: Document, today: date | None = None) -> bool:
 
 def suggested_documents(*, block: Block, documents: list[Document]) -> list[Document]:
     """For each kind the rotation requires, the document most likely to pass: verified first,
-    then valid through the block's last day, then the newest."""
+    then not rejected, then valid through the block's last day, then the newest."""
     chosen = []
     for kind in block.rotation.required_document_kinds:
         candidates = [d for d in documents if d.kind == kind]
@@ -129,6 +129,7 @@ def suggested_documents(*, block: Block, documents: list[Document]) -> list[Docu
                     candidates,
                     key=lambda d: (
                         d.verification_status == Document.VerificationStatus.VERIFIED,
+                        d.verification_status != Document.VerificationStatus.REJECTED,
                         d.expires_on is None or d.expires_on >= block.end_date,
                         d.uploaded_at,
                     ),

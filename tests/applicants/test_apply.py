@@ -9,6 +9,7 @@ from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import readiness_checklist
+from applicants.selectors import suggested_documents
 from applicants.services import (
     application_apply,
     application_draft_save,
@@ -125,6 +126,21 @@ def test_the_checklist_tells_a_rejected_document_from_one_awaiting_verification(
         item for item in readiness_checklist(applicant=applicant, block=block) if item.key == tb_test.key
     ]
     assert tb_test.detail == "Uploaded; waiting for verification by our staff."
+
+
+def test_the_apply_form_suggests_a_pending_document_over_a_newer_rejected_one():
+    applicant, block, documents = _ready_applicant_and_block()
+    pending = documents[1]
+    Document.objects.filter(pk=pending.pk).update(verification_status="pending")
+    DocumentFactory(
+        applicant=applicant,
+        kind=DocumentKind.TB_TEST,
+        expires_on=block.end_date,
+        verification_status="rejected",
+        rejection_reason="Blurred.",
+    )
+    vault = list(Document.objects.filter(applicant=applicant))
+    assert {d.pk for d in suggested_documents(block=block, documents=vault)} == {documents[0].pk, pending.pk}
 
 
 def test_a_student_may_take_a_hands_on_rotation_without_step1():
