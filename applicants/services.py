@@ -423,20 +423,23 @@ def application_submit(*, application: Application, actor: User) -> Application:
     if not application.personal_statement:
         message = "Write a short personal statement."
         raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
-    checklist = readiness_checklist(
-        applicant=application.applicant, block=application.block, documents=application.documents.all()
-    )
-    if not is_ready(checklist):
-        missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in checklist if not i.ok]
-        raise DomainError(
-            "You do not meet this rotation's requirements yet: "
-            + "; ".join(f"{item['label']}" for item in missing)
-            + ".",
-            extra={"missing": missing},
-        )
     rotation = application.block.rotation
     fee_status = Application.FeeStatus.DUE if rotation.application_fee_cents else Application.FeeStatus.WAIVED
     with transaction.atomic():
+        # Hold the documents being judged until the submission commits: a delete of one of them waits,
+        # then finds it sent (NO KEY, so saving a draft that assigns them never deadlocks with this).
+        documents = list(application.documents.select_for_update(of=("self",), no_key=True))
+        checklist = readiness_checklist(
+            applicant=application.applicant, block=application.block, documents=documents
+        )
+        if not is_ready(checklist):
+            missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in checklist if not i.ok]
+            raise DomainError(
+                "You do not meet this rotation's requirements yet: "
+                + "; ".join(f"{item['label']}" for item in missing)
+                + ".",
+                extra={"missing": missing},
+            )
         application = transition(
             application,
             S.SUBMITTED,
