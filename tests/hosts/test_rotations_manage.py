@@ -259,3 +259,30 @@ def test_the_host_api_is_in_the_openapi_schema(client):
         "/api/v1/host/applications/bulk/",
     ]:
         assert path in schema["paths"]
+
+
+def test_fields_a_host_must_not_set_are_ignored_by_the_api(client, tenant_a, tenant_b):
+    login(client, tenant_a.coordinator)
+    rotation, block = tenant_a.rotation, tenant_a.block
+    response = client.patch(
+        reverse("hosts_api:rotation-detail", args=[rotation.pk]),
+        {"title": "Renamed", "status": "archived", "organization": tenant_b.organization.pk, "slug": "x"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    rotation.refresh_from_db()
+    assert (rotation.title, rotation.status, rotation.organization_id) == (
+        "Renamed",
+        Rotation.Status.PUBLISHED,
+        tenant_a.organization.pk,
+    )
+    assert rotation.slug != "x"
+
+    response = client.patch(
+        reverse("hosts_api:block-detail", args=[block.pk]),
+        {"capacity": 5, "seats_taken": 5},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    block.refresh_from_db()
+    assert (block.capacity, block.seats_taken) == (5, 0)
