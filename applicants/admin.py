@@ -54,6 +54,11 @@ class DocumentAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False  # the actions below are the only changes
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting here would skip document_delete: a document a host received would vanish and its
+        # file stay on disk.
+        return False
+
     def has_verify_permission(self, request) -> bool:
         return request.user.has_perm("applicants.change_document")
 

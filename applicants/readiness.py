@@ -104,10 +104,14 @@ def _documents(rotation: Rotation, block: Block, documents: Iterable[Document]) 
         candidates = by_kind.get(kind, [])
         valid = [d for d in candidates if d.expires_on is None or d.expires_on >= block.end_date]
         verified = [d for d in valid if d.verification_status == Document.VerificationStatus.VERIFIED]
+        pending = [d for d in valid if d.verification_status == Document.VerificationStatus.PENDING]
         if verified:
             ok, detail = True, ""
-        elif valid:
+        elif pending:
             ok, detail = False, "Uploaded; waiting for verification by our staff."
+        elif valid:
+            # The reason stays on the vault page: hosts read this checklist too.
+            ok, detail = False, "Not accepted by our staff; upload a new one."
         elif candidates:
             ok, detail = (
                 False,

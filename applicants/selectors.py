@@ -79,19 +79,21 @@ def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
 
 def documents_visible_to(user: User) -> QuerySet[Document]:
     """The documents `user` may open: their own, all for staff, and for a host member those an
-    applicant sent with a (non-draft) application to one of the member's organizations."""
+    applicant sent with a (non-draft) application that the member sees on the host side: any of
+    their organization's for owners and coordinators, only their own rotations' for a preceptor."""
     if not user.is_authenticated or not user.is_active:
         return Document.objects.none()
     if user.is_staff:
         return Document.objects.all()
-    sent_to_my_organizations = Application.objects.exclude(status=S.DRAFT).filter(
-        block__rotation__organization__in=Membership.objects.filter(user=user).values("organization")
-    )
+    # The host side's own scope (OrganizationQuerySet.for_member), so both doors open the same files.
+    sent_to_me = Application.objects.none()
+    for membership in Membership.objects.filter(user=user):
+        sent_to_me |= Application.objects.for_member(membership)
     return Document.objects.filter(
         Q(applicant__user=user)
         | Q(
             pk__in=Application.documents.through.objects.filter(
-                application__in=sent_to_my_organizations,
+                application__in=sent_to_me.exclude(status=S.DRAFT),
                 # Assignment is only ever to the owner's applications; say so here too.
                 document__applicant=F("application__applicant"),
             ).values("document")
@@ -117,7 +119,7 @@ def document_expired(document: Document, today: date | None = None) -> bool:
 
 def suggested_documents(*, block: Block, documents: list[Document]) -> list[Document]:
     """For each kind the rotation requires, the document most likely to pass: verified first,
-    then valid through the block's last day, then the newest."""
+    then not rejected, then valid through the block's last day, then the newest."""
     chosen = []
     for kind in block.rotation.required_document_kinds:
         candidates = [d for d in documents if d.kind == kind]
@@ -127,6 +129,7 @@ def suggested_documents(*, block: Block, documents: list[Document]) -> list[Docu
                     candidates,
                     key=lambda d: (
                         d.verification_status == Document.VerificationStatus.VERIFIED,
+                        d.verification_status != Document.VerificationStatus.REJECTED,
                         d.expires_on is None or d.expires_on >= block.end_date,
                         d.uploaded_at,
                     ),

@@ -282,24 +282,41 @@ def _require_staff(actor: User) -> None:
         raise DomainError("Only staff verify documents.", status=403)
 
 
-def document_verify(*, document: Document, actor: User) -> Document:
-    """Staff confirm the document is what it claims to be; the applicant is told."""
-    _require_staff(actor)
+def _document_review(*, document: Document, actor: User, status: str, reason: str = "") -> Document:
+    """Record staff's decision on a document and tell the applicant.
+
+    Each decision is news (a verification after a rejection too), so the notification key names the
+    decision's time; verifying a document already verified changes nothing and tells no one.
+    """
     with transaction.atomic():
         document = Document.objects.select_for_update().select_related("applicant__user").get(pk=document.pk)
-        document.verification_status = Document.VerificationStatus.VERIFIED
-        document.rejection_reason = ""
+        if status == document.verification_status == Document.VerificationStatus.VERIFIED:
+            return document
+        document.verification_status = status
+        document.rejection_reason = reason
         document.verified_by = actor
         document.verified_at = timezone.now()
         document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
+        kind, name = document.get_kind_display(), document.original_filename
+        if status == Document.VerificationStatus.VERIFIED:
+            subject, body = f"Your {kind} was verified", f"Our staff verified your {kind} ({name})."
+        else:
+            subject = f"Your {kind} was not accepted"
+            body = f"Our staff could not accept your {kind} ({name}): {reason}\nPlease upload a new one."
         notification_send(
             recipient=document.applicant.user,
-            key=f"document:{document.pk}:verified",
-            subject=f"Your {document.get_kind_display()} was verified",
-            body=f"Our staff verified your {document.get_kind_display()} ({document.original_filename}).",
+            key=f"document:{document.pk}:{status}:{document.verified_at.isoformat()}",
+            subject=subject,
+            body=body,
             link=reverse("applicants:documents"),
         )
     return document
+
+
+def document_verify(*, document: Document, actor: User) -> Document:
+    """Staff confirm the document is what it claims to be; the applicant is told."""
+    _require_staff(actor)
+    return _document_review(document=document, actor=actor, status=Document.VerificationStatus.VERIFIED)
 
 
 def document_reject(*, document: Document, actor: User, reason: str) -> Document:
@@ -308,23 +325,9 @@ def document_reject(*, document: Document, actor: User, reason: str) -> Document
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why the document is rejected.", extra={"fields": {"reason": ["Required."]}})
-    with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("applicant__user").get(pk=document.pk)
-        document.verification_status = Document.VerificationStatus.REJECTED
-        document.rejection_reason = reason[:500]
-        document.verified_by = actor
-        document.verified_at = timezone.now()
-        document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
-        notification_send(
-            recipient=document.applicant.user,
-            # Rejections may repeat after a re-check, each is news.
-            key=f"document:{document.pk}:rejected:{document.verified_at.isoformat()}",
-            subject=f"Your {document.get_kind_display()} was not accepted",
-            body=f"Our staff could not accept your {document.get_kind_display()} "
-            f"({document.original_filename}): {document.rejection_reason}\nPlease upload a new one.",
-            link=reverse("applicants:documents"),
-        )
-    return document
+    return _document_review(
+        document=document, actor=actor, status=Document.VerificationStatus.REJECTED, reason=reason[:500]
+    )
 
 
 # --- Applications -----------------------------------------------------------------------------
@@ -420,20 +423,23 @@ def application_submit(*, application: Application, actor: User) -> Application:
     if not application.personal_statement:
         message = "Write a short personal statement."
         raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
-    checklist = readiness_checklist(
-        applicant=application.applicant, block=application.block, documents=application.documents.all()
-    )
-    if not is_ready(checklist):
-        missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in checklist if not i.ok]
-        raise DomainError(
-            "You do not meet this rotation's requirements yet: "
-            + "; ".join(f"{item['label']}" for item in missing)
-            + ".",
-            extra={"missing": missing},
-        )
     rotation = application.block.rotation
     fee_status = Application.FeeStatus.DUE if rotation.application_fee_cents else Application.FeeStatus.WAIVED
     with transaction.atomic():
+        # Hold the documents being judged until the submission commits: a delete of one of them waits,
+        # then finds it sent (NO KEY, so saving a draft that assigns them never deadlocks with this).
+        documents = list(application.documents.select_for_update(of=("self",), no_key=True))
+        checklist = readiness_checklist(
+            applicant=application.applicant, block=application.block, documents=documents
+        )
+        if not is_ready(checklist):
+            missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in checklist if not i.ok]
+            raise DomainError(
+                "You do not meet this rotation's requirements yet: "
+                + "; ".join(f"{item['label']}" for item in missing)
+                + ".",
+                extra={"missing": missing},
+            )
         application = transition(
             application,
             S.SUBMITTED,

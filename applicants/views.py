@@ -130,6 +130,8 @@ def documents(request, *, applicant):
 
 
 def _document_delete(request, applicant, pk: str):
+    if not pk.isdigit():
+        raise Http404("No such document.")
     document = get_object_or_404(Document, pk=pk, applicant=applicant)
     try:
         services.document_delete(document=document, actor=request.user)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from amo.demo import DEMO_LOGINS, _demo_user
 from applicants.models import Applicant, Application
+from applicants.workflow import Role, transition
 from hosts.models import Membership
 from rotations.models import Block
 
@@ -58,16 +59,23 @@ def seed_host_demo() -> int:
             },
         )
         block = blocks[index % len(blocks)]
-        Application.objects.get_or_create(
+        application, _ = Application.objects.get_or_create(
             applicant=applicant,
             block=block,
             defaults={
-                "status": Application.Status.SUBMITTED,
-                "submitted_at": timezone.now(),
                 "personal_statement": f"{name} seeks U.S. clinical experience in {block.rotation.specialty}.",
                 "application_fee_cents": block.rotation.application_fee_cents,
                 "application_fee_status": Application.FeeStatus.PAID,
             },
         )
+        if application.status == Application.Status.DRAFT:
+            # Through the workflow, so the demo's timelines show the submission like real ones.
+            transition(
+                application,
+                Application.Status.SUBMITTED,
+                actor=user,
+                role=Role.APPLICANT,
+                submitted_at=timezone.now(),
+            )
         count += 1
     return count

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
@@ -17,6 +18,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
+from applicants.services import application_message_post, email_is_verified
 from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
@@ -26,6 +28,7 @@ S = Application.Status
 INVITATION_SALT = "hosts.invitation"
 INVITATION_VALID_FOR = timedelta(days=7)
 OFFER_VALID_FOR = timedelta(days=7)
+STATE_CODE = re.compile(r"[A-Z]{2}")
 
 
 # --- Onboarding ---------------------------------------------------------------------------------
@@ -44,19 +47,21 @@ def unique_slug(model, text: str, *, max_length: int = 200) -> str:
 def organization_create(*, user: User, name: str, kind: str, city: str, state: str, zip_code: str, **details):
     """A person with a verified email creates a host organization and becomes its owner.
 
-    The organization starts unverified: staff verify it in the admin before it may publish.
+    The organization starts unverified: staff verify it in the admin before it may publish. The
+    state is a two-letter U.S. code, in either case.
     """
-    from allauth.account.models import EmailAddress
-
-    if not EmailAddress.objects.filter(user=user, verified=True).exists():
+    if not email_is_verified(user):
         raise DomainError("Verify your email address before creating an organization.", status=403)
+    state = state.strip().upper()
+    if not STATE_CODE.fullmatch(state):
+        raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", extra={"field": "state"})
     with transaction.atomic():
         organization = Organization.objects.create(
             name=name,
             slug=unique_slug(Organization, name),
             kind=kind,
             city=city,
-            state=state.upper(),
+            state=state,
             zip_code=zip_code,
             is_verified=False,
             **details,
@@ -349,22 +354,20 @@ def application_waitlist(*, application: Application, actor: User) -> Applicatio
 
 
 def application_request_info(*, application: Application, actor: User, message: str) -> ApplicationMessage:
-    """The host writes on the application's thread, e.g. to ask for more; the applicant is told."""
-    body = (message or "").strip()
-    if not body:
-        raise DomainError("Write a message.", extra={"field": "message"})
-    organization_id = application.block.rotation.organization_id
-    if not Membership.objects.for_org(organization_id).filter(user=actor).exists():
-        raise DomainError("You may not write on this application.", status=403)
+    """The host writes on the application's thread, e.g. to ask for more; the applicant is told.
+
+    Who may write is the thread's rule (an owner or coordinator of the rotation's organization, on
+    a submitted application), so a preceptor or a draft is refused here as on every other path.
+    """
     with transaction.atomic():
-        posted = ApplicationMessage.objects.create(
-            application=application, author=actor, author_role=WorkflowRole.HOST.value, body=body
+        posted = application_message_post(
+            application=application, author=actor, role=WorkflowRole.HOST, body=message
         )
         _notify_applicant(
             application,
             f"message:{posted.pk}",
             f"New message about your application for {application.block.rotation}",
-            f"{application.block.rotation.organization} wrote:\n\n{body}",
+            f"{application.block.rotation.organization} wrote:\n\n{posted.body}",
         )
     return posted
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -86,6 +87,11 @@ ROTATION_FIELDS = (
 
 
 def _rotation_check(rotation: Rotation) -> None:
+    if rotation.currency != settings.DEFAULT_CURRENCY:
+        # Fees, refunds and the ledger are in the platform's one currency; the page offers no other.
+        raise DomainError(
+            f"Fees are in {settings.DEFAULT_CURRENCY.upper()} only.", extra={"field": "currency"}
+        )
     if rotation.preceptor is not None and rotation.preceptor.organization_id != rotation.organization_id:
         raise DomainError("Choose one of your own preceptors.", extra={"field": "preceptor"})
     if rotation.deposit_cents > rotation.program_fee_cents:
@@ -126,16 +132,23 @@ def rotation_create(*, organization, **fields) -> Rotation:
 
 
 def rotation_update(*, rotation: Rotation, **fields) -> Rotation:
+    """Change what a host may set on a rotation; never its status, never once archived.
+
+    The row is locked and only `fields` are written, so an edit sent from a page loaded before a
+    publish or an archive neither undoes it nor changes an archived rotation.
+    """
     unknown = set(fields).difference(ROTATION_FIELDS)
     if unknown:
         raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
-    if rotation.status == Rotation.Status.ARCHIVED:
-        raise DomainError("An archived rotation cannot be edited.", status=409)
-    for field, value in fields.items():
-        setattr(rotation, field, value)
-    _rotation_check(rotation)
-    rotation.save()
-    return rotation
+    with transaction.atomic():
+        locked = Rotation.objects.select_for_update().get(pk=rotation.pk)
+        if locked.status == Rotation.Status.ARCHIVED:
+            raise DomainError("An archived rotation cannot be edited.", status=409)
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        _rotation_check(locked)
+        locked.save(update_fields=[*fields, "updated_at"])
+    return locked
 
 
 def rotation_publish(*, rotation: Rotation) -> Rotation:
@@ -203,10 +216,15 @@ def block_create(*, rotation: Rotation, start_date, weeks: int, capacity: int, a
 
 
 def block_update(*, block: Block, start_date, weeks: int, capacity: int, apply_by) -> Block:
-    """Change a block's dates and capacity; capacity never below the seats confirmed or held."""
+    """Change a block's dates and capacity; capacity never below the seats confirmed or held.
+
+    An archived rotation's blocks stay as they are, as the rotation itself does.
+    """
     _block_check(start_date=start_date, weeks=weeks, apply_by=apply_by, capacity=capacity)
     with transaction.atomic():
         block = block_change_capacity(block_id=block.pk, capacity=capacity)
+        if Rotation.objects.filter(pk=block.rotation_id, status=Rotation.Status.ARCHIVED).exists():
+            raise DomainError("An archived rotation's blocks cannot be edited.", status=409)
         block.start_date, block.weeks, block.apply_by = start_date, weeks, apply_by
         block.save(update_fields=["start_date", "weeks", "apply_by"])
     return block

@@ -204,3 +204,53 @@ def test_the_schema_documents_every_applicant_endpoint():
     assert {"get", "post"} <= set(paths["/api/v1/applications/"])
     assert "get" in paths["/api/v1/applications/{id}/"]
     assert "post" in paths["/api/v1/applications/{id}/withdraw/"]
+
+
+def test_fields_an_applicant_must_not_set_are_ignored_by_the_api(api, applicant, private_storage):
+    applicant_id, user_id = applicant.pk, applicant.user_id
+    response = api.patch(
+        "/api/v1/me/profile/",
+        {"legal_name": "Amaka Obi", "user": MembershipFactory().user_id, "id": 999, "email": "x@evil.test"},
+        format="json",
+    )
+    assert response.status_code == 200
+    applicant.refresh_from_db()
+    assert (applicant.pk, applicant.user_id, applicant.legal_name) == (applicant_id, user_id, "Amaka Obi")
+    assert applicant.user.email != "x@evil.test"
+
+    response = api.post(
+        "/api/v1/me/documents/",
+        {
+            "kind": "cv",
+            "file": SimpleUploadedFile("cv.pdf", PDF_BYTES),
+            "verification_status": "verified",
+            "applicant": ApplicantFactory().pk,
+            "content_type": "text/html",
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201
+    document = Document.objects.get()
+    assert (document.applicant_id, document.verification_status, document.content_type) == (
+        applicant_id,
+        "pending",
+        "application/pdf",
+    )
+
+    block = BlockFactory(rotation__required_document_kinds=["cv"])
+    Document.objects.filter(pk=document.pk).update(verification_status="verified")
+    response = api.post(
+        "/api/v1/applications/",
+        {
+            "block": block.pk,
+            "personal_statement": "Ready.",
+            "documents": [document.pk],
+            "status": "confirmed",
+            "application_fee_status": "paid",
+            "application_fee_cents": 0,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["application_fee_status"]) == ("submitted", "due")
+    assert response.json()["application_fee_cents"] == block.rotation.application_fee_cents

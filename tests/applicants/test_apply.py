@@ -8,12 +8,15 @@ from django.urls import reverse
 from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.readiness import readiness_checklist
+from applicants.selectors import suggested_documents
 from applicants.services import (
     application_apply,
     application_draft_save,
     application_message_post,
     application_submit,
     application_withdraw,
+    document_delete,
 )
 from applicants.workflow import Role
 from rotations.models import Block, DocumentKind, Rotation
@@ -24,6 +27,7 @@ from tests.factories import (
     DocumentFactory,
     EmailAddressFactory,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -107,6 +111,38 @@ def test_an_unready_applicant_cannot_submit_and_stays_a_draft(spoil, missing):
     draft.refresh_from_db()
     assert draft.status == S.DRAFT
     assert not ApplicationTransition.objects.exists()
+
+
+def test_the_checklist_tells_a_rejected_document_from_one_awaiting_verification():
+    applicant, block, documents = _ready_applicant_and_block()
+    Document.objects.filter(pk=documents[1].pk).update(
+        verification_status="rejected", rejection_reason="The result is not legible"
+    )
+    checklist = readiness_checklist(applicant=applicant, block=block)
+    [tb_test] = [item for item in checklist if item.key == "document:tb_test"]
+    assert not tb_test.ok
+    assert tb_test.detail == "Not accepted by our staff; upload a new one."
+
+    Document.objects.filter(pk=documents[1].pk).update(verification_status="pending", rejection_reason="")
+    [tb_test] = [
+        item for item in readiness_checklist(applicant=applicant, block=block) if item.key == tb_test.key
+    ]
+    assert tb_test.detail == "Uploaded; waiting for verification by our staff."
+
+
+def test_the_apply_form_suggests_a_pending_document_over_a_newer_rejected_one():
+    applicant, block, documents = _ready_applicant_and_block()
+    pending = documents[1]
+    Document.objects.filter(pk=pending.pk).update(verification_status="pending")
+    DocumentFactory(
+        applicant=applicant,
+        kind=DocumentKind.TB_TEST,
+        expires_on=block.end_date,
+        verification_status="rejected",
+        rejection_reason="Blurred.",
+    )
+    vault = list(Document.objects.filter(applicant=applicant))
+    assert {d.pk for d in suggested_documents(block=block, documents=vault)} == {documents[0].pk, pending.pk}
 
 
 def test_a_student_may_take_a_hands_on_rotation_without_step1():
@@ -249,6 +285,67 @@ def test_two_simultaneous_applications_for_one_block_end_with_one(constraint_on)
     else:
         assert outcomes == ["submitted", "submitted"]
         assert live == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_document_cannot_be_deleted_while_the_application_sending_it_is_submitted():
+    """The submission holds the documents it judged: the delete waits for it, then finds them sent.
+
+    The submission's transaction is kept open until the delete has either finished (nothing held
+    the document) or queued behind a lock, so the two really overlap.
+    """
+    applicant, block, documents = _ready_applicant_and_block()
+    tb_test = documents[1]
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    judged, commit = threading.Event(), threading.Event()
+    outcome = {}
+
+    def submit():
+        try:
+            with transaction.atomic():
+                application_submit(application=draft, actor=applicant.user)
+                judged.set()
+                commit.wait(timeout=20)
+        finally:
+            judged.set()
+            connection.close()
+
+    def delete():
+        try:
+            document_delete(document=tb_test, actor=applicant.user)
+            outcome["delete"] = "deleted"
+        except DomainError as error:
+            outcome["delete"] = error.message
+        finally:
+            connection.close()
+
+    def a_query_waits_for_a_lock() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            return cursor.fetchone()[0] > 0
+
+    submitting = threading.Thread(target=submit)
+    submitting.start()
+    judged.wait(timeout=20)
+    deleting = threading.Thread(target=delete)
+    deleting.start()
+    wait_until(
+        lambda: not deleting.is_alive() or a_query_waits_for_a_lock(),
+        what="the delete finishing or waiting for the submission",
+    )
+    commit.set()
+    submitting.join(timeout=20)
+    deleting.join(timeout=20)
+
+    assert "stays in your vault" in outcome["delete"]
+    submitted = Application.objects.get(pk=draft.pk)
+    assert submitted.status == S.SUBMITTED
+    assert tb_test in submitted.documents.all()
 
 
 # --- The apply page --------------------------------------------------------------------------

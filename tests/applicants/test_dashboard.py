@@ -58,3 +58,16 @@ def test_the_dashboard_costs_the_same_queries_for_many_applications(client, djan
     add_rows(10)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(reverse("applicants:dashboard")).status_code == 200
+
+
+def test_the_vault_page_costs_the_same_queries_for_many_documents(client, django_assert_max_num_queries):
+    applicant = ApplicantFactory()
+    client.force_login(applicant.user)
+    DocumentFactory(applicant=applicant)
+    with django_assert_max_num_queries(20) as few:
+        assert client.get(reverse("applicants:documents")).status_code == 200
+    for kind in ["passport", "tb_test", "bls_certificate", "cv", "diploma_or_enrollment"]:
+        DocumentFactory(applicant=applicant, kind=kind, expires_on=date.today() + timedelta(days=20))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(reverse("applicants:documents"))
+    assert response.content.decode().count("Expires soon") == 5

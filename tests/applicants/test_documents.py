@@ -26,6 +26,7 @@ from tests.factories import (
     ApplicationFactory,
     DocumentFactory,
     MembershipFactory,
+    PreceptorFactory,
     UserFactory,
 )
 
@@ -180,7 +181,14 @@ def test_the_owner_gets_the_file_with_its_stored_type_and_nosniff(client):
 
 
 @pytest.mark.parametrize(
-    "who", ["anonymous", "another applicant", "host without an application", "preceptor elsewhere"]
+    "who",
+    [
+        "anonymous",
+        "another applicant",
+        "host without an application",
+        "member of another organization",
+        "preceptor of another rotation of the organization",
+    ],
 )
 def test_others_get_404_on_a_document(client, who):
     document, application = _sent_document()
@@ -188,9 +196,12 @@ def test_others_get_404_on_a_document(client, who):
         client.force_login(ApplicantFactory().user)
     elif who == "host without an application":
         client.force_login(MembershipFactory(role=Membership.Role.OWNER).user)
-    elif who == "preceptor elsewhere":
+    elif who == "member of another organization":
         other = ApplicationFactory(status=Application.Status.SUBMITTED)  # applied elsewhere by someone else
         client.force_login(MembershipFactory(organization=other.block.rotation.organization).user)
+    elif who == "preceptor of another rotation of the organization":
+        organization = application.block.rotation.organization
+        client.force_login(_preceptor_member(PreceptorFactory(organization=organization)).user)
 
     response = client.get(reverse("applicants:document_file", args=[document.pk]))
 
@@ -214,6 +225,18 @@ def test_a_host_member_sees_documents_sent_to_their_organization_and_staff_see_a
 
     client.force_login(UserFactory(is_staff=True))
     assert client.get(reverse("applicants:document_file", args=[unsent.pk])).status_code == 200
+
+
+def _preceptor_member(preceptor) -> Membership:
+    return MembershipFactory(
+        organization=preceptor.organization, role=Membership.Role.PRECEPTOR, preceptor=preceptor
+    )
+
+
+def test_the_preceptor_of_the_applied_rotation_sees_the_documents_sent_to_it(client):
+    document, application = _sent_document()
+    client.force_login(_preceptor_member(application.block.rotation.preceptor).user)
+    assert client.get(reverse("applicants:document_file", args=[document.pk])).status_code == 200
 
 
 def test_a_host_does_not_see_documents_of_a_draft(client):
@@ -248,6 +271,16 @@ def test_deleting_an_unsent_document_removes_the_row_and_the_file(
     assert list(draft.documents.all()) == []
 
 
+@pytest.mark.parametrize("target", ["another applicant's document", "not a number"])
+def test_the_delete_button_answers_404_for_a_document_that_is_not_yours(client, target):
+    document = DocumentFactory()
+    client.force_login(ApplicantFactory().user)
+    pk = document.pk if target == "another applicant's document" else "1 or 1=1"
+    response = client.post(reverse("applicants:documents"), {"delete": pk})
+    assert response.status_code == 404
+    assert Document.objects.filter(pk=document.pk).exists()
+
+
 def test_only_the_owner_deletes_a_document():
     document = DocumentFactory()
     with pytest.raises(DomainError):
@@ -279,6 +312,20 @@ def test_staff_verify_and_reject_with_a_reason_and_the_applicant_is_told():
     assert subjects == ["Your CV was verified", "Your CV was not accepted"]
 
 
+def test_a_verification_after_a_rejection_is_news_but_verifying_twice_is_not():
+    staff = UserFactory(is_staff=True)
+    document = DocumentFactory(verification_status=Document.VerificationStatus.PENDING)
+    document_verify(document=document, actor=staff)
+    document_reject(document=document, actor=staff, reason="Wrong person on the passport.")
+    document_verify(document=document, actor=staff)
+    document_verify(document=document, actor=staff)
+
+    subjects = list(
+        Notification.objects.filter(recipient=document.applicant.user).values_list("subject", flat=True)
+    )
+    assert subjects == ["Your CV was verified", "Your CV was not accepted", "Your CV was verified"]
+
+
 def test_an_applicant_cannot_verify_a_document():
     document = DocumentFactory(verification_status=Document.VerificationStatus.PENDING)
     with pytest.raises(DomainError):
@@ -302,6 +349,21 @@ def test_staff_verify_documents_through_the_admin_action(client):
     client.post(url, {"action": "reject", "_selected_action": [document.pk], "reason": "Expired passport."})
     document.refresh_from_db()
     assert (document.verification_status, document.rejection_reason) == ("rejected", "Expired passport.")
+
+
+def test_staff_cannot_delete_a_document_sent_to_a_host_from_the_admin(client, private_storage):
+    document, _ = _sent_document()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:applicants_document_changelist")
+    client.post(url, {"action": "delete_selected", "_selected_action": [document.pk], "post": "yes"})
+    assert (
+        client.post(
+            reverse("admin:applicants_document_delete", args=[document.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Document.objects.filter(pk=document.pk).exists()
+    assert len(stored_files(private_storage)) == 1
 
 
 def test_staff_see_an_applicant_with_their_documents_in_the_admin(client):

@@ -16,3 +16,8 @@ def test_the_host_demo_fills_the_coordinators_queue_once():
     assert seed_host_demo() == 4
     assert seed_host_demo() == 4
     assert Application.objects.filter(status="submitted").count() == 4
+    # Submitted through the workflow, once: each timeline shows its submission by the applicant.
+    for application in Application.objects.select_related("applicant"):
+        [submission] = application.transitions.all()
+        assert (submission.from_status, submission.to_status) == ("draft", "submitted")
+        assert submission.actor_id == application.applicant.user_id

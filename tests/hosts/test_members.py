@@ -207,12 +207,33 @@ def test_onboarding_creates_a_pending_organization_owned_by_the_user(client):
     assert again.slug == "riverside-family-clinic-2"
 
 
+def test_onboarding_takes_a_lower_case_state_code_and_explains_a_wrong_one(client):
+    client.force_login(verified_user())
+    response = client.post(reverse("hosts:onboarding"), {**ORGANIZATION, "state": "t1"})
+    assert response.status_code == 200
+    assert "Enter the two-letter U.S. state code, e.g. TX." in response.content.decode()
+    assert 'value="Riverside Family Clinic"' in response.content.decode()  # the input is kept
+    assert not Membership.objects.exists()
+
+    assert client.post(reverse("hosts:onboarding"), {**ORGANIZATION, "state": "tx"}).status_code == 302
+    assert Membership.objects.get().organization.state == "TX"
+
+
 def test_onboarding_requires_a_verified_email(client):
     user = UserFactory()
     client.force_login(user)
     response = client.post(reverse("hosts:onboarding"), ORGANIZATION)
     assert response.status_code == 200
     assert "Verify your email" in response.content.decode()
+    assert not Membership.objects.exists()
+
+
+def test_onboarding_needs_the_accounts_own_address_verified_not_an_old_one():
+    user = verified_user("old.address@example.test")
+    user.email = "new.address@example.test"
+    user.save()
+    with pytest.raises(DomainError, match="Verify your email"):
+        services.organization_create(user=user, **ORGANIZATION)
     assert not Membership.objects.exists()
 
 

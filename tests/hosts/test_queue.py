@@ -7,7 +7,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from applicants.models import Application
-from tests.factories import BlockFactory, RotationFactory
+from hosts.models import Membership
+from tests.factories import (
+    BlockFactory,
+    InvitationFactory,
+    MembershipFactory,
+    PreceptorFactory,
+    RotationFactory,
+)
 from tests.hosts.conftest import document_for, login, submitted
 
 S = Application.Status
@@ -47,6 +54,26 @@ def test_host_lists_cost_the_same_queries_for_2_or_32_applications(
         RotationFactory(organization=tenant_a.organization)
     with django_assert_max_num_queries(few):
         client.get(url)
+
+
+@pytest.mark.parametrize(
+    "name", ["hosts:members", "hosts:preceptor_create", "hosts_api:rotation-list", "hosts_api:block-list"]
+)
+def test_member_preceptor_and_catalog_lists_cost_the_same_queries_for_few_or_many_rows(
+    client, tenant_a, name, django_assert_max_num_queries
+):
+    login(client, tenant_a.owner)
+    url = reverse(name)
+    few = count_queries(client, url)
+    organization = tenant_a.organization
+    for _ in range(6):
+        preceptor = PreceptorFactory(organization=organization)
+        MembershipFactory(organization=organization, role=Membership.Role.PRECEPTOR, preceptor=preceptor)
+        InvitationFactory(organization=organization, role=Membership.Role.PRECEPTOR, preceptor=preceptor)
+        BlockFactory(rotation=RotationFactory(organization=organization, preceptor=preceptor))
+    with django_assert_max_num_queries(few):
+        response = client.get(url)
+    assert response.status_code == 200
 
 
 def test_the_calendar_costs_the_same_queries_for_few_or_many_blocks(
@@ -98,7 +125,7 @@ def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, 
     assert ids(submitted_to=today - timedelta(days=5)) == [other.pk]
 
 
-def test_the_api_queue_filters_too(client, tenant_a):
+def test_the_api_queue_filters_by_rotation_and_refuses_an_unknown_status(client, tenant_a):
     login(client, tenant_a.coordinator)
     response = client.get(reverse("hosts_api:application-list"), {"rotation": tenant_a.other_rotation.pk})
     assert [row["id"] for row in response.json()["results"]] == [tenant_a.other_application.pk]

@@ -8,7 +8,7 @@ from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from hosts import services
-from tests.factories import BlockFactory, MembershipFactory
+from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory
 from tests.hosts.conftest import login, submitted
 
 S = Application.Status
@@ -139,6 +139,24 @@ def test_a_member_of_another_organization_cannot_write_on_the_thread(tenant_a, t
     assert not ApplicationMessage.objects.exists()
 
 
+def test_a_preceptor_cannot_write_on_the_thread_even_through_the_service(tenant_a):
+    with pytest.raises(DomainError) as error:
+        services.application_request_info(
+            application=tenant_a.application, actor=tenant_a.preceptor_member.user, message="Hello"
+        )
+    assert error.value.status == 403
+    assert not ApplicationMessage.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def test_the_host_cannot_write_on_a_draft_it_does_not_see(tenant_a, coordinator):
+    draft = ApplicationFactory(block=tenant_a.block)
+    with pytest.raises(DomainError, match="Submit the application first"):
+        services.application_request_info(application=draft, actor=coordinator, message="Hello")
+    assert not ApplicationMessage.objects.exists()
+    assert not Notification.objects.exists()
+
+
 def test_an_action_the_status_does_not_allow_is_refused(tenant_a, coordinator):
     application = tenant_a.application
     services.application_reject(application=application, actor=coordinator, reason="No.")
@@ -205,7 +223,7 @@ def test_the_reject_form_requires_a_reason(client, tenant_a):
     assert tenant_a.application.status == S.REJECTED
 
 
-def test_bulk_actions_from_the_queue_page(client, tenant_a):
+def test_the_queue_page_waitlists_every_ticked_application(client, tenant_a):
     login(client, tenant_a.coordinator)
     ids = [tenant_a.application.pk, tenant_a.other_application.pk]
     response = client.post(reverse("hosts:applications_bulk"), {"action": "waitlist", "applications": ids})
@@ -252,7 +270,7 @@ def test_the_api_actions_change_state_and_answer_errors_in_the_house_format(clie
     }
 
 
-def test_an_owner_may_review_too(tenant_a):
+def test_an_owner_may_decide_like_a_coordinator(tenant_a):
     services.application_waitlist(application=tenant_a.application, actor=tenant_a.owner.user)
     assert tenant_a.application.status == S.WAITLISTED
 

@@ -56,7 +56,7 @@ def test_editing_a_rotation_saves_through_the_service(client, tenant_a):
     assert tenant_a.rotation.program_fee_cents == 100_000
 
 
-def test_slugs_stay_unique():
+def test_two_rotations_with_the_same_title_get_distinct_slugs():
     organization = OrganizationFactory()
     specialty = SpecialtyFactory()
     first = services.rotation_create(
@@ -95,7 +95,7 @@ def test_only_a_verified_organization_publishes_and_only_with_a_block():
     assert published.status == "published" and published.published_at is not None
 
 
-def test_unpublish_and_archive(client, tenant_a):
+def test_unpublishing_returns_to_draft_and_an_archived_rotation_takes_no_edit_or_block(client, tenant_a):
     login(client, tenant_a.coordinator)
     rotation = tenant_a.rotation
     assert client.post(reverse("hosts:rotation_unpublish", args=[rotation.pk])).status_code == 302
@@ -113,6 +113,42 @@ def test_unpublish_and_archive(client, tenant_a):
         services.block_create(
             rotation=rotation, start_date=date(2030, 1, 7), weeks=4, capacity=2, apply_by=date(2029, 12, 1)
         )
+
+
+def test_an_edit_from_a_page_loaded_before_publishing_keeps_the_rotation_published():
+    rotation = RotationFactory(status=Rotation.Status.DRAFT)
+    BlockFactory(rotation=rotation)
+    loaded_by_the_edit_page = Rotation.objects.get(pk=rotation.pk)
+    services.rotation_publish(rotation=rotation)
+
+    services.rotation_update(rotation=loaded_by_the_edit_page, title="Renamed")
+
+    rotation.refresh_from_db()
+    assert (rotation.title, rotation.status) == ("Renamed", Rotation.Status.PUBLISHED)
+    assert rotation.published_at is not None
+
+
+def test_an_edit_from_a_page_loaded_before_archiving_is_refused():
+    rotation = RotationFactory()
+    loaded_by_the_edit_page = Rotation.objects.get(pk=rotation.pk)
+    services.rotation_archive(rotation=rotation)
+
+    with pytest.raises(DomainError, match="archived"):
+        services.rotation_update(rotation=loaded_by_the_edit_page, title="Renamed")
+
+    rotation.refresh_from_db()
+    assert rotation.status == Rotation.Status.ARCHIVED and rotation.title != "Renamed"
+
+
+def test_the_blocks_of_an_archived_rotation_cannot_be_edited(tenant_a):
+    block = tenant_a.block
+    services.rotation_archive(rotation=tenant_a.rotation)
+    with pytest.raises(DomainError, match="archived"):
+        services.block_update(
+            block=block, start_date=block.start_date, weeks=2, capacity=9, apply_by=block.apply_by
+        )
+    block.refresh_from_db()
+    assert (block.weeks, block.capacity) == (4, 3)
 
 
 def test_the_publish_button_shows_why_an_unverified_organization_cannot(client, tenant_a):
@@ -162,6 +198,23 @@ def test_capacity_below_the_seats_confirmed_or_held_is_refused_everywhere(client
     assert ok.status_code == 200 and ok.json()["seats_left"] == 0
 
 
+def test_the_api_cannot_set_a_currency_the_platform_does_not_charge_in(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    data = {**api_rotation_data(tenant_a), "currency": "eur"}
+    created = client.post(reverse("hosts_api:rotation-list"), data, content_type="application/json")
+    assert created.status_code == 400
+    assert created.json()["message"] == "Fees are in USD only."
+    assert not Rotation.objects.filter(title=data["title"]).exists()
+    changed = client.patch(
+        reverse("hosts_api:rotation-detail", args=[tenant_a.rotation.pk]),
+        {"currency": "eur"},
+        content_type="application/json",
+    )
+    assert changed.status_code == 400
+    tenant_a.rotation.refresh_from_db()
+    assert tenant_a.rotation.currency == "usd"
+
+
 def test_the_api_creates_and_publishes_rotations_and_blocks(client, tenant_a):
     login(client, tenant_a.coordinator)
     created = client.post(
@@ -206,3 +259,30 @@ def test_the_host_api_is_in_the_openapi_schema(client):
         "/api/v1/host/applications/bulk/",
     ]:
         assert path in schema["paths"]
+
+
+def test_fields_a_host_must_not_set_are_ignored_by_the_api(client, tenant_a, tenant_b):
+    login(client, tenant_a.coordinator)
+    rotation, block = tenant_a.rotation, tenant_a.block
+    response = client.patch(
+        reverse("hosts_api:rotation-detail", args=[rotation.pk]),
+        {"title": "Renamed", "status": "archived", "organization": tenant_b.organization.pk, "slug": "x"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    rotation.refresh_from_db()
+    assert (rotation.title, rotation.status, rotation.organization_id) == (
+        "Renamed",
+        Rotation.Status.PUBLISHED,
+        tenant_a.organization.pk,
+    )
+    assert rotation.slug != "x"
+
+    response = client.patch(
+        reverse("hosts_api:block-detail", args=[block.pk]),
+        {"capacity": 5, "seats_taken": 5},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    block.refresh_from_db()
+    assert (block.capacity, block.seats_taken) == (5, 0)
