@@ -86,6 +86,10 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class MonthFilter(django_filters.Filter):
+    field_class = MonthField
+
+
 class CatalogForm(forms.Form):
     """The filters' fields (added by the FilterSet) plus the page, validated the same way."""
 
@@ -137,7 +141,7 @@ class RotationFilter(django_filters.FilterSet):
     setting = django_filters.ChoiceFilter(
         label="Setting", method=_keep, choices=Rotation.Setting.choices, empty_label="Any setting"
     )
-    start_month = django_filters.Filter(label="Starting in", method=_keep, field_class=MonthField)
+    start_month = MonthFilter(label="Starting in", method=_keep)
     start_from = django_filters.DateFilter(
         label="Starting from", method=_keep, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQueryField, SearchRank
 from django.db import connection
-from django.db.models import BooleanField, F, Func, RawSQL
+from django.db.models import BooleanField, F, Func
+from django.db.models.expressions import RawSQL
 
 SEARCH_CONFIG = "amo_english"
 

@@ -18,7 +18,9 @@ from django.db import migrations, models
 # - rotations_search_word: the words of the published catalog (ts_stat, unstemmed, unaccented)
 #   with a trigram index; rotations_spell_correct() replaces each query word of 4+ letters by the
 #   nearest known word (itself when known), as the PostgreSQL docs suggest for pg_trgm: matching
-#   a few thousand distinct words is much cheaper than a trigram match over every title.
+#   a few thousand distinct words is much cheaper than a trigram match over every title. Above
+#   pg_trgm's default 0.3 so that a real word missing from the catalog ("heart") is not turned
+#   into another one ("health"); one-letter typos of 5+ letter words score 0.4 and more.
 SEARCH_SQL = r"""
 CREATE TEXT SEARCH CONFIGURATION amo_english (COPY = pg_catalog.english);
 ALTER TEXT SEARCH CONFIGURATION amo_english
@@ -144,7 +146,8 @@ CREATE FUNCTION rotations_spell_correct(p_query text) RETURNS text LANGUAGE sql 
     SELECT coalesce(string_agg(coalesce(
                CASE WHEN length(t.word) >= 4 THEN
                    (SELECT w.word FROM rotations_search_word w
-                     WHERE w.word % t.word ORDER BY w.word <-> t.word, w.word LIMIT 1)
+                     WHERE w.word % t.word AND similarity(w.word, t.word) > 0.35
+                     ORDER BY w.word <-> t.word, w.word LIMIT 1)
                END, t.word), ' ' ORDER BY t.n), '')
       FROM regexp_split_to_table(lower(unaccent(p_query)), '[^[:alnum:]]+') WITH ORDINALITY AS t(word, n)
      WHERE t.word <> ''
