@@ -120,3 +120,18 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     block = factory.SubFactory(BlockFactory)
     personal_statement = "I want U.S. clinical experience in internal medicine."
     application_fee_cents = factory.LazyAttribute(lambda o: o.block.rotation.application_fee_cents)
+
+
+# --- Catalog (rotations, search) ---------------------------------------------------------------
+
+
+def catalog_rotation(*, blocks: list[dict] | None = None, **fields) -> Rotation:
+    """A published rotation with blocks; each dict overrides BlockFactory's fields, and `days_ahead`
+    sets the start date that many days from today (the last day to apply stays 30 days before)."""
+    rotation = RotationFactory(**fields)
+    for spec in [{}] if blocks is None else blocks:
+        spec = dict(spec)
+        if "days_ahead" in spec:
+            spec["start_date"] = date.today() + timedelta(days=spec.pop("days_ahead"))
+        BlockFactory(rotation=rotation, **spec)
+    return rotation
