@@ -11,6 +11,7 @@ from datetime import date, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import extend_schema_field
 
 from rotations.models import Rotation, VisaType
 from rotations.selectors import Sort, rotation_catalog, specialty_choices
@@ -86,6 +87,7 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2027-03"})
 class MonthFilter(django_filters.Filter):
     field_class = MonthField
 
