@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 
 from rotations.filters import MAX_PAGE_SIZE, PAGE_SIZE, RotationFilter
 from rotations.models import Rotation
-from rotations.selectors import organization_public_detail, rotation_detail, specialty_list
+from rotations.selectors import CatalogPaginator, organization_public_detail, rotation_detail, specialty_list
 from rotations.serializers import (
     OrganizationSerializer,
     RotationDetailSerializer,
@@ -32,6 +32,7 @@ class CatalogFilterBackend(DjangoFilterBackend):
 
 
 class CatalogPagination(PageNumberPagination):
+    django_paginator_class = CatalogPaginator
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE

@@ -128,9 +128,12 @@ class Rotation(models.Model):
 
     # Kept by the database, whoever writes (admin, host dashboard, bulk seed): see the triggers in
     # migration 0002. The weighted document of title (A), specialty/organization/city (B) and
-    # description (C); and the start of the earliest block that has not started yet.
+    # description (C); the start of the earliest block that has not started yet; and the latest
+    # last-day-to-apply among blocks with a seat left, so "open seats" is `open_seats_until >= today`
+    # on the rotation's row instead of a search through its blocks.
     search_vector = SearchVectorField(null=True, editable=False)
     next_start_date = models.DateField(null=True, editable=False)
+    open_seats_until = models.DateField(null=True, editable=False)
     total_price_cents = models.GeneratedField(
         expression=F("application_fee_cents") + F("program_fee_cents"),
         output_field=models.BigIntegerField(),
@@ -160,13 +163,24 @@ class Rotation(models.Model):
             ),
         ]
         # Partial indexes on the published catalog: one per sort, so a page of 20 is read in order
-        # from an index instead of sorting every match.
+        # from an index instead of sorting every match. The soonest-start one also carries the
+        # filtered columns, so counting a filtered catalog is an index-only scan of a few MB
+        # rather than a read of every row (descriptions and search vectors make rows ~1 kB).
         indexes = [
             models.Index(fields=["organization", "status"]),
             GinIndex(fields=["search_vector"], name="rotation_search_vector_gin"),
             models.Index(
-                F("next_start_date").asc(nulls_last=True),
-                "id",
+                fields=["next_start_date", "id"],  # ascending puts NULLs (no upcoming block) last
+                include=[
+                    "rotation_type",
+                    "setting",
+                    "offers_lor",
+                    "total_price_cents",
+                    "specialty",
+                    "organization",
+                    "open_seats_until",
+                    "accepted_visa_types",
+                ],
                 name="rotation_soonest_idx",
                 condition=Q(status="published"),
             ),
@@ -231,8 +245,18 @@ class Block(models.Model):
         ]
         indexes = [
             models.Index(fields=["rotation", "start_date"]),
-            # Catalog filters on a date window start from the blocks, then join their rotations.
-            models.Index(fields=["start_date", "rotation"], name="block_start_date_idx"),
+            # The catalog's block conditions (dates, weeks, open seats, still open to apply) are
+            # answered from these two indexes alone: per rotation, or from a date window.
+            models.Index(
+                fields=["rotation", "apply_by"],
+                include=["start_date", "weeks", "seats_taken", "capacity"],
+                name="block_catalog_idx",
+            ),
+            models.Index(
+                fields=["start_date", "rotation"],
+                include=["apply_by", "weeks", "seats_taken", "capacity"],
+                name="block_start_date_idx",
+            ),
         ]
 
     def __str__(self) -> str:

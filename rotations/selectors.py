@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -66,7 +67,7 @@ def rotation_catalog(
     open_seats: bool | None = None,
     sort: str = "",
 ) -> QuerySet[Rotation]:
-    """The published catalog, filtered and sorted, with each row's bookable blocks prefetched.
+    """The published catalog, filtered and sorted; `CatalogPaginator` reads a page of it.
 
     Block conditions (start window, weeks, open seats) hold on one same block: "a 4-week block
     starting in March with a seat left", not three different blocks. `max_price` is whole dollars
@@ -110,8 +111,10 @@ def rotation_catalog(
         blocks = blocks.filter(weeks=weeks)
         block_filtered = True
     if open_seats:
+        # The rotation's own summary answers alone and, with other block conditions, narrows the
+        # rotations whose blocks must be searched for one that meets them all.
+        rotations = rotations.filter(open_seats_until__gte=_today())
         blocks = blocks.filter(seats_taken__lt=F("capacity"))
-        block_filtered = True
     if block_filtered:
         rotations = rotations.filter(Exists(blocks))
 
@@ -120,15 +123,32 @@ def rotation_catalog(
         rotations = rotations.annotate(rank=search_rank(query)).order_by("-rank", *ORDERINGS[Sort.SOONEST])
     else:
         rotations = rotations.order_by(*ORDERINGS.get(sort, ORDERINGS[Sort.SOONEST]))
-    return _with_listing_relations(rotations)
+    return rotations
 
 
-def _with_listing_relations(rotations: QuerySet[Rotation]) -> QuerySet[Rotation]:
+def rotation_catalog_rows(catalog: QuerySet[Rotation], *, start: int, stop: int) -> QuerySet[Rotation]:
+    """One page of the catalog with its host, specialty, preceptor and bookable blocks.
+
+    The page's ids are chosen on the rotations table alone (an inner query), and only those
+    rows are joined: joining before the LIMIT would join every match of a broad search.
+    """
+    page_ids = catalog.values("pk")[start:stop]
     return (
-        rotations.select_related("organization", "specialty", "preceptor")
-        .defer("search_vector")
+        catalog.filter(pk__in=Subquery(page_ids))
+        .select_related("organization", "specialty", "preceptor")
+        .defer("search_vector", "organization__description")
         .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
     )
+
+
+class CatalogPaginator(Paginator):
+    """Django's paginator, reading each page through `rotation_catalog_rows`."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        stop = min(start + self.per_page, self.count)
+        return self._get_page(rotation_catalog_rows(self.object_list, start=start, stop=stop), number, self)
 
 
 def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) -> Rotation:

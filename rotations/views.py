@@ -1,6 +1,5 @@
 """Pages of the catalog: the public list with search and filters, and a rotation's page."""
 
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -8,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from rotations.filters import PAGE_SIZE, RotationFilter
 from rotations.policies import refund_schedule
-from rotations.selectors import rotation_detail
+from rotations.selectors import CatalogPaginator, rotation_detail
 
 
 @require_GET
@@ -21,7 +20,7 @@ def rotation_list(request):
     page = None
     if filterset.is_valid():
         cleaned = filterset.form.cleaned_data
-        paginator = Paginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
+        paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
         page = paginator.get_page(cleaned.get("page"))
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
