@@ -168,3 +168,14 @@ def test_the_daily_sweep_moves_next_start_date_past_blocks_that_have_started():
     assert next_start_dates_refresh() == 1
     assert Rotation.objects.get(pk=rotation.pk).next_start_date == today + timedelta(days=90)
     assert next_start_dates_refresh() == 0
+
+
+def test_the_daily_catalog_refresh_adds_new_words_to_the_typo_dictionary():
+    from rotations.tasks import catalog_refresh
+
+    catalog_rotation(slug="new", title="Hyperbaric Medicine Observership")
+    assert spell_correct("hyperbaric") == "hyperbaric"
+    assert spell_correct("hyperbaryc") == "hyperbaryc"  # not yet known: left as typed
+    catalog_refresh()
+    assert spell_correct("hyperbaryc") == "hyperbaric"
+    assert found("hyperbaryc") == {"new"}
