@@ -367,7 +367,8 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         rng = random.Random(f"demo-rotation-{index}")
         preceptors = preceptors_by_org.get(org.pk, [])
         preceptor = rng.choice(preceptors) if preceptors else None
-        specialty = preceptor.specialty if preceptor and rng.random() < 0.7 else rng.choice(specialties)
+        # The preceptor supervises in their own specialty.
+        specialty = preceptor.specialty if preceptor else rng.choice(specialties)
         status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
         rotation = rotation_row(
             rng, organization=org, specialty=specialty, preceptor=preceptor, slug="", status=status
@@ -443,7 +444,7 @@ def seed_scale_catalog(rotations: int, *, batch: int = 5000, stream=sys.stderr) 
                     rotation_row(
                         rng,
                         organization=preceptor.organization,
-                        specialty=rng.choice(specialties),
+                        specialty=preceptor.specialty,
                         preceptor=preceptor,
                         slug=f"{BENCH_SLUG_PREFIX}{run}-{index}",
                     )
@@ -468,6 +469,7 @@ def catalog_vacuum_analyze() -> None:
     with connection.cursor() as cursor:
         for table in ("rotations_rotation", "rotations_block", "hosts_organization", "rotations_search_word"):
             cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
+        cursor.execute("CHECKPOINT")  # write the load out now rather than during the measurements
 
 
 def scale_catalog_count() -> int:

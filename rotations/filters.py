@@ -198,7 +198,12 @@ class RotationFilter(django_filters.FilterSet):
     )
     open_seats = StrictBooleanFilter(label="Only with open seats", method=_keep)
     sort = django_filters.ChoiceFilter(
-        widget=FastSelect, label="Sort by", method=_keep, choices=Sort.choices, empty_label=None
+        widget=FastSelect,
+        label="Sort by",
+        method=_keep,
+        choices=Sort.choices,
+        empty_label="Recommended",
+        help_text="Recommended: best match when searching, else soonest start.",
     )
 
     class Meta:

@@ -7,3 +7,13 @@ document.addEventListener("htmx:afterSwap", (event) => {
     target.focus();
   }
 });
+
+document.addEventListener("htmx:configRequest", (event) => {
+  // Catalog searches: leave empty fields out of the query string, so the URL pushed to the
+  // address bar (and shared) names only the filters in use.
+  if (!event.detail.elt.closest("[data-drop-empty-params]")) return;
+  const parameters = event.detail.parameters;
+  for (const key of Object.keys(parameters)) {
+    if (parameters[key] === "") delete parameters[key];
+  }
+});
