@@ -26,7 +26,8 @@ def rotation_list(request):
         "HX-History-Restore-Request"
     )
     template = "rotations/_results.html" if partial else "rotations/list.html"
-    response = render(request, template, {"filter": filterset, "form": filterset.form, "page": page})
+    context = {"filter": filterset, "form": filterset.form, "page": page, "partial": partial}
+    response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

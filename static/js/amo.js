@@ -2,6 +2,9 @@
 document.addEventListener("htmx:afterSwap", (event) => {
   // Move focus to swapped-in results so screen-reader and keyboard users land on them.
   const target = event.detail.target;
+  // Never take focus from a field the user is typing in or choosing from (live search).
+  const active = document.activeElement;
+  if (active && active.matches("input, select, textarea") && document.body.contains(active)) return;
   if (target && target.dataset.focusOnSwap !== undefined) {
     target.setAttribute("tabindex", "-1");
     target.focus();

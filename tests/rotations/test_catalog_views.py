@@ -50,6 +50,7 @@ def test_htmx_gets_the_results_alone_and_a_plain_request_the_whole_page(client, 
     assert "<html" not in partial.content.decode()
     assert "Telepsychiatry Rotation" in partial.content.decode()
     assert "HX-Request" in partial["Vary"]
+    assert 'id="results-status" hx-swap-oob="innerHTML">1 rotation found.' in partial.content.decode()
     full = client.get(LIST, {"type": "telehealth"}).content.decode()
     assert "<html" in full and 'hx-get="/rotations/"' in full
 
