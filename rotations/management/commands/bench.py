@@ -151,8 +151,11 @@ class Command(BaseCommand):
     def _measure_all(self, *, rotations: int, requests: int) -> None:
         handler = WSGIHandler()
         blocks = rotations * 4
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
         self.stdout.write(
-            f"\n{rotations:,} published rotations, {blocks:,} blocks; {requests} requests per scenario, "
+            f"\n{rotations:,} published rotations, {blocks:,} blocks; {os.cpu_count()} CPUs, load average "
+            f"{load} at the start (other work on the machine shows in p95).\n"
+            f"{requests} requests per scenario, "
             f"in-process by the WSGI handler (full middleware stack), DEBUG off.\n"
         )
         header = f"{'scenario':<58} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'p50/floor':>9}"
