@@ -179,3 +179,22 @@ def test_the_daily_catalog_refresh_adds_new_words_to_the_typo_dictionary():
     catalog_refresh()
     assert spell_correct("hyperbaryc") == "hyperbaric"
     assert found("hyperbaryc") == {"new"}
+
+
+def test_open_seats_follows_seats_taken_and_given_back_through_the_services():
+    from rotations.services import block_change_capacity, seat_release, seat_take
+
+    rotation = catalog_rotation(slug="one-seat", blocks=[{"days_ahead": 60, "capacity": 1}])
+    block = rotation.blocks.get()
+
+    def listed() -> bool:
+        return rotation_catalog(open_seats=True).filter(pk=rotation.pk).exists()
+
+    assert listed()
+    seat_take(block_id=block.pk)
+    assert not listed()
+    block_change_capacity(block_id=block.pk, capacity=2)
+    assert listed()
+    block_change_capacity(block_id=block.pk, capacity=1)
+    seat_release(block_id=block.pk)
+    assert listed()
