@@ -14,7 +14,7 @@ DEMO_LOGINS = {
 }
 
 
-def _demo_user(email: str, **roles):
+def demo_user(email: str, **roles):
     from allauth.account.models import EmailAddress
 
     from amo.models import User
@@ -30,11 +30,9 @@ def _demo_user(email: str, **roles):
 @transaction.atomic
 def seed_demo_accounts() -> dict:
     return {
-        "applicant": _demo_user(DEMO_LOGINS["applicant"][0], full_name="Amina Okafor", is_applicant=True),
-        "host coordinator": _demo_user(
+        "applicant": demo_user(DEMO_LOGINS["applicant"][0], full_name="Amina Okafor", is_applicant=True),
+        "host coordinator": demo_user(
             DEMO_LOGINS["host coordinator"][0], full_name="Dana Whitfield", is_host_member=True
         ),
-        "staff": _demo_user(
-            DEMO_LOGINS["staff"][0], full_name="Sam Rivera", is_staff=True, is_superuser=True
-        ),
+        "staff": demo_user(DEMO_LOGINS["staff"][0], full_name="Sam Rivera", is_staff=True, is_superuser=True),
     }

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -146,6 +147,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "amo.tasks.record_worker_heartbeat", "schedule": 60.0},
+    # Next start dates move past blocks that began; new listing words join the typo dictionary.
+    "catalog-refresh": {"task": "rotations.tasks.catalog_refresh", "schedule": crontab(hour=3, minute=0)},
 }
 
 # --- Auth ---------------------------------------------------------------------------------
@@ -267,6 +270,7 @@ SPECTACULAR_SETTINGS = {
         "ApplicationStatusEnum": "applicants.models.Application.Status",
         "VisaTypeEnum": "rotations.models.VisaType",
         "DocumentKindEnum": "rotations.models.DocumentKind",
+        "OrganizationKindEnum": "hosts.models.Organization.Kind",
     },
 }
 

@@ -22,10 +22,3 @@ def healthz(request):
 
 def home(request):
     return render(request, "home.html")
-
-
-def placeholder(request, **kwargs):
-    """TEMPORARY: stands for a page another branch is building; removed when they merge."""
-    from django.http import Http404
-
-    raise Http404("Not built yet.")

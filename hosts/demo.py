@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from amo.demo import DEMO_LOGINS, _demo_user
+from amo.demo import DEMO_LOGINS, demo_user
 from applicants.models import Applicant, Application
 from applicants.workflow import Role, transition
 from hosts.models import Membership
@@ -43,7 +43,7 @@ def seed_host_demo() -> int:
         return 0
     count = 0
     for index, (email, name, country, school) in enumerate(DEMO_APPLICANTS):
-        user = _demo_user(email, full_name=name, is_applicant=True)
+        user = demo_user(email, full_name=name, is_applicant=True)
         applicant, _ = Applicant.objects.get_or_create(
             user=user,
             defaults={

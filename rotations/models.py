@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 
@@ -124,6 +126,21 @@ class Rotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
+    # Kept by the database, whoever writes (admin, host dashboard, bulk seed): see the triggers in
+    # migration 0002. The weighted document of title (A), specialty/organization/city (B) and
+    # description (C); the start of the earliest block that has not started yet; and the latest
+    # last-day-to-apply among blocks with a seat left, so "open seats" is `open_seats_until >= today`
+    # on the rotation's row instead of a search through its blocks.
+    search_vector = SearchVectorField(null=True, editable=False)
+    next_start_date = models.DateField(null=True, editable=False)
+    open_seats_until = models.DateField(null=True, editable=False)
+    total_price_cents = models.GeneratedField(
+        expression=F("application_fee_cents") + F("program_fee_cents"),
+        output_field=models.BigIntegerField(),
+        db_persist=True,
+        help_text="Application fee plus program fee: what a seat costs in all.",
+    )
+
     objects = RotationQuerySet.as_manager()
 
     class Meta:
@@ -145,14 +162,55 @@ class Rotation(models.Model):
                 name="rotation_accepts_someone",
             ),
         ]
-        indexes = [models.Index(fields=["organization", "status"])]
+        # Partial indexes on the published catalog: one per sort, so a page of 20 is read in order
+        # from an index instead of sorting every match. The soonest-start one also carries the
+        # filtered columns, so counting a filtered catalog is an index-only scan of a few MB
+        # rather than a read of every row (descriptions and search vectors make rows ~1 kB).
+        indexes = [
+            models.Index(fields=["organization", "status"]),
+            GinIndex(fields=["search_vector"], name="rotation_search_vector_gin"),
+            models.Index(
+                fields=["next_start_date", "id"],  # ascending puts NULLs (no upcoming block) last
+                include=[
+                    "rotation_type",
+                    "setting",
+                    "offers_lor",
+                    "total_price_cents",
+                    "specialty",
+                    "organization",
+                    "open_seats_until",
+                    "accepted_visa_types",
+                ],
+                name="rotation_soonest_idx",
+                condition=Q(status="published"),
+            ),
+            models.Index(
+                fields=["total_price_cents", "id"], name="rotation_price_idx", condition=Q(status="published")
+            ),
+            models.Index(
+                F("published_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="rotation_newest_idx",
+                condition=Q(status="published"),
+            ),
+            models.Index(
+                fields=["specialty", "next_start_date"],
+                name="rotation_specialty_idx",
+                condition=Q(status="published"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
 
     @property
-    def total_price_cents(self) -> int:
-        return self.application_fee_cents + self.program_fee_cents
+    def accepted_visa_labels(self) -> list[str]:
+        """Labels of the visas accepted; empty means any visa."""
+        return [VisaType(value).label for value in self.accepted_visa_types]
+
+    @property
+    def required_document_labels(self) -> list[str]:
+        return [DocumentKind(value).label for value in self.required_document_kinds]
 
 
 class BlockQuerySet(OrganizationQuerySet):
@@ -185,7 +243,21 @@ class Block(models.Model):
                 condition=Q(apply_by__lte=F("start_date")), name="block_apply_by_before_start"
             ),
         ]
-        indexes = [models.Index(fields=["rotation", "start_date"])]
+        indexes = [
+            models.Index(fields=["rotation", "start_date"]),
+            # The catalog's block conditions (dates, weeks, open seats, still open to apply) are
+            # answered from these two indexes alone: per rotation, or from a date window.
+            models.Index(
+                fields=["rotation", "apply_by"],
+                include=["start_date", "weeks", "seats_taken", "capacity"],
+                name="block_catalog_idx",
+            ),
+            models.Index(
+                fields=["start_date", "rotation"],
+                include=["apply_by", "weeks", "seats_taken", "capacity"],
+                name="block_start_date_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rotation} from {self.start_date:%Y-%m-%d} ({self.weeks} weeks)"

@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from amo.views import placeholder
+from rotations import views
 
 app_name = "rotations"
 urlpatterns = [
-    path("", placeholder, name="list"),
-    path("<slug:slug>/", placeholder, name="detail"),
+    path("", views.rotation_list, name="list"),
+    path("<slug:slug>/", views.rotation_page, name="detail"),
 ]

@@ -192,3 +192,18 @@ class OwnerFactory(MembershipFactory):
     def totp(self, create, extracted, **kwargs):
         if create and extracted is not False:
             totp_activate(self.user)
+
+
+# --- Catalog (rotations, search) ---------------------------------------------------------------
+
+
+def catalog_rotation(*, blocks: list[dict] | None = None, **fields) -> Rotation:
+    """A published rotation with blocks; each dict overrides BlockFactory's fields, and `days_ahead`
+    sets the start date that many days from today (the last day to apply stays 30 days before)."""
+    rotation = RotationFactory(**fields)
+    for spec in [{}] if blocks is None else blocks:
+        spec = dict(spec)
+        if "days_ahead" in spec:
+            spec["start_date"] = date.today() + timedelta(days=spec.pop("days_ahead"))
+        BlockFactory(rotation=rotation, **spec)
+    return rotation

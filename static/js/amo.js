@@ -2,8 +2,21 @@
 document.addEventListener("htmx:afterSwap", (event) => {
   // Move focus to swapped-in results so screen-reader and keyboard users land on them.
   const target = event.detail.target;
+  // Never take focus from a field the user is typing in or choosing from (live search).
+  const active = document.activeElement;
+  if (active && active.matches("input, select, textarea") && document.body.contains(active)) return;
   if (target && target.dataset.focusOnSwap !== undefined) {
     target.setAttribute("tabindex", "-1");
     target.focus();
+  }
+});
+
+document.addEventListener("htmx:configRequest", (event) => {
+  // Catalog searches: leave empty fields out of the query string, so the URL pushed to the
+  // address bar (and shared) names only the filters in use.
+  if (!event.detail.elt.closest("[data-drop-empty-params]")) return;
+  const parameters = event.detail.parameters;
+  for (const key of Object.keys(parameters)) {
+    if (parameters[key] === "") delete parameters[key];
   }
 });

@@ -17,3 +17,11 @@ def test_a_real_worker_runs_the_heartbeat_task_through_redis(celery_worker):
 def test_beat_schedules_the_heartbeat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["worker-heartbeat"]
     assert entry["task"] == record_worker_heartbeat.name
+
+
+def test_beat_schedules_the_daily_catalog_refresh(settings):
+    from rotations.tasks import catalog_refresh
+
+    entry = settings.CELERY_BEAT_SCHEDULE["catalog-refresh"]
+    assert entry["task"] == catalog_refresh.name
+    assert entry["schedule"].hour == {3}

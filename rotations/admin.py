@@ -1,0 +1,30 @@
+"""Staff admin of the catalog. Seats are changed only by rotations.services, never here."""
+
+from django.contrib import admin
+
+from rotations.models import Block, Rotation, Specialty
+
+
+@admin.register(Specialty)
+class SpecialtyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class BlockInline(admin.TabularInline):
+    model = Block
+    extra = 0
+    fields = ["start_date", "weeks", "capacity", "seats_taken", "apply_by"]
+    readonly_fields = ["seats_taken"]
+
+
+@admin.register(Rotation)
+class RotationAdmin(admin.ModelAdmin):
+    list_display = ["title", "organization", "specialty", "rotation_type", "status", "total_price_cents"]
+    list_filter = ["status", "rotation_type", "setting", "offers_lor", "specialty"]
+    search_fields = ["title", "slug", "organization__name"]
+    list_select_related = ["organization", "specialty"]
+    raw_id_fields = ["organization", "preceptor"]
+    readonly_fields = ["total_price_cents", "next_start_date", "open_seats_until", "created_at", "updated_at"]
+    inlines = [BlockInline]

@@ -1,0 +1,79 @@
+"""The catalog API: the same filters and search as the page, one definition (rotations.filters)."""
+
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+
+from rotations.filters import MAX_PAGE_SIZE, PAGE_SIZE, RotationFilter
+from rotations.models import Rotation
+from rotations.selectors import CatalogPaginator, organization_public_detail, rotation_detail, specialty_list
+from rotations.serializers import (
+    OrganizationSerializer,
+    RotationDetailSerializer,
+    RotationListSerializer,
+    SpecialtySerializer,
+)
+
+# Parameters DRF itself reads (the format suffix) besides the catalog's own.
+FRAMEWORK_PARAMETERS = {"format"}
+
+
+class CatalogFilterBackend(DjangoFilterBackend):
+    """django-filter's backend that also refuses parameters it does not know (400 naming them)."""
+
+    def filter_queryset(self, request, queryset, view):
+        known = view.filterset_class.parameters() | FRAMEWORK_PARAMETERS
+        unknown = sorted(set(request.query_params) - known)
+        if unknown:
+            raise ValidationError({name: ["Unknown parameter."] for name in unknown})
+        return super().filter_queryset(request, queryset, view)
+
+
+class CatalogPagination(PageNumberPagination):
+    django_paginator_class = CatalogPaginator
+    page_size = PAGE_SIZE
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+
+class RotationListApi(generics.ListAPIView):
+    """Published rotations: full-text search (`q`, typo tolerant), filters and sort, paginated."""
+
+    permission_classes = [AllowAny]
+    serializer_class = RotationListSerializer
+    pagination_class = CatalogPagination
+    filter_backends = [CatalogFilterBackend]
+    filterset_class = RotationFilter
+    # The filterset builds the catalog query through rotations.selectors.rotation_catalog.
+    queryset = Rotation.objects.none()
+
+
+class RotationDetailApi(generics.RetrieveAPIView):
+    """A published rotation with its blocks not yet started and each block's refund schedule."""
+
+    permission_classes = [AllowAny]
+    serializer_class = RotationDetailSerializer
+
+    def get_object(self):
+        return rotation_detail(rotation_id=self.kwargs["pk"])
+
+
+class SpecialtyListApi(generics.ListAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = SpecialtySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return specialty_list()
+
+
+class OrganizationDetailApi(generics.RetrieveAPIView):
+    """A host organization and its published rotations."""
+
+    permission_classes = [AllowAny]
+    serializer_class = OrganizationSerializer
+
+    def get_object(self):
+        return organization_public_detail(slug=self.kwargs["slug"])

@@ -1,0 +1,186 @@
+"""Reads of the catalog: the public list with its filters and sorts, a rotation, specialties.
+
+Each selector does its select_related / prefetch_related once, so a page costs the same few
+queries for 20 rows or 100: the count, the page, the page's blocks.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.core.paginator import Paginator
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from hosts.models import Organization
+from rotations.models import Block, Rotation, Specialty
+from rotations.search import search_matches, search_query, search_rank
+
+
+class Sort:
+    RELEVANCE = "relevance"
+    SOONEST = "soonest"
+    PRICE = "price"
+    NEWEST = "newest"
+
+    choices = [
+        (RELEVANCE, "Best match"),
+        (SOONEST, "Soonest start"),
+        (PRICE, "Lowest price"),
+        (NEWEST, "Newest"),
+    ]
+
+
+# Every order ends on the id so that pages never overlap or skip rows with equal keys.
+ORDERINGS = {
+    Sort.SOONEST: [F("next_start_date").asc(nulls_last=True), "id"],
+    Sort.PRICE: ["total_price_cents", "id"],
+    Sort.NEWEST: [F("published_at").desc(nulls_last=True), "-id"],
+}
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def bookable_blocks() -> QuerySet[Block]:
+    """Blocks an applicant can still apply to: the last day to apply has not passed."""
+    return Block.objects.filter(apply_by__gte=_today()).order_by("start_date", "id")
+
+
+def rotation_catalog(
+    *,
+    q: str = "",
+    specialty: str = "",
+    state: str = "",
+    city: str = "",
+    rotation_type: str = "",
+    setting: str = "",
+    start_month: date | None = None,
+    start_from: date | None = None,
+    start_to: date | None = None,
+    weeks: int | None = None,
+    max_price: int | None = None,
+    lor: bool | None = None,
+    visa: str = "",
+    open_seats: bool | None = None,
+    sort: str = "",
+) -> QuerySet[Rotation]:
+    """The published catalog, filtered and sorted; `CatalogPaginator` reads a page of it.
+
+    Block conditions (start window, weeks, open seats) hold on one same block: "a 4-week block
+    starting in March with a seat left", not three different blocks. `max_price` is whole dollars
+    of application fee plus program fee. A visa filter keeps rotations that accept that visa or
+    list none (any visa). Sort defaults to best match when searching, else soonest start.
+    """
+    rotations = Rotation.objects.published()
+    if q:
+        query = search_query(q)
+        rotations = rotations.filter(search_matches(query))
+    if specialty:
+        rotations = rotations.filter(specialty__slug=specialty)
+    if state:
+        rotations = rotations.filter(organization__state=state)
+    if city:
+        rotations = rotations.filter(organization__city__iexact=city)
+    if rotation_type:
+        rotations = rotations.filter(rotation_type=rotation_type)
+    if setting:
+        rotations = rotations.filter(setting=setting)
+    if max_price is not None:
+        rotations = rotations.filter(total_price_cents__lte=max_price * 100)
+    if lor is not None:
+        rotations = rotations.filter(offers_lor=lor)
+    if visa:
+        rotations = rotations.filter(Q(accepted_visa_types__contains=[visa]) | Q(accepted_visa_types=[]))
+
+    blocks = Block.objects.filter(rotation=OuterRef("pk"), apply_by__gte=_today())
+    block_filtered = False
+    if start_month is not None:
+        month_end = (start_month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        blocks = blocks.filter(start_date__gte=start_month, start_date__lt=month_end)
+        block_filtered = True
+    if start_from is not None:
+        blocks = blocks.filter(start_date__gte=start_from)
+        block_filtered = True
+    if start_to is not None:
+        blocks = blocks.filter(start_date__lte=start_to)
+        block_filtered = True
+    if weeks is not None:
+        blocks = blocks.filter(weeks=weeks)
+        block_filtered = True
+    if open_seats:
+        # The rotation's own summary answers alone and, with other block conditions, narrows the
+        # rotations whose blocks must be searched for one that meets them all.
+        rotations = rotations.filter(open_seats_until__gte=_today())
+        blocks = blocks.filter(seats_taken__lt=F("capacity"))
+    if block_filtered:
+        rotations = rotations.filter(Exists(blocks))
+
+    sort = sort or (Sort.RELEVANCE if q else Sort.SOONEST)
+    if sort == Sort.RELEVANCE and q:
+        rotations = rotations.annotate(rank=search_rank(query)).order_by("-rank", *ORDERINGS[Sort.SOONEST])
+    else:
+        rotations = rotations.order_by(*ORDERINGS.get(sort, ORDERINGS[Sort.SOONEST]))
+    return rotations
+
+
+def rotation_catalog_rows(catalog: QuerySet[Rotation], *, start: int, stop: int) -> QuerySet[Rotation]:
+    """One page of the catalog with its host, specialty, preceptor and bookable blocks.
+
+    The page's ids are chosen on the rotations table alone (an inner query), and only those
+    rows are joined: joining before the LIMIT would join every match of a broad search.
+    """
+    page_ids = catalog.values("pk")[start:stop]
+    return (
+        catalog.filter(pk__in=Subquery(page_ids))
+        .select_related("organization", "specialty", "preceptor")
+        .defer("search_vector", "organization__description")
+        .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
+    )
+
+
+class CatalogPaginator(Paginator):
+    """Django's paginator, reading each page through `rotation_catalog_rows`."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        start = (number - 1) * self.per_page
+        stop = min(start + self.per_page, self.count)
+        return self._get_page(rotation_catalog_rows(self.object_list, start=start, stop=stop), number, self)
+
+
+def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) -> Rotation:
+    """A published rotation, by slug or id, with its host, preceptor and blocks not yet started.
+
+    404 for anything unpublished.
+    """
+    upcoming = Block.objects.filter(start_date__gte=_today()).order_by("start_date", "id")
+    rotations = (
+        Rotation.objects.published()
+        .select_related("organization", "specialty", "preceptor")
+        .defer("search_vector")
+        .prefetch_related(Prefetch("blocks", queryset=upcoming, to_attr="upcoming_blocks"))
+    )
+    lookup = {"slug": slug} if slug is not None else {"pk": rotation_id}
+    return get_object_or_404(rotations, **lookup)
+
+
+def specialty_list() -> QuerySet[Specialty]:
+    return Specialty.objects.order_by("name")
+
+
+def specialty_choices() -> list[tuple[str, str]]:
+    return list(specialty_list().values_list("slug", "name"))
+
+
+def organization_public_detail(*, slug: str) -> Organization:
+    """A host organization as the public sees it, with its published rotations."""
+    published = (
+        Rotation.objects.published().select_related("specialty").defer("search_vector").order_by("title")
+    )
+    organizations = Organization.objects.prefetch_related(
+        Prefetch("rotations", queryset=published, to_attr="published_rotations")
+    )
+    return get_object_or_404(organizations, slug=slug)

@@ -1,0 +1,151 @@
+"""Shapes of the catalog API. Read-only: the catalog is written by hosts ([4/8]) and staff."""
+
+from rest_framework import serializers
+
+from hosts.models import Organization, Preceptor
+from rotations.models import Block, Rotation, Specialty
+from rotations.policies import refund_schedule
+
+
+class SpecialtySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Specialty
+        fields = ["id", "name", "slug"]
+
+
+class OrganizationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "kind", "city", "state", "is_verified"]
+
+
+class PreceptorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Preceptor
+        fields = ["full_name", "credentials", "board_certification", "npi_number"]
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    seats_left = serializers.IntegerField(read_only=True)
+    end_date = serializers.DateField(read_only=True)
+
+    class Meta:
+        model = Block
+        fields = ["id", "start_date", "end_date", "weeks", "capacity", "seats_left", "apply_by"]
+
+
+class RefundWindowSerializer(serializers.Serializer):
+    starts_on = serializers.DateField(allow_null=True, help_text="null: from now on.")
+    ends_on = serializers.DateField()
+    refund_percent = serializers.IntegerField(help_text="Percent of the program fee paid given back.")
+
+
+class BlockWithRefundsSerializer(BlockSerializer):
+    refund_schedule = serializers.SerializerMethodField()
+
+    class Meta(BlockSerializer.Meta):
+        fields = [*BlockSerializer.Meta.fields, "refund_schedule"]
+
+    def get_refund_schedule(self, block) -> list[dict]:
+        rotation = self.context["rotation"]
+        return RefundWindowSerializer(refund_schedule(rotation, block), many=True).data
+
+
+ROTATION_LIST_FIELDS = [
+    "id",
+    "slug",
+    "title",
+    "specialty",
+    "organization",
+    "rotation_type",
+    "setting",
+    "offers_lor",
+    "booking_mode",
+    "currency",
+    "application_fee_cents",
+    "program_fee_cents",
+    "total_price_cents",
+    "deposit_cents",
+    "accepted_visa_types",
+    "next_start_date",
+]
+
+
+class RotationListSerializer(serializers.ModelSerializer):
+    specialty = SpecialtySerializer(read_only=True)
+    organization = OrganizationSummarySerializer(read_only=True)
+    total_price_cents = serializers.IntegerField(
+        read_only=True, help_text="Application fee plus program fee."
+    )
+    blocks = BlockSerializer(source="bookable_blocks", many=True, read_only=True)
+
+    class Meta:
+        model = Rotation
+        fields = [*ROTATION_LIST_FIELDS, "blocks"]
+        extra_kwargs = {"blocks": {"help_text": "Blocks still open for applications."}}
+
+
+class RotationDetailSerializer(serializers.ModelSerializer):
+    specialty = SpecialtySerializer(read_only=True)
+    organization = OrganizationSummarySerializer(read_only=True)
+    preceptor = PreceptorSerializer(read_only=True, allow_null=True)
+    total_price_cents = serializers.IntegerField(
+        read_only=True, help_text="Application fee plus program fee."
+    )
+    blocks = serializers.SerializerMethodField(
+        help_text="Blocks not yet started, with their refund schedule."
+    )
+
+    class Meta:
+        model = Rotation
+        fields = [
+            *ROTATION_LIST_FIELDS,
+            "description",
+            "preceptor",
+            "accepts_students",
+            "accepts_graduates",
+            "requires_step1_pass",
+            "min_step2_score",
+            "requires_english_proficiency",
+            "required_document_kinds",
+            "balance_due_days_before_start",
+            "cancellation_policy",
+            "weekly_hours",
+            "blocks",
+        ]
+
+    def get_blocks(self, rotation) -> list[dict]:
+        serializer = BlockWithRefundsSerializer(
+            rotation.upcoming_blocks, many=True, context={"rotation": rotation}
+        )
+        return serializer.data
+
+
+class OrganizationRotationSerializer(serializers.ModelSerializer):
+    specialty = serializers.CharField(source="specialty.name", read_only=True)
+
+    class Meta:
+        model = Rotation
+        fields = ["id", "slug", "title", "specialty", "rotation_type"]
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    rotations = OrganizationRotationSerializer(source="published_rotations", many=True, read_only=True)
+
+    class Meta:
+        model = Organization
+        fields = [
+            "slug",
+            "name",
+            "kind",
+            "address_line",
+            "city",
+            "state",
+            "zip_code",
+            "latitude",
+            "longitude",
+            "website",
+            "description",
+            "is_verified",
+            "rotations",
+        ]

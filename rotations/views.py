@@ -1,0 +1,40 @@
+"""Pages of the catalog: the public list with search and filters, and a rotation's page."""
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from rotations.filters import PAGE_SIZE, RotationFilter
+from rotations.policies import refund_schedule
+from rotations.selectors import CatalogPaginator, rotation_detail
+
+
+@require_GET
+def rotation_list(request):
+    """The catalog. htmx asks for the results alone; without JavaScript the form reloads the page.
+
+    Bad parameters show the form's errors and no results.
+    """
+    filterset = RotationFilter(request.GET)
+    page = None
+    if filterset.is_valid():
+        cleaned = filterset.form.cleaned_data
+        paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
+        page = paginator.get_page(cleaned.get("page"))
+    partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    template = "rotations/_results.html" if partial else "rotations/list.html"
+    context = {"filter": filterset, "form": filterset.form, "page": page, "partial": partial}
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_GET
+def rotation_page(request, slug: str):
+    rotation = rotation_detail(slug=slug)
+    blocks = [(block, refund_schedule(rotation, block)) for block in rotation.upcoming_blocks]
+    context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
+    return render(request, "rotations/detail.html", context)

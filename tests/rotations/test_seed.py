@@ -1,0 +1,92 @@
+"""`manage.py seed_demo`: the demo catalog, idempotent; `--scale` bulk data, cleanly removable."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from amo.models import Notification, User
+from applicants.models import Applicant, Application, ApplicationTransition, Document
+from hosts.models import Membership, Organization, Preceptor
+from rotations.demo import DEMO_ORGANIZATION_SLUG, npi_number, scale_catalog_remove, seed_scale_catalog
+from rotations.models import Block, Rotation, Specialty
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing():
+    call_command("seed_demo", stdout=StringIO())
+    counts = (
+        Specialty.objects.count(),
+        Organization.objects.count(),
+        Rotation.objects.count(),
+        Block.objects.count(),
+    )
+    assert counts[0] >= 30 and counts[1] == 120 and counts[2] == 750
+    assert Organization.objects.values("state").distinct().count() >= 35
+    assert Rotation.objects.published().count() > 650
+    assert Rotation.objects.exclude(status=Rotation.Status.PUBLISHED).exists()
+    assert Rotation.objects.values("rotation_type").distinct().count() == 4
+    assert Rotation.objects.values("program_fee_cents").distinct().count() > 30
+    assert all(re.fullmatch(r"\d{10}", npi) for npi in Preceptor.objects.values_list("npi_number", flat=True))
+    full = [block for block in Block.objects.all() if block.seats_left == 0]
+    assert full
+    coordinator = User.objects.get(email="coordinator@demo.amo.test")
+    membership = Membership.objects.get(user=coordinator)
+    assert membership.role == Membership.Role.COORDINATOR
+    assert membership.organization.slug == DEMO_ORGANIZATION_SLUG
+    assert membership.organization.rotations.count() >= 5
+    amina = Applicant.objects.get(user__email="applicant@demo.amo.test")
+    assert amina.legal_name == "Amina Okafor"
+    assert set(amina.documents.values_list("verification_status", flat=True)) == {"verified"}
+    assert amina.documents.count() == 8
+    queue = Application.objects.for_org(membership.organization)
+    assert queue.filter(status=Application.Status.SUBMITTED).count() == 4
+    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4
+    everything_else = (Document.objects.count(), Application.objects.count(), Notification.objects.count())
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "'rotations': 0" in out.getvalue()
+    assert (
+        Specialty.objects.count(),
+        Organization.objects.count(),
+        Rotation.objects.count(),
+        Block.objects.count(),
+    ) == counts
+    assert (Document.objects.count(), Application.objects.count(), Notification.objects.count()) == (
+        everything_else
+    )
+
+
+def test_npi_numbers_carry_a_valid_check_digit():
+    import random
+
+    rng = random.Random(1)
+
+    def luhn_ok(npi: str) -> bool:
+        digits = [int(d) for d in "80840" + npi]
+        total = sum(
+            d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(reversed(digits))
+        )
+        return total % 10 == 0
+
+    assert luhn_ok("1234567893")  # the example of a valid NPI in the CMS documentation
+    assert not luhn_ok("1234567890")
+    assert all(luhn_ok(npi_number(rng)) for _ in range(50))
+
+
+def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_removes_only_them():
+    call_command("seed_demo", stdout=StringIO())
+    before = Rotation.objects.count()
+    progress = StringIO()
+    seed_scale_catalog(40, batch=15, stream=progress)
+    assert Rotation.objects.count() == before + 40
+    bench = Rotation.objects.filter(slug__startswith="bench-")
+    assert bench.count() == 40 and set(bench.values_list("status", flat=True)) == {"published"}
+    assert Block.objects.filter(rotation__in=bench).count() == 160
+    assert "40/40" in progress.getvalue()
+    scale_catalog_remove()
+    assert Rotation.objects.count() == before
+    assert not Organization.objects.filter(slug__startswith="bench-").exists()
