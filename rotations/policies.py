@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.utils import timezone
+
 from rotations.models import Block, Rotation
 
 Policy = Rotation.CancellationPolicy
@@ -56,13 +58,25 @@ def refund_cents(rotation: Rotation, block: Block, *, paid_program_cents: int, c
     return paid_program_cents * percent // 100
 
 
-def refund_schedule(rotation: Rotation, block: Block) -> list[RefundWindow]:
-    """The dated windows of the policy for this block, earliest first, ending the day before it starts."""
+def refund_schedule(rotation: Rotation, block: Block, *, today: date | None = None) -> list[RefundWindow]:
+    """The policy's dated windows for this block from `today` on (default: now), earliest first.
+
+    Windows already over are left out and the current one starts today (starts_on None), so what
+    is shown is what a cancellation would refund from now on; the last ends the day before the start.
+    """
+    today = today or timezone.now().date()
     windows = []
     starts_on = None
     for tier in TIERS[rotation.cancellation_policy]:
         # The last tier runs until the day before the start: nothing is refunded once it has begun.
         ends_on = block.start_date - timedelta(days=max(tier.min_days_before_start, 1))
-        windows.append(RefundWindow(starts_on=starts_on, ends_on=ends_on, refund_percent=tier.refund_percent))
+        if ends_on >= today:
+            windows.append(
+                RefundWindow(
+                    starts_on=starts_on if windows else None,
+                    ends_on=ends_on,
+                    refund_percent=tier.refund_percent,
+                )
+            )
         starts_on = ends_on + timedelta(days=1)
     return windows

@@ -64,7 +64,7 @@ def test_the_refund_quote_follows_the_policy_tier_of_today():
     assert quote.refund_percent == 50
     assert quote.program_fee_paid_cents == 0 and quote.program_fee_refund_cents == 0
     assert quote.application_fee_refund_cents == 0
-    assert [w.refund_percent for w in quote.schedule] == [100, 50, 0]
+    assert [w.refund_percent for w in quote.schedule] == [50, 0]  # the 100% window is already over
 
 
 def test_the_detail_page_shows_the_refund_before_the_applicant_confirms(client):

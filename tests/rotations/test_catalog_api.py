@@ -143,7 +143,10 @@ def test_the_detail_shows_blocks_with_seats_left_and_refund_schedule(api, three_
     assert body["preceptor"]["credentials"] == "MD"
     [block] = body["blocks"]
     assert block["seats_left"] == 3
-    assert [window["refund_percent"] for window in block["refund_schedule"]] == [100, 50, 0]
+    assert [window["refund_percent"] for window in block["refund_schedule"]] == [
+        50,
+        0,
+    ]  # 40 days out: the 100% window is over
 
 
 def test_specialties_and_an_organization_with_its_published_rotations(api, three_rotations):

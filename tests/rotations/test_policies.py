@@ -35,7 +35,7 @@ def test_refund_schedule_gives_dated_windows_that_agree_with_refund_cents():
         apply_by=date(2027, 5, 1),
         rotation__cancellation_policy=Rotation.CancellationPolicy.MODERATE,
     )
-    windows = refund_schedule(block.rotation, block)
+    windows = refund_schedule(block.rotation, block, today=date(2026, 11, 25))
     assert windows == [
         RefundWindow(starts_on=None, ends_on=date(2027, 4, 2), refund_percent=100),
         RefundWindow(starts_on=date(2027, 4, 3), ends_on=date(2027, 5, 2), refund_percent=50),
@@ -47,3 +47,20 @@ def test_refund_schedule_gives_dated_windows_that_agree_with_refund_cents():
             window.refund_cents(250_001)
         )
     assert windows[1].refund_cents(250_001) == 125_000  # integer cents, rounded down
+
+
+@pytest.mark.django_db
+def test_refund_schedule_leaves_out_windows_already_over_and_starts_the_current_one_today():
+    block = BlockFactory(
+        start_date=START,
+        apply_by=date(2027, 5, 1),
+        rotation__cancellation_policy=Rotation.CancellationPolicy.MODERATE,
+    )
+    # 45 days before the start: the 100% window ended on Apr 2.
+    windows = refund_schedule(block.rotation, block, today=date(2027, 4, 17))
+    assert windows == [
+        RefundWindow(starts_on=None, ends_on=date(2027, 5, 2), refund_percent=50),
+        RefundWindow(starts_on=date(2027, 5, 3), ends_on=date(2027, 5, 31), refund_percent=0),
+    ]
+    assert refund_cents(block.rotation, block, paid_program_cents=100, cancelled_on=date(2027, 4, 17)) == 50
+    assert refund_schedule(block.rotation, block, today=START) == []
