@@ -1,0 +1,122 @@
+"""A host's journey in a real browser: a coordinator reviews the queue, offers a seat and rejects
+with a reason; an owner is made to set up two-factor authentication before the dashboard."""
+
+import re
+
+import pytest
+from allauth.mfa.models import Authenticator
+from playwright.sync_api import Page, expect
+
+from amo.models import Notification
+from applicants.models import Application
+from rotations.models import Block, DocumentKind
+from tests.browser.actions import current_totp_code, log_in
+from tests.factories import (
+    PASSWORD,
+    ApplicationFactory,
+    BlockFactory,
+    DocumentFactory,
+    EmailAddressFactory,
+    MembershipFactory,
+    OwnerFactory,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def submitted_application(block: Block, *, legal_name: str, with_cv: bool) -> Application:
+    application = ApplicationFactory(
+        block=block, status=Application.Status.SUBMITTED, applicant__legal_name=legal_name
+    )
+    if with_cv:
+        application.documents.add(
+            DocumentFactory(applicant=application.applicant, kind=DocumentKind.CV, original_filename="cv.pdf")
+        )
+    return application
+
+
+def open_application_from_the_queue(page: Page, legal_name: str) -> None:
+    page.get_by_role("navigation", name="Host dashboard").get_by_role("link", name="Applications").click()
+    expect(page.get_by_role("heading", name=re.compile("^Applications"))).to_be_visible()
+    page.get_by_role("link", name=legal_name).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(legal_name)
+
+
+def test_a_coordinator_reviews_the_queue_offers_a_seat_and_rejects_with_a_reason(page):
+    coordinator = MembershipFactory()
+    EmailAddressFactory(user=coordinator.user)
+    block = BlockFactory(
+        rotation__organization=coordinator.organization,
+        rotation__required_document_kinds=[DocumentKind.CV],
+        capacity=3,
+    )
+    chosen = submitted_application(block, legal_name="Chinedu Eze", with_cv=True)
+    declined = submitted_application(block, legal_name="Priya Raman", with_cv=False)
+
+    log_in(page, coordinator.user.email)
+    expect(page).to_have_url(re.compile(r"/host/$"))
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+    open_application_from_the_queue(page, "Chinedu Eze")
+    readiness = page.get_by_role("region", name=re.compile("^Readiness"))
+    expect(readiness).to_contain_text("Ready")
+    expect(readiness.get_by_text("Not met:")).to_have_count(0)
+    expect(readiness.get_by_role("link", name="CV: cv.pdf")).to_be_visible()
+    expect(readiness).to_contain_text("Verified")
+
+    page.get_by_role("button", name="Offer a seat").click()
+    expect(page.get_by_role("alert")).to_have_text("Offer sent; a seat is held until the deadline.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Offered")
+    chosen.refresh_from_db()
+    assert chosen.status == Application.Status.OFFERED and chosen.offer_expires_at is not None
+    assert Block.objects.get(pk=block.pk).seats_taken == 1
+    assert Notification.objects.filter(
+        recipient=chosen.applicant.user, key__startswith=f"application:{chosen.pk}:offered"
+    ).exists()
+
+    open_application_from_the_queue(page, "Priya Raman")
+    expect(page.get_by_role("region", name=re.compile("^Readiness"))).to_contain_text("Not ready")
+    page.get_by_label("Reason").fill("This block needs a CV; apply again for the autumn block with one.")
+    page.get_by_role("button", name="Reject").click()
+    expect(page.get_by_role("alert")).to_have_text("Application rejected; the applicant is told why.")
+    declined.refresh_from_db()
+    assert declined.status == Application.Status.REJECTED
+    assert Block.objects.get(pk=block.pk).seats_taken == 1
+    notification = Notification.objects.get(
+        recipient=declined.applicant.user, key__startswith=f"application:{declined.pk}:rejected"
+    )
+    assert "apply again for the autumn block" in notification.body
+
+
+def test_an_owner_without_two_factor_authentication_sets_it_up_before_the_dashboard(page):
+    owner = OwnerFactory(totp=False)
+    EmailAddressFactory(user=owner.user)
+
+    log_in(page, owner.user.email)
+    # allauth asks for the password once more before a second factor is added.
+    expect(page.get_by_role("heading", name="Confirm Access")).to_be_visible()
+    assert "next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F" in page.url
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page).to_have_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    expect(page.get_by_role("heading", name="Activate Authenticator App")).to_be_visible()
+
+    page.get_by_label("Authenticator code").fill("000000")
+    page.get_by_role("button", name="Activate").click()
+    expect(page.get_by_text("Incorrect code.")).to_be_visible()
+    assert not Authenticator.objects.filter(user=owner.user).exists()
+
+    secret = page.get_by_label("Authenticator secret").input_value()
+    page.get_by_label("Authenticator code").fill(current_totp_code(secret))
+    page.get_by_role("button", name="Activate").click()
+    assert Authenticator.objects.filter(user=owner.user, type=Authenticator.Type.TOTP).exists()
+
+    page.goto("/host/")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_text("set up two-factor authentication")).to_have_count(0)
+
+    # From now on the second factor is part of logging in, and the owner lands on the dashboard.
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, owner.user.email, totp_secret=secret)
+    expect(page).to_have_url(re.compile(r"/host/$"))
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
