@@ -204,6 +204,7 @@ def test_withdrawing_shows_the_refund_before_the_applicant_confirms(page):
     withdraw = page.get_by_role("region", name="Withdraw this application")
     expect(withdraw).to_contain_text("Application fee refunded")
     expect(withdraw).to_contain_text("Refund today by the policy")
+    expect(withdraw).to_contain_text("nothing from the start date")
     assert Application.objects.get(pk=application.pk).status == Application.Status.SUBMITTED
 
     withdraw.get_by_label("Reason (optional)").fill("My visa appointment moved.")
