@@ -20,7 +20,6 @@ from tests.factories import (
     BlockFactory,
     DocumentFactory,
     EmailAddressFactory,
-    SpecialtyFactory,
     UserFactory,
 )
 
@@ -30,12 +29,11 @@ REQUIRED = [DocumentKind.CV, DocumentKind.PASSPORT]
 
 
 def block_requiring_cv_and_passport():
-    block = BlockFactory(
-        rotation__required_document_kinds=REQUIRED, rotation__title="Inpatient Medicine Externship"
+    return BlockFactory(
+        rotation__required_document_kinds=REQUIRED,
+        rotation__title="Inpatient Medicine Externship",
+        rotation__specialty__name="Internal Medicine",
     )
-    block.rotation.specialty = SpecialtyFactory(name="Internal Medicine")
-    block.rotation.save(update_fields=["specialty"])
-    return block
 
 
 def sign_up(page: Page, *, email: str) -> None:
