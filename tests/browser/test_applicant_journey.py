@@ -9,7 +9,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from amo.models import Notification, User
-from applicants.models import Application
+from applicants.models import Application, Document
 from rotations.models import DocumentKind
 from tests.browser.actions import log_in
 from tests.factories import (
@@ -85,7 +85,8 @@ def upload(page: Page, *, kind: str, filename: str) -> None:
     expect(page.get_by_role("alert")).to_contain_text(f"{kind} uploaded")
 
 
-def staff_verifies_every_pending_document(open_page) -> None:
+def staff_open_pending_documents(open_page) -> Page:
+    """A staff member, at another computer, logs in to the admin and lists documents to verify."""
     staff = UserFactory(email="verifier@amo.test", is_staff=True, is_superuser=True)
     page = open_page()
     page.goto("/admin/")
@@ -94,6 +95,11 @@ def staff_verifies_every_pending_document(open_page) -> None:
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="Documents").click()
     page.get_by_role("link", name="Pending verification").click()
+    return page
+
+
+def staff_verifies_every_pending_document(open_page) -> None:
+    page = staff_open_pending_documents(open_page)
     page.get_by_label("Select all objects on this page for an action").check()
     page.get_by_role("combobox", name="Action").select_option(label="Verify the selected documents")
     page.get_by_role("button", name="Go").click()
@@ -210,3 +216,34 @@ def test_withdrawing_shows_the_refund_before_the_applicant_confirms(page):
     expect(page.get_by_role("alert")).to_have_text("Application withdrawn.")
     application.refresh_from_db()
     assert application.status == Application.Status.WITHDRAWN
+
+
+def test_staff_reject_a_document_with_a_reason_in_the_admin_and_the_applicant_reads_it(page, open_page):
+    applicant = ApplicantFactory(user__email="rejected@example.test")
+    EmailAddressFactory(user=applicant.user)
+    document = DocumentFactory(
+        applicant=applicant,
+        kind=DocumentKind.PASSPORT,
+        original_filename="blurry-passport.pdf",
+        verification_status=Document.VerificationStatus.PENDING,
+    )
+
+    staff = staff_open_pending_documents(open_page)
+    staff.get_by_label(re.compile("Select this object for an action")).check()
+    staff.get_by_role("combobox", name="Action").select_option(
+        label="Reject the selected documents (asks for a reason)"
+    )
+    staff.get_by_role("button", name="Go").click()
+    expect(staff.get_by_text("Say why these documents are rejected")).to_be_visible()
+    staff.get_by_label("Reason").fill("The photo page is unreadable; upload a sharper scan.")
+    staff.get_by_role("button", name="Reject").click()
+    expect(staff.locator(".messagelist")).to_contain_text("1 document(s) rejected.")
+    document.refresh_from_db()
+    assert document.verification_status == Document.VerificationStatus.REJECTED
+
+    log_in(page, applicant.user.email)
+    expect(page.get_by_role("link", name=re.compile("Your Passport was not accepted"))).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Documents").click()
+    expect(page.get_by_role("region", name="In your vault")).to_contain_text(
+        "Rejected: The photo page is unreadable; upload a sharper scan."
+    )
