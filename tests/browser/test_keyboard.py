@@ -55,6 +55,14 @@ UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), s
   .map((el) => el.outerHTML.slice(0, 160))"""
 
 
+# aria-describedby / aria-labelledby naming an id that is not on the page: the help text or name is lost.
+BROKEN_ARIA_REFERENCES = """() => [...document.querySelectorAll('[aria-describedby], [aria-labelledby]')]
+  .flatMap((el) => ['aria-describedby', 'aria-labelledby']
+    .flatMap((attr) => (el.getAttribute(attr) || '').split(/\\s+/).filter(Boolean))
+    .filter((id) => !document.getElementById(id))
+    .map((id) => `${id} on ${el.outerHTML.slice(0, 120)}`))"""
+
+
 def tab_through(page: Page) -> list[dict]:
     """Press Tab from the top of the page until focus comes round again; return each stop once."""
     controls = page.evaluate(MARK_CONTROLS)
@@ -71,17 +79,18 @@ def tab_through(page: Page) -> list[dict]:
             stops.append(focused)
     reached = {controls[int(stop["kb"])]["group"] for stop in stops if stop["kb"] is not None}
     missed = [control["html"] for control in controls if control["group"] not in reached]
-    assert missed == [], f"Tab never reaches: {missed}"
+    assert missed == [], f"{page.url}: Tab never reaches: {missed}"
     return stops
 
 
 def assert_keyboard_complete(page: Page) -> None:
     stops = tab_through(page)
     without_ring = [stop["html"] for stop in stops if not stop["ring"]]
-    assert without_ring == [], f"no visible focus outline on: {without_ring}"
+    assert without_ring == [], f"{page.url}: no visible focus outline on: {without_ring}"
     order = [int(stop["kb"]) for stop in stops]
-    assert order == sorted(order), "focus does not follow the reading order"
-    assert page.evaluate(UNLABELLED) == []
+    assert order == sorted(order), f"{page.url}: focus does not follow the reading order"
+    assert page.evaluate(UNLABELLED) == [], page.url
+    assert page.evaluate(BROKEN_ARIA_REFERENCES) == [], page.url
 
 
 def press_tab_until(page: Page, name: str, *, limit: int = 40) -> None:
