@@ -2,6 +2,7 @@
 with a reason; an owner is made to set up two-factor authentication before the dashboard."""
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -9,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from amo.models import Notification
 from applicants.models import Application
-from rotations.models import Block, DocumentKind
+from rotations.models import Block, DocumentKind, Rotation
 from tests.browser.actions import current_totp_code, log_in
 from tests.factories import (
     PASSWORD,
@@ -19,6 +20,8 @@ from tests.factories import (
     EmailAddressFactory,
     MembershipFactory,
     OwnerFactory,
+    PreceptorFactory,
+    SpecialtyFactory,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -120,3 +123,56 @@ def test_an_owner_without_two_factor_authentication_sets_it_up_before_the_dashbo
     log_in(page, owner.user.email, totp_secret=secret)
     expect(page).to_have_url(re.compile(r"/host/$"))
     expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+
+def test_a_coordinator_creates_a_rotation_adds_a_block_and_publishes_it(page):
+    coordinator = MembershipFactory()
+    EmailAddressFactory(user=coordinator.user)
+    preceptor = PreceptorFactory(organization=coordinator.organization, full_name="Dr. Grace Lee")
+    SpecialtyFactory(name="Pediatrics")
+    log_in(page, coordinator.user.email)
+
+    page.get_by_role("navigation", name="Host dashboard").get_by_role("link", name="Rotations").click()
+    page.get_by_role("link", name="New rotation").click()
+    page.get_by_label("Title").fill("Pediatrics Clerkship")
+    page.get_by_label("Specialty").select_option(label="Pediatrics")
+    page.get_by_label("Preceptor").select_option(label=str(preceptor))
+    page.get_by_label("Type").select_option(label="Hands-on (externship / clerkship)")
+    page.get_by_label("Setting").select_option(label="Outpatient")
+    page.get_by_label("Description").fill("Four weeks in a busy pediatric clinic.")
+    page.get_by_role("group", name="Required document kinds").get_by_label("CV").check()
+    page.get_by_label("Application fee (USD)").fill("75")
+    page.get_by_label("Program fee (USD)").fill("1800.50")
+    page.get_by_label("Deposit (USD)").fill("2000")
+    page.get_by_role("button", name="Save").click()
+    # A deposit larger than the program fee is refused, nothing is saved, and what was typed stays.
+    expect(page.get_by_role("alert")).to_have_text("The deposit cannot be more than the program fee.")
+    assert not Rotation.objects.filter(title="Pediatrics Clerkship").exists()
+
+    page.get_by_label("Deposit (USD)").fill("400")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("alert")).to_contain_text("saved as a draft")
+    rotation = Rotation.objects.get(title="Pediatrics Clerkship", organization=coordinator.organization)
+    assert (rotation.application_fee_cents, rotation.program_fee_cents, rotation.deposit_cents) == (
+        7_500,
+        180_050,
+        40_000,
+    )
+    assert rotation.required_document_kinds == [DocumentKind.CV]
+    assert rotation.status == Rotation.Status.DRAFT
+
+    start = date.today() + timedelta(days=120)
+    page.get_by_label("Start date").fill(start.isoformat())
+    page.get_by_label("Weeks").fill("4")
+    page.get_by_label("Capacity").fill("2")
+    page.get_by_label("Apply by").fill((start - timedelta(days=30)).isoformat())
+    page.get_by_role("button", name="Add block").click()
+    expect(page.get_by_role("table", name=re.compile("Blocks of"))).to_contain_text(
+        f"{start:%b} {start.day}, {start.year}"
+    )
+    assert rotation.blocks.get().capacity == 2
+
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_text("Published", exact=True)).to_be_visible()
+    rotation.refresh_from_db()
+    assert rotation.status == Rotation.Status.PUBLISHED
