@@ -3,13 +3,16 @@ with a reason; an owner is made to set up two-factor authentication before the d
 
 import re
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from allauth.mfa.models import Authenticator
+from django.core import mail
 from playwright.sync_api import Page, expect
 
 from amo.models import Notification
 from applicants.models import Application
+from hosts.models import Membership
 from rotations.models import Block, DocumentKind, Rotation
 from tests.browser.actions import current_totp_code, log_in
 from tests.factories import (
@@ -22,7 +25,9 @@ from tests.factories import (
     OwnerFactory,
     PreceptorFactory,
     SpecialtyFactory,
+    totp_activate,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -176,3 +181,48 @@ def test_a_coordinator_creates_a_rotation_adds_a_block_and_publishes_it(page):
     expect(page.get_by_text("Published", exact=True)).to_be_visible()
     rotation.refresh_from_db()
     assert rotation.status == Rotation.Status.PUBLISHED
+
+
+def test_an_owner_invites_a_coordinator_who_signs_up_from_the_emailed_link_and_joins(
+    page, open_page, celery_worker
+):
+    owner = OwnerFactory(totp=False)
+    secret = totp_activate(owner.user)
+    EmailAddressFactory(user=owner.user)
+    log_in(page, owner.user.email, totp_secret=secret)
+    page.get_by_role("navigation", name="Host dashboard").get_by_role("link", name="Members").click()
+    page.get_by_label("Email").fill("new.coordinator@clinic.test")
+    page.get_by_label("Role").select_option(label="Coordinator")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.get_by_role("alert")).to_have_text("Invitation sent to new.coordinator@clinic.test.")
+
+    invitation_mail = wait_until(
+        lambda: [m for m in mail.outbox if "new.coordinator@clinic.test" in m.to],
+        what="the invitation email",
+    )[0]
+    invitation_path = urlsplit(
+        re.search(r"https?://\S+/host/invitations/accept/\S+", invitation_mail.body)[0]
+    ).path
+
+    invitee = open_page()
+    invitee.goto(invitation_path)
+    invitee.get_by_role("main").get_by_role("link", name="sign up").click()
+    invitee.get_by_role("group", name="I am").get_by_label(re.compile("A host organization")).check()
+    invitee.get_by_label("Full name").fill("Dana Whitfield")
+    invitee.get_by_label("Email").fill("new.coordinator@clinic.test")
+    invitee.get_by_label("Password", exact=True).fill(PASSWORD)
+    invitee.get_by_label("Password (again)").fill(PASSWORD)
+    invitee.get_by_role("button", name="Sign Up").click()
+    expect(invitee.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+
+    confirm_mail = [
+        m for m in mail.outbox if "new.coordinator@clinic.test" in m.to and m is not invitation_mail
+    ][0]
+    invitee.goto(urlsplit(re.search(r"https?://\S+/accounts/confirm-email/\S+", confirm_mail.body)[0]).path)
+    invitee.get_by_role("button", name="Confirm").click()
+    expect(invitee.get_by_role("heading", name=re.compile("^Join"))).to_be_visible()
+    invitee.get_by_role("button", name="Accept invitation").click()
+    expect(invitee.get_by_role("alert")).to_contain_text("Welcome to")
+    expect(invitee.get_by_role("heading", name="Overview")).to_be_visible()
+    membership = Membership.objects.get(user__email="new.coordinator@clinic.test")
+    assert (membership.organization, membership.role) == (owner.organization, Membership.Role.COORDINATOR)
