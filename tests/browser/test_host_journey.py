@@ -96,6 +96,55 @@ def test_a_coordinator_reviews_the_queue_offers_a_seat_and_rejects_with_a_reason
     assert "apply again for the autumn block" in notification.body
 
 
+def test_an_applicant_reads_the_offer_and_withdrawing_gives_the_held_seat_back(page):
+    coordinator = MembershipFactory()
+    EmailAddressFactory(user=coordinator.user)
+    block = BlockFactory(
+        rotation__organization=coordinator.organization, rotation__title="Neurology Externship"
+    )
+    application = submitted_application(block, legal_name="Chinedu Eze", with_cv=True)
+    EmailAddressFactory(user=application.applicant.user)
+    log_in(page, coordinator.user.email)
+    page.goto(f"/host/applications/{application.pk}/")
+    page.get_by_role("button", name="Offer a seat").click()
+    expect(page.get_by_role("alert")).to_contain_text("Offer sent")
+    assert Block.objects.get(pk=block.pk).seats_taken == 1
+
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, application.applicant.user.email)
+    notifications = page.get_by_role("region", name="Notifications")
+    notifications.get_by_role("link", name="Offer: Neurology Externship").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Neurology Externship")
+    expect(page.get_by_text("Respond by")).to_be_visible()
+    page.get_by_role("button", name="Confirm withdrawal").click()
+    expect(page.get_by_role("alert")).to_have_text("Application withdrawn.")
+    assert Block.objects.get(pk=block.pk).seats_taken == 0
+
+
+def test_a_coordinator_waitlists_several_applications_at_once_from_the_queue(page):
+    coordinator = MembershipFactory()
+    EmailAddressFactory(user=coordinator.user)
+    block = BlockFactory(rotation__organization=coordinator.organization)
+    first = submitted_application(block, legal_name="Amara Nwosu", with_cv=False)
+    second = submitted_application(block, legal_name="Luis Ortega", with_cv=False)
+    untouched = submitted_application(block, legal_name="Mei Chen", with_cv=False)
+    log_in(page, coordinator.user.email)
+    page.goto("/host/applications/")
+    page.get_by_label("Select application of Amara Nwosu").check()
+    page.get_by_label("Select application of Luis Ortega").check()
+    page.get_by_label("Action").select_option(label="Waitlist")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.get_by_role("alert")).to_have_text("2 of 2 applications updated.")
+    statuses = dict(
+        Application.objects.filter(pk__in=[first.pk, second.pk, untouched.pk]).values_list("pk", "status")
+    )
+    assert statuses == {
+        first.pk: Application.Status.WAITLISTED,
+        second.pk: Application.Status.WAITLISTED,
+        untouched.pk: Application.Status.SUBMITTED,
+    }
+
+
 def test_an_owner_without_two_factor_authentication_sets_it_up_before_the_dashboard(page):
     owner = OwnerFactory(totp=False)
     EmailAddressFactory(user=owner.user)
