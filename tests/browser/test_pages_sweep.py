@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 from applicants.models import Application
 from rotations.models import DocumentKind
 from tests.browser.actions import log_in
-from tests.browser.test_keyboard import assert_keyboard_complete
+from tests.browser.audit import assert_keyboard_complete
 from tests.factories import (
     ApplicantFactory,
     ApplicationFactory,
@@ -15,8 +15,10 @@ from tests.factories import (
     DocumentFactory,
     EmailAddressFactory,
     InvitationFactory,
+    MembershipFactory,
     OwnerFactory,
     PreceptorFactory,
+    RotationFactory,
     UserFactory,
     totp_activate,
 )
@@ -103,3 +105,12 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
     for path in ["/admin/", "/admin/applicants/document/", "/admin/applicants/application/"]:
         assert page.goto(path).status == 200
         assert_keyboard_complete(page)
+
+
+def test_a_long_host_list_pages_by_keyboard(page):
+    coordinator = MembershipFactory()
+    EmailAddressFactory(user=coordinator.user)
+    RotationFactory.create_batch(26, organization=coordinator.organization)
+    log_in(page, coordinator.user.email)
+    sweep(page, ["/host/rotations/", "/host/rotations/?page=2"])
+    expect(page.get_by_role("navigation", name="Pages")).to_contain_text("Page 2 of 2")
