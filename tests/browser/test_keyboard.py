@@ -103,3 +103,17 @@ def test_on_a_phone_the_collapsed_menu_opens_by_keyboard(page):
     expect(log_in_link).to_be_visible()
     expect(page.get_by_role("button", name="Toggle navigation")).to_have_attribute("aria-expanded", "true")
     assert_keyboard_complete(page)
+
+
+def test_the_account_menu_opens_moves_and_closes_by_keyboard(page):
+    applicant, _ = ready_applicant_and_block()
+    log_in(page, applicant.user.email)
+    press_tab_until(page, "Account")
+    page.keyboard.press("Enter")
+    email_link = page.get_by_role("link", name="Email address")
+    expect(email_link).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(email_link).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(email_link).to_be_hidden()
+    expect(page.get_by_role("button", name="Account")).to_be_focused()
