@@ -14,8 +14,23 @@ from rotations.models import Block, DocumentKind, Rotation, VisaType
 DATE = forms.DateInput(attrs={"type": "date"})
 
 
+class DescribedBoundField(forms.BoundField):
+    """A field whose errors, like its help text, are its accessible description (hosts/_form.html
+    gives them the id), so a screen reader reads what is wrong on reaching the field."""
+
+    def build_widget_attrs(self, attrs, widget=None):
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors:
+            widget = widget or self.field.widget
+            described_by = attrs.get("aria-describedby") or widget.attrs.get("aria-describedby", "")
+            attrs["aria-describedby"] = f"{described_by} {self.auto_id}-errors".strip()
+        return attrs
+
+
 class BootstrapMixin:
     """Bootstrap's classes on every widget, so the templates stay plain loops."""
+
+    bound_field_class = DescribedBoundField
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -49,14 +49,54 @@ def browser(chromium_path):
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    # A Content-Security-Policy violation or a script error is a defect, not noise.
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
+def open_page(browser, live_server):
+    """Open a page in a fresh browser context (its own cookies: another person at another computer).
+
+    Every page opened fails the test on a console error or a Content-Security-Policy violation.
+    """
+    opened: list[tuple[object, list[str]]] = []
+
+    def open_page():
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        errors: list[tuple[str, str]] = []
+        refusals: set[str] = set()
+        # A Content-Security-Policy violation or a script error is a defect, not noise.
+        page.on(
+            "console",
+            lambda message: (
+                errors.append((message.text, message.location.get("url", "")))
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on("pageerror", lambda error: errors.append((str(error), "")))
+        # A form the server refuses comes back as a 400 page the user reads; Chromium logs that
+        # status like a failed load. Any other failed page or resource is still an error.
+        page.on(
+            "response",
+            lambda response: (
+                refusals.add(response.url)
+                if response.status == 400 and response.request.resource_type == "document"
+                else None
+            ),
+        )
+        opened.append((context, errors, refusals))
+        return page
+
+    yield open_page
+    for context, _, _ in opened:
+        context.close()
+    errors = [
+        text
+        for _, page_errors, refusals in opened
+        for text, url in page_errors
+        if not (text.startswith("Failed to load resource") and "400" in text and url in refusals)
+    ]
     assert errors == [], f"browser console errors: {errors}"
+
+
+@pytest.fixture
+def page(open_page):
+    return open_page()
