@@ -464,11 +464,14 @@ def catalog_vacuum_analyze() -> None:
     """Compact the tables after a bulk load and refresh planner statistics (outside a transaction).
 
     The load writes each rotation twice (inserted, then its block summary by the blocks'
-    trigger), which would leave the table half dead rows.
+    trigger), which would leave the table half dead rows. VACUUM FULL compacts but leaves the
+    visibility map empty, and without it the planner counts the catalog by reading every row
+    instead of the index (44 ms instead of 3 ms at 100k): a plain VACUUM after it sets the map.
     """
     with connection.cursor() as cursor:
         for table in ("rotations_rotation", "rotations_block", "hosts_organization", "rotations_search_word"):
-            cursor.execute(f"VACUUM (FULL, ANALYZE) {table}")
+            cursor.execute(f"VACUUM (FULL) {table}")
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
         cursor.execute("CHECKPOINT")  # write the load out now rather than during the measurements
 
 
