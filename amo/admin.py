@@ -1,7 +1,12 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from amo.models import Notification, User
+
+# Staff sign in through allauth like everyone else, so its rate limits, email verification and
+# two-factor authentication apply to the admin too; Django's own admin login form is never served.
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)

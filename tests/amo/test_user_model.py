@@ -2,6 +2,8 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.db import IntegrityError
 
+from tests.factories import PASSWORD, UserFactory
+
 User = get_user_model()
 
 
@@ -39,3 +41,20 @@ def test_superuser_is_staff():
 def test_email_is_required():
     with pytest.raises(ValueError, match="email address is required"):
         User.objects.create_user("", "pw")
+
+
+@pytest.mark.django_db
+def test_the_admin_sends_anonymous_staff_to_the_allauth_login_not_its_own_form(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    # Posting to the old form logs nobody in: it answers the same redirect.
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.post("/admin/login/", {"username": staff.email, "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_a_logged_in_non_staff_user_is_refused_the_admin(client):
+    client.force_login(UserFactory())
+    assert client.get("/admin/login/").status_code == 403

@@ -88,11 +88,14 @@ def upload(page: Page, *, kind: str, filename: str) -> None:
 def staff_open_pending_documents(open_page) -> Page:
     """A staff member, at another computer, logs in to the admin and lists documents to verify."""
     staff = UserFactory(email="verifier@amo.test", is_staff=True, is_superuser=True)
+    EmailAddressFactory(user=staff)
     page = open_page()
     page.goto("/admin/")
+    # The admin sends staff through the site's own sign-in, then back to where they were going.
     page.get_by_label("Email").fill(staff.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     page.get_by_role("link", name="Documents").click()
     page.get_by_role("link", name="Pending verification").click()
     return page
