@@ -4,24 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from amo.errors import DomainError
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, PROFILE_FIELDS
 from rotations.models import DocumentKind, Specialty
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the form: on the fields it names, else above the form."""
-    fields = error.extra.get("fields") or {}
-    placed = False
-    for name, messages in fields.items():
-        if name in form.fields:
-            for message in messages:
-                form.add_error(name, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 class DateInput(forms.DateInput):

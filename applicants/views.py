@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from amo.errors import DomainError
+from amo.forms import add_domain_error
 from amo.services import notifications_mark_read
 from applicants import selectors, services
 from applicants.forms import (
@@ -21,7 +22,6 @@ from applicants.forms import (
     MessageForm,
     ProfileForm,
     WithdrawForm,
-    add_domain_error,
 )
 from applicants.models import Application, Document
 from applicants.readiness import is_ready, readiness_checklist

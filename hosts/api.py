@@ -146,7 +146,7 @@ class BlockViewSet(
         block = serializer.instance
         data = serializer.validated_data
         if "rotation" in data and data["rotation"].pk != block.rotation_id:
-            raise DomainError("A block cannot move to another rotation.", extra={"field": "rotation"})
+            raise DomainError("A block cannot move to another rotation.", field="rotation")
         serializer.instance = rotation_services.block_update(
             block=block,
             start_date=data.get("start_date", block.start_date),

@@ -97,6 +97,8 @@ def dollars_field(label: str) -> forms.DecimalField:
 class RotationForm(BootstrapMixin, forms.ModelForm):
     """Fees in dollars here, cents in the service (`service_fields`)."""
 
+    service_field_names = {cents: name for name, cents in MONEY_FIELDS.items()}
+
     application_fee = dollars_field("Application fee")
     program_fee = dollars_field("Program fee")
     deposit = dollars_field("Deposit")

@@ -54,7 +54,7 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
         raise DomainError("Verify your email address before creating an organization.", status=403)
     state = state.strip().upper()
     if not STATE_CODE.fullmatch(state):
-        raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", extra={"field": "state"})
+        raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", field="state")
     with transaction.atomic():
         organization = Organization.objects.create(
             name=name,
@@ -111,7 +111,7 @@ def invitation_create(
         raise DomainError("Choose a role: owner, coordinator or preceptor.")
     if role == Membership.Role.PRECEPTOR:
         if preceptor is None or preceptor.organization_id != organization.pk:
-            raise DomainError("Choose which of your preceptors this person is.", extra={"field": "preceptor"})
+            raise DomainError("Choose which of your preceptors this person is.", field="preceptor")
     else:
         preceptor = None
     if Membership.objects.for_org(organization).filter(user__email__iexact=email).exists():
@@ -304,11 +304,11 @@ def application_offer(
     if expires_at is None:
         expires_at = offer_deadline_default(application=application, now=now)
     if expires_at <= now:
-        raise DomainError("The offer deadline must be in the future.", extra={"field": "expires_at"})
+        raise DomainError("The offer deadline must be in the future.", field="expires_at")
     if expires_at > start:
         raise DomainError(
             f"The offer deadline cannot be after the block starts ({block.start_date:%b %d, %Y}).",
-            extra={"field": "expires_at"},
+            field="expires_at",
         )
     with transaction.atomic():
         seat_take(block_id=block.pk)
@@ -327,7 +327,7 @@ def application_reject(*, application: Application, actor: User, reason: str) ->
     """Reject with a reason; the applicant is told the reason."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Give the applicant a reason for the rejection.", extra={"field": "reason"})
+        raise DomainError("Give the applicant a reason for the rejection.", field="reason")
     with transaction.atomic():
         transition(application, S.REJECTED, actor=actor, role=WorkflowRole.HOST, reason=reason)
         _notify_applicant(
@@ -397,7 +397,7 @@ def applications_bulk(*, applications, actor: User, action: str, **arguments) ->
     if service is None:
         raise DomainError(f"Unknown action {action!r}.", extra={"actions": sorted(BULK_ACTIONS)})
     if action == "reject" and not (arguments.get("reason") or "").strip():
-        raise DomainError("Give the applicants a reason for the rejection.", extra={"field": "reason"})
+        raise DomainError("Give the applicants a reason for the rejection.", field="reason")
     results = []
     for application in applications:
         try:

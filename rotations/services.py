@@ -89,17 +89,13 @@ ROTATION_FIELDS = (
 def _rotation_check(rotation: Rotation) -> None:
     if rotation.currency != settings.DEFAULT_CURRENCY:
         # Fees, refunds and the ledger are in the platform's one currency; the page offers no other.
-        raise DomainError(
-            f"Fees are in {settings.DEFAULT_CURRENCY.upper()} only.", extra={"field": "currency"}
-        )
+        raise DomainError(f"Fees are in {settings.DEFAULT_CURRENCY.upper()} only.", field="currency")
     if rotation.preceptor is not None and rotation.preceptor.organization_id != rotation.organization_id:
-        raise DomainError("Choose one of your own preceptors.", extra={"field": "preceptor"})
+        raise DomainError("Choose one of your own preceptors.", field="preceptor")
     if rotation.deposit_cents > rotation.program_fee_cents:
-        raise DomainError(
-            "The deposit cannot be more than the program fee.", extra={"field": "deposit_cents"}
-        )
+        raise DomainError("The deposit cannot be more than the program fee.", field="deposit_cents")
     if not (rotation.accepts_students or rotation.accepts_graduates):
-        raise DomainError("Accept students, graduates or both.", extra={"field": "accepts_students"})
+        raise DomainError("Accept students, graduates or both.", field="accepts_students")
     try:
         rotation.full_clean(
             exclude=["slug", "organization"], validate_unique=False, validate_constraints=True
@@ -197,13 +193,11 @@ def rotation_archive(*, rotation: Rotation) -> Rotation:
 
 def _block_check(*, start_date, weeks: int, apply_by, capacity: int) -> None:
     if not 1 <= weeks <= 52:
-        raise DomainError("A block lasts from 1 to 52 weeks.", extra={"field": "weeks"})
+        raise DomainError("A block lasts from 1 to 52 weeks.", field="weeks")
     if apply_by > start_date:
-        raise DomainError(
-            "The last day to apply must be on or before the start date.", extra={"field": "apply_by"}
-        )
+        raise DomainError("The last day to apply must be on or before the start date.", field="apply_by")
     if capacity < 1:
-        raise DomainError("A block has at least one seat.", extra={"field": "capacity"})
+        raise DomainError("A block has at least one seat.", field="capacity")
 
 
 def block_create(*, rotation: Rotation, start_date, weeks: int, capacity: int, apply_by) -> Block:

@@ -10,6 +10,7 @@ from django.views import View
 from django.views.generic import FormView, ListView
 
 from amo.errors import DomainError
+from amo.forms import add_domain_error
 from hosts import services
 from hosts.forms import InvitationForm, PreceptorForm
 from hosts.models import Invitation, Membership, Preceptor
@@ -51,7 +52,7 @@ class InvitationCreateView(MembersView):
                     organization=self.organization, invited_by=request.user, **form.cleaned_data
                 )
             except DomainError as error:
-                form.add_error(None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("hosts:members")

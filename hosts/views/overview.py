@@ -11,6 +11,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from amo.errors import DomainError
+from amo.forms import add_domain_error
 from applicants.models import Application
 from hosts import selectors, services
 from hosts.forms import OrganizationForm
@@ -46,7 +47,7 @@ class OnboardingView(LoginRequiredMixin, FormView):
         try:
             organization = services.organization_create(user=self.request.user, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            add_domain_error(form, error)
             return self.form_invalid(form)
         self.request.session[SESSION_KEY] = organization.pk
         messages.success(

@@ -9,6 +9,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from amo.errors import DomainError
+from amo.forms import add_domain_error
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.workflow import Role as WorkflowRole
@@ -159,7 +160,7 @@ class ApplicationActionView(ApplicationReviewMixin, View):
             if form is None:
                 fail(request, error)
                 return redirect("hosts:application_detail", pk=pk)
-            form.add_error(None, error.message)
+            add_domain_error(form, error)
             return self.render_page(form=form, action=action, status=error.status, error=error.message)
         messages.success(request, self.done[action])
         return redirect("hosts:application_detail", pk=pk)

@@ -9,6 +9,7 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from amo.errors import DomainError
+from amo.forms import add_domain_error
 from hosts import selectors
 from hosts.forms import BlockForm, RotationForm
 from hosts.models import Preceptor
@@ -46,7 +47,7 @@ class RotationCreateView(RotationFormMixin, FormView):
                 organization=self.organization, **form.service_fields()
             )
         except DomainError as error:
-            form.add_error(None, error.message)
+            add_domain_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, f"{rotation} is saved as a draft. Add blocks, then publish it.")
         return redirect("hosts:rotation_detail", pk=rotation.pk)
@@ -64,7 +65,7 @@ class RotationUpdateView(RotationFormMixin, FormView):
         try:
             rotation_services.rotation_update(rotation=self.rotation, **form.service_fields())
         except DomainError as error:
-            form.add_error(None, error.message)
+            add_domain_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Changes saved.")
         return redirect("hosts:rotation_detail", pk=self.rotation.pk)
@@ -116,7 +117,7 @@ class BlockCreateView(OrganizationMixin, View):
             try:
                 rotation_services.block_create(rotation=rotation, **form.cleaned_data)
             except DomainError as error:
-                form.add_error(None, error.message)
+                add_domain_error(form, error)
             else:
                 messages.success(request, "Block added.")
                 return redirect("hosts:rotation_detail", pk=pk)
@@ -139,7 +140,7 @@ class BlockUpdateView(OrganizationMixin, FormView):
         try:
             rotation_services.block_update(block=self.block, **form.cleaned_data)
         except DomainError as error:
-            form.add_error(None, error.message)
+            add_domain_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, "Block saved.")
         return redirect("hosts:rotation_detail", pk=self.block.rotation_id)

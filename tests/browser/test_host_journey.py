@@ -200,7 +200,11 @@ def test_a_coordinator_creates_a_rotation_adds_a_block_and_publishes_it(page):
     page.get_by_label("Deposit (USD)").fill("2000")
     page.get_by_role("button", name="Save").click()
     # A deposit larger than the program fee is refused, nothing is saved, and what was typed stays.
-    expect(page.get_by_role("alert")).to_have_text("The deposit cannot be more than the program fee.")
+    # The refusal names the field at the top of the long form and stands under the field itself.
+    expect(page.get_by_role("alert")).to_contain_text("Please correct Deposit (USD)")
+    expect(page.locator("#id_deposit-errors")).to_have_text(
+        "The deposit cannot be more than the program fee."
+    )
     assert not Rotation.objects.filter(title="Pediatrics Clerkship").exists()
 
     page.get_by_label("Deposit (USD)").fill("400")

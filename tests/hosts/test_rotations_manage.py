@@ -43,6 +43,9 @@ def test_a_deposit_above_the_program_fee_is_refused_and_nothing_is_saved(client,
     response = client.post(reverse("hosts:rotation_create"), data)
     assert response.status_code == 200
     assert "deposit cannot be more than the program fee" in response.content.decode()
+    # The refusal is on the field the coordinator typed (dollars), not only above the form.
+    assert response.context["form"].errors["deposit"] == ["The deposit cannot be more than the program fee."]
+    assert data["title"] in response.content.decode()  # what they typed is kept
     assert not Rotation.objects.filter(title="Too dear").exists()
 
 
@@ -246,6 +249,9 @@ def test_the_api_creates_and_publishes_rotations_and_blocks(client, tenant_a):
         content_type="application/json",
     )
     assert too_dear.status_code == 400
+    assert too_dear.json()["extra"]["fields"] == {
+        "deposit_cents": ["The deposit cannot be more than the program fee."]
+    }
     assert Rotation.objects.get(pk=rotation_id).deposit_cents == 10_000
 
 
