@@ -22,6 +22,7 @@ from applicants.services import application_message_post, email_is_verified
 from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
+from rotations.models import Rotation
 from rotations.services import seat_take
 
 S = Application.Status
@@ -74,9 +75,19 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
 
 
 def organization_set_verified(*, organization: Organization, verified: bool) -> Organization:
-    """Staff vouch for (or stop vouching for) an organization; only verified ones publish."""
-    organization.is_verified = verified
-    organization.save(update_fields=["is_verified"])
+    """Staff vouch for (or stop vouching for) an organization; only verified ones publish.
+
+    Withdrawing verification also takes the organization's rotations off the catalog (back to
+    draft): what staff no longer vouch for is not offered to applicants. Applications already
+    made stand.
+    """
+    with transaction.atomic():
+        organization.is_verified = verified
+        organization.save(update_fields=["is_verified"])
+        if not verified:
+            Rotation.objects.for_org(organization).published().update(
+                status=Rotation.Status.DRAFT, updated_at=timezone.now()
+            )
     return organization
 
 

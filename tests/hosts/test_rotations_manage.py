@@ -292,3 +292,19 @@ def test_fields_a_host_must_not_set_are_ignored_by_the_api(client, tenant_a, ten
     assert response.status_code == 200
     block.refresh_from_db()
     assert (block.capacity, block.seats_taken) == (5, 0)
+
+
+def test_withdrawing_verification_takes_the_organizations_rotations_off_the_catalog():
+    from hosts.services import organization_set_verified
+
+    organization = OrganizationFactory(is_verified=True)
+    listed = RotationFactory(organization=organization)
+    draft = RotationFactory(organization=organization, status=Rotation.Status.DRAFT)
+    elsewhere = RotationFactory()
+    organization_set_verified(organization=organization, verified=False)
+    listed.refresh_from_db()
+    assert listed.status == Rotation.Status.DRAFT
+    assert not Rotation.objects.published().filter(organization=organization).exists()
+    draft.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert (draft.status, elsewhere.status) == (Rotation.Status.DRAFT, Rotation.Status.PUBLISHED)
