@@ -278,22 +278,27 @@ def _notify_applicant(application: Application, event: str, subject: str, body: 
     )
 
 
-def _last_transition_id(application: Application) -> int:
-    return ApplicationTransition.objects.filter(application=application).latest("created_at", "id").pk
+def _move_and_tell(
+    application: Application, to: S, *, actor: User, subject: str, body: str, reason: str = "", **changes
+) -> Application:
+    """Move the application as its host and tell the applicant, once per recorded transition."""
+    transition(application, to, actor=actor, role=WorkflowRole.HOST, reason=reason, **changes)
+    recorded = ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
+    _notify_applicant(application, f"{to}:{recorded.pk}", subject, body)
+    return application
 
 
 def application_start_review(*, application: Application, actor: User) -> Application:
     """The host opens a submitted application; the applicant learns it is being reviewed."""
     with transaction.atomic():
-        transition(application, S.UNDER_REVIEW, actor=actor, role=WorkflowRole.HOST)
-        _notify_applicant(
+        return _move_and_tell(
             application,
-            f"under_review:{_last_transition_id(application)}",
-            f"{application.block.rotation} is reviewing your application",
-            f"{application.block.rotation.organization} started reviewing your application for "
+            S.UNDER_REVIEW,
+            actor=actor,
+            subject=f"{application.block.rotation} is reviewing your application",
+            body=f"{application.block.rotation.organization} started reviewing your application for "
             f"{application.block}.",
         )
-    return application
 
 
 def offer_deadline_default(*, application: Application, now: datetime) -> datetime:
@@ -323,15 +328,15 @@ def application_offer(
         )
     with transaction.atomic():
         seat_take(block_id=block.pk)
-        transition(application, S.OFFERED, actor=actor, role=WorkflowRole.HOST, offer_expires_at=expires_at)
-        _notify_applicant(
+        return _move_and_tell(
             application,
-            f"offered:{_last_transition_id(application)}",
-            f"Offer: {block.rotation}",
-            f"{block.rotation.organization} offers you a seat on {block}. "
+            S.OFFERED,
+            actor=actor,
+            offer_expires_at=expires_at,
+            subject=f"Offer: {block.rotation}",
+            body=f"{block.rotation.organization} offers you a seat on {block}. "
             f"The seat is held for you until {expires_at:%b %d, %Y %H:%M} UTC.",
         )
-    return application
 
 
 def application_reject(*, application: Application, actor: User, reason: str) -> Application:
@@ -340,28 +345,28 @@ def application_reject(*, application: Application, actor: User, reason: str) ->
     if not reason:
         raise DomainError("Give the applicant a reason for the rejection.", field="reason")
     with transaction.atomic():
-        transition(application, S.REJECTED, actor=actor, role=WorkflowRole.HOST, reason=reason)
-        _notify_applicant(
+        return _move_and_tell(
             application,
-            f"rejected:{_last_transition_id(application)}",
-            f"Your application for {application.block.rotation} was not accepted",
-            f"{application.block.rotation.organization} did not accept your application for "
+            S.REJECTED,
+            actor=actor,
+            reason=reason,
+            subject=f"Your application for {application.block.rotation} was not accepted",
+            body=f"{application.block.rotation.organization} did not accept your application for "
             f"{application.block}.\n\nTheir reason: {reason}",
         )
-    return application
 
 
 def application_waitlist(*, application: Application, actor: User) -> Application:
+    """Put the application on the block's waitlist; the applicant is told."""
     with transaction.atomic():
-        transition(application, S.WAITLISTED, actor=actor, role=WorkflowRole.HOST)
-        _notify_applicant(
+        return _move_and_tell(
             application,
-            f"waitlisted:{_last_transition_id(application)}",
-            f"You are on the waitlist for {application.block.rotation}",
-            f"{application.block.rotation.organization} put your application for {application.block} on "
-            "the waitlist. You will hear from them if a seat opens.",
+            S.WAITLISTED,
+            actor=actor,
+            subject=f"You are on the waitlist for {application.block.rotation}",
+            body=f"{application.block.rotation.organization} put your application for {application.block} "
+            "on the waitlist. You will hear from them if a seat opens.",
         )
-    return application
 
 
 def application_request_info(*, application: Application, actor: User, message: str) -> ApplicationMessage:
