@@ -58,3 +58,13 @@ def test_the_admin_sends_anonymous_staff_to_the_allauth_login_not_its_own_form(c
 def test_a_logged_in_non_staff_user_is_refused_the_admin(client):
     client.force_login(UserFactory())
     assert client.get("/admin/login/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_navbar_keeps_where_the_visitor_was_going_between_log_in_and_sign_up(client):
+    html = client.get("/accounts/login/?next=/host/invitations/abc/").content.decode()
+    assert 'href="/accounts/signup/?next=/host/invitations/abc/"' in html
+    assert 'href="/accounts/login/?next=/host/invitations/abc/"' in html
+    # An absolute URL to elsewhere is escaped into the query, never a link of its own.
+    html = client.get('/accounts/login/?next="><script>').content.decode()
+    assert '"><script>' not in html
