@@ -338,6 +338,8 @@ def run() -> int:
     _stop_on_signals()
     with services():
         os.environ.setdefault("DEBUG", "1")
+        # Links in emails point at this server, on whichever port it was given.
+        os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
         _manage("migrate", "--noinput")
         _manage("seed_demo")
         python = sys.executable

@@ -30,9 +30,34 @@ def test_app_services_run_the_right_processes_against_postgres_and_redis():
         assert {"postgres", "redis"} <= set(service["depends_on"])
 
 
-def test_web_health_check_uses_healthz():
+def test_web_health_check_runs_the_probe_module():
     web = load_compose()["services"]["web"]
-    assert "/healthz" in " ".join(web["healthcheck"]["test"])
+    assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "amo.healthcheck"]
+
+
+def test_migrations_run_once_before_web_worker_and_beat_start():
+    services = load_compose()["services"]
+    assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    assert services["migrate"]["restart"] == "no"
+    assert "migrate" not in " ".join(services["web"]["command"])
+    for name in ("web", "worker", "beat"):
+        depends_on = services[name]["depends_on"]
+        assert depends_on["migrate"] == {"condition": "service_completed_successfully"}
+        assert depends_on["postgres"] == {"condition": "service_healthy"}
+        assert depends_on["redis"] == {"condition": "service_healthy"}
+    assert "healthcheck" in services["postgres"] and "healthcheck" in services["redis"]
+
+
+def test_production_settings_that_have_no_safe_default_must_be_given():
+    text = (ROOT / "docker-compose.yml").read_text()
+    for variable in ("SECRET_KEY", "SITE_URL", "EMAIL_URL"):
+        assert f"${{{variable}:?" in text, f"{variable} should be required by compose"
+    assert "console://" not in load_compose()["x-app-environment"]["EMAIL_URL"]
+
+
+def test_scaled_web_replicas_each_get_a_host_port_from_a_range():
+    web = load_compose()["services"]["web"]
+    assert web["ports"] == ["${WEB_PORTS:-8000}:8000"]
 
 
 def test_dockerfile_exists_and_serves_with_gunicorn():

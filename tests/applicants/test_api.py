@@ -48,7 +48,9 @@ def test_token_authentication_reads_the_profile(applicant):
 def test_anonymous_requests_are_refused():
     client = APIClient()
     for url in ["/api/v1/me/profile/", "/api/v1/me/documents/", "/api/v1/applications/"]:
-        assert client.get(url).status_code in (401, 403)
+        response = client.get(url)
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Token"
 
 
 def test_a_host_member_has_no_applicant_profile():

@@ -464,4 +464,4 @@ def test_token_clients_choose_one_of_their_organizations_by_header(client, tenan
     assert mine.status_code == 200
     theirs = client.get(url, headers={**auth, "X-Organization": tenant_b.organization.slug})
     assert theirs.status_code == 403
-    assert client.get(url).status_code == 403  # anonymous
+    assert client.get(url).status_code == 401  # anonymous: asked for a token
