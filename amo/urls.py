@@ -1,3 +1,4 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
@@ -6,6 +7,11 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from amo import views
+
+# Swagger UI sets inline styles from its script; only this page allows them (scripts stay 'self').
+api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api-schema")
+)
 
 # Each app owns its pages (`<app>/urls.py`) and its API (`<app>/api_urls.py`, under /api/v1/).
 api_v1 = [
@@ -26,5 +32,6 @@ urlpatterns = [
     path("host/", include("hosts.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]
+handler404 = "amo.views.page_not_found"

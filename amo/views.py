@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -22,3 +23,10 @@ def healthz(request):
 
 def home(request):
     return render(request, "home.html")
+
+
+def page_not_found(request, exception):
+    """404 in the API's own format under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "extra": {"path": request.path}}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -46,7 +46,9 @@ class DocumentAdmin(admin.ModelAdmin):
     search_fields = ["applicant__legal_name", "applicant__user__email", "original_filename"]
     list_select_related = ["applicant__user"]
     actions = ["verify", "reject"]
-    readonly_fields = [f.name for f in Document._meta.fields] + ["open_file"]
+    # The stored name is not a URL (documents live outside any): show the permission-checked link.
+    exclude = ["file"]
+    readonly_fields = [f.name for f in Document._meta.fields if f.name != "file"] + ["open_file"]
 
     def has_add_permission(self, request):
         return False  # uploads go through document_upload, which checks the file

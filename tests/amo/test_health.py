@@ -67,3 +67,27 @@ def test_healthz_answers_get_only(client):
 
 def test_health_payload_is_json(client, db):
     assert json.loads(client.get("/healthz").content)["status"] in {"ok", "down"}
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_address_answers_404_in_the_api_format(client):
+    for path in ["/api/v1/", "/api/v1/rotations/not-a-number/", "/api/v1/nothing-here/"]:
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"message": "Not found.", "extra": {"path": path}}
+
+
+@pytest.mark.django_db
+def test_an_unknown_page_answers_the_sites_404_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_only_the_api_docs_page_allows_inline_styles(client):
+    assert "style-src 'self';" in client.get("/").headers["Content-Security-Policy"] + ";"
+    assert "'unsafe-inline'" not in client.get("/rotations/").headers["Content-Security-Policy"]
+    docs = client.get("/api/docs/").headers["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in docs
+    assert "script-src 'self';" in docs + ";"

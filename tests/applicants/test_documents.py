@@ -351,6 +351,15 @@ def test_staff_verify_documents_through_the_admin_action(client):
     assert (document.verification_status, document.rejection_reason) == ("rejected", "Expired passport.")
 
 
+def test_the_admin_document_page_links_the_file_only_through_the_permission_checked_view(client):
+    document = DocumentFactory()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    html = client.get(reverse("admin:applicants_document_change", args=[document.pk])).content.decode()
+    assert f'href="{reverse("applicants:document_file", args=[document.pk])}"' in html
+    # The stored name (documents/<applicant>/<random>) is no URL and must not be offered as one.
+    assert document.file.name not in html
+
+
 def test_staff_cannot_delete_a_document_sent_to_a_host_from_the_admin(client, private_storage):
     document, _ = _sent_document()
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
