@@ -185,16 +185,24 @@ def _organization_name(rng: random.Random, kind: str, city: City) -> str:
     )
 
 
-def organization_rows(rng: random.Random, count: int, slug_prefix: str = "") -> Iterator[Organization]:
-    """Organizations spread over every city in CITIES; slugs name the city so they stay unique."""
+def organization_rows(
+    rng: random.Random, count: int, slug_prefix: str = "", *, verified_share: float = 0.9
+) -> Iterator[Organization]:
+    """Organizations spread over every city in CITIES; slugs name the city so they stay unique.
+
+    About `verified_share` of them are verified (the demo organization always is); the others still
+    wait for staff, and only verified organizations publish.
+    """
     seen: set[str] = set()
     kinds = list(Organization.Kind.values)
     for index in range(count):
         city = CITIES[index % len(CITIES)]
         kind = rng.choices(kinds, weights=[4, 3, 2, 1])[0]
         name = _organization_name(rng, kind, city)
+        verified = rng.random() < verified_share
         if index == 0 and not slug_prefix:
             name, kind, city = "Lakeshore Medical Center", Organization.Kind.HOSPITAL, CITIES[2]
+            verified = True
         slug = slugify(f"{slug_prefix}{name}-{city.name}")
         if slug in seen:
             slug = f"{slug}-{index}"
@@ -212,7 +220,7 @@ def organization_rows(rng: random.Random, count: int, slug_prefix: str = "") -> 
             website=f"https://{slug[:40]}.example.org",
             description=f"A {Organization.Kind(kind).label.lower()} in {city.name}, {city.state}, "
             "that welcomes international medical graduates.",
-            is_verified=rng.random() < 0.85,
+            is_verified=verified,
             commission_rate_bps=rng.choice([1000, 1200, 1500, 1500, 1800]),
         )
 
@@ -370,6 +378,8 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         # The preceptor supervises in their own specialty.
         specialty = preceptor.specialty if preceptor else rng.choice(specialties)
         status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
+        if not org.is_verified and status == Rotation.Status.PUBLISHED:
+            status = Rotation.Status.DRAFT  # only verified organizations publish
         rotation = rotation_row(
             rng, organization=org, specialty=specialty, preceptor=preceptor, slug="", status=status
         )
@@ -426,7 +436,11 @@ def seed_scale_catalog(rotations: int, *, batch: int = 5000, stream=sys.stderr) 
     specialties = seed_specialties()
     organization_count = max(rotations // 50, 1)
     orgs = Organization.objects.bulk_create(
-        list(organization_rows(rng, organization_count, slug_prefix=f"{BENCH_SLUG_PREFIX}{run}-"))
+        list(
+            organization_rows(
+                rng, organization_count, slug_prefix=f"{BENCH_SLUG_PREFIX}{run}-", verified_share=1.0
+            )
+        )
     )
     preceptors = Preceptor.objects.bulk_create(
         [preceptor_row(rng, org, rng.choice(specialties)) for org in orgs]

@@ -25,7 +25,7 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     )
     assert counts[0] >= 30 and counts[1] == 120 and counts[2] == 750
     assert Organization.objects.values("state").distinct().count() >= 35
-    assert Rotation.objects.published().count() > 650
+    assert Rotation.objects.published().count() > 600  # unverified organizations hold drafts only
     assert Rotation.objects.exclude(status=Rotation.Status.PUBLISHED).exists()
     assert Rotation.objects.values("rotation_type").distinct().count() == 4
     assert Rotation.objects.values("program_fee_cents").distinct().count() > 30
@@ -60,6 +60,15 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     )
 
 
+def test_only_verified_organizations_publish_in_the_demo_catalog():
+    call_command("seed_demo", stdout=StringIO())
+    unverified = Organization.objects.filter(is_verified=False)
+    assert unverified.exists()  # organizations still waiting for staff, with their drafts
+    assert Rotation.objects.filter(organization__in=unverified).exists()
+    assert not Rotation.objects.published().filter(organization__in=unverified).exists()
+    assert Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG).is_verified
+
+
 def test_npi_numbers_carry_a_valid_check_digit():
     import random
 
@@ -81,12 +90,13 @@ def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_remove
     call_command("seed_demo", stdout=StringIO())
     before = Rotation.objects.count()
     progress = StringIO()
-    seed_scale_catalog(40, batch=15, stream=progress)
-    assert Rotation.objects.count() == before + 40
+    seed_scale_catalog(300, batch=120, stream=progress)  # 6 organizations, enough for an unverified draw
+    assert Rotation.objects.count() == before + 300
     bench = Rotation.objects.filter(slug__startswith="bench-")
-    assert bench.count() == 40 and set(bench.values_list("status", flat=True)) == {"published"}
-    assert Block.objects.filter(rotation__in=bench).count() == 160
-    assert "40/40" in progress.getvalue()
+    assert bench.count() == 300 and set(bench.values_list("status", flat=True)) == {"published"}
+    assert not bench.filter(organization__is_verified=False).exists()  # only verified organizations publish
+    assert Block.objects.filter(rotation__in=bench).count() == 1200
+    assert "300/300" in progress.getvalue()
     scale_catalog_remove()
     assert Rotation.objects.count() == before
     assert not Organization.objects.filter(slug__startswith="bench-").exists()
