@@ -311,14 +311,21 @@ def rotation_row(
     )
 
 
-def block_rows(rng: random.Random, rotation: Rotation, count: int, today: date) -> list[Block]:
-    """`count` blocks starting on Mondays over the coming 12 months; about one in ten is full."""
+def block_rows(
+    rng: random.Random, rotation: Rotation, count: int, today: date, *, filled: bool = True
+) -> list[Block]:
+    """`count` blocks starting on Mondays over the coming 12 months; about one in ten is full.
+
+    `filled` gives seats a random fill, as if taken by bookings: a roster nobody sees, so only for
+    organizations nobody signs in to. Without it every seat is free.
+    """
     blocks = []
     first_monday = today + timedelta(days=(7 - today.weekday()) % 7)
     for week in sorted(rng.sample(range(2, 52), count)):
         start = first_monday + timedelta(weeks=week)
         capacity = rng.randint(1, 6)
         taken = capacity if rng.random() < 0.1 else rng.randint(0, capacity - 1)
+        taken = taken if filled else 0
         blocks.append(
             Block(
                 rotation=rotation,
@@ -387,7 +394,9 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         if rotation.slug in existing_slugs:
             continue
         new_rotations.append(rotation)
-        blocks += block_rows(rng, rotation, rng.randint(1, 5), today)
+        # The demo coordinator sees their roster: there, seats are taken only through real offers.
+        filled = org.slug != DEMO_ORGANIZATION_SLUG
+        blocks += block_rows(rng, rotation, rng.randint(1, 5), today, filled=filled)
     Rotation.objects.bulk_create(new_rotations)
     Block.objects.bulk_create(blocks)
 

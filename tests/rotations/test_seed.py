@@ -69,6 +69,16 @@ def test_only_verified_organizations_publish_in_the_demo_catalog():
     assert Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG).is_verified
 
 
+def test_the_demo_organizations_seats_are_taken_only_by_its_roster_which_the_seed_leaves_empty():
+    call_command("seed_demo", stdout=StringIO())
+    demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    blocks = Block.objects.for_org(demo)
+    assert blocks.count() >= 5
+    # The seed makes no offers there (its demo applications are only submitted), so no seat is taken.
+    assert set(Application.objects.for_org(demo).values_list("status", flat=True)) == {"submitted"}
+    assert set(blocks.values_list("seats_taken", flat=True)) == {0}
+
+
 def test_npi_numbers_carry_a_valid_check_digit():
     import random
 
