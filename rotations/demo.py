@@ -339,19 +339,21 @@ def block_rows(
     return blocks
 
 
-def seed_specialties() -> list[Specialty]:
+def seed_specialties() -> tuple[list[Specialty], int]:
+    """The specialties of SPECIALTIES, and how many of them this call created."""
     existing = set(Specialty.objects.values_list("slug", flat=True))
-    Specialty.objects.bulk_create(
+    created = Specialty.objects.bulk_create(
         [Specialty(name=name, slug=slugify(name)) for name in SPECIALTIES if slugify(name) not in existing]
     )
-    return list(Specialty.objects.filter(slug__in=[slugify(name) for name in SPECIALTIES]).order_by("pk"))
+    specialties = Specialty.objects.filter(slug__in=[slugify(name) for name in SPECIALTIES]).order_by("pk")
+    return list(specialties), len(created)
 
 
 @transaction.atomic
 def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: int = 750) -> dict[str, int]:
     """The demo catalog; returns how many rows of each kind it created (all zero on a second run)."""
     rng = random.Random(2026)
-    specialties = seed_specialties()
+    specialties, new_specialties = seed_specialties()
     candidates = list(organization_rows(rng, organizations))
     existing = set(
         Organization.objects.filter(slug__in=[o.slug for o in candidates]).values_list("slug", flat=True)
@@ -409,7 +411,7 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
     if new_rotations:
         search_dictionary_refresh()
     return {
-        "specialties": len(specialties),
+        "specialties": new_specialties,
         "organizations": len(new_organizations),
         "preceptors": len(new_preceptors),
         "rotations": len(new_rotations),
@@ -442,7 +444,7 @@ def seed_scale_catalog(rotations: int, *, batch: int = 5000, stream=sys.stderr) 
     """
     rng = random.Random(100_000)
     run = time.time_ns()  # several scale runs may share a database
-    specialties = seed_specialties()
+    specialties, _ = seed_specialties()
     organization_count = max(rotations // 50, 1)
     orgs = Organization.objects.bulk_create(
         list(
