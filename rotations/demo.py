@@ -361,15 +361,15 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
     new_organizations = Organization.objects.bulk_create([o for o in candidates if o.slug not in existing])
     orgs = list(Organization.objects.filter(slug__in=[o.slug for o in candidates]).order_by("pk"))
 
-    new_preceptors = []
-    if new_organizations:
-        new_preceptors = Preceptor.objects.bulk_create(
-            [
-                preceptor_row(rng, org, rng.choice(specialties))
-                for org in new_organizations
-                for _ in range(rng.randint(2, 4))
-            ]
-        )
+    cardiology = next(specialty for specialty in specialties if specialty.slug == "cardiology")
+    preceptor_rows = []
+    for org in new_organizations:
+        for number in range(rng.randint(2, 4)):
+            specialty = rng.choice(specialties)
+            if org.slug == DEMO_ORGANIZATION_SLUG and number == 0:
+                specialty = cardiology  # for the demo organization's first rotation, below
+            preceptor_rows.append(preceptor_row(rng, org, specialty))
+    new_preceptors = Preceptor.objects.bulk_create(preceptor_rows)
     preceptors_by_org: dict[int, list[Preceptor]] = {}
     for preceptor in Preceptor.objects.filter(organization__in=orgs).order_by("pk"):
         preceptors_by_org.setdefault(preceptor.organization_id, []).append(preceptor)
@@ -384,9 +384,13 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         rng = random.Random(f"demo-rotation-{index}")
         preceptors = preceptors_by_org.get(org.pk, [])
         preceptor = rng.choice(preceptors) if preceptors else None
+        status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
+        if index == 0:
+            # A published cardiology rotation in Chicago, taught by the demo organization's
+            # cardiologist: what the README's typo example ("cardiolgy chicgo") finds.
+            preceptor, status = preceptors[0], Rotation.Status.PUBLISHED
         # The preceptor supervises in their own specialty.
         specialty = preceptor.specialty if preceptor else rng.choice(specialties)
-        status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
         if not org.is_verified and status == Rotation.Status.PUBLISHED:
             status = Rotation.Status.DRAFT  # only verified organizations publish
         rotation = rotation_row(

@@ -12,6 +12,7 @@ from applicants.models import Applicant, Application, ApplicationTransition, Doc
 from hosts.models import Membership, Organization, Preceptor
 from rotations.demo import DEMO_ORGANIZATION_SLUG, npi_number, scale_catalog_remove, seed_scale_catalog
 from rotations.models import Block, Rotation, Specialty
+from rotations.selectors import rotation_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -80,6 +81,13 @@ def test_the_demo_organizations_seats_are_taken_only_by_its_roster_which_the_see
     # The seed makes no offers there (its demo applications are only submitted), so no seat is taken.
     assert set(Application.objects.for_org(demo).values_list("status", flat=True)) == {"submitted"}
     assert set(blocks.values_list("seats_taken", flat=True)) == {0}
+
+
+def test_the_readme_typo_example_finds_the_demo_organizations_cardiology_in_chicago():
+    call_command("seed_demo", stdout=StringIO())
+    found = rotation_catalog(q="cardiolgy chicgo").select_related("organization", "specialty")
+    assert {(r.specialty.name, r.organization.city) for r in found} == {("Cardiology", "Chicago")}
+    assert DEMO_ORGANIZATION_SLUG in {r.organization.slug for r in found}
 
 
 def test_npi_numbers_carry_a_valid_check_digit():
