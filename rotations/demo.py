@@ -185,16 +185,24 @@ def _organization_name(rng: random.Random, kind: str, city: City) -> str:
     )
 
 
-def organization_rows(rng: random.Random, count: int, slug_prefix: str = "") -> Iterator[Organization]:
-    """Organizations spread over every city in CITIES; slugs name the city so they stay unique."""
+def organization_rows(
+    rng: random.Random, count: int, slug_prefix: str = "", *, verified_share: float = 0.9
+) -> Iterator[Organization]:
+    """Organizations spread over every city in CITIES; slugs name the city so they stay unique.
+
+    About `verified_share` of them are verified (the demo organization always is); the others still
+    wait for staff, and only verified organizations publish.
+    """
     seen: set[str] = set()
     kinds = list(Organization.Kind.values)
     for index in range(count):
         city = CITIES[index % len(CITIES)]
         kind = rng.choices(kinds, weights=[4, 3, 2, 1])[0]
         name = _organization_name(rng, kind, city)
+        verified = rng.random() < verified_share
         if index == 0 and not slug_prefix:
             name, kind, city = "Lakeshore Medical Center", Organization.Kind.HOSPITAL, CITIES[2]
+            verified = True
         slug = slugify(f"{slug_prefix}{name}-{city.name}")
         if slug in seen:
             slug = f"{slug}-{index}"
@@ -212,7 +220,7 @@ def organization_rows(rng: random.Random, count: int, slug_prefix: str = "") -> 
             website=f"https://{slug[:40]}.example.org",
             description=f"A {Organization.Kind(kind).label.lower()} in {city.name}, {city.state}, "
             "that welcomes international medical graduates.",
-            is_verified=rng.random() < 0.85,
+            is_verified=verified,
             commission_rate_bps=rng.choice([1000, 1200, 1500, 1500, 1800]),
         )
 
@@ -303,14 +311,21 @@ def rotation_row(
     )
 
 
-def block_rows(rng: random.Random, rotation: Rotation, count: int, today: date) -> list[Block]:
-    """`count` blocks starting on Mondays over the coming 12 months; about one in ten is full."""
+def block_rows(
+    rng: random.Random, rotation: Rotation, count: int, today: date, *, filled: bool = True
+) -> list[Block]:
+    """`count` blocks starting on Mondays over the coming 12 months; about one in ten is full.
+
+    `filled` gives seats a random fill, as if taken by bookings: a roster nobody sees, so only for
+    organizations nobody signs in to. Without it every seat is free.
+    """
     blocks = []
     first_monday = today + timedelta(days=(7 - today.weekday()) % 7)
     for week in sorted(rng.sample(range(2, 52), count)):
         start = first_monday + timedelta(weeks=week)
         capacity = rng.randint(1, 6)
         taken = capacity if rng.random() < 0.1 else rng.randint(0, capacity - 1)
+        taken = taken if filled else 0
         blocks.append(
             Block(
                 rotation=rotation,
@@ -324,19 +339,21 @@ def block_rows(rng: random.Random, rotation: Rotation, count: int, today: date) 
     return blocks
 
 
-def seed_specialties() -> list[Specialty]:
+def seed_specialties() -> tuple[list[Specialty], int]:
+    """The specialties of SPECIALTIES, and how many of them this call created."""
     existing = set(Specialty.objects.values_list("slug", flat=True))
-    Specialty.objects.bulk_create(
+    created = Specialty.objects.bulk_create(
         [Specialty(name=name, slug=slugify(name)) for name in SPECIALTIES if slugify(name) not in existing]
     )
-    return list(Specialty.objects.filter(slug__in=[slugify(name) for name in SPECIALTIES]).order_by("pk"))
+    specialties = Specialty.objects.filter(slug__in=[slugify(name) for name in SPECIALTIES]).order_by("pk")
+    return list(specialties), len(created)
 
 
 @transaction.atomic
 def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: int = 750) -> dict[str, int]:
     """The demo catalog; returns how many rows of each kind it created (all zero on a second run)."""
     rng = random.Random(2026)
-    specialties = seed_specialties()
+    specialties, new_specialties = seed_specialties()
     candidates = list(organization_rows(rng, organizations))
     existing = set(
         Organization.objects.filter(slug__in=[o.slug for o in candidates]).values_list("slug", flat=True)
@@ -344,15 +361,15 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
     new_organizations = Organization.objects.bulk_create([o for o in candidates if o.slug not in existing])
     orgs = list(Organization.objects.filter(slug__in=[o.slug for o in candidates]).order_by("pk"))
 
-    new_preceptors = []
-    if new_organizations:
-        new_preceptors = Preceptor.objects.bulk_create(
-            [
-                preceptor_row(rng, org, rng.choice(specialties))
-                for org in new_organizations
-                for _ in range(rng.randint(2, 4))
-            ]
-        )
+    cardiology = next(specialty for specialty in specialties if specialty.slug == "cardiology")
+    preceptor_rows = []
+    for org in new_organizations:
+        for number in range(rng.randint(2, 4)):
+            specialty = rng.choice(specialties)
+            if org.slug == DEMO_ORGANIZATION_SLUG and number == 0:
+                specialty = cardiology  # for the demo organization's first rotation, below
+            preceptor_rows.append(preceptor_row(rng, org, specialty))
+    new_preceptors = Preceptor.objects.bulk_create(preceptor_rows)
     preceptors_by_org: dict[int, list[Preceptor]] = {}
     for preceptor in Preceptor.objects.filter(organization__in=orgs).order_by("pk"):
         preceptors_by_org.setdefault(preceptor.organization_id, []).append(preceptor)
@@ -367,9 +384,15 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         rng = random.Random(f"demo-rotation-{index}")
         preceptors = preceptors_by_org.get(org.pk, [])
         preceptor = rng.choice(preceptors) if preceptors else None
+        status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
+        if index == 0:
+            # A published cardiology rotation in Chicago, taught by the demo organization's
+            # cardiologist: what the README's typo example ("cardiolgy chicgo") finds.
+            preceptor, status = preceptors[0], Rotation.Status.PUBLISHED
         # The preceptor supervises in their own specialty.
         specialty = preceptor.specialty if preceptor else rng.choice(specialties)
-        status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
+        if not org.is_verified and status == Rotation.Status.PUBLISHED:
+            status = Rotation.Status.DRAFT  # only verified organizations publish
         rotation = rotation_row(
             rng, organization=org, specialty=specialty, preceptor=preceptor, slug="", status=status
         )
@@ -377,7 +400,9 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         if rotation.slug in existing_slugs:
             continue
         new_rotations.append(rotation)
-        blocks += block_rows(rng, rotation, rng.randint(1, 5), today)
+        # The demo coordinator sees their roster: there, seats are taken only through real offers.
+        filled = org.slug != DEMO_ORGANIZATION_SLUG
+        blocks += block_rows(rng, rotation, rng.randint(1, 5), today, filled=filled)
     Rotation.objects.bulk_create(new_rotations)
     Block.objects.bulk_create(blocks)
 
@@ -390,7 +415,7 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
     if new_rotations:
         search_dictionary_refresh()
     return {
-        "specialties": len(specialties),
+        "specialties": new_specialties,
         "organizations": len(new_organizations),
         "preceptors": len(new_preceptors),
         "rotations": len(new_rotations),
@@ -423,10 +448,14 @@ def seed_scale_catalog(rotations: int, *, batch: int = 5000, stream=sys.stderr) 
     """
     rng = random.Random(100_000)
     run = time.time_ns()  # several scale runs may share a database
-    specialties = seed_specialties()
+    specialties, _ = seed_specialties()
     organization_count = max(rotations // 50, 1)
     orgs = Organization.objects.bulk_create(
-        list(organization_rows(rng, organization_count, slug_prefix=f"{BENCH_SLUG_PREFIX}{run}-"))
+        list(
+            organization_rows(
+                rng, organization_count, slug_prefix=f"{BENCH_SLUG_PREFIX}{run}-", verified_share=1.0
+            )
+        )
     )
     preceptors = Preceptor.objects.bulk_create(
         [preceptor_row(rng, org, rng.choice(specialties)) for org in orgs]

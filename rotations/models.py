@@ -127,8 +127,9 @@ class Rotation(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     # Kept by the database, whoever writes (admin, host dashboard, bulk seed): see the triggers in
-    # migration 0002. The weighted document of title (A), specialty/organization/city (B) and
-    # description (C); the start of the earliest block that has not started yet; and the latest
+    # migrations 0002 and 0003. The weighted document of title (A), specialty/organization/city (B)
+    # and description (C); the start of the earliest block still open to applications (its last day
+    # to apply not passed, as in `selectors.bookable_blocks()`); and the latest
     # last-day-to-apply among blocks with a seat left, so "open seats" is `open_seats_until >= today`
     # on the rotation's row instead of a search through its blocks.
     search_vector = SearchVectorField(null=True, editable=False)

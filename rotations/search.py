@@ -14,6 +14,7 @@ from django.contrib.postgres.search import SearchQueryField, SearchRank
 from django.db import connection
 from django.db.models import BooleanField, F, Func
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 SEARCH_CONFIG = "amo_english"
 
@@ -63,13 +64,12 @@ def search_dictionary_refresh() -> None:
 
 
 def next_start_dates_refresh() -> int:
-    """Move each rotation's next_start_date past blocks that started since it was computed.
+    """Move each rotation's next_start_date past blocks whose last day to apply has passed.
 
     The database keeps it right when blocks change; only the passing of days needs this daily
-    sweep (the trigger recomputes the date when asked with NULL). Returns the rotations updated.
+    sweep, computed for Django's today (the day `bookable_blocks()` uses). Returns the rotations
+    updated.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE rotations_rotation SET next_start_date = NULL WHERE next_start_date < current_date"
-        )
-        return cursor.rowcount
+        cursor.execute("SELECT rotations_next_start_date_refresh(%s)", [timezone.localdate()])
+        return cursor.fetchone()[0]

@@ -3,9 +3,11 @@
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from rotations.models import Rotation
+from rotations.tasks import catalog_refresh
 from tests.factories import OrganizationFactory, catalog_rotation
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +81,31 @@ def test_blocks_closed_for_applications_do_not_count_as_open_seats(api):
     catalog_rotation(slug="closed", blocks=[{"days_ahead": 10, "apply_by": today - timedelta(days=1)}])
     assert slugs(api, "open_seats=true") == []
     assert slugs(api, "") == ["closed"]
+
+
+def test_soonest_start_counts_only_blocks_still_open_to_applications_and_moves_as_they_close(api):
+    today = date.today()
+    catalog_rotation(
+        slug="closing",
+        blocks=[
+            {"days_ahead": 10, "apply_by": today - timedelta(days=1)},  # not started, closed to applicants
+            {"days_ahead": 60, "apply_by": today + timedelta(days=30)},
+        ],
+    )
+    catalog_rotation(slug="open", blocks=[{"days_ahead": 40, "apply_by": today + timedelta(days=20)}])
+
+    def soonest() -> list[tuple[str, str | None]]:
+        rows = api.get(f"{URL}?sort=soonest").json()["results"]
+        return [(row["slug"], row["next_start_date"]) for row in rows]
+
+    assert soonest() == [
+        ("open", str(today + timedelta(days=40))),
+        ("closing", str(today + timedelta(days=60))),
+    ]
+    with time_machine.travel(today + timedelta(days=25), tick=False):
+        assert catalog_refresh() == 1  # "open" closed for applications on day 20
+        assert catalog_refresh() == 0
+        assert soonest() == [("closing", str(today + timedelta(days=60))), ("open", None)]
 
 
 def test_the_list_gives_a_total_count_and_pages(api, three_rotations):

@@ -134,7 +134,7 @@ def test_saving_a_stale_copy_does_not_bring_back_an_old_organization_name():
     assert found("quillfeather") == {"stale"}
 
 
-def test_next_start_date_is_the_earliest_block_not_yet_started_whoever_writes_blocks():
+def test_next_start_date_is_the_earliest_block_open_to_applications_whoever_writes_blocks():
     today = date.today()
     rotation = catalog_rotation(blocks=[{"days_ahead": 60}, {"days_ahead": 120}])
     BlockFactory(

@@ -1,5 +1,6 @@
 """`manage.py seed_demo`: the demo catalog, idempotent; `--scale` bulk data, cleanly removable."""
 
+import ast
 import re
 from io import StringIO
 
@@ -11,6 +12,7 @@ from applicants.models import Applicant, Application, ApplicationTransition, Doc
 from hosts.models import Membership, Organization, Preceptor
 from rotations.demo import DEMO_ORGANIZATION_SLUG, npi_number, scale_catalog_remove, seed_scale_catalog
 from rotations.models import Block, Rotation, Specialty
+from rotations.selectors import rotation_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,7 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     )
     assert counts[0] >= 30 and counts[1] == 120 and counts[2] == 750
     assert Organization.objects.values("state").distinct().count() >= 35
-    assert Rotation.objects.published().count() > 650
+    assert Rotation.objects.published().count() > 600  # unverified organizations hold drafts only
     assert Rotation.objects.exclude(status=Rotation.Status.PUBLISHED).exists()
     assert Rotation.objects.values("rotation_type").distinct().count() == 4
     assert Rotation.objects.values("program_fee_cents").distinct().count() > 30
@@ -48,7 +50,9 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
-    assert "'rotations': 0" in out.getvalue()
+    created = ast.literal_eval(re.search(r"created now: (\{.*?\})", out.getvalue()).group(1))
+    assert created.keys() >= {"specialties", "organizations", "rotations", "blocks"}
+    assert set(created.values()) == {0}
     assert (
         Specialty.objects.count(),
         Organization.objects.count(),
@@ -58,6 +62,32 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     assert (Document.objects.count(), Application.objects.count(), Notification.objects.count()) == (
         everything_else
     )
+
+
+def test_only_verified_organizations_publish_in_the_demo_catalog():
+    call_command("seed_demo", stdout=StringIO())
+    unverified = Organization.objects.filter(is_verified=False)
+    assert unverified.exists()  # organizations still waiting for staff, with their drafts
+    assert Rotation.objects.filter(organization__in=unverified).exists()
+    assert not Rotation.objects.published().filter(organization__in=unverified).exists()
+    assert Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG).is_verified
+
+
+def test_the_demo_organizations_seats_are_taken_only_by_its_roster_which_the_seed_leaves_empty():
+    call_command("seed_demo", stdout=StringIO())
+    demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    blocks = Block.objects.for_org(demo)
+    assert blocks.count() >= 5
+    # The seed makes no offers there (its demo applications are only submitted), so no seat is taken.
+    assert set(Application.objects.for_org(demo).values_list("status", flat=True)) == {"submitted"}
+    assert set(blocks.values_list("seats_taken", flat=True)) == {0}
+
+
+def test_the_readme_typo_example_finds_the_demo_organizations_cardiology_in_chicago():
+    call_command("seed_demo", stdout=StringIO())
+    found = rotation_catalog(q="cardiolgy chicgo").select_related("organization", "specialty")
+    assert {(r.specialty.name, r.organization.city) for r in found} == {("Cardiology", "Chicago")}
+    assert DEMO_ORGANIZATION_SLUG in {r.organization.slug for r in found}
 
 
 def test_npi_numbers_carry_a_valid_check_digit():
@@ -81,12 +111,13 @@ def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_remove
     call_command("seed_demo", stdout=StringIO())
     before = Rotation.objects.count()
     progress = StringIO()
-    seed_scale_catalog(40, batch=15, stream=progress)
-    assert Rotation.objects.count() == before + 40
+    seed_scale_catalog(300, batch=120, stream=progress)  # 6 organizations, enough for an unverified draw
+    assert Rotation.objects.count() == before + 300
     bench = Rotation.objects.filter(slug__startswith="bench-")
-    assert bench.count() == 40 and set(bench.values_list("status", flat=True)) == {"published"}
-    assert Block.objects.filter(rotation__in=bench).count() == 160
-    assert "40/40" in progress.getvalue()
+    assert bench.count() == 300 and set(bench.values_list("status", flat=True)) == {"published"}
+    assert not bench.filter(organization__is_verified=False).exists()  # only verified organizations publish
+    assert Block.objects.filter(rotation__in=bench).count() == 1200
+    assert "300/300" in progress.getvalue()
     scale_catalog_remove()
     assert Rotation.objects.count() == before
     assert not Organization.objects.filter(slug__startswith="bench-").exists()
