@@ -177,21 +177,22 @@ def apply(request, block_id: int, *, applicant):
     form = ApplyForm(request.POST or None, initial=initial, applicant=applicant)
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["documents"])
+        submitting = request.POST.get("action") == "submit"
+        save = services.application_apply if submitting else services.application_draft_save
         try:
-            application = services.application_draft_save(
+            saved = save(
                 applicant=applicant,
                 block=block,
                 personal_statement=form.cleaned_data["personal_statement"],
                 documents=chosen,
                 application=application,
             )
-            if request.POST.get("action") == "submit":
-                services.application_submit(application=application, actor=request.user)
-                messages.success(request, "Application submitted. The application fee is now due.")
-                return redirect("applicants:application_detail", pk=application.pk)
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if submitting:
+                messages.success(request, "Application submitted. The application fee is now due.")
+                return redirect("applicants:application_detail", pk=saved.pk)
             messages.success(request, "Draft saved.")
             return redirect("applicants:apply", block_id=block.pk)
     # Judge the documents the applicant is choosing (or has chosen), as submitting will.
