@@ -191,7 +191,7 @@ def apply(request, block_id: int, *, applicant):
             add_domain_error(form, error)
         else:
             if submitting:
-                messages.success(request, "Application submitted. The application fee is now due.")
+                messages.success(request, f"Application submitted. {selectors.application_next_step(saved)}")
                 return redirect("applicants:application_detail", pk=saved.pk)
             messages.success(request, "Draft saved.")
             return redirect("applicants:apply", block_id=block.pk)

@@ -383,8 +383,13 @@ def test_applying_through_the_page_saves_a_draft_then_submits(client):
     draft = Application.objects.get(applicant=applicant)
     assert draft.status == S.DRAFT
 
-    response = client.post(url, {**form, "action": "submit"})
-    assert response.url == reverse("applicants:application_detail", args=[draft.pk])
+    response = client.post(url, {**form, "action": "submit"}, follow=True)
+    assert response.redirect_chain[0][0] == reverse("applicants:application_detail", args=[draft.pk])
+    told = [str(message) for message in response.context["messages"]]
+    assert told[-1] == (
+        "Application submitted. The host can already review your application. "
+        "The application fee ($100.00) will be collected when online payment opens."
+    )
     draft.refresh_from_db()
     assert draft.status == S.SUBMITTED
     # Coming back to the block leads to the application, not to a second one.
