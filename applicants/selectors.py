@@ -169,6 +169,15 @@ def live_application_for_block(*, applicant: Applicant, block: Block) -> Applica
     )
 
 
+# An application that ended without a rotation has nothing left to discuss on its thread.
+THREAD_CLOSED = frozenset({S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED})
+
+
+def thread_is_open(application: Application) -> bool:
+    """Whether the application's thread takes messages: submitted (hosts never see drafts), not ended."""
+    return application.status != S.DRAFT and application.status not in THREAD_CLOSED
+
+
 NEXT_STEPS = {
     S.DRAFT: "Finish your application and submit it.",
     S.SUBMITTED: "The host can already review your application.",

@@ -20,6 +20,7 @@ from amo.services import notification_send
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application, ApplicationMessage, Document
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
+from applicants.selectors import thread_is_open
 from applicants.workflow import Role, actor_holds_role, transition
 from rotations.locking import lock_block
 from rotations.models import Block, DocumentKind
@@ -518,6 +519,11 @@ def application_message_post(
     application = Application.objects.select_related("applicant", "block__rotation").get(pk=application.pk)
     if application.status == S.DRAFT:
         raise DomainError("Submit the application first; the host does not see drafts.", status=409)
+    if not thread_is_open(application):
+        raise DomainError(
+            f"This application is {application.get_status_display().lower()}; its thread is closed.",
+            status=409,
+        )
     if role is Role.SYSTEM or not actor_holds_role(application, author, role):
         raise DomainError("You may not write on this application.", status=403)
     return ApplicationMessage.objects.create(

@@ -256,6 +256,7 @@ def application_detail(request, pk: int, *, applicant):
             "message_form": message_form,
             "withdraw_form": withdraw_form,
             "can_withdraw": can_withdraw,
+            "can_message": selectors.thread_is_open(application),
             "quote": selectors.withdrawal_quote(application=application) if can_withdraw else None,
             "thread": list(application.messages.all()),
         },

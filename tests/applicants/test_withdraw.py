@@ -161,3 +161,18 @@ def test_a_submitted_applicant_is_told_when_the_fee_is_collected_and_that_the_ho
     assert "The host can already review your application." in html
     assert "The application fee ($100.00) will be collected when online payment opens." in html
     assert "is now due" not in html and "fee is due" not in html
+
+
+def test_a_withdrawn_applications_thread_is_closed_on_the_page_and_in_the_service(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    user = application.applicant.user
+    client.force_login(user)
+    url = reverse("applicants:application_detail", args=[application.pk])
+    assert "Send message" in client.get(url).content.decode()
+
+    application_withdraw(application=application, actor=user)
+
+    assert "Send message" not in client.get(url).content.decode()
+    with pytest.raises(DomainError, match="thread is closed"):
+        application_message_post(application=application, author=user, role=Role.APPLICANT, body="Hello")
+    assert not ApplicationMessage.objects.exists()
