@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from amo.models import Notification, User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.readiness import block_closed_reason
 from applicants.templatetags.amo_forms import money
 from hosts.models import Membership
 from rotations.models import Block, Rotation
@@ -200,8 +201,22 @@ def application_fee_note(application: Application) -> str:
     return f"The application fee ({amount}) will be collected when online payment opens."
 
 
+def draft_closed_reason(application: Application) -> str:
+    """Why a draft can no longer be submitted (its block takes no applications), or ""."""
+    if application.status != S.DRAFT:
+        return ""
+    return block_closed_reason(application.block, timezone.now().date())
+
+
+def draft_can_continue(application: Application) -> bool:
+    return application.status == S.DRAFT and not draft_closed_reason(application)
+
+
 def application_next_step(application: Application) -> str:
     step = NEXT_STEPS[S(application.status)]
+    closed = draft_closed_reason(application)
+    if closed:
+        return f"This draft can no longer be submitted: {closed}"
     if application.status == S.SUBMITTED:
         if application.application_fee_status != Application.FeeStatus.DUE:
             return NEXT_STEPS[S.UNDER_REVIEW]

@@ -60,6 +60,7 @@ def dashboard(request, *, applicant):
     applications = list(selectors.applicant_applications(applicant=applicant))
     for application in applications:
         application.next_step = selectors.application_next_step(application)
+        application.can_continue = selectors.draft_can_continue(application)
     documents = list(selectors.applicant_documents(applicant=applicant))
     _expiry_flags(documents)
     profile = selectors.applicant_profile(user=request.user)
@@ -257,6 +258,7 @@ def application_detail(request, pk: int, *, applicant):
             "withdraw_form": withdraw_form,
             "can_withdraw": can_withdraw,
             "can_message": selectors.thread_is_open(application),
+            "can_continue": selectors.draft_can_continue(application),
             "quote": selectors.withdrawal_quote(application=application) if can_withdraw else None,
             "thread": list(application.messages.all()),
         },
