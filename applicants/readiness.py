@@ -123,14 +123,19 @@ def _documents(rotation: Rotation, block: Block, documents: Iterable[Document]) 
     return items
 
 
-def _block_open(block: Block, today: date) -> ChecklistItem:
-    rotation = block.rotation
-    if rotation.status != Rotation.Status.PUBLISHED:
-        return ChecklistItem("open", "Open for applications", False, "This rotation is not published.")
+def block_closed_reason(block: Block, today: date) -> str:
+    """Why `block` takes no applications today, or "" while it does; drafts and submissions both obey."""
+    if block.rotation.status != Rotation.Status.PUBLISHED:
+        return "This rotation is not published."
     if block.apply_by < today:
-        return ChecklistItem(
-            "open", "Open for applications", False, f"Applications closed on {block.apply_by:%b %d, %Y}."
-        )
+        return f"Applications closed on {block.apply_by:%b %d, %Y}."
+    return ""
+
+
+def _block_open(block: Block, today: date) -> ChecklistItem:
+    closed = block_closed_reason(block, today)
+    if closed:
+        return ChecklistItem("open", "Open for applications", False, closed)
     return ChecklistItem("open", "Open for applications", True, f"Apply by {block.apply_by:%b %d, %Y}.")
 
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from amo.models import Notification, User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.readiness import block_closed_reason
+from applicants.templatetags.amo_forms import money
 from hosts.models import Membership
 from rotations.models import Block, Rotation
 from rotations.policies import RefundWindow, refund_percent, refund_schedule
@@ -168,9 +170,18 @@ def live_application_for_block(*, applicant: Applicant, block: Block) -> Applica
     )
 
 
+# An application that ended without a rotation has nothing left to discuss on its thread.
+THREAD_CLOSED = frozenset({S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED})
+
+
+def thread_is_open(application: Application) -> bool:
+    """Whether the application's thread takes messages: submitted (hosts never see drafts), not ended."""
+    return application.status != S.DRAFT and application.status not in THREAD_CLOSED
+
+
 NEXT_STEPS = {
     S.DRAFT: "Finish your application and submit it.",
-    S.SUBMITTED: "The host will review your application. The application fee is due.",
+    S.SUBMITTED: "The host can already review your application.",
     S.UNDER_REVIEW: "The host is reviewing your application.",
     S.WAITLISTED: "You are on the waitlist; you will hear from us if a seat frees up.",
     S.OFFERED: "You have an offer: confirm it before the deadline.",
@@ -184,10 +195,32 @@ NEXT_STEPS = {
 }
 
 
+def application_fee_note(application: Application) -> str:
+    """How a due application fee gets paid, until online payment ([5/8]) exists to pay it."""
+    amount = money(application.application_fee_cents, application.currency)
+    return f"The application fee ({amount}) will be collected when online payment opens."
+
+
+def draft_closed_reason(application: Application) -> str:
+    """Why a draft can no longer be submitted (its block takes no applications), or ""."""
+    if application.status != S.DRAFT:
+        return ""
+    return block_closed_reason(application.block, timezone.now().date())
+
+
+def draft_can_continue(application: Application) -> bool:
+    return application.status == S.DRAFT and not draft_closed_reason(application)
+
+
 def application_next_step(application: Application) -> str:
     step = NEXT_STEPS[S(application.status)]
-    if application.status == S.SUBMITTED and application.application_fee_status != Application.FeeStatus.DUE:
-        return NEXT_STEPS[S.UNDER_REVIEW]
+    closed = draft_closed_reason(application)
+    if closed:
+        return f"This draft can no longer be submitted: {closed}"
+    if application.status == S.SUBMITTED:
+        if application.application_fee_status != Application.FeeStatus.DUE:
+            return NEXT_STEPS[S.UNDER_REVIEW]
+        return f"{step} {application_fee_note(application)}"
     if application.status == S.OFFERED and application.offer_expires_at:
         return f"{step} Respond by {timezone.localtime(application.offer_expires_at):%b %d, %Y %H:%M} UTC."
     return step

@@ -19,10 +19,11 @@ from amo.models import User
 from amo.services import notification_send
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application, ApplicationMessage, Document
-from applicants.readiness import is_ready, readiness_checklist
+from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
+from applicants.selectors import thread_is_open
 from applicants.workflow import Role, actor_holds_role, transition
 from rotations.locking import lock_block
-from rotations.models import Block, DocumentKind, Rotation
+from rotations.models import Block, DocumentKind
 from rotations.services import seat_release
 
 S = Application.Status
@@ -362,15 +363,17 @@ def application_draft_save(
     documents: Iterable[Document | int],
     application: Application | None = None,
 ) -> Application:
-    """Create or change the applicant's draft for `block`.
+    """Create or change the applicant's draft for `block`; refused once the block takes no applications.
 
     One live application per applicant and block: the database's unique constraint decides, so two
     requests racing to create one end with one application and a clear refusal.
     """
     personal_statement = _check_statement(personal_statement)
     own = _own_documents(applicant, documents)
-    if block.rotation.status != Rotation.Status.PUBLISHED:
-        raise DomainError("This rotation is not open for applications.", status=409)
+    closed = block_closed_reason(block, timezone.now().date())
+    if closed:
+        # A draft that can never be submitted would only mislead the applicant.
+        raise DomainError(f"This block is not open for applications: {closed}", status=409)
     try:
         with transaction.atomic():
             if application is None:
@@ -461,12 +464,25 @@ def application_submit(*, application: Application, actor: User) -> Application:
 
 
 def application_apply(
-    *, applicant: Applicant, block: Block, personal_statement: str, documents: Iterable[Document | int]
+    *,
+    applicant: Applicant,
+    block: Block,
+    personal_statement: str,
+    documents: Iterable[Document | int],
+    application: Application | None = None,
 ) -> Application:
-    """Create and submit in one go: either the applicant has a submitted application, or nothing changed."""
+    """Save (creating or changing the draft `application`) and submit in one go.
+
+    Either the applicant has a submitted application, or nothing changed: a refused submission
+    leaves no new draft behind and an existing draft as it was.
+    """
     with transaction.atomic():
         application = application_draft_save(
-            applicant=applicant, block=block, personal_statement=personal_statement, documents=documents
+            applicant=applicant,
+            block=block,
+            personal_statement=personal_statement,
+            documents=documents,
+            application=application,
         )
         return application_submit(application=application, actor=applicant.user)
 
@@ -503,6 +519,11 @@ def application_message_post(
     application = Application.objects.select_related("applicant", "block__rotation").get(pk=application.pk)
     if application.status == S.DRAFT:
         raise DomainError("Submit the application first; the host does not see drafts.", status=409)
+    if not thread_is_open(application):
+        raise DomainError(
+            f"This application is {application.get_status_display().lower()}; its thread is closed.",
+            status=409,
+        )
     if role is Role.SYSTEM or not actor_holds_role(application, author, role):
         raise DomainError("You may not write on this application.", status=403)
     return ApplicationMessage.objects.create(

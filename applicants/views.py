@@ -60,6 +60,7 @@ def dashboard(request, *, applicant):
     applications = list(selectors.applicant_applications(applicant=applicant))
     for application in applications:
         application.next_step = selectors.application_next_step(application)
+        application.can_continue = selectors.draft_can_continue(application)
     documents = list(selectors.applicant_documents(applicant=applicant))
     _expiry_flags(documents)
     profile = selectors.applicant_profile(user=request.user)
@@ -177,21 +178,22 @@ def apply(request, block_id: int, *, applicant):
     form = ApplyForm(request.POST or None, initial=initial, applicant=applicant)
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["documents"])
+        submitting = request.POST.get("action") == "submit"
+        save = services.application_apply if submitting else services.application_draft_save
         try:
-            application = services.application_draft_save(
+            saved = save(
                 applicant=applicant,
                 block=block,
                 personal_statement=form.cleaned_data["personal_statement"],
                 documents=chosen,
                 application=application,
             )
-            if request.POST.get("action") == "submit":
-                services.application_submit(application=application, actor=request.user)
-                messages.success(request, "Application submitted. The application fee is now due.")
-                return redirect("applicants:application_detail", pk=application.pk)
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if submitting:
+                messages.success(request, f"Application submitted. {selectors.application_next_step(saved)}")
+                return redirect("applicants:application_detail", pk=saved.pk)
             messages.success(request, "Draft saved.")
             return redirect("applicants:apply", block_id=block.pk)
     # Judge the documents the applicant is choosing (or has chosen), as submitting will.
@@ -255,6 +257,8 @@ def application_detail(request, pk: int, *, applicant):
             "message_form": message_form,
             "withdraw_form": withdraw_form,
             "can_withdraw": can_withdraw,
+            "can_message": selectors.thread_is_open(application),
+            "can_continue": selectors.draft_can_continue(application),
             "quote": selectors.withdrawal_quote(application=application) if can_withdraw else None,
             "thread": list(application.messages.all()),
         },

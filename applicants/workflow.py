@@ -84,7 +84,8 @@ def transition(
 ) -> Application:
     """Move `application` to `to` as `actor` acting as `role`, recording who, when, from, to and why.
 
-    `changes` are further fields written with the status (e.g. offer_expires_at). Raises DomainError
+    `changes` are further fields written with the status (e.g. offer_expires_at). Entering a final
+    status waives an application fee still due, in the same transaction. Raises DomainError
     and changes nothing when the edge does not exist, the role may not take it, or the actor does
     not hold the role for this application.
     """
@@ -109,6 +110,9 @@ def transition(
                 status=403,
             )
         locked.status = to
+        if to in FINAL and locked.application_fee_status == Application.FeeStatus.DUE:
+            # An ended application owes nothing whose fee was never paid.
+            changes.setdefault("application_fee_status", Application.FeeStatus.WAIVED)
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["status", "updated_at", *changes])

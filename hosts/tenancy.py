@@ -46,6 +46,15 @@ def resolve_membership(request) -> Membership | None:
     return membership
 
 
+def role_refusal(membership: Membership, allowed_roles: frozenset) -> str:
+    """Why `membership` may not open a page for `allowed_roles`: who the page is for, and their role."""
+    who = " and ".join(f"{role.label.lower()}s" for role in Role if role in allowed_roles)
+    return (
+        f"This page is for your organization's {who}; "
+        f"you are a {membership.get_role_display().lower()} of {membership.organization}."
+    )
+
+
 class Tenancy:
     """What every host view and API view shares: the membership, its organization, `scoped`."""
 
@@ -92,7 +101,7 @@ class OrganizationMixin(LoginRequiredMixin, Tenancy):
         if membership.role == Role.OWNER and not selectors.user_has_totp(user=request.user):
             return redirect("mfa_activate_totp")
         if membership.role not in self.allowed_roles:
-            raise PermissionDenied("Your role in this organization does not allow this.")
+            raise PermissionDenied(role_refusal(membership, self.allowed_roles))
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

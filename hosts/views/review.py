@@ -12,6 +12,7 @@ from amo.errors import DomainError
 from amo.forms import add_domain_error
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
+from applicants.selectors import thread_is_open
 from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import targets_from
 from hosts import selectors, services
@@ -102,16 +103,21 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
         )
         targets = set(targets_from(application.status, WorkflowRole.HOST)) if self.is_manager else set()
         S = Application.Status
+        decisions = {
+            "can_start_review": S.UNDER_REVIEW in targets,
+            "can_offer": S.OFFERED in targets,
+            "can_waitlist": S.WAITLISTED in targets,
+            "can_reject": S.REJECTED in targets,
+        }
         return super().get_context_data(
             application=application,
             applicant=application.applicant,
             documents=documents,
             checklist=checklist,
             ready=is_ready(checklist),
-            can_start_review=S.UNDER_REVIEW in targets,
-            can_offer=S.OFFERED in targets,
-            can_waitlist=S.WAITLISTED in targets,
-            can_reject=S.REJECTED in targets,
+            **decisions,
+            can_decide=any(decisions.values()),
+            can_message=self.is_manager and thread_is_open(application),
             offer_form=kwargs.pop("offer_form", None) or OfferForm(),
             reject_form=kwargs.pop("reject_form", None) or RejectForm(),
             message_form=kwargs.pop("message_form", None) or MessageForm(),

@@ -80,10 +80,6 @@ def _visa_not_accepted(applicant, block, documents):
     Applicant.objects.filter(pk=applicant.pk).update(visa_status="j1")
 
 
-def _applications_closed(applicant, block, documents):
-    Block.objects.filter(pk=block.pk).update(apply_by=date.today() - timedelta(days=1))
-
-
 @pytest.mark.parametrize(
     ("spoil", "missing"),
     [
@@ -92,7 +88,6 @@ def _applications_closed(applicant, block, documents):
         (_tb_test_expires_before_the_last_day, "document:tb_test"),
         (_step1_not_taken, "step1"),
         (_visa_not_accepted, "visa"),
-        (_applications_closed, "open"),
     ],
 )
 def test_an_unready_applicant_cannot_submit_and_stays_a_draft(spoil, missing):
@@ -111,6 +106,21 @@ def test_an_unready_applicant_cannot_submit_and_stays_a_draft(spoil, missing):
     draft.refresh_from_db()
     assert draft.status == S.DRAFT
     assert not ApplicationTransition.objects.exists()
+
+
+def test_a_draft_saved_before_applications_closed_cannot_be_submitted_after():
+    applicant, block, documents = _ready_applicant_and_block()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    Block.objects.filter(pk=block.pk).update(apply_by=date.today() - timedelta(days=1))
+
+    with pytest.raises(DomainError) as error:
+        application_submit(application=draft, actor=applicant.user)
+
+    assert "open" in [item["key"] for item in error.value.extra["missing"]]
+    draft.refresh_from_db()
+    assert draft.status == S.DRAFT
 
 
 def test_the_checklist_tells_a_rejected_document_from_one_awaiting_verification():
@@ -373,15 +383,20 @@ def test_applying_through_the_page_saves_a_draft_then_submits(client):
     draft = Application.objects.get(applicant=applicant)
     assert draft.status == S.DRAFT
 
-    response = client.post(url, {**form, "action": "submit"})
-    assert response.url == reverse("applicants:application_detail", args=[draft.pk])
+    response = client.post(url, {**form, "action": "submit"}, follow=True)
+    assert response.redirect_chain[0][0] == reverse("applicants:application_detail", args=[draft.pk])
+    told = [str(message) for message in response.context["messages"]]
+    assert told[-1] == (
+        "Application submitted. The host can already review your application. "
+        "The application fee ($100.00) will be collected when online payment opens."
+    )
     draft.refresh_from_db()
     assert draft.status == S.SUBMITTED
     # Coming back to the block leads to the application, not to a second one.
     assert client.get(url).url == reverse("applicants:application_detail", args=[draft.pk])
 
 
-def test_the_page_refuses_an_unready_submission_and_explains(client):
+def test_the_page_refuses_an_unready_submission_explains_and_leaves_no_draft(client):
     applicant, block, documents = _ready_applicant_and_block()
     client.force_login(applicant.user)
     response = client.post(
@@ -390,7 +405,60 @@ def test_the_page_refuses_an_unready_submission_and_explains(client):
     )
     assert response.status_code == 400
     assert "You do not meet this rotation" in response.content.decode()
-    assert Application.objects.get(applicant=applicant).status == S.DRAFT
+    assert not Application.objects.filter(applicant=applicant).exists()
+
+
+def test_a_refused_submission_through_the_page_leaves_an_existing_draft_as_it_was(client):
+    applicant, block, documents = _ready_applicant_and_block()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    client.force_login(applicant.user)
+    response = client.post(
+        reverse("applicants:apply", args=[block.pk]),
+        {"personal_statement": "Changed", "documents": [documents[0].pk], "action": "submit"},
+    )
+    assert response.status_code == 400
+    draft.refresh_from_db()
+    assert (draft.status, draft.personal_statement) == (S.DRAFT, STATEMENT)
+    assert set(draft.documents.all()) == set(documents)
+
+
+def _unpublish(block):
+    Rotation.objects.filter(pk=block.rotation_id).update(status=Rotation.Status.DRAFT)
+
+
+def _close_applications(block):
+    Block.objects.filter(pk=block.pk).update(apply_by=date.today() - timedelta(days=1))
+
+
+@pytest.mark.parametrize(
+    ("shut", "reason"),
+    [(_unpublish, "not published"), (_close_applications, "Applications closed on")],
+)
+def test_no_draft_is_saved_for_a_block_that_takes_no_applications(shut, reason):
+    applicant, block, documents = _ready_applicant_and_block()
+    shut(block)
+    block.refresh_from_db()
+    block.rotation.refresh_from_db()
+    with pytest.raises(DomainError, match=reason) as error:
+        application_draft_save(applicant=applicant, block=block, personal_statement=STATEMENT, documents=[])
+    assert error.value.status == 409
+    assert not Application.objects.exists()
+
+
+def test_the_page_refuses_a_draft_once_applications_closed(client):
+    applicant, block, documents = _ready_applicant_and_block()
+    _close_applications(block)
+    client.force_login(applicant.user)
+    response = client.post(
+        reverse("applicants:apply", args=[block.pk]),
+        {"personal_statement": STATEMENT, "documents": [d.pk for d in documents], "action": "save"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Applications closed on" in html and "Draft saved." not in html
+    assert not Application.objects.exists()
 
 
 def test_a_block_of_an_unpublished_rotation_is_not_shown(client):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from amo.services import notification_send
 from applicants.models import Application
 from applicants.services import application_withdraw
+from rotations.models import Block
 from tests.factories import ApplicantFactory, ApplicationFactory, DocumentFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +72,19 @@ def test_the_vault_page_costs_the_same_queries_for_many_documents(client, django
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("applicants:documents"))
     assert response.content.decode().count("Expires soon") == 5
+
+
+def test_a_draft_whose_block_closed_is_not_offered_to_continue(client):
+    draft = ApplicationFactory(block__apply_by=date.today() + timedelta(days=1))
+    open_draft = ApplicationFactory(applicant=draft.applicant)
+    client.force_login(draft.applicant.user)
+    assert client.get(reverse("applicants:dashboard")).content.decode().count("Continue application") == 2
+
+    Block.objects.filter(pk=draft.block_id).update(apply_by=date.today() - timedelta(days=1))
+
+    html = client.get(reverse("applicants:dashboard")).content.decode()
+    assert html.count("Continue application") == 1
+    assert reverse("applicants:apply", args=[open_draft.block_id]) in html
+    assert "This draft can no longer be submitted: Applications closed on" in html
+    detail = client.get(reverse("applicants:application_detail", args=[draft.pk])).content.decode()
+    assert "Continue application" not in detail

@@ -8,6 +8,7 @@ from applicants.models import Application, ApplicationMessage
 from applicants.selectors import withdrawal_quote
 from applicants.services import application_message_post, application_withdraw
 from applicants.workflow import Role
+from hosts import services as host_services
 from rotations.models import Block
 from rotations.services import seat_take
 from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
@@ -125,3 +126,53 @@ def test_staff_read_an_application_with_its_timeline_in_the_admin_and_cannot_edi
     html = client.get(url).content.decode()
     assert "Exams moved" in html
     assert 'name="status"' not in html
+
+
+# --- The application fee of an ended application ----------------------------------------------
+
+
+def test_withdrawing_waives_an_application_fee_never_paid(client):
+    application = ApplicationFactory(status=S.SUBMITTED, application_fee_status=Application.FeeStatus.DUE)
+    application_withdraw(application=application, actor=application.applicant.user)
+    assert application.application_fee_status == Application.FeeStatus.WAIVED
+
+    client.force_login(application.applicant.user)
+    html = client.get(reverse("applicants:application_detail", args=[application.pk])).content.decode()
+    assert "Application fee: $100.00 (waived)" in html and "(due)" not in html
+
+
+def test_withdrawing_keeps_a_paid_application_fee_paid():
+    application = ApplicationFactory(status=S.SUBMITTED, application_fee_status=Application.FeeStatus.PAID)
+    application_withdraw(application=application, actor=application.applicant.user)
+    assert application.application_fee_status == Application.FeeStatus.PAID
+
+
+def test_a_host_rejection_waives_an_application_fee_never_paid():
+    application = ApplicationFactory(status=S.SUBMITTED, application_fee_status=Application.FeeStatus.DUE)
+    coordinator = MembershipFactory(organization=application.block.rotation.organization).user
+    host_services.application_reject(application=application, actor=coordinator, reason="No seats this year.")
+    assert application.application_fee_status == Application.FeeStatus.WAIVED
+
+
+def test_a_submitted_applicant_is_told_when_the_fee_is_collected_and_that_the_host_may_review(client):
+    application = ApplicationFactory(status=S.SUBMITTED, application_fee_status=Application.FeeStatus.DUE)
+    client.force_login(application.applicant.user)
+    html = client.get(reverse("applicants:dashboard")).content.decode()
+    assert "The host can already review your application." in html
+    assert "The application fee ($100.00) will be collected when online payment opens." in html
+    assert "is now due" not in html and "fee is due" not in html
+
+
+def test_a_withdrawn_applications_thread_is_closed_on_the_page_and_in_the_service(client):
+    application = ApplicationFactory(status=S.SUBMITTED)
+    user = application.applicant.user
+    client.force_login(user)
+    url = reverse("applicants:application_detail", args=[application.pk])
+    assert "Send message" in client.get(url).content.decode()
+
+    application_withdraw(application=application, actor=user)
+
+    assert "Send message" not in client.get(url).content.decode()
+    with pytest.raises(DomainError, match="thread is closed"):
+        application_message_post(application=application, author=user, role=Role.APPLICANT, body="Hello")
+    assert not ApplicationMessage.objects.exists()

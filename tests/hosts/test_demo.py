@@ -1,23 +1,54 @@
 import pytest
 
 from amo.demo import DEMO_LOGINS, seed_demo_accounts
-from applicants.models import Application
+from applicants.models import Application, Document
+from applicants.readiness import is_ready, readiness_checklist
 from hosts.demo import seed_host_demo
+from rotations.models import DocumentKind
 from tests.factories import BlockFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
+REQUIRED = [DocumentKind.CV, DocumentKind.PASSPORT, DocumentKind.TB_TEST]
 
-def test_the_host_demo_fills_the_coordinators_queue_once():
-    coordinator = seed_demo_accounts()["host coordinator"]
-    assert coordinator.email == DEMO_LOGINS["host coordinator"][0]
-    membership = MembershipFactory(user=coordinator)
-    BlockFactory(rotation__organization=membership.organization)
+
+@pytest.fixture
+def demo_organization():
+    accounts = seed_demo_accounts()
+    assert accounts["host coordinator"].email == DEMO_LOGINS["host coordinator"][0]
+    membership = MembershipFactory(user=accounts["host coordinator"])
+    BlockFactory(
+        rotation__organization=membership.organization,
+        rotation__required_document_kinds=REQUIRED,
+        rotation__requires_english_proficiency=True,
+        rotation__min_step2_score=230,
+    )
+    return accounts
+
+
+def test_the_host_demo_fills_the_coordinators_queue_once(demo_organization):
     assert seed_host_demo() == 4
+    counts = (Application.objects.count(), Document.objects.count())
     assert seed_host_demo() == 4
+    assert (Application.objects.count(), Document.objects.count()) == counts
     assert Application.objects.filter(status="submitted").count() == 4
     # Submitted through the workflow, once: each timeline shows its submission by the applicant.
     for application in Application.objects.select_related("applicant"):
         [submission] = application.transitions.all()
         assert (submission.from_status, submission.to_status) == ("draft", "submitted")
         assert submission.actor_id == application.applicant.user_id
+
+
+def test_the_host_demo_queue_holds_ready_applicants_with_verified_documents(demo_organization):
+    seed_host_demo()
+    staff = demo_organization["staff"]
+    applications = Application.objects.select_related("applicant", "block__rotation")
+    assert len(applications) == 4
+    for application in applications:
+        documents = list(application.documents.all())
+        assert sorted(d.kind for d in documents) == sorted(REQUIRED)
+        assert {(d.verification_status, d.verified_by_id) for d in documents} == {("verified", staff.pk)}
+        checklist = readiness_checklist(
+            applicant=application.applicant, block=application.block, documents=documents
+        )
+        assert is_ready(checklist), [item for item in checklist if not item.ok]

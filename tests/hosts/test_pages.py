@@ -94,3 +94,36 @@ def test_every_host_page_is_labelled_and_csp_clean(client, tenant_a):
 
 def test_the_audit_notices_an_unlabelled_control():
     assert audit('<input name="q"><button></button>') == ["button without text", "unlabelled <input name=q>"]
+
+
+# --- Error pages ----------------------------------------------------------------------------------
+
+
+def test_a_coordinator_opening_an_owners_page_gets_the_friendly_403_saying_it_is_for_owners(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    response = client.get(reverse("hosts:members"))
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You cannot open this page" in html
+    assert "This page is for your organization&#x27;s owners; you are a coordinator" in html
+    assert f'href="{reverse("hosts:dashboard")}"' in html  # a way back
+    assert audit(html) == []
+
+
+def test_a_missing_page_gets_the_friendly_404_with_a_way_back(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    response = client.get(reverse("hosts:application_detail", args=[987654]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "We could not find this page" in html
+    assert f'href="{reverse("home")}"' in html
+    assert audit(html) == []
+
+
+def test_the_500_page_renders_without_a_request_or_the_database(django_assert_num_queries):
+    from django.template import loader
+
+    with django_assert_num_queries(0):
+        html = loader.get_template("500.html").render()
+    assert "Something went wrong on our side" in html and 'href="/"' in html
+    assert audit(html) == []

@@ -297,3 +297,54 @@ def test_the_offer_form_takes_a_deadline_in_utc(client, tenant_a):
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.offer_expires_at == deadline
+
+
+# --- What the review page offers once decided ------------------------------------------------------
+
+
+def test_the_host_cannot_write_on_the_thread_of_a_rejected_application(tenant_a, coordinator):
+    application = tenant_a.application
+    services.application_reject(application=application, actor=coordinator, reason="No seats.")
+    Notification.objects.all().delete()
+    with pytest.raises(DomainError, match="thread is closed") as error:
+        services.application_request_info(application=application, actor=coordinator, message="Hello")
+    assert error.value.status == 409
+    assert not ApplicationMessage.objects.exists()
+    assert not Notification.objects.exists()
+
+
+def _offer(application, coordinator):
+    services.application_offer(application=application, actor=coordinator)
+
+
+def _reject(application, coordinator):
+    services.application_reject(application=application, actor=coordinator, reason="No seats.")
+
+
+@pytest.mark.parametrize(("decide", "can_message"), [(_offer, True), (_reject, False)])
+def test_the_review_page_shows_only_what_the_host_can_still_do(
+    client, tenant_a, coordinator, decide, can_message
+):
+    application = tenant_a.application
+    login(client, tenant_a.coordinator)
+    url = reverse("hosts:application_detail", args=[application.pk])
+    before = client.get(url).content.decode()
+    assert 'id="decide-heading"' in before and "Send message" in before
+
+    decide(application, coordinator)
+
+    after = client.get(url).content.decode()
+    assert 'id="decide-heading"' not in after
+    assert ("Send message" in after) is can_message
+    assert (reverse("hosts:application_request_info", args=[application.pk]) in after) is can_message
+
+
+def test_the_applicants_email_wraps_inside_its_column(client, tenant_a):
+    from django.conf import settings
+
+    login(client, tenant_a.coordinator)
+    html = client.get(reverse("hosts:application_detail", args=[tenant_a.application.pk])).content.decode()
+    email = tenant_a.application.applicant.user.email
+    assert f'<dd class="col-6 amo-wrap-anywhere">{email}</dd>' in html
+    css = (settings.BASE_DIR / "static" / "css" / "amo.css").read_text()
+    assert ".amo-wrap-anywhere { overflow-wrap: anywhere; }" in css
