@@ -10,6 +10,8 @@ DEMO_PASSWORD = "amo-demo-2026"
 DEMO_LOGINS = {
     "applicant": ("applicant@demo.amo.test", DEMO_PASSWORD),
     "host coordinator": ("coordinator@demo.amo.test", DEMO_PASSWORD),
+    # Owners must set up two-factor authentication (any TOTP app) on their first visit to /host/.
+    "host owner": ("owner@demo.amo.test", DEMO_PASSWORD),
     "staff": ("staff@demo.amo.test", DEMO_PASSWORD),
 }
 
@@ -34,5 +36,6 @@ def seed_demo_accounts() -> dict:
         "host coordinator": demo_user(
             DEMO_LOGINS["host coordinator"][0], full_name="Dana Whitfield", is_host_member=True
         ),
+        "host owner": demo_user(DEMO_LOGINS["host owner"][0], full_name="Morgan Ellis", is_host_member=True),
         "staff": demo_user(DEMO_LOGINS["staff"][0], full_name="Sam Rivera", is_staff=True, is_superuser=True),
     }

@@ -109,6 +109,12 @@ def seed_host_demo() -> int:
     staff = User.objects.filter(email=DEMO_LOGINS["staff"][0], is_staff=True).first()
     if membership is None or staff is None:
         return 0
+    owner = User.objects.filter(email=DEMO_LOGINS["host owner"][0]).first()
+    if owner is not None:
+        # The owner's pages (members, invitations) and the two-factor rule can be tried too.
+        Membership.objects.get_or_create(
+            organization=membership.organization, user=owner, defaults={"role": Membership.Role.OWNER}
+        )
     blocks = _demo_blocks(membership)
     if not blocks:
         return 0

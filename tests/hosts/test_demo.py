@@ -4,6 +4,7 @@ from amo.demo import DEMO_LOGINS, seed_demo_accounts
 from applicants.models import Application, Document
 from applicants.readiness import is_ready, readiness_checklist
 from hosts.demo import seed_host_demo
+from hosts.models import Membership
 from rotations.models import DocumentKind
 from tests.factories import BlockFactory, MembershipFactory
 
@@ -24,6 +25,14 @@ def demo_organization():
         rotation__min_step2_score=230,
     )
     return accounts
+
+
+def test_the_demo_owner_owns_the_coordinators_organization_once(demo_organization):
+    seed_host_demo()
+    seed_host_demo()
+    coordinator = Membership.objects.get(user=demo_organization["host coordinator"])
+    owner = Membership.objects.get(user=demo_organization["host owner"])
+    assert (owner.organization, owner.role) == (coordinator.organization, Membership.Role.OWNER)
 
 
 def test_the_host_demo_fills_the_coordinators_queue_once(demo_organization):
