@@ -75,6 +75,11 @@ def test_the_detail_page_shows_the_refund_before_the_applicant_confirms(client):
 
     html = client.get(url).content.decode()
     assert "Refund today by the policy" in html and "Confirm withdrawal" in html
+    # The fee is still due (payments come later): withdrawing means it will not be charged.
+    assert "will not be charged once you withdraw" in html
+    assert "The application fee is not refunded" not in html
+    Application.objects.filter(pk=application.pk).update(application_fee_status=Application.FeeStatus.PAID)
+    assert "The application fee is not refunded" in client.get(url).content.decode()
 
     response = client.post(url, {"form": "withdraw", "reason": "Found another rotation"})
     assert response.status_code == 302
