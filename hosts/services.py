@@ -23,7 +23,7 @@ from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Rotation
-from rotations.services import seat_take
+from rotations.services import insert_with_free_slug, seat_take
 
 S = Application.Status
 INVITATION_SALT = "hosts.invitation"
@@ -56,17 +56,11 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
     state = state.strip().upper()
     if not STATE_CODE.fullmatch(state):
         raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", field="state")
+    organization = Organization(
+        name=name, kind=kind, city=city, state=state, zip_code=zip_code, is_verified=False, **details
+    )
     with transaction.atomic():
-        organization = Organization.objects.create(
-            name=name,
-            slug=unique_slug(Organization, name),
-            kind=kind,
-            city=city,
-            state=state,
-            zip_code=zip_code,
-            is_verified=False,
-            **details,
-        )
+        insert_with_free_slug(organization, lambda: unique_slug(Organization, name))
         Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER)
         if not user.is_host_member:
             user.is_host_member = True
