@@ -191,6 +191,9 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """The invitee, logged in with the invited address, becomes a member. A link works once."""
     with transaction.atomic():
+        # The organization's row is locked too: acceptances in one organization wait for each other,
+        # so the membership check below sees one committed a moment ago (the same person invited at
+        # two addresses), and the loser is told rather than refused by the unique index.
         locked = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
         if locked.revoked_at is not None:
             raise DomainError("This invitation was revoked. Ask the organization for a new one.", status=410)

@@ -12,11 +12,12 @@ from collections.abc import Callable
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from amo.errors import DomainError
 from hosts import services
 from hosts.models import Membership, Organization
 from rotations import services as rotation_services
 from rotations.models import Rotation
-from tests.factories import EmailAddressFactory, OrganizationFactory, SpecialtyFactory
+from tests.factories import EmailAddressFactory, InvitationFactory, OrganizationFactory, SpecialtyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -112,3 +113,40 @@ def test_an_integrity_error_other_than_a_taken_slug_is_not_retried():
         services.organization_create(user=user, zip_code="77002", commission_rate_bps=10001, **ORGANIZATION)
     assert not Organization.objects.exists()
     assert not Membership.objects.exists()
+
+
+def test_one_invitation_accepted_twice_at_once_makes_one_member_and_tells_the_second_it_was_used():
+    invitation = InvitationFactory()
+    user = EmailAddressFactory(user__email=invitation.email).user
+
+    def accept():
+        return services.invitation_accept(invitation=invitation, user=user)
+
+    first, second = race_behind_uncommitted(accept, accept)
+
+    assert isinstance(first, Membership)
+    assert isinstance(second, DomainError) and second.message == "This invitation was already used."
+    assert Membership.objects.filter(user=user).count() == 1
+
+
+def test_two_invitations_of_one_person_accepted_at_once_make_one_member_and_say_why():
+    """One pending invitation per address is all the index allows, so the person was invited at two
+    addresses and changed their account's address between the two acceptances."""
+    organization = OrganizationFactory()
+    old = InvitationFactory(organization=organization, email="dr.lee@old.example.test")
+    new = InvitationFactory(organization=organization, email="dr.lee@new.example.test")
+    user = EmailAddressFactory(user__email=old.email).user
+    same_person_later = type(user).objects.get(pk=user.pk)
+    same_person_later.email = new.email
+
+    first, second = race_behind_uncommitted(
+        lambda: services.invitation_accept(invitation=old, user=user),
+        lambda: services.invitation_accept(invitation=new, user=same_person_later),
+    )
+
+    assert isinstance(first, Membership)
+    assert isinstance(second, DomainError), second
+    assert second.message == f"You are already a member of {organization}."
+    assert Membership.objects.filter(organization=organization).count() == 1
+    new.refresh_from_db()
+    assert new.accepted_at is None
