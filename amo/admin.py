@@ -1,8 +1,11 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 
 from amo.models import Notification, User
+from applicants.admin import DocumentsGoWithTheirOwner
+from applicants.services import account_delete
 
 # Staff sign in through allauth like everyone else, so its rate limits, email verification and
 # two-factor authentication apply to the admin too; Django's own admin login form is never served.
@@ -10,7 +13,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DocumentsGoWithTheirOwner, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "full_name", "is_applicant", "is_host_member", "is_staff", "is_active"]
     list_filter = ["is_applicant", "is_host_member", "is_staff", "is_active"]
@@ -23,6 +26,15 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    # Deleting goes through account_delete, so an applicant's documents leave the disk too.
+    def delete_model(self, request, obj):
+        account_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for user in queryset:
+                account_delete(user=user)
 
 
 @admin.register(Notification)

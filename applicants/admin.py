@@ -3,6 +3,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -25,14 +26,33 @@ class DocumentInline(admin.TabularInline):
         return False
 
 
+class DocumentsGoWithTheirOwner:
+    """Admin of a model whose deletion takes applicants' documents along (through a service that
+    removes their files too): staff may not delete a document alone, but it may go with its owner."""
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.discard(Document._meta.verbose_name)
+        return deleted, counts, perms_needed, protected
+
+
 @admin.register(Applicant)
-class ApplicantAdmin(admin.ModelAdmin):
+class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
     inlines = [DocumentInline]
     list_display = ["__str__", "user", "training_status", "graduation_year", "citizenship", "visa_status"]
     list_filter = ["training_status", "step1_result", "ecfmg_status", "visa_status"]
     search_fields = ["legal_name", "user__email", "medical_school_name"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specialties_of_interest"]
+
+    # Deleting goes through applicant_delete, so the documents' files leave the disk too.
+    def delete_model(self, request, obj):
+        services.applicant_delete(applicant=obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for applicant in queryset:
+                services.applicant_delete(applicant=applicant)
 
 
 class RejectForm(forms.Form):

@@ -11,6 +11,7 @@ import filetype
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -276,6 +277,51 @@ def document_delete(*, document: Document, actor: User) -> None:
         name, storage = locked.file.name, locked.file.storage
         locked.delete()
         transaction.on_commit(lambda: storage.delete(name))
+
+
+def _applicant_remove(applicant: Applicant) -> None:
+    """Delete a locked applicant with their drafts and documents; the files go once this commits.
+
+    Refused once an application was sent: its host keeps what it received (ended ones included).
+    """
+    applications = list(applicant.applications.select_for_update())
+    if any(application.status != S.DRAFT for application in applications):
+        raise DomainError(
+            f"{applicant} has sent applications, and hosts keep what they received: "
+            "the profile and its documents stay. Deactivate the account instead.",
+            status=409,
+        )
+    files = [(document.file.storage, document.file.name) for document in applicant.documents.all()]
+    Application.objects.filter(pk__in=[application.pk for application in applications]).delete()
+    applicant.delete()
+
+    def remove_files() -> None:
+        for storage, name in files:
+            storage.delete(name)
+
+    transaction.on_commit(remove_files)
+
+
+def applicant_delete(*, applicant: Applicant) -> None:
+    """Delete an applicant's profile, drafts and documents, files included; never once they applied."""
+    with transaction.atomic():
+        _applicant_remove(Applicant.objects.select_for_update().get(pk=applicant.pk))
+
+
+def account_delete(*, user: User) -> None:
+    """Delete a person's account and, if they are an applicant, all `applicant_delete` removes."""
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().filter(user=user).first()
+        if applicant is not None:
+            _applicant_remove(applicant)
+        try:
+            user.delete()
+        except ProtectedError as error:
+            raise DomainError(
+                f"{user} wrote application messages that hosts and applicants keep: "
+                "deactivate the account instead.",
+                status=409,
+            ) from error
 
 
 def _require_staff(actor: User) -> None:

@@ -23,7 +23,7 @@ from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Rotation
-from rotations.services import seat_take
+from rotations.services import insert_with_free_slug, seat_take
 
 S = Application.Status
 INVITATION_SALT = "hosts.invitation"
@@ -56,17 +56,11 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
     state = state.strip().upper()
     if not STATE_CODE.fullmatch(state):
         raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", field="state")
+    organization = Organization(
+        name=name, kind=kind, city=city, state=state, zip_code=zip_code, is_verified=False, **details
+    )
     with transaction.atomic():
-        organization = Organization.objects.create(
-            name=name,
-            slug=unique_slug(Organization, name),
-            kind=kind,
-            city=city,
-            state=state,
-            zip_code=zip_code,
-            is_verified=False,
-            **details,
-        )
+        insert_with_free_slug(organization, lambda: unique_slug(Organization, name))
         Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER)
         if not user.is_host_member:
             user.is_host_member = True
@@ -197,6 +191,9 @@ def invitation_revoke(*, invitation: Invitation) -> Invitation:
 def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     """The invitee, logged in with the invited address, becomes a member. A link works once."""
     with transaction.atomic():
+        # The organization's row is locked too: acceptances in one organization wait for each other,
+        # so the membership check below sees one committed a moment ago (the same person invited at
+        # two addresses), and the loser is told rather than refused by the unique index.
         locked = Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
         if locked.revoked_at is not None:
             raise DomainError("This invitation was revoked. Ask the organization for a new one.", status=410)

@@ -46,11 +46,14 @@ def resolve_membership(request) -> Membership | None:
     return membership
 
 
-def role_refusal(membership: Membership, allowed_roles: frozenset) -> str:
-    """Why `membership` may not open a page for `allowed_roles`: who the page is for, and their role."""
+def role_refusal(membership: Membership, allowed_roles: frozenset, *, what: str = "This page") -> str:
+    """Why `membership` may not use `what` (a page, an API action) meant for `allowed_roles`.
+
+    Names who it is for and the member's own role, so they know whom to ask.
+    """
     who = " and ".join(f"{role.label.lower()}s" for role in Role if role in allowed_roles)
     return (
-        f"This page is for your organization's {who}; "
+        f"{what} is for your organization's {who}; "
         f"you are a {membership.get_role_display().lower()} of {membership.organization}."
     )
 
@@ -131,5 +134,5 @@ class IsOrganizationMember(permissions.BasePermission):
             raise exceptions.PermissionDenied("Owners must set up two-factor authentication first.")
         roles = view.roles_for_action() if hasattr(view, "roles_for_action") else view.allowed_roles
         if membership.role not in roles:
-            raise exceptions.PermissionDenied("Your role in this organization does not allow this.")
+            raise exceptions.PermissionDenied(role_refusal(membership, roles, what="This action"))
         return True

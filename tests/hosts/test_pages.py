@@ -110,6 +110,18 @@ def test_a_coordinator_opening_an_owners_page_gets_the_friendly_403_saying_it_is
     assert audit(html) == []
 
 
+def test_the_api_names_the_role_an_action_needs_like_the_pages_do(client, tenant_a):
+    login(client, tenant_a.preceptor_member)
+    application = tenant_a.application.pk
+    page = client.post(reverse("hosts:application_waitlist", args=[application]))
+    api = client.post(reverse("hosts_api:application-waitlist", args=[application]))
+    assert page.status_code == api.status_code == 403
+    needed = "for your organization's owners and coordinators; "
+    needed += f"you are a preceptor of {tenant_a.organization}."
+    assert api.json()["message"] == f"This action is {needed}"
+    assert f"This page is {needed}".replace("'", "&#x27;") in page.content.decode()
+
+
 def test_a_missing_page_gets_the_friendly_404_with_a_way_back(client, tenant_a):
     login(client, tenant_a.coordinator)
     response = client.get(reverse("hosts:application_detail", args=[987654]))
