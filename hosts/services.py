@@ -12,18 +12,18 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.text import slugify
 
 from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
+from amo.slugs import insert_with_free_slug
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from applicants.services import application_message_post, email_is_verified
 from applicants.workflow import Role as WorkflowRole
 from applicants.workflow import transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Rotation
-from rotations.services import insert_with_free_slug, seat_take
+from rotations.services import seat_take
 
 S = Application.Status
 INVITATION_SALT = "hosts.invitation"
@@ -33,16 +33,6 @@ STATE_CODE = re.compile(r"[A-Z]{2}")
 
 
 # --- Onboarding ---------------------------------------------------------------------------------
-
-
-def unique_slug(model, text: str, *, max_length: int = 200) -> str:
-    """A slug of `text` that no row of `model` has yet (suffixed -2, -3… when taken)."""
-    base = slugify(text)[:max_length] or "item"
-    slug, n = base, 1
-    while model.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base[: max_length - len(str(n)) - 1]}-{n}"
-    return slug
 
 
 def organization_create(*, user: User, name: str, kind: str, city: str, state: str, zip_code: str, **details):
@@ -60,7 +50,7 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
         name=name, kind=kind, city=city, state=state, zip_code=zip_code, is_verified=False, **details
     )
     with transaction.atomic():
-        insert_with_free_slug(organization, lambda: unique_slug(Organization, name))
+        insert_with_free_slug(organization, name)
         Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER)
         if not user.is_host_member:
             user.is_host_member = True

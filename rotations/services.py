@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Model
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 
 from amo.errors import DomainError
+from amo.slugs import insert_with_free_slug
 from rotations.locking import lock_block
 from rotations.models import Block, Rotation
 
@@ -107,46 +105,6 @@ def _rotation_check(rotation: Rotation) -> None:
         raise DomainError(f"{field}: {problems[0]}", extra={"fields": error.message_dict}) from error
 
 
-def _rotation_slug(title: str, organization) -> str:
-    base = slugify(f"{title} {organization.slug}")[:230] or "rotation"
-    slug, n = base, 1
-    while Rotation.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
-SLUG_ATTEMPTS = 5
-
-
-def _is_slug_taken(error: IntegrityError, model: type[Model]) -> bool:
-    """Whether `error` is `model`'s unique slug index refusing a row, and no other constraint."""
-    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
-    if constraint is None:
-        return False
-    with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, model._meta.db_table).get(constraint)
-    return bool(found and found["unique"] and found["columns"] == ["slug"])
-
-
-def insert_with_free_slug(instance: Model, slug_for: Callable[[], str]) -> None:
-    """Insert `instance` under the slug `slug_for()` finds free, trying again if it was just taken.
-
-    Two creations with the same name can both find a slug free before either inserts; the unique
-    index then refuses the later one. Its insert is undone alone (a savepoint) and the slug sought
-    again, now seeing the committed row. Any other integrity error is raised as it is.
-    """
-    for attempt in range(1, SLUG_ATTEMPTS + 1):
-        instance.slug = slug_for()
-        try:
-            with transaction.atomic():
-                instance.save(force_insert=True)
-            return
-        except IntegrityError as error:
-            if attempt == SLUG_ATTEMPTS or not _is_slug_taken(error, type(instance)):
-                raise
-
-
 def rotation_create(*, organization, **fields) -> Rotation:
     """A new rotation of `organization`, as a draft: it is listed only once published."""
     unknown = set(fields).difference(ROTATION_FIELDS)
@@ -154,7 +112,7 @@ def rotation_create(*, organization, **fields) -> Rotation:
         raise DomainError(f"Unknown rotation fields: {', '.join(sorted(unknown))}.")
     rotation = Rotation(organization=organization, status=Rotation.Status.DRAFT, **fields)
     _rotation_check(rotation)
-    insert_with_free_slug(rotation, lambda: _rotation_slug(rotation.title, organization))
+    insert_with_free_slug(rotation, f"{rotation.title} {organization.slug}", max_length=230)
     return rotation
 
 
