@@ -47,8 +47,18 @@ class DocumentKind(models.TextChoices):
 
 
 class RotationQuerySet(OrganizationQuerySet):
+    # The words a catalog query searches for, as typed (set by rotations.selectors.rotation_catalog).
+    # Kept across clones so that the paginator, which counts the matches, can report the spelling
+    # correction in that same query.
+    search_text = ""
+
     def published(self) -> "RotationQuerySet":
         return self.filter(status=Rotation.Status.PUBLISHED)
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.search_text = self.search_text
+        return clone
 
 
 class Rotation(models.Model):
