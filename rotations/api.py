@@ -5,6 +5,7 @@ from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 from rotations.filters import MAX_PAGE_SIZE, PAGE_SIZE, RotationFilter
 from rotations.models import Rotation
@@ -36,6 +37,30 @@ class CatalogPagination(PageNumberPagination):
     page_size = PAGE_SIZE
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        corrected = self.page.paginator.corrected_query
+        return Response(
+            {"count": response.data.pop("count"), "corrected_query": corrected or None, **response.data}
+        )
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        properties = described["properties"]
+        corrected = {
+            "type": "string",
+            "nullable": True,
+            "example": "cardiology chicago",
+            "description": "The words searched for when typos in `q` were corrected (e.g. `cardiolgy "
+            "chicgo`); null when nothing was corrected.",
+        }
+        described["properties"] = {
+            "count": properties.pop("count"),
+            "corrected_query": corrected,
+            **properties,
+        }
+        return described
 
 
 class RotationListApi(generics.ListAPIView):

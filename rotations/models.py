@@ -47,8 +47,18 @@ class DocumentKind(models.TextChoices):
 
 
 class RotationQuerySet(OrganizationQuerySet):
+    # The words a catalog query searches for, as typed (set by rotations.selectors.rotation_catalog).
+    # Kept across clones so that the paginator, which counts the matches, can report the spelling
+    # correction in that same query.
+    search_text = ""
+
     def published(self) -> "RotationQuerySet":
         return self.filter(status=Rotation.Status.PUBLISHED)
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.search_text = self.search_text
+        return clone
 
 
 class Rotation(models.Model):
@@ -169,7 +179,9 @@ class Rotation(models.Model):
         # rather than a read of every row (descriptions and search vectors make rows ~1 kB).
         indexes = [
             models.Index(fields=["organization", "status"]),
-            GinIndex(fields=["search_vector"], name="rotation_search_vector_gin"),
+            # Only the published catalog is searched by its vector (staff and hosts look rotations
+            # up by title), and a partial index lets a count skip the row's status check.
+            GinIndex(fields=["search_vector"], name="rotation_search_gin", condition=Q(status="published")),
             models.Index(
                 fields=["next_start_date", "id"],  # ascending puts NULLs (no upcoming block) last
                 include=[

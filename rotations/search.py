@@ -11,8 +11,8 @@ costs ~110 ms.
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchQueryField, SearchRank
-from django.db import connection
-from django.db.models import BooleanField, F, Func
+from django.db import connection, connections
+from django.db.models import BooleanField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -51,6 +51,25 @@ def spell_correct(text: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT rotations_spell_correct(%s)", [text])
         return cursor.fetchone()[0]
+
+
+def search_count(rows: QuerySet, *, text: str) -> tuple[int, str]:
+    """How many rows a search for `text` found, and the words searched for when correcting typos
+    changed them ("" when it did not).
+
+    One query: the correction rides on the count the page needs anyway rather than costing a query
+    of its own. Case, accents and punctuation, which the search ignores, are not changes.
+    """
+    sql, params = rows.order_by().values("pk").query.sql_with_params()
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), rotations_spell_correct(%s),"
+            " trim(regexp_replace(lower(unaccent(%s)), '[^[:alnum:]]+', ' ', 'g'))"
+            f" FROM ({sql}) AS matches",
+            [text, text, *params],
+        )
+        count, searched, typed = cursor.fetchone()
+    return count, searched if searched != typed else ""
 
 
 def search_dictionary_refresh() -> None:

@@ -12,10 +12,11 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from hosts.models import Organization
-from rotations.models import Block, Rotation, Specialty
-from rotations.search import search_matches, search_query, search_rank
+from rotations.models import Block, Rotation, RotationQuerySet, Specialty
+from rotations.search import search_count, search_matches, search_query, search_rank
 
 
 class Sort:
@@ -66,7 +67,7 @@ def rotation_catalog(
     visa: str = "",
     open_seats: bool | None = None,
     sort: str = "",
-) -> QuerySet[Rotation]:
+) -> RotationQuerySet:
     """The published catalog, filtered and sorted; `CatalogPaginator` reads a page of it.
 
     Block conditions (start window, weeks, open seats) hold on one same block: "a 4-week block
@@ -123,6 +124,7 @@ def rotation_catalog(
         rotations = rotations.annotate(rank=search_rank(query)).order_by("-rank", *ORDERINGS[Sort.SOONEST])
     else:
         rotations = rotations.order_by(*ORDERINGS.get(sort, ORDERINGS[Sort.SOONEST]))
+    rotations.search_text = q
     return rotations
 
 
@@ -142,7 +144,24 @@ def rotation_catalog_rows(catalog: QuerySet[Rotation], *, start: int, stop: int)
 
 
 class CatalogPaginator(Paginator):
-    """Django's paginator, reading each page through `rotation_catalog_rows`."""
+    """Django's paginator, counting a search together with its typo correction (one query) and
+    reading each page through `rotation_catalog_rows`."""
+
+    @cached_property
+    def _count_and_correction(self) -> tuple[int, str]:
+        catalog = self.object_list
+        if not catalog.search_text:
+            return catalog.count(), ""
+        return search_count(catalog, text=catalog.search_text)
+
+    @property
+    def count(self) -> int:
+        return self._count_and_correction[0]
+
+    @property
+    def corrected_query(self) -> str:
+        """The words searched for when correcting typos changed the words typed, else ""."""
+        return self._count_and_correction[1]
 
     def page(self, number):
         number = self.validate_number(number)

@@ -7,6 +7,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from rotations.models import Rotation
+from rotations.search import search_dictionary_refresh
 from rotations.tasks import catalog_refresh
 from tests.factories import OrganizationFactory, catalog_rotation
 
@@ -204,3 +205,30 @@ def test_the_openapi_schema_documents_the_catalog_parameters(api):
     } <= names
     assert "/api/v1/rotations/{id}/" in schema["paths"]
     assert "/api/v1/organizations/{slug}/" in schema["paths"]
+
+
+def test_a_corrected_search_reports_the_words_searched_next_to_the_count(
+    api, three_rotations, django_assert_max_num_queries
+):
+    search_dictionary_refresh()
+    with django_assert_max_num_queries(4):
+        body = api.get(f"{URL}?q=pediatrcs").json()
+    assert list(body) == ["count", "corrected_query", "next", "previous", "results"]
+    assert body["count"] == 1 and body["corrected_query"] == "pediatrics"
+    assert [row["slug"] for row in body["results"]] == ["b"]
+
+
+@pytest.mark.parametrize("query", ["", "q=Pediatrics", "q=P%C3%A9diatrics%21"])
+def test_a_search_that_needed_no_correction_reports_none(api, three_rotations, query):
+    search_dictionary_refresh()
+    body = api.get(f"{URL}?{query}").json()
+    assert body["count"] >= 1 and body["corrected_query"] is None
+
+
+def test_the_openapi_schema_documents_the_corrected_query(api):
+    schema = api.get("/api/schema/?format=json").json()
+    response = schema["paths"]["/api/v1/rotations/"]["get"]["responses"]["200"]
+    name = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    properties = schema["components"]["schemas"][name]["properties"]
+    assert list(properties)[:2] == ["count", "corrected_query"]
+    assert properties["corrected_query"]["type"] == "string" and properties["corrected_query"]["nullable"]

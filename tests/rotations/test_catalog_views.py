@@ -103,3 +103,28 @@ def test_an_unpublished_rotation_has_no_page(client):
 def test_the_home_page_has_a_search_box_that_leads_to_the_catalog(client):
     page = client.get("/").content.decode()
     assert f'action="{LIST}"' in page and 'name="q"' in page
+
+
+def test_a_corrected_search_says_what_was_searched_and_keeps_the_words_typed(
+    client, three_rotations, django_assert_max_num_queries
+):
+    from rotations.search import search_dictionary_refresh
+
+    search_dictionary_refresh()
+    with django_assert_max_num_queries(4):
+        page = client.get(LIST, {"q": "pediatrcs"}).content.decode()
+    assert "Showing results for <strong>pediatrics</strong>" in page
+    assert 'value="pediatrcs"' in page  # the search box keeps what was typed
+    assert "Pediatrics Observership" in page and "Cardiology Externship" not in page
+    partial = client.get(LIST, {"q": "pediatrcs"}, headers={"HX-Request": "true"}).content.decode()
+    assert "1 rotation found for pediatrics." in partial
+
+
+@pytest.mark.parametrize("q", ["", "Pediatrics", "  pédiatrics, "])
+def test_a_search_that_needed_no_correction_shows_no_notice(client, three_rotations, q):
+    from rotations.search import search_dictionary_refresh
+
+    search_dictionary_refresh()
+    page = client.get(LIST, {"q": q}).content.decode()
+    assert "Pediatrics Observership" in page
+    assert "Showing results for" not in page

@@ -198,3 +198,16 @@ def test_open_seats_follows_seats_taken_and_given_back_through_the_services():
     block_change_capacity(block_id=block.pk, capacity=1)
     seat_release(block_id=block.pk)
     assert listed()
+
+
+def test_the_search_index_holds_published_rotations_alone():
+    """Only the catalog searches the vector; a partial index lets counting skip each row's status."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'rotations_rotation' AND indexdef ~ 'gin'"
+        )
+        definitions = [definition for (definition,) in cursor.fetchall()]
+    assert definitions == [
+        "CREATE INDEX rotation_search_gin ON public.rotations_rotation USING gin (search_vector)"
+        " WHERE ((status)::text = 'published'::text)"
+    ]
