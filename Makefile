@@ -13,13 +13,13 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)  ## install, start embedded services, migrate, seed, serve web + worker + beat
-	$(PY) -m amo.devstack run
+	$(PY) tools/devstack.py run
 
 test: $(STAMP)  ## install, start embedded services, ruff, then the whole pytest suite
-	$(PY) -m amo.devstack test $(ARGS)
+	$(PY) tools/devstack.py test $(ARGS)
 
 bench: $(STAMP)  ## performance figures (see README)
-	$(PY) -m amo.devstack bench $(ARGS)
+	$(PY) tools/devstack.py bench $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .

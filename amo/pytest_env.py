@@ -7,6 +7,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("AMO_ALLOW_DEV_SECRET", "1")
 os.environ.setdefault("EMAIL_URL", "locmem://")
+# Test databases are thrown away: commits need not wait for the disk (settings.py).
+os.environ.setdefault("DATABASE_SYNCHRONOUS_COMMIT", "off")
 
 
 def _redis_url_on_test_db(url: str, db: str = "13") -> str:

@@ -110,6 +110,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Tests and the benchmark may trade durability for speed (amo/pytest_env.py, tools/devstack.py
+# bench): a crash there loses nothing anyone was promised. `make run` and production never set it.
+if os.environ.get("DATABASE_SYNCHRONOUS_COMMIT"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c synchronous_commit={os.environ['DATABASE_SYNCHRONOUS_COMMIT']}"
+    )
 # Services own their transactions (STYLE.md): no ATOMIC_REQUESTS.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

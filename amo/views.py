@@ -4,7 +4,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from amo.health import check_health, worker_last_seen
+from amo.health_checks import check_health, worker_last_seen
 
 
 @require_GET

@@ -32,7 +32,7 @@ def test_app_services_run_the_right_processes_against_postgres_and_redis():
 
 def test_web_health_check_runs_the_probe_module():
     web = load_compose()["services"]["web"]
-    assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "amo.healthcheck"]
+    assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "amo.health_probe"]
 
 
 def test_migrations_run_once_before_web_worker_and_beat_start():

@@ -14,6 +14,9 @@ import psutil
 import psycopg2
 import pytest
 from django.conf import settings
+from django.db import connection
+
+from amo.demo import DEMO_LOGINS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +59,7 @@ def scratch_database_url():
     admin.close()
 
 
-def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_database_url):
+def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_database_url, tmp_path):
     port = _free_port()
     env = {
         **os.environ,
@@ -65,9 +68,10 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = open(os.devnull, "w")  # noqa: SIM115 - closed below
+    log_path = tmp_path / "run.log"
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "amo.devstack", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "tools/devstack.py", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -80,9 +84,72 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(child.cmdline()) for child in children)
         assert "runserver" in names and "worker" in names and "beat" in names
+        # The speed-up tests take never reaches what `make run` serves.
+        assert all("DATABASE_SYNCHRONOUS_COMMIT" not in child.environ() for child in children)
+        while "AMO is ready at" not in log_path.read_text():
+            assert time.monotonic() < deadline, "make run never printed its ready block"
+            time.sleep(0.5)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
         log.close()
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == []
+    output = log_path.read_text()
+    block = output[output.index("AMO is ready at") :]
+    assert output.count("AMO is ready at") == 1
+    assert f"AMO is ready at {base}/" in block
+    for email, password in DEMO_LOGINS.values():
+        assert f"{email}  /  {password}" in block
+    # Printed once everything answered: no start-up chatter of ours after it.
+    assert "[devstack] starting" not in block
+
+
+def test_make_run_databases_commit_durably_and_only_tests_skip_the_wait(db):
+    """The embedded server itself keeps synchronous_commit on; only the test session turns it off."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
+    db_settings = settings.DATABASES["default"]
+    params = {"host": db_settings["HOST"], "port": db_settings["PORT"] or None, "user": db_settings["USER"]}
+    if db_settings.get("PASSWORD"):
+        params["password"] = db_settings["PASSWORD"]
+    plain = psycopg2.connect(dbname="postgres", **params)
+    try:
+        with plain.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"
+    finally:
+        plain.close()
+
+
+def test_make_test_without_chromium_stops_at_once_naming_the_command(tmp_path):
+    """Where it cannot install Chromium (here: no apt-get on PATH), `make test` stops before the
+    suite and before starting any service, in seconds, naming the command to run."""
+    empty_bin = tmp_path / "bin"
+    empty_bin.mkdir()
+    env = {"PATH": str(empty_bin), "HOME": str(tmp_path)}
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "tools/devstack.py", "test"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "sudo apt-get install -y chromium" in result.stderr
+    assert time.monotonic() - started < 20
+    assert "starting" not in result.stdout
+
+
+def test_make_test_needs_no_chromium_for_a_selection_without_browser_tests():
+    from tools.devstack import _browser_tests_selected
+
+    assert _browser_tests_selected([])
+    assert _browser_tests_selected(["-k", "health", "-x"])
+    assert _browser_tests_selected(["tests"])
+    assert _browser_tests_selected(["tests/browser/test_home.py::test_x"])
+    assert not _browser_tests_selected(["tests/rotations", "-x"])
+    assert not _browser_tests_selected(["tests/amo/test_health.py"])

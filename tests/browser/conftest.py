@@ -1,11 +1,11 @@
 """Browser journeys: real Chromium (Debian's package) driven by Playwright against live_server.
 
-.ci/run installs Chromium with apt-get; set CHROMIUM to use another binary. Without a Chromium
-binary these tests fail with a message saying how to install it, rather than skip quietly.
+`make test` installs Chromium with apt-get when it is missing, or stops before the suite saying
+how (tools/devstack.py); set CHROMIUM to use another binary. Run some other way without a
+Chromium binary, these tests fail with that message rather than skip quietly.
 """
 
 import os
-import shutil
 
 import pytest
 
@@ -23,9 +23,11 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    from tools.devstack import chromium_path as find_chromium
+
+    path = find_chromium()
     if not path:
-        pytest.fail("Chromium is not installed: `apt-get install chromium` (.ci/run does it).")
+        pytest.fail("Chromium is not installed: `sudo apt-get install -y chromium` (`make test` does it).")
     return path
 
 

@@ -27,7 +27,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import include, path
 from django.utils import timezone
 
-from amo.devstack import create_database_if_missing
+from amo.databases import create_database_if_missing
 from rotations.demo import (
     catalog_vacuum_analyze,
     scale_catalog_count,

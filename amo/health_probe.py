@@ -1,4 +1,4 @@
-"""The container's health probe: `python -m amo.healthcheck` exits 0 when /healthz answers 200.
+"""The container's health probe: `python -m amo.health_probe` exits 0 when /healthz answers 200.
 
 It asks the local server the way the load balancer would, as one of ALLOWED_HOSTS over HTTPS
 (X-Forwarded-Proto), so neither the host check nor the HTTPS redirect turns the probe away.

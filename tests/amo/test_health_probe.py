@@ -22,7 +22,7 @@ def _free_port() -> int:
 
 def _probe(env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "amo.healthcheck"], env=env, capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "amo.health_probe"], env=env, capture_output=True, text=True, timeout=30
     )
 
 

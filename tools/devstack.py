@@ -12,7 +12,10 @@ Postgres and Redis listen on Unix sockets under `.data/run/`, never on TCP ports
 clash with the machine's own services or with another checkout's stack. Data lives under `.data/`
 and survives restarts. Only what this process started is stopped when it ends.
 
-Usage: python -m amo.devstack run | test [pytest args] | bench [args] | env
+Usage: python tools/devstack.py run | test [pytest args] | bench [args] | env
+
+A launcher beside the project (as Zulip keeps tools/run-dev), not part of it: the project never
+imports it.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script: the project's packages are importable from here
 DATA = ROOT / ".data"
 RUN = DATA / "run"
 PG_DATA = DATA / "postgres"
@@ -63,21 +68,6 @@ def _pid_alive(pid_file: Path) -> bool:
     except (FileNotFoundError, ValueError, IndexError, ProcessLookupError, PermissionError):
         return False
     return True
-
-
-def create_database_if_missing(name: str, **connect) -> None:
-    """Create database `name` on the server `connect` names (psycopg2 arguments) unless it exists."""
-    import psycopg2
-
-    conn = psycopg2.connect(dbname="postgres", **connect)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        conn.close()
 
 
 class Postgres:
@@ -149,10 +139,7 @@ class Postgres:
                 text=True,
                 **self.run_as,
             )
-        options = (
-            f"-c listen_addresses='' -k {RUN} -c unix_socket_permissions=0777 "
-            "-c synchronous_commit=off -c max_connections=200"
-        )
+        options = f"-c listen_addresses='' -k {RUN} -c unix_socket_permissions=0777 -c max_connections=200"
         result = self._pg_ctl(
             "-w", "-t", "60", "-l", str(PG_DATA / "server.log"), "-o", options, "start", check=False
         )
@@ -162,6 +149,8 @@ class Postgres:
         self._create_database()
 
     def _create_database(self) -> None:
+        from amo.databases import create_database_if_missing
+
         create_database_if_missing(DATABASE_NAME, host=str(RUN), user="postgres")
 
     def stop(self) -> None:
@@ -203,11 +192,12 @@ class Redis:
                 str(REDIS_DATA),
                 "--logfile",
                 str(REDIS_DATA / "redis.log"),
-                "--save",
-                "60",
-                "1",
+                # The broker's queue holds tasks already promised to users (emails, expiries):
+                # an append-only file, fsynced every second, keeps them across a crash.
                 "--appendonly",
-                "no",
+                "yes",
+                "--appendfsync",
+                "everysec",
             ],
             check=True,
         )
@@ -311,80 +301,171 @@ def _stop_on_signals() -> None:
         signal.signal(signum, interrupt)
 
 
-def _supervise(commands: dict[str, list[str]]) -> int:
-    """Run the processes side by side until one exits or Ctrl-C; then stop them all."""
+class _ProcessExited(Exception):
+    def __init__(self, name: str, code: int) -> None:
+        super().__init__(f"{name} exited with {code}")
+        self.code = code or 1
+
+
+def _check_alive(processes: dict[str, subprocess.Popen]) -> None:
+    for name, process in processes.items():
+        if process.poll() is not None:
+            say(f"{name} exited with {process.returncode}; stopping the rest")
+            raise _ProcessExited(name, process.returncode)
+
+
+def _web_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:  # refused while starting, or an HTTPError (a subclass) such as 503
+        return False
+
+
+def _worker_answers() -> bool:
+    ping = [sys.executable, "-m", "celery", "-A", "amo", "inspect", "ping", "--timeout", "2"]
+    return subprocess.run(ping, cwd=ROOT, capture_output=True).returncode == 0
+
+
+def _wait_until_ready(processes: dict[str, subprocess.Popen], checks: dict, timeout: float = 180.0) -> None:
+    """Block until every check passes; fail at once if a process dies meanwhile."""
+    deadline = time.monotonic() + timeout
+    waiting = dict(checks)
+    while waiting:
+        _check_alive(processes)
+        if time.monotonic() > deadline:
+            raise SystemExit(f"[devstack] not ready within {timeout:.0f}s: {', '.join(waiting)}")
+        waiting = {name: check for name, check in waiting.items() if not check()}
+        if waiting:
+            time.sleep(0.5)
+
+
+def _stop_processes(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes.values():
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def _supervise(commands: dict[str, list[str]], checks: dict, ready_message: str) -> int:
+    """Run the processes side by side; print ready_message once every check passes; run until one
+    exits or Ctrl-C, then stop them all."""
     processes = {
         name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in commands.items()
     }
-    exit_code = 0
     try:
+        _wait_until_ready(processes, checks)
+        print(ready_message, flush=True)
         while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    say(f"{name} exited with {process.returncode}; stopping the rest")
-                    exit_code = process.returncode or 1
-                    raise KeyboardInterrupt
+            _check_alive(processes)
             time.sleep(0.5)
+    except _ProcessExited as exited:
+        return exited.code
     except KeyboardInterrupt:
-        pass
+        return 0
     finally:
-        for process in processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-    return exit_code
+        _stop_processes(processes)
+
+
+def _ready_message(url: str, services_env: dict[str, str]) -> str:
+    """The one block a newcomer needs: where AMO is and how to sign in."""
+    from amo.demo import DEMO_LOGINS
+
+    rule = "=" * 78
+    lines = [
+        rule,
+        f"  AMO is ready at {url}",
+        f"  admin:        {url}admin/",
+        f"  API docs:     {url}api/docs/",
+    ]
+    if "STRIPE_API_BASE" in services_env:
+        lines.append(f"  localstripe:  {services_env['STRIPE_API_BASE']}")
+    lines.append("  Demo logins:")
+    lines += [f"    {role:<17} {email}  /  {password}" for role, (email, password) in DEMO_LOGINS.items()]
+    lines += [
+        "  Web, Celery worker and beat are running. Ctrl-C stops them all; data stays in .data/.",
+        rule,
+    ]
+    return "\n".join(lines)
 
 
 def run() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
+    # The test suite's speed-up would risk what users are told is saved (settings.py).
+    os.environ.pop("DATABASE_SYNCHRONOUS_COMMIT", None)
     _stop_on_signals()
-    with services():
+    with services() as services_env:
         os.environ.setdefault("DEBUG", "1")
         # Links in emails point at this server, on whichever port it was given.
         os.environ.setdefault("SITE_URL", f"http://{host}:{port}")
         _manage("migrate", "--noinput")
         _manage("seed_demo")
         python = sys.executable
-        from amo.demo import DEMO_LOGINS
-
-        say(f"AMO is at http://{host}:{port}/  (admin: http://{host}:{port}/admin/)")
-        for role, (email, password) in DEMO_LOGINS.items():
-            say(f"  {role:<16} {email} / {password}")
-        say("Ctrl-C stops everything; data stays in .data/ for the next run.")
+        url = f"http://{host}:{port}/"
+        say("starting web, worker and beat; the address and logins follow once they answer")
+        celery = [python, "-m", "celery", "-A", "amo"]
         return _supervise(
             {
                 "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
-                "worker": [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "amo",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--concurrency=2",
-                ],
+                "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2"],
                 "beat": [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "amo",
+                    *celery,
                     "beat",
                     "--loglevel=INFO",
                     "--scheduler",
                     "django_celery_beat.schedulers:DatabaseScheduler",
                 ],
-            }
+            },
+            checks={"web": lambda: _web_answers(url), "worker": _worker_answers},
+            ready_message=_ready_message(url, services_env),
         )
 
 
+def chromium_path() -> str | None:
+    """The Chromium the browser tests drive: $CHROMIUM, else Debian's `chromium` on PATH."""
+    candidates = [os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser")]
+    return next((path for path in candidates if path and os.access(path, os.X_OK)), None)
+
+
+def _browser_tests_selected(args: list[str]) -> bool:
+    """Whether pytest, given these arguments, would collect tests/browser (no path means all)."""
+    browser_dir = (ROOT / "tests" / "browser").resolve()
+    paths = [Path(arg.split("::")[0]) for arg in args if not arg.startswith("-")]
+    paths = [(ROOT / path).resolve() for path in paths if (ROOT / path).exists()]
+    return not paths or any(
+        path == browser_dir or path in browser_dir.parents or browser_dir in path.parents for path in paths
+    )
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium when it is missing and we may (root, apt-get); else stop at once."""
+    if chromium_path():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        say("Chromium (for the browser tests) is missing: installing Debian's chromium with apt-get")
+        apt_env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        updated = subprocess.run(["apt-get", "update", "-qq"], env=apt_env)
+        installed = (
+            updated.returncode == 0
+            and subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], env=apt_env).returncode == 0
+        )
+        if installed and chromium_path():
+            return
+    raise SystemExit(
+        "[devstack] The browser tests need Chromium, and it is not installed.\n"
+        "Install it with:  sudo apt-get install -y chromium\n"
+        "(or point CHROMIUM at a Chromium binary), then run `make test` again."
+    )
+
+
 def test(args: list[str]) -> int:
+    if _browser_tests_selected(args):
+        ensure_chromium()
     with services():
         say("ruff check")
         lint = subprocess.run([sys.executable, "-m", "ruff", "check", "."], cwd=ROOT)
@@ -394,6 +475,8 @@ def test(args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
+    # The bench database is rebuilt at will: its commits need not wait for the disk (settings.py).
+    os.environ.setdefault("DATABASE_SYNCHRONOUS_COMMIT", "off")
     with services():
         # Measured with DEBUG off, as served in production, on this machine's key over plain HTTP.
         os.environ.setdefault("AMO_ALLOW_DEV_SECRET", "1")
