@@ -242,6 +242,17 @@ def test_an_owners_token_reaches_the_host_api_of_their_organization(client):
     assert api.get("/api/v1/host/rotations/", HTTP_X_ORGANIZATION=other.slug).status_code == 403
 
 
+def test_token_clients_leave_no_session_behind():
+    member = MembershipFactory()
+    _, secret = api_token_create(user=member.user, name="sync", lifetime_days=30)
+    api = token_client(secret)
+    for _ in range(3):
+        response = api.get("/api/v1/host/applications/")
+        assert response.status_code == 200
+        assert "sessionid" not in response.cookies
+    assert not Session.objects.exists()
+
+
 def test_the_account_menu_and_the_host_dashboard_link_the_token_page(client, applicant_user):
     client.force_login(applicant_user)
     assert reverse("api_tokens") in client.get(reverse("applicants:dashboard")).content.decode()
