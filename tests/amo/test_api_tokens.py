@@ -298,3 +298,19 @@ def test_tokens_made_by_staff_before_hashing_keep_working_for_30_days(applicant_
     assert token_client(old_key).get(PROFILE_API).status_code == 200
     with time_machine.travel(timezone.now() + timedelta(days=30, seconds=1)):
         assert token_client(old_key).get(PROFILE_API).status_code == 401
+
+
+def test_staff_revoke_a_leaked_token_in_the_admin_and_never_see_its_secret(client):
+    token, secret = api_token_create(user=UserFactory(), name="leaked", lifetime_days=30)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listing = client.get(reverse("admin:amo_apitoken_changelist")).content.decode()
+    detail = client.get(reverse("admin:amo_apitoken_change", args=[token.pk])).content.decode()
+    for html in [listing, detail]:
+        assert token.last_four in html
+        assert token.digest not in html
+        assert secret not in html
+    response = client.post(
+        reverse("admin:amo_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+    assert response.status_code == 302
+    assert token_client(secret).get(PROFILE_API).status_code == 401
