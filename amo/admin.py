@@ -1,9 +1,10 @@
 from allauth.account.decorators import secure_admin_login
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
-from amo.models import Notification, User
+from amo.models import ApiToken, Notification, User
+from amo.services import api_token_revoke
 from applicants.admin import DocumentsGoWithTheirOwner
 from applicants.services import account_delete
 
@@ -47,3 +48,38 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Staff see who holds which API token and revoke a leaked one; tokens are made on the account page."""
+
+    list_display = ["name", "user", "last_four", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "name", "last_four"]
+    list_select_related = ["user"]
+    fields = readonly_fields = [
+        "user",
+        "name",
+        "last_four",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the revoke action is the only change
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("amo.change_apitoken")
+
+    @admin.action(description="Revoke the selected API tokens", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        for token in queryset:
+            api_token_revoke(user=token.user, token_id=token.pk)
+        self.message_user(request, f"{queryset.count()} API token(s) revoked.", messages.SUCCESS)

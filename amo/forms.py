@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from amo.errors import DomainError
+from amo.services import API_TOKEN_LIFETIMES
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -23,3 +24,16 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="What will use it, e.g. “Nightly sync script”. Only you see it."
+    )
+    lifetime_days = forms.TypedChoiceField(
+        label="Expires after",
+        choices=list(API_TOKEN_LIFETIMES.items()),
+        coerce=int,
+        initial=90,
+        help_text="The token stops working then; create a new one before it does.",
+    )

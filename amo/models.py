@@ -95,3 +95,45 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient}"
+
+
+class ApiToken(models.Model):
+    """A personal API token, sent as `Authorization: Token <secret>`; the secret itself is never stored.
+
+    The row keeps the SHA-256 of the secret (the secret is 256 random bits, so a fast hash is
+    enough), its first characters (`key`, to find the row before the digest is compared in constant
+    time) and its last four (so its owner can tell tokens apart). A token stops working when it
+    expires or is revoked; the row stays, so a client that still sends it is told which.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, to tell tokens apart.")
+    key = models.CharField(max_length=12, db_index=True, help_text="The secret's first characters.")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret, hex.")
+    last_four = models.CharField(max_length=4)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (…{self.last_four}) of {self.user}"
+
+    @property
+    def status(self) -> str:
+        """ "revoked", "expired" or "active"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

@@ -1,13 +1,22 @@
-"""Platform writes shared by every app: notifications."""
+"""Platform writes shared by every app: notifications, API tokens."""
 
 from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from amo.models import Notification, User
+from amo.errors import DomainError
+from amo.models import ApiToken, Notification, User
+from hosts import selectors as host_selectors
+from hosts.models import Membership
 
 
 def notification_send(*, recipient: User, key: str, subject: str, body: str, link: str = "") -> Notification:
@@ -58,3 +67,107 @@ def notifications_mark_read(*, recipient: User, notification_ids: list[int] | No
     if notification_ids is not None:
         unread = unread.filter(pk__in=notification_ids)
     return unread.update(read_at=timezone.now())
+
+
+# --- API tokens -------------------------------------------------------------------------------------
+
+API_TOKEN_PREFIX = "amo_"  # tells a leaked AMO token apart in logs and secret scanners
+API_TOKEN_KEY_LENGTH = ApiToken._meta.get_field("key").max_length
+API_TOKEN_LIFETIMES = {30: "30 days", 90: "90 days", 365: "1 year"}  # in days; a year at most
+API_TOKEN_ACTIVE_LIMIT = 20
+# last_used_at is written at most this often per token, so a busy client does not write on each call.
+API_TOKEN_LAST_USED_PRECISION = timedelta(minutes=1)
+
+
+def api_token_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def api_token_create(*, user: User, name: str, lifetime_days: int) -> tuple[ApiToken, str]:
+    """Issue an API token for `user`; returns it with its secret, which is never stored nor shown again.
+
+    A token needs a name and one of the offered lifetimes (a year at most), and a person holds at
+    most API_TOKEN_ACTIVE_LIMIT tokens that still work. A host owner must have set up two-factor
+    authentication first, as the host pages and API require: a token made from a password-only
+    session would otherwise outlive the day they turn it on.
+    """
+    name = name.strip()
+    if not name:
+        raise DomainError("Name the token, e.g. after the script or tool that will use it.", field="name")
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise DomainError("Keep the name to 100 characters.", field="name")
+    if lifetime_days not in API_TOKEN_LIFETIMES:
+        choices = ", ".join(str(days) for days in API_TOKEN_LIFETIMES)
+        raise DomainError(f"Choose a lifetime of {choices} days.", field="lifetime_days")
+    is_owner = Membership.objects.filter(user=user, role=Membership.Role.OWNER).exists()
+    if is_owner and not host_selectors.user_has_totp(user=user):
+        raise DomainError("Host owners set up two-factor authentication before creating an API token.")
+    now = timezone.now()
+    with transaction.atomic():
+        # The user's row lock makes two concurrent requests count each other's tokens.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        active = user.api_tokens.filter(revoked_at__isnull=True, expires_at__gt=now).count()
+        if active >= API_TOKEN_ACTIVE_LIMIT:
+            raise DomainError(
+                f"You have {active} API tokens that still work, the most one person may hold: "
+                "revoke one you no longer use first."
+            )
+        secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(
+            user=user,
+            name=name,
+            key=secret[:API_TOKEN_KEY_LENGTH],
+            digest=api_token_digest(secret),
+            last_four=secret[-4:],
+            created_at=now,
+            expires_at=now + timedelta(days=lifetime_days),
+        )
+    return token, secret
+
+
+def api_token_revoke(*, user: User, token_id: int) -> ApiToken:
+    """Stop one of `user`'s own tokens from working, at once; revoking it again changes nothing.
+
+    Another person's token (or none) is a 404: whether it exists is not revealed.
+    """
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(user=user, pk=token_id).first()
+        if token is None:
+            raise DomainError("No such API token.", status=404)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def api_token_authenticate(*, secret: str) -> ApiToken:
+    """The token whose secret this is, if it still works; records when it was last used.
+
+    The row is found by the secret's first characters and its digest compared in constant time.
+    Refusals are 401s that say why (unknown, revoked, expired), so a client's owner knows to
+    create a new one; only someone holding the whole secret learns more than "invalid".
+    """
+    digest = api_token_digest(secret)
+    candidates = ApiToken.objects.filter(key=secret[:API_TOKEN_KEY_LENGTH]).select_related("user")
+    token = next((each for each in candidates if hmac.compare_digest(each.digest, digest)), None)
+    if token is None:
+        raise DomainError("Invalid token.", status=401)
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise DomainError(
+            f"This API token was revoked on {date_format(token.revoked_at)}; create a new one "
+            "on your account's API tokens page.",
+            status=401,
+        )
+    if token.expires_at <= now:
+        raise DomainError(
+            f"This API token expired on {date_format(token.expires_at)}; create a new one "
+            "on your account's API tokens page.",
+            status=401,
+        )
+    if not token.user.is_active:
+        raise DomainError("This account is deactivated.", status=401)
+    if token.last_used_at is None or now - token.last_used_at >= API_TOKEN_LAST_USED_PRECISION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

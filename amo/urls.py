@@ -26,6 +26,8 @@ urlpatterns = [
     # Pages without our <link rel="icon"> (the admin, error pages) make browsers ask for this.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
+    path("accounts/tokens/", views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("accounts/", include("allauth.urls")),
     path("rotations/", include("rotations.urls")),
     path("", include("applicants.urls")),

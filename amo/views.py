@@ -1,9 +1,15 @@
-from django.http import JsonResponse
-from django.shortcuts import render
+from allauth.account.decorators import reauthentication_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from amo import services
+from amo.errors import DomainError
+from amo.forms import ApiTokenForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
 
 
@@ -30,3 +36,41 @@ def page_not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "extra": {"path": request.path}}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+# Creating a token asks for the password (or second factor) again, as adding a second factor
+# does: a borrowed or stolen session cannot mint a credential that outlives it.
+@reauthentication_required(allow_get=True)
+def api_tokens(request):
+    """The person's API tokens; POST creates one and shows its secret on this response only."""
+    form = ApiTokenForm(request.POST or None)
+    created = secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, secret = services.api_token_create(user=request.user, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            form = ApiTokenForm()
+    return render(
+        request,
+        "amo/api_tokens.html",
+        {"form": form, "tokens": list(request.user.api_tokens.all()), "created": created, "secret": secret},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def api_token_revoke(request, pk: int):
+    try:
+        token = services.api_token_revoke(user=request.user, token_id=pk)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    messages.success(
+        request, f"API token “{token.name}” (…{token.last_four}) is revoked; it no longer works."
+    )
+    return redirect("api_tokens")

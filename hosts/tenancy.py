@@ -38,7 +38,9 @@ def resolve_membership(request) -> Membership | None:
     slug = request.headers.get(ORGANIZATION_HEADER)
     if slug:
         return selectors.membership_for_user(user=user, organization_slug=slug)
-    session = getattr(request, "session", None)
+    # A token client (request.auth is its token) has no session to remember a choice in: writing
+    # one would store a new session row on every call.
+    session = getattr(request, "session", None) if getattr(request, "auth", None) is None else None
     chosen = session.get(SESSION_KEY) if session is not None else None
     membership = selectors.membership_for_user(user=user, organization_id=chosen)
     if session is not None and membership is not None and membership.organization_id != chosen:

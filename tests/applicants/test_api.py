@@ -2,9 +2,9 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from amo.services import api_token_create
 from applicants.models import Application, Document
 from tests.applicants.conftest import stored_files
 from tests.factories import (
@@ -36,9 +36,9 @@ def api(applicant):
 
 
 def test_token_authentication_reads_the_profile(applicant):
-    token = Token.objects.create(user=applicant.user)
+    _, secret = api_token_create(user=applicant.user, name="script", lifetime_days=30)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
     response = client.get("/api/v1/me/profile/")
     assert response.status_code == 200
     assert response.json()["email"] == applicant.user.email

@@ -52,6 +52,7 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/accounts/email/",
             "/accounts/password/change/",
             "/accounts/2fa/",
+            "/accounts/tokens/",
         ],
     )
 

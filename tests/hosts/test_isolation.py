@@ -14,6 +14,7 @@ import pytest
 from django.urls import URLResolver, get_resolver, reverse
 
 from amo.models import Notification
+from amo.services import api_token_create
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
@@ -453,10 +454,8 @@ def test_host_views_query_host_owned_models_only_through_the_tenant_scope(path):
 
 
 def test_token_clients_choose_one_of_their_organizations_by_header(client, tenant_a, tenant_b):
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=tenant_a.coordinator.user)
-    auth = {"Authorization": f"Token {token.key}"}
+    _, secret = api_token_create(user=tenant_a.coordinator.user, name="sync", lifetime_days=30)
+    auth = {"Authorization": f"Token {secret}"}
     url = reverse("hosts_api:application-list")
     rows = client.get(url, headers=auth).json()["results"]
     assert {row["id"] for row in rows} == {tenant_a.application.pk, tenant_a.other_application.pk}
