@@ -108,7 +108,7 @@ def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, 
     url = reverse("hosts:applications")
     a, other = tenant_a.application, tenant_a.other_application
     Application.objects.filter(pk=other.pk).update(
-        status=S.WAITLISTED, submitted_at=timezone.now() - timedelta(days=10)
+        status=S.UNDER_REVIEW, submitted_at=timezone.now() - timedelta(days=10)
     )
     draft = submitted(block=tenant_a.block)
     Application.objects.filter(pk=draft.pk).update(status=S.DRAFT)
@@ -119,7 +119,7 @@ def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, 
     assert ids() == [other.pk, a.pk]  # oldest submission first; drafts never shown
     assert ids(rotation=tenant_a.rotation.pk) == [a.pk]
     assert ids(block=tenant_a.other_block.pk) == [other.pk]
-    assert ids(status="waitlisted") == [other.pk]
+    assert ids(status="under_review") == [other.pk]
     today = timezone.now().date()
     assert ids(submitted_from=today - timedelta(days=1)) == [a.pk]
     assert ids(submitted_to=today - timedelta(days=5)) == [other.pk]
