@@ -211,6 +211,12 @@ def _sha256(uploaded_file: UploadedFile) -> str:
     return digest.hexdigest()
 
 
+def _locked_applicant(pk: int) -> Applicant:
+    """The applicant's row, locked until the caller's transaction ends: their vault and their
+    deletion change one at a time."""
+    return Applicant.objects.select_for_update().get(pk=pk)
+
+
 def _check_vault_room(applicant: Applicant, size: int) -> None:
     """Refuse a file of `size` bytes that the applicant's vault has no room left for."""
     usage = vault_usage(applicant=applicant)
@@ -274,8 +280,7 @@ def document_upload(
     )
     try:
         with transaction.atomic():
-            Applicant.objects.select_for_update().filter(pk=applicant.pk).get()
-            _check_vault_room(applicant, uploaded_file.size)
+            _check_vault_room(_locked_applicant(applicant.pk), uploaded_file.size)
             # The storage name comes from document_storage_name, never from the uploader.
             document.file.save("upload", uploaded_file, save=False)
             document.save()
@@ -332,7 +337,7 @@ def _applicant_remove(applicant: Applicant) -> None:
 def applicant_delete(*, applicant: Applicant) -> None:
     """Delete an applicant's profile, drafts and documents, files included; never once they applied."""
     with transaction.atomic():
-        _applicant_remove(Applicant.objects.select_for_update().get(pk=applicant.pk))
+        _applicant_remove(_locked_applicant(applicant.pk))
 
 
 def account_delete(*, user: User) -> None:
