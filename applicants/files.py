@@ -41,14 +41,15 @@ def document_filename(name: str, content_type: str) -> str:
     cleaned = "".join(
         " " if char in "/\\" or unicodedata.category(char).startswith("C") else char for char in name
     )
-    cleaned = " ".join(cleaned.split()).strip(". ")
+    cleaned = " ".join(cleaned.split())
     stem, extension = cleaned, extensions[0]
     found = _EXTENSION.search(cleaned)
     if found:
-        stem = cleaned[: found.start()].rstrip(". ")
+        stem = cleaned[: found.start()]
         if found.group().lower() in extensions:
             extension = found.group()
-    stem = (stem or "document")[: MAX_FILENAME_CHARS - len(extension)]
+    stem = stem.strip(". ") or "document"  # no hidden file, no name that is only an extension
+    stem = stem[: MAX_FILENAME_CHARS - len(extension)]
     return f"{stem}{extension}"
 
 
