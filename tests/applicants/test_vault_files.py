@@ -1,13 +1,12 @@
 """Vault files carry the extension of the type their bytes proved, download safely, and fit a quota."""
 
-import importlib
 import threading
 from urllib.parse import unquote
 
 import pytest
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -30,7 +29,7 @@ from tests.hosts.conftest import login
 from tests.waiting import a_query_waits_for_a_lock, wait_until
 
 pytestmark = pytest.mark.django_db
-MIGRATION = importlib.import_module("applicants.migrations.0004_waitlist_and_vault_quota")
+MIGRATION_NAME = "0004_waitlist_and_vault_quota"
 # A name an attacker or an unlucky scanner might send: quotes, a header break, non-ASCII letters.
 HOSTILE_NAME = 'Dr "House"\r\nX-Evil: 1; résumé 履歴書.pdf'
 
@@ -160,40 +159,35 @@ def test_the_host_downloads_the_same_safe_attachment(client, private_storage):
     assert response["Content-Disposition"] == "attachment; filename=\"poly.pdf\"; filename*=UTF-8''poly.pdf"
 
 
-def _drop_constraint(table: str, name: str) -> None:
-    """Make room for rows from before a constraint; the test's transaction puts it back."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_renames_rows_by_their_type_and_places_the_waitlisted_in_line():
+    """Rows from before 0004 (a PDF named poly.html, waitlisted applications without a time) are
+    put right by the migration itself, before its constraints are added."""
+    document = DocumentFactory()
+    logged = ApplicationFactory(status=Application.Status.SUBMITTED)
+    record = logged.transitions.create(from_status="submitted", to_status="waitlisted", actor_role="host")
+    unlogged = ApplicationFactory(status=Application.Status.SUBMITTED)
+    before, after = ("applicants", "0003_waive_fees_of_ended_applications"), ("applicants", MIGRATION_NAME)
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    try:
+        old = executor.loader.project_state(before).apps
+        old.get_model("applicants", "Document").objects.filter(pk=document.pk).update(
+            original_filename="poly\n.html"
+        )
+        old.get_model("applicants", "Application").objects.filter(pk__in=[logged.pk, unlogged.pk]).update(
+            status="waitlisted"
+        )
+    finally:
+        executor = MigrationExecutor(connection)  # a fresh graph, then forward (the later tests need it)
+        executor.migrate([after])
 
-
-def test_the_migration_renames_stored_rows_whose_name_disagrees_with_their_type():
-    _drop_constraint("applicants_document", "document_filename_has_type_extension")
-    wrong = DocumentFactory(original_filename="poly\n.html")
-    right = DocumentFactory(original_filename="scan.JPEG", content_type="image/jpeg")
-
-    MIGRATION.name_files_by_their_type(apps, None)
-
-    wrong.refresh_from_db()
-    right.refresh_from_db()
-    assert (wrong.original_filename, right.original_filename) == ("poly.pdf", "scan.JPEG")
-
-
-def test_the_migration_places_waitlisted_applications_by_when_they_were_waitlisted():
-    _drop_constraint("applicants_application", "application_waitlisted_has_time")
-    application = ApplicationFactory(status=Application.Status.SUBMITTED)
-    record = application.transitions.create(
-        from_status="submitted", to_status="waitlisted", actor_role="host"
-    )
-    Application.objects.filter(pk=application.pk).update(status="waitlisted")
-    never_logged = ApplicationFactory(status=Application.Status.SUBMITTED)
-    Application.objects.filter(pk=never_logged.pk).update(status="waitlisted")
-
-    MIGRATION.stamp_waitlisted_at(apps, None)
-
-    application.refresh_from_db()
-    never_logged.refresh_from_db()
-    assert application.waitlisted_at == record.created_at
-    assert never_logged.waitlisted_at == never_logged.updated_at
+    document.refresh_from_db()
+    logged.refresh_from_db()
+    unlogged.refresh_from_db()
+    assert document.original_filename == "poly.pdf"
+    assert logged.waitlisted_at == record.created_at
+    assert unlogged.waitlisted_at == unlogged.updated_at
 
 
 # --- Quota ----------------------------------------------------------------------------------------

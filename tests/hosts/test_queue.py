@@ -159,6 +159,8 @@ def test_the_waitlist_is_apart_from_the_queue_each_block_in_line_order(client, t
     ]
     html = line.content.decode()
     assert '<th scope="col">In line</th>' in html and "<td>#2</td>" in html
+    review = client.get(reverse("hosts:application_detail", args=[late.pk])).content.decode()
+    assert "#2 on this block's waitlist" in review
     narrowed = client.get(url, {"status": "waitlisted", "block": tenant_a.other_block.pk})
     assert [a.pk for a in narrowed.context["object_list"]] == [other.pk]
     assert narrowed.context["waitlist_count"] == 1
