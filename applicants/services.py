@@ -557,8 +557,7 @@ def application_apply(
     """Save (creating or changing the draft `application`) and submit in one go.
 
     Either the applicant has a submitted (or, on a full block, waitlisted) application, or nothing
-    changed: a refused submission
-    leaves no new draft behind and an existing draft as it was.
+    changed: a refused submission leaves no new draft behind and an existing draft as it was.
     """
     with transaction.atomic():
         application = application_draft_save(

@@ -87,12 +87,11 @@ def transition(
 ) -> Application:
     """Move `application` to `to` as `actor` acting as `role`, recording who, when, from, to and why.
 
-    `changes` are further fields written with the status (e.g. offer_expires_at). Entering the
-    waitlist stamps `waitlisted_at` (the place in line); an offer makes an application fee that was
-    not due until a seat was offered due; entering a final status waives a fee still unpaid, all in
-    the same transaction. Raises DomainError
-    and changes nothing when the edge does not exist, the role may not take it, or the actor does
-    not hold the role for this application.
+    `changes` are further fields written with the status (e.g. offer_expires_at). In the same
+    transaction: entering the waitlist stamps `waitlisted_at` (the place in line); an offer makes
+    due a fee that was waiting for a seat; entering a final status waives a fee still unpaid.
+    Raises DomainError and changes nothing when the edge does not exist, the role may not take it,
+    or the actor does not hold the role for this application.
     """
     with transaction.atomic():
         locked = (
