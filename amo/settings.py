@@ -215,6 +215,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# What one applicant's document vault holds at most, in files and in bytes (applicants.services).
+DOCUMENT_VAULT_MAX_FILES = 40
+DOCUMENT_VAULT_MAX_BYTES = 100 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -1,11 +1,15 @@
 """Applicants (IMGs), their document vault, and their applications for blocks."""
 
+import operator
 import uuid
+from functools import reduce
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
+from applicants.files import EXTENSIONS
 from hosts.models import OrganizationQuerySet
 from rotations.models import DocumentKind, VisaType
 
@@ -83,8 +87,9 @@ class Applicant(models.Model):
 
 
 def document_storage_name(instance: "Document", filename: str) -> str:
-    """A generated name: the uploader's file name never reaches the file system."""
-    return f"documents/{instance.applicant_id}/{uuid.uuid4().hex}"
+    """A generated name with the extension of the type the bytes proved: the uploader's file name
+    never reaches the file system."""
+    return f"documents/{instance.applicant_id}/{uuid.uuid4().hex}{EXTENSIONS[instance.content_type][0]}"
 
 
 class Document(models.Model):
@@ -119,8 +124,19 @@ class Document(models.Model):
                 name="document_rejection_has_reason",
             ),
             models.CheckConstraint(
-                condition=Q(content_type__in=["application/pdf", "image/jpeg", "image/png"]),
-                name="document_allowed_content_type",
+                condition=Q(content_type__in=list(EXTENSIONS)), name="document_allowed_content_type"
+            ),
+            # A file is named, listed and downloaded with its type's extension (applicants/files.py).
+            models.CheckConstraint(
+                condition=reduce(
+                    operator.or_,
+                    [
+                        Q(content_type=content_type, original_filename__iendswith=extension)
+                        for content_type, extensions in EXTENSIONS.items()
+                        for extension in extensions
+                    ],
+                ),
+                name="document_filename_has_type_extension",
             ),
         ]
 
@@ -130,6 +146,28 @@ class Document(models.Model):
 
 class ApplicationQuerySet(OrganizationQuerySet):
     organization_path = "block__rotation__organization"
+
+    def with_waitlist_position(self) -> "ApplicationQuerySet":
+        """Annotate `waitlist_position`: a waitlisted application's place in its block's line, first
+        waitlisted first (1 is next); None for any other status. A subquery, so no extra query."""
+        ahead = (
+            Application.objects.filter(block=OuterRef("block"), status=Application.Status.WAITLISTED)
+            .filter(
+                Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+                | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lte=OuterRef("pk"))
+            )
+            .order_by()
+            .values("block")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(
+            waitlist_position=models.Case(
+                models.When(status=Application.Status.WAITLISTED, then=Coalesce(Subquery(ahead), 1)),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
 
 
 class Application(models.Model):
@@ -154,6 +192,8 @@ class Application(models.Model):
     ENDED_REAPPLICABLE = [Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED]
 
     class FeeStatus(models.TextChoices):
+        # Joining a full block's waitlist: the fee falls due when the host offers a seat.
+        NOT_DUE = "not_due", "Not due until a seat is offered"
         DUE = "due", "Due"
         PAID = "paid", "Paid"
         WAIVED = "waived", "Waived"
@@ -170,6 +210,8 @@ class Application(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     application_fee_status = models.CharField(max_length=16, choices=FeeStatus.choices, default=FeeStatus.DUE)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # When it last joined its block's waitlist: its place in line, first come, first served.
+    waitlisted_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -188,6 +230,10 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="offered") | Q(offer_expires_at__isnull=False),
                 name="application_offer_has_deadline",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="waitlisted") | Q(waitlisted_at__isnull=False),
+                name="application_waitlisted_has_time",
             ),
         ]
         indexes = [models.Index(fields=["block", "status"]), models.Index(fields=["status", "submitted_at"])]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from amo.models import Notification, User
@@ -79,6 +81,29 @@ def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
     return Document.objects.filter(applicant=applicant).order_by("kind", "-uploaded_at")
 
 
+@dataclass(frozen=True)
+class VaultUsage:
+    """How full an applicant's vault is, against the limits in settings."""
+
+    files: int
+    bytes: int
+    max_files: int
+    max_bytes: int
+
+
+def vault_usage(*, applicant: Applicant) -> VaultUsage:
+    """The files and bytes in the applicant's vault, in one query."""
+    used = Document.objects.filter(applicant=applicant).aggregate(
+        files=Count("pk"), bytes=Coalesce(Sum("size_bytes"), 0)
+    )
+    return VaultUsage(
+        files=used["files"],
+        bytes=used["bytes"],
+        max_files=settings.DOCUMENT_VAULT_MAX_FILES,
+        max_bytes=settings.DOCUMENT_VAULT_MAX_BYTES,
+    )
+
+
 def documents_visible_to(user: User) -> QuerySet[Document]:
     """The documents `user` may open: their own, all for staff, and for a host member those an
     applicant sent with a (non-draft) application that the member sees on the host side: any of
@@ -147,6 +172,7 @@ def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
     """The applicant's applications with their block, rotation, host, timeline and documents."""
     return (
         Application.objects.filter(applicant=applicant)
+        .with_waitlist_position()
         .select_related("block__rotation__organization", "block__rotation__specialty")
         .prefetch_related(
             Prefetch("transitions", queryset=ApplicationTransition.objects.order_by("created_at", "id")),
@@ -201,6 +227,15 @@ def application_fee_note(application: Application) -> str:
     return f"The application fee ({amount}) will be collected when online payment opens."
 
 
+def waitlist_fee_note(*, fee_cents: int, currency: str) -> str:
+    """What joining a full block's waitlist costs: nothing until a seat is offered."""
+    if not fee_cents:
+        return "No fee until a seat is offered."
+    return (
+        f"No fee until a seat is offered: the application fee ({money(fee_cents, currency)}) falls due then."
+    )
+
+
 def draft_closed_reason(application: Application) -> str:
     """Why a draft can no longer be submitted (its block takes no applications), or ""."""
     if application.status != S.DRAFT:
@@ -217,12 +252,27 @@ def application_next_step(application: Application) -> str:
     closed = draft_closed_reason(application)
     if closed:
         return f"This draft can no longer be submitted: {closed}"
+    fee_due = application.application_fee_status == Application.FeeStatus.DUE
     if application.status == S.SUBMITTED:
-        if application.application_fee_status != Application.FeeStatus.DUE:
+        if not fee_due:
             return NEXT_STEPS[S.UNDER_REVIEW]
         return f"{step} {application_fee_note(application)}"
+    if application.status == S.WAITLISTED:
+        position = getattr(application, "waitlist_position", None)
+        if position:
+            step = (
+                f"You are #{position} on the waitlist, first come, first served; "
+                "you will hear from us if a seat frees up."
+            )
+        if application.application_fee_status == Application.FeeStatus.NOT_DUE:
+            note = waitlist_fee_note(
+                fee_cents=application.application_fee_cents, currency=application.currency
+            )
+            step = f"{step} {note}"
+        return step
     if application.status == S.OFFERED and application.offer_expires_at:
-        return f"{step} Respond by {timezone.localtime(application.offer_expires_at):%b %d, %Y %H:%M} UTC."
+        step = f"{step} Respond by {timezone.localtime(application.offer_expires_at):%b %d, %Y %H:%M} UTC."
+        return f"{step} {application_fee_note(application)}" if fee_due else step
     return step
 
 

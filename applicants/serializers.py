@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -56,7 +57,11 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 class DocumentUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
-    file = serializers.FileField(allow_empty_file=True, help_text="PDF, JPEG or PNG, at most 10 MB.")
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text=f"PDF, JPEG or PNG, at most 10 MB; your vault holds at most "
+        f"{settings.DOCUMENT_VAULT_MAX_FILES} files and {settings.DOCUMENT_VAULT_MAX_BYTES // 2**20} MB.",
+    )
     expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 
 
@@ -81,6 +86,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
     block = BlockSummarySerializer()
     documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     next_step = serializers.CharField()
+    waitlist_position = serializers.IntegerField(
+        allow_null=True, help_text="Your place on the block's waitlist (1 is next); null unless waitlisted."
+    )
 
     class Meta:
         model = Application
@@ -94,6 +102,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "currency",
             "application_fee_status",
             "offer_expires_at",
+            "waitlisted_at",
+            "waitlist_position",
             "submitted_at",
             "created_at",
             "next_step",

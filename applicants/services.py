@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable
@@ -12,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,9 +21,10 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
 from applicants.countries import country_choices
+from applicants.files import document_filename
 from applicants.models import Applicant, Application, ApplicationMessage, Document
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
-from applicants.selectors import thread_is_open
+from applicants.selectors import thread_is_open, vault_usage
 from applicants.workflow import Role, actor_holds_role, transition
 from rotations.locking import lock_block
 from rotations.models import Block, DocumentKind
@@ -208,14 +211,42 @@ def _sha256(uploaded_file: UploadedFile) -> str:
     return digest.hexdigest()
 
 
+def _locked_applicant(pk: int) -> Applicant:
+    """The applicant's row, locked until the caller's transaction ends: their vault and their
+    deletion change one at a time."""
+    return Applicant.objects.select_for_update().get(pk=pk)
+
+
+def _check_vault_room(applicant: Applicant, size: int) -> None:
+    """Refuse a file of `size` bytes that the applicant's vault has no room left for."""
+    usage = vault_usage(applicant=applicant)
+    if usage.files + 1 > usage.max_files:
+        message = (
+            f"Your vault already holds {usage.max_files} files, the most it can hold. "
+            "Delete a document you no longer need, then upload this one."
+        )
+    elif usage.bytes + size > usage.max_bytes:
+        message = (
+            f"This file ({filesizeformat(size)}) does not fit: your vault holds "
+            f"{filesizeformat(usage.bytes)} of its {filesizeformat(usage.max_bytes)}. "
+            "Delete a document you no longer need, then upload this one."
+        )
+    else:
+        return
+    raise DomainError(message, field="file", extra={"quota": dataclasses.asdict(usage)})
+
+
 def document_upload(
     *, applicant: Applicant, kind: str, uploaded_file: UploadedFile, expires_on: date | None
 ) -> Document:
     """Store a file in the applicant's vault, pending verification by staff.
 
     Only PDF, JPEG and PNG as proven by the file's first bytes, not empty, at most 10 MB. Kinds that
-    expire need an expiry date in the future. The file is stored under a generated name; on any
-    refusal or failure no file is left on disk and no row is written.
+    expire need an expiry date in the future. The file is named with its proven type's extension
+    (applicants/files.py) and stored under a generated name. The vault holds at most
+    DOCUMENT_VAULT_MAX_FILES files and DOCUMENT_VAULT_MAX_BYTES bytes: counted under the applicant's
+    row lock, so parallel uploads cannot pass it together. On any refusal or failure no file is left
+    on disk and no row is written.
     """
     if kind not in DocumentKind.values:
         raise DomainError(
@@ -241,7 +272,7 @@ def document_upload(
     document = Document(
         applicant=applicant,
         kind=kind,
-        original_filename=(uploaded_file.name or "")[-255:],
+        original_filename=document_filename(uploaded_file.name or "", content_type),
         content_type=content_type,
         size_bytes=uploaded_file.size,
         sha256=_sha256(uploaded_file),
@@ -249,6 +280,7 @@ def document_upload(
     )
     try:
         with transaction.atomic():
+            _check_vault_room(_locked_applicant(applicant.pk), uploaded_file.size)
             # The storage name comes from document_storage_name, never from the uploader.
             document.file.save("upload", uploaded_file, save=False)
             document.save()
@@ -305,7 +337,7 @@ def _applicant_remove(applicant: Applicant) -> None:
 def applicant_delete(*, applicant: Applicant) -> None:
     """Delete an applicant's profile, drafts and documents, files included; never once they applied."""
     with transaction.atomic():
-        _applicant_remove(Applicant.objects.select_for_update().get(pk=applicant.pk))
+        _applicant_remove(_locked_applicant(applicant.pk))
 
 
 def account_delete(*, user: User) -> None:
@@ -460,7 +492,10 @@ def application_submit(*, application: Application, actor: User) -> Application:
     """Send a draft to the host. Only a ready applicant with a verified email submits.
 
     Readiness is judged on the documents assigned to the application (what the host will see), on
-    the day of submission. The application fee is recorded as due; [5/8]'s payment settles it.
+    the day of submission. With a seat left the application is submitted and its fee recorded as
+    due ([5/8]'s payment settles it); on a full block it joins the waitlist at once and owes no fee
+    until the host offers it a seat. Seats are counted under the block's row lock, so a seat taken
+    or freed at this very moment decides it.
     """
     application = Application.objects.select_related("applicant__user", "block__rotation").get(
         pk=application.pk
@@ -473,7 +508,6 @@ def application_submit(*, application: Application, actor: User) -> Application:
         message = "Write a short personal statement."
         raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
     rotation = application.block.rotation
-    fee_status = Application.FeeStatus.DUE if rotation.application_fee_cents else Application.FeeStatus.WAIVED
     with transaction.atomic():
         # Hold the documents being judged until the submission commits: a delete of one of them waits,
         # then finds it sent (NO KEY, so saving a draft that assigns them never deadlocks with this).
@@ -489,9 +523,12 @@ def application_submit(*, application: Application, actor: User) -> Application:
                 + ".",
                 extra={"missing": missing},
             )
+        full = lock_block(application.block_id).is_full
+        fee = Application.FeeStatus
+        fee_status = fee.WAIVED if not rotation.application_fee_cents else fee.NOT_DUE if full else fee.DUE
         application = transition(
             application,
-            S.SUBMITTED,
+            S.WAITLISTED if full else S.SUBMITTED,
             actor=actor,
             role=Role.APPLICANT,
             submitted_at=timezone.now(),
@@ -519,8 +556,8 @@ def application_apply(
 ) -> Application:
     """Save (creating or changing the draft `application`) and submit in one go.
 
-    Either the applicant has a submitted application, or nothing changed: a refused submission
-    leaves no new draft behind and an existing draft as it was.
+    Either the applicant has a submitted (or, on a full block, waitlisted) application, or nothing
+    changed: a refused submission leaves no new draft behind and an existing draft as it was.
     """
     with transaction.atomic():
         application = application_draft_save(

@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.services import notifications_mark_read
 from applicants import selectors, services
+from applicants.files import document_response
 from applicants.forms import (
     ApplyForm,
     DocumentUploadForm,
@@ -125,7 +126,7 @@ def documents(request, *, applicant):
     return render(
         request,
         "applicants/documents.html",
-        {"form": form, "documents": vault},
+        {"form": form, "documents": vault, "usage": selectors.vault_usage(applicant=applicant)},
         status=400 if form.errors else 200,
     )
 
@@ -146,16 +147,7 @@ def _document_delete(request, applicant, pk: str):
 @require_GET
 def document_file(request, pk: int):
     """Stream a document to those who may see it; everyone else gets the same 404 as for no document."""
-    document = get_object_or_404(selectors.documents_visible_to(request.user), pk=pk)
-    response = FileResponse(
-        document.file.open("rb"),
-        content_type=document.content_type,
-        as_attachment=request.GET.get("download") == "1",
-        filename=document.original_filename or f"document-{document.pk}",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return document_response(get_object_or_404(selectors.documents_visible_to(request.user), pk=pk))
 
 
 @applicant_required
@@ -192,7 +184,13 @@ def apply(request, block_id: int, *, applicant):
             add_domain_error(form, error)
         else:
             if submitting:
-                messages.success(request, f"Application submitted. {selectors.application_next_step(saved)}")
+                done = (
+                    "This block is full, so you joined its waitlist."
+                    if saved.status == Application.Status.WAITLISTED
+                    else "Application submitted."
+                )
+                saved = selectors.applicant_application(applicant=applicant, pk=saved.pk)
+                messages.success(request, f"{done} {selectors.application_next_step(saved)}")
                 return redirect("applicants:application_detail", pk=saved.pk)
             messages.success(request, "Draft saved.")
             return redirect("applicants:apply", block_id=block.pk)
@@ -216,6 +214,10 @@ def apply(request, block_id: int, *, applicant):
             "checklist": checklist,
             "ready": is_ready(checklist),
             "total_cents": rotation.total_price_cents,
+            "joins_waitlist": block.is_full,
+            "waitlist_fee_note": selectors.waitlist_fee_note(
+                fee_cents=rotation.application_fee_cents, currency=rotation.currency
+            ),
             "refund_schedule": refund_schedule(rotation, block),
             "email_verified": services.email_is_verified(request.user),
         },

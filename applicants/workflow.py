@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
+from django.utils import timezone
 
 from amo.errors import DomainError
 from applicants.models import Application, ApplicationTransition
@@ -40,6 +41,8 @@ def _edges(sources: list[S], target: S, *roles: Role) -> list[Edge]:
 
 EDGES: list[Edge] = [
     *_edges([S.DRAFT], S.SUBMITTED, Role.APPLICANT),
+    # Applying for a full block joins its waitlist (application_submit decides, under the block's lock).
+    *_edges([S.DRAFT], S.WAITLISTED, Role.APPLICANT),
     *_edges([S.SUBMITTED], S.UNDER_REVIEW, Role.HOST),
     *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.OFFERED, Role.HOST, Role.SYSTEM),
     *_edges([S.SUBMITTED, S.UNDER_REVIEW], S.WAITLISTED, Role.HOST, Role.SYSTEM),
@@ -84,10 +87,11 @@ def transition(
 ) -> Application:
     """Move `application` to `to` as `actor` acting as `role`, recording who, when, from, to and why.
 
-    `changes` are further fields written with the status (e.g. offer_expires_at). Entering a final
-    status waives an application fee still due, in the same transaction. Raises DomainError
-    and changes nothing when the edge does not exist, the role may not take it, or the actor does
-    not hold the role for this application.
+    `changes` are further fields written with the status (e.g. offer_expires_at). In the same
+    transaction: entering the waitlist stamps `waitlisted_at` (the place in line); an offer makes
+    due a fee that was waiting for a seat; entering a final status waives a fee still unpaid.
+    Raises DomainError and changes nothing when the edge does not exist, the role may not take it,
+    or the actor does not hold the role for this application.
     """
     with transaction.atomic():
         locked = (
@@ -110,9 +114,14 @@ def transition(
                 status=403,
             )
         locked.status = to
-        if to in FINAL and locked.application_fee_status == Application.FeeStatus.DUE:
+        fee = Application.FeeStatus
+        if to == S.WAITLISTED:
+            changes.setdefault("waitlisted_at", timezone.now())
+        if to == S.OFFERED and locked.application_fee_status == fee.NOT_DUE:
+            changes.setdefault("application_fee_status", fee.DUE)
+        if to in FINAL and locked.application_fee_status in (fee.DUE, fee.NOT_DUE):
             # An ended application owes nothing whose fee was never paid.
-            changes.setdefault("application_fee_status", Application.FeeStatus.WAIVED)
+            changes.setdefault("application_fee_status", fee.WAIVED)
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["status", "updated_at", *changes])

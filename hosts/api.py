@@ -183,8 +183,10 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return selectors.application_for_review(applications.exclude(status=Application.Status.DRAFT))
 
     def _done(self, application):
-        application.refresh_from_db()
-        return Response(HostApplicationSerializer(application, context=self.get_serializer_context()).data)
+        # Read again as a retrieve does, so the answer shows the new status and place in line.
+        return Response(
+            HostApplicationSerializer(self.get_object(), context=self.get_serializer_context()).data
+        )
 
     def _input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)

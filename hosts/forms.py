@@ -155,7 +155,10 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
     rotation = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     block = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     status = forms.ChoiceField(
-        choices=[("", "Any status"), *[c for c in Application.Status.choices if c[0] != "draft"]],
+        choices=[
+            ("", "Any status but waitlisted"),
+            *[c for c in Application.Status.choices if c[0] != "draft"],
+        ],
         required=False,
     )
     submitted_from = forms.DateField(required=False, widget=DATE, label="Submitted from")

@@ -55,34 +55,44 @@ def application_queue(
     submitted_from: date | None = None,
     submitted_to: date | None = None,
 ) -> QuerySet:
-    """The review queue: submitted (never draft) applications, filtered, oldest submission first."""
-    queryset = applications.exclude(status=S.DRAFT).select_related(
-        "applicant__user", "block__rotation__specialty"
+    """The review queue: submitted (never draft) applications, filtered, oldest submission first.
+
+    The waitlist is apart: without a status the queue leaves waitlisted applications out, and with
+    status "waitlisted" it is each block's line in order, first waitlisted first, with
+    `waitlist_position` (always annotated, no extra query).
+    """
+    queryset = (
+        applications.exclude(status=S.DRAFT)
+        .with_waitlist_position()
+        .select_related("applicant__user", "block__rotation__specialty")
     )
     if rotation_id:
         queryset = queryset.filter(block__rotation_id=rotation_id)
     if block_id:
         queryset = queryset.filter(block_id=block_id)
-    if status:
-        queryset = queryset.filter(status=status)
+    queryset = queryset.filter(status=status) if status else queryset.exclude(status=S.WAITLISTED)
     if submitted_from:
         queryset = queryset.filter(submitted_at__gte=datetime.combine(submitted_from, time.min, UTC))
     if submitted_to:
         queryset = queryset.filter(
             submitted_at__lt=datetime.combine(submitted_to + timedelta(days=1), time.min, UTC)
         )
+    if status == S.WAITLISTED:
+        return queryset.order_by("block__start_date", "block_id", "waitlisted_at", "id")
     return queryset.order_by("submitted_at", "id")
 
 
 def application_for_review(applications: QuerySet) -> QuerySet:
     """One application with everything its review page shows, in a fixed number of queries."""
-    return applications.select_related(
-        "applicant__user", "block__rotation__specialty", "block__rotation__preceptor"
-    ).prefetch_related(
-        Prefetch("documents", queryset=Document.objects.order_by("kind", "-uploaded_at")),
-        Prefetch("transitions", queryset=ApplicationTransition.objects.select_related("actor")),
-        Prefetch("messages", queryset=ApplicationMessage.objects.select_related("author")),
-        "applicant__specialties_of_interest",
+    return (
+        applications.with_waitlist_position()
+        .select_related("applicant__user", "block__rotation__specialty", "block__rotation__preceptor")
+        .prefetch_related(
+            Prefetch("documents", queryset=Document.objects.order_by("kind", "-uploaded_at")),
+            Prefetch("transitions", queryset=ApplicationTransition.objects.select_related("actor")),
+            Prefetch("messages", queryset=ApplicationMessage.objects.select_related("author")),
+            "applicant__specialties_of_interest",
+        )
     )
 
 

@@ -73,6 +73,9 @@ class HostApplicationSerializer(serializers.ModelSerializer):
     applicant = HostApplicantSummarySerializer(read_only=True)
     rotation = serializers.IntegerField(source="block.rotation_id", read_only=True)
     documents = HostDocumentSummarySerializer(many=True, read_only=True)
+    waitlist_position = serializers.SerializerMethodField(
+        help_text="The place in its block's waitlist (1 is next); null unless waitlisted."
+    )
 
     class Meta:
         model = Application
@@ -86,9 +89,15 @@ class HostApplicationSerializer(serializers.ModelSerializer):
             "documents",
             "submitted_at",
             "offer_expires_at",
+            "waitlisted_at",
+            "waitlist_position",
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_waitlist_position(self, application) -> int | None:
+        # Annotated by the host selectors (ApplicationQuerySet.with_waitlist_position).
+        return getattr(application, "waitlist_position", None)
 
 
 class HostApplicationFilterSerializer(serializers.Serializer):

@@ -283,3 +283,8 @@ class Block(models.Model):
     @property
     def seats_left(self) -> int:
         return self.capacity - self.seats_taken
+
+    @property
+    def is_full(self) -> bool:
+        """No seat left: applying joins the block's waitlist."""
+        return self.seats_left <= 0

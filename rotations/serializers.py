@@ -28,10 +28,26 @@ class PreceptorSerializer(serializers.ModelSerializer):
 class BlockSerializer(serializers.ModelSerializer):
     seats_left = serializers.IntegerField(read_only=True)
     end_date = serializers.DateField(read_only=True)
+    application_fee_due = serializers.SerializerMethodField(
+        help_text="`on_submission`; or, on a full block, `when_a_seat_is_offered`: applying joins the "
+        "waitlist and no fee is due until a seat is offered."
+    )
 
     class Meta:
         model = Block
-        fields = ["id", "start_date", "end_date", "weeks", "capacity", "seats_left", "apply_by"]
+        fields = [
+            "id",
+            "start_date",
+            "end_date",
+            "weeks",
+            "capacity",
+            "seats_left",
+            "apply_by",
+            "application_fee_due",
+        ]
+
+    def get_application_fee_due(self, block: Block) -> str:
+        return "when_a_seat_is_offered" if block.is_full else "on_submission"
 
 
 class RefundWindowSerializer(serializers.Serializer):

@@ -121,8 +121,12 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
 
     applicant = factory.SubFactory(ApplicantFactory)
     block = factory.SubFactory(BlockFactory)
+    status = Application.Status.DRAFT
     personal_statement = "I want U.S. clinical experience in internal medicine."
     application_fee_cents = factory.LazyAttribute(lambda o: o.block.rotation.application_fee_cents)
+    waitlisted_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == Application.Status.WAITLISTED else None
+    )
 
 
 # --- Applicants: documents and verified email addresses ----------------------------------------

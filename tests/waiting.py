@@ -4,6 +4,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.db import connection
+
 T = TypeVar("T")
 
 
@@ -16,3 +18,13 @@ def wait_until(probe: Callable[[], T], *, what: str, timeout: float = 20.0) -> T
             return result
         time.sleep(0.05)
     raise AssertionError(f"{what} did not happen within {timeout:.0f}s")
+
+
+def a_query_waits_for_a_lock() -> bool:
+    """Whether some connection to the test database is queued behind a row lock right now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0

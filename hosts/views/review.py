@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
+from applicants.files import document_response
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
@@ -34,20 +35,36 @@ class ApplicationQueueView(OrganizationMixin, ListView):
         )
         self.filters = QueueFilterForm(self.request.GET or None, rotations=rotations, blocks=blocks)
         criteria = self.filters.cleaned_data if self.filters.is_valid() else {}
+        self.criteria = {
+            "rotation_id": criteria.get("rotation"),
+            "block_id": criteria.get("block"),
+            "submitted_from": criteria.get("submitted_from"),
+            "submitted_to": criteria.get("submitted_to"),
+        }
+        self.status = criteria.get("status") or ""
         return selectors.application_queue(
-            self.scoped(Application.objects.all()),
-            rotation_id=criteria.get("rotation"),
-            block_id=criteria.get("block"),
-            status=criteria.get("status"),
-            submitted_from=criteria.get("submitted_from"),
-            submitted_to=criteria.get("submitted_to"),
+            self.scoped(Application.objects.all()), status=self.status, **self.criteria
         )
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
+        # The waitlist is its own tab: how many wait under the same filters, in one count.
+        waitlisted = selectors.application_queue(
+            self.scoped(Application.objects.all()), status=Application.Status.WAITLISTED, **self.criteria
+        )
+        query.pop("status", None)
+        tab_query = query.urlencode()
+        if self.status:
+            query["status"] = self.status
         return super().get_context_data(
-            filters=self.filters, bulk_form=BulkForm(), query=query.urlencode(), **kwargs
+            filters=self.filters,
+            bulk_form=BulkForm(),
+            query=query.urlencode(),
+            tab_query=tab_query,
+            showing_waitlist=self.status == Application.Status.WAITLISTED,
+            waitlist_count=waitlisted.count(),
+            **kwargs,
         )
 
 
@@ -187,12 +204,4 @@ class ApplicationDocumentView(ApplicationReviewMixin, View):
         document = application.documents.filter(pk=document_id).first()
         if document is None:
             raise Http404("No such document on this application.")
-        response = FileResponse(
-            document.file.open("rb"),
-            as_attachment=True,
-            filename=document.original_filename,
-            content_type=document.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return document_response(document)

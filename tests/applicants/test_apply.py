@@ -27,7 +27,7 @@ from tests.factories import (
     DocumentFactory,
     EmailAddressFactory,
 )
-from tests.waiting import wait_until
+from tests.waiting import a_query_waits_for_a_lock, wait_until
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -330,14 +330,6 @@ def test_a_document_cannot_be_deleted_while_the_application_sending_it_is_submit
             outcome["delete"] = error.message
         finally:
             connection.close()
-
-    def a_query_waits_for_a_lock() -> bool:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            return cursor.fetchone()[0] > 0
 
     submitting = threading.Thread(target=submit)
     submitting.start()

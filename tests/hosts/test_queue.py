@@ -9,6 +9,7 @@ from django.utils import timezone
 from applicants.models import Application
 from hosts.models import Membership
 from tests.factories import (
+    ApplicationFactory,
     BlockFactory,
     InvitationFactory,
     MembershipFactory,
@@ -108,7 +109,7 @@ def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, 
     url = reverse("hosts:applications")
     a, other = tenant_a.application, tenant_a.other_application
     Application.objects.filter(pk=other.pk).update(
-        status=S.WAITLISTED, submitted_at=timezone.now() - timedelta(days=10)
+        status=S.UNDER_REVIEW, submitted_at=timezone.now() - timedelta(days=10)
     )
     draft = submitted(block=tenant_a.block)
     Application.objects.filter(pk=draft.pk).update(status=S.DRAFT)
@@ -119,10 +120,80 @@ def test_the_queue_filters_by_rotation_block_status_and_submission_date(client, 
     assert ids() == [other.pk, a.pk]  # oldest submission first; drafts never shown
     assert ids(rotation=tenant_a.rotation.pk) == [a.pk]
     assert ids(block=tenant_a.other_block.pk) == [other.pk]
-    assert ids(status="waitlisted") == [other.pk]
+    assert ids(status="under_review") == [other.pk]
     today = timezone.now().date()
     assert ids(submitted_from=today - timedelta(days=1)) == [a.pk]
     assert ids(submitted_to=today - timedelta(days=5)) == [other.pk]
+
+
+def waitlisted(block, minutes_ago: int) -> Application:
+    now = timezone.now()
+    return ApplicationFactory(
+        block=block,
+        status=S.WAITLISTED,
+        submitted_at=now - timedelta(minutes=minutes_ago),
+        waitlisted_at=now - timedelta(minutes=minutes_ago),
+    )
+
+
+def test_the_waitlist_is_apart_from_the_queue_each_block_in_line_order(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    late = waitlisted(tenant_a.block, minutes_ago=1)
+    early = waitlisted(tenant_a.block, minutes_ago=30)
+    other = waitlisted(tenant_a.other_block, minutes_ago=10)
+    url = reverse("hosts:applications")
+
+    queue = client.get(url)
+    assert {a.pk for a in queue.context["object_list"]} == {
+        tenant_a.application.pk,
+        tenant_a.other_application.pk,
+    }
+    assert queue.context["waitlist_count"] == 3
+    assert "Waitlist <span" in queue.content.decode()
+
+    line = client.get(url, {"status": "waitlisted"})
+    assert [(a.pk, a.waitlist_position) for a in line.context["object_list"]] == [
+        (early.pk, 1),
+        (late.pk, 2),
+        (other.pk, 1),
+    ]
+    html = line.content.decode()
+    assert '<th scope="col">In line</th>' in html and "<td>#2</td>" in html
+    review = client.get(reverse("hosts:application_detail", args=[late.pk])).content.decode()
+    assert "#2 on this block's waitlist" in review
+    narrowed = client.get(url, {"status": "waitlisted", "block": tenant_a.other_block.pk})
+    assert [a.pk for a in narrowed.context["object_list"]] == [other.pk]
+    assert narrowed.context["waitlist_count"] == 1
+
+
+def test_the_api_queue_keeps_the_waitlist_apart_and_gives_places_in_line(client, tenant_a):
+    login(client, tenant_a.coordinator)
+    late = waitlisted(tenant_a.block, minutes_ago=1)
+    early = waitlisted(tenant_a.block, minutes_ago=30)
+    url = reverse("hosts_api:application-list")
+
+    queue = client.get(url).json()["results"]
+    assert {row["id"] for row in queue} == {tenant_a.application.pk, tenant_a.other_application.pk}
+    assert {row["waitlist_position"] for row in queue} == {None}
+    line = client.get(url, {"status": "waitlisted"}).json()["results"]
+    assert [(row["id"], row["waitlist_position"]) for row in line] == [(early.pk, 1), (late.pk, 2)]
+    one = client.get(reverse("hosts_api:application-detail", args=[late.pk])).json()
+    assert one["waitlist_position"] == 2
+
+
+def test_the_waitlist_tab_costs_the_same_queries_for_2_or_20_waitlisted(
+    client, tenant_a, django_assert_max_num_queries
+):
+    login(client, tenant_a.coordinator)
+    url = reverse("hosts:applications")
+    for minutes in range(2):
+        document_for(waitlisted(tenant_a.block, minutes_ago=minutes))
+    few = count_queries(client, url, {"status": "waitlisted"})
+    for minutes in range(2, 20):
+        document_for(waitlisted(tenant_a.block, minutes_ago=minutes))
+    with django_assert_max_num_queries(few):
+        response = client.get(url, {"status": "waitlisted"})
+    assert [a.waitlist_position for a in response.context["object_list"]] == list(range(1, 21))
 
 
 def test_the_api_queue_filters_by_rotation_and_refuses_an_unknown_status(client, tenant_a):
