@@ -172,7 +172,8 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+# Failed logins: 5 per account, and per address enough for a hospital's or university's NAT.
+ACCOUNT_RATE_LIMITS = {"login_failed": "100/15m/ip,5/5m/key"}
 ACCOUNT_ADAPTER = "applicants.accounts.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "applicants.accounts.SignupForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True

@@ -35,3 +35,4 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
 ]
 handler404 = "amo.views.page_not_found"
+handler429 = "amo.views.too_many_requests"  # allauth's rate limits look it up here

@@ -6,6 +6,8 @@ from django.views.decorators.http import require_GET
 
 from amo.health import check_health, worker_last_seen
 
+TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
+
 
 @require_GET
 @never_cache
@@ -30,3 +32,12 @@ def page_not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "extra": {"path": request.path}}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def too_many_requests(request, message: str = TOO_MANY_REQUESTS, retry_after: int | None = None):
+    """429 as a page of the site saying why and what to do; allauth's rate limits answer with it
+    (`handler429` in amo/urls.py)."""
+    response = render(request, "429.html", {"message": message}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response

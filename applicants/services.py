@@ -57,12 +57,16 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-.]{6,22}$")
 
 
 def applicant_create(*, user: User) -> Applicant:
-    """Make `user` an applicant with an empty profile (once; a second call returns the same row)."""
+    """Make `user` an applicant (once; a second call returns the same row).
+
+    The profile starts with the account's name as its legal name, which the applicant may correct
+    to match their passport; everything else is empty.
+    """
     with transaction.atomic():
         if not user.is_applicant:
             user.is_applicant = True
             user.save(update_fields=["is_applicant"])
-        applicant, _ = Applicant.objects.get_or_create(user=user)
+        applicant, _ = Applicant.objects.get_or_create(user=user, defaults={"legal_name": user.full_name})
     return applicant
 
 
