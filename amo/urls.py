@@ -23,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     # Pages without our <link rel="icon"> (the admin, error pages) make browsers ask for this.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),

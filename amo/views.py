@@ -1,10 +1,13 @@
+from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from amo.health import check_health, worker_last_seen
+from amo.services import notifications_mark_read
 
 TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
 
@@ -41,3 +44,14 @@ def too_many_requests(request, message: str = TOO_MANY_REQUESTS, retry_after: in
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    """Mark all the person's notifications read and go back to the dashboard they came from."""
+    notifications_mark_read(recipient=request.user)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "home"
+    return redirect(back)

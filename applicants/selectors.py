@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from amo.models import Notification, User
+from amo.models import User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import block_closed_reason
 from applicants.templatetags.amo_forms import money
@@ -269,7 +269,3 @@ def block_for_apply(*, block_id: int) -> Block | None:
         .filter(pk=block_id, rotation__status=Rotation.Status.PUBLISHED)
         .first()
     )
-
-
-def recent_notifications(*, user: User, limit: int = 10) -> list[Notification]:
-    return list(Notification.objects.filter(recipient=user)[:limit])
