@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
@@ -6,10 +5,6 @@ from django.db import transaction
 from amo.models import Notification, User
 from applicants.admin import DocumentsGoWithTheirOwner
 from applicants.services import account_delete
-
-# Staff sign in through allauth like everyone else, so its rate limits, email verification and
-# two-factor authentication apply to the admin too; Django's own admin login form is never served.
-admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)

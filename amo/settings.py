@@ -44,7 +44,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SITE_NAME = os.environ.get("SITE_NAME", "AMO")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "amo.apps.AdminConfig",  # django.contrib.admin with staff two-factor (amo/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -184,7 +184,7 @@ ACCOUNT_CHANGE_EMAIL = True  # one address per account; a change is verified bef
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# Host owners must use TOTP (hosts.tenancy sends them to set it up); everyone else may.
+# Host owners and staff must use TOTP (hosts.tenancy, amo.admin_site send them to set it up); others may.
 MFA_TOTP_ISSUER = "AMO"
 
 # --- I18N, time, money -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
     OwnerFactory,
+    StaffFactory,
     UserFactory,
 )
 from tests.hosts.conftest import login
@@ -255,7 +256,7 @@ def test_a_member_of_several_organizations_gets_a_switcher(client):
 
 def test_staff_verify_a_pending_organization_from_the_admin(client):
     organization = OrganizationFactory(is_verified=False)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     response = client.post(
         reverse("admin:hosts_organization_changelist"),
         {"action": "verify", "_selected_action": [organization.pk]},
