@@ -17,14 +17,7 @@ from tests.factories import (
     UserFactory,
     totp_activate,
 )
-
-ORGANIZATION = {
-    "name": "Riverside Family Clinic",
-    "kind": "clinic",
-    "city": "Houston",
-    "state": "TX",
-    "zip_code": "77002",
-}
+from tests.hosts.conftest import ORGANIZATION
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a-long-unusual-passphrase-42"

@@ -17,7 +17,7 @@ from tests.factories import (
     StaffFactory,
     UserFactory,
 )
-from tests.hosts.conftest import login
+from tests.hosts.conftest import ORGANIZATION, login
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -180,15 +180,6 @@ def verified_user(email="new.host@example.test"):
     user = UserFactory(email=email)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
-
-
-ORGANIZATION = {
-    "name": "Riverside Family Clinic",
-    "kind": "clinic",
-    "city": "Houston",
-    "state": "TX",
-    "zip_code": "77002",
-}
 
 
 def test_onboarding_creates_a_pending_organization_owned_by_the_user(client):
