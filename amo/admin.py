@@ -1,4 +1,3 @@
-from allauth.account.decorators import secure_admin_login
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
@@ -7,10 +6,6 @@ from amo.models import ApiToken, Notification, User
 from amo.services import api_token_revoke
 from applicants.admin import DocumentsGoWithTheirOwner
 from applicants.services import account_delete
-
-# Staff sign in through allauth like everyone else, so its rate limits, email verification and
-# two-factor authentication apply to the admin too; Django's own admin login form is never served.
-admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)

@@ -1,4 +1,4 @@
-"""Platform writes shared by every app: notifications, API tokens."""
+"""Platform writes shared by every app: the site's identity, notifications, API tokens."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -17,6 +20,35 @@ from amo.errors import DomainError
 from amo.models import ApiToken, Notification, User
 from hosts import selectors as host_selectors
 from hosts.models import Membership
+
+
+def site_sync(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS, **signal_kwargs) -> None:
+    """Make the Site row (SITE_ID) say what SITE_NAME and SITE_URL say.
+
+    allauth's emails speak as this row ("Hello from <name>", subjects "[<name>] ..."); left alone it
+    is django.contrib.sites' "example.com", which reads as phishing. Run by the amo migration for a
+    new database and after every `migrate` (post_migrate), so a changed setting is followed.
+    """
+    from django.contrib.sites.models import SITE_CACHE
+
+    Site = apps.get_model("sites", "Site")
+    Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID,
+        defaults={"domain": urlsplit(settings.SITE_URL).netloc, "name": settings.SITE_NAME},
+    )
+    SITE_CACHE.clear()
+
+
+def email_subject(subject: str) -> str:
+    """A subject as every email of ours starts, allauth's included: "[<SITE_NAME>] ..."."""
+    return f"[{settings.SITE_NAME}] {subject}"
+
+
+def email_signature() -> str:
+    """How every email of ours ends, allauth's included: the product's name and address."""
+    return render_to_string(
+        "email/signature.txt", {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL}
+    ).strip()
 
 
 def notification_send(*, recipient: User, key: str, subject: str, body: str, link: str = "") -> Notification:
@@ -50,8 +82,9 @@ def notification_email(*, notification_id: int) -> bool:
         body = notification.body
         if notification.link:
             body = f"{body}\n\n{settings.SITE_URL}{notification.link}"
+        body = f"{body}\n\n{email_signature()}"
         send_mail(
-            notification.subject,
+            email_subject(notification.subject),
             body,
             settings.DEFAULT_FROM_EMAIL,
             [notification.recipient.email],

@@ -40,9 +40,11 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY and not env_bool("AMO_ALLOW_DEV_S
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The product's name in emails; the Site row follows it and SITE_URL (amo.services.site_sync).
+SITE_NAME = os.environ.get("SITE_NAME", "AMO")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "amo.apps.AdminConfig",  # django.contrib.admin with staff two-factor (amo/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -177,15 +179,17 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+# Failed logins: 5 per account, and per address enough for a hospital's or university's NAT.
+ACCOUNT_RATE_LIMITS = {"login_failed": "100/15m/ip,5/5m/key"}
 ACCOUNT_ADAPTER = "applicants.accounts.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "applicants.accounts.SignupForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CHANGE_EMAIL = True  # one address per account; a change is verified before it replaces the old
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[AMO] "
+# Subjects start with "[<Site name>] "; password, email and two-factor changes are announced by email.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# Host owners must use TOTP (hosts.tenancy sends them to set it up); everyone else may.
+# Host owners and staff must use TOTP (hosts.tenancy, amo.admin_site send them to set it up); others may.
 MFA_TOTP_ISSUER = "AMO"
 
 # --- I18N, time, money -------------------------------------------------------------------

@@ -23,6 +23,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
     # Pages without our <link rel="icon"> (the admin, error pages) make browsers ask for this.
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("admin/", admin.site.urls),
@@ -37,3 +38,4 @@ urlpatterns = [
     path("api/docs/", api_docs, name="api-docs"),
 ]
 handler404 = "amo.views.page_not_found"
+handler429 = "amo.views.too_many_requests"  # allauth's rate limits look it up here

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,6 +12,8 @@ from amo import services
 from amo.errors import DomainError
 from amo.forms import ApiTokenForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
+
+TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
 
 
 @require_GET
@@ -74,3 +77,23 @@ def api_token_revoke(request, pk: int):
         request, f"API token “{token.name}” (…{token.last_four}) is revoked; it no longer works."
     )
     return redirect("api_tokens")
+
+
+def too_many_requests(request, message: str = TOO_MANY_REQUESTS, retry_after: int | None = None):
+    """429 as a page of the site saying why and what to do; allauth's rate limits answer with it
+    (`handler429` in amo/urls.py)."""
+    response = render(request, "429.html", {"message": message}, status=429)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    """Mark all the person's notifications read and go back to the dashboard they came from."""
+    services.notifications_mark_read(recipient=request.user)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = "home"
+    return redirect(back)

@@ -10,7 +10,8 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from amo.models import Notification, User
+from amo.models import User
+from amo.selectors import user_has_totp
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import block_closed_reason
 from applicants.templatetags.amo_forms import money
@@ -107,10 +108,11 @@ def vault_usage(*, applicant: Applicant) -> VaultUsage:
 def documents_visible_to(user: User) -> QuerySet[Document]:
     """The documents `user` may open: their own, all for staff, and for a host member those an
     applicant sent with a (non-draft) application that the member sees on the host side: any of
-    their organization's for owners and coordinators, only their own rotations' for a preceptor."""
+    their organization's for owners and coordinators, only their own rotations' for a preceptor.
+    Staff see every document only once they use two-factor authentication (as in the admin)."""
     if not user.is_authenticated or not user.is_active:
         return Document.objects.none()
-    if user.is_staff:
+    if user.is_staff and user_has_totp(user=user):
         return Document.objects.all()
     # The host side's own scope (OrganizationQuerySet.for_member), so both doors open the same files.
     sent_to_me = Application.objects.none()
@@ -319,7 +321,3 @@ def block_for_apply(*, block_id: int) -> Block | None:
         .filter(pk=block_id, rotation__status=Rotation.Status.PUBLISHED)
         .first()
     )
-
-
-def recent_notifications(*, user: User, limit: int = 10) -> list[Notification]:
-    return list(Notification.objects.filter(recipient=user)[:limit])

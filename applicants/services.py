@@ -12,7 +12,7 @@ import filetype
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +26,7 @@ from applicants.models import Applicant, Application, ApplicationMessage, Docume
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import thread_is_open, vault_usage
 from applicants.workflow import Role, actor_holds_role, transition
+from hosts.models import Membership
 from rotations.locking import lock_block
 from rotations.models import Block, DocumentKind
 from rotations.services import seat_release
@@ -60,12 +61,16 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ()\-.]{6,22}$")
 
 
 def applicant_create(*, user: User) -> Applicant:
-    """Make `user` an applicant with an empty profile (once; a second call returns the same row)."""
+    """Make `user` an applicant (once; a second call returns the same row).
+
+    The profile starts with the account's name as its legal name, which the applicant may correct
+    to match their passport; everything else is empty.
+    """
     with transaction.atomic():
         if not user.is_applicant:
             user.is_applicant = True
             user.save(update_fields=["is_applicant"])
-        applicant, _ = Applicant.objects.get_or_create(user=user)
+        applicant, _ = Applicant.objects.get_or_create(user=user, defaults={"legal_name": user.full_name})
     return applicant
 
 
@@ -411,6 +416,31 @@ def document_reject(*, document: Document, actor: User, reason: str) -> Document
 
 # --- Applications -----------------------------------------------------------------------------
 
+
+def _notify_host(application: Application, event: str, subject: str, body: str) -> None:
+    """Tell the host members who see `application` on their side (hosts.tenancy's scope): the
+    organization's owners and coordinators, who decide it, and the member who is its rotation's
+    preceptor. Once per member and event."""
+    rotation = application.block.rotation
+    sees_it = Q(role__in=[Membership.Role.OWNER, Membership.Role.COORDINATOR])
+    if rotation.preceptor_id is not None:
+        sees_it |= Q(role=Membership.Role.PRECEPTOR, preceptor_id=rotation.preceptor_id)
+    members = (
+        Membership.objects.for_org(rotation.organization_id)
+        .filter(sees_it, user__is_active=True)
+        .select_related("user")
+    )
+    link = reverse("hosts:application_detail", args=[application.pk])
+    for membership in members:
+        notification_send(
+            recipient=membership.user,
+            key=f"application:{application.pk}:{event}:member:{membership.user_id}",
+            subject=subject,
+            body=body,
+            link=link,
+        )
+
+
 MAX_STATEMENT_CHARS = 3000
 
 
@@ -536,13 +566,33 @@ def application_submit(*, application: Application, actor: User) -> Application:
             currency=rotation.currency,
             application_fee_status=fee_status,
         )
+        if full:
+            applicant_news = (
+                f"You joined the waitlist: {rotation.title}",
+                f"{application.block} is full, so you joined its waitlist at {rotation.organization.name}. "
+                "No fee is due until a seat is offered to you.",
+            )
+            host_news = (
+                f"New on the waitlist for {rotation.title}",
+                f"{application.applicant} joined the waitlist for {application.block}.",
+            )
+        else:
+            applicant_news = (
+                f"Application sent: {rotation.title}",
+                f"Your application for {application.block} was sent to {rotation.organization.name}.",
+            )
+            host_news = (
+                f"New application for {rotation.title}",
+                f"{application.applicant} applied for {application.block} at {rotation.organization.name}.",
+            )
         notification_send(
             recipient=actor,
             key=f"application:{application.pk}:submitted",
-            subject=f"Application sent: {rotation.title}",
-            body=f"Your application for {application.block} was sent to {rotation.organization.name}.",
+            subject=applicant_news[0],
+            body=applicant_news[1],
             link=reverse("applicants:application_detail", args=[application.pk]),
         )
+        _notify_host(application, "submitted", *host_news)
     return application
 
 
@@ -592,14 +642,20 @@ MAX_MESSAGE_CHARS = 5000
 def application_message_post(
     *, application: Application, author: User, role: Role, body: str
 ) -> ApplicationMessage:
-    """Add to an application's thread: its applicant, a host member of its organization, or staff."""
+    """Add to an application's thread: its applicant, a host member of its organization, or staff.
+
+    A message from the applicant is news for the host (`_notify_host`); hosts tell the applicant
+    themselves (hosts.services.application_request_info).
+    """
     body = (body or "").strip()
     if not body:
         raise DomainError("Write a message first.", extra={"fields": {"body": ["Required."]}})
     if len(body) > MAX_MESSAGE_CHARS:
         message = f"Keep messages to {MAX_MESSAGE_CHARS} characters."
         raise DomainError(message, extra={"fields": {"body": [message]}})
-    application = Application.objects.select_related("applicant", "block__rotation").get(pk=application.pk)
+    application = Application.objects.select_related("applicant__user", "block__rotation").get(
+        pk=application.pk
+    )
     if application.status == S.DRAFT:
         raise DomainError("Submit the application first; the host does not see drafts.", status=409)
     if not thread_is_open(application):
@@ -609,6 +665,15 @@ def application_message_post(
         )
     if role is Role.SYSTEM or not actor_holds_role(application, author, role):
         raise DomainError("You may not write on this application.", status=403)
-    return ApplicationMessage.objects.create(
-        application=application, author=author, author_role=role.value, body=body
-    )
+    with transaction.atomic():
+        posted = ApplicationMessage.objects.create(
+            application=application, author=author, author_role=role.value, body=body
+        )
+        if role is Role.APPLICANT:
+            _notify_host(
+                application,
+                f"message:{posted.pk}",
+                f"New message from {application.applicant} about {application.block.rotation}",
+                f"{application.applicant} wrote about their application for {application.block}:\n\n{body}",
+            )
+    return posted

@@ -9,7 +9,6 @@ urlpatterns = [
     path("me/", views.dashboard, name="dashboard"),
     path("me/profile/", views.profile, name="profile"),
     path("me/documents/", views.documents, name="documents"),
-    path("me/notifications/read/", views.notifications_read, name="notifications_read"),
     path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("apply/<int:block_id>/", views.apply, name="apply"),
     path("me/applications/<int:pk>/", views.application_detail, name="application_detail"),

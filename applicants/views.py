@@ -10,11 +10,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
-from amo.services import notifications_mark_read
+from amo.selectors import recent_notifications
 from applicants import selectors, services
 from applicants.files import document_response
 from applicants.forms import (
@@ -73,7 +73,7 @@ def dashboard(request, *, applicant):
             "applications": applications,
             "documents": documents,
             "completeness": selectors.profile_completeness(applicant=profile),
-            "notifications": selectors.recent_notifications(user=request.user),
+            "notifications": recent_notifications(user=request.user),
             "email_verified": services.email_is_verified(request.user),
         },
     )
@@ -266,10 +266,3 @@ def application_detail(request, pk: int, *, applicant):
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
     )
-
-
-@require_POST
-@applicant_required
-def notifications_read(request, *, applicant):
-    notifications_mark_read(recipient=request.user)
-    return redirect("applicants:dashboard")

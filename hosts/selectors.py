@@ -40,12 +40,6 @@ def memberships_of_user(*, user: User) -> list[Membership]:
     return list(Membership.objects.filter(user=user).select_related("organization").order_by("organization"))
 
 
-def user_has_totp(*, user: User) -> bool:
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
 def application_queue(
     applications: QuerySet,
     *,

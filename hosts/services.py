@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
-from amo.services import notification_send
+from amo.services import email_signature, email_subject, notification_send
 from amo.slugs import insert_with_free_slug
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from applicants.services import application_message_post, email_is_verified
@@ -154,11 +154,11 @@ def invitation_email(*, invitation_id: int) -> bool:
         )
         inviter = invitation.invited_by.get_full_name() if invitation.invited_by else "A member"
         send_mail(
-            f"Join {invitation.organization} on AMO",
-            f"{inviter} invited you to join {invitation.organization} on AMO as "
+            email_subject(f"Join {invitation.organization} on {settings.SITE_NAME}"),
+            f"{inviter} invited you to join {invitation.organization} on {settings.SITE_NAME} as "
             f"{invitation.get_role_display().lower()}.\n\n"
             f"Accept by {invitation.expires_at:%b %d, %Y}:\n{link}\n\n"
-            "The link works once. If you did not expect it, ignore this email.",
+            "The link works once. If you did not expect it, ignore this email.\n\n" + email_signature(),
             settings.DEFAULT_FROM_EMAIL,
             [invitation.email],
         )

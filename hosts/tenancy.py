@@ -15,6 +15,7 @@ from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404, redirect
 from rest_framework import exceptions, permissions
 
+from amo.selectors import user_has_totp
 from hosts import selectors
 from hosts.models import Membership
 
@@ -103,7 +104,7 @@ class OrganizationMixin(LoginRequiredMixin, Tenancy):
         if membership is None:
             return redirect("hosts:onboarding")
         self.membership = membership
-        if membership.role == Role.OWNER and not selectors.user_has_totp(user=request.user):
+        if membership.role == Role.OWNER and not user_has_totp(user=request.user):
             return redirect("mfa_activate_totp")
         if membership.role not in self.allowed_roles:
             raise PermissionDenied(role_refusal(membership, self.allowed_roles))
@@ -132,7 +133,7 @@ class IsOrganizationMember(permissions.BasePermission):
         if membership is None:
             return False
         view.membership = membership
-        if membership.role == Role.OWNER and not selectors.user_has_totp(user=request.user):
+        if membership.role == Role.OWNER and not user_has_totp(user=request.user):
             raise exceptions.PermissionDenied("Owners must set up two-factor authentication first.")
         roles = view.roles_for_action() if hasattr(view, "roles_for_action") else view.allowed_roles
         if membership.role not in roles:

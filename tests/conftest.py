@@ -3,6 +3,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 
 from amo.celery import app as celery_app
+from tests.mail import assert_no_placeholder_site, email_text, envelope_text
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,17 @@ def private_storage(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     return location
+
+
+@pytest.fixture(autouse=True)
+def every_email_speaks_as_amo():
+    """Read every email a test sent (Django's outbox; `smtp_server` checks what it received): none
+    may speak as django.contrib.sites' example.com."""
+    yield
+    from django.core import mail
+
+    for message in getattr(mail, "outbox", []):
+        assert_no_placeholder_site(email_text(message))
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +94,5 @@ def smtp_server(settings):
         yield received
     finally:
         controller.stop()
+    for envelope in received:
+        assert_no_placeholder_site(envelope_text(envelope))

@@ -184,6 +184,21 @@ def totp_activate(user: User) -> str:
     return secret
 
 
+class StaffFactory(UserFactory):
+    """A staff member (superuser) who has set up two-factor authentication, as staff must."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    is_staff = True
+    is_superuser = True
+
+    @factory.post_generation
+    def totp(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            totp_activate(self)
+
+
 class OwnerFactory(MembershipFactory):
     """An owner who has set up two-factor authentication, as owners must."""
 

@@ -45,7 +45,7 @@ def adopt_authtoken_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('amo', '0002_notification'),
+        ('amo', '0003_site_from_settings'),
         ('auth', '0012_alter_user_first_name_max_length'),
         ('contenttypes', '0002_remove_content_type_name'),
     ]

@@ -12,6 +12,7 @@ from django.views.generic import FormView, ListView, TemplateView
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
+from amo.selectors import recent_notifications, user_has_totp
 from applicants.models import Application
 from hosts import selectors, services
 from hosts.forms import OrganizationForm
@@ -32,7 +33,8 @@ class DashboardView(OrganizationMixin, TemplateView):
                 blocks=self.scoped(Block.objects.all()),
                 today=today,
             ),
-            has_totp=selectors.user_has_totp(user=self.request.user),
+            has_totp=user_has_totp(user=self.request.user),
+            notifications=recent_notifications(user=self.request.user),
             **kwargs,
         )
 

@@ -24,7 +24,7 @@ def test_a_notification_is_emailed_once_by_a_real_worker_over_real_smtp(celery_w
     envelope = smtp_server[0]
     assert envelope.rcpt_tos == ["amina@example.test"]
     text = envelope.content.decode()
-    assert "Subject: Your offer" in text
+    assert "Subject: [AMO] Your offer" in text
     assert "You have an offer." in text
     assert "http://127.0.0.1:8000/me/" in text
 

@@ -1,13 +1,23 @@
 import re
 
 import pytest
+import time_machine
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from amo.models import User
 from applicants.models import Applicant
-from tests.factories import PASSWORD, ApplicantFactory, EmailAddressFactory, MembershipFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    ApplicantFactory,
+    EmailAddressFactory,
+    MembershipFactory,
+    UserFactory,
+    totp_activate,
+)
+from tests.hosts.conftest import ORGANIZATION
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a-long-unusual-passphrase-42"
@@ -61,6 +71,30 @@ def test_signing_up_as_an_applicant_needs_the_emailed_link_before_login(client):
     assert client.get(reverse("applicants:dashboard")).status_code == 200
 
 
+def test_the_name_given_at_sign_up_greets_the_applicant_and_starts_their_legal_name(client):
+    _signup(client, "amaka@example.test")
+    client.post(_link_in_last_mail())
+
+    assert Applicant.objects.get(user__email="amaka@example.test").legal_name == "Amaka Obi"
+    assert "Welcome, Amaka Obi" in client.get(reverse("applicants:dashboard")).content.decode()
+    profile = client.get(reverse("applicants:profile"))
+    assert profile.context["form"]["legal_name"].value() == "Amaka Obi"
+
+
+def test_the_name_given_at_sign_up_names_the_host_member_to_their_colleagues(client):
+    _signup(client, "clinic@example.test", role="host")
+    client.post(_link_in_last_mail())
+    response = client.post(reverse("hosts:onboarding"), ORGANIZATION)
+    assert response.status_code == 302
+    user = User.objects.get(email="clinic@example.test")
+    totp_activate(user)  # owners set up two-factor authentication before the host pages open
+
+    members = client.get(reverse("hosts:members")).content.decode()
+
+    assert user.full_name == "Amaka Obi"
+    assert "<td>Amaka Obi</td><td>clinic@example.test</td>" in members
+
+
 def test_signing_up_as_a_host_creates_no_applicant_and_leads_to_onboarding(client):
     _signup(client, "clinic@example.test", role="host")
     user = User.objects.get(email="clinic@example.test")
@@ -103,15 +137,55 @@ def test_login_follows_next_when_given(client):
     assert response.url == "/me/documents/"
 
 
-def test_failed_logins_are_rate_limited_even_with_the_right_password_after(client):
+def _log_in(client, email: str, password: str):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def test_failed_logins_lock_that_account_even_with_the_right_password_and_answer_429(client):
     user = _verified_user()
     for _ in range(5):
-        response = client.post(reverse("account_login"), {"login": user.email, "password": "wrong-password"})
-        assert response.status_code == 200
-    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+        assert _log_in(client, user.email, "wrong-password").status_code == 200
+
+    response = _log_in(client, user.email, PASSWORD)
 
     assert "_auth_user_id" not in client.session
-    assert "Too many failed login attempts" in response.content.decode()
+    assert response.status_code == 429
+    assert response["Retry-After"] == "300"
+    page = response.content.decode()
+    assert "Too many failed login attempts" in page and "wait 5 minutes" in page
+    assert "amo-navbar" in page  # the site's own page, not allauth's bare fallback
+    # Another account behind the same address is not locked out.
+    other = _verified_user()
+    assert _log_in(client, other.email, PASSWORD).status_code == 302
+
+
+def test_wrong_passwords_for_many_accounts_from_one_address_do_not_lock_out_the_next_person(client):
+    """A hospital's or university's NAT: many people, one address."""
+    for _ in range(6):
+        colleague = _verified_user()
+        assert _log_in(client, colleague.email, "wrong-password").status_code == 200
+    user = _verified_user()
+
+    response = _log_in(client, user.email, PASSWORD)
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_an_address_trying_passwords_across_many_accounts_is_stopped_at_the_per_address_limit(client):
+    limit = 100  # ACCOUNT_RATE_LIMITS["login_failed"]: 100/15m/ip
+    user = _verified_user()
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        for n in range(limit):
+            if n % 25 == 0:
+                clock.shift(60)  # under allauth's 30 login requests a minute per address
+            assert _log_in(client, f"guess{n}@example.test", "wrong-password").status_code == 200
+
+        response = _log_in(client, user.email, PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many failed login attempts" in response.content.decode()  # not the per-minute limit
+    assert "_auth_user_id" not in client.session
 
 
 def test_password_reset_link_sets_a_new_password(client):

@@ -12,7 +12,7 @@ from amo.models import User
 from applicants.models import Applicant, Application, Document
 from applicants.services import account_delete, applicant_delete
 from tests.applicants.conftest import stored_files
-from tests.factories import ApplicationFactory, DocumentFactory, UserFactory
+from tests.factories import ApplicationFactory, DocumentFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_staff_deleting_an_applicant_in_the_admin_removes_the_files(
     client, private_storage, django_capture_on_commit_callbacks
 ):
     kept, deleted = DocumentFactory(), DocumentFactory()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("admin:applicants_applicant_delete", args=[deleted.applicant_id]), {"post": "yes"}
@@ -82,7 +82,7 @@ def test_staff_deleting_users_in_the_admin_removes_their_files(
     client, private_storage, django_capture_on_commit_callbacks, how
 ):
     documents = [DocumentFactory(), DocumentFactory()]
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     with django_capture_on_commit_callbacks(execute=True):
         if how == "delete page":
             for document in documents:
@@ -102,7 +102,7 @@ def test_staff_deleting_users_in_the_admin_removes_their_files(
 def test_the_admin_refuses_to_delete_an_applicant_who_sent_an_application(client, private_storage):
     application = ApplicationFactory(status=Application.Status.SUBMITTED)
     application.documents.add(DocumentFactory(applicant=application.applicant))
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     url = reverse("admin:applicants_applicant_delete", args=[application.applicant_id])
     response = client.post(url, {"post": "yes"})
     assert "Cannot delete" in response.content.decode()

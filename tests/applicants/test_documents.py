@@ -27,6 +27,7 @@ from tests.factories import (
     DocumentFactory,
     MembershipFactory,
     PreceptorFactory,
+    StaffFactory,
     UserFactory,
 )
 
@@ -221,7 +222,7 @@ def test_a_host_member_sees_documents_sent_to_their_organization_and_staff_see_a
     assert client.get(reverse("applicants:document_file", args=[document.pk])).status_code == 200
     assert client.get(reverse("applicants:document_file", args=[unsent.pk])).status_code == 404
 
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(StaffFactory())
     assert client.get(reverse("applicants:document_file", args=[unsent.pk])).status_code == 200
 
 
@@ -333,7 +334,7 @@ def test_an_applicant_cannot_verify_a_document():
 
 
 def test_staff_verify_documents_through_the_admin_action(client):
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = StaffFactory()
     document = DocumentFactory(verification_status=Document.VerificationStatus.PENDING)
     client.force_login(staff)
     url = reverse("admin:applicants_document_changelist")
@@ -351,7 +352,7 @@ def test_staff_verify_documents_through_the_admin_action(client):
 
 def test_the_admin_document_page_links_the_file_only_through_the_permission_checked_view(client):
     document = DocumentFactory()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     html = client.get(reverse("admin:applicants_document_change", args=[document.pk])).content.decode()
     assert f'href="{reverse("applicants:document_file", args=[document.pk])}"' in html
     # The stored name (documents/<applicant>/<random>) is no URL and must not be offered as one.
@@ -360,7 +361,7 @@ def test_the_admin_document_page_links_the_file_only_through_the_permission_chec
 
 def test_staff_cannot_delete_a_document_sent_to_a_host_from_the_admin(client, private_storage):
     document, _ = _sent_document()
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     url = reverse("admin:applicants_document_changelist")
     client.post(url, {"action": "delete_selected", "_selected_action": [document.pk], "post": "yes"})
     assert (
@@ -375,6 +376,6 @@ def test_staff_cannot_delete_a_document_sent_to_a_host_from_the_admin(client, pr
 
 def test_staff_see_an_applicant_with_their_documents_in_the_admin(client):
     document = DocumentFactory(original_filename="passport-scan.pdf")
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     url = reverse("admin:applicants_applicant_change", args=[document.applicant.pk])
     assert "passport-scan.pdf" in client.get(url).content.decode()

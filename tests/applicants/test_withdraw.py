@@ -11,7 +11,7 @@ from applicants.workflow import Role
 from hosts import services as host_services
 from rotations.models import Block
 from rotations.services import seat_take
-from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
+from tests.factories import ApplicationFactory, MembershipFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -126,7 +126,7 @@ def test_the_applicant_posts_on_the_thread_from_the_detail_page(client):
 def test_staff_read_an_application_with_its_timeline_in_the_admin_and_cannot_edit_its_status(client):
     application = ApplicationFactory(status=S.SUBMITTED)
     application_withdraw(application=application, actor=application.applicant.user, reason="Exams moved")
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     url = reverse("admin:applicants_application_change", args=[application.pk])
     html = client.get(url).content.decode()
     assert "Exams moved" in html

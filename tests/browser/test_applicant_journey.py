@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from amo.models import Notification, User
 from applicants.models import Application, Document
 from rotations.models import DocumentKind
-from tests.browser.actions import log_in
+from tests.browser.actions import current_totp_code, log_in
 from tests.factories import (
     PASSWORD,
     PDF_BYTES,
@@ -20,7 +20,8 @@ from tests.factories import (
     BlockFactory,
     DocumentFactory,
     EmailAddressFactory,
-    UserFactory,
+    StaffFactory,
+    totp_activate,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,13 +88,16 @@ def upload(page: Page, *, kind: str, filename: str) -> None:
 
 def staff_open_pending_documents(open_page) -> Page:
     """A staff member, at another computer, logs in to the admin and lists documents to verify."""
-    staff = UserFactory(email="verifier@amo.test", is_staff=True, is_superuser=True)
+    staff = StaffFactory(email="verifier@amo.test", totp=False)
     EmailAddressFactory(user=staff)
+    secret = totp_activate(staff)  # staff, who see every applicant's documents, use a second factor
     page = open_page()
     page.goto("/admin/")
     # The admin sends staff through the site's own sign-in, then back to where they were going.
     page.get_by_label("Email").fill(staff.email)
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.get_by_label("Code").fill(current_totp_code(secret))
     page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
     page.get_by_role("link", name="Documents").click()

@@ -19,6 +19,7 @@ from tests.factories import (
     OwnerFactory,
     PreceptorFactory,
     RotationFactory,
+    StaffFactory,
     UserFactory,
     totp_activate,
 )
@@ -99,10 +100,11 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
 
 
 def test_the_admin_pages_staff_use_work_by_keyboard(page):
-    staff = UserFactory(is_staff=True, is_superuser=True)
+    staff = StaffFactory(totp=False)
     EmailAddressFactory(user=staff)
+    secret = totp_activate(staff)
     DocumentFactory(applicant=ApplicantFactory())
-    log_in(page, staff.email)
+    log_in(page, staff.email, totp_secret=secret)
     for path in ["/admin/", "/admin/applicants/document/", "/admin/applicants/application/"]:
         assert page.goto(path).status == 200
         assert_keyboard_complete(page)

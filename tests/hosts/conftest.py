@@ -19,6 +19,15 @@ from tests.factories import (
     RotationFactory,
 )
 
+# What a new host fills in on the onboarding page.
+ORGANIZATION = {
+    "name": "Riverside Family Clinic",
+    "kind": "clinic",
+    "city": "Houston",
+    "state": "TX",
+    "zip_code": "77002",
+}
+
 
 def document_for(application: Application, *, kind: str = "cv", name: str = "cv.pdf") -> Document:
     """A stored document of the application's applicant, assigned to the application."""

@@ -14,9 +14,10 @@ from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
     OwnerFactory,
+    StaffFactory,
     UserFactory,
 )
-from tests.hosts.conftest import login
+from tests.hosts.conftest import ORGANIZATION, login
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -181,15 +182,6 @@ def verified_user(email="new.host@example.test"):
     return user
 
 
-ORGANIZATION = {
-    "name": "Riverside Family Clinic",
-    "kind": "clinic",
-    "city": "Houston",
-    "state": "TX",
-    "zip_code": "77002",
-}
-
-
 def test_onboarding_creates_a_pending_organization_owned_by_the_user(client):
     user = verified_user()
     client.force_login(user)
@@ -255,7 +247,7 @@ def test_a_member_of_several_organizations_gets_a_switcher(client):
 
 def test_staff_verify_a_pending_organization_from_the_admin(client):
     organization = OrganizationFactory(is_verified=False)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     response = client.post(
         reverse("admin:hosts_organization_changelist"),
         {"action": "verify", "_selected_action": [organization.pk]},

@@ -1,0 +1,31 @@
+"""The staff admin's site: staff sign in through allauth and must use two-factor authentication.
+
+Staff see every applicant's documents, so, like host owners (hosts.tenancy), they set up an
+authenticator app before the admin opens. This module is the admin app's `default_site`
+(amo.apps.AdminConfig); it imports no admin modules, which register themselves on it.
+"""
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+
+from amo.selectors import user_has_totp
+
+SET_UP_TOTP = (
+    "Staff see every applicant's documents: set up two-factor authentication with an authenticator "
+    "app to use the staff admin."
+)
+
+
+class StaffAdminSite(admin.AdminSite):
+    def has_permission(self, request) -> bool:
+        return super().has_permission(request) and user_has_totp(user=request.user)
+
+    def login(self, request, extra_context=None):
+        """allauth's login page for everyone (its rate limits, email verification and second factor
+        apply); a signed-in staff member without a second factor is sent to set one up."""
+        user = request.user
+        if user.is_authenticated and user.is_active and user.is_staff and not user_has_totp(user=user):
+            messages.info(request, SET_UP_TOTP)
+            return redirect("mfa_activate_totp")
+        return secure_admin_login(super().login)(request, extra_context)
