@@ -339,3 +339,16 @@ def test_a_seat_taken_or_freed_while_the_applicant_submits_decides_the_outcome(m
     right = (S.WAITLISTED, FEE.NOT_DUE) if change == "fills" else (S.SUBMITTED, FEE.DUE)
     wrong = (S.SUBMITTED, FEE.DUE) if change == "fills" else (S.WAITLISTED, FEE.NOT_DUE)
     assert (application.status, application.application_fee_status) == (right if locked else wrong)
+
+
+def test_joining_a_waitlist_tells_the_applicant_and_the_host_it_is_the_waitlist():
+    from amo.models import Notification
+
+    applicant, block, documents = _full_block_and_ready_applicant()
+    coordinator = _coordinator(block)
+    _join(applicant, block, documents)
+    told_applicant = Notification.objects.get(recipient=applicant.user)
+    assert told_applicant.subject.startswith("You joined the waitlist")
+    assert "No fee is due until a seat is offered" in told_applicant.body
+    told_host = Notification.objects.get(recipient=coordinator)
+    assert told_host.subject.startswith("New on the waitlist")
