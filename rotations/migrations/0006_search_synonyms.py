@@ -3,6 +3,7 @@ import django.db.models.functions.text
 from django.db import migrations, models
 
 from rotations.states import US_STATES
+from rotations.synonyms import synonyms_seed
 
 # The words people type (issue 5):
 # - the document tokenizes as queries do: punctuation is a space ("Pulmonology/Critical Care" was
@@ -18,7 +19,8 @@ from rotations.states import US_STATES
 #   no longer becomes "manuscript" nor "indiana" "indianapolis"; then synonym terms, longest
 #   first, search for (term | alternative | ...), each as a phrase; the words are ANDed. It returns
 #   the words typed and searched (for "Showing results for") and the tsquery, empty when every
-#   word is a stop word.
+#   word is a stop word;
+# - the synonym table starts with rotations.synonyms.SEED_SYNONYMS; staff edit it in the admin.
 SQL = r"""
 CREATE FUNCTION rotations_us_state() RETURNS TABLE (code text, name text) LANGUAGE sql IMMUTABLE AS $$
     VALUES STATE_ROWS
@@ -251,154 +253,8 @@ def _sql_values(rows: list[tuple[str, str]]) -> str:
     return ", ".join("('{}', '{}')".format(*(value.replace("'", "''") for value in row)) for row in rows)
 
 
-# What people type -> what the catalog says, alternatives separated by commas (each a phrase).
-# Terms are stored as the search reads a query ("ob/gyn" is "ob gyn"). State codes and names need
-# none: the document holds both.
-SYNONYMS = {
-    # Specialties: abbreviations, nicknames and British spellings.
-    "im": "internal medicine",
-    "gim": "internal medicine",
-    "fm": "family medicine",
-    "family practice": "family medicine",
-    "gp": "family medicine, general practice",
-    "general practice": "family medicine",
-    "primary care": "family medicine, internal medicine, pediatrics",
-    "peds": "pediatrics",
-    "paeds": "pediatrics",
-    "paediatrics": "pediatrics",
-    "paediatric": "pediatric",
-    "psych": "psychiatry",
-    "neuro": "neurology",
-    "cards": "cardiology",
-    "cardio": "cardiology",
-    "gi": "gastroenterology",
-    "gastro": "gastroenterology",
-    "gen surg": "general surgery",
-    "general surg": "general surgery",
-    "surg": "surgery",
-    "ob gyn": "obstetrics gynecology",
-    "obgyn": "obstetrics gynecology",
-    "obs gyn": "obstetrics gynecology",
-    "obs and gynae": "obstetrics gynecology",
-    "ob": "obstetrics",
-    "obs": "obstetrics",
-    "gyn": "gynecology",
-    "gyne": "gynecology",
-    "gynae": "gynecology",
-    "gynaecology": "gynecology",
-    "em": "emergency medicine",
-    "er": "emergency medicine",
-    "ed": "emergency medicine, emergency department",
-    "rads": "radiology",
-    "path": "pathology",
-    "anes": "anesthesiology",
-    "anesthesia": "anesthesiology",
-    "anaesthesia": "anesthesiology",
-    "anaesthesiology": "anesthesiology",
-    "anaesthetics": "anesthesiology",
-    "onc": "oncology",
-    "heme onc": "hematology oncology, oncology",
-    "nephro": "nephrology",
-    "renal": "nephrology",
-    "pulm": "pulmonology",
-    "pccm": "pulmonology critical care",
-    "icu": "critical care",
-    "ccm": "critical care",
-    "endo": "endocrinology",
-    "id": "infectious disease",
-    "infectious diseases": "infectious disease",
-    "rheum": "rheumatology",
-    "derm": "dermatology",
-    "ophtho": "ophthalmology",
-    "optho": "ophthalmology",
-    "ophthalmic": "ophthalmology",
-    "ortho": "orthopedic",
-    "orthopaedic": "orthopedic",
-    "orthopaedics": "orthopedic",
-    "uro": "urology",
-    "ent": "otolaryngology, ear nose and throat",
-    "ear nose throat": "otolaryngology",
-    "ear nose and throat": "otolaryngology",
-    "pm r": "physical medicine rehabilitation",
-    "pmr": "physical medicine rehabilitation",
-    "physiatry": "physical medicine rehabilitation",
-    "rehab": "rehabilitation",
-    "geri": "geriatric",
-    "gerontology": "geriatric",
-    "hospitalist": "hospital medicine",
-    # The letter of recommendation a rotation offers (indexed as these words).
-    "lor": "letter of recommendation",
-    "lors": "letter of recommendation",
-    "rec letter": "letter of recommendation",
-    "recommendation letter": "letter of recommendation",
-    "reference letter": "letter of recommendation",
-    "letter of reference": "letter of recommendation",
-    # Rotation types.
-    "usce": "clinical experience",
-    "shadowing": "observership",
-    "observer": "observership",
-    "virtual": "telehealth",
-    "telemedicine": "telehealth",
-    # Cities.
-    "nyc": "new york",
-    "new york city": "new york",
-    "big apple": "new york",
-    "manhattan": "new york",
-    "la": "los angeles",
-    "sf": "san francisco",
-    "san fran": "san francisco",
-    "bay area": "san francisco, oakland, san jose",
-    "philly": "philadelphia",
-    "chi town": "chicago",
-    "chitown": "chicago",
-    "chi": "chicago",
-    "windy city": "chicago",
-    "nola": "new orleans",
-    "atl": "atlanta",
-    "slc": "salt lake city",
-    "okc": "oklahoma city",
-    "kc": "kansas city",
-    "stl": "st louis",
-    "saint louis": "st louis",
-    "vegas": "las vegas",
-    "beantown": "boston",
-    "motor city": "detroit",
-    "motown": "detroit",
-    "htown": "houston",
-    "h town": "houston",
-    "dfw": "dallas, fort worth",
-    "satx": "san antonio",
-    "twin cities": "minneapolis, st paul",
-    "mile high city": "denver",
-    "bmore": "baltimore",
-    "phx": "phoenix",
-    "abq": "albuquerque",
-    # State abbreviations other than the postal codes.
-    "calif": "california",
-    "cali": "california",
-    "socal": "california",
-    "norcal": "california",
-    "tex": "texas",
-    "fla": "florida",
-    "penn": "pennsylvania",
-    "penna": "pennsylvania",
-    "ariz": "arizona",
-    "colo": "colorado",
-    "conn": "connecticut",
-    "mich": "michigan",
-    "minn": "minnesota",
-    "wisc": "wisconsin",
-    "tenn": "tennessee",
-    "ind": "indiana",
-}
-
-
 def seed_synonyms(apps, schema_editor):
-    SearchSynonym = apps.get_model("rotations", "SearchSynonym")
-    SearchSynonym.objects.bulk_create(
-        [SearchSynonym(term=term, expands_to=expands_to) for term, expands_to in SYNONYMS.items()],
-        ignore_conflicts=True,
-    )
+    synonyms_seed(apps.get_model("rotations", "SearchSynonym"))
 
 
 class Migration(migrations.Migration):
