@@ -336,12 +336,12 @@ class SearchSynonym(models.Model):
         errors = {}
         if not term.searched:
             errors["term"] = (
-                "Use a word the search does not skip: common words such as “in” or “the” are ignored."
+                "Use a word the search reads: it skips punctuation and common words such as “in” or “the”."
             )
         if not all(alternative.searched for alternative in alternatives):
             errors["expands_to"] = (
-                "Each alternative (between commas) needs a word the search does not skip: common words "
-                "such as “of” or “the” are ignored."
+                "Each alternative (between commas) needs a word the search reads: it skips punctuation "
+                "and common words such as “of” or “the”."
             )
         if errors:
             raise ValidationError(errors)
