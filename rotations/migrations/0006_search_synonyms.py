@@ -1,5 +1,5 @@
-from django.contrib.postgres.operations import CreateExtension
 import django.db.models.functions.text
+from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations, models
 
 from rotations.states import US_STATES
@@ -14,12 +14,12 @@ from rotations.synonyms import synonyms_seed
 # - a rotation that offers a letter of recommendation is found by those words (weight D), so
 #   "letter of recommendation" and its synonyms ("lor") find it;
 # - rotations_search_parse() reads a query once per statement: each word is corrected only when it
-#   is not a known word (a catalog word, a word of a synonym term, a stop word) and only into a
-#   catalog word one edit away (two for words of 6+ letters) with a different stem, so "script"
-#   no longer becomes "manuscript" nor "indiana" "indianapolis"; then synonym terms, longest
-#   first, search for (term | alternative | ...), each as a phrase; the words are ANDed. It returns
-#   the words typed and searched (for "Showing results for") and the tsquery, empty when every
-#   word is a stop word;
+#   is not a known word (a catalog word, a state name, a word of a synonym term, a stop word) and
+#   only into a catalog word one edit away (two for words of 6+ letters) with a different stem, so
+#   "script" no longer becomes "manuscript" nor "indiana" "indianapolis"; then synonym terms,
+#   longest first, search for (term | alternative | ...), each as a phrase; the words are ANDed.
+#   It returns the words typed and searched (for "Showing results for") and the tsquery, empty
+#   when every word is a stop word;
 # - the synonym table starts with rotations.synonyms.SEED_SYNONYMS; staff edit it in the admin.
 SQL = r"""
 CREATE FUNCTION rotations_us_state() RETURNS TABLE (code text, name text) LANGUAGE sql IMMUTABLE AS $$
@@ -89,29 +89,27 @@ CREATE TRIGGER rotations_rotation_maintain BEFORE INSERT OR UPDATE ON rotations_
 
 UPDATE rotations_rotation SET search_vector = NULL;
 
--- The words a query may be corrected into, and the words never corrected: the published
--- catalog's (with its hosts' state names and the letter of recommendation), every state name
--- and the words of the synonym terms.
+-- The words a query may be corrected into: the published catalog's, with its hosts' state names
+-- and the letter of recommendation.
 CREATE OR REPLACE FUNCTION rotations_search_word_refresh() RETURNS void LANGUAGE sql AS $$
     DELETE FROM rotations_search_word;
     INSERT INTO rotations_search_word (word)
-    SELECT word FROM (
-        SELECT word FROM ts_stat($q$
-            SELECT to_tsvector('simple', rotations_search_text(concat_ws(' ',
-                       r.title, s.name, o.name, o.city, rotations_state_name(o.state), r.description,
-                       rotations_lor_words(r.offers_lor))))
-              FROM rotations_rotation r
-              JOIN rotations_specialty s ON s.id = r.specialty_id
-              JOIN hosts_organization o ON o.id = r.organization_id
-             WHERE r.status = 'published'
-        $q$)
-        UNION SELECT unnest(rotations_search_words(name)) FROM rotations_us_state()
-        UNION SELECT unnest(string_to_array(term, ' ')) FROM rotations_searchsynonym
-    ) AS words
+    SELECT word FROM ts_stat($q$
+        SELECT to_tsvector('simple', rotations_search_text(concat_ws(' ',
+                   r.title, s.name, o.name, o.city, rotations_state_name(o.state), r.description,
+                   rotations_lor_words(r.offers_lor))))
+          FROM rotations_rotation r
+          JOIN rotations_specialty s ON s.id = r.specialty_id
+          JOIN hosts_organization o ON o.id = r.organization_id
+         WHERE r.status = 'published'
+    $q$)
     WHERE length(word) >= 3 AND word !~ '[0-9]';
 $$;
 
--- The word itself when it is known or nothing near enough is, else the nearest catalog word.
+-- The word itself when it is known (a stop word, a catalog word, a state name, a word of a
+-- synonym term: read at once, not at the dictionary's daily refresh) or nothing near enough is,
+-- else the nearest catalog word. Synonym terms are not corrected into: short abbreviations would
+-- capture real words ("call" into "cali").
 CREATE FUNCTION rotations_search_correct(p_word text) RETURNS text LANGUAGE plpgsql STABLE
 SET client_min_messages = warning AS $$
 DECLARE
@@ -120,6 +118,7 @@ BEGIN
     IF length(p_word) < 4
        OR numnode(plainto_tsquery('amo_english', p_word)) = 0
        OR EXISTS (SELECT 1 FROM rotations_search_word w WHERE w.word = p_word)
+       OR EXISTS (SELECT 1 FROM rotations_us_state() s WHERE p_word = ANY(rotations_search_words(s.name)))
        OR EXISTS (SELECT 1 FROM rotations_searchsynonym s WHERE p_word = ANY(string_to_array(s.term, ' '))) THEN
         RETURN p_word;
     END IF;

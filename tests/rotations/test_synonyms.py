@@ -109,6 +109,7 @@ def found(client, api, q: str, **filters) -> set[str]:
         ("cards", {"tx-cards", "in-cards"}),
         ("LoR", {"tx-obgyn", "ny-ent"}),
         ("letters of recommendation texas", {"tx-obgyn"}),
+        ("leter of recomendation", {"tx-obgyn", "ny-ent"}),  # typos of the words a synonym knows
         ("FM", {"me-fm"}),
         # Punctuation inside a catalog word splits it, as it does in a query.
         ("pulmonology", {"or-pulm"}),
@@ -191,6 +192,11 @@ def test_a_new_synonym_term_is_never_corrected_into_a_catalog_word(client, api, 
     client.post(reverse("admin:rotations_searchsynonym_add"), {"term": "rotación", "expands_to": "clerkship"})
     assert spell_correct("rotación") == "rotacion"
     assert found(client, api, "rotación") == {"ny-ent"}
+
+
+def test_a_real_word_is_not_corrected_into_a_synonym_term(catalog):
+    """Short terms are not in the typo dictionary: "call" would be one edit from "cali"."""
+    assert spell_correct("call schedule") == "call schedule"
 
 
 @pytest.mark.parametrize(
