@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from rotations.models import Block, Rotation, Specialty
+from rotations.models import Block, Rotation, SearchSynonym, Specialty
 
 
 @admin.register(Specialty)
@@ -28,3 +28,11 @@ class RotationAdmin(admin.ModelAdmin):
     raw_id_fields = ["organization", "preceptor"]
     readonly_fields = ["total_price_cents", "next_start_date", "open_seats_until", "created_at", "updated_at"]
     inlines = [BlockInline]
+
+
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """The catalog search reads the table in each query: an edit applies to the next search."""
+
+    list_display = ["term", "expands_to"]
+    search_fields = ["term", "expands_to"]

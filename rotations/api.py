@@ -40,10 +40,9 @@ class CatalogPagination(PageNumberPagination):
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
-        corrected = self.page.paginator.corrected_query
-        return Response(
-            {"count": response.data.pop("count"), "corrected_query": corrected or None, **response.data}
-        )
+        paginator = self.page.paginator
+        corrected = "" if paginator.search_ignored else paginator.corrected_query or None
+        return Response({"count": response.data.pop("count"), "corrected_query": corrected, **response.data})
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)
@@ -53,7 +52,9 @@ class CatalogPagination(PageNumberPagination):
             "nullable": True,
             "example": "cardiology chicago",
             "description": "The words searched for when typos in `q` were corrected (e.g. `cardiolgy "
-            "chicgo`); null when nothing was corrected.",
+            "chicgo`); an empty string when `q` held only words too common to search (`the`, `of and`): "
+            "nothing was searched and the list is every rotation the other filters keep; null when `q` "
+            "was searched as typed.",
         }
         described["properties"] = {
             "count": properties.pop("count"),

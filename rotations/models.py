@@ -1,14 +1,18 @@
-"""The catalog: specialties, rotations (listings) and their blocks (bookable runs with seats)."""
+"""The catalog: specialties, rotations (listings) and their blocks (bookable runs with seats), and the
+synonyms its search understands."""
 
 from datetime import date, timedelta
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Lower
 
 from hosts.models import OrganizationQuerySet
+from rotations.search import search_phrases
 
 
 class Specialty(models.Model):
@@ -47,10 +51,12 @@ class DocumentKind(models.TextChoices):
 
 
 class RotationQuerySet(OrganizationQuerySet):
-    # The words a catalog query searches for, as typed (set by rotations.selectors.rotation_catalog).
-    # Kept across clones so that the paginator, which counts the matches, can report the spelling
-    # correction in that same query.
+    # On a searched catalog (set by rotations.selectors.rotation_catalog): the words searched for,
+    # as typed, and the same catalog unsearched. Kept across clones so that the paginator, which
+    # counts the matches, can report the spelling correction in that same query, and list the
+    # catalog unsearched when the words were stop words alone.
     search_text = ""
+    unsearched: "RotationQuerySet | None" = None
 
     def published(self) -> "RotationQuerySet":
         return self.filter(status=Rotation.Status.PUBLISHED)
@@ -58,6 +64,7 @@ class RotationQuerySet(OrganizationQuerySet):
     def _clone(self):
         clone = super()._clone()
         clone.search_text = self.search_text
+        clone.unsearched = self.unsearched
         return clone
 
 
@@ -288,3 +295,59 @@ class Block(models.Model):
     def is_full(self) -> bool:
         """No seat left: applying joins the block's waitlist."""
         return self.seats_left <= 0
+
+class SearchSynonym(models.Model):
+    """A word or phrase people type for what the catalog words otherwise ("peds" for pediatrics).
+
+    A query containing the term also searches for each of its alternatives, as phrases; staff edit
+    the table in the admin and the next search reads it (rotations.search). The term is stored as
+    the search reads a query: lowercase, accents and punctuation dropped ("ob/gyn" is "ob gyn").
+    """
+
+    term = models.CharField(
+        max_length=100,
+        unique=True,
+        help_text='What people type, e.g. "peds" or "letter of recommendation"; stored lowercase, '
+        'without accents or punctuation ("OB/GYN" is kept as "ob gyn").',
+    )
+    expands_to = models.CharField(
+        max_length=300,
+        help_text="What the term also searches for: words matched as a phrase, alternatives separated by "
+        'commas, e.g. "otolaryngology, ear nose and throat".',
+    )
+
+    class Meta:
+        ordering = ["term"]
+        constraints = [
+            # What the search compares a query's words with; SearchSynonym.clean() writes it so.
+            models.CheckConstraint(
+                condition=Q(term__regex=r"^[[:alnum:]]+( [[:alnum:]]+)*$") & Q(term=Lower("term")),
+                name="search_synonym_term_normalized",
+            ),
+        ]
+        indexes = [
+            # A query's word finds the terms that start with it (rotations_search_parse).
+            models.Index(
+                Func("term", Value(" "), Value(1), function="split_part"), name="search_synonym_first_word"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.term} → {self.expands_to}"
+
+    def clean(self) -> None:
+        term, *alternatives = search_phrases([self.term, *self.expands_to.split(",")])
+        errors = {}
+        if not term.searched:
+            errors["term"] = (
+                "Use a word the search reads: it skips punctuation and common words such as “in” or “the”."
+            )
+        if not all(alternative.searched for alternative in alternatives):
+            errors["expands_to"] = (
+                "Each alternative (between commas) needs a word the search reads: it skips punctuation "
+                "and common words such as “of” or “the”."
+            )
+        if errors:
+            raise ValidationError(errors)
+        self.term = term.words
+        self.expands_to = ", ".join(alternative.words for alternative in alternatives)

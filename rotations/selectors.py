@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 
 from hosts.models import Organization
 from rotations.models import Block, Rotation, RotationQuerySet, Specialty
-from rotations.search import search_count, search_matches, search_query, search_rank
+from rotations.search import SearchCount, search_count, search_matches, search_query, search_rank
 
 
 class Sort:
@@ -73,12 +73,11 @@ def rotation_catalog(
     Block conditions (start window, weeks, open seats) hold on one same block: "a 4-week block
     starting in March with a seat left", not three different blocks. `max_price` is whole dollars
     of application fee plus program fee. A visa filter keeps rotations that accept that visa or
-    list none (any visa). Sort defaults to best match when searching, else soonest start.
+    list none (any visa). Sort defaults to best match when searching, else soonest start. A
+    searched catalog carries itself unsearched, which `CatalogPaginator` lists when `q` holds stop
+    words alone.
     """
     rotations = Rotation.objects.published()
-    if q:
-        query = search_query(q)
-        rotations = rotations.filter(search_matches(query))
     if specialty:
         rotations = rotations.filter(specialty__slug=specialty)
     if state:
@@ -120,12 +119,18 @@ def rotation_catalog(
         rotations = rotations.filter(Exists(blocks))
 
     sort = sort or (Sort.RELEVANCE if q else Sort.SOONEST)
-    if sort == Sort.RELEVANCE and q:
-        rotations = rotations.annotate(rank=search_rank(query)).order_by("-rank", *ORDERINGS[Sort.SOONEST])
+    # Relevance has no order of its own without a search (nor in a search of stop words alone).
+    ordering = ORDERINGS.get(sort, ORDERINGS[Sort.SOONEST])
+    if not q:
+        return rotations.order_by(*ordering)
+    query = search_query(q)
+    searched = rotations.filter(search_matches(query))
+    if sort == Sort.RELEVANCE:
+        searched = searched.annotate(rank=search_rank(query)).order_by("-rank", *ordering)
     else:
-        rotations = rotations.order_by(*ORDERINGS.get(sort, ORDERINGS[Sort.SOONEST]))
-    rotations.search_text = q
-    return rotations
+        searched = searched.order_by(*ordering)
+    searched.search_text, searched.unsearched = q, rotations.order_by(*ordering)
+    return searched
 
 
 def rotation_catalog_rows(catalog: QuerySet[Rotation], *, start: int, stop: int) -> QuerySet[Rotation]:
@@ -145,29 +150,39 @@ def rotation_catalog_rows(catalog: QuerySet[Rotation], *, start: int, stop: int)
 
 class CatalogPaginator(Paginator):
     """Django's paginator, counting a search together with its typo correction (one query) and
-    reading each page through `rotation_catalog_rows`."""
+    reading each page through `rotation_catalog_rows`.
+
+    A search of stop words alone ("the", "of and") searches nothing: rather than finding nothing,
+    it lists the catalog unsearched (with its filters) and says so (`search_ignored`).
+    """
 
     @cached_property
-    def _count_and_correction(self) -> tuple[int, str]:
+    def _search(self) -> SearchCount:
         catalog = self.object_list
         if not catalog.search_text:
-            return catalog.count(), ""
-        return search_count(catalog, text=catalog.search_text)
+            return SearchCount(catalog.count())
+        return search_count(catalog, unsearched=catalog.unsearched, text=catalog.search_text)
 
     @property
     def count(self) -> int:
-        return self._count_and_correction[0]
+        return self._search.count
 
     @property
     def corrected_query(self) -> str:
         """The words searched for when correcting typos changed the words typed, else ""."""
-        return self._count_and_correction[1]
+        return self._search.corrected
+
+    @property
+    def search_ignored(self) -> bool:
+        """The words typed were stop words alone, so the catalog is listed unsearched."""
+        return self._search.ignored
 
     def page(self, number):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
         stop = min(start + self.per_page, self.count)
-        return self._get_page(rotation_catalog_rows(self.object_list, start=start, stop=stop), number, self)
+        catalog = self.object_list.unsearched if self.search_ignored else self.object_list
+        return self._get_page(rotation_catalog_rows(catalog, start=start, stop=stop), number, self)
 
 
 def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) -> Rotation:

@@ -9,6 +9,7 @@ from hosts.models import Organization
 from rotations.models import Block, Rotation, Specialty
 from rotations.search import next_start_dates_refresh, search_dictionary_refresh, spell_correct
 from rotations.selectors import rotation_catalog
+from rotations.states import US_STATES
 from tests.factories import (
     BlockFactory,
     OrganizationFactory,
@@ -73,6 +74,33 @@ def test_a_real_word_absent_from_the_catalog_is_not_turned_into_another(catalog)
     search_dictionary_refresh()
     assert spell_correct("heart") == "heart"
     assert "health" not in found("heart")
+
+
+def test_a_word_is_corrected_only_when_it_is_not_a_known_word_and_only_for_a_typo():
+    catalog_rotation(
+        slug="research",
+        title="Clinical Research Fellowship",
+        description="Chart review with the team, ending in a manuscript.",
+        organization=OrganizationFactory(name="Circle Clinic", city="Indianapolis", state="IN"),
+    )
+    search_dictionary_refresh()
+    # A real word is not a typo of a longer catalog word that contains it.
+    assert spell_correct("script") == "script"
+    assert found("script") == set()
+    assert spell_correct("indiana") == "indiana"
+    assert found("indiana") == {"research"}  # the host's state, by name
+    # Known words: another form of a catalog word (the search stems it), stop words.
+    assert spell_correct("manuscripts reviewed") == "manuscripts reviewed"
+    assert spell_correct("with their") == "with their"
+    # A typo is still corrected, into the catalog word one or two edits away.
+    assert spell_correct("manuscrpt fellowshp") == "manuscript fellowship"
+    assert found("manuscrpt") == {"research"}
+
+
+def test_the_search_knows_every_state_the_state_filter_offers():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT code, name FROM rotations_us_state()")
+        assert cursor.fetchall() == US_STATES
 
 
 def test_search_folds_accents_both_ways():
