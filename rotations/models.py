@@ -296,6 +296,7 @@ class Block(models.Model):
         """No seat left: applying joins the block's waitlist."""
         return self.seats_left <= 0
 
+
 class SearchSynonym(models.Model):
     """A word or phrase people type for what the catalog words otherwise ("peds" for pediatrics).
 
