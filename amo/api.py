@@ -1,32 +1,133 @@
-"""API plumbing shared by every app: the error format."""
+"""API plumbing shared by every app: the error format, and parsers that bound what they read."""
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions
+from django.http import JsonResponse, QueryDict
+from rest_framework import exceptions, parsers
 from rest_framework.response import Response
+from rest_framework.utils import json
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from amo.errors import DomainError
 
+# Deeper than any body of ours: a `[[[[...]]]]` probe is refused before anything walks it.
+MAX_JSON_DEPTH = 32
+TOO_LARGE = "The request body is too large."
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = TOO_LARGE
+    default_code = "too_large"
+
+
+def _read_bounded(stream, parser_context) -> bytes:
+    """The body, refused with 413 past DATA_UPLOAD_MAX_MEMORY_SIZE (DRF reads the stream itself,
+    so Django's own check on request.body never runs for JSON and form bodies)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None:
+        return stream.read()
+    meta = parser_context["request"].META
+    try:
+        declared = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        raise RequestTooLarge()
+    body = stream.read(limit + 1)
+    if len(body) > limit:
+        raise RequestTooLarge()
+    return body
+
+
+def _json_depth_check(value) -> None:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise exceptions.ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.")
+        stack.extend((child, depth + 1) for child in children)
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, bounded in size (413) and nesting (400)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        body = _read_bounded(stream, parser_context)
+        try:
+            text = body.decode(parsers.get_encoding(parser_context))
+            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+        except RecursionError as error:
+            raise exceptions.ParseError(
+                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
+            ) from error
+        except ValueError as error:  # UnicodeDecodeError is one too
+            raise exceptions.ParseError(f"JSON parse error - {error}") from error
+        _json_depth_check(data)
+        return data
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser, bounded in size (413)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        body = _read_bounded(stream, parser_context)
+        return QueryDict(body, encoding=parsers.get_encoding(parser_context))
+
+
+def _first_problem(detail, where: str = "") -> tuple[str, str]:
+    """The first message in DRF's nested error detail, and the input it is about ("documents[0]")."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = str(key) if not where else f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}"
+            return _first_problem(value, inner)
+        return where, "Invalid input."
+    if isinstance(detail, list | tuple):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list | tuple):
+                return _first_problem(item, f"{where}[{index}]")
+            return where, str(item)
+        return where, "Invalid input."
+    return where, str(detail)
+
+
+def error_response_body(message: str, extra: dict | None = None) -> dict:
+    return {"message": message, "extra": extra or {}}
+
 
 def exception_handler(exc, context):
-    """Render every API error as {"message": str, "extra": {...}}."""
+    """Render every API error as {"message": str, "extra": {...}}, the message in words."""
     if isinstance(exc, DomainError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
+        return Response(error_response_body(exc.message, exc.extra), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, SuspiciousOperation):
+        # Django's limits on what a request may carry (DATA_UPLOAD_MAX_*), met while parsing.
+        too_large = isinstance(exc, RequestDataTooBig)
+        message = TOO_LARGE if too_large else "The request carries too many fields or files."
+        return Response(error_response_body(message), status=413 if too_large else 400)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        first = next(iter(fields.items()), None)
-        message = "Invalid input."
-        if first is not None:
-            name, problems = first
-            problem = problems[0] if isinstance(problems, list) and problems else problems
-            message = f"{problem}" if name == "non_field_errors" else f"{name}: {problem}"
-        response.data = {"message": message, "extra": {"fields": fields}}
+        name, problem = _first_problem(fields)
+        message = problem if name in ("", "non_field_errors") else f"{name}: {problem}"
+        response.data = error_response_body(message, {"fields": fields})
     else:
         detail = response.data.get("detail", "Error.") if isinstance(response.data, dict) else response.data
-        response.data = {"message": str(detail), "extra": {}}
+        response.data = error_response_body(_first_problem(detail)[1])
     return response
+
+
+def bad_request(request, exception) -> JsonResponse:
+    """Django's 400 in the API's format: 413 for a body past DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    too_large = isinstance(exception, RequestDataTooBig)
+    message = TOO_LARGE if too_large else "Bad request."
+    return JsonResponse(error_response_body(message), status=413 if too_large else 400)

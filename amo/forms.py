@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.core import validators
 
 from amo.errors import DomainError
 
@@ -23,3 +24,16 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
             placed = True
     if not placed:
         form.add_error(None, error.message)
+
+
+def bounded_formfield(db_field, **kwargs):
+    """A model field's form field carrying the model field's own range (its Min/MaxValueValidators,
+    as DRF's ModelSerializer reads them), so a page refuses what the API refuses, with the HTML
+    min/max attributes to match. Use as a ModelForm's `formfield_callback`."""
+    lows = [v.limit_value for v in db_field.validators if isinstance(v, validators.MinValueValidator)]
+    highs = [v.limit_value for v in db_field.validators if isinstance(v, validators.MaxValueValidator)]
+    if lows:
+        kwargs.setdefault("min_value", max(lows))
+    if highs:
+        kwargs.setdefault("max_value", min(highs))
+    return db_field.formfield(**kwargs)

@@ -34,4 +34,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
 ]
+handler400 = "amo.views.bad_request"
 handler404 = "amo.views.page_not_found"

@@ -4,6 +4,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from amo import api
 from amo.health import check_health, worker_last_seen
 
 
@@ -30,3 +31,14 @@ def page_not_found(request, exception):
     if request.path.startswith("/api/"):
         return JsonResponse({"message": "Not found.", "extra": {"path": request.path}}, status=404)
     return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    """400 in the API's own format under /api/ (413 for a body too large), the site's page elsewhere.
+
+    Django answers here when a request breaks its limits (DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+    fields) outside a DRF view's own error handling.
+    """
+    if request.path.startswith("/api/"):
+        return api.bad_request(request, exception)
+    return defaults.bad_request(request, exception)
