@@ -15,8 +15,6 @@ class DateInput(forms.DateInput):
 
 
 class ProfileForm(forms.ModelForm):
-    country_fields = ("citizenship", "country_of_residence", "medical_school_country")
-
     specialties_of_interest = forms.ModelMultipleChoiceField(
         queryset=Specialty.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -51,7 +49,7 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         countries = [("", "—"), *country_choices()]
-        for name in self.country_fields:
+        for name in Applicant.COUNTRY_FIELDS:
             self.fields[name] = forms.ChoiceField(
                 label=self.fields[name].label, choices=countries, required=False
             )

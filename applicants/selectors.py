@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from amo.models import Notification, User
@@ -75,8 +75,19 @@ def applicant_profile(*, user: User) -> Applicant | None:
 EXPIRING_SOON_DAYS = 30
 
 
+def document_was_sent() -> Exists:
+    """Whether a document went with an application beyond draft: its host keeps seeing what was
+    sent, so the document stays in the vault (applicants.services.document_delete)."""
+    return Exists(Application.objects.filter(documents=OuterRef("pk")).exclude(status=S.DRAFT))
+
+
 def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
-    return Document.objects.filter(applicant=applicant).order_by("kind", "-uploaded_at")
+    """The vault, each document with `can_delete`: only what the service would delete offers it."""
+    return (
+        Document.objects.filter(applicant=applicant)
+        .annotate(can_delete=~document_was_sent())
+        .order_by("kind", "-uploaded_at")
+    )
 
 
 def documents_visible_to(user: User) -> QuerySet[Document]:
