@@ -219,7 +219,14 @@ def _block_check(block: Block, *, before: Block | None = None) -> None:
         raise DomainError("The last day to apply must be on or before the start date.", field="apply_by")
 
 
-def block_create(*, rotation: Rotation, start_date, weeks: int, capacity: int, apply_by) -> Block:
+def block_create(
+    *,
+    rotation: Rotation,
+    start_date,
+    capacity: int,
+    apply_by,
+    weeks: int = Block._meta.get_field("weeks").default,
+) -> Block:
     if rotation.status == Rotation.Status.ARCHIVED:
         raise DomainError("An archived rotation takes no new blocks.", status=409)
     block = Block(rotation=rotation, start_date=start_date, weeks=weeks, capacity=capacity, apply_by=apply_by)
