@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.core import validators
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from amo.errors import DomainError
 
@@ -37,3 +40,21 @@ def bounded_formfield(db_field, **kwargs):
     if highs:
         kwargs.setdefault("max_value", min(highs))
     return db_field.formfield(**kwargs)
+
+
+class FastSelect(forms.Select):
+    """A <select> built in Python: rendering ~100 <option>s through widget templates took ~15 ms a page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        selected = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in selected else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )

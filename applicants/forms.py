@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from amo.forms import FastSelect
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, PROFILE_FIELDS
@@ -51,7 +52,7 @@ class ProfileForm(forms.ModelForm):
         countries = [("", "—"), *country_choices()]
         for name in Applicant.COUNTRY_FIELDS:
             self.fields[name] = forms.ChoiceField(
-                label=self.fields[name].label, choices=countries, required=False
+                label=self.fields[name].label, choices=countries, required=False, widget=FastSelect
             )
         self.fields["citizenship"].label = "Citizenship"
 

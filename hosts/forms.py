@@ -228,6 +228,6 @@ class BulkForm(BootstrapMixin, forms.Form):
 
     def clean_applications(self) -> list[int]:
         ids = self.data.getlist("applications")
-        if not ids or not all(value.isdigit() for value in ids):
+        if not ids or not all(value.isdecimal() for value in ids):
             raise forms.ValidationError("Tick at least one application.")
         return sorted({int(value) for value in ids})

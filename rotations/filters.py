@@ -11,11 +11,9 @@ from datetime import date, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from drf_spectacular.utils import extend_schema_field
 
+from amo.forms import FastSelect
 from rotations import limits
 from rotations.models import Rotation, VisaType
 from rotations.selectors import Sort, rotation_catalog, specialty_choices
@@ -39,24 +37,6 @@ MAX_PAGE_SIZE = 100
 
 
 TRUE_WORDS = {"true", "1", "yes", "on"}
-
-
-class FastSelect(forms.Select):
-    """A <select> built in Python: rendering ~100 <option>s through widget templates took ~15 ms a page."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in selected else "", label)
-                for key, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
-        )
 
 
 class FlagCheckboxInput(forms.CheckboxInput):

@@ -116,9 +116,7 @@ def test_unpublishing_returns_to_draft_and_an_archived_rotation_takes_no_edit_or
     with pytest.raises(DomainError):
         services.rotation_update(rotation=rotation, title="Back")
     with pytest.raises(DomainError):
-        services.block_create(
-            rotation=rotation, start_date=START, weeks=4, capacity=2, apply_by=APPLY_BY
-        )
+        services.block_create(rotation=rotation, start_date=START, weeks=4, capacity=2, apply_by=APPLY_BY)
 
 
 def test_an_edit_from_a_page_loaded_before_publishing_keeps_the_rotation_published():
