@@ -254,10 +254,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    # DRF's own parsers, bounded in size and JSON nesting (amo/api.py).
+    # DRF's own parsers, bounded in size and JSON nesting (amo/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "amo.api.JSONParser",
-        "amo.api.FormParser",
+        "amo.parsers.JSONParser",
+        "amo.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
