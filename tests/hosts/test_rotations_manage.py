@@ -309,3 +309,34 @@ def test_withdrawing_verification_takes_the_organizations_rotations_off_the_cata
     draft.refresh_from_db()
     elsewhere.refresh_from_db()
     assert (draft.status, elsewhere.status) == (Rotation.Status.DRAFT, Rotation.Status.PUBLISHED)
+
+
+@pytest.mark.parametrize(
+    ("verified", "with_block", "reason"),
+    [
+        (False, True, "not verified yet"),
+        (True, False, "Add at least one block before publishing."),
+        (True, True, None),
+    ],
+)
+def test_publish_is_offered_only_when_the_rotation_can_be_published(
+    client, tenant_a, verified, with_block, reason
+):
+    tenant_a.organization.is_verified = verified
+    tenant_a.organization.save()
+    rotation = RotationFactory(organization=tenant_a.organization, status=Rotation.Status.DRAFT)
+    if with_block:
+        BlockFactory(rotation=rotation)
+    login(client, tenant_a.coordinator)
+    page = client.get(reverse("hosts:rotation_detail", args=[rotation.pk])).content.decode()
+    offered = reverse("hosts:rotation_publish", args=[rotation.pk]) in page
+    assert offered == (reason is None)
+    if reason:
+        assert reason in page
+
+
+def test_an_archived_rotations_blocks_offer_no_edit(client, tenant_a):
+    services.rotation_archive(rotation=tenant_a.rotation)
+    login(client, tenant_a.coordinator)
+    page = client.get(reverse("hosts:rotation_detail", args=[tenant_a.rotation.pk])).content.decode()
+    assert reverse("hosts:block_update", args=[tenant_a.block.pk]) not in page
