@@ -1,6 +1,11 @@
 """API plumbing shared by every app: the error format (the parsers are in amo/parsers.py)."""
 
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from rest_framework import exceptions
@@ -39,9 +44,8 @@ def exception_handler(exc, context):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, SuspiciousOperation):
         # Django's limits on what a request may carry (DATA_UPLOAD_MAX_*), met while parsing.
-        too_large = isinstance(exc, RequestDataTooBig)
-        message = TOO_LARGE if too_large else "The request carries too many fields or files."
-        return Response(error_response_body(message), status=413 if too_large else 400)
+        message, status = _refused_request(exc)
+        return Response(error_response_body(message), status=status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -56,8 +60,16 @@ def exception_handler(exc, context):
     return response
 
 
+def _refused_request(exception: Exception) -> tuple[str, int]:
+    """What to say, and the status, when Django refuses a request as a whole."""
+    if isinstance(exception, RequestDataTooBig):
+        return TOO_LARGE, 413
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return "The request carries too many fields or files.", 400
+    return "Bad request.", 400
+
+
 def bad_request(request, exception) -> JsonResponse:
     """Django's 400 in the API's format: 413 for a body past DATA_UPLOAD_MAX_MEMORY_SIZE."""
-    too_large = isinstance(exception, RequestDataTooBig)
-    message = TOO_LARGE if too_large else "Bad request."
-    return JsonResponse(error_response_body(message), status=413 if too_large else 400)
+    message, status = _refused_request(exception)
+    return JsonResponse(error_response_body(message), status=status)

@@ -13,6 +13,7 @@ from amo.errors import DomainError
 from amo.services import notification_send
 from amo.slugs import insert_with_free_slug
 from amo.text import pluralize
+from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
 from rotations import limits
 from rotations.locking import lock_block
 from rotations.models import Block, Rotation
@@ -265,8 +266,6 @@ def block_update(*, block: Block, start_date, weeks: int, capacity: int, apply_b
 
 
 def _block_move_check(block: Block) -> None:
-    from hosts.selectors import ROSTER_STATUSES
-
     seated = block.applications.filter(status__in=ROSTER_STATUSES).count()
     if seated:
         raise DomainError(
@@ -279,8 +278,6 @@ def _block_move_check(block: Block) -> None:
 
 def _block_moved_tell(block: Block, *, before: Block) -> None:
     """Tell each applicant waiting for a decision on the block its new dates, once per change."""
-    from hosts.selectors import OPEN_STATUSES
-
     rotation = block.rotation
     changed_at = timezone.now()
     waiting = block.applications.filter(status__in=OPEN_STATUSES).select_related("applicant__user")
@@ -292,7 +289,7 @@ def _block_moved_tell(block: Block, *, before: Block) -> None:
             body=(
                 f"{rotation.organization} changed the dates of the block you applied to. It was "
                 f"{_span(before)}; it is now {_span(block)}. Your application stands; you may withdraw "
-                "it from your dashboard if the new dates do not suit you."
+                "it from its page if the new dates do not suit you."
             ),
             link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
         )
