@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.validators import slug_re
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -63,11 +62,8 @@ class SwitchOrganizationView(OrganizationMixin, View):
     allowed_roles = EVERY_ROLE
 
     def post(self, request):
-        slug = request.POST.get("organization", "")
-        membership = (
-            selectors.membership_for_user(user=request.user, organization_slug=slug)
-            if slug_re.fullmatch(slug)
-            else None
+        membership = selectors.membership_for_user(
+            user=request.user, organization_slug=request.POST.get("organization", "")
         )
         if membership is None:
             raise Http404("No such organization of yours.")

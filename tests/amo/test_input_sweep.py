@@ -639,3 +639,12 @@ def test_an_error_message_names_the_input_in_words(world):
     assert response.status_code == 400
     assert response.json()["message"] == "documents[0]: A valid integer is required."
     assert not re.search(r"ErrorDetail|\{0:", response.content.decode())
+
+
+@pytest.mark.parametrize("slug", ["a\x00b", "x" * 10_000, "\u00b2", "../other"])
+def test_no_organization_named_by_a_client_answers_500(world, slug):
+    client = client_for("owner", world)
+    api = client.get("/api/v1/host/rotations/", headers={"X-Organization": slug})
+    assert api.status_code in (403, 404), api.status_code
+    page = client.post("/host/switch/", {"organization": slug})
+    assert page.status_code == 404
