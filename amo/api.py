@@ -1,32 +1,75 @@
-"""API plumbing shared by every app: the error format."""
+"""API plumbing shared by every app: the error format (the parsers are in amo/parsers.py)."""
 
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from amo.errors import DomainError
+from amo.parsers import TOO_LARGE
+
+
+def _first_problem(detail, where: str = "") -> tuple[str, str]:
+    """The first message in DRF's nested error detail, and the input it is about ("documents[0]")."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = str(key) if not where else f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}"
+            return _first_problem(value, inner)
+        return where, "Invalid input."
+    if isinstance(detail, list | tuple):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list | tuple):
+                return _first_problem(item, f"{where}[{index}]")
+            return where, str(item)
+        return where, "Invalid input."
+    return where, str(detail)
+
+
+def error_response_body(message: str, extra: dict | None = None) -> dict:
+    return {"message": message, "extra": extra or {}}
 
 
 def exception_handler(exc, context):
-    """Render every API error as {"message": str, "extra": {...}}."""
+    """Render every API error as {"message": str, "extra": {...}}, the message in words."""
     if isinstance(exc, DomainError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status)
+        return Response(error_response_body(exc.message, exc.extra), status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, SuspiciousOperation):
+        # Django's limits on what a request may carry (DATA_UPLOAD_MAX_*), met while parsing.
+        message, status = _refused_request(exc)
+        return Response(error_response_body(message), status=status)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        first = next(iter(fields.items()), None)
-        message = "Invalid input."
-        if first is not None:
-            name, problems = first
-            problem = problems[0] if isinstance(problems, list) and problems else problems
-            message = f"{problem}" if name == "non_field_errors" else f"{name}: {problem}"
-        response.data = {"message": message, "extra": {"fields": fields}}
+        name, problem = _first_problem(fields)
+        message = problem if name in ("", "non_field_errors") else f"{name}: {problem}"
+        response.data = error_response_body(message, {"fields": fields})
     else:
         detail = response.data.get("detail", "Error.") if isinstance(response.data, dict) else response.data
-        response.data = {"message": str(detail), "extra": {}}
+        response.data = error_response_body(_first_problem(detail)[1])
     return response
+
+
+def _refused_request(exception: Exception) -> tuple[str, int]:
+    """What to say, and the status, when Django refuses a request as a whole."""
+    if isinstance(exception, RequestDataTooBig):
+        return TOO_LARGE, 413
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        return "The request carries too many fields or files.", 400
+    return "Bad request.", 400
+
+
+def bad_request(request, exception) -> JsonResponse:
+    """Django's 400 in the API's format: 413 for a body past DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    message, status = _refused_request(exception)
+    return JsonResponse(error_response_body(message), status=status)

@@ -37,5 +37,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
 ]
+handler400 = "amo.views.bad_request"
 handler404 = "amo.views.page_not_found"
 handler429 = "amo.views.too_many_requests"  # allauth's rate limits look it up here

@@ -8,7 +8,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from amo import services
+from amo import api, services
 from amo.errors import DomainError
 from amo.forms import ApiTokenForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
@@ -97,3 +97,14 @@ def notifications_read(request):
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = "home"
     return redirect(back)
+
+
+def bad_request(request, exception):
+    """400 in the API's own format under /api/ (413 for a body too large), the site's page elsewhere.
+
+    Django answers here when a request breaks its limits (DATA_UPLOAD_MAX_MEMORY_SIZE, too many
+    fields) outside a DRF view's own error handling.
+    """
+    if request.path.startswith("/api/"):
+        return api.bad_request(request, exception)
+    return defaults.bad_request(request, exception)

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from amo.errors import DomainError
 from applicants import services
+from applicants.countries import country_choices
 from applicants.models import Applicant, Application, ApplicationMessage, ApplicationTransition, Document
 
 
@@ -39,11 +40,32 @@ class DocumentsGoWithTheirOwner:
 @admin.register(Applicant)
 class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
     inlines = [DocumentInline]
-    list_display = ["__str__", "user", "training_status", "graduation_year", "citizenship", "visa_status"]
+    list_display = [
+        "__str__",
+        "user",
+        "training_status",
+        "graduation_year",
+        "citizenship_name",
+        "visa_status",
+    ]
     list_filter = ["training_status", "step1_result", "ecfmg_status", "visa_status"]
     search_fields = ["legal_name", "user__email", "medical_school_name"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specialties_of_interest"]
+
+    @admin.display(description="citizenship", ordering="citizenship")
+    def citizenship_name(self, applicant: Applicant) -> str:
+        return applicant.citizenship_name
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Countries by name, as on the applicant's own profile page.
+        if db_field.name in Applicant.COUNTRY_FIELDS:
+            return forms.ChoiceField(
+                label=db_field.verbose_name.capitalize(),
+                choices=[("", "—"), *country_choices()],
+                required=False,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     # Deleting goes through applicant_delete, so the documents' files leave the disk too.
     def delete_model(self, request, obj):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from amo.forms import FastSelect
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, PROFILE_FIELDS
@@ -15,8 +16,6 @@ class DateInput(forms.DateInput):
 
 
 class ProfileForm(forms.ModelForm):
-    country_fields = ("citizenship", "country_of_residence", "medical_school_country")
-
     specialties_of_interest = forms.ModelMultipleChoiceField(
         queryset=Specialty.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -51,9 +50,9 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         countries = [("", "—"), *country_choices()]
-        for name in self.country_fields:
+        for name in Applicant.COUNTRY_FIELDS:
             self.fields[name] = forms.ChoiceField(
-                label=self.fields[name].label, choices=countries, required=False
+                label=self.fields[name].label, choices=countries, required=False, widget=FastSelect
             )
         self.fields["citizenship"].label = "Citizenship"
 

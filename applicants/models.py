@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from applicants.countries import country_name
 from applicants.files import EXTENSIONS
 from hosts.models import OrganizationQuerySet
 from rotations.models import DocumentKind, VisaType
@@ -84,6 +85,21 @@ class Applicant(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name or self.user.email
+
+    # Countries are stored as ISO codes (applicants.countries); people read their names.
+    COUNTRY_FIELDS = ("citizenship", "country_of_residence", "medical_school_country")
+
+    @property
+    def citizenship_name(self) -> str:
+        return country_name(self.citizenship)
+
+    @property
+    def country_of_residence_name(self) -> str:
+        return country_name(self.country_of_residence)
+
+    @property
+    def medical_school_country_name(self) -> str:
+        return country_name(self.medical_school_country)
 
 
 def document_storage_name(instance: "Document", filename: str) -> str:

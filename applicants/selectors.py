@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -78,8 +78,19 @@ def applicant_profile(*, user: User) -> Applicant | None:
 EXPIRING_SOON_DAYS = 30
 
 
+def document_was_sent() -> Exists:
+    """Whether a document went with an application beyond draft: its host keeps seeing what was
+    sent, so the document stays in the vault (applicants.services.document_delete)."""
+    return Exists(Application.objects.filter(documents=OuterRef("pk")).exclude(status=S.DRAFT))
+
+
 def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
-    return Document.objects.filter(applicant=applicant).order_by("kind", "-uploaded_at")
+    """The vault, each document with `can_delete`: only what the service would delete offers it."""
+    return (
+        Document.objects.filter(applicant=applicant)
+        .annotate(can_delete=~document_was_sent())
+        .order_by("kind", "-uploaded_at")
+    )
 
 
 @dataclass(frozen=True)

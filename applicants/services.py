@@ -24,7 +24,7 @@ from applicants.countries import country_choices
 from applicants.files import document_filename
 from applicants.models import Applicant, Application, ApplicationMessage, Document
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
-from applicants.selectors import thread_is_open, vault_usage
+from applicants.selectors import document_was_sent, thread_is_open, vault_usage
 from applicants.workflow import Role, actor_holds_role, transition
 from hosts.models import Membership
 from rotations.locking import lock_block
@@ -82,7 +82,7 @@ def _profile_problems(values: dict, today: date) -> dict[str, list[str]]:
         problems.setdefault(field, []).append(message)
 
     countries = {code for code, _ in country_choices()}
-    for field in ("citizenship", "country_of_residence", "medical_school_country"):
+    for field in Applicant.COUNTRY_FIELDS:
         if values[field] and values[field] not in countries:
             refuse(field, "Choose a country from the list (ISO 3166 code).")
 
@@ -152,7 +152,7 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
         if field in data:
             value = data[field]
             values[field] = value.strip() if isinstance(value, str) else value
-    for field in ("citizenship", "country_of_residence", "medical_school_country"):
+    for field in Applicant.COUNTRY_FIELDS:
         values[field] = (values[field] or "").upper()
     problems = _profile_problems(values, timezone.now().date())
     if problems:
@@ -305,7 +305,7 @@ def document_delete(*, document: Document, actor: User) -> None:
         raise DomainError("You may only delete your own documents.", status=403)
     with transaction.atomic():
         locked = Document.objects.select_for_update().get(pk=document.pk)
-        if locked.applications.exclude(status=S.DRAFT).exists():
+        if Document.objects.filter(pk=locked.pk).filter(document_was_sent()).exists():
             raise DomainError(
                 "This document was sent with an application, so it stays in your vault. "
                 "Upload a newer one instead.",

@@ -132,7 +132,7 @@ def documents(request, *, applicant):
 
 
 def _document_delete(request, applicant, pk: str):
-    if not pk.isdigit():
+    if not pk.isdecimal():  # isdigit() takes "²", which int() refuses
         raise Http404("No such document.")
     document = get_object_or_404(Document, pk=pk, applicant=applicant)
     try:

@@ -134,7 +134,7 @@ class BlockViewSet(
         blocks = self.scoped(Block.objects.order_by("start_date", "id"))
         rotation = self.request.query_params.get("rotation")
         if self.action == "list" and rotation:
-            if not rotation.isdigit():
+            if not rotation.isdecimal():
                 raise Http404
             blocks = blocks.filter(rotation_id=rotation)
         return blocks

@@ -6,8 +6,11 @@ from decimal import Decimal
 
 from django import forms
 
+from amo.forms import bounded_formfield
+from amo.validators import validate_platform_date
 from applicants.models import Application
 from hosts.models import Membership, Organization
+from rotations import limits
 from rotations import services as rotation_services
 from rotations.models import Block, DocumentKind, Rotation, VisaType
 
@@ -90,8 +93,16 @@ MONEY_FIELDS = {
 }
 
 
-def dollars_field(label: str) -> forms.DecimalField:
-    return forms.DecimalField(label=f"{label} (USD)", min_value=0, max_digits=9, decimal_places=2)
+def dollars_field(label: str, cents_field: str) -> forms.DecimalField:
+    """Dollars and cents, up to the model field's own maximum in cents."""
+    max_cents = bounded_formfield(Rotation._meta.get_field(cents_field)).max_value
+    return forms.DecimalField(
+        label=f"{label} (USD)",
+        min_value=0,
+        max_value=Decimal(max_cents) / 100,
+        max_digits=9,
+        decimal_places=2,
+    )
 
 
 class RotationForm(BootstrapMixin, forms.ModelForm):
@@ -99,9 +110,9 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
 
     service_field_names = {cents: name for name, cents in MONEY_FIELDS.items()}
 
-    application_fee = dollars_field("Application fee")
-    program_fee = dollars_field("Program fee")
-    deposit = dollars_field("Deposit")
+    application_fee = dollars_field("Application fee", "application_fee_cents")
+    program_fee = dollars_field("Program fee", "program_fee_cents")
+    deposit = dollars_field("Deposit", "deposit_cents")
     accepted_visa_types = forms.MultipleChoiceField(
         choices=VisaType.choices,
         required=False,
@@ -121,6 +132,7 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
             if name not in MONEY_FIELDS.values() and name != "currency"
         ]
         widgets = {"description": forms.Textarea(attrs={"rows": 6})}
+        formfield_callback = bounded_formfield
 
     def __init__(self, *args, preceptors, specialties, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,10 +154,18 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
 
 
 class BlockForm(BootstrapMixin, forms.ModelForm):
+    """Ranges from the model's validators; the dates' rules (rotations.limits) are the service's."""
+
     class Meta:
         model = Block
         fields = ["start_date", "weeks", "capacity", "apply_by"]
         widgets = {"start_date": DATE, "apply_by": DATE}
+        formfield_callback = bounded_formfield
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date pickers offer the window the service accepts.
+        self.fields["start_date"].widget.attrs["max"] = limits.latest_block_start().isoformat()
 
     def _post_clean(self):
         pass
@@ -161,8 +181,12 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         ],
         required=False,
     )
-    submitted_from = forms.DateField(required=False, widget=DATE, label="Submitted from")
-    submitted_to = forms.DateField(required=False, widget=DATE, label="Submitted to")
+    submitted_from = forms.DateField(
+        required=False, widget=DATE, label="Submitted from", validators=[validate_platform_date]
+    )
+    submitted_to = forms.DateField(
+        required=False, widget=DATE, label="Submitted to", validators=[validate_platform_date]
+    )
 
     def __init__(self, *args, rotations, blocks, **kwargs):
         super().__init__(*args, **kwargs)
@@ -207,6 +231,6 @@ class BulkForm(BootstrapMixin, forms.Form):
 
     def clean_applications(self) -> list[int]:
         ids = self.data.getlist("applications")
-        if not ids or not all(value.isdigit() for value in ids):
+        if not ids or not all(value.isdecimal() for value in ids):
             raise forms.ValidationError("Tick at least one application.")
         return sorted({int(value) for value in ids})

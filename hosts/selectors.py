@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.validators import slug_re
 from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Prefetch, Q, QuerySet
 
 from amo.models import User
@@ -28,6 +29,8 @@ def membership_for_user(
     """
     memberships = Membership.objects.filter(user=user).select_related("organization", "preceptor")
     if organization_slug is not None:
+        if not slug_re.fullmatch(organization_slug):  # typed or sent as is: no slug has a NUL byte
+            return None
         return memberships.filter(organization__slug=organization_slug).first()
     if organization_id is not None:
         chosen = memberships.filter(organization_id=organization_id).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from amo.validators import validate_platform_date
 from applicants.models import Application, Document
 from hosts.models import Preceptor
 from hosts.services import BULK_ACTIONS
@@ -104,8 +105,8 @@ class HostApplicationFilterSerializer(serializers.Serializer):
     rotation = serializers.IntegerField(required=False)
     block = serializers.IntegerField(required=False)
     status = serializers.ChoiceField(choices=Application.Status.choices, required=False)
-    submitted_from = serializers.DateField(required=False)
-    submitted_to = serializers.DateField(required=False)
+    submitted_from = serializers.DateField(required=False, validators=[validate_platform_date])
+    submitted_to = serializers.DateField(required=False, validators=[validate_platform_date])
 
 
 class HostOfferSerializer(serializers.Serializer):

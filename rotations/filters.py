@@ -11,11 +11,10 @@ from datetime import date, datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from drf_spectacular.utils import extend_schema_field
 
+from amo.forms import FastSelect
+from rotations import limits
 from rotations.models import Rotation, VisaType
 from rotations.selectors import Sort, rotation_catalog, specialty_choices
 from rotations.states import US_STATES
@@ -25,24 +24,6 @@ MAX_PAGE_SIZE = 100
 
 
 TRUE_WORDS = {"true", "1", "yes", "on"}
-
-
-class FastSelect(forms.Select):
-    """A <select> built in Python: rendering ~100 <option>s through widget templates took ~15 ms a page."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        selected = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in selected else "", label)
-                for key, label in self.choices
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
-        )
 
 
 class FlagCheckboxInput(forms.CheckboxInput):
@@ -157,21 +138,33 @@ class RotationFilter(django_filters.FilterSet):
         choices=Rotation.Setting.choices,
         empty_label="Any setting",
     )
-    start_month = MonthFilter(label="Starting in", method=_keep)
+    # Dates within the window blocks are offered in (rotations.limits), so none overflows a month's end.
+    start_month = MonthFilter(label="Starting in", method=_keep, validators=[limits.validate_catalog_month])
     start_from = django_filters.DateFilter(
-        label="Starting from", method=_keep, widget=forms.DateInput(attrs={"type": "date"})
+        label="Starting from",
+        method=_keep,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[limits.validate_catalog_date],
     )
     start_to = django_filters.DateFilter(
-        label="Starting by", method=_keep, widget=forms.DateInput(attrs={"type": "date"})
+        label="Starting by",
+        method=_keep,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[limits.validate_catalog_date],
     )
     weeks = django_filters.NumberFilter(
-        label="Weeks", method=_keep, min_value=1, max_value=52, help_text="Length of the block in weeks."
+        label="Weeks",
+        method=_keep,
+        min_value=1,
+        max_value=limits.BLOCK_MAX_WEEKS,
+        decimal_places=0,
+        help_text="Length of the block in weeks.",
     )
     max_price = django_filters.NumberFilter(
         label="Max total price (USD)",
         method=_keep,
         min_value=0,
-        max_value=1_000_000,
+        max_value=limits.MAX_TOTAL_PRICE_DOLLARS,
         decimal_places=0,
         help_text="Application fee plus program fee, whole dollars.",
     )

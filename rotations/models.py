@@ -7,11 +7,14 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
 
+from amo.text import pluralize
 from hosts.models import OrganizationQuerySet
+from rotations import limits
 from rotations.search import search_phrases
 
 
@@ -109,7 +112,12 @@ class Rotation(models.Model):
     accepts_students = models.BooleanField(default=True)
     accepts_graduates = models.BooleanField(default=True)
     requires_step1_pass = models.BooleanField("requires USMLE Step 1 passed", default=False)
-    min_step2_score = models.PositiveSmallIntegerField("minimum USMLE Step 2 CK score", null=True, blank=True)
+    min_step2_score = models.PositiveSmallIntegerField(
+        "minimum USMLE Step 2 CK score",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(limits.MAX_STEP2_SCORE)],
+    )
     accepted_visa_types = ArrayField(
         models.CharField(max_length=16, choices=VisaType.choices),
         default=list,
@@ -124,17 +132,27 @@ class Rotation(models.Model):
 
     # Money: integer cents in one currency.
     currency = models.CharField(max_length=3, default="usd")
-    application_fee_cents = models.PositiveIntegerField(default=0)
-    program_fee_cents = models.PositiveIntegerField(default=0)
-    deposit_cents = models.PositiveIntegerField(
-        default=0, help_text="The part of the program fee that reserves a seat."
+    application_fee_cents = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(limits.MAX_FEE_CENTS)]
     )
-    balance_due_days_before_start = models.PositiveSmallIntegerField(default=45)
+    program_fee_cents = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(limits.MAX_FEE_CENTS)]
+    )
+    deposit_cents = models.PositiveIntegerField(
+        default=0,
+        help_text="The part of the program fee that reserves a seat.",
+        validators=[MaxValueValidator(limits.MAX_FEE_CENTS)],
+    )
+    balance_due_days_before_start = models.PositiveSmallIntegerField(
+        default=45, validators=[MaxValueValidator(limits.MAX_BALANCE_DUE_DAYS)]
+    )
     cancellation_policy = models.CharField(
         max_length=16, choices=CancellationPolicy.choices, default=CancellationPolicy.MODERATE
     )
 
-    weekly_hours = models.PositiveSmallIntegerField(default=40)
+    weekly_hours = models.PositiveSmallIntegerField(
+        default=40, validators=[MinValueValidator(1), MaxValueValidator(limits.MAX_WEEKLY_HOURS)]
+    )
     booking_mode = models.CharField(
         max_length=16, choices=BookingMode.choices, default=BookingMode.HOST_REVIEW
     )
@@ -167,17 +185,22 @@ class Rotation(models.Model):
             models.CheckConstraint(
                 condition=Q(deposit_cents__lte=F("program_fee_cents")),
                 name="rotation_deposit_within_program_fee",
+                violation_error_message="The deposit cannot be more than the program fee.",
             ),
             models.CheckConstraint(
                 condition=Q(min_step2_score__isnull=True) | Q(min_step2_score__lte=300),
                 name="rotation_step2_score_range",
+                violation_error_message="The minimum Step 2 CK score is at most 300.",
             ),
             models.CheckConstraint(
-                condition=Q(weekly_hours__lte=80), name="rotation_weekly_hours_at_most_80"
+                condition=Q(weekly_hours__lte=80),
+                name="rotation_weekly_hours_at_most_80",
+                violation_error_message="A rotation has at most 80 hours a week.",
             ),
             models.CheckConstraint(
                 condition=Q(accepts_students=True) | Q(accepts_graduates=True),
                 name="rotation_accepts_someone",
+                violation_error_message="Accept students, graduates or both.",
             ),
         ]
         # Partial indexes on the published catalog: one per sort, so a page of 20 is read in order
@@ -246,8 +269,13 @@ class Block(models.Model):
 
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="blocks")
     start_date = models.DateField()
-    weeks = models.PositiveSmallIntegerField(default=4)
-    capacity = models.PositiveSmallIntegerField(help_text="Seats on this block.")
+    weeks = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1), MaxValueValidator(limits.BLOCK_MAX_WEEKS)]
+    )
+    capacity = models.PositiveSmallIntegerField(
+        help_text="Seats on this block.",
+        validators=[MinValueValidator(1), MaxValueValidator(limits.BLOCK_MAX_SEATS)],
+    )
     seats_taken = models.PositiveSmallIntegerField(default=0, editable=False)
     apply_by = models.DateField(help_text="The last day to apply.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -257,10 +285,20 @@ class Block(models.Model):
     class Meta:
         ordering = ["start_date"]
         constraints = [
-            models.CheckConstraint(condition=Q(seats_taken__lte=F("capacity")), name="block_no_overbooking"),
-            models.CheckConstraint(condition=Q(weeks__gte=1) & Q(weeks__lte=52), name="block_weeks_range"),
             models.CheckConstraint(
-                condition=Q(apply_by__lte=F("start_date")), name="block_apply_by_before_start"
+                condition=Q(seats_taken__lte=F("capacity")),
+                name="block_no_overbooking",
+                violation_error_message="A block cannot have more seats taken than it has.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weeks__gte=1) & Q(weeks__lte=52),
+                name="block_weeks_range",
+                violation_error_message="A block lasts from 1 to 52 weeks.",
+            ),
+            models.CheckConstraint(
+                condition=Q(apply_by__lte=F("start_date")),
+                name="block_apply_by_before_start",
+                violation_error_message="The last day to apply must be on or before the start date.",
             ),
         ]
         indexes = [
@@ -280,12 +318,20 @@ class Block(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rotation} from {self.start_date:%Y-%m-%d} ({self.weeks} weeks)"
+        return f"{self.rotation} from {self.start_date:%Y-%m-%d} ({pluralize(self.weeks, 'week')})"
 
     @property
     def end_date(self) -> date:
-        """The last day of the block."""
-        return self.start_date + timedelta(weeks=self.weeks) - timedelta(days=1)
+        """The last day of the block.
+
+        A row from before the date limits (rotations.limits) may start so late that its end is past
+        the last date Python has (9999-12-31, where PostgreSQL goes on): it ends on that date rather
+        than failing every page and API answer that shows it.
+        """
+        try:
+            return self.start_date + timedelta(weeks=self.weeks) - timedelta(days=1)
+        except OverflowError:
+            return date.max
 
     @property
     def seats_left(self) -> int:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from amo.errors import DomainError
+from amo.services import notification_send
 from amo.slugs import insert_with_free_slug
+from amo.text import pluralize
+from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
+from rotations import limits
 from rotations.locking import lock_block
 from rotations.models import Block, Rotation
 
@@ -48,7 +53,7 @@ def block_change_capacity(*, block_id: int, capacity: int) -> Block:
         block = lock_block(block_id)
         if capacity < block.seats_taken:
             raise DomainError(
-                f"This block already has {block.seats_taken} seats confirmed or held; "
+                f"This block already has {pluralize(block.seats_taken, 'seat')} confirmed or held; "
                 f"capacity cannot go below that.",
                 extra={"seats_taken": block.seats_taken, "capacity": capacity},
             )
@@ -86,6 +91,16 @@ ROTATION_FIELDS = (
 )
 
 
+def _refuse_invalid(model, error: ValidationError) -> None:
+    """A model's validation errors as one DomainError, each named by its field's label."""
+    fields = error.message_dict
+    field, problems = next(iter(fields.items()))
+    message = problems[0]
+    if field != NON_FIELD_ERRORS:
+        message = f"{model._meta.get_field(field).verbose_name.capitalize()}: {message}"
+    raise DomainError(message, extra={"fields": fields}) from error
+
+
 def _rotation_check(rotation: Rotation) -> None:
     if rotation.currency != settings.DEFAULT_CURRENCY:
         # Fees, refunds and the ledger are in the platform's one currency; the page offers no other.
@@ -101,8 +116,7 @@ def _rotation_check(rotation: Rotation) -> None:
             exclude=["slug", "organization"], validate_unique=False, validate_constraints=True
         )
     except ValidationError as error:
-        field, problems = next(iter(error.message_dict.items()))
-        raise DomainError(f"{field}: {problems[0]}", extra={"fields": error.message_dict}) from error
+        _refuse_invalid(Rotation, error)
 
 
 def rotation_create(*, organization, **fields) -> Rotation:
@@ -136,22 +150,24 @@ def rotation_update(*, rotation: Rotation, **fields) -> Rotation:
     return locked
 
 
+def rotation_publish_refusal(rotation: Rotation) -> str:
+    """Why `rotation` cannot be published now, or "" when it can: the page offers Publish only then."""
+    if not rotation.organization.is_verified:
+        return "Your organization is not verified yet; our staff verify it before you can publish."
+    if rotation.status != Rotation.Status.DRAFT:
+        return f"Only a draft can be published; this one is {rotation.get_status_display().lower()}."
+    if not rotation.blocks.exists():
+        return "Add at least one block before publishing."
+    return ""
+
+
 def rotation_publish(*, rotation: Rotation) -> Rotation:
     """List a draft rotation: only a verified organization publishes, and only with a block to book."""
     with transaction.atomic():
         locked = Rotation.objects.select_for_update().select_related("organization").get(pk=rotation.pk)
-        if not locked.organization.is_verified:
-            raise DomainError(
-                "Your organization is not verified yet; our staff verify it before you can publish.",
-                status=409,
-            )
-        if locked.status != Rotation.Status.DRAFT:
-            raise DomainError(
-                f"Only a draft can be published; this one is {locked.get_status_display().lower()}.",
-                status=409,
-            )
-        if not locked.blocks.exists():
-            raise DomainError("Add at least one block before publishing.", status=409)
+        refusal = rotation_publish_refusal(locked)
+        if refusal:
+            raise DomainError(refusal, status=409)
         locked.status = Rotation.Status.PUBLISHED
         locked.published_at = timezone.now()
         locked.save(update_fields=["status", "published_at", "updated_at"])
@@ -180,34 +196,104 @@ def rotation_archive(*, rotation: Rotation) -> Rotation:
     return locked
 
 
-def _block_check(*, start_date, weeks: int, apply_by, capacity: int) -> None:
-    if not 1 <= weeks <= 52:
-        raise DomainError("A block lasts from 1 to 52 weeks.", field="weeks")
-    if apply_by > start_date:
+def _block_check(block: Block, *, before: Block | None = None) -> None:
+    """The limits of rotations.limits: the fields' ranges, and dates from today to the booking
+    horizon. A date is checked when it is set or changed, so a block that has started can still
+    have its capacity changed."""
+    try:
+        block.full_clean(exclude=["rotation"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        _refuse_invalid(Block, error)
+    today = timezone.localdate()
+    if before is None or block.start_date != before.start_date:
+        if block.start_date < today:
+            raise DomainError("A block cannot start in the past.", field="start_date")
+        latest = limits.latest_block_start(today)
+        if block.start_date > latest:
+            raise DomainError(
+                f"A block starts at most {limits.BOOKING_HORIZON_YEARS} years ahead, by {latest:%b %d, %Y}.",
+                field="start_date",
+            )
+    if (before is None or block.apply_by != before.apply_by) and block.apply_by < today:
+        raise DomainError("The last day to apply cannot be in the past.", field="apply_by")
+    if block.apply_by > block.start_date:
         raise DomainError("The last day to apply must be on or before the start date.", field="apply_by")
-    if capacity < 1:
-        raise DomainError("A block has at least one seat.", field="capacity")
 
 
-def block_create(*, rotation: Rotation, start_date, weeks: int, capacity: int, apply_by) -> Block:
+def block_create(
+    *,
+    rotation: Rotation,
+    start_date,
+    capacity: int,
+    apply_by,
+    weeks: int = Block._meta.get_field("weeks").default,
+) -> Block:
     if rotation.status == Rotation.Status.ARCHIVED:
         raise DomainError("An archived rotation takes no new blocks.", status=409)
-    _block_check(start_date=start_date, weeks=weeks, apply_by=apply_by, capacity=capacity)
-    return Block.objects.create(
-        rotation=rotation, start_date=start_date, weeks=weeks, capacity=capacity, apply_by=apply_by
-    )
+    block = Block(rotation=rotation, start_date=start_date, weeks=weeks, capacity=capacity, apply_by=apply_by)
+    _block_check(block)
+    block.save()
+    return block
 
 
 def block_update(*, block: Block, start_date, weeks: int, capacity: int, apply_by) -> Block:
     """Change a block's dates and capacity; capacity never below the seats confirmed or held.
 
-    An archived rotation's blocks stay as they are, as the rotation itself does.
+    A block with people on its roster (offered, confirmed, under way) keeps its dates; moving one
+    tells each applicant waiting for a decision. An archived rotation's blocks stay as they are, as
+    the rotation itself does.
     """
-    _block_check(start_date=start_date, weeks=weeks, apply_by=apply_by, capacity=capacity)
     with transaction.atomic():
-        block = block_change_capacity(block_id=block.pk, capacity=capacity)
-        if Rotation.objects.filter(pk=block.rotation_id, status=Rotation.Status.ARCHIVED).exists():
+        locked = lock_block(block.pk)
+        before = Block(start_date=locked.start_date, weeks=locked.weeks, apply_by=locked.apply_by)
+        locked.start_date, locked.weeks, locked.capacity, locked.apply_by = (
+            start_date,
+            weeks,
+            capacity,
+            apply_by,
+        )
+        _block_check(locked, before=before)
+        if Rotation.objects.filter(pk=locked.rotation_id, status=Rotation.Status.ARCHIVED).exists():
             raise DomainError("An archived rotation's blocks cannot be edited.", status=409)
-        block.start_date, block.weeks, block.apply_by = start_date, weeks, apply_by
-        block.save(update_fields=["start_date", "weeks", "apply_by"])
-    return block
+        moved = (start_date, weeks) != (before.start_date, before.weeks)
+        if moved:
+            _block_move_check(locked)
+        block_change_capacity(block_id=locked.pk, capacity=capacity)
+        locked.save(update_fields=["start_date", "weeks", "apply_by"])
+        if moved:
+            _block_moved_tell(locked, before=before)
+    return locked
+
+
+def _block_move_check(block: Block) -> None:
+    seated = block.applications.filter(status__in=ROSTER_STATUSES).count()
+    if seated:
+        raise DomainError(
+            f"{pluralize(seated, 'applicant')} on this block {'has' if seated == 1 else 'have'} an offer or "
+            "a confirmed seat, so its dates cannot change. Add a new block instead.",
+            field="start_date",
+            status=409,
+        )
+
+
+def _block_moved_tell(block: Block, *, before: Block) -> None:
+    """Tell each applicant waiting for a decision on the block its new dates, once per change."""
+    rotation = block.rotation
+    changed_at = timezone.now()
+    waiting = block.applications.filter(status__in=OPEN_STATUSES).select_related("applicant__user")
+    for application in waiting:
+        notification_send(
+            recipient=application.applicant.user,
+            key=f"application:{application.pk}:block-moved:{changed_at.timestamp()}",
+            subject=f"New dates for {rotation}",
+            body=(
+                f"{rotation.organization} changed the dates of the block you applied to. It was "
+                f"{_span(before)}; it is now {_span(block)}. Your application stands; you may withdraw "
+                "it from its page if the new dates do not suit you."
+            ),
+            link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
+        )
+
+
+def _span(block: Block) -> str:
+    return f"{block.start_date:%b %d, %Y} to {block.end_date:%b %d, %Y} ({pluralize(block.weeks, 'week')})"

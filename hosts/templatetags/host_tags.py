@@ -9,3 +9,9 @@ def dollars(cents: int | None) -> str:
     if cents is None:
         return "—"
     return f"${cents / 100:,.2f}"
+
+
+@register.filter
+def fields_with_errors(form) -> list:
+    """The visible fields of `form` that have errors, in the form's order (for the error summary)."""
+    return [field for field in form.visible_fields() if field.errors]

@@ -10,6 +10,7 @@ from django.views.generic import ListView, TemplateView
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
+from amo.text import pluralize
 from applicants.files import document_response
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
@@ -93,7 +94,7 @@ class ApplicationBulkView(OrganizationMixin, View):
             fail(request, error)
             return redirect("hosts:applications")
         done = sum(result.ok for result in results)
-        messages.success(request, f"{done} of {len(results)} applications updated.")
+        messages.success(request, f"{done} of {pluralize(len(results), 'application')} updated.")
         for result in results:
             if not result.ok:
                 messages.warning(request, f"Application #{result.application_id}: {result.message}")

@@ -80,10 +80,11 @@ class RotationDetailView(OrganizationMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         rotation = self.scoped_get(
-            Rotation.objects.select_related("specialty", "preceptor"), pk=self.kwargs["pk"]
+            Rotation.objects.select_related("specialty", "preceptor", "organization"), pk=self.kwargs["pk"]
         )
         return super().get_context_data(
             rotation=rotation,
+            publish_refusal=rotation_services.rotation_publish_refusal(rotation),
             blocks=self.scoped(Block.objects.filter(rotation=rotation)).order_by("start_date"),
             block_form=kwargs.pop("block_form", None) or BlockForm(),
             **kwargs,

@@ -257,7 +257,7 @@ def seed_synonyms(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rotations", "0004_rotation_search_gin_published")]
+    dependencies = [("rotations", "0005_block_bounds")]
 
     operations = [
         CreateExtension("fuzzystrmatch"),

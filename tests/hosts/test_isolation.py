@@ -8,6 +8,7 @@ case in CASES fails `test_every_host_endpoint_has_an_isolation_case`.
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,13 +176,14 @@ def _api_create_rotation_with_b_preceptor(client, a, b):
 def _api_create_block_on_b_rotation(client, a, b):
     data = {
         "rotation": b.rotation.pk,
-        "start_date": "2030-01-07",
+        "start_date": BLOCK_DATA["start_date"],
         "weeks": 4,
         "capacity": 2,
-        "apply_by": "2029-12-01",
+        "apply_by": BLOCK_DATA["apply_by"],
     }
     response = client.post(reverse("hosts_api:block-list"), data, content_type="application/json")
     assert response.status_code == 400
+    assert list(response.json()["extra"]["fields"]) == ["rotation"]
 
 
 def rotation_form_data(tenant) -> dict:
@@ -216,7 +218,13 @@ def api_rotation_data(tenant) -> dict:
     }
 
 
-BLOCK_DATA = {"start_date": "2030-01-07", "weeks": 4, "capacity": 0, "apply_by": "2029-12-01"}
+# Valid dates (a block starts from today on, at most three years ahead): only the scope refuses.
+BLOCK_DATA = {
+    "start_date": (date.today() + timedelta(days=90)).isoformat(),
+    "weeks": 4,
+    "capacity": 0,
+    "apply_by": (date.today() + timedelta(days=60)).isoformat(),
+}
 rotation = lambda a, b: {"pk": b.rotation.pk}  # noqa: E731
 application = lambda a, b: {"pk": b.application.pk}  # noqa: E731
 

@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -12,6 +12,9 @@ from tests.hosts.conftest import login
 from tests.hosts.test_isolation import api_rotation_data, rotation_form_data
 
 pytestmark = pytest.mark.django_db
+# Blocks start from today on, at most three years ahead (rotations.limits).
+START = date.today() + timedelta(days=90)
+APPLY_BY = START - timedelta(days=30)
 
 
 def test_a_rotation_is_created_as_a_draft_with_fees_entered_in_dollars_stored_in_cents(client, tenant_a):
@@ -113,9 +116,7 @@ def test_unpublishing_returns_to_draft_and_an_archived_rotation_takes_no_edit_or
     with pytest.raises(DomainError):
         services.rotation_update(rotation=rotation, title="Back")
     with pytest.raises(DomainError):
-        services.block_create(
-            rotation=rotation, start_date=date(2030, 1, 7), weeks=4, capacity=2, apply_by=date(2029, 12, 1)
-        )
+        services.block_create(rotation=rotation, start_date=START, weeks=4, capacity=2, apply_by=APPLY_BY)
 
 
 def test_an_edit_from_a_page_loaded_before_publishing_keeps_the_rotation_published():
@@ -170,10 +171,10 @@ def test_the_publish_button_shows_why_an_unverified_organization_cannot(client, 
 def test_adding_a_block_from_the_rotation_page(client, tenant_a):
     login(client, tenant_a.coordinator)
     url = reverse("hosts:block_create", args=[tenant_a.rotation.pk])
-    data = {"start_date": "2030-03-04", "weeks": 4, "capacity": 5, "apply_by": "2030-02-01"}
+    data = {"start_date": START, "weeks": 4, "capacity": 5, "apply_by": APPLY_BY}
     assert client.post(url, data).status_code == 302
-    assert Block.objects.filter(rotation=tenant_a.rotation, start_date=date(2030, 3, 4), capacity=5).exists()
-    late = {**data, "apply_by": "2030-04-01"}
+    assert Block.objects.filter(rotation=tenant_a.rotation, start_date=START, capacity=5).exists()
+    late = {**data, "apply_by": START + timedelta(days=1)}
     response = client.post(url, late)
     assert response.status_code == 400
     assert "on or before the start date" in response.content.decode()
@@ -234,14 +235,14 @@ def test_the_api_creates_and_publishes_rotations_and_blocks(client, tenant_a):
         reverse("hosts_api:block-list"),
         {
             "rotation": rotation_id,
-            "start_date": "2030-01-07",
+            "start_date": START.isoformat(),
             "weeks": 4,
             "capacity": 2,
-            "apply_by": "2029-12-01",
+            "apply_by": APPLY_BY.isoformat(),
         },
         content_type="application/json",
     )
-    assert block.status_code == 201
+    assert block.status_code == 201, block.json()
     assert client.post(publish).json()["status"] == "published"
     too_dear = client.patch(
         reverse("hosts_api:rotation-detail", args=[rotation_id]),
@@ -308,3 +309,34 @@ def test_withdrawing_verification_takes_the_organizations_rotations_off_the_cata
     draft.refresh_from_db()
     elsewhere.refresh_from_db()
     assert (draft.status, elsewhere.status) == (Rotation.Status.DRAFT, Rotation.Status.PUBLISHED)
+
+
+@pytest.mark.parametrize(
+    ("verified", "with_block", "reason"),
+    [
+        (False, True, "not verified yet"),
+        (True, False, "Add at least one block before publishing."),
+        (True, True, None),
+    ],
+)
+def test_publish_is_offered_only_when_the_rotation_can_be_published(
+    client, tenant_a, verified, with_block, reason
+):
+    tenant_a.organization.is_verified = verified
+    tenant_a.organization.save()
+    rotation = RotationFactory(organization=tenant_a.organization, status=Rotation.Status.DRAFT)
+    if with_block:
+        BlockFactory(rotation=rotation)
+    login(client, tenant_a.coordinator)
+    page = client.get(reverse("hosts:rotation_detail", args=[rotation.pk])).content.decode()
+    offered = reverse("hosts:rotation_publish", args=[rotation.pk]) in page
+    assert offered == (reason is None)
+    if reason:
+        assert reason in page
+
+
+def test_an_archived_rotations_blocks_offer_no_edit(client, tenant_a):
+    services.rotation_archive(rotation=tenant_a.rotation)
+    login(client, tenant_a.coordinator)
+    page = client.get(reverse("hosts:rotation_detail", args=[tenant_a.rotation.pk])).content.decode()
+    assert reverse("hosts:block_update", args=[tenant_a.block.pk]) not in page
