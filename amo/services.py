@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 
 from amo.errors import DomainError
 from amo.models import ApiToken, Notification, User
-from hosts import selectors as host_selectors
+from amo.selectors import user_has_totp
 from hosts.models import Membership
 
 
@@ -133,7 +133,7 @@ def api_token_create(*, user: User, name: str, lifetime_days: int) -> tuple[ApiT
         choices = ", ".join(str(days) for days in API_TOKEN_LIFETIMES)
         raise DomainError(f"Choose a lifetime of {choices} days.", field="lifetime_days")
     is_owner = Membership.objects.filter(user=user, role=Membership.Role.OWNER).exists()
-    if is_owner and not host_selectors.user_has_totp(user=user):
+    if is_owner and not user_has_totp(user=user):
         raise DomainError("Host owners set up two-factor authentication before creating an API token.")
     now = timezone.now()
     with transaction.atomic():

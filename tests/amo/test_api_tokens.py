@@ -19,7 +19,14 @@ from amo.errors import DomainError
 from amo.models import ApiToken
 from amo.services import API_TOKEN_ACTIVE_LIMIT, api_token_create
 from hosts.models import Membership
-from tests.factories import PASSWORD, ApplicantFactory, MembershipFactory, OwnerFactory, UserFactory
+from tests.factories import (
+    PASSWORD,
+    ApplicantFactory,
+    MembershipFactory,
+    OwnerFactory,
+    StaffFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 SECRET = re.compile(r"amo_[A-Za-z0-9_-]{43}")
@@ -302,7 +309,7 @@ def test_tokens_made_by_staff_before_hashing_keep_working_for_30_days(applicant_
 
 def test_staff_revoke_a_leaked_token_in_the_admin_and_never_see_its_secret(client):
     token, secret = api_token_create(user=UserFactory(), name="leaked", lifetime_days=30)
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     listing = client.get(reverse("admin:amo_apitoken_changelist")).content.decode()
     detail = client.get(reverse("admin:amo_apitoken_change", args=[token.pk])).content.decode()
     for html in [listing, detail]:

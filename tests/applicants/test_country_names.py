@@ -6,7 +6,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from tests.factories import ApplicantFactory, UserFactory
+from tests.factories import ApplicantFactory, StaffFactory
 from tests.hosts.conftest import login, submitted, tenant_a  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_the_host_reads_the_applicants_countries_by_name(client, tenant_a):  # n
 
 def test_staff_read_the_countries_by_name_and_choose_them_from_the_list(client):
     applicant = ApplicantFactory(citizenship="GH")
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     listing = shown_text(client.get(reverse("admin:applicants_applicant_changelist")))
     assert "Ghana" in listing and not CODE.findall(listing)
     page = client.get(reverse("admin:applicants_applicant_change", args=[applicant.pk])).content.decode()

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from rotations.models import Rotation, SearchSynonym
 from rotations.search import search_dictionary_refresh, spell_correct
 from rotations.synonyms import SEED_SYNONYMS, synonyms_seed
-from tests.factories import OrganizationFactory, SpecialtyFactory, UserFactory, catalog_rotation
+from tests.factories import OrganizationFactory, SpecialtyFactory, StaffFactory, catalog_rotation
 
 pytestmark = pytest.mark.django_db
 LIST = "/rotations/"
@@ -164,7 +164,7 @@ def test_synonyms_and_stop_words_cost_no_query_of_their_own(
 
 
 def test_staff_edit_synonyms_in_the_admin_and_the_next_search_uses_them(client, api, catalog):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     assert found(client, api, "kiddos") == set()
 
     response = client.post(
@@ -188,7 +188,7 @@ def test_staff_edit_synonyms_in_the_admin_and_the_next_search_uses_them(client, 
 def test_a_new_synonym_term_is_never_corrected_into_a_catalog_word(client, api, catalog):
     """Known at once, before the daily refresh adds its words to the typo dictionary."""
     assert spell_correct("rotación") == "rotation"  # a typo of the title word, so far
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     client.post(reverse("admin:rotations_searchsynonym_add"), {"term": "rotación", "expands_to": "clerkship"})
     assert spell_correct("rotación") == "rotacion"
     assert found(client, api, "rotación") == {"ny-ent"}
@@ -211,7 +211,7 @@ def test_a_real_word_is_not_corrected_into_a_synonym_term(catalog):
     ],
 )
 def test_the_admin_refuses_a_synonym_the_search_could_not_use(client, catalog, term, expands_to, field):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     before = SearchSynonym.objects.count()
     response = client.post(
         reverse("admin:rotations_searchsynonym_add"), {"term": term, "expands_to": expands_to}
@@ -222,7 +222,7 @@ def test_the_admin_refuses_a_synonym_the_search_could_not_use(client, catalog, t
 
 
 def test_staff_find_synonyms_in_the_admin_by_term_or_expansion(client, catalog):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.force_login(StaffFactory())
     page = client.get(
         reverse("admin:rotations_searchsynonym_changelist"), {"q": "pediatrics"}
     ).content.decode()
