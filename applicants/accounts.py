@@ -22,32 +22,32 @@ FAILED_LOGINS_LIMITED = (
 
 
 class SignupForm(AllauthSignupForm):
-    """allauth's signup plus a name and the role: an IMG applicant (default) or a host."""
+    """allauth's signup plus a name and the account type: an IMG applicant (default) or a host."""
 
-    class Role:
+    class AccountType:
         APPLICANT = "applicant"
         HOST = "host"
 
-    role = forms.ChoiceField(
+    account_type = forms.ChoiceField(
         label="I am",
         choices=[
-            (Role.APPLICANT, "An IMG applying for rotations"),
-            (Role.HOST, "A host organization (hospital, clinic, physician practice)"),
+            (AccountType.APPLICANT, "An IMG applying for rotations"),
+            (AccountType.HOST, "A host organization (hospital, clinic, physician practice)"),
         ],
-        initial=Role.APPLICANT,
+        initial=AccountType.APPLICANT,
         widget=forms.RadioSelect,
     )
     full_name = forms.CharField(label="Full name", max_length=200)
-    field_order = ["role", "full_name", "email", "password1", "password2"]
+    field_order = ["account_type", "full_name", "email", "password1", "password2"]
 
     def save(self, request: HttpRequest):
-        # The account and its role are created together or not at all; the applicant's legal name
+        # The account and its type are created together or not at all; the applicant's legal name
         # starts as the name given here (applicant_create copies it).
         with transaction.atomic():
             user = super().save(request)
             user.full_name = self.cleaned_data["full_name"].strip()
             user.save(update_fields=["full_name"])
-            if self.cleaned_data["role"] == self.Role.APPLICANT:
+            if self.cleaned_data["account_type"] == self.AccountType.APPLICANT:
                 applicant_create(user=user)
         return user
 

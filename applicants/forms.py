@@ -7,7 +7,7 @@ from django import forms
 from amo.forms import FastSelect
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
-from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, PROFILE_FIELDS
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
 from rotations.models import DocumentKind, Specialty
 
 
@@ -22,7 +22,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Applicant
-        fields = [*PROFILE_FIELDS, "specialties_of_interest"]
+        fields = [*Applicant.PROFILE_FIELDS, "specialties_of_interest"]
         widgets = {
             "date_of_birth": DateInput,
             "step1_date": DateInput,

@@ -86,6 +86,28 @@ class Applicant(models.Model):
     def __str__(self) -> str:
         return self.legal_name or self.user.email
 
+    # The answers an applicant gives on the profile page and through the API, with the words pages
+    # use for them: the one list behind the profile form, the API, readiness and the completeness
+    # meter (each of those picks the fields it needs from it).
+    PROFILE_FIELDS = {
+        "legal_name": "Legal name",
+        "date_of_birth": "Date of birth",
+        "citizenship": "Citizenship",
+        "country_of_residence": "Country of residence",
+        "medical_school_name": "Medical school",
+        "medical_school_country": "Medical school country",
+        "training_status": "Student or graduate",
+        "graduation_year": "Graduation year",
+        "ecfmg_status": "ECFMG status",
+        "ecfmg_number": "ECFMG number",
+        "step1_result": "USMLE Step 1 result",
+        "step1_date": "USMLE Step 1 date",
+        "step2_score": "USMLE Step 2 CK score",
+        "step2_date": "USMLE Step 2 CK date",
+        "english_proficiency": "English proficiency",
+        "visa_status": "Current U.S. visa status",
+        "phone": "Phone",
+    }
     # Countries are stored as ISO codes (applicants.countries); people read their names.
     COUNTRY_FIELDS = ("citizenship", "country_of_residence", "medical_school_country")
 

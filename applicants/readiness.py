@@ -24,18 +24,23 @@ class ChecklistItem:
     detail: str = ""
 
 
-PROFILE_FIELDS = {
-    "legal_name": "legal name",
-    "training_status": "student or graduate",
-    "graduation_year": "graduation year",
-    "medical_school_name": "medical school",
-    "medical_school_country": "medical school country",
-}
+# What readiness requires of the profile (named, lower-case, by Applicant.PROFILE_FIELDS).
+READINESS_PROFILE_FIELDS = (
+    "legal_name",
+    "training_status",
+    "graduation_year",
+    "medical_school_name",
+    "medical_school_country",
+)
 
 
 def _eligibility(applicant: Applicant, rotation: Rotation) -> list[ChecklistItem]:
     items = []
-    missing = [label for field, label in PROFILE_FIELDS.items() if not getattr(applicant, field)]
+    missing = [
+        Applicant.PROFILE_FIELDS[field].lower()
+        for field in READINESS_PROFILE_FIELDS
+        if not getattr(applicant, field)
+    ]
     items.append(
         ChecklistItem(
             "profile", "Profile complete", not missing, f"Missing: {', '.join(missing)}." if missing else ""

@@ -24,18 +24,18 @@ S = Application.Status
 # --- Profile ----------------------------------------------------------------------------------
 
 # What a complete profile answers; choice fields with a default count as answered.
-COMPLETENESS_FIELDS = {
-    "legal_name": "Legal name",
-    "date_of_birth": "Date of birth",
-    "citizenship": "Citizenship",
-    "country_of_residence": "Country of residence",
-    "medical_school_name": "Medical school",
-    "medical_school_country": "Medical school country",
-    "training_status": "Student or graduate",
-    "graduation_year": "Graduation year",
-    "visa_status": "Current U.S. visa status",
-    "phone": "Phone",
-}
+COMPLETENESS_FIELDS = (
+    "legal_name",
+    "date_of_birth",
+    "citizenship",
+    "country_of_residence",
+    "medical_school_name",
+    "medical_school_country",
+    "training_status",
+    "graduation_year",
+    "visa_status",
+    "phone",
+)
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,9 @@ def applicant_for_user(user: User) -> Applicant | None:
 def profile_completeness(*, applicant: Applicant) -> Completeness:
     """How much of the profile is filled, and the names of what is missing (for the meter)."""
     missing = [
-        label for field, label in COMPLETENESS_FIELDS.items() if getattr(applicant, field) in (None, "")
+        Applicant.PROFILE_FIELDS[field]
+        for field in COMPLETENESS_FIELDS
+        if getattr(applicant, field) in (None, "")
     ]
     if applicant.english_proficiency == Applicant.EnglishProficiency.NONE:
         missing.append("English proficiency")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from applicants.models import Applicant, Application, ApplicationTransition, Document
-from applicants.services import MAX_STATEMENT_CHARS, PROFILE_FIELDS
+from applicants.services import MAX_STATEMENT_CHARS
 from rotations.models import Block, DocumentKind, Specialty
 
 
@@ -25,7 +25,7 @@ class ProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Applicant
-        fields = ["email", *PROFILE_FIELDS, "specialties_of_interest", "completeness", "updated_at"]
+        fields = ["email", *Applicant.PROFILE_FIELDS, "specialties_of_interest", "completeness", "updated_at"]
         read_only_fields = ["updated_at"]
         # Ranges and cross-field rules are the service's; keep the model's constraints out of here.
         extra_kwargs = {"step2_score": {"min_value": None, "max_value": None}}

@@ -25,7 +25,7 @@ from applicants.files import document_filename
 from applicants.models import Applicant, Application, ApplicationMessage, Document
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import document_was_sent, thread_is_open, vault_usage
-from applicants.workflow import Role, actor_holds_role, transition
+from applicants.workflow import ActorRole, actor_holds_role, transition
 from hosts.models import Membership
 from rotations.locking import lock_block
 from rotations.models import Block, DocumentKind
@@ -35,25 +35,6 @@ S = Application.Status
 
 # --- Profile ----------------------------------------------------------------------------------
 
-PROFILE_FIELDS = (
-    "legal_name",
-    "date_of_birth",
-    "citizenship",
-    "country_of_residence",
-    "medical_school_name",
-    "medical_school_country",
-    "training_status",
-    "graduation_year",
-    "ecfmg_status",
-    "ecfmg_number",
-    "step1_result",
-    "step1_date",
-    "step2_score",
-    "step2_date",
-    "english_proficiency",
-    "visa_status",
-    "phone",
-)
 STEP2_SCORE_RANGE = (1, 300)
 # A student expects to graduate within the length of the longest medical programs.
 STUDENT_YEARS_AHEAD = 8
@@ -142,13 +123,13 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
     training status, a Step 2 CK score in 1–300 with its date, exam dates not in the future, an
     ECFMG ID for the certified. On refusal nothing is saved and `extra.fields` names each problem.
     """
-    unknown = set(data) - {*PROFILE_FIELDS, "specialties_of_interest"}
+    unknown = set(data) - {*Applicant.PROFILE_FIELDS, "specialties_of_interest"}
     if unknown:
         raise DomainError(
             "Unknown profile fields.", extra={"fields": {f: ["Unknown field."] for f in unknown}}
         )
-    values = {field: getattr(applicant, field) for field in PROFILE_FIELDS}
-    for field in PROFILE_FIELDS:
+    values = {field: getattr(applicant, field) for field in Applicant.PROFILE_FIELDS}
+    for field in Applicant.PROFILE_FIELDS:
         if field in data:
             value = data[field]
             values[field] = value.strip() if isinstance(value, str) else value
@@ -560,7 +541,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
             application,
             S.WAITLISTED if full else S.SUBMITTED,
             actor=actor,
-            role=Role.APPLICANT,
+            role=ActorRole.APPLICANT,
             submitted_at=timezone.now(),
             application_fee_cents=rotation.application_fee_cents,
             currency=rotation.currency,
@@ -629,7 +610,7 @@ def application_withdraw(*, application: Application, actor: User, reason: str =
         lock_block(application.block_id)
         was_offered = Application.objects.get(pk=application.pk).status == S.OFFERED
         application = transition(
-            application, S.WITHDRAWN, actor=actor, role=Role.APPLICANT, reason=reason.strip()
+            application, S.WITHDRAWN, actor=actor, role=ActorRole.APPLICANT, reason=reason.strip()
         )
         if was_offered:
             seat_release(block_id=application.block_id)
@@ -640,7 +621,7 @@ MAX_MESSAGE_CHARS = 5000
 
 
 def application_message_post(
-    *, application: Application, author: User, role: Role, body: str
+    *, application: Application, author: User, role: ActorRole, body: str
 ) -> ApplicationMessage:
     """Add to an application's thread: its applicant, a host member of its organization, or staff.
 
@@ -663,13 +644,13 @@ def application_message_post(
             f"This application is {application.get_status_display().lower()}; its thread is closed.",
             status=409,
         )
-    if role is Role.SYSTEM or not actor_holds_role(application, author, role):
+    if role is ActorRole.SYSTEM or not actor_holds_role(application, author, role):
         raise DomainError("You may not write on this application.", status=403)
     with transaction.atomic():
         posted = ApplicationMessage.objects.create(
             application=application, author=author, author_role=role.value, body=body
         )
-        if role is Role.APPLICANT:
+        if role is ActorRole.APPLICANT:
             _notify_host(
                 application,
                 f"message:{posted.pk}",

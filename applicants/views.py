@@ -26,7 +26,7 @@ from applicants.forms import (
 )
 from applicants.models import Application, Document
 from applicants.readiness import is_ready, readiness_checklist
-from applicants.workflow import Role, targets_from
+from applicants.workflow import ActorRole, targets_from
 from rotations.policies import refund_schedule
 
 
@@ -238,7 +238,10 @@ def application_detail(request, pk: int, *, applicant):
             try:
                 if form is message_form:
                     services.application_message_post(
-                        application=application, author=request.user, role=Role.APPLICANT, **form.cleaned_data
+                        application=application,
+                        author=request.user,
+                        role=ActorRole.APPLICANT,
+                        **form.cleaned_data,
                     )
                     messages.success(request, "Message sent.")
                 else:
@@ -249,7 +252,7 @@ def application_detail(request, pk: int, *, applicant):
                 return redirect("applicants:application_detail", pk=application.pk)
             except DomainError as error:
                 add_domain_error(form, error)
-    can_withdraw = Application.Status.WITHDRAWN in targets_from(application.status, Role.APPLICANT)
+    can_withdraw = Application.Status.WITHDRAWN in targets_from(application.status, ActorRole.APPLICANT)
     return TemplateResponse(
         request,
         "applicants/application_detail.html",

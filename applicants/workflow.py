@@ -21,7 +21,9 @@ from hosts.models import Membership
 S = Application.Status
 
 
-class Role(StrEnum):
+class ActorRole(StrEnum):
+    """The capacity in which someone moves an application (not a host member's role)."""
+
     APPLICANT = "applicant"
     HOST = "host"  # an owner or coordinator of the rotation's organization
     STAFF = "staff"
@@ -32,48 +34,50 @@ class Role(StrEnum):
 class Edge:
     source: S
     target: S
-    roles: frozenset[Role]
+    roles: frozenset[ActorRole]
 
 
-def _edges(sources: list[S], target: S, *roles: Role) -> list[Edge]:
-    return [Edge(source, target, frozenset([*roles, Role.STAFF])) for source in sources]
+def _edges(sources: list[S], target: S, *roles: ActorRole) -> list[Edge]:
+    return [Edge(source, target, frozenset([*roles, ActorRole.STAFF])) for source in sources]
 
 
 EDGES: list[Edge] = [
-    *_edges([S.DRAFT], S.SUBMITTED, Role.APPLICANT),
+    *_edges([S.DRAFT], S.SUBMITTED, ActorRole.APPLICANT),
     # Applying for a full block joins its waitlist (application_submit decides, under the block's lock).
-    *_edges([S.DRAFT], S.WAITLISTED, Role.APPLICANT),
-    *_edges([S.SUBMITTED], S.UNDER_REVIEW, Role.HOST),
-    *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.OFFERED, Role.HOST, Role.SYSTEM),
-    *_edges([S.SUBMITTED, S.UNDER_REVIEW], S.WAITLISTED, Role.HOST, Role.SYSTEM),
-    *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.REJECTED, Role.HOST),
-    *_edges([S.OFFERED], S.CONFIRMED, Role.SYSTEM),
-    *_edges([S.OFFERED], S.EXPIRED, Role.SYSTEM),
-    *_edges([S.CONFIRMED], S.IN_PROGRESS, Role.SYSTEM, Role.HOST),
-    *_edges([S.IN_PROGRESS], S.COMPLETED, Role.SYSTEM, Role.HOST),
-    *_edges([S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED, S.OFFERED], S.WITHDRAWN, Role.APPLICANT),
-    *_edges([S.CONFIRMED], S.CANCELLED, Role.APPLICANT, Role.HOST),
+    *_edges([S.DRAFT], S.WAITLISTED, ActorRole.APPLICANT),
+    *_edges([S.SUBMITTED], S.UNDER_REVIEW, ActorRole.HOST),
+    *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.OFFERED, ActorRole.HOST, ActorRole.SYSTEM),
+    *_edges([S.SUBMITTED, S.UNDER_REVIEW], S.WAITLISTED, ActorRole.HOST, ActorRole.SYSTEM),
+    *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.REJECTED, ActorRole.HOST),
+    *_edges([S.OFFERED], S.CONFIRMED, ActorRole.SYSTEM),
+    *_edges([S.OFFERED], S.EXPIRED, ActorRole.SYSTEM),
+    *_edges([S.CONFIRMED], S.IN_PROGRESS, ActorRole.SYSTEM, ActorRole.HOST),
+    *_edges([S.IN_PROGRESS], S.COMPLETED, ActorRole.SYSTEM, ActorRole.HOST),
+    *_edges(
+        [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED, S.OFFERED], S.WITHDRAWN, ActorRole.APPLICANT
+    ),
+    *_edges([S.CONFIRMED], S.CANCELLED, ActorRole.APPLICANT, ActorRole.HOST),
 ]
-_ALLOWED: dict[tuple[S, S], frozenset[Role]] = {(edge.source, edge.target): edge.roles for edge in EDGES}
+_ALLOWED: dict[tuple[S, S], frozenset[ActorRole]] = {(edge.source, edge.target): edge.roles for edge in EDGES}
 
 # Statuses that will never change again.
 FINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED})
 
 
-def targets_from(status: str, role: Role) -> list[S]:
+def targets_from(status: str, role: ActorRole) -> list[S]:
     """The statuses `role` may move an application in `status` to (for buttons and docs)."""
     return [target for (source, target), roles in _ALLOWED.items() if source == status and role in roles]
 
 
-def actor_holds_role(application: Application, actor, role: Role) -> bool:
+def actor_holds_role(application: Application, actor, role: ActorRole) -> bool:
     """Whether `actor` really is `role` for this application."""
-    if role is Role.SYSTEM:
+    if role is ActorRole.SYSTEM:
         return actor is None
     if actor is None or not actor.is_active:
         return False
-    if role is Role.STAFF:
+    if role is ActorRole.STAFF:
         return actor.is_staff
-    if role is Role.APPLICANT:
+    if role is ActorRole.APPLICANT:
         return application.applicant.user_id == actor.pk
     return Membership.objects.filter(
         user=actor,
@@ -83,7 +87,7 @@ def actor_holds_role(application: Application, actor, role: Role) -> bool:
 
 
 def transition(
-    application: Application, to: S, *, actor, role: Role, reason: str = "", **changes
+    application: Application, to: S, *, actor, role: ActorRole, reason: str = "", **changes
 ) -> Application:
     """Move `application` to `to` as `actor` acting as `role`, recording who, when, from, to and why.
 

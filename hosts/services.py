@@ -19,8 +19,7 @@ from amo.services import email_signature, email_subject, notification_send
 from amo.slugs import insert_with_free_slug
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from applicants.services import application_message_post, email_is_verified
-from applicants.workflow import Role as WorkflowRole
-from applicants.workflow import transition
+from applicants.workflow import ActorRole, transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Rotation
 from rotations.services import seat_take
@@ -269,7 +268,7 @@ def _move_and_tell(
     application: Application, to: S, *, actor: User, subject: str, body: str, reason: str = "", **changes
 ) -> Application:
     """Move the application as its host and tell the applicant, once per recorded transition."""
-    transition(application, to, actor=actor, role=WorkflowRole.HOST, reason=reason, **changes)
+    transition(application, to, actor=actor, role=ActorRole.HOST, reason=reason, **changes)
     recorded = ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
     _notify_applicant(application, f"{to}:{recorded.pk}", subject, body)
     return application
@@ -364,7 +363,7 @@ def application_request_info(*, application: Application, actor: User, message: 
     """
     with transaction.atomic():
         posted = application_message_post(
-            application=application, author=actor, role=WorkflowRole.HOST, body=message
+            application=application, author=actor, role=ActorRole.HOST, body=message
         )
         _notify_applicant(
             application,

@@ -15,8 +15,7 @@ from applicants.files import document_response
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
-from applicants.workflow import Role as WorkflowRole
-from applicants.workflow import targets_from
+from applicants.workflow import ActorRole, targets_from
 from hosts import selectors, services
 from hosts.forms import BulkForm, MessageForm, OfferForm, QueueFilterForm, RejectForm
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
@@ -119,7 +118,7 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
         checklist = readiness_checklist(
             applicant=application.applicant, block=application.block, documents=documents
         )
-        targets = set(targets_from(application.status, WorkflowRole.HOST)) if self.is_manager else set()
+        targets = set(targets_from(application.status, ActorRole.HOST)) if self.is_manager else set()
         S = Application.Status
         decisions = {
             "can_start_review": S.UNDER_REVIEW in targets,

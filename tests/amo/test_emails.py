@@ -111,7 +111,7 @@ def _sign_up(client):
     client.post(
         reverse("account_signup"),
         {
-            "role": "applicant",
+            "account_type": "applicant",
             "full_name": "Amaka Obi",
             "email": "amaka@example.test",
             "password1": NEW_PASSWORD,

@@ -27,7 +27,7 @@ def _signup(client, email: str, role: str = "applicant"):
     return client.post(
         reverse("account_signup"),
         {
-            "role": role,
+            "account_type": role,
             "full_name": "Amaka Obi",
             "email": email,
             "password1": NEW_PASSWORD,
@@ -109,7 +109,7 @@ def test_signing_up_as_a_host_creates_no_applicant_and_leads_to_onboarding(clien
 def test_an_unknown_role_is_refused_and_creates_no_account(client):
     response = _signup(client, "who@example.test", role="staff")
     assert response.status_code == 200
-    assert "role" in response.context["form"].errors
+    assert "account_type" in response.context["form"].errors
     assert not User.objects.filter(email="who@example.test").exists()
 
 

@@ -18,7 +18,7 @@ from applicants.services import (
     application_withdraw,
     document_delete,
 )
-from applicants.workflow import Role
+from applicants.workflow import ActorRole
 from rotations.models import Block, DocumentKind, Rotation
 from tests.factories import (
     ApplicantFactory,
@@ -465,4 +465,6 @@ def test_the_thread_opens_only_once_the_application_is_submitted():
         applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
     )
     with pytest.raises(DomainError, match="Submit the application first"):
-        application_message_post(application=draft, author=applicant.user, role=Role.APPLICANT, body="Hi")
+        application_message_post(
+            application=draft, author=applicant.user, role=ActorRole.APPLICANT, body="Hi"
+        )

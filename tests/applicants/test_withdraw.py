@@ -7,7 +7,7 @@ from amo.errors import DomainError
 from applicants.models import Application, ApplicationMessage
 from applicants.selectors import withdrawal_quote
 from applicants.services import application_message_post, application_withdraw
-from applicants.workflow import Role
+from applicants.workflow import ActorRole
 from hosts import services as host_services
 from rotations.models import Block
 from rotations.services import seat_take
@@ -102,15 +102,15 @@ def test_the_applicant_and_the_host_write_on_the_thread_and_outsiders_cannot():
     application = ApplicationFactory(status=S.SUBMITTED)
     coordinator = MembershipFactory(organization=application.block.rotation.organization).user
     application_message_post(
-        application=application, author=application.applicant.user, role=Role.APPLICANT, body="Hello"
+        application=application, author=application.applicant.user, role=ActorRole.APPLICANT, body="Hello"
     )
-    application_message_post(application=application, author=coordinator, role=Role.HOST, body="Welcome")
+    application_message_post(application=application, author=coordinator, role=ActorRole.HOST, body="Welcome")
     with pytest.raises(DomainError):
         application_message_post(
-            application=application, author=MembershipFactory().user, role=Role.HOST, body="Spam"
+            application=application, author=MembershipFactory().user, role=ActorRole.HOST, body="Spam"
         )
     with pytest.raises(DomainError):
-        application_message_post(application=application, author=coordinator, role=Role.HOST, body="  ")
+        application_message_post(application=application, author=coordinator, role=ActorRole.HOST, body="  ")
     assert list(application.messages.values_list("body", flat=True)) == ["Hello", "Welcome"]
 
 
@@ -179,5 +179,5 @@ def test_a_withdrawn_applications_thread_is_closed_on_the_page_and_in_the_servic
 
     assert "Send message" not in client.get(url).content.decode()
     with pytest.raises(DomainError, match="thread is closed"):
-        application_message_post(application=application, author=user, role=Role.APPLICANT, body="Hello")
+        application_message_post(application=application, author=user, role=ActorRole.APPLICANT, body="Hello")
     assert not ApplicationMessage.objects.exists()

@@ -2,7 +2,7 @@ import pytest
 
 from amo.errors import DomainError
 from applicants.models import Application, ApplicationTransition
-from applicants.workflow import EDGES, Role, targets_from, transition
+from applicants.workflow import EDGES, ActorRole, targets_from, transition
 from hosts.models import Membership
 from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_applicant_submits_a_draft_and_the_change_is_recorded():
     application = ApplicationFactory()
     user = application.applicant.user
-    transition(application, S.SUBMITTED, actor=user, role=Role.APPLICANT, reason="ready")
+    transition(application, S.SUBMITTED, actor=user, role=ActorRole.APPLICANT, reason="ready")
     assert application.status == S.SUBMITTED
     record = ApplicationTransition.objects.get(application=application)
     assert (record.from_status, record.to_status, record.actor, record.actor_role, record.reason) == (
@@ -31,7 +31,7 @@ def test_applicant_submits_a_draft_and_the_change_is_recorded():
 def test_every_status_without_an_edge_to_confirmed_refuses_it(status):
     application = ApplicationFactory(status=status, offer_expires_at="2030-01-01T00:00:00Z")
     with pytest.raises(DomainError) as error:
-        transition(application, S.CONFIRMED, actor=None, role=Role.SYSTEM)
+        transition(application, S.CONFIRMED, actor=None, role=ActorRole.SYSTEM)
     assert error.value.status == 409
     application.refresh_from_db()
     assert application.status == status
@@ -47,7 +47,7 @@ def test_every_illegal_edge_is_refused_and_changes_nothing():
                 continue
             application = ApplicationFactory(status=source, offer_expires_at="2030-01-01T00:00:00Z")
             with pytest.raises(DomainError):
-                transition(application, target, actor=staff, role=Role.STAFF)
+                transition(application, target, actor=staff, role=ActorRole.STAFF)
             application.refresh_from_db()
             assert application.status == source
     assert not ApplicationTransition.objects.exists()
@@ -57,7 +57,7 @@ def test_a_host_of_another_organization_may_not_act():
     application = ApplicationFactory(status=S.SUBMITTED)
     outsider = MembershipFactory(role=Membership.Role.OWNER).user
     with pytest.raises(DomainError) as error:
-        transition(application, S.UNDER_REVIEW, actor=outsider, role=Role.HOST)
+        transition(application, S.UNDER_REVIEW, actor=outsider, role=ActorRole.HOST)
     assert error.value.status == 403
     application.refresh_from_db()
     assert application.status == S.SUBMITTED
@@ -66,7 +66,7 @@ def test_a_host_of_another_organization_may_not_act():
 def test_a_coordinator_of_the_rotations_organization_may_start_review():
     application = ApplicationFactory(status=S.SUBMITTED)
     coordinator = MembershipFactory(organization=application.block.rotation.organization).user
-    transition(application, S.UNDER_REVIEW, actor=coordinator, role=Role.HOST)
+    transition(application, S.UNDER_REVIEW, actor=coordinator, role=ActorRole.HOST)
     assert application.status == S.UNDER_REVIEW
 
 
@@ -77,7 +77,7 @@ def test_an_applicant_may_not_offer_themselves_a_seat():
             application,
             S.OFFERED,
             actor=application.applicant.user,
-            role=Role.APPLICANT,
+            role=ActorRole.APPLICANT,
             offer_expires_at="2030-01-01T00:00:00Z",
         )
 
@@ -86,9 +86,14 @@ def test_another_applicant_may_not_withdraw_my_application():
     application = ApplicationFactory(status=S.SUBMITTED)
     other = ApplicationFactory().applicant.user
     with pytest.raises(DomainError):
-        transition(application, S.WITHDRAWN, actor=other, role=Role.APPLICANT)
+        transition(application, S.WITHDRAWN, actor=other, role=ActorRole.APPLICANT)
 
 
 def test_targets_from_lists_the_buttons_a_role_may_press():
-    assert set(targets_from(S.SUBMITTED, Role.HOST)) == {S.UNDER_REVIEW, S.OFFERED, S.WAITLISTED, S.REJECTED}
-    assert targets_from(S.SUBMITTED, Role.APPLICANT) == [S.WITHDRAWN]
+    assert set(targets_from(S.SUBMITTED, ActorRole.HOST)) == {
+        S.UNDER_REVIEW,
+        S.OFFERED,
+        S.WAITLISTED,
+        S.REJECTED,
+    }
+    assert targets_from(S.SUBMITTED, ActorRole.APPLICANT) == [S.WITHDRAWN]

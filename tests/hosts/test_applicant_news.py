@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from amo.models import Notification
 from applicants.services import application_apply, application_message_post
-from applicants.workflow import Role
+from applicants.workflow import ActorRole
 from hosts.models import Membership
 from hosts.services import application_request_info
 from rotations.models import DocumentKind
@@ -131,7 +131,7 @@ def test_staff_writing_on_the_thread_is_not_reported_as_the_applicant():
     block, _, _ = _host_with_every_kind_of_member()
     application = submitted(block=block)
     staff = StaffFactory()
-    application_message_post(application=application, author=staff, role=Role.STAFF, body="A note.")
+    application_message_post(application=application, author=staff, role=ActorRole.STAFF, body="A note.")
     assert not Notification.objects.exists()
 
 
