@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from amo.models import User
 from amo.selectors import user_has_totp
+from amo.templatetags.amo_forms import money
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import block_closed_reason
-from applicants.templatetags.amo_forms import money
 from hosts.models import Membership
 from rotations.models import Block, Rotation
 from rotations.policies import RefundWindow, refund_percent, refund_schedule

@@ -1,8 +1,7 @@
-"""Render form fields the Bootstrap way (labels, help and errors wired for screen readers)."""
+"""Project-wide template tags: form fields the Bootstrap way (labels, help and errors wired for
+screen readers), and money."""
 
 from django import forms, template
-
-from applicants.models import Application
 
 register = template.Library()
 
@@ -17,7 +16,7 @@ def _css_class(widget: forms.Widget) -> str:
     return "form-control"
 
 
-@register.inclusion_tag("applicants/_field.html")
+@register.inclusion_tag("partials/field.html")
 def bs_field(field: forms.BoundField, label: bool = True):
     """One field: label, input, help and errors; `label=False` keeps the label for screen readers."""
     widget = field.field.widget
@@ -58,17 +57,3 @@ def money(cents: int | None, currency: str = "usd") -> str:
         return ""
     symbol = "$" if currency.lower() == "usd" else f"{currency.upper()} "
     return f"{symbol}{cents / 100:,.2f}"
-
-
-S = Application.Status
-STATUS_TONES = {
-    **dict.fromkeys([S.OFFERED, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED], "text-bg-success"),
-    **dict.fromkeys([S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED], "text-bg-secondary"),
-    S.WAITLISTED: "text-bg-warning",
-}
-
-
-@register.filter
-def status_tone(status: str) -> str:
-    """The badge colour of an application status: good news green, ended grey, waiting yellow."""
-    return STATUS_TONES.get(status, "text-bg-primary")

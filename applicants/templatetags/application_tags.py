@@ -1,0 +1,20 @@
+"""Template tags of applications."""
+
+from django import template
+
+from applicants.models import Application
+
+register = template.Library()
+
+S = Application.Status
+STATUS_TONES = {
+    **dict.fromkeys([S.OFFERED, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED], "text-bg-success"),
+    **dict.fromkeys([S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED], "text-bg-secondary"),
+    S.WAITLISTED: "text-bg-warning",
+}
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    """The badge colour of an application status: good news green, ended grey, waiting yellow."""
+    return STATUS_TONES.get(status, "text-bg-primary")
