@@ -373,7 +373,7 @@ def _supervise(commands: dict[str, list[str]], checks: dict, ready_message: str)
 
 def _ready_message(url: str, services_env: dict[str, str]) -> str:
     """The one block a newcomer needs: where AMO is and how to sign in."""
-    from amo.demo import DEMO_LOGINS
+    from seeding.accounts import DEMO_LOGINS
 
     rule = "=" * 78
     lines = [

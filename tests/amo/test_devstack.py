@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from amo.demo import DEMO_LOGINS
+from seeding.accounts import DEMO_LOGINS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -98,7 +98,7 @@ def test_check_deploy_passes_with_production_settings():
 
 def test_devstack_reads_the_demo_logins_before_django_is_set_up():
     """`make run` prints the demo logins from a process where Django's apps are not loaded."""
-    code = "from amo.demo import DEMO_LOGINS; print(len(DEMO_LOGINS))"
+    code = "from seeding.accounts import DEMO_LOGINS; print(len(DEMO_LOGINS))"
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

@@ -1,11 +1,11 @@
 import pytest
 
-from amo.demo import DEMO_LOGINS, seed_demo_accounts
 from applicants.models import Application, Document
 from applicants.readiness import is_ready, readiness_checklist
-from hosts.demo import seed_host_demo
 from hosts.models import Membership
 from rotations.models import DocumentKind
+from seeding.accounts import DEMO_LOGINS, seed_demo_accounts
+from seeding.host_queue import seed_host_demo
 from tests.factories import BlockFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db

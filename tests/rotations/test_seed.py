@@ -1,4 +1,4 @@
-"""`manage.py seed_demo`: the demo catalog, idempotent; `--scale` bulk data, cleanly removable."""
+"""`manage.py seed_demo`: the demo catalog, idempotent; `seed_bench` bulk data, cleanly removable."""
 
 import ast
 import re
@@ -10,9 +10,10 @@ from django.core.management import call_command
 from amo.models import Notification, User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from hosts.models import Membership, Organization, Preceptor
-from rotations.demo import DEMO_ORGANIZATION_SLUG, npi_number, scale_catalog_remove, seed_scale_catalog
 from rotations.models import Block, Rotation, Specialty
 from rotations.selectors import rotation_catalog
+from seeding.bench_catalog import scale_catalog_remove, seed_scale_catalog
+from seeding.catalog import DEMO_ORGANIZATION_SLUG, npi_number
 
 pytestmark = pytest.mark.django_db
 

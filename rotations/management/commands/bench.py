@@ -28,13 +28,13 @@ from django.urls import include, path
 from django.utils import timezone
 
 from amo.databases import create_database_if_missing
-from rotations.demo import (
+from rotations.models import Rotation
+from seeding.bench_catalog import (
     catalog_vacuum_analyze,
     scale_catalog_count,
     scale_catalog_remove,
     seed_scale_catalog,
 )
-from rotations.models import Rotation
 
 BENCH_SUFFIX = "_bench"
 TARGET_P95_MS = 50.0

@@ -13,14 +13,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from amo.demo import DEMO_LOGINS, demo_user
 from amo.models import User
 from applicants import services as applicant_services
-from applicants.demo import DEMO_PDF
 from applicants.models import Applicant, Application
 from applicants.services import EXPIRING_KINDS
 from hosts.models import Membership
 from rotations.models import Block, Rotation, VisaType
+from seeding.accounts import DEMO_LOGINS, demo_user
+from seeding.applicants import DEMO_PDF
 
 DEMO_APPLICANTS = [
     ("ifeoma.nwosu@demo.amo.test", "Ifeoma Nwosu", "NG", "University of Nigeria"),
