@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from amo.forms import FastSelect
+from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
@@ -108,7 +109,10 @@ class ApplyForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label="Reason (optional)"
+        required=False,
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (optional)",
     )
 
 
