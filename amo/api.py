@@ -16,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
+from amo.text import printable
 
 
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
@@ -49,11 +50,14 @@ def _labels(serializer) -> dict[str, str]:
 
 
 def _input_label(exc, context, where: str) -> str:
-    """The label of the input `where` names ("documents[0]" is the documents' label and index): a
-    serializer field's label (DRF's is the model field's verbose name as written), else the key."""
+    """The label of the body input `where` names ("documents[0]" is the documents' label and
+    index): a serializer field's label (DRF's is the model field's verbose name as written). Query
+    parameters keep their keys, which is what a client types."""
     labels = getattr(exc, "labels", None)
     view = context.get("view")
-    if labels is None and getattr(view, "serializer_class", None) is not None:
+    request = context.get("request")
+    reads = request is None or request.method in ("GET", "HEAD", "OPTIONS")
+    if labels is None and not reads and getattr(view, "serializer_class", None) is not None:
         labels = _labels(view.get_serializer())
     key = re.split(r"[.\[]", where, maxsplit=1)[0]
     label = (labels or {}).get(key)
@@ -61,7 +65,16 @@ def _input_label(exc, context, where: str) -> str:
 
 
 def error_response_body(message: str, extra: dict | None = None) -> dict:
-    return {"message": message, "extra": extra or {}}
+    """The API's error format; what it quotes of the input shows control characters escaped."""
+    return {"message": printable(message), "extra": _printable(extra or {})}
+
+
+def _printable(value):
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return printable(value) if isinstance(value, str) else value
 
 
 def exception_handler(exc, context):

@@ -170,7 +170,8 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         applications = self.scoped(Application.objects.all())
         if self.action == "list":
             filters = HostApplicationFilterSerializer(data=self.request.query_params)
-            criteria = validated_data(filters)
+            filters.is_valid(raise_exception=True)  # query parameters are named by their keys
+            criteria = filters.validated_data
             applications = selectors.application_queue(
                 applications,
                 rotation_id=criteria.get("rotation"),
