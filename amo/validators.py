@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from amo.errors import DomainError
+from amo.text import day_label
 
 # The longest free text anyone may enter, in characters: one definition for the model fields, the
 # pages' forms, the API's serializers and the services (the personal statement and the application
@@ -36,10 +37,6 @@ def years_from(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
-
-
-def day_label(value: date) -> str:
-    return f"{value:%b} {value.day}, {value.year}"
 
 
 def validate_platform_date(value: date) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from amo.forms import FastSelect
+from amo.text import day_label
 from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
@@ -79,7 +80,7 @@ class DocumentUploadForm(forms.Form):
 
 class DocumentChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, document: Document) -> str:
-        expiry = f", expires {document.expires_on:%b %d, %Y}" if document.expires_on else ""
+        expiry = f", expires {day_label(document.expires_on)}" if document.expires_on else ""
         return (
             f"{document.get_kind_display()}: {document.original_filename} "
             f"({document.get_verification_status_display().lower()}{expiry})"

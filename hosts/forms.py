@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 
 from amo.forms import bounded_formfield
+from amo.text import day_label
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import Application
 from applicants.services import MAX_MESSAGE_CHARS
@@ -214,7 +215,7 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         self.fields["rotation"].choices = [("", "Any rotation"), *[(r.pk, r.title) for r in rotations]]
         self.fields["block"].choices = [
             ("", "Any block"),
-            *[(b.pk, f"{b.rotation.title} — {b.start_date:%b %d, %Y}") for b in blocks],
+            *[(b.pk, f"{b.rotation.title} — {day_label(b.start_date)}") for b in blocks],
         ]
 
 

@@ -17,6 +17,7 @@ from amo.errors import DomainError, refuse_invalid
 from amo.models import User
 from amo.services import email_signature, email_subject, notification_send
 from amo.slugs import insert_with_free_slug
+from amo.text import day_label, moment_label
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from applicants.services import application_message_post, email_is_verified
@@ -168,7 +169,7 @@ def invitation_email(*, invitation_id: int) -> bool:
             email_subject(f"Join {invitation.organization} on {settings.SITE_NAME}"),
             f"{inviter} invited you to join {invitation.organization} on {settings.SITE_NAME} as "
             f"{invitation.get_role_display().lower()}.\n\n"
-            f"Accept by {invitation.expires_at:%b %d, %Y}:\n{link}\n\n"
+            f"Accept by {day_label(invitation.expires_at)}:\n{link}\n\n"
             "The link works once. If you did not expect it, ignore this email.\n\n" + email_signature(),
             settings.DEFAULT_FROM_EMAIL,
             [invitation.email],
@@ -321,7 +322,7 @@ def application_offer(
         raise DomainError("The offer deadline must be in the future.", field="expires_at")
     if expires_at > start:
         raise DomainError(
-            f"The offer deadline cannot be after the block starts ({block.start_date:%b %d, %Y}).",
+            f"The offer deadline cannot be after the block starts ({day_label(block.start_date)}).",
             field="expires_at",
         )
     with transaction.atomic():
@@ -333,7 +334,7 @@ def application_offer(
             offer_expires_at=expires_at,
             subject=f"Offer: {block.rotation}",
             body=f"{block.rotation.organization} offers you a seat on {block}. "
-            f"The seat is held for you until {expires_at:%b %d, %Y %H:%M} UTC.",
+            f"The seat is held for you until {moment_label(expires_at)} UTC.",
         )
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from amo.errors import DomainError, refuse_invalid
 from amo.services import notification_send
 from amo.slugs import insert_with_free_slug
-from amo.text import pluralize
+from amo.text import day_label, pluralize
 from amo.validators import MAX_DESCRIPTION_CHARS, bounded_text
 from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
 from rotations import limits
@@ -205,7 +205,7 @@ def _block_check(block: Block, *, before: Block | None = None) -> None:
         latest = limits.latest_block_start(today)
         if block.start_date > latest:
             raise DomainError(
-                f"A block starts at most {limits.BOOKING_HORIZON_YEARS} years ahead, by {latest:%b %d, %Y}.",
+                f"A block starts at most {limits.BOOKING_HORIZON_YEARS} years ahead, by {day_label(latest)}.",
                 field="start_date",
             )
     if (before is None or block.apply_by != before.apply_by) and block.apply_by < today:
@@ -290,4 +290,4 @@ def _block_moved_tell(block: Block, *, before: Block) -> None:
 
 
 def _span(block: Block) -> str:
-    return f"{block.start_date:%b %d, %Y} to {block.end_date:%b %d, %Y} ({pluralize(block.weeks, 'week')})"
+    return f"{day_label(block.start_date)} to {day_label(block.end_date)} ({pluralize(block.weeks, 'week')})"
