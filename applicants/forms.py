@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from amo.forms import FastSelect
 from amo.text import day_label
 from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
-from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
 from rotations.models import DocumentKind, Specialty
 
 
@@ -76,6 +77,12 @@ class DocumentUploadForm(forms.Form):
         label="Expires on",
         help_text="Required for TB test, immunization record, health insurance and BLS certificate.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date picker offers the window the service accepts.
+        first, last = document_expiry_window(timezone.now().date())
+        self.fields["expires_on"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
 
 
 class DocumentChoiceField(forms.ModelMultipleChoiceField):

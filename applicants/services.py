@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import filetype
 from allauth.account.models import EmailAddress
@@ -20,7 +20,8 @@ from django.utils import timezone
 from amo.errors import DomainError, field_label
 from amo.models import User
 from amo.services import notification_send
-from amo.validators import MAX_REASON_CHARS, bounded_text
+from amo.text import day_label
+from amo.validators import MAX_REASON_CHARS, bounded_text, years_from
 from applicants.countries import country_choices
 from applicants.files import document_filename
 from applicants.models import Applicant, Application, ApplicationMessage, Document
@@ -155,6 +156,15 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
 # --- Document vault ---------------------------------------------------------------------------
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# An expiry date is after today and at most this many years ahead (a passport's is 10).
+DOCUMENT_EXPIRY_MAX_YEARS = 20
+
+
+def document_expiry_window(today: date) -> tuple[date, date]:
+    """The first and last expiry dates an upload may carry."""
+    return today + timedelta(days=1), years_from(today, DOCUMENT_EXPIRY_MAX_YEARS)
+
+
 # Kinds whose validity runs out: they carry an expiry date, checked against a block's last day.
 EXPIRING_KINDS = frozenset(
     {
@@ -252,8 +262,12 @@ def document_upload(
     if kind in EXPIRING_KINDS and expires_on is None:
         message = f"A {DocumentKind(kind).label} needs its expiry date."
         raise DomainError(message, extra={"fields": {"expires_on": [message]}})
-    if expires_on is not None and expires_on <= today:
+    first_expiry, last_expiry = document_expiry_window(today)
+    if expires_on is not None and expires_on < first_expiry:
         message = "This document has already expired; upload a current one."
+        raise DomainError(message, extra={"fields": {"expires_on": [message]}})
+    if expires_on is not None and expires_on > last_expiry:
+        message = f"Enter an expiry date by {day_label(last_expiry)} at the latest; check the year."
         raise DomainError(message, extra={"fields": {"expires_on": [message]}})
 
     document = Document(
