@@ -1,5 +1,7 @@
 """API plumbing shared by every app: the error format (the parsers are in amo/parsers.py)."""
 
+import re
+
 from django.core.exceptions import (
     RequestDataTooBig,
     SuspiciousOperation,
@@ -14,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
+from amo.text import printable
 
 
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
@@ -32,8 +35,46 @@ def _first_problem(detail, where: str = "") -> tuple[str, str]:
     return where, str(detail)
 
 
+def validated_data(serializer) -> dict:
+    """`serializer.is_valid(raise_exception=True)`, its refusal carrying the fields' labels, so the
+    message names an input as the page does ("USMLE Step 2 CK score: ..."), not by its key."""
+    if not serializer.is_valid():
+        error = exceptions.ValidationError(serializer.errors)
+        error.labels = _labels(serializer)
+        raise error
+    return serializer.validated_data
+
+
+def _labels(serializer) -> dict[str, str]:
+    return {name: str(field.label) for name, field in serializer.fields.items() if field.label}
+
+
+def _input_label(exc, context, where: str) -> str:
+    """The label of the body input `where` names ("documents[0]" is the documents' label and
+    index): a serializer field's label (DRF's is the model field's verbose name as written). Query
+    parameters keep their keys, which is what a client types."""
+    labels = getattr(exc, "labels", None)
+    view = context.get("view")
+    request = context.get("request")
+    reads = request is None or request.method in ("GET", "HEAD", "OPTIONS")
+    if labels is None and not reads and getattr(view, "serializer_class", None) is not None:
+        labels = _labels(view.get_serializer())
+    key = re.split(r"[.\[]", where, maxsplit=1)[0]
+    label = (labels or {}).get(key)
+    return where if label is None else label + where[len(key) :]
+
+
 def error_response_body(message: str, extra: dict | None = None) -> dict:
-    return {"message": message, "extra": extra or {}}
+    """The API's error format; what it quotes of the input shows control characters escaped."""
+    return {"message": printable(message), "extra": _printable(extra or {})}
+
+
+def _printable(value):
+    if isinstance(value, dict):
+        return {key: _printable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(item) for item in value]
+    return printable(value) if isinstance(value, str) else value
 
 
 def exception_handler(exc, context):
@@ -52,7 +93,10 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         name, problem = _first_problem(fields)
-        message = problem if name in ("", "non_field_errors") else f"{name}: {problem}"
+        if name in ("", "non_field_errors"):
+            message = problem
+        else:
+            message = f"{_input_label(exc, context, name)}: {problem}"
         response.data = error_response_body(message, {"fields": fields})
     else:
         detail = response.data.get("detail", "Error.") if isinstance(response.data, dict) else response.data

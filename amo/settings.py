@@ -179,8 +179,21 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-# Failed logins: 5 per account, and per address enough for a hospital's or university's NAT.
-ACCOUNT_RATE_LIMITS = {"login_failed": "100/15m/ip,5/5m/key"}
+# allauth's per-address (ip) limits are sized for one person; AMO's users often share one address
+# (a hospital's or university's NAT), so every per-address limit here fits a few hundred people.
+# Per-account (key) and per-user limits stay strict: they are what stops guessing. README lists them.
+ACCOUNT_RATE_LIMITS = {
+    "login": "300/m/ip",
+    "login_failed": "100/15m/ip,5/5m/key",  # the right password too is refused while locked
+    "signup": "100/m/ip",
+    "reset_password": "100/m/ip,5/m/key",
+    "reset_password_from_key": "100/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+# Two-factor codes count against login_failed (per account); MFA's own limit is for WebAuthn, unused here.
 ACCOUNT_ADAPTER = "applicants.accounts.AccountAdapter"
 ACCOUNT_FORMS = {"signup": "applicants.accounts.SignupForm"}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True

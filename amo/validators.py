@@ -7,6 +7,24 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from amo.errors import DomainError
+from amo.text import day_label
+
+# The longest free text anyone may enter, in characters: one definition for the model fields, the
+# pages' forms, the API's serializers and the services (the personal statement and the application
+# thread have theirs in applicants.services).
+MAX_REASON_CHARS = 500  # why a host rejects, an applicant withdraws, staff refuse a document
+MAX_DESCRIPTION_CHARS = 5000  # an organization's or a rotation's description
+
+
+def bounded_text(value: str | None, *, field: str, max_chars: int, what: str) -> str:
+    """`value` without surrounding blanks, or a DomainError on `field` when it is too long."""
+    value = (value or "").strip()
+    if len(value) > max_chars:
+        raise DomainError(f"Keep {what} to {max_chars} characters.", field=field)
+    return value
+
+
 # No record of AMO's is older, and none is planned further ahead: a date outside is a typo or a
 # probe, and refused before it reaches date arithmetic (9999-12-31 plus a day overflows).
 FIRST_DATE = date(2000, 1, 1)
@@ -19,10 +37,6 @@ def years_from(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
-
-
-def day_label(value: date) -> str:
-    return f"{value:%b} {value.day}, {value.year}"
 
 
 def validate_platform_date(value: date) -> None:

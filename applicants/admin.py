@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from amo.errors import DomainError
+from amo.errors import DomainError, field_label
+from amo.validators import MAX_REASON_CHARS
 from applicants import services
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application, ApplicationMessage, ApplicationTransition, Document
@@ -61,7 +62,7 @@ class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
         # Countries by name, as on the applicant's own profile page.
         if db_field.name in Applicant.COUNTRY_FIELDS:
             return forms.ChoiceField(
-                label=db_field.verbose_name.capitalize(),
+                label=field_label(Applicant, db_field.name),
                 choices=[("", "—"), *country_choices()],
                 required=False,
             )
@@ -78,7 +79,7 @@ class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(max_length=MAX_REASON_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(Document)

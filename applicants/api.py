@@ -11,6 +11,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from amo.api import validated_data
 from applicants import selectors, services
 from applicants.models import Applicant
 from applicants.serializers import (
@@ -63,8 +64,7 @@ class ProfileAPI(ApplicantAPIView):
     def patch(self, request):
         applicant = self.applicant()
         serializer = ProfileSerializer(applicant, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.applicant_profile_update(applicant=applicant, data=serializer.validated_data)
+        services.applicant_profile_update(applicant=applicant, data=validated_data(serializer))
         return self._render(selectors.applicant_profile(user=request.user))
 
 
@@ -88,12 +88,12 @@ class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
     def post(self, request):
         applicant = self.applicant()
         serializer = DocumentUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = validated_data(serializer)
         document = services.document_upload(
             applicant=applicant,
-            kind=serializer.validated_data["kind"],
-            uploaded_file=serializer.validated_data["file"],
-            expires_on=serializer.validated_data["expires_on"],
+            kind=data["kind"],
+            uploaded_file=data["file"],
+            expires_on=data["expires_on"],
         )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
@@ -117,8 +117,7 @@ class ApplicationListAPI(ApplicantAPIView, generics.GenericAPIView):
     def post(self, request):
         applicant = self.applicant()
         serializer = ApplicationCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = validated_data(serializer)
         save = services.application_apply if data["submit"] else services.application_draft_save
         application = save(
             applicant=applicant,
@@ -172,8 +171,7 @@ class ApplicationWithdrawAPI(ApplicantAPIView):
         if application is None:
             raise Http404
         serializer = WithdrawSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         services.application_withdraw(
-            application=application, actor=request.user, reason=serializer.validated_data["reason"]
+            application=application, actor=request.user, reason=validated_data(serializer)["reason"]
         )
         return _detail_response(applicant, pk)

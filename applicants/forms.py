@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from amo.forms import FastSelect
+from amo.text import day_label
+from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
-from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
 from rotations.models import DocumentKind, Specialty
 
 
@@ -75,10 +78,16 @@ class DocumentUploadForm(forms.Form):
         help_text="Required for TB test, immunization record, health insurance and BLS certificate.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The date picker offers the window the service accepts.
+        first, last = document_expiry_window(timezone.now().date())
+        self.fields["expires_on"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
+
 
 class DocumentChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, document: Document) -> str:
-        expiry = f", expires {document.expires_on:%b %d, %Y}" if document.expires_on else ""
+        expiry = f", expires {day_label(document.expires_on)}" if document.expires_on else ""
         return (
             f"{document.get_kind_display()}: {document.original_filename} "
             f"({document.get_verification_status_display().lower()}{expiry})"
@@ -108,7 +117,10 @@ class ApplyForm(forms.Form):
 
 class WithdrawForm(forms.Form):
     reason = forms.CharField(
-        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}), label="Reason (optional)"
+        required=False,
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (optional)",
     )
 
 

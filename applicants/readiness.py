@@ -12,6 +12,7 @@ from datetime import date
 
 from django.utils import timezone
 
+from amo.text import day_label
 from applicants.models import Applicant, Document
 from rotations.models import Block, DocumentKind, Rotation, VisaType
 
@@ -120,7 +121,7 @@ def _documents(rotation: Rotation, block: Block, documents: Iterable[Document]) 
         elif candidates:
             ok, detail = (
                 False,
-                f"Expires before the block ends ({block.end_date:%b %d, %Y}); upload a newer one.",
+                f"Expires before the block ends ({day_label(block.end_date)}); upload a newer one.",
             )
         else:
             ok, detail = False, "Not uploaded yet."
@@ -133,7 +134,7 @@ def block_closed_reason(block: Block, today: date) -> str:
     if block.rotation.status != Rotation.Status.PUBLISHED:
         return "This rotation is not published."
     if block.apply_by < today:
-        return f"Applications closed on {block.apply_by:%b %d, %Y}."
+        return f"Applications closed on {day_label(block.apply_by)}."
     return ""
 
 
@@ -141,7 +142,7 @@ def _block_open(block: Block, today: date) -> ChecklistItem:
     closed = block_closed_reason(block, today)
     if closed:
         return ChecklistItem("open", "Open for applications", False, closed)
-    return ChecklistItem("open", "Open for applications", True, f"Apply by {block.apply_by:%b %d, %Y}.")
+    return ChecklistItem("open", "Open for applications", True, f"Apply by {day_label(block.apply_by)}.")
 
 
 def readiness_checklist(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from amo.models import User
 from amo.selectors import user_has_totp
 from amo.templatetags.amo_forms import money
+from amo.text import moment_label
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import block_closed_reason
 from hosts.models import Membership
@@ -286,7 +287,7 @@ def application_next_step(application: Application) -> str:
             step = f"{step} {note}"
         return step
     if application.status == S.OFFERED and application.offer_expires_at:
-        step = f"{step} Respond by {timezone.localtime(application.offer_expires_at):%b %d, %Y %H:%M} UTC."
+        step = f"{step} Respond by {moment_label(timezone.localtime(application.offer_expires_at))} UTC."
         return f"{step} {application_fee_note(application)}" if fee_due else step
     return step
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from amo.validators import MAX_REASON_CHARS
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.services import MAX_STATEMENT_CHARS
 from rotations.models import Block, DocumentKind, Specialty
@@ -129,4 +130,4 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=MAX_REASON_CHARS, allow_blank=True, default="")

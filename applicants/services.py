@@ -6,7 +6,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 import filetype
 from allauth.account.models import EmailAddress
@@ -17,9 +17,11 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 
-from amo.errors import DomainError
+from amo.errors import DomainError, field_label
 from amo.models import User
 from amo.services import notification_send
+from amo.text import day_label
+from amo.validators import MAX_REASON_CHARS, bounded_text, years_from
 from applicants.countries import country_choices
 from applicants.files import document_filename
 from applicants.models import Applicant, Application, ApplicationMessage, Document
@@ -139,7 +141,7 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
     if problems:
         first_field, messages = next(iter(problems.items()))
         raise DomainError(
-            f"{Applicant._meta.get_field(first_field).verbose_name.capitalize()}: {messages[0]}",
+            f"{field_label(Applicant, first_field)}: {messages[0]}",
             extra={"fields": problems},
         )
     with transaction.atomic():
@@ -154,6 +156,15 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
 # --- Document vault ---------------------------------------------------------------------------
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# An expiry date is after today and at most this many years ahead (a passport's is 10).
+DOCUMENT_EXPIRY_MAX_YEARS = 20
+
+
+def document_expiry_window(today: date) -> tuple[date, date]:
+    """The first and last expiry dates an upload may carry."""
+    return today + timedelta(days=1), years_from(today, DOCUMENT_EXPIRY_MAX_YEARS)
+
+
 # Kinds whose validity runs out: they carry an expiry date, checked against a block's last day.
 EXPIRING_KINDS = frozenset(
     {
@@ -251,8 +262,12 @@ def document_upload(
     if kind in EXPIRING_KINDS and expires_on is None:
         message = f"A {DocumentKind(kind).label} needs its expiry date."
         raise DomainError(message, extra={"fields": {"expires_on": [message]}})
-    if expires_on is not None and expires_on <= today:
+    first_expiry, last_expiry = document_expiry_window(today)
+    if expires_on is not None and expires_on < first_expiry:
         message = "This document has already expired; upload a current one."
+        raise DomainError(message, extra={"fields": {"expires_on": [message]}})
+    if expires_on is not None and expires_on > last_expiry:
+        message = f"Enter an expiry date by {day_label(last_expiry)} at the latest; check the year."
         raise DomainError(message, extra={"fields": {"expires_on": [message]}})
 
     document = Document(
@@ -387,11 +402,11 @@ def document_verify(*, document: Document, actor: User) -> Document:
 def document_reject(*, document: Document, actor: User, reason: str) -> Document:
     """Staff refuse the document, saying why; the applicant is told what to fix."""
     _require_staff(actor)
-    reason = (reason or "").strip()
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     if not reason:
         raise DomainError("Say why the document is rejected.", extra={"fields": {"reason": ["Required."]}})
     return _document_review(
-        document=document, actor=actor, status=Document.VerificationStatus.REJECTED, reason=reason[:500]
+        document=document, actor=actor, status=Document.VerificationStatus.REJECTED, reason=reason
     )
 
 
@@ -437,11 +452,12 @@ def _own_documents(applicant: Applicant, documents: Iterable[Document | int]) ->
 
 
 def _check_statement(personal_statement: str) -> str:
-    personal_statement = (personal_statement or "").strip()
-    if len(personal_statement) > MAX_STATEMENT_CHARS:
-        message = f"Keep the personal statement to {MAX_STATEMENT_CHARS} characters."
-        raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
-    return personal_statement
+    return bounded_text(
+        personal_statement,
+        field="personal_statement",
+        max_chars=MAX_STATEMENT_CHARS,
+        what="the personal statement",
+    )
 
 
 def application_draft_save(
@@ -606,11 +622,12 @@ def application_withdraw(*, application: Application, actor: User, reason: str =
 
     The block is locked before the application, the order every seat-changing service keeps.
     """
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     with transaction.atomic():
         lock_block(application.block_id)
         was_offered = Application.objects.get(pk=application.pk).status == S.OFFERED
         application = transition(
-            application, S.WITHDRAWN, actor=actor, role=ActorRole.APPLICANT, reason=reason.strip()
+            application, S.WITHDRAWN, actor=actor, role=ActorRole.APPLICANT, reason=reason
         )
         if was_offered:
             seat_release(block_id=application.block_id)
@@ -628,12 +645,9 @@ def application_message_post(
     A message from the applicant is news for the host (`_notify_host`); hosts tell the applicant
     themselves (hosts.services.application_request_info).
     """
-    body = (body or "").strip()
+    body = bounded_text(body, field="body", max_chars=MAX_MESSAGE_CHARS, what="messages")
     if not body:
         raise DomainError("Write a message first.", extra={"fields": {"body": ["Required."]}})
-    if len(body) > MAX_MESSAGE_CHARS:
-        message = f"Keep messages to {MAX_MESSAGE_CHARS} characters."
-        raise DomainError(message, extra={"fields": {"body": [message]}})
     application = Application.objects.select_related("applicant__user", "block__rotation").get(
         pk=application.pk
     )

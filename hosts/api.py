@@ -14,6 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from amo.api import validated_data
 from amo.errors import DomainError
 from applicants.models import Application
 from hosts import selectors, services
@@ -169,7 +170,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         applications = self.scoped(Application.objects.all())
         if self.action == "list":
             filters = HostApplicationFilterSerializer(data=self.request.query_params)
-            filters.is_valid(raise_exception=True)
+            filters.is_valid(raise_exception=True)  # query parameters are named by their keys
             criteria = filters.validated_data
             applications = selectors.application_queue(
                 applications,
@@ -190,8 +191,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
     def _input(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
+        return validated_data(serializer)
 
     @extend_schema(request=None, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER])
     @action(detail=True, methods=["post"], url_path="start-review")

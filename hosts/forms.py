@@ -7,12 +7,16 @@ from decimal import Decimal
 from django import forms
 
 from amo.forms import bounded_formfield
-from amo.validators import validate_platform_date
+from amo.text import day_label
+from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import Application
+from applicants.services import MAX_MESSAGE_CHARS
 from hosts.models import Membership, Organization
+from hosts.services import STATE_MESSAGE
 from rotations import limits
 from rotations import services as rotation_services
 from rotations.models import Block, DocumentKind, Rotation, VisaType
+from rotations.states import US_STATES
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -49,8 +53,26 @@ class BootstrapMixin:
                 widget.attrs.setdefault("aria-describedby", f"id_{name}-help")
 
 
+class StateField(forms.ChoiceField):
+    """A U.S. state by its postal code, in either case ("tx" is TX)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[("", "Choose a state"), *((code, f"{name} ({code})") for code, name in US_STATES)],
+            error_messages={"invalid_choice": STATE_MESSAGE},
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        return super().to_python(value).strip().upper()
+
+
 class OrganizationForm(BootstrapMixin, forms.ModelForm):
+    """Lengths, the ZIP code's shape and the description's bound come from the model's fields, as
+    organization_create checks them."""
+
     website = forms.URLField(required=False, assume_scheme="https")
+    state = StateField()
 
     class Meta:
         model = Organization
@@ -58,7 +80,7 @@ class OrganizationForm(BootstrapMixin, forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
     def _post_clean(self):
-        # The model's constraint would refuse "tx" in its own words; organization_create decides.
+        # organization_create validates the organization, in the same words for every path.
         pass
 
 
@@ -122,6 +144,7 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
     required_document_kinds = forms.MultipleChoiceField(
         choices=DocumentKind.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
+    description = forms.CharField(max_length=MAX_DESCRIPTION_CHARS, widget=forms.Textarea(attrs={"rows": 6}))
 
     class Meta:
         model = Rotation
@@ -131,7 +154,6 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
             for name in rotation_services.ROTATION_FIELDS
             if name not in MONEY_FIELDS.values() and name != "currency"
         ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 6})}
         formfield_callback = bounded_formfield
 
     def __init__(self, *args, preceptors, specialties, **kwargs):
@@ -193,7 +215,7 @@ class QueueFilterForm(BootstrapMixin, forms.Form):
         self.fields["rotation"].choices = [("", "Any rotation"), *[(r.pk, r.title) for r in rotations]]
         self.fields["block"].choices = [
             ("", "Any block"),
-            *[(b.pk, f"{b.rotation.title} — {b.start_date:%b %d, %Y}") for b in blocks],
+            *[(b.pk, f"{b.rotation.title} — {day_label(b.start_date)}") for b in blocks],
         ]
 
 
@@ -208,12 +230,14 @@ class OfferForm(BootstrapMixin, forms.Form):
 
 class RejectForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), help_text="The applicant will read it."
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The applicant will read it.",
     )
 
 
 class MessageForm(BootstrapMixin, forms.Form):
-    message = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    message = forms.CharField(max_length=MAX_MESSAGE_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class BulkForm(BootstrapMixin, forms.Form):
@@ -226,7 +250,10 @@ class BulkForm(BootstrapMixin, forms.Form):
     action = forms.ChoiceField(choices=ACTIONS)
     applications = forms.CharField(widget=forms.MultipleHiddenInput, help_text="Ticked applications.")
     reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Reason (for reject)"
+        required=False,
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (for reject)",
     )
 
     def clean_applications(self) -> list[int]:

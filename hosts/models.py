@@ -1,10 +1,17 @@
 """Host organizations (the tenants), their preceptors and members."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+from amo.validators import MAX_DESCRIPTION_CHARS
+from rotations.states import US_STATES
+
+# Five digits, or ZIP+4; the database's constraint says the same in its own words.
+ZIP_CODE = r"^[0-9]{5}(-[0-9]{4})?$"
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -55,12 +62,19 @@ class Organization(models.Model):
     kind = models.CharField(max_length=32, choices=Kind.choices)
     address_line = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100)
-    state = models.CharField(max_length=2, help_text="Two-letter U.S. state code, e.g. IL.")
-    zip_code = models.CharField(max_length=10)
+    state = models.CharField(max_length=2, choices=US_STATES)
+    zip_code = models.CharField(
+        "ZIP code",
+        max_length=10,
+        validators=[RegexValidator(ZIP_CODE, "Enter a 5-digit ZIP code or ZIP+4, e.g. 60611 or 60611-2923.")],
+        help_text="5 digits, or ZIP+4.",
+    )
     latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     website = models.URLField(blank=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(
+        blank=True, max_length=MAX_DESCRIPTION_CHARS, validators=[MaxLengthValidator(MAX_DESCRIPTION_CHARS)]
+    )
     is_verified = models.BooleanField(default=False, help_text="Set by staff; only verified hosts publish.")
     commission_rate_bps = models.PositiveIntegerField(
         default=1500, help_text="Platform commission in basis points of the program fee (1500 = 15%)."
@@ -73,7 +87,10 @@ class Organization(models.Model):
             models.CheckConstraint(
                 condition=Q(commission_rate_bps__lte=10000), name="organization_commission_at_most_100pct"
             ),
-            models.CheckConstraint(condition=Q(state__regex=r"^[A-Z]{2}$"), name="organization_state_code"),
+            models.CheckConstraint(
+                condition=Q(state__in=[code for code, _ in US_STATES]), name="organization_state_code"
+            ),
+            models.CheckConstraint(condition=Q(zip_code__regex=ZIP_CODE), name="organization_zip_code"),
         ]
 
     def __str__(self) -> str:

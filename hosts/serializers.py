@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from amo.validators import validate_platform_date
+from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import Application, Document
+from applicants.services import MAX_MESSAGE_CHARS
 from hosts.models import Preceptor
 from hosts.services import BULK_ACTIONS
 from rotations import services as rotation_services
@@ -31,6 +32,7 @@ class HostRotationSerializer(serializers.ModelSerializer):
         model = Rotation
         fields = ["id", "slug", "status", "published_at", *rotation_services.ROTATION_FIELDS]
         read_only_fields = ["id", "slug", "status", "published_at"]
+        extra_kwargs = {"description": {"max_length": MAX_DESCRIPTION_CHARS}}
 
 
 class HostBlockSerializer(serializers.ModelSerializer):
@@ -116,11 +118,11 @@ class HostOfferSerializer(serializers.Serializer):
 
 
 class HostRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Shown to the applicant.")
+    reason = serializers.CharField(max_length=MAX_REASON_CHARS, help_text="Shown to the applicant.")
 
 
 class HostMessageSerializer(serializers.Serializer):
-    message = serializers.CharField()
+    message = serializers.CharField(max_length=MAX_MESSAGE_CHARS)
 
 
 class HostMessageOutSerializer(serializers.Serializer):
@@ -133,7 +135,9 @@ class HostMessageOutSerializer(serializers.Serializer):
 class HostBulkSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=sorted(BULK_ACTIONS))
     applications = serializers.ListField(child=serializers.IntegerField(), min_length=1, max_length=200)
-    reason = serializers.CharField(required=False, help_text="Required for reject.")
+    reason = serializers.CharField(
+        required=False, max_length=MAX_REASON_CHARS, help_text="Required for reject."
+    )
 
 
 class HostBulkResultSerializer(serializers.Serializer):

@@ -2,33 +2,37 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from amo.errors import DomainError
+from amo.errors import DomainError, refuse_invalid
 from amo.models import User
 from amo.services import email_signature, email_subject, notification_send
 from amo.slugs import insert_with_free_slug
+from amo.text import day_label, moment_label
+from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from applicants.services import application_message_post, email_is_verified
 from applicants.workflow import ActorRole, transition
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Rotation
 from rotations.services import seat_take
+from rotations.states import US_STATES
 
 S = Application.Status
 INVITATION_SALT = "hosts.invitation"
 INVITATION_VALID_FOR = timedelta(days=7)
 OFFER_VALID_FOR = timedelta(days=7)
-STATE_CODE = re.compile(r"[A-Z]{2}")
+STATE_CODES = frozenset(code for code, _ in US_STATES)
+STATE_MESSAGE = "Enter the two-letter U.S. state code, e.g. TX."
 
 
 # --- Onboarding ---------------------------------------------------------------------------------
@@ -38,18 +42,27 @@ def organization_create(*, user: User, name: str, kind: str, city: str, state: s
     """A person with a verified email creates a host organization and becomes its owner.
 
     The organization starts unverified: staff verify it in the admin before it may publish. The
-    state is a two-letter U.S. code, in either case.
+    state is a U.S. state's two-letter code, in either case; the ZIP code 5 digits or ZIP+4; each
+    text within its model field's length (the onboarding form shows the same bounds).
     """
     if not email_is_verified(user):
         raise DomainError("Verify your email address before creating an organization.", status=403)
-    state = state.strip().upper()
-    if not STATE_CODE.fullmatch(state):
-        raise DomainError("Enter the two-letter U.S. state code, e.g. TX.", field="state")
+    state = (state or "").strip().upper()
+    if state not in STATE_CODES:
+        raise DomainError(STATE_MESSAGE, field="state")
+    texts = {"name": name, "city": city, "zip_code": zip_code, **details}
     organization = Organization(
-        name=name, kind=kind, city=city, state=state, zip_code=zip_code, is_verified=False, **details
+        kind=kind,
+        state=state,
+        is_verified=False,
+        **{field: value.strip() if isinstance(value, str) else value for field, value in texts.items()},
     )
+    try:
+        organization.full_clean(exclude=["slug"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        refuse_invalid(Organization, error)
     with transaction.atomic():
-        insert_with_free_slug(organization, name)
+        insert_with_free_slug(organization, organization.name)
         Membership.objects.create(organization=organization, user=user, role=Membership.Role.OWNER)
         if not user.is_host_member:
             user.is_host_member = True
@@ -156,7 +169,7 @@ def invitation_email(*, invitation_id: int) -> bool:
             email_subject(f"Join {invitation.organization} on {settings.SITE_NAME}"),
             f"{inviter} invited you to join {invitation.organization} on {settings.SITE_NAME} as "
             f"{invitation.get_role_display().lower()}.\n\n"
-            f"Accept by {invitation.expires_at:%b %d, %Y}:\n{link}\n\n"
+            f"Accept by {day_label(invitation.expires_at)}:\n{link}\n\n"
             "The link works once. If you did not expect it, ignore this email.\n\n" + email_signature(),
             settings.DEFAULT_FROM_EMAIL,
             [invitation.email],
@@ -309,7 +322,7 @@ def application_offer(
         raise DomainError("The offer deadline must be in the future.", field="expires_at")
     if expires_at > start:
         raise DomainError(
-            f"The offer deadline cannot be after the block starts ({block.start_date:%b %d, %Y}).",
+            f"The offer deadline cannot be after the block starts ({day_label(block.start_date)}).",
             field="expires_at",
         )
     with transaction.atomic():
@@ -321,13 +334,13 @@ def application_offer(
             offer_expires_at=expires_at,
             subject=f"Offer: {block.rotation}",
             body=f"{block.rotation.organization} offers you a seat on {block}. "
-            f"The seat is held for you until {expires_at:%b %d, %Y %H:%M} UTC.",
+            f"The seat is held for you until {moment_label(expires_at)} UTC.",
         )
 
 
 def application_reject(*, application: Application, actor: User, reason: str) -> Application:
     """Reject with a reason; the applicant is told the reason."""
-    reason = (reason or "").strip()
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     if not reason:
         raise DomainError("Give the applicant a reason for the rejection.", field="reason")
     with transaction.atomic():
@@ -398,8 +411,12 @@ def applications_bulk(*, applications, actor: User, action: str, **arguments) ->
     service = BULK_ACTIONS.get(action)
     if service is None:
         raise DomainError(f"Unknown action {action!r}.", extra={"actions": sorted(BULK_ACTIONS)})
-    if action == "reject" and not (arguments.get("reason") or "").strip():
-        raise DomainError("Give the applicants a reason for the rejection.", field="reason")
+    if action == "reject":
+        arguments["reason"] = bounded_text(
+            arguments.get("reason"), field="reason", max_chars=MAX_REASON_CHARS, what="the reason"
+        )
+        if not arguments["reason"]:
+            raise DomainError("Give the applicants a reason for the rejection.", field="reason")
     results = []
     for application in applications:
         try:

@@ -72,6 +72,14 @@ class MonthField(forms.Field):
         return value.strftime("%Y-%m") if isinstance(value, date) else value
 
 
+class BoundedNumberFilter(django_filters.NumberFilter):
+    """A number within its own min_value/max_value, refused with that one message: django-filter's
+    own guard against overflow (at most 1e+50) would add a second, internal one ("1e309")."""
+
+    def get_max_validator(self):
+        return None
+
+
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
@@ -152,7 +160,7 @@ class RotationFilter(django_filters.FilterSet):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=[limits.validate_catalog_date],
     )
-    weeks = django_filters.NumberFilter(
+    weeks = BoundedNumberFilter(
         label="Weeks",
         method=_keep,
         min_value=1,
@@ -160,7 +168,7 @@ class RotationFilter(django_filters.FilterSet):
         decimal_places=0,
         help_text="Length of the block in weeks.",
     )
-    max_price = django_filters.NumberFilter(
+    max_price = BoundedNumberFilter(
         label="Max total price (USD)",
         method=_keep,
         min_value=0,

@@ -13,7 +13,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from amo.validators import day_label, years_from
+from amo.text import day_label
+from amo.validators import years_from
 
 BLOCK_MAX_WEEKS = 52
 BLOCK_MAX_SEATS = 500

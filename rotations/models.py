@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
 
-from amo.text import pluralize
+from amo.text import day_label, pluralize
 from hosts.models import OrganizationQuerySet
 from rotations import limits
 from rotations.search import search_phrases
@@ -318,7 +318,7 @@ class Block(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rotation} from {self.start_date:%Y-%m-%d} ({pluralize(self.weeks, 'week')})"
+        return f"{self.rotation} from {day_label(self.start_date)} ({pluralize(self.weeks, 'week')})"
 
     @property
     def end_date(self) -> date:

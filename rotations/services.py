@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from amo.errors import DomainError
+from amo.errors import DomainError, refuse_invalid
 from amo.services import notification_send
 from amo.slugs import insert_with_free_slug
-from amo.text import pluralize
+from amo.text import day_label, pluralize
+from amo.validators import MAX_DESCRIPTION_CHARS, bounded_text
 from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
 from rotations import limits
 from rotations.locking import lock_block
@@ -91,16 +92,6 @@ ROTATION_FIELDS = (
 )
 
 
-def _refuse_invalid(model, error: ValidationError) -> None:
-    """A model's validation errors as one DomainError, each named by its field's label."""
-    fields = error.message_dict
-    field, problems = next(iter(fields.items()))
-    message = problems[0]
-    if field != NON_FIELD_ERRORS:
-        message = f"{model._meta.get_field(field).verbose_name.capitalize()}: {message}"
-    raise DomainError(message, extra={"fields": fields}) from error
-
-
 def _rotation_check(rotation: Rotation) -> None:
     if rotation.currency != settings.DEFAULT_CURRENCY:
         # Fees, refunds and the ledger are in the platform's one currency; the page offers no other.
@@ -111,12 +102,15 @@ def _rotation_check(rotation: Rotation) -> None:
         raise DomainError("The deposit cannot be more than the program fee.", field="deposit_cents")
     if not (rotation.accepts_students or rotation.accepts_graduates):
         raise DomainError("Accept students, graduates or both.", field="accepts_students")
+    rotation.description = bounded_text(
+        rotation.description, field="description", max_chars=MAX_DESCRIPTION_CHARS, what="the description"
+    )
     try:
         rotation.full_clean(
             exclude=["slug", "organization"], validate_unique=False, validate_constraints=True
         )
     except ValidationError as error:
-        _refuse_invalid(Rotation, error)
+        refuse_invalid(Rotation, error)
 
 
 def rotation_create(*, organization, **fields) -> Rotation:
@@ -203,7 +197,7 @@ def _block_check(block: Block, *, before: Block | None = None) -> None:
     try:
         block.full_clean(exclude=["rotation"], validate_unique=False, validate_constraints=False)
     except ValidationError as error:
-        _refuse_invalid(Block, error)
+        refuse_invalid(Block, error)
     today = timezone.localdate()
     if before is None or block.start_date != before.start_date:
         if block.start_date < today:
@@ -211,7 +205,7 @@ def _block_check(block: Block, *, before: Block | None = None) -> None:
         latest = limits.latest_block_start(today)
         if block.start_date > latest:
             raise DomainError(
-                f"A block starts at most {limits.BOOKING_HORIZON_YEARS} years ahead, by {latest:%b %d, %Y}.",
+                f"A block starts at most {limits.BOOKING_HORIZON_YEARS} years ahead, by {day_label(latest)}.",
                 field="start_date",
             )
     if (before is None or block.apply_by != before.apply_by) and block.apply_by < today:
@@ -296,4 +290,4 @@ def _block_moved_tell(block: Block, *, before: Block) -> None:
 
 
 def _span(block: Block) -> str:
-    return f"{block.start_date:%b %d, %Y} to {block.end_date:%b %d, %Y} ({pluralize(block.weeks, 'week')})"
+    return f"{day_label(block.start_date)} to {day_label(block.end_date)} ({pluralize(block.weeks, 'week')})"

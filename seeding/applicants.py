@@ -13,6 +13,7 @@ from django.utils import timezone
 from amo.models import User
 from applicants import services
 from applicants.models import Applicant
+from applicants.selectors import profile_completeness
 from rotations.models import DocumentKind, Specialty
 
 # A minimal real PDF (header and trailer), enough for the vault's content checks.
@@ -47,19 +48,32 @@ DEMO_DOCUMENTS = {
 }
 
 
+DEMO_SPECIALTIES = ["internal-medicine", "cardiology"]
+
+
+def demo_profile_fill(*, applicant: Applicant, profile: dict) -> None:
+    """Give a demo applicant `profile` (and the demo specialties) unless the profile is complete
+    and has every field of `profile` already.
+
+    The guard is completeness itself, not one field: sign-up copies the account's name into the
+    legal name, so "no legal name yet" no longer means "never seeded".
+    """
+    complete = not profile_completeness(applicant=applicant).missing
+    if complete and all(getattr(applicant, field) not in (None, "") for field in profile):
+        return
+    services.applicant_profile_update(
+        applicant=applicant,
+        data={
+            **profile,
+            "specialties_of_interest": list(Specialty.objects.filter(slug__in=DEMO_SPECIALTIES)),
+        },
+    )
+
+
 def seed_demo_applicant(*, user: User, staff: User) -> Applicant:
     """Fill the demo applicant's profile and vault through the same services the pages use."""
     applicant = services.applicant_create(user=user)
-    if not applicant.legal_name:
-        services.applicant_profile_update(
-            applicant=applicant,
-            data={
-                **DEMO_PROFILE,
-                "specialties_of_interest": list(
-                    Specialty.objects.filter(slug__in=["internal-medicine", "cardiology"])
-                ),
-            },
-        )
+    demo_profile_fill(applicant=applicant, profile=DEMO_PROFILE)
     present = set(applicant.documents.values_list("kind", flat=True))
     for kind, expires_on in DEMO_DOCUMENTS.items():
         if kind in present or (expires_on is not None and expires_on <= timezone.now().date()):

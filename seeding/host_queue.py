@@ -20,7 +20,7 @@ from applicants.services import EXPIRING_KINDS
 from hosts.models import Membership
 from rotations.models import Block, Rotation, VisaType
 from seeding.accounts import DEMO_LOGINS, demo_user
-from seeding.applicants import DEMO_PDF
+from seeding.applicants import DEMO_PDF, demo_profile_fill
 
 DEMO_APPLICANTS = [
     ("ifeoma.nwosu@demo.amo.test", "Ifeoma Nwosu", "NG", "University of Nigeria"),
@@ -52,26 +52,27 @@ def _demo_blocks(membership: Membership) -> list[Block]:
 
 def _demo_applicant(user: User, name: str, country: str, school: str) -> Applicant:
     applicant = applicant_services.applicant_create(user=user)
-    # An older seed left profiles without scores; those are completed too.
-    if applicant.step2_score is None:
-        applicant_services.applicant_profile_update(
-            applicant=applicant,
-            data={
-                "legal_name": name,
-                "citizenship": country,
-                "country_of_residence": country,
-                "medical_school_name": school,
-                "medical_school_country": country,
-                "training_status": Applicant.TrainingStatus.GRADUATE,
-                "graduation_year": 2023,
-                "step1_result": Applicant.Step1Result.PASS,
-                "step1_date": date(2022, 9, 12),
-                "step2_score": DEMO_STEP2_SCORE,
-                "step2_date": date(2023, 8, 21),
-                "english_proficiency": Applicant.EnglishProficiency.OET,
-                "visa_status": DEMO_VISA,
-            },
-        )
+    # Profiles an older seed left incomplete (without scores, say) are completed too.
+    demo_profile_fill(
+        applicant=applicant,
+        profile={
+            "legal_name": name,
+            "date_of_birth": date(1996, 5, 20),
+            "citizenship": country,
+            "country_of_residence": country,
+            "medical_school_name": school,
+            "medical_school_country": country,
+            "training_status": Applicant.TrainingStatus.GRADUATE,
+            "graduation_year": 2023,
+            "step1_result": Applicant.Step1Result.PASS,
+            "step1_date": date(2022, 9, 12),
+            "step2_score": DEMO_STEP2_SCORE,
+            "step2_date": date(2023, 8, 21),
+            "english_proficiency": Applicant.EnglishProficiency.OET,
+            "visa_status": DEMO_VISA,
+            "phone": "+1 312 555 0100",
+        },
+    )
     return applicant
 
 

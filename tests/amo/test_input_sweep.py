@@ -31,7 +31,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from amo.services import notification_send
+from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
 from applicants.models import Application, Document
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
 from hosts.models import Membership
 from rotations.models import Rotation
 from tests.factories import (
@@ -364,6 +366,30 @@ def assert_answered(response, what: str) -> None:
         assert isinstance(body["message"], str) and body["message"], f"{what}: {body}"
 
 
+# What people write is bounded (amo.validators, applicants.services); only what AMO writes itself
+# (a notification quoting a message) may be longer.
+LONGEST_TEXT = max(MAX_DESCRIPTION_CHARS, MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, MAX_REASON_CHARS)
+WRITTEN_BY_AMO = {("amo", "notification", "body")}
+
+
+def assert_no_oversized_text_stored() -> None:
+    """No text anyone sent (100,000 characters among the extremes) was stored past its bound."""
+    from django.apps import apps
+    from django.db.models import CharField, TextField
+    from django.db.models.functions import Length
+
+    for model in apps.get_models():
+        if model._meta.app_label not in ("amo", "applicants", "hosts", "rotations"):
+            continue
+        for db_field in model._meta.concrete_fields:
+            key = (model._meta.app_label, model._meta.model_name, db_field.name)
+            if not isinstance(db_field, CharField | TextField) or key in WRITTEN_BY_AMO:
+                continue
+            longest = db_field.max_length or LONGEST_TEXT
+            oversized = model._default_manager.annotate(n=Length(db_field.name)).filter(n__gt=longest)
+            assert not oversized.exists(), f"{key}: text longer than {longest} characters was stored"
+
+
 def perturbed(data, baseline: dict, names: list[str], values) -> dict:
     """The baseline with one or two inputs swapped for extreme values (or left out)."""
     chosen = data.draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True), label="inputs")
@@ -441,6 +467,7 @@ def test_no_page_form_answers_500_whatever_is_typed(world, role):
     assert forms
     for form in forms:
         sweep_form(client, form)
+    assert_no_oversized_text_stored()
 
 
 def our_page_url_names() -> set[str]:
@@ -487,6 +514,7 @@ def test_the_onboarding_form_answers_no_500(db):
     client.force_login(user)
     for form in forms_on(client, "/host/onboarding/"):
         sweep_form(client, form)
+    assert_no_oversized_text_stored()
 
 
 # --- The API, from its schema -------------------------------------------------------------------
@@ -616,6 +644,7 @@ def test_no_api_input_answers_500_whatever_is_sent(world):
             killers = {name: JSON_KILLERS[json_kind(spec)] for name, spec in properties.items()}
             values = dict.fromkeys(properties, JSON_VALUE)
         sweep_api(api_client(path, world), method, path, baseline, killers, values)
+    assert_no_oversized_text_stored()
 
 
 @pytest.mark.parametrize("bad_id", ["0", "2147483648", "9223372036854775808", "9" * 40])
@@ -637,7 +666,7 @@ def test_an_error_message_names_the_input_in_words(world):
         content_type="application/json",
     )
     assert response.status_code == 400
-    assert response.json()["message"] == "documents[0]: A valid integer is required."
+    assert response.json()["message"] == "Documents[0]: A valid integer is required."
     assert not re.search(r"ErrorDetail|\{0:", response.content.decode())
 
 

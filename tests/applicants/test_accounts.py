@@ -172,6 +172,48 @@ def test_wrong_passwords_for_many_accounts_from_one_address_do_not_lock_out_the_
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
+def test_forty_people_behind_one_address_all_sign_in_within_a_minute(client):
+    """allauth's default per-address login limit (30 a minute) locked out a hospital's NAT."""
+    users = [_verified_user() for _ in range(40)]
+    with time_machine.travel(timezone.now(), tick=False):
+        for user in users:
+            response = _log_in(client, user.email, PASSWORD)
+            assert response.status_code == 302, user.email
+            assert client.session["_auth_user_id"] == str(user.pk)
+            client.logout()
+
+
+def test_wrong_passwords_spread_over_six_accounts_do_not_refuse_a_seventh_persons_right_password(client):
+    colleagues = [_verified_user() for _ in range(6)]
+    user = _verified_user()
+    with time_machine.travel(timezone.now(), tick=False):
+        for n in range(25):
+            assert _log_in(client, colleagues[n % 6].email, "wrong-password").status_code == 200
+        for _ in range(10):  # and the next people too, within the same minute
+            response = _log_in(client, user.email, PASSWORD)
+            assert response.status_code == 302
+            client.logout()
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["login", "login_failed", "signup", "reset_password", "reset_password_from_key", "confirm_email"],
+)
+def test_every_per_address_limit_fits_a_shared_address_and_per_account_limits_stay_strict(action):
+    """The class of the bug: any allauth limit by ip sized for one person (allauth's defaults)."""
+    from allauth.account import app_settings
+    from allauth.core.internal.ratelimit import parse_rates
+
+    for rate in parse_rates(app_settings.RATE_LIMITS[action]):
+        if rate.per == "ip":
+            # A hospital's NAT: 40 people in the same minute, and 100 in a quarter of an hour.
+            in_a_minute = rate.amount * max(1, 60 / rate.duration)
+            in_15_minutes = rate.amount * max(1, 900 / rate.duration)
+            assert in_a_minute >= 40 and in_15_minutes >= 100, (action, str(rate))
+        else:
+            assert rate.amount <= 5, (action, rate)
+
+
 def test_an_address_trying_passwords_across_many_accounts_is_stopped_at_the_per_address_limit(client):
     limit = 100  # ACCOUNT_RATE_LIMITS["login_failed"]: 100/15m/ip
     user = _verified_user()

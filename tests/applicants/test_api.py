@@ -79,10 +79,13 @@ def test_patching_the_profile_applies_the_rules_and_reports_them_in_our_format(a
     assert applicant.step2_score == 245
 
 
+IN_TWO_YEARS = (date.today() + timedelta(days=730)).isoformat()
+
+
 def test_uploading_a_document_by_multipart(api, applicant, private_storage):
     response = api.post(
         "/api/v1/me/documents/",
-        {"kind": "tb_test", "file": SimpleUploadedFile("tb.pdf", PDF_BYTES), "expires_on": "2099-01-01"},
+        {"kind": "tb_test", "file": SimpleUploadedFile("tb.pdf", PDF_BYTES), "expires_on": IN_TWO_YEARS},
         format="multipart",
     )
     assert response.status_code == 201, response.json()

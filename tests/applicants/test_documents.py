@@ -8,11 +8,13 @@ from django.urls import reverse
 
 from amo.errors import DomainError
 from amo.models import Notification
+from amo.text import day_label
 from applicants.models import Application, Document
 from applicants.selectors import documents_visible_to
 from applicants.services import (
     MAX_DOCUMENT_BYTES,
     document_delete,
+    document_expiry_window,
     document_reject,
     document_upload,
     document_verify,
@@ -379,3 +381,31 @@ def test_staff_see_an_applicant_with_their_documents_in_the_admin(client):
     client.force_login(StaffFactory())
     url = reverse("admin:applicants_applicant_change", args=[document.applicant.pk])
     assert "passport-scan.pdf" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.TB_TEST, DocumentKind.CV])
+@pytest.mark.parametrize("years_ahead", [21, 7973])  # 9999-12-31 and one year past the bound
+def test_an_expiry_date_past_twenty_years_is_refused_alike_on_the_page_and_the_api(
+    client, private_storage, kind, years_ahead
+):
+    applicant = ApplicantFactory()
+    client.force_login(applicant.user)
+    today = date.today()
+    too_late = min(date(9999, 12, 31), today.replace(year=min(9999, today.year + years_ahead), day=1))
+    last = document_expiry_window(today)[1]
+    expected = f"Enter an expiry date by {day_label(last)} at the latest; check the year."
+
+    page = client.post(
+        reverse("applicants:documents"),
+        {"kind": kind, "expires_on": too_late.isoformat(), "file": SimpleUploadedFile("a.pdf", PDF_BYTES)},
+    )
+    api = client.post(
+        "/api/v1/me/documents/",
+        {"kind": kind, "expires_on": too_late.isoformat(), "file": SimpleUploadedFile("a.pdf", PDF_BYTES)},
+    )
+
+    assert page.status_code == 400 and expected in page.content.decode()
+    assert api.status_code == 400 and api.json()["extra"]["fields"]["expires_on"] == [expected]
+    assert not Document.objects.exists() and stored_files(private_storage) == []
+    # The last day of the window is still accepted.
+    assert _upload(applicant, "a.pdf", PDF_BYTES, kind=kind, expires_on=last).expires_on == last

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from amo.models import Notification
+from amo.text import day_label
 from applicants.models import Application
 from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
 from rotations.models import Block
@@ -71,7 +72,7 @@ def test_moving_a_block_tells_each_applicant_waiting_on_it_and_nobody_else(clien
     told = Notification.objects.filter(key__contains=":block-moved:")
     assert sorted(told.values_list("recipient", flat=True)) == sorted(a.applicant.user_id for a in waiting)
     notice = told.first()
-    assert f"{new_start:%b %d, %Y}" in notice.body and f"{block.start_date:%b %d, %Y}" in notice.body
+    assert day_label(new_start) in notice.body and day_label(block.start_date) in notice.body
     assert notice.link.startswith("/me/applications/")
     assert not Notification.objects.filter(recipient__in=[a.applicant.user for a in others]).exists()
 

@@ -211,6 +211,52 @@ def test_onboarding_takes_a_lower_case_state_code_and_explains_a_wrong_one(clien
     assert Membership.objects.get().organization.state == "TX"
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("state", "ZZ", "Enter the two-letter U.S. state code, e.g. TX."),
+        ("state", "T", "Enter the two-letter U.S. state code, e.g. TX."),
+        ("zip_code", "abc", "Enter a 5-digit ZIP code or ZIP+4, e.g. 60611 or 60611-2923."),
+        ("zip_code", "6061", "Enter a 5-digit ZIP code or ZIP+4, e.g. 60611 or 60611-2923."),
+        ("zip_code", "60611-29", "Enter a 5-digit ZIP code or ZIP+4, e.g. 60611 or 60611-2923."),
+        ("description", "x" * 5001, "Ensure this value has at most 5000 characters (it has 5001)."),
+        ("name", "x" * 201, "Ensure this value has at most 200 characters (it has 201)."),
+        ("city", "x" * 101, "Ensure this value has at most 100 characters (it has 101)."),
+        ("kind", "castle", None),
+    ],
+)
+def test_onboarding_refuses_an_organization_out_of_bounds_on_the_page_and_in_the_service(
+    client, field, value, message
+):
+    user = verified_user()
+    client.force_login(user)
+    response = client.post(reverse("hosts:onboarding"), {**ORGANIZATION, field: value})
+    assert response.status_code == 200
+    if message:
+        assert message in response.content.decode()
+
+    with pytest.raises(DomainError) as refused:
+        services.organization_create(user=user, **{**ORGANIZATION, field: value})
+    assert field in refused.value.extra["fields"]
+    if message:
+        assert refused.value.extra["fields"][field] == [message]
+    assert not Membership.objects.exists()
+
+
+def test_onboarding_takes_a_zip_plus_four_and_a_description_at_its_bound(client):
+    client.force_login(verified_user())
+    data = {**ORGANIZATION, "zip_code": "77002-1234", "description": "x" * 5000}
+    assert client.post(reverse("hosts:onboarding"), data).status_code == 302
+    organization = Membership.objects.get().organization
+    assert (organization.zip_code, len(organization.description)) == ("77002-1234", 5000)
+
+
+@pytest.mark.parametrize(("field", "value"), [("state", "ZZ"), ("zip_code", "abc")])
+def test_the_database_refuses_an_organization_outside_the_states_or_with_a_bad_zip(field, value):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        OrganizationFactory(**{field: value})
+
+
 def test_onboarding_requires_a_verified_email(client):
     user = UserFactory()
     client.force_login(user)

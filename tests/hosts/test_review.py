@@ -6,7 +6,9 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import Notification
+from amo.validators import MAX_REASON_CHARS
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
+from applicants.services import MAX_MESSAGE_CHARS
 from hosts import services
 from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory
 from tests.hosts.conftest import login, submitted
@@ -212,6 +214,44 @@ def test_the_review_page_offers_a_seat_and_shows_refusals(client, tenant_a):
     assert "cannot become offered" in again.content.decode()
     application.block.refresh_from_db()
     assert application.block.seats_taken == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "field", "limit"),
+    [("reject", "reason", MAX_REASON_CHARS), ("request-info", "message", MAX_MESSAGE_CHARS)],
+)
+def test_a_reason_or_message_past_its_bound_is_refused_on_the_page_the_api_and_the_service(
+    client, tenant_a, action, field, limit
+):
+    login(client, tenant_a.coordinator)
+    application = tenant_a.application
+    too_long = "x" * (limit + 1)
+    page_name = {"reject": "hosts:application_reject", "request-info": "hosts:application_request_info"}[
+        action
+    ]
+    page = client.post(reverse(page_name, args=[application.pk]), {field: too_long})
+    api = client.post(
+        f"/api/v1/host/applications/{application.pk}/{action}/",
+        {field: too_long},
+        content_type="application/json",
+    )
+    assert page.status_code == 400, page.status_code
+    assert api.status_code == 400 and field in api.json()["extra"]["fields"]
+    service = {"reject": services.application_reject, "request-info": services.application_request_info}
+    with pytest.raises(DomainError, match=f"{limit} characters"):
+        service[action](application=application, actor=tenant_a.coordinator.user, **{field: too_long})
+    application.refresh_from_db()
+    assert application.status == S.SUBMITTED and not ApplicationMessage.objects.exists()
+
+
+def test_bulk_reject_with_a_reason_past_its_bound_is_refused_before_touching_any_application(
+    tenant_a, coordinator
+):
+    with pytest.raises(DomainError, match=f"{MAX_REASON_CHARS} characters"):
+        services.applications_bulk(
+            applications=[tenant_a.application], actor=coordinator, action="reject", reason="x" * 501
+        )
+    assert not Application.objects.filter(status=S.REJECTED).exists()
 
 
 def test_the_reject_form_requires_a_reason(client, tenant_a):

@@ -9,6 +9,8 @@ from django.core.management import call_command
 
 from amo.models import Notification, User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.readiness import is_ready, readiness_checklist
+from applicants.selectors import profile_completeness
 from hosts.models import Membership, Organization, Preceptor
 from rotations.models import Block, Rotation, Specialty
 from rotations.selectors import rotation_catalog
@@ -122,3 +124,23 @@ def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_remove
     scale_catalog_remove()
     assert Rotation.objects.count() == before
     assert not Organization.objects.filter(slug__startswith="bench-").exists()
+
+
+def test_seed_demo_leaves_every_demo_applicant_with_a_complete_profile_ready_to_apply():
+    call_command("seed_demo", stdout=StringIO())
+    # Sign-up copies the account's name into the legal name: the seed must still fill the rest.
+    applicants = Applicant.objects.filter(user__email__endswith="@demo.amo.test").prefetch_related(
+        "documents", "specialties_of_interest"
+    )
+    assert applicants.count() == 5
+    assert {profile_completeness(applicant=applicant).percent for applicant in applicants} == {100}
+
+    amina = applicants.get(user__email="applicant@demo.amo.test")
+    documents = list(amina.documents.all())
+    blocks = Block.objects.filter(rotation__status=Rotation.Status.PUBLISHED).select_related("rotation")
+    ready = [
+        block
+        for block in blocks
+        if is_ready(readiness_checklist(applicant=amina, block=block, documents=documents))
+    ]
+    assert len(ready) > 10, "the demo applicant can apply to the demo catalog"
