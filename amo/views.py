@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,6 +12,7 @@ from amo import api, services
 from amo.errors import DomainError
 from amo.forms import ApiTokenForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
+from amo.redirects import redirect_back
 
 TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
 
@@ -93,10 +94,7 @@ def too_many_requests(request, message: str = TOO_MANY_REQUESTS, retry_after: in
 def notifications_read(request):
     """Mark all the person's notifications read and go back to the dashboard they came from."""
     services.notifications_mark_read(recipient=request.user)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = "home"
-    return redirect(back)
+    return redirect_back(request, reverse("home"))
 
 
 def bad_request(request, exception):
