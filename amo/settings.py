@@ -156,6 +156,13 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "amo.tasks.record_worker_heartbeat", "schedule": 60.0},
     # Next start dates move past blocks that began; new listing words join the typo dictionary.
     "catalog-refresh": {"task": "rotations.tasks.catalog_refresh", "schedule": crontab(hour=3, minute=0)},
+    # Offers and checkouts past their deadline expire, freed seats go to the waitlist, undecided
+    # applications expire after 10 days.
+    "holds-sweep": {"task": "applicants.tasks.holds_sweep", "schedule": 60.0},
+    "seat-counts-check": {
+        "task": "rotations.tasks.seat_counts_check",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # --- Auth ---------------------------------------------------------------------------------

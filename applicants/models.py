@@ -6,13 +6,13 @@ from functools import reduce
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from applicants.countries import country_name
 from applicants.files import EXTENSIONS
 from hosts.models import OrganizationQuerySet
-from rotations.models import DocumentKind, VisaType
+from rotations.models import DocumentKind, SeatHold, VisaType
 
 
 class Applicant(models.Model):
@@ -207,6 +207,15 @@ class ApplicationQuerySet(OrganizationQuerySet):
             )
         )
 
+    def with_hold(self) -> "ApplicationQuerySet":
+        """Annotate the application's unreleased seat hold: `hold_kind` and `hold_expires_at` (the
+        offer's or checkout's deadline; None for a booking or without a hold). No extra query."""
+        hold = SeatHold.objects.filter(application=OuterRef("pk"), released_at__isnull=True)
+        return self.annotate(
+            hold_kind=Subquery(hold.values("kind")[:1]),
+            hold_expires_at=Subquery(hold.values("expires_at")[:1]),
+        )
+
 
 class Application(models.Model):
     """An applicant's request for a seat on one block. Its status changes only in workflow.py."""
@@ -217,17 +226,24 @@ class Application(models.Model):
         UNDER_REVIEW = "under_review", "Under review"
         WAITLISTED = "waitlisted", "Waitlisted"
         OFFERED = "offered", "Offered"
+        # Accepted (or booked at once) and holding its seat until the deposit is paid ([7/11]).
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
         CONFIRMED = "confirmed", "Confirmed"
         IN_PROGRESS = "in_progress", "In progress"
         COMPLETED = "completed", "Completed"
         REJECTED = "rejected", "Rejected"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        DECLINED = "declined", "Offer declined"
         EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "Did not attend"
+        ENDED_EARLY = "ended_early", "Ended early"
 
-    # An applicant may apply to a block again only after withdrawing, or after an offer expired or
-    # a booking was cancelled.
-    ENDED_REAPPLICABLE = [Status.WITHDRAWN, Status.EXPIRED, Status.CANCELLED]
+    # An applicant may apply to a block again only after withdrawing or declining, or after an offer
+    # expired or a booking was cancelled.
+    ENDED_REAPPLICABLE = [Status.WITHDRAWN, Status.DECLINED, Status.EXPIRED, Status.CANCELLED]
+    # Statuses in which the application holds a seat on its block (an unreleased SeatHold).
+    SEATED = [Status.OFFERED, Status.AWAITING_PAYMENT, Status.CONFIRMED, Status.IN_PROGRESS]
 
     class FeeStatus(models.TextChoices):
         # Joining a full block's waitlist: the fee falls due when the host offers a seat.
@@ -247,7 +263,8 @@ class Application(models.Model):
     application_fee_cents = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd")
     application_fee_status = models.CharField(max_length=16, choices=FeeStatus.choices, default=FeeStatus.DUE)
-    offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # A book-now booking confirmed before every required document was in: when they are due.
+    documents_due_at = models.DateTimeField(null=True, blank=True)
     # When it last joined its block's waitlist: its place in line, first come, first served.
     waitlisted_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -261,13 +278,9 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["applicant", "block"],
-                condition=~Q(status__in=["withdrawn", "expired", "cancelled"]),
+                condition=~Q(status__in=["withdrawn", "declined", "expired", "cancelled"]),
                 name="application_one_live_per_applicant_block",
                 violation_error_message="You already have an application for this block.",
-            ),
-            models.CheckConstraint(
-                condition=~Q(status="offered") | Q(offer_expires_at__isnull=False),
-                name="application_offer_has_deadline",
             ),
             models.CheckConstraint(
                 condition=~Q(status="waitlisted") | Q(waitlisted_at__isnull=False),
@@ -319,3 +332,48 @@ class ApplicationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_role} on application {self.application_id}"
+
+
+class BlockChange(models.Model):
+    """An applicant's request to switch or postpone a confirmed booking to another block of the same
+    organization, and the host's answer. Approving moves the seat hold (both blocks locked)."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="block_changes")
+    from_block = models.ForeignKey("rotations.Block", on_delete=models.PROTECT, related_name="+")
+    to_block = models.ForeignKey("rotations.Block", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    reason = models.TextField(blank=True, help_text="Why the applicant asks.")
+    answer = models.TextField(blank=True, help_text="The host's reason when declining.")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status="requested"),
+                name="block_change_one_open_per_application",
+                violation_error_message="This booking already has a date change waiting for the host.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_block=F("to_block")), name="block_change_to_another_block"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested", decided_at__isnull=True)
+                | (~Q(status="requested") & Q(decided_at__isnull=False)),
+                name="block_change_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.from_block} → {self.to_block} ({self.status})"

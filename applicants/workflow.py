@@ -45,23 +45,38 @@ EDGES: list[Edge] = [
     *_edges([S.DRAFT], S.SUBMITTED, ActorRole.APPLICANT),
     # Applying for a full block joins its waitlist (application_submit decides, under the block's lock).
     *_edges([S.DRAFT], S.WAITLISTED, ActorRole.APPLICANT),
+    # Book now: a ready applicant takes a seat at once; with a deposit to pay it waits for the payment.
+    *_edges([S.DRAFT], S.AWAITING_PAYMENT, ActorRole.APPLICANT),
+    *_edges([S.DRAFT], S.CONFIRMED, ActorRole.APPLICANT),
     *_edges([S.SUBMITTED], S.UNDER_REVIEW, ActorRole.HOST),
+    # The system offers a seat to the first of a waitlist when a seat frees up.
     *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.OFFERED, ActorRole.HOST, ActorRole.SYSTEM),
     *_edges([S.SUBMITTED, S.UNDER_REVIEW], S.WAITLISTED, ActorRole.HOST, ActorRole.SYSTEM),
     *_edges([S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED], S.REJECTED, ActorRole.HOST),
-    *_edges([S.OFFERED], S.CONFIRMED, ActorRole.SYSTEM),
-    *_edges([S.OFFERED], S.EXPIRED, ActorRole.SYSTEM),
+    # Accepting an offer confirms it at once when there is no deposit, otherwise waits for the payment.
+    *_edges([S.OFFERED], S.CONFIRMED, ActorRole.APPLICANT, ActorRole.SYSTEM),
+    *_edges([S.OFFERED], S.AWAITING_PAYMENT, ActorRole.APPLICANT),
+    *_edges([S.AWAITING_PAYMENT], S.CONFIRMED, ActorRole.SYSTEM),
+    *_edges([S.OFFERED], S.DECLINED, ActorRole.APPLICANT),
+    # A deadline passed (offer, checkout), or the host did not decide within ten days of submission.
+    *_edges([S.OFFERED, S.AWAITING_PAYMENT, S.SUBMITTED, S.UNDER_REVIEW], S.EXPIRED, ActorRole.SYSTEM),
     *_edges([S.CONFIRMED], S.IN_PROGRESS, ActorRole.SYSTEM, ActorRole.HOST),
     *_edges([S.IN_PROGRESS], S.COMPLETED, ActorRole.SYSTEM, ActorRole.HOST),
     *_edges(
-        [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED, S.OFFERED], S.WITHDRAWN, ActorRole.APPLICANT
+        [S.DRAFT, S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED, S.OFFERED, S.AWAITING_PAYMENT],
+        S.WITHDRAWN,
+        ActorRole.APPLICANT,
     ),
     *_edges([S.CONFIRMED], S.CANCELLED, ActorRole.APPLICANT, ActorRole.HOST),
+    *_edges([S.CONFIRMED, S.IN_PROGRESS], S.NO_SHOW, ActorRole.HOST),
+    *_edges([S.IN_PROGRESS], S.ENDED_EARLY, ActorRole.HOST),
 ]
 _ALLOWED: dict[tuple[S, S], frozenset[ActorRole]] = {(edge.source, edge.target): edge.roles for edge in EDGES}
 
 # Statuses that will never change again.
-FINAL = frozenset({S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED})
+FINAL = frozenset(
+    {S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.DECLINED, S.EXPIRED, S.CANCELLED, S.NO_SHOW, S.ENDED_EARLY}
+)
 
 
 def targets_from(status: str, role: ActorRole) -> list[S]:
@@ -91,9 +106,8 @@ def transition(
 ) -> Application:
     """Move `application` to `to` as `actor` acting as `role`, recording who, when, from, to and why.
 
-    `changes` are further fields written with the status (e.g. offer_expires_at). In the same
-    transaction: entering the waitlist stamps `waitlisted_at` (the place in line); an offer makes
-    due a fee that was waiting for a seat; entering a final status waives a fee still unpaid.
+    `changes` are further fields written with the status (e.g. documents_due_at). Entering the
+    waitlist stamps `waitlisted_at` (the place in line). Seats and fees are the calling service's.
     Raises DomainError and changes nothing when the edge does not exist, the role may not take it,
     or the actor does not hold the role for this application.
     """
@@ -118,14 +132,8 @@ def transition(
                 status=403,
             )
         locked.status = to
-        fee = Application.FeeStatus
         if to == S.WAITLISTED:
             changes.setdefault("waitlisted_at", timezone.now())
-        if to == S.OFFERED and locked.application_fee_status == fee.NOT_DUE:
-            changes.setdefault("application_fee_status", fee.DUE)
-        if to in FINAL and locked.application_fee_status in (fee.DUE, fee.NOT_DUE):
-            # An ended application owes nothing whose fee was never paid.
-            changes.setdefault("application_fee_status", fee.WAIVED)
         for field, value in changes.items():
             setattr(locked, field, value)
         locked.save(update_fields=["status", "updated_at", *changes])

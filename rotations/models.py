@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from amo.text import day_label, pluralize
 from hosts.models import OrganizationQuerySet
@@ -261,10 +262,10 @@ class BlockQuerySet(OrganizationQuerySet):
 
 
 class Block(models.Model):
-    """One bookable run of a rotation. seats_taken counts confirmed bookings and active holds.
+    """One bookable run of a rotation. seats_taken caches the block's unreleased seat holds.
 
-    The database refuses seats_taken above capacity; services change it only while holding the
-    block's row lock (rotations/services.py).
+    The database refuses seats_taken above capacity; rotations/services.py changes it only together
+    with a SeatHold row, while holding the block's row lock, and `blocks_out_of_step()` checks the two.
     """
 
     rotation = models.ForeignKey(Rotation, on_delete=models.CASCADE, related_name="blocks")
@@ -341,6 +342,87 @@ class Block(models.Model):
     def is_full(self) -> bool:
         """No seat left: applying joins the block's waitlist."""
         return self.seats_left <= 0
+
+
+class SeatHoldQuerySet(models.QuerySet):
+    def unreleased(self) -> "SeatHoldQuerySet":
+        return self.filter(released_at__isnull=True)
+
+    def active(self, now) -> "SeatHoldQuerySet":
+        """Holds that keep a seat at `now`: unreleased, and a booking or a deadline still ahead."""
+        return self.unreleased().filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+
+    def lapsed(self, now) -> "SeatHoldQuerySet":
+        """Unreleased holds whose deadline has passed: they no longer keep a seat from anyone."""
+        return self.unreleased().filter(expires_at__lte=now)
+
+
+class SeatHold(models.Model):
+    """What takes a seat: one application's claim on one seat of a block, until a deadline.
+
+    An offer holds its seat until the offer's deadline, a book-now checkout for 30 minutes while the
+    deposit is paid, a booking with no deadline. A released hold stays as history with its reason.
+    Written only by rotations/services.py, under the block's row lock.
+    """
+
+    class Kind(models.TextChoices):
+        OFFER = "offer", "Offer"
+        CHECKOUT = "checkout", "Book-now checkout"
+        BOOKING = "booking", "Booking"
+
+    class ReleaseReason(models.TextChoices):
+        EXPIRED = "expired", "Deadline passed"
+        DECLINED = "declined", "Offer declined"
+        WITHDRAWN = "withdrawn", "Application withdrawn"
+        CANCELLED = "cancelled", "Booking cancelled"
+        MOVED = "moved", "Moved to another block"
+        ENDED = "ended", "Rotation ended early or not attended"
+
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="seat_holds")
+    application = models.ForeignKey(
+        "applicants.Application", on_delete=models.PROTECT, related_name="seat_holds"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty for a booking.")
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=16, choices=ReleaseReason.choices, blank=True)
+
+    objects = SeatHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(released_at__isnull=True),
+                name="seat_hold_one_unreleased_per_application",
+                violation_error_message="This application already holds a seat.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="booking", expires_at__isnull=True)
+                | (~Q(kind="booking") & Q(expires_at__isnull=False)),
+                name="seat_hold_deadline_unless_booking",
+            ),
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True, release_reason="")
+                | (Q(released_at__isnull=False) & ~Q(release_reason="")),
+                name="seat_hold_release_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["block"], condition=Q(released_at__isnull=True), name="seat_hold_unreleased_idx"
+            ),
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(released_at__isnull=True, expires_at__isnull=False),
+                name="seat_hold_deadline_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} hold on {self.block}"
 
 
 class SearchSynonym(models.Model):

@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from hosts.models import Organization
-from rotations.models import Block, Rotation, RotationQuerySet, Specialty
+from rotations.models import Block, Rotation, RotationQuerySet, SeatHold, Specialty
 from rotations.search import SearchCount, search_count, search_matches, search_query, search_rank
 
 
@@ -218,3 +219,23 @@ def organization_public_detail(*, slug: str) -> Organization:
         Prefetch("rotations", queryset=published, to_attr="published_rotations")
     )
     return get_object_or_404(organizations, slug=slug)
+
+
+def blocks_out_of_step() -> list[tuple[int, int, int]]:
+    """Blocks whose seats_taken differs from their unreleased seat holds: (block id, cached, held).
+
+    Empty whenever every seat change went through rotations.services; the daily check logs any.
+    """
+    held = (
+        SeatHold.objects.filter(block=OuterRef("pk"), released_at__isnull=True)
+        .order_by()
+        .values("block")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return list(
+        Block.objects.annotate(held=Coalesce(Subquery(held), 0))
+        .exclude(seats_taken=F("held"))
+        .order_by("pk")
+        .values_list("pk", "seats_taken", "held")
+    )

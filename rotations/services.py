@@ -1,11 +1,12 @@
-"""Writes on the catalog. Seats change only here, with the block's row locked."""
+"""Writes on the catalog. Seats are held and released only here, with the block's row locked."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,34 +17,137 @@ from amo.text import day_label, pluralize
 from amo.validators import MAX_DESCRIPTION_CHARS, bounded_text
 from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
 from rotations import limits
-from rotations.locking import lock_block
-from rotations.models import Block, Rotation
+from rotations.locking import lock_block, lock_blocks
+from rotations.models import Block, Rotation, SeatHold
 
 
-def seat_take(*, block_id: int) -> Block:
-    """Take one seat on the block (a hold or a booking); refuse when none is left.
+def _recount(block_ids: list[int]) -> None:
+    """Set each block's seats_taken to its unreleased holds (the cache the catalog reads)."""
+    unreleased = (
+        SeatHold.objects.filter(block=OuterRef("pk"), released_at__isnull=True)
+        .order_by()
+        .values("block")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    Block.objects.filter(pk__in=block_ids).update(seats_taken=Coalesce(Subquery(unreleased), 0))
 
-    Runs inside the caller's transaction so that the seat and what it is for (an offer, a hold,
-    a booking) are written together or not at all.
+
+def _release(holds, reason: str, now) -> None:
+    holds.update(released_at=now, release_reason=reason)
+
+
+def _lapsed_release(block_id: int, now) -> None:
+    """Release the block's holds whose deadline has passed: a lapsed hold never keeps a seat from a
+    new taker. The sweep moves their applications to expired."""
+    _release(SeatHold.objects.filter(block_id=block_id).lapsed(now), SeatHold.ReleaseReason.EXPIRED, now)
+
+
+def seat_take(*, block_id: int, application_id: int, kind: str, expires_at=None) -> SeatHold:
+    """Hold one seat of the block for the application, until `expires_at` (None for a booking).
+
+    Under the block's row lock: lapsed holds are released first, then the unreleased holds are
+    counted against the capacity. Refused (409) when no seat is left or the application already
+    holds one. Runs inside the caller's transaction, so the hold and what it is for (an offer, a
+    checkout, a booking) are written together or not at all.
     """
+    now = timezone.now()
+    if kind != SeatHold.Kind.BOOKING and (expires_at is None or expires_at <= now):
+        raise DomainError("A seat can only be held until a time still ahead.", field="expires_at")
     with transaction.atomic():
         block = lock_block(block_id)
-        if block.seats_taken >= block.capacity:
+        _lapsed_release(block_id, now)
+        if SeatHold.objects.unreleased().filter(application_id=application_id).exists():
+            raise DomainError("This application already holds a seat.", status=409)
+        taken = SeatHold.objects.unreleased().filter(block_id=block_id).count()
+        if taken >= block.capacity:
+            _recount([block_id])
             raise DomainError("No seats are left on this block.", extra={"block_id": block_id}, status=409)
-        Block.objects.filter(pk=block_id).update(seats_taken=F("seats_taken") + 1)
-        block.refresh_from_db(fields=["seats_taken"])
-        return block
+        hold = SeatHold.objects.create(
+            block_id=block_id,
+            application_id=application_id,
+            kind=kind,
+            expires_at=None if kind == SeatHold.Kind.BOOKING else expires_at,
+        )
+        _recount([block_id])
+        return hold
 
 
-def seat_release(*, block_id: int) -> Block:
-    """Give back one seat (a hold expired, an offer was withdrawn, a booking was cancelled)."""
+def seat_hold_locked(application_id: int) -> SeatHold | None:
+    """The application's unreleased hold, with its block's row locked (inside a transaction).
+
+    The hold is read again after the lock: another transaction may have released it meanwhile.
+    """
+    for _attempt in range(3):
+        block_id = (
+            SeatHold.objects.unreleased()
+            .filter(application_id=application_id)
+            .values_list("block_id", flat=True)
+            .first()
+        )
+        if block_id is None:
+            return None
+        lock_block(block_id)
+        hold = SeatHold.objects.unreleased().filter(application_id=application_id).first()
+        if hold is None or hold.block_id == block_id:
+            return hold
+        # Moved to another block between the read and the lock: lock that one instead.
+    raise DomainError("This booking is changing right now; please try again.", status=503)
+
+
+def seat_release(*, application_id: int, reason: str) -> SeatHold | None:
+    """Give back the application's seat, if it holds one, recording why; returns the released hold."""
     with transaction.atomic():
-        block = lock_block(block_id)
-        if block.seats_taken == 0:
-            raise DomainError("This block has no taken seat to release.", extra={"block_id": block_id})
-        Block.objects.filter(pk=block_id).update(seats_taken=F("seats_taken") - 1)
-        block.refresh_from_db(fields=["seats_taken"])
-        return block
+        hold = seat_hold_locked(application_id)
+        if hold is None:
+            return None
+        now = timezone.now()
+        _release(SeatHold.objects.filter(pk=hold.pk), reason, now)
+        _recount([hold.block_id])
+        hold.refresh_from_db()
+        return hold
+
+
+def seat_convert(*, application_id: int, kind: str, expires_at=None) -> SeatHold:
+    """Turn the application's hold into another kind (an offer into a checkout or a booking).
+
+    Refused (409) when the application holds no seat or its hold's deadline has passed: a lapsed
+    hold is no longer the application's to keep.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        hold = seat_hold_locked(application_id)
+        if hold is None or (hold.expires_at is not None and hold.expires_at <= now):
+            raise DomainError("The seat is no longer held for you: its deadline has passed.", status=409)
+        hold.kind = kind
+        hold.expires_at = None if kind == SeatHold.Kind.BOOKING else expires_at
+        hold.save(update_fields=["kind", "expires_at"])
+        return hold
+
+
+def seat_move(*, application_id: int, to_block_id: int) -> SeatHold:
+    """Move the application's booking hold to another block, both blocks locked in id order.
+
+    Refused (409) when the other block has no seat left. The old hold is released as moved.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        hold = SeatHold.objects.unreleased().filter(application_id=application_id).first()
+        if hold is None:
+            raise DomainError("This application holds no seat to move.", status=409)
+        blocks = lock_blocks([hold.block_id, to_block_id])
+        hold = SeatHold.objects.unreleased().filter(application_id=application_id).first()
+        if hold is None or hold.block_id not in blocks:
+            raise DomainError("This booking is changing right now; please try again.", status=503)
+        _lapsed_release(to_block_id, now)
+        if SeatHold.objects.unreleased().filter(block_id=to_block_id).count() >= blocks[to_block_id].capacity:
+            raise DomainError("No seats are left on that block.", extra={"block_id": to_block_id}, status=409)
+        _release(SeatHold.objects.filter(pk=hold.pk), SeatHold.ReleaseReason.MOVED, now)
+        moved = SeatHold.objects.create(
+            block_id=to_block_id, application_id=application_id, kind=hold.kind, expires_at=hold.expires_at
+        )
+        _recount([hold.block_id, to_block_id])
+        return moved
 
 
 def block_change_capacity(*, block_id: int, capacity: int) -> Block:

@@ -11,7 +11,8 @@ from django.utils.text import slugify
 from amo.models import User
 from applicants.models import Applicant, Application, Document
 from hosts.models import Invitation, Membership, Organization, Preceptor
-from rotations.models import Block, DocumentKind, Rotation, Specialty
+from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
+from rotations.services import seat_release, seat_take
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -118,6 +119,7 @@ class ApplicantFactory(factory.django.DjangoModelFactory):
 class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Application
+        skip_postgeneration_save = True
 
     applicant = factory.SubFactory(ApplicantFactory)
     block = factory.SubFactory(BlockFactory)
@@ -127,6 +129,37 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     waitlisted_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Application.Status.WAITLISTED else None
     )
+
+    @factory.post_generation
+    def seat(application, create, deadline, **kwargs):
+        """An application made in a status that holds a seat gets the real hold, through the seat
+        service: a booking for a confirmed or running one, otherwise an offer's (or, awaiting
+        payment, a checkout's) hold until `seat=<deadline>` (default 7 days ahead). `seat=False`
+        makes none, for a test that needs the hold gone."""
+        if not create or deadline is False or application.status not in Application.SEATED:
+            return
+        S = Application.Status
+        if application.status in (S.CONFIRMED, S.IN_PROGRESS):
+            kind, deadline = SeatHold.Kind.BOOKING, None
+        else:
+            kind = SeatHold.Kind.OFFER if application.status == S.OFFERED else SeatHold.Kind.CHECKOUT
+            deadline = deadline or timezone.now() + timedelta(days=7)
+        seat_take(
+            block_id=application.block_id, application_id=application.pk, kind=kind, expires_at=deadline
+        )
+
+
+def take_seat(block: Block, *, status: str = Application.Status.CONFIRMED, **fields) -> Application:
+    """Another applicant's application holding one seat of `block` (a booking by default)."""
+    return ApplicationFactory(block=block, status=status, submitted_at=timezone.now(), **fields)
+
+
+def free_seat(block: Block) -> Application:
+    """Give back the seat of one booking made by take_seat, as its cancellation would."""
+    application = Application.objects.filter(block=block, status=Application.Status.CONFIRMED).latest("pk")
+    seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.CANCELLED)
+    Application.objects.filter(pk=application.pk).update(status=Application.Status.CANCELLED)
+    return application
 
 
 # --- Applicants: documents and verified email addresses ----------------------------------------

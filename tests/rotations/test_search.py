@@ -210,7 +210,8 @@ def test_the_daily_catalog_refresh_adds_new_words_to_the_typo_dictionary():
 
 
 def test_open_seats_follows_seats_taken_and_given_back_through_the_services():
-    from rotations.services import block_change_capacity, seat_release, seat_take
+    from rotations.services import block_change_capacity
+    from tests.factories import free_seat, take_seat
 
     rotation = catalog_rotation(slug="one-seat", blocks=[{"days_ahead": 60, "capacity": 1}])
     block = rotation.blocks.get()
@@ -219,12 +220,12 @@ def test_open_seats_follows_seats_taken_and_given_back_through_the_services():
         return rotation_catalog(open_seats=True).filter(pk=rotation.pk).exists()
 
     assert listed()
-    seat_take(block_id=block.pk)
+    take_seat(block)
     assert not listed()
     block_change_capacity(block_id=block.pk, capacity=2)
     assert listed()
     block_change_capacity(block_id=block.pk, capacity=1)
-    seat_release(block_id=block.pk)
+    free_seat(block)
     assert listed()
 
 

@@ -1,0 +1,15 @@
+"""Celery entry points of the applicants app."""
+
+import dataclasses
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=55, soft_time_limit=50)
+def holds_sweep() -> dict:
+    """Every minute (beat): the sweep of applicants.services.holds_sweep. Idempotent: each expiry and
+    promotion re-reads its rows under lock, so an overlapping or repeated run changes nothing more.
+    The time limit keeps one run inside its minute."""
+    from applicants.services import holds_sweep as sweep
+
+    return dataclasses.asdict(sweep())
