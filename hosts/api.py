@@ -17,7 +17,15 @@ from rest_framework.response import Response
 from amo.api import validated_data
 from amo.errors import DomainError
 from applicants.models import Application
-from hosts import selectors, services
+from applicants.services import (
+    application_offer,
+    application_reject,
+    application_request_info,
+    application_start_review,
+    application_waitlist,
+    applications_bulk,
+)
+from hosts import selectors
 from hosts.serializers import (
     HostApplicationFilterSerializer,
     HostApplicationSerializer,
@@ -197,7 +205,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     @action(detail=True, methods=["post"], url_path="start-review")
     def start_review(self, request, pk=None):
         application = self.get_object()
-        services.application_start_review(application=application, actor=request.user)
+        application_start_review(application=application, actor=request.user)
         return self._done(application)
 
     @extend_schema(
@@ -208,9 +216,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         """Offer a seat: holds one seat on the block until the deadline."""
         application = self.get_object()
         data = self._input(HostOfferSerializer)
-        services.application_offer(
-            application=application, actor=request.user, expires_at=data.get("expires_at")
-        )
+        application_offer(application=application, actor=request.user, expires_at=data.get("expires_at"))
         return self._done(application)
 
     @extend_schema(
@@ -220,14 +226,14 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def reject(self, request, pk=None):
         application = self.get_object()
         data = self._input(HostRejectSerializer)
-        services.application_reject(application=application, actor=request.user, reason=data["reason"])
+        application_reject(application=application, actor=request.user, reason=data["reason"])
         return self._done(application)
 
     @extend_schema(request=None, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER])
     @action(detail=True, methods=["post"])
     def waitlist(self, request, pk=None):
         application = self.get_object()
-        services.application_waitlist(application=application, actor=request.user)
+        application_waitlist(application=application, actor=request.user)
         return self._done(application)
 
     @extend_schema(
@@ -240,7 +246,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         """Write on the application's thread (visible to the applicant and staff); the applicant is told."""
         application = self.get_object()
         data = self._input(HostMessageSerializer)
-        posted = services.application_request_info(
+        posted = application_request_info(
             application=application, actor=request.user, message=data["message"]
         )
         return Response(HostMessageOutSerializer(posted).data, status=status.HTTP_201_CREATED)
@@ -263,7 +269,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         if len(applications) != len(ids):
             raise Http404
         arguments = {"reason": data.get("reason", "")} if data["action"] == "reject" else {}
-        results = services.applications_bulk(
+        results = applications_bulk(
             applications=applications, actor=request.user, action=data["action"], **arguments
         )
         return Response(HostBulkResultSerializer(results, many=True).data)

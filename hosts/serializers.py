@@ -6,9 +6,8 @@ from rest_framework import serializers
 
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import Application, Document
-from applicants.services import MAX_MESSAGE_CHARS
+from applicants.services import BULK_ACTIONS, MAX_MESSAGE_CHARS
 from hosts.models import Preceptor
-from hosts.services import BULK_ACTIONS
 from rotations import services as rotation_services
 from rotations.models import Block, Rotation
 

@@ -1,9 +1,11 @@
-"""Writes of the host side: onboarding, members and invitations, and the review of applications."""
+"""Writes of the host side: onboarding, members and invitations, and preceptors.
+
+The review of applications (offer, rejection, waitlist...) is in applicants.services.applications,
+with every other application transition."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -15,22 +17,16 @@ from django.utils import timezone
 
 from amo.errors import DomainError, refuse_invalid
 from amo.models import User
-from amo.services import email_signature, email_subject, notification_send
+from amo.services import email_signature, email_subject
 from amo.slugs import insert_with_free_slug
-from amo.text import day_label, moment_label
-from amo.validators import MAX_REASON_CHARS, bounded_text
-from applicants.models import Application, ApplicationMessage, ApplicationTransition
-from applicants.services import application_message_post, email_is_verified
-from applicants.workflow import ActorRole, transition
+from amo.text import day_label
+from applicants.services import email_is_verified
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Rotation
-from rotations.services import seat_take
 from rotations.states import US_STATES
 
-S = Application.Status
 INVITATION_SALT = "hosts.invitation"
 INVITATION_VALID_FOR = timedelta(days=7)
-OFFER_VALID_FOR = timedelta(days=7)
 STATE_CODES = frozenset(code for code, _ in US_STATES)
 STATE_MESSAGE = "Enter the two-letter U.S. state code, e.g. TX."
 
@@ -258,171 +254,3 @@ def preceptor_create(
         board_certification=board_certification,
         npi_number=npi_number,
     )
-
-
-# --- Review of applications -------------------------------------------------------------------------
-
-
-def _application_link(application: Application) -> str:
-    return reverse("applicants:application_detail", kwargs={"pk": application.pk})
-
-
-def _notify_applicant(application: Application, event: str, subject: str, body: str) -> None:
-    notification_send(
-        recipient=application.applicant.user,
-        key=f"application:{application.pk}:{event}",
-        subject=subject,
-        body=body,
-        link=_application_link(application),
-    )
-
-
-def _move_and_tell(
-    application: Application, to: S, *, actor: User, subject: str, body: str, reason: str = "", **changes
-) -> Application:
-    """Move the application as its host and tell the applicant, once per recorded transition."""
-    transition(application, to, actor=actor, role=ActorRole.HOST, reason=reason, **changes)
-    recorded = ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
-    _notify_applicant(application, f"{to}:{recorded.pk}", subject, body)
-    return application
-
-
-def application_start_review(*, application: Application, actor: User) -> Application:
-    """The host opens a submitted application; the applicant learns it is being reviewed."""
-    with transaction.atomic():
-        return _move_and_tell(
-            application,
-            S.UNDER_REVIEW,
-            actor=actor,
-            subject=f"{application.block.rotation} is reviewing your application",
-            body=f"{application.block.rotation.organization} started reviewing your application for "
-            f"{application.block}.",
-        )
-
-
-def offer_deadline_default(*, application: Application, now: datetime) -> datetime:
-    """Seven days to answer, never past the block's first day."""
-    start = datetime.combine(application.block.start_date, time.min, UTC)
-    return min(now + OFFER_VALID_FOR, start)
-
-
-def application_offer(
-    *, application: Application, actor: User, expires_at: datetime | None = None
-) -> Application:
-    """Offer a seat: the seat is held (taken on the block) until `expires_at`, in one transaction.
-
-    Refused when no seat is left, or the deadline is past or after the block starts.
-    """
-    now = timezone.now()
-    block = application.block
-    start = datetime.combine(block.start_date, time.min, UTC)
-    if expires_at is None:
-        expires_at = offer_deadline_default(application=application, now=now)
-    if expires_at <= now:
-        raise DomainError("The offer deadline must be in the future.", field="expires_at")
-    if expires_at > start:
-        raise DomainError(
-            f"The offer deadline cannot be after the block starts ({day_label(block.start_date)}).",
-            field="expires_at",
-        )
-    with transaction.atomic():
-        seat_take(block_id=block.pk)
-        return _move_and_tell(
-            application,
-            S.OFFERED,
-            actor=actor,
-            offer_expires_at=expires_at,
-            subject=f"Offer: {block.rotation}",
-            body=f"{block.rotation.organization} offers you a seat on {block}. "
-            f"The seat is held for you until {moment_label(expires_at)} UTC.",
-        )
-
-
-def application_reject(*, application: Application, actor: User, reason: str) -> Application:
-    """Reject with a reason; the applicant is told the reason."""
-    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
-    if not reason:
-        raise DomainError("Give the applicant a reason for the rejection.", field="reason")
-    with transaction.atomic():
-        return _move_and_tell(
-            application,
-            S.REJECTED,
-            actor=actor,
-            reason=reason,
-            subject=f"Your application for {application.block.rotation} was not accepted",
-            body=f"{application.block.rotation.organization} did not accept your application for "
-            f"{application.block}.\n\nTheir reason: {reason}",
-        )
-
-
-def application_waitlist(*, application: Application, actor: User) -> Application:
-    """Put the application on the block's waitlist; the applicant is told."""
-    with transaction.atomic():
-        return _move_and_tell(
-            application,
-            S.WAITLISTED,
-            actor=actor,
-            subject=f"You are on the waitlist for {application.block.rotation}",
-            body=f"{application.block.rotation.organization} put your application for {application.block} "
-            "on the waitlist. You will hear from them if a seat opens.",
-        )
-
-
-def application_request_info(*, application: Application, actor: User, message: str) -> ApplicationMessage:
-    """The host writes on the application's thread, e.g. to ask for more; the applicant is told.
-
-    Who may write is the thread's rule (an owner or coordinator of the rotation's organization, on
-    a submitted application), so a preceptor or a draft is refused here as on every other path.
-    """
-    with transaction.atomic():
-        posted = application_message_post(
-            application=application, author=actor, role=ActorRole.HOST, body=message
-        )
-        _notify_applicant(
-            application,
-            f"message:{posted.pk}",
-            f"New message about your application for {application.block.rotation}",
-            f"{application.block.rotation.organization} wrote:\n\n{posted.body}",
-        )
-    return posted
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    application_id: int
-    ok: bool
-    message: str = ""
-
-
-BULK_ACTIONS = {
-    "start_review": application_start_review,
-    "offer": application_offer,
-    "reject": application_reject,
-    "waitlist": application_waitlist,
-}
-
-
-def applications_bulk(*, applications, actor: User, action: str, **arguments) -> list[BulkResult]:
-    """Apply one review action to many applications, each in its own transaction.
-
-    One refusal (no seat left, a status that does not allow it) does not undo the others; every
-    application gets a result.
-    """
-    service = BULK_ACTIONS.get(action)
-    if service is None:
-        raise DomainError(f"Unknown action {action!r}.", extra={"actions": sorted(BULK_ACTIONS)})
-    if action == "reject":
-        arguments["reason"] = bounded_text(
-            arguments.get("reason"), field="reason", max_chars=MAX_REASON_CHARS, what="the reason"
-        )
-        if not arguments["reason"]:
-            raise DomainError("Give the applicants a reason for the rejection.", field="reason")
-    results = []
-    for application in applications:
-        try:
-            service(application=application, actor=actor, **arguments)
-        except DomainError as error:
-            results.append(BulkResult(application.pk, False, error.message))
-        else:
-            results.append(BulkResult(application.pk, True))
-    return results

@@ -15,8 +15,16 @@ from applicants.files import document_response
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
+from applicants.services import (
+    application_offer,
+    application_reject,
+    application_request_info,
+    application_start_review,
+    application_waitlist,
+    applications_bulk,
+)
 from applicants.workflow import ActorRole, targets_from
-from hosts import selectors, services
+from hosts import selectors
 from hosts.forms import BulkForm, MessageForm, OfferForm, QueueFilterForm, RejectForm
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
@@ -86,7 +94,7 @@ class ApplicationBulkView(OrganizationMixin, View):
         action = form.cleaned_data["action"]
         arguments = {"reason": form.cleaned_data["reason"]} if action == "reject" else {}
         try:
-            results = services.applications_bulk(
+            results = applications_bulk(
                 applications=applications, actor=request.user, action=action, **arguments
             )
         except DomainError as error:
@@ -164,21 +172,15 @@ class ApplicationActionView(ApplicationReviewMixin, View):
         data = form.cleaned_data if form is not None else {}
         try:
             if action == "start_review":
-                services.application_start_review(application=application, actor=request.user)
+                application_start_review(application=application, actor=request.user)
             elif action == "offer":
-                services.application_offer(
-                    application=application, actor=request.user, expires_at=data["expires_at"]
-                )
+                application_offer(application=application, actor=request.user, expires_at=data["expires_at"])
             elif action == "reject":
-                services.application_reject(
-                    application=application, actor=request.user, reason=data["reason"]
-                )
+                application_reject(application=application, actor=request.user, reason=data["reason"])
             elif action == "waitlist":
-                services.application_waitlist(application=application, actor=request.user)
+                application_waitlist(application=application, actor=request.user)
             else:
-                services.application_request_info(
-                    application=application, actor=request.user, message=data["message"]
-                )
+                application_request_info(application=application, actor=request.user, message=data["message"])
         except DomainError as error:
             if form is None:
                 fail(request, error)

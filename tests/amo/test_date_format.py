@@ -10,7 +10,7 @@ from django.test import Client
 from amo.models import Notification
 from amo.services import notification_email
 from amo.text import day_label
-from applicants.services import application_apply
+from applicants.services import application_apply, application_offer, application_start_review
 from hosts import services as host_services
 from rotations.models import DocumentKind
 from tests.factories import (
@@ -62,8 +62,8 @@ def test_no_page_email_or_notification_shows_a_zero_padded_or_iso_date():
     application = application_apply(
         applicant=applicant, block=block, personal_statement="Why this rotation.", documents=documents
     )
-    host_services.application_start_review(application=application, actor=owner.user)
-    host_services.application_offer(application=application, actor=owner.user)
+    application_start_review(application=application, actor=owner.user)
+    application_offer(application=application, actor=owner.user)
 
     applicant_client = Client()
     applicant_client.force_login(applicant.user)

@@ -11,10 +11,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from amo.errors import DomainError
-from applicants import services as applicant_services
 from applicants.files import attachment_disposition, document_filename
 from applicants.models import Applicant, Application, Document
 from applicants.services import document_upload
+from applicants.services import documents as document_services
 from hosts.models import Membership
 from tests.applicants.conftest import stored_files
 from tests.applicants.test_documents import JPEG_BYTES, PNG_BYTES
@@ -287,7 +287,7 @@ def test_two_parallel_uploads_cannot_pass_the_quota_together(
     applicant = ApplicantFactory()
     _upload(applicant, "one.pdf")
     if not locked:
-        monkeypatch.setattr(applicant_services, "_locked_applicant", lambda pk: Applicant.objects.get(pk=pk))
+        monkeypatch.setattr(document_services, "_locked_applicant", lambda pk: Applicant.objects.get(pk=pk))
     stored, commit = threading.Event(), threading.Event()
     outcome = {}
 

@@ -8,17 +8,17 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from amo.errors import DomainError
-from applicants import services as applicant_services
 from applicants.models import Application, ApplicationTransition
 from applicants.selectors import applicant_application, application_next_step
 from applicants.services import (
     application_apply,
     application_draft_save,
+    application_offer,
     application_submit,
     application_withdraw,
 )
+from applicants.services import applications as application_services
 from hosts.models import Membership
-from hosts.services import application_offer
 from rotations.models import Block
 from rotations.services import block_change_capacity, seat_release, seat_take
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
@@ -300,7 +300,9 @@ def test_a_seat_taken_or_freed_while_the_applicant_submits_decides_the_outcome(m
         applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
     )
     if not locked:
-        monkeypatch.setattr(applicant_services, "lock_block", lambda block_id: Block.objects.get(pk=block_id))
+        monkeypatch.setattr(
+            application_services, "lock_block", lambda block_id: Block.objects.get(pk=block_id)
+        )
     changed, commit = threading.Event(), threading.Event()
     outcome = {}
 

@@ -6,9 +6,8 @@ from django.urls import reverse
 from amo.errors import DomainError
 from applicants.models import Application, ApplicationMessage
 from applicants.selectors import withdrawal_quote
-from applicants.services import application_message_post, application_withdraw
+from applicants.services import application_message_post, application_reject, application_withdraw
 from applicants.workflow import ActorRole
-from hosts import services as host_services
 from rotations.models import Block
 from rotations.services import seat_take
 from tests.factories import ApplicationFactory, MembershipFactory, StaffFactory
@@ -155,7 +154,7 @@ def test_withdrawing_keeps_a_paid_application_fee_paid():
 def test_a_host_rejection_waives_an_application_fee_never_paid():
     application = ApplicationFactory(status=S.SUBMITTED, application_fee_status=Application.FeeStatus.DUE)
     coordinator = MembershipFactory(organization=application.block.rotation.organization).user
-    host_services.application_reject(application=application, actor=coordinator, reason="No seats this year.")
+    application_reject(application=application, actor=coordinator, reason="No seats this year.")
     assert application.application_fee_status == Application.FeeStatus.WAIVED
 
 

@@ -5,10 +5,9 @@ import pytest
 from django.urls import reverse
 
 from amo.models import Notification
-from applicants.services import application_apply, application_message_post
+from applicants.services import application_apply, application_message_post, application_request_info
 from applicants.workflow import ActorRole
 from hosts.models import Membership
-from hosts.services import application_request_info
 from rotations.models import DocumentKind
 from tests.factories import (
     ApplicantFactory,

@@ -7,9 +7,9 @@ from django.utils import timezone
 from amo.errors import DomainError
 from amo.models import Notification
 from amo.validators import MAX_REASON_CHARS
+from applicants import services
 from applicants.models import Application, ApplicationMessage, ApplicationTransition
 from applicants.services import MAX_MESSAGE_CHARS
-from hosts import services
 from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory
 from tests.hosts.conftest import login, submitted
 
