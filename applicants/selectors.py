@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from amo.models import User
+from amo.money import format_cents, refund_cents
 from amo.selectors import user_has_totp
-from amo.templatetags.amo_forms import money
 from amo.text import moment_label
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import block_closed_reason
@@ -239,7 +239,7 @@ NEXT_STEPS = {
 
 def application_fee_note(application: Application) -> str:
     """How a due application fee gets paid, until online payment ([5/8]) exists to pay it."""
-    amount = money(application.application_fee_cents, application.currency)
+    amount = format_cents(application.application_fee_cents, application.currency)
     return f"The application fee ({amount}) will be collected when online payment opens."
 
 
@@ -247,9 +247,8 @@ def waitlist_fee_note(*, fee_cents: int, currency: str) -> str:
     """What joining a full block's waitlist costs: nothing until a seat is offered."""
     if not fee_cents:
         return "No fee until a seat is offered."
-    return (
-        f"No fee until a seat is offered: the application fee ({money(fee_cents, currency)}) falls due then."
-    )
+    amount = format_cents(fee_cents, currency)
+    return f"No fee until a seat is offered: the application fee ({amount}) falls due then."
 
 
 def draft_closed_reason(application: Application) -> str:
@@ -322,7 +321,7 @@ def withdrawal_quote(*, application: Application, today: date | None = None) -> 
         program_fee_cents=rotation.program_fee_cents,
         program_fee_paid_cents=paid,
         refund_percent=percent,
-        program_fee_refund_cents=paid * percent // 100,
+        program_fee_refund_cents=refund_cents(paid, percent),
         currency=application.currency,
         schedule=refund_schedule(rotation, block),
     )

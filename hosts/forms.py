@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 
 from amo.forms import bounded_formfield
+from amo.money import cents_to_dollars, dollars_to_cents
 from amo.text import day_label
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import Application
@@ -121,7 +120,7 @@ def dollars_field(label: str, cents_field: str) -> forms.DecimalField:
     return forms.DecimalField(
         label=f"{label} (USD)",
         min_value=0,
-        max_value=Decimal(max_cents) / 100,
+        max_value=cents_to_dollars(max_cents),
         max_digits=9,
         decimal_places=2,
     )
@@ -162,7 +161,7 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
         self.fields["specialty"].queryset = specialties
         if self.instance.pk:
             for name, cents_field in MONEY_FIELDS.items():
-                self.initial[name] = Decimal(getattr(self.instance, cents_field)) / 100
+                self.initial[name] = cents_to_dollars(getattr(self.instance, cents_field))
 
     def _post_clean(self):
         # The service validates the rotation; the form only checks shapes.
@@ -171,7 +170,7 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
     def service_fields(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
         for name, cents_field in MONEY_FIELDS.items():
-            data[cents_field] = int(self.cleaned_data[name] * 100)
+            data[cents_field] = dollars_to_cents(self.cleaned_data[name])
         return data
 
 

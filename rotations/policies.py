@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
+from amo import money
 from rotations.models import Block, Rotation
 
 Policy = Rotation.CancellationPolicy
@@ -39,7 +40,7 @@ class RefundWindow:
     refund_percent: int
 
     def refund_cents(self, paid_cents: int) -> int:
-        return paid_cents * self.refund_percent // 100
+        return money.refund_cents(paid_cents, self.refund_percent)
 
 
 def refund_percent(policy: str, *, start_date: date, cancelled_on: date) -> int:
@@ -55,7 +56,7 @@ def refund_cents(rotation: Rotation, block: Block, *, paid_program_cents: int, c
     percent = refund_percent(
         rotation.cancellation_policy, start_date=block.start_date, cancelled_on=cancelled_on
     )
-    return paid_program_cents * percent // 100
+    return money.refund_cents(paid_program_cents, percent)
 
 
 def refund_schedule(rotation: Rotation, block: Block, *, today: date | None = None) -> list[RefundWindow]:

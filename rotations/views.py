@@ -35,6 +35,16 @@ def rotation_list(request):
 @require_GET
 def rotation_page(request, slug: str):
     rotation = rotation_detail(slug=slug)
-    blocks = [(block, refund_schedule(rotation, block)) for block in rotation.upcoming_blocks]
+    # Each block's refund windows with what each gives back of the program fee, in cents.
+    blocks = [
+        (
+            block,
+            [
+                (window, window.refund_cents(rotation.program_fee_cents))
+                for window in refund_schedule(rotation, block)
+            ],
+        )
+        for block in rotation.upcoming_blocks
+    ]
     context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
     return render(request, "rotations/detail.html", context)

@@ -3,6 +3,8 @@ screen readers), and money."""
 
 from django import forms, template
 
+from amo.money import format_cents
+
 register = template.Library()
 
 CHOICE_LISTS = (forms.RadioSelect, forms.CheckboxSelectMultiple)
@@ -52,8 +54,5 @@ def bs_field(field: forms.BoundField, label: bool = True):
 
 @register.filter
 def money(cents: int | None, currency: str = "usd") -> str:
-    """Integer cents as an amount with its currency, e.g. 250000 → $2,500.00."""
-    if cents is None:
-        return ""
-    symbol = "$" if currency.lower() == "usd" else f"{currency.upper()} "
-    return f"{symbol}{cents / 100:,.2f}"
+    """Integer cents as an amount with its currency (amo.money.format_cents): 250000 → "$2,500.00"."""
+    return "" if cents is None else format_cents(cents, currency)

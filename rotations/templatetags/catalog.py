@@ -2,7 +2,8 @@
 
 Plain Python on purpose: Django's `date` and `intcomma` filters look up the active language and
 time zone on every call, which cost a few milliseconds on a page of 20 rotations with their blocks.
-The catalog is in U.S. English and its dates are calendar dates, with no time zone.
+The catalog is in U.S. English and its dates are calendar dates, with no time zone. Money is
+amo_forms' `money` filter (amo.money.format_cents, plain Python too).
 """
 
 from datetime import date
@@ -12,20 +13,6 @@ from django import template
 register = template.Library()
 
 MONTHS = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
-
-@register.filter
-def usd(cents: int | None) -> str:
-    """Integer cents as U.S. dollars: 250000 -> "$2,500", 12550 -> "$125.50"."""
-    if cents is None:
-        return ""
-    dollars, rest = divmod(int(cents), 100)
-    return f"${dollars:,}" + (f".{rest:02d}" if rest else "")
-
-
-@register.filter
-def percent_of(cents: int, percent: int) -> int:
-    return int(cents) * int(percent) // 100
 
 
 @register.filter

@@ -17,7 +17,7 @@ def test_the_catalog_lists_published_rotations_with_count_price_and_seats(client
     page = client.get(LIST).content.decode()
     assert "3 rotations" in page
     assert "Cardiology Externship" in page and "Secret Draft Rotation" not in page
-    assert "$2,600" in page  # $100 application + $2,500 program fee
+    assert "$2,600.00" in page  # $100 application + $2,500 program fee
     assert "3 seats left" in page
 
 
@@ -87,9 +87,9 @@ def test_the_detail_page_shows_cost_blocks_refunds_host_and_an_apply_link(
     )
     with django_assert_max_num_queries(2):
         page = client.get(reverse("rotations:detail", args=[rotation.slug])).content.decode()
-    assert "$2,600" in page and "$500" in page  # total, deposit
+    assert "$2,600.00" in page and "$500.00" in page  # total, deposit
     assert "3 of 4" in page and "Full" in page
-    assert "50% back ($1,250)" in page  # strict: half the program fee until 90 days before
+    assert "50% back ($1,250.00)" in page  # strict: half the program fee until 90 days before
     first = rotation.blocks.get(start_date=today + timedelta(days=120))
     assert reverse("applicants:apply", args=[first.pk]) in page
     assert "Harbor Clinic" in page and rotation.preceptor.full_name in page
