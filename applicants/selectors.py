@@ -189,6 +189,7 @@ def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
     return (
         Application.objects.filter(applicant=applicant)
         .with_waitlist_position()
+        .with_hold()
         .select_related("block__rotation__organization", "block__rotation__specialty")
         .prefetch_related(
             Prefetch("transitions", queryset=ApplicationTransition.objects.order_by("created_at", "id")),
@@ -213,7 +214,7 @@ def live_application_for_block(*, applicant: Applicant, block: Block) -> Applica
 
 
 # An application that ended without a rotation has nothing left to discuss on its thread.
-THREAD_CLOSED = frozenset({S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED})
+THREAD_CLOSED = frozenset({S.REJECTED, S.WITHDRAWN, S.DECLINED, S.EXPIRED, S.CANCELLED})
 
 
 def thread_is_open(application: Application) -> bool:
@@ -226,14 +227,18 @@ NEXT_STEPS = {
     S.SUBMITTED: "The host can already review your application.",
     S.UNDER_REVIEW: "The host is reviewing your application.",
     S.WAITLISTED: "You are on the waitlist; you will hear from us if a seat frees up.",
-    S.OFFERED: "You have an offer: confirm it before the deadline.",
+    S.OFFERED: "You have an offer: accept or decline it before the deadline.",
+    S.AWAITING_PAYMENT: "Pay the deposit before the deadline to confirm your seat.",
     S.CONFIRMED: "Your seat is booked. Prepare for your start date.",
     S.IN_PROGRESS: "Your rotation is under way.",
     S.COMPLETED: "Rotation completed.",
     S.REJECTED: "The host did not accept this application.",
     S.WITHDRAWN: "You withdrew this application.",
-    S.EXPIRED: "The offer expired before it was confirmed.",
+    S.DECLINED: "You declined this offer.",
+    S.EXPIRED: "This application expired: a deadline passed before the next step.",
     S.CANCELLED: "This booking was cancelled.",
+    S.NO_SHOW: "The host recorded that you did not attend.",
+    S.ENDED_EARLY: "This rotation ended early.",
 }
 
 
@@ -285,9 +290,15 @@ def application_next_step(application: Application) -> str:
             )
             step = f"{step} {note}"
         return step
-    if application.status == S.OFFERED and application.offer_expires_at:
-        step = f"{step} Respond by {moment_label(timezone.localtime(application.offer_expires_at))} UTC."
+    deadline = getattr(application, "hold_expires_at", None)
+    if application.status in (S.OFFERED, S.AWAITING_PAYMENT) and deadline:
+        step = f"{step} Respond by {moment_label(timezone.localtime(deadline))} UTC."
         return f"{step} {application_fee_note(application)}" if fee_due else step
+    if application.status == S.CONFIRMED and application.documents_due_at:
+        step = (
+            f"{step} Send your remaining documents by "
+            f"{moment_label(timezone.localtime(application.documents_due_at))} UTC, or the host may cancel."
+        )
     return step
 
 

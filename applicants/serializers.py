@@ -87,6 +87,12 @@ class ApplicationSerializer(serializers.ModelSerializer):
     block = BlockSummarySerializer()
     documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     next_step = serializers.CharField()
+    hold_expires_at = serializers.DateTimeField(
+        allow_null=True,
+        read_only=True,
+        help_text="Until when the seat is held (an offer's or a checkout's deadline); null for a booking or "
+        "without a held seat.",
+    )
     waitlist_position = serializers.IntegerField(
         allow_null=True, help_text="Your place on the block's waitlist (1 is next); null unless waitlisted."
     )
@@ -102,7 +108,8 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "application_fee_cents",
             "currency",
             "application_fee_status",
-            "offer_expires_at",
+            "hold_expires_at",
+            "documents_due_at",
             "waitlisted_at",
             "waitlist_position",
             "submitted_at",

@@ -61,6 +61,7 @@ def application_queue(
     queryset = (
         applications.exclude(status=S.DRAFT)
         .with_waitlist_position()
+        .with_hold()
         .select_related("applicant__user", "block__rotation__specialty")
     )
     if rotation_id:
@@ -83,6 +84,7 @@ def application_for_review(applications: QuerySet) -> QuerySet:
     """One application with everything its review page shows, in a fixed number of queries."""
     return (
         applications.with_waitlist_position()
+        .with_hold()
         .select_related("applicant__user", "block__rotation__specialty", "block__rotation__preceptor")
         .prefetch_related(
             Prefetch("documents", queryset=Document.objects.order_by("kind", "-uploaded_at")),

@@ -75,6 +75,12 @@ class HostApplicationSerializer(serializers.ModelSerializer):
     applicant = HostApplicantSummarySerializer(read_only=True)
     rotation = serializers.IntegerField(source="block.rotation_id", read_only=True)
     documents = HostDocumentSummarySerializer(many=True, read_only=True)
+    hold_expires_at = serializers.DateTimeField(
+        allow_null=True,
+        read_only=True,
+        help_text="Until when the seat is held (an offer's or a checkout's deadline); null for a booking or "
+        "without a held seat.",
+    )
     waitlist_position = serializers.SerializerMethodField(
         help_text="The place in its block's waitlist (1 is next); null unless waitlisted."
     )
@@ -90,7 +96,8 @@ class HostApplicationSerializer(serializers.ModelSerializer):
             "personal_statement",
             "documents",
             "submitted_at",
-            "offer_expires_at",
+            "hold_expires_at",
+            "documents_due_at",
             "waitlisted_at",
             "waitlist_position",
             "created_at",

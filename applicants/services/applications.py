@@ -10,26 +10,86 @@ from datetime import UTC, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
+from amo.money import format_cents
 from amo.services import notification_send
 from amo.text import day_label, moment_label
 from amo.validators import MAX_REASON_CHARS, bounded_text
-from applicants.models import Applicant, Application, ApplicationMessage, ApplicationTransition, Document
+from applicants.models import (
+    Applicant,
+    Application,
+    ApplicationMessage,
+    ApplicationTransition,
+    BlockChange,
+    Document,
+)
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
-from applicants.workflow import ActorRole, actor_holds_role, transition
+from applicants.workflow import FINAL, ActorRole, actor_holds_role, transition
 from hosts.models import Membership
 from rotations.locking import lock_block
-from rotations.models import Block
-from rotations.services import seat_release, seat_take
+from rotations.models import Block, Rotation, SeatHold
+from rotations.services import seat_convert, seat_hold_locked, seat_move, seat_release, seat_take
 
 S = Application.Status
+
+# --- Moves, fees and news ---------------------------------------------------------------------------
+
 OFFER_VALID_FOR = timedelta(days=7)
+# pretix's default cart reservation: long enough to pay, short enough not to keep a seat from others.
+CHECKOUT_HOLD_FOR = timedelta(minutes=30)
+# A book-now booking may be confirmed before every document is in; they are due this long after.
+DOCUMENTS_DUE_WITHIN = timedelta(days=7)
+# A submitted application nobody at the host decides expires on its own after this long.
+UNDECIDED_EXPIRE_AFTER = timedelta(days=10)
+
+
+def _fee_changes(application: Application, to: S) -> dict:
+    """How the application fee moves with the status: an offer makes due a fee that waited for a
+    seat; an application that ends owes nothing it never paid ([7/11] moves this into payments/)."""
+    fee = Application.FeeStatus
+    if to == S.OFFERED and application.application_fee_status == fee.NOT_DUE:
+        return {"application_fee_status": fee.DUE}
+    if to in FINAL and application.application_fee_status in (fee.DUE, fee.NOT_DUE):
+        return {"application_fee_status": fee.WAIVED}
+    return {}
+
+
+def _move(
+    application: Application, to: S, *, actor: User | None, role: ActorRole, reason: str = "", **changes
+):
+    """Take one edge of the state machine with the fee change that goes with it; returns the
+    recorded transition. Callers that change seats have locked the block first."""
+    current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+    transition(
+        application, to, actor=actor, role=role, reason=reason, **{**_fee_changes(current, to), **changes}
+    )
+    return ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
+
+
+def _application_link(application: Application) -> str:
+    return reverse("applicants:application_detail", kwargs={"pk": application.pk})
+
+
+def _notify_applicant(application: Application, event: str, subject: str, body: str) -> None:
+    notification_send(
+        recipient=application.applicant.user,
+        key=f"application:{application.pk}:{event}",
+        subject=subject,
+        body=body,
+        link=_application_link(application),
+    )
+
+
+def _loaded(application: Application | int) -> Application:
+    pk = application if isinstance(application, int) else application.pk
+    return Application.objects.select_related("applicant__user", "block__rotation__organization").get(pk=pk)
+
 
 # --- The applicant's side -----------------------------------------------------------------------
 
@@ -239,19 +299,15 @@ def application_apply(
 
 
 def application_withdraw(*, application: Application, actor: User, reason: str = "") -> Application:
-    """The applicant withdraws; an offered application gives its held seat back in the same transaction.
-
-    The block is locked before the application, the order every seat-changing service keeps.
-    """
+    """The applicant withdraws; a held seat (an offer, a reservation awaiting payment) goes back, to
+    the first of the waitlist if any, in the same transaction."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     with transaction.atomic():
         lock_block(application.block_id)
-        was_offered = Application.objects.get(pk=application.pk).status == S.OFFERED
-        application = transition(
-            application, S.WITHDRAWN, actor=actor, role=ActorRole.APPLICANT, reason=reason
-        )
-        if was_offered:
-            seat_release(block_id=application.block_id)
+        _move(application, S.WITHDRAWN, actor=actor, role=ActorRole.APPLICANT, reason=reason)
+        if seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.WITHDRAWN):
+            waitlist_promote(block_id=application.block_id)
+    application.refresh_from_db()
     return application
 
 
@@ -298,26 +354,11 @@ def application_message_post(
 # --- The host's review ---------------------------------------------------------------------------
 
 
-def _application_link(application: Application) -> str:
-    return reverse("applicants:application_detail", kwargs={"pk": application.pk})
-
-
-def _notify_applicant(application: Application, event: str, subject: str, body: str) -> None:
-    notification_send(
-        recipient=application.applicant.user,
-        key=f"application:{application.pk}:{event}",
-        subject=subject,
-        body=body,
-        link=_application_link(application),
-    )
-
-
 def _move_and_tell(
     application: Application, to: S, *, actor: User, subject: str, body: str, reason: str = "", **changes
 ) -> Application:
     """Move the application as its host and tell the applicant, once per recorded transition."""
-    transition(application, to, actor=actor, role=ActorRole.HOST, reason=reason, **changes)
-    recorded = ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
+    recorded = _move(application, to, actor=actor, role=ActorRole.HOST, reason=reason, **changes)
     _notify_applicant(application, f"{to}:{recorded.pk}", subject, body)
     return application
 
@@ -332,44 +373,6 @@ def application_start_review(*, application: Application, actor: User) -> Applic
             subject=f"{application.block.rotation} is reviewing your application",
             body=f"{application.block.rotation.organization} started reviewing your application for "
             f"{application.block}.",
-        )
-
-
-def offer_deadline_default(*, application: Application, now: datetime) -> datetime:
-    """Seven days to answer, never past the block's first day."""
-    start = datetime.combine(application.block.start_date, time.min, UTC)
-    return min(now + OFFER_VALID_FOR, start)
-
-
-def application_offer(
-    *, application: Application, actor: User, expires_at: datetime | None = None
-) -> Application:
-    """Offer a seat: the seat is held (taken on the block) until `expires_at`, in one transaction.
-
-    Refused when no seat is left, or the deadline is past or after the block starts.
-    """
-    now = timezone.now()
-    block = application.block
-    start = datetime.combine(block.start_date, time.min, UTC)
-    if expires_at is None:
-        expires_at = offer_deadline_default(application=application, now=now)
-    if expires_at <= now:
-        raise DomainError("The offer deadline must be in the future.", field="expires_at")
-    if expires_at > start:
-        raise DomainError(
-            f"The offer deadline cannot be after the block starts ({day_label(block.start_date)}).",
-            field="expires_at",
-        )
-    with transaction.atomic():
-        seat_take(block_id=block.pk)
-        return _move_and_tell(
-            application,
-            S.OFFERED,
-            actor=actor,
-            offer_expires_at=expires_at,
-            subject=f"Offer: {block.rotation}",
-            body=f"{block.rotation.organization} offers you a seat on {block}. "
-            f"The seat is held for you until {moment_label(expires_at)} UTC.",
         )
 
 
@@ -420,6 +423,623 @@ def application_request_info(*, application: Application, actor: User, message: 
             f"{application.block.rotation.organization} wrote:\n\n{posted.body}",
         )
     return posted
+
+
+# --- Offers -------------------------------------------------------------------------------------------
+
+
+def offer_deadline_default(*, application: Application, now: datetime) -> datetime:
+    """Seven days to answer, never past the block's first day."""
+    start = datetime.combine(application.block.start_date, time.min, UTC)
+    return min(now + OFFER_VALID_FOR, start)
+
+
+def application_offer(
+    *, application: Application, actor: User, expires_at: datetime | None = None
+) -> Application:
+    """The host offers a seat: the offer's hold keeps it until `expires_at` (default 7 days, never
+    past the start). Refused when no seat is left, or the deadline is past or after the start."""
+    now = timezone.now()
+    application = _loaded(application)
+    block = application.block
+    start = datetime.combine(block.start_date, time.min, UTC)
+    if expires_at is None:
+        expires_at = offer_deadline_default(application=application, now=now)
+    if expires_at <= now:
+        raise DomainError("The offer deadline must be in the future.", field="expires_at")
+    if expires_at > start:
+        raise DomainError(
+            f"The offer deadline cannot be after the block starts ({day_label(block.start_date)}).",
+            field="expires_at",
+        )
+    with transaction.atomic():
+        seat_take(
+            block_id=block.pk, application_id=application.pk, kind=SeatHold.Kind.OFFER, expires_at=expires_at
+        )
+        recorded = _move(application, S.OFFERED, actor=actor, role=ActorRole.HOST)
+        _notify_applicant(
+            application,
+            f"offered:{recorded.pk}",
+            f"Offer: {block.rotation}",
+            f"{block.rotation.organization} offers you a seat on {block}. The seat is held for you "
+            f"until {moment_label(expires_at)} UTC: accept or decline it on your application's page.",
+        )
+    return application
+
+
+def application_accept(*, application: Application, actor: User) -> Application:
+    """The applicant accepts an offer before its deadline. With no deposit to pay the booking is
+    confirmed at once; with one, the application awaits the payment ([7/11]) and the offer's hold
+    keeps the seat until the same deadline."""
+    application = _loaded(application)
+    rotation = application.block.rotation
+    with transaction.atomic():
+        hold = seat_hold_locked(application.pk)
+        status = Application.objects.values_list("status", flat=True).get(pk=application.pk)
+        if status == S.OFFERED and (hold is None or hold.expires_at <= timezone.now()):
+            raise DomainError("This offer has expired; its seat is no longer held for you.", status=409)
+        if rotation.deposit_cents:
+            recorded = _move(application, S.AWAITING_PAYMENT, actor=actor, role=ActorRole.APPLICANT)
+            applicant_news = (
+                f"Pay the deposit to confirm: {rotation}",
+                f"You accepted the offer for {application.block}. Pay the deposit of "
+                f"{format_cents(rotation.deposit_cents, rotation.currency)} by "
+                f"{moment_label(hold.expires_at)} UTC to confirm your seat.",
+            )
+            host_news = (
+                f"Offer accepted: {rotation}",
+                f"{application.applicant} accepted your offer for {application.block}; "
+                "the booking is confirmed once the deposit is paid.",
+            )
+        else:
+            seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
+            recorded = _move(application, S.CONFIRMED, actor=actor, role=ActorRole.APPLICANT)
+            applicant_news = (
+                f"Booking confirmed: {rotation}",
+                f"You accepted the offer: your seat on {application.block} is confirmed.",
+            )
+            host_news = (
+                f"Booking confirmed: {rotation}",
+                f"{application.applicant} accepted your offer: their seat on {application.block} "
+                "is confirmed.",
+            )
+        _notify_applicant(application, f"{recorded.to_status}:{recorded.pk}", *applicant_news)
+        _notify_host(application, f"{recorded.to_status}:{recorded.pk}", *host_news)
+    return application
+
+
+def application_decline(*, application: Application, actor: User, reason: str = "") -> Application:
+    """The applicant declines an offer: its seat goes back, to the first of the waitlist if any."""
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
+    application = _loaded(application)
+    with transaction.atomic():
+        lock_block(application.block_id)
+        recorded = _move(application, S.DECLINED, actor=actor, role=ActorRole.APPLICANT, reason=reason)
+        seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.DECLINED)
+        waitlist_promote(block_id=application.block_id)
+        _notify_host(
+            application,
+            f"declined:{recorded.pk}",
+            f"Offer declined: {application.block.rotation}",
+            f"{application.applicant} declined your offer for {application.block}."
+            + (f"\n\nTheir reason: {reason}" if reason else ""),
+        )
+    return application
+
+
+def application_payment_confirm(*, application: Application, actor: User | None = None) -> Application:
+    """The deposit (or the whole fee) is paid: the held seat becomes a booking.
+
+    Called by the payment's confirmation ([7/11]) with no actor, or by staff who received the money
+    another way. Refused once the hold's deadline has passed: the seat is no longer this applicant's.
+    """
+    application = _loaded(application)
+    role = ActorRole.SYSTEM if actor is None else ActorRole.STAFF
+    with transaction.atomic():
+        seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
+        recorded = _move(application, S.CONFIRMED, actor=actor, role=role)
+        rotation = application.block.rotation
+        _notify_applicant(
+            application,
+            f"confirmed:{recorded.pk}",
+            f"Booking confirmed: {rotation}",
+            f"Your payment was received: your seat on {application.block} is confirmed.",
+        )
+        _notify_host(
+            application,
+            f"confirmed:{recorded.pk}",
+            f"Booking confirmed: {rotation}",
+            f"{application.applicant} paid: their seat on {application.block} is confirmed.",
+        )
+    return application
+
+
+# --- Book now -----------------------------------------------------------------------------------------
+
+
+def _book_now_refusal(block: Block) -> str:
+    """Why `block` cannot be booked at once, or "" (read without a lock: the locked count decides)."""
+    if block.rotation.booking_mode != Rotation.BookingMode.BOOK_NOW:
+        return "This rotation is not booked at once; apply and the host will review your application."
+    if block.is_full and not SeatHold.objects.filter(block=block).lapsed(timezone.now()).exists():
+        return "No seats are left on this block. Apply to join its waitlist."
+    return ""
+
+
+def application_book_now(
+    *,
+    applicant: Applicant,
+    block: Block,
+    personal_statement: str,
+    documents: Iterable[Document | int],
+    application: Application | None = None,
+) -> Application:
+    """A ready applicant reserves a seat of a book-now rotation at once.
+
+    With a deposit to pay, a checkout hold keeps the seat for 30 minutes while it is paid ([7/11]);
+    with none, the booking is confirmed on the spot. Documents may follow: a booking made with
+    required documents missing has them due within 7 days (the host may cancel it otherwise); every
+    other requirement must be met. A full block is refused at once, before anything is written.
+    """
+    block = Block.objects.select_related("rotation__organization").get(pk=block.pk)
+    refusal = _book_now_refusal(block)
+    if refusal:
+        raise DomainError(refusal, extra={"block_id": block.pk}, status=409)
+    if not email_is_verified(applicant.user):
+        raise DomainError("Verify your email address before you book.", status=403)
+    rotation = block.rotation
+    now = timezone.now()
+    with transaction.atomic():
+        application = application_draft_save(
+            applicant=applicant,
+            block=block,
+            personal_statement=personal_statement,
+            documents=documents,
+            application=application,
+        )
+        if not application.personal_statement:
+            message = "Write a short personal statement."
+            raise DomainError(message, extra={"fields": {"personal_statement": [message]}})
+        checklist = readiness_checklist(
+            applicant=applicant, block=block, documents=list(application.documents.all())
+        )
+        unmet = [item for item in checklist if not item.ok]
+        blocking = [item for item in unmet if not item.key.startswith("document:")]
+        if blocking:
+            missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in blocking]
+            raise DomainError(
+                "You do not meet this rotation's requirements yet: "
+                + "; ".join(item["label"] for item in missing)
+                + ".",
+                extra={"missing": missing},
+            )
+        documents_due_at = now + DOCUMENTS_DUE_WITHIN if unmet else None
+        fee = Application.FeeStatus
+        changes = {
+            "submitted_at": now,
+            "application_fee_cents": rotation.application_fee_cents,
+            "currency": rotation.currency,
+            "application_fee_status": fee.DUE if rotation.application_fee_cents else fee.WAIVED,
+            "documents_due_at": documents_due_at,
+        }
+        if rotation.deposit_cents:
+            expires_at = now + CHECKOUT_HOLD_FOR
+            seat_take(
+                block_id=block.pk,
+                application_id=application.pk,
+                kind=SeatHold.Kind.CHECKOUT,
+                expires_at=expires_at,
+            )
+            recorded = _move(
+                application, S.AWAITING_PAYMENT, actor=applicant.user, role=ActorRole.APPLICANT, **changes
+            )
+            applicant_news = (
+                f"Seat reserved: {rotation}",
+                f"A seat on {block} is held for you until {moment_label(expires_at)} UTC. Pay the deposit of "
+                f"{format_cents(rotation.deposit_cents, rotation.currency)} to confirm it.",
+            )
+        else:
+            seat_take(block_id=block.pk, application_id=application.pk, kind=SeatHold.Kind.BOOKING)
+            recorded = _move(
+                application, S.CONFIRMED, actor=applicant.user, role=ActorRole.APPLICANT, **changes
+            )
+            applicant_news = (f"Booking confirmed: {rotation}", f"Your seat on {block} is confirmed.")
+        if documents_due_at:
+            labels = ", ".join(item.label for item in unmet)
+            applicant_news = (
+                applicant_news[0],
+                f"{applicant_news[1]}\n\nStill to come: {labels}. Send them by "
+                f"{moment_label(documents_due_at)} UTC, or the host may cancel the booking.",
+            )
+        _notify_applicant(application, f"{recorded.to_status}:{recorded.pk}", *applicant_news)
+        _notify_host(
+            application,
+            f"booked:{recorded.pk}",
+            f"New booking: {rotation}",
+            f"{applicant} booked a seat on {block}."
+            + (" Some required documents are still to come." if documents_due_at else ""),
+        )
+    return application
+
+
+def application_documents_send(*, application: Application, actor: User, documents: Iterable[Document | int]):
+    """The applicant adds documents to a booking made before they were all in; once every
+    requirement is met the documents are no longer due."""
+    application = _loaded(application)
+    if application.applicant.user_id != actor.pk:
+        raise DomainError("This is not your application.", status=404)
+    own = _own_documents(application.applicant, documents)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if locked.status not in Application.SEATED:
+            raise DomainError(
+                f"This application is {locked.get_status_display().lower()}; it takes no more documents.",
+                status=409,
+            )
+        locked.documents.add(*own)
+        checklist = readiness_checklist(
+            applicant=application.applicant, block=application.block, documents=list(locked.documents.all())
+        )
+        if locked.documents_due_at and is_ready(checklist):
+            locked.documents_due_at = None
+            locked.save(update_fields=["documents_due_at", "updated_at"])
+            _notify_host(
+                application,
+                "documents-complete",
+                f"Documents complete: {application.block.rotation}",
+                f"{application.applicant} sent every document required for {application.block}.",
+            )
+    return locked
+
+
+# --- Expiry and the waitlist --------------------------------------------------------------------------
+
+
+def waitlist_promote(*, block_id: int) -> list[Application]:
+    """Offer the block's free seats to its waitlist, first come first served, each with a fresh
+    deadline. Runs inside the caller's transaction with the block locked first (seat_take locks it
+    again, harmlessly); nobody is promoted once the block has started."""
+    now = timezone.now()
+    block = lock_block(block_id)
+    if datetime.combine(block.start_date, time.min, UTC) <= now:
+        return []
+    promoted = []
+    waiting = (
+        Application.objects.filter(block_id=block_id, status=S.WAITLISTED)
+        .select_related("applicant__user", "block__rotation__organization")
+        .order_by("waitlisted_at", "pk")
+    )
+    for application in waiting:
+        if SeatHold.objects.unreleased().filter(block_id=block_id).count() >= block.capacity:
+            break
+        expires_at = offer_deadline_default(application=application, now=now)
+        seat_take(
+            block_id=block_id, application_id=application.pk, kind=SeatHold.Kind.OFFER, expires_at=expires_at
+        )
+        recorded = _move(
+            application, S.OFFERED, actor=None, role=ActorRole.SYSTEM, reason="A seat opened up."
+        )
+        _notify_applicant(
+            application,
+            f"offered:{recorded.pk}",
+            f"A seat opened up: {block.rotation}",
+            f"A seat on {application.block} opened up and is offered to you, first on the waitlist. "
+            f"It is held for you until {moment_label(expires_at)} UTC: accept or decline it on your "
+            "application's page.",
+        )
+        _notify_host(
+            application,
+            f"offered:{recorded.pk}",
+            f"Waitlist moved: {block.rotation}",
+            f"A seat on {application.block} opened up and was offered to {application.applicant}, "
+            "first on the waitlist.",
+        )
+        promoted.append(application)
+    return promoted
+
+
+def application_expire(*, application_id: int) -> Application | None:
+    """Expire an offer or a checkout whose deadline passed: the seat goes to the waitlist in the same
+    transaction, applicant and host are told. Does nothing (None) when the deadline has not passed
+    or the application has moved on, so the sweep may call it twice."""
+    application = _loaded(application_id)
+    now = timezone.now()
+    with transaction.atomic():
+        hold = seat_hold_locked(application.pk)
+        if hold is None:
+            lock_block(application.block_id)
+        elif hold.expires_at is None or hold.expires_at > now:
+            return None
+        status = Application.objects.values_list("status", flat=True).get(pk=application.pk)
+        if status not in (S.OFFERED, S.AWAITING_PAYMENT):
+            return None
+        what = "offer" if status == S.OFFERED else "reservation"
+        recorded = _move(
+            application, S.EXPIRED, actor=None, role=ActorRole.SYSTEM, reason=f"The {what}'s deadline passed."
+        )
+        seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.EXPIRED)
+        waitlist_promote(block_id=application.block_id)
+        _notify_applicant(
+            application,
+            f"expired:{recorded.pk}",
+            f"Your {what} expired: {application.block.rotation}",
+            f"The {what} for {application.block} was not completed in time, so its seat was released.",
+        )
+        _notify_host(
+            application,
+            f"expired:{recorded.pk}",
+            f"An {what} expired: {application.block.rotation}",
+            f"The {what} to {application.applicant} for {application.block} expired; the seat is free again"
+            " (offered to the waitlist first).",
+        )
+    return application
+
+
+def application_expire_undecided(*, application_id: int) -> Application | None:
+    """Expire a submitted application that nobody at the host decided within 10 days; both sides are
+    told. Does nothing (None) when it was decided meanwhile or is not that old."""
+    application = _loaded(application_id)
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().get(pk=application.pk)
+        if (
+            locked.status not in (S.SUBMITTED, S.UNDER_REVIEW)
+            or locked.submitted_at > now - UNDECIDED_EXPIRE_AFTER
+        ):
+            return None
+        recorded = _move(
+            application,
+            S.EXPIRED,
+            actor=None,
+            role=ActorRole.SYSTEM,
+            reason="The host did not decide within 10 days of submission.",
+        )
+        _notify_applicant(
+            application,
+            f"expired:{recorded.pk}",
+            f"No answer from {application.block.rotation.organization}",
+            f"{application.block.rotation.organization} did not decide your application for "
+            f"{application.block} within 10 days, so it expired. You may apply elsewhere, or again.",
+        )
+        _notify_host(
+            application,
+            f"expired:{recorded.pk}",
+            f"An application expired undecided: {application.block.rotation}",
+            f"{application.applicant}'s application for {application.block} expired: nobody decided it "
+            "within 10 days of submission.",
+        )
+    return application
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    expired: int
+    promoted: int
+    undecided: int
+
+
+SWEEP_BATCH = 500
+
+
+def holds_sweep() -> SweepResult:
+    """The every-minute sweep: expire offers and checkouts past their deadline (releasing their
+    seats to the waitlist), offer any other free seat to a waitlist, and expire applications left
+    undecided for 10 days. Each application in its own transaction, so one failure stops nothing."""
+    now = timezone.now()
+    due = (
+        Application.objects.filter(status__in=[S.OFFERED, S.AWAITING_PAYMENT])
+        .filter(~Exists(SeatHold.objects.active(now).filter(application=OuterRef("pk"))))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    expired = sum(1 for pk in list(due) if application_expire(application_id=pk))
+    promoted = 0
+    waiting_blocks = (
+        Block.objects.filter(seats_taken__lt=F("capacity"), start_date__gt=now.date())
+        .filter(Exists(Application.objects.filter(block=OuterRef("pk"), status=S.WAITLISTED)))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for block_id in list(waiting_blocks):
+        with transaction.atomic():
+            promoted += len(waitlist_promote(block_id=block_id))
+    undecided = (
+        Application.objects.filter(
+            status__in=[S.SUBMITTED, S.UNDER_REVIEW], submitted_at__lte=now - UNDECIDED_EXPIRE_AFTER
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    undecided_count = sum(1 for pk in list(undecided) if application_expire_undecided(application_id=pk))
+    return SweepResult(expired=expired, promoted=promoted, undecided=undecided_count)
+
+
+# --- Ending a booking ---------------------------------------------------------------------------------
+
+
+def application_cancel(
+    *, application: Application, actor: User, role: ActorRole, reason: str = ""
+) -> Application:
+    """The applicant or the host cancels a confirmed booking; the seat goes to the waitlist in the
+    same transaction and the other side is told. A host gives the applicant a reason. The refund
+    the cancellation policy gives is shown before ([7/11] pays it)."""
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
+    if role is ActorRole.HOST and not reason:
+        raise DomainError("Give the applicant a reason for cancelling.", field="reason")
+    application = _loaded(application)
+    rotation = application.block.rotation
+    with transaction.atomic():
+        lock_block(application.block_id)
+        recorded = _move(application, S.CANCELLED, actor=actor, role=role, reason=reason)
+        seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.CANCELLED)
+        application.block_changes.filter(status=BlockChange.Status.REQUESTED).update(
+            status=BlockChange.Status.WITHDRAWN, decided_at=timezone.now()
+        )
+        waitlist_promote(block_id=application.block_id)
+        because = f"\n\nReason: {reason}" if reason else ""
+        if role is ActorRole.HOST:
+            _notify_applicant(
+                application,
+                f"cancelled:{recorded.pk}",
+                f"Booking cancelled by the host: {rotation}",
+                f"{rotation.organization} cancelled your booking for {application.block}.{because}",
+            )
+        else:
+            _notify_host(
+                application,
+                f"cancelled:{recorded.pk}",
+                f"Booking cancelled: {rotation}",
+                f"{application.applicant} cancelled their booking for {application.block}; the seat is free "
+                f"again (offered to the waitlist first).{because}",
+            )
+            _notify_applicant(
+                application,
+                f"cancelled:{recorded.pk}",
+                f"Booking cancelled: {rotation}",
+                f"Your booking for {application.block} is cancelled.",
+            )
+    return application
+
+
+def _started(block: Block) -> bool:
+    return block.start_date <= timezone.now().date()
+
+
+def application_record_no_show(*, application: Application, actor: User, reason: str = "") -> Application:
+    """The host records that a booked applicant did not come (from the block's first day on)."""
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the note")
+    application = _loaded(application)
+    if not _started(application.block):
+        raise DomainError(
+            "A no-show can be recorded from the block's first day "
+            f"({day_label(application.block.start_date)}).",
+            status=409,
+        )
+    with transaction.atomic():
+        lock_block(application.block_id)
+        recorded = _move(application, S.NO_SHOW, actor=actor, role=ActorRole.HOST, reason=reason)
+        seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.ENDED)
+        _notify_applicant(
+            application,
+            f"no_show:{recorded.pk}",
+            f"Recorded as not attended: {application.block.rotation}",
+            f"{application.block.rotation.organization} recorded that you did not attend {application.block}."
+            + (f"\n\nTheir note: {reason}" if reason else ""),
+        )
+    return application
+
+
+def application_end_early(*, application: Application, actor: User, reason: str) -> Application:
+    """The host records that a rotation under way ended before its last day, with the reason."""
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
+    if not reason:
+        raise DomainError("Say why the rotation ended early.", field="reason")
+    application = _loaded(application)
+    with transaction.atomic():
+        lock_block(application.block_id)
+        recorded = _move(application, S.ENDED_EARLY, actor=actor, role=ActorRole.HOST, reason=reason)
+        seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.ENDED)
+        _notify_applicant(
+            application,
+            f"ended_early:{recorded.pk}",
+            f"Rotation ended early: {application.block.rotation}",
+            f"{application.block.rotation.organization} recorded that your rotation ({application.block}) "
+            f"ended early.\n\nTheir reason: {reason}",
+        )
+    return application
+
+
+# --- Switching or postponing a booking ----------------------------------------------------------------
+
+
+def block_change_request(
+    *, application: Application, actor: User, to_block: Block, reason: str = ""
+) -> BlockChange:
+    """The applicant asks to move a confirmed booking to another block of the same organization
+    (switch or postpone); the host decides. One open request per booking."""
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
+    application = _loaded(application)
+    if application.applicant.user_id != actor.pk:
+        raise DomainError("This is not your application.", status=404)
+    if application.status != S.CONFIRMED:
+        raise DomainError("Only a confirmed booking can move to another block.", status=409)
+    to_block = Block.objects.select_related("rotation__organization").filter(pk=to_block.pk).first()
+    if to_block is None or to_block.rotation.organization_id != application.block.rotation.organization_id:
+        raise DomainError("Choose a block of the same organization.", field="to_block")
+    if to_block.pk == application.block_id:
+        raise DomainError("The booking is already on that block.", field="to_block")
+    if to_block.rotation.status != Rotation.Status.PUBLISHED or _started(to_block):
+        raise DomainError("That block is no longer open.", field="to_block")
+    try:
+        with transaction.atomic():
+            change = BlockChange.objects.create(
+                application=application, from_block=application.block, to_block=to_block, reason=reason
+            )
+    except IntegrityError as error:
+        raise DomainError(
+            "This booking already has a date change waiting for the host.", status=409
+        ) from error
+    _notify_host(
+        application,
+        f"block-change:{change.pk}",
+        f"Date change requested: {application.block.rotation}",
+        f"{application.applicant} asks to move their booking from {application.block} to {to_block}."
+        + (f"\n\nTheir reason: {reason}" if reason else ""),
+    )
+    return change
+
+
+def block_change_decide(
+    *, block_change: BlockChange, actor: User, approve: bool, answer: str = ""
+) -> BlockChange:
+    """The host approves (the booking's hold moves, both blocks locked in id order) or declines
+    (with a reason) an applicant's date change. A seat freed by the move goes to the waitlist."""
+    answer = bounded_text(answer, field="answer", max_chars=MAX_REASON_CHARS, what="the reason")
+    if not approve and not answer:
+        raise DomainError("Give the applicant a reason for declining.", field="answer")
+    application = _loaded(block_change.application_id)
+    if not actor_holds_role(application, actor, ActorRole.HOST) and not actor_holds_role(
+        application, actor, ActorRole.STAFF
+    ):
+        raise DomainError("You may not decide this date change.", status=403)
+    with transaction.atomic():
+        change = BlockChange.objects.select_for_update().select_related("to_block").get(pk=block_change.pk)
+        if change.status != BlockChange.Status.REQUESTED:
+            raise DomainError(
+                f"This date change was already {change.get_status_display().lower()}.", status=409
+            )
+        if approve:
+            if (
+                Application.objects.filter(applicant_id=application.applicant_id, block_id=change.to_block_id)
+                .exclude(status__in=Application.ENDED_REAPPLICABLE)
+                .exists()
+            ):
+                raise DomainError("The applicant already has an application for that block.", status=409)
+            seat_move(application_id=application.pk, to_block_id=change.to_block_id)
+            locked = Application.objects.select_for_update().get(pk=application.pk)
+            if locked.status != S.CONFIRMED:
+                raise DomainError("Only a confirmed booking can move to another block.", status=409)
+            locked.block_id = change.to_block_id
+            locked.save(update_fields=["block", "updated_at"])
+            waitlist_promote(block_id=change.from_block_id)
+        change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
+        change.answer = answer
+        change.decided_at = timezone.now()
+        change.decided_by = actor
+        change.save(update_fields=["status", "answer", "decided_at", "decided_by"])
+        _notify_applicant(
+            application,
+            f"block-change:{change.pk}:{change.status}",
+            f"Date change {change.get_status_display().lower()}: {application.block.rotation}",
+            f"Your booking moved to {change.to_block}."
+            if approve
+            else f"{application.block.rotation.organization} declined moving your booking to "
+            f"{change.to_block}.\n\nTheir reason: {answer}",
+        )
+    return change
+
+
+# --- Many at once --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,9 @@ def test_an_offer_holds_its_seat_for_seven_days_by_default():
 
 
 def test_an_offer_deadline_never_passes_the_start():
-    block = BlockFactory(capacity=1, start_date=timezone.localdate() + timedelta(days=3), apply_by=timezone.localdate())
+    block = BlockFactory(
+        capacity=1, start_date=timezone.localdate() + timedelta(days=3), apply_by=timezone.localdate()
+    )
     application = ApplicationFactory(block=block, status=S.SUBMITTED)
     application_offer(application=application, actor=host_of(block))
     assert unreleased_hold(application).expires_at == datetime.combine(block.start_date, time.min, UTC)
@@ -94,7 +96,9 @@ def test_accepting_an_offer_without_a_deposit_confirms_at_once():
     assert status_of(application) == S.CONFIRMED
     hold = unreleased_hold(application)
     assert (hold.kind, hold.expires_at) == (SeatHold.Kind.BOOKING, None)
-    assert Notification.objects.filter(recipient=application.applicant.user, subject__startswith="Booking confirmed")
+    assert Notification.objects.filter(
+        recipient=application.applicant.user, subject__startswith="Booking confirmed"
+    )
 
 
 def test_accepting_an_offer_with_a_deposit_awaits_the_payment_until_the_same_deadline():
@@ -154,7 +158,9 @@ def test_the_sweep_expires_a_lapsed_offer_and_offers_the_seat_to_the_waitlist():
     assert released.release_reason == SeatHold.ReleaseReason.EXPIRED
     record = ApplicationTransition.objects.filter(application=offered).latest("id")
     assert (record.to_status, record.actor_role, record.actor) == (S.EXPIRED, "system", None)
-    assert Notification.objects.filter(recipient=offered.applicant.user, subject__startswith="Your offer expired")
+    assert Notification.objects.filter(
+        recipient=offered.applicant.user, subject__startswith="Your offer expired"
+    )
     assert Notification.objects.filter(recipient=first.applicant.user, subject__startswith="A seat opened up")
     # A second run changes nothing more.
     with later(hours=1, seconds=2):
@@ -173,7 +179,9 @@ def test_an_offer_whose_seat_was_taken_after_its_deadline_is_expired_by_the_swee
 
 
 def test_a_checkout_past_its_thirty_minutes_expires():
-    applicant, block, documents = _ready_applicant_and_block(rotation__booking_mode=Rotation.BookingMode.BOOK_NOW)
+    applicant, block, documents = _ready_applicant_and_block(
+        rotation__booking_mode=Rotation.BookingMode.BOOK_NOW
+    )
     application = application_book_now(
         applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
     )
@@ -202,7 +210,9 @@ def test_book_now_lets_documents_follow_within_seven_days():
         rotation__booking_mode=Rotation.BookingMode.BOOK_NOW, rotation__deposit_cents=0
     )
     cv, tb = documents
-    application = application_book_now(applicant=applicant, block=block, personal_statement=STATEMENT, documents=[cv])
+    application = application_book_now(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=[cv]
+    )
     assert application.status == S.CONFIRMED
     assert abs(application.documents_due_at - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
     application_documents_send(application=application, actor=applicant.user, documents=[tb])
@@ -213,12 +223,12 @@ def test_book_now_lets_documents_follow_within_seven_days():
 
 def test_book_now_still_requires_everything_but_documents():
     applicant, block, documents = _ready_applicant_and_block(
-        rotation__booking_mode=Rotation.BookingMode.BOOK_NOW, rotation__requires_english_proficiency=True
+        rotation__booking_mode=Rotation.BookingMode.BOOK_NOW, rotation__accepts_graduates=False
     )
-    applicant.english_proficiency = ""
-    applicant.save()
     with pytest.raises(DomainError, match="requirements"):
-        application_book_now(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+        application_book_now(
+            applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+        )
     assert not Application.objects.filter(applicant=applicant).exists()
     assert seats_taken(block) == 0
 
@@ -226,7 +236,9 @@ def test_book_now_still_requires_everything_but_documents():
 def test_book_now_is_refused_on_a_rotation_the_host_reviews():
     applicant, block, documents = _ready_applicant_and_block()
     with pytest.raises(DomainError, match="not booked at once"):
-        application_book_now(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+        application_book_now(
+            applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+        )
     assert not Application.objects.filter(applicant=applicant).exists()
 
 
@@ -236,7 +248,9 @@ def test_book_now_on_a_full_block_is_refused_before_anything_is_written():
     )
     take_seat(block)
     with pytest.raises(DomainError, match="No seats are left") as refused:
-        application_book_now(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+        application_book_now(
+            applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+        )
     assert refused.value.status == 409
     assert not Application.objects.filter(applicant=applicant).exists()
 
@@ -340,11 +354,16 @@ def test_an_early_end_needs_a_reason_and_is_recorded():
 
 def test_a_date_change_the_host_approves_moves_the_seat_and_frees_the_old_one():
     block = BlockFactory(capacity=1)
-    later_block = BlockFactory(rotation=block.rotation, capacity=1, start_date=block.start_date + timedelta(days=60))
+    later_block = BlockFactory(
+        rotation=block.rotation, capacity=1, start_date=block.start_date + timedelta(days=60)
+    )
     booked = take_seat(block)
     first = waitlisted(block)
     change = block_change_request(
-        application=booked, actor=booked.applicant.user, to_block=later_block, reason="Visa appointment moved."
+        application=booked,
+        actor=booked.applicant.user,
+        to_block=later_block,
+        reason="Visa appointment moved.",
     )
     block_change_decide(block_change=change, actor=host_of(block), approve=True)
     booked.refresh_from_db()
