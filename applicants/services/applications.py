@@ -32,7 +32,7 @@ from applicants.readiness import block_closed_reason, is_ready, readiness_checkl
 from applicants.selectors import thread_is_open
 from applicants.workflow import FINAL, ActorRole, actor_holds_role, transition
 from hosts.models import Membership
-from rotations.locking import lock_block
+from rotations.locking import lock_block, lock_blocks
 from rotations.models import Block, Rotation, SeatHold
 from rotations.services import seat_convert, seat_hold_locked, seat_move, seat_release, seat_take
 
@@ -84,6 +84,17 @@ def _notify_applicant(application: Application, event: str, subject: str, body: 
         body=body,
         link=_application_link(application),
     )
+
+
+def _lock_seat(application: Application) -> int:
+    """Lock the block whose seat the application holds (or its block, holding none) before anything
+    else, the order every seat-changing service keeps; returns that block's id."""
+    hold = seat_hold_locked(application.pk)
+    if hold is not None:
+        return hold.block_id
+    block_id = Application.objects.values_list("block_id", flat=True).get(pk=application.pk)
+    lock_block(block_id)
+    return block_id
 
 
 def _loaded(application: Application | int) -> Application:
@@ -303,10 +314,10 @@ def application_withdraw(*, application: Application, actor: User, reason: str =
     the first of the waitlist if any, in the same transaction."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     with transaction.atomic():
-        lock_block(application.block_id)
+        block_id = _lock_seat(application)
         _move(application, S.WITHDRAWN, actor=actor, role=ActorRole.APPLICANT, reason=reason)
         if seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.WITHDRAWN):
-            waitlist_promote(block_id=application.block_id)
+            waitlist_promote(block_id=block_id)
     application.refresh_from_db()
     return application
 
@@ -513,10 +524,10 @@ def application_decline(*, application: Application, actor: User, reason: str = 
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     application = _loaded(application)
     with transaction.atomic():
-        lock_block(application.block_id)
+        block_id = _lock_seat(application)
         recorded = _move(application, S.DECLINED, actor=actor, role=ActorRole.APPLICANT, reason=reason)
         seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.DECLINED)
-        waitlist_promote(block_id=application.block_id)
+        waitlist_promote(block_id=block_id)
         _notify_host(
             application,
             f"declined:{recorded.pk}",
@@ -869,13 +880,13 @@ def application_cancel(
     application = _loaded(application)
     rotation = application.block.rotation
     with transaction.atomic():
-        lock_block(application.block_id)
+        block_id = _lock_seat(application)
         recorded = _move(application, S.CANCELLED, actor=actor, role=role, reason=reason)
         seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.CANCELLED)
         application.block_changes.filter(status=BlockChange.Status.REQUESTED).update(
             status=BlockChange.Status.WITHDRAWN, decided_at=timezone.now()
         )
-        waitlist_promote(block_id=application.block_id)
+        waitlist_promote(block_id=block_id)
         because = f"\n\nReason: {reason}" if reason else ""
         if role is ActorRole.HOST:
             _notify_applicant(
@@ -916,7 +927,7 @@ def application_record_no_show(*, application: Application, actor: User, reason:
             status=409,
         )
     with transaction.atomic():
-        lock_block(application.block_id)
+        _lock_seat(application)
         recorded = _move(application, S.NO_SHOW, actor=actor, role=ActorRole.HOST, reason=reason)
         seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.ENDED)
         _notify_applicant(
@@ -936,7 +947,7 @@ def application_end_early(*, application: Application, actor: User, reason: str)
         raise DomainError("Say why the rotation ended early.", field="reason")
     application = _loaded(application)
     with transaction.atomic():
-        lock_block(application.block_id)
+        _lock_seat(application)
         recorded = _move(application, S.ENDED_EARLY, actor=actor, role=ActorRole.HOST, reason=reason)
         seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.ENDED)
         _notify_applicant(
@@ -1003,6 +1014,8 @@ def block_change_decide(
     ):
         raise DomainError("You may not decide this date change.", status=403)
     with transaction.atomic():
+        # Both blocks before the request's row, the order the booking's cancellation keeps too.
+        lock_blocks([block_change.from_block_id, block_change.to_block_id])
         change = BlockChange.objects.select_for_update().select_related("to_block").get(pk=block_change.pk)
         if change.status != BlockChange.Status.REQUESTED:
             raise DomainError(
