@@ -15,7 +15,7 @@ from amo.services import notification_send
 from amo.slugs import insert_with_free_slug
 from amo.text import day_label, pluralize
 from amo.validators import MAX_DESCRIPTION_CHARS, bounded_text
-from hosts.selectors import OPEN_STATUSES, ROSTER_STATUSES
+from hosts.selectors import OPEN_STATUSES
 from rotations import limits
 from rotations.locking import lock_block, lock_blocks
 from rotations.models import Block, Rotation, SeatHold
@@ -364,7 +364,7 @@ def block_update(*, block: Block, start_date, weeks: int, capacity: int, apply_b
 
 
 def _block_move_check(block: Block) -> None:
-    seated = block.applications.filter(status__in=ROSTER_STATUSES).count()
+    seated = SeatHold.objects.unreleased().filter(block=block).count()
     if seated:
         raise DomainError(
             f"{pluralize(seated, 'applicant')} on this block {'has' if seated == 1 else 'have'} an offer or "
