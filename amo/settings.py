@@ -159,6 +159,7 @@ CELERY_BEAT_SCHEDULE = {
     # Offers and checkouts past their deadline expire, freed seats go to the waitlist, undecided
     # applications expire after 10 days.
     "holds-sweep": {"task": "applicants.tasks.holds_sweep", "schedule": 60.0},
+    "bookings-advance": {"task": "applicants.tasks.bookings_advance", "schedule": crontab(minute=5)},
     "seat-counts-check": {
         "task": "rotations.tasks.seat_counts_check",
         "schedule": crontab(hour=3, minute=30),

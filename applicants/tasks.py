@@ -13,3 +13,11 @@ def holds_sweep() -> dict:
     from applicants.services import holds_sweep as sweep
 
     return dataclasses.asdict(sweep())
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=300)
+def bookings_advance() -> tuple[int, int]:
+    """Hourly (beat): bookings start on their first day and complete after their last."""
+    from applicants.services import bookings_advance as advance
+
+    return advance()

@@ -960,6 +960,33 @@ def application_end_early(*, application: Application, actor: User, reason: str)
     return application
 
 
+def bookings_advance() -> tuple[int, int]:
+    """Start each confirmed booking on its block's first day and complete each rotation under way
+    after its last day, as the system; returns (started, completed). A booking is still the host's
+    to record as a no-show or an early end. Idempotent: each move re-reads the row under lock."""
+    today = timezone.localdate()
+    started = completed = 0
+    starting = Application.objects.filter(status=S.CONFIRMED, block__start_date__lte=today).order_by("pk")
+    for application in starting.select_related("block")[:SWEEP_BATCH]:
+        try:
+            _move(application, S.IN_PROGRESS, actor=None, role=ActorRole.SYSTEM, reason="The rotation began.")
+        except DomainError:
+            continue  # moved on meanwhile (cancelled, a no-show)
+        started += 1
+    running = Application.objects.filter(status=S.IN_PROGRESS, block__start_date__lte=today).select_related(
+        "block"
+    )
+    for application in running.order_by("pk")[:SWEEP_BATCH]:
+        if application.block.end_date >= today:
+            continue
+        try:
+            _move(application, S.COMPLETED, actor=None, role=ActorRole.SYSTEM, reason="The rotation ended.")
+        except DomainError:
+            continue
+        completed += 1
+    return started, completed
+
+
 # --- Switching or postponing a booking ----------------------------------------------------------------
 
 

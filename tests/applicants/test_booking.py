@@ -23,6 +23,7 @@ from applicants.services import (
     application_withdraw,
     block_change_decide,
     block_change_request,
+    bookings_advance,
     holds_sweep,
 )
 from applicants.workflow import ActorRole
@@ -430,3 +431,25 @@ def test_every_seat_change_keeps_the_cache_equal_to_the_holds():
     assert active == seats_taken(block) == 0
     assert blocks_out_of_step() == []
     assert DocumentFactory  # the factories module provides documents for the book-now tests above
+
+
+def test_bookings_start_on_the_first_day_and_complete_after_the_last():
+    block = BlockFactory(capacity=2, start_date=timezone.localdate() + timedelta(days=40), weeks=1)
+    booked = take_seat(block)
+    cancelled_early = take_seat(block)
+    application_cancel(
+        application=cancelled_early, actor=cancelled_early.applicant.user, role=ActorRole.APPLICANT
+    )
+    with later(days=39):
+        assert bookings_advance() == (0, 0)
+    with later(days=40):
+        assert bookings_advance() == (1, 0)
+        assert bookings_advance() == (0, 0)
+    assert (status_of(booked), status_of(cancelled_early)) == (S.IN_PROGRESS, S.CANCELLED)
+    with later(days=46):
+        assert bookings_advance() == (0, 0)  # the last day is still under way
+    with later(days=47):
+        assert bookings_advance() == (0, 1)
+    assert status_of(booked) == S.COMPLETED
+    record = ApplicationTransition.objects.filter(application=booked).latest("id")
+    assert (record.actor_role, record.reason) == ("system", "The rotation ended.")
