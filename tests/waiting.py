@@ -1,4 +1,5 @@
-"""Waiting for what a real worker does in another thread: poll for the effect, never sleep a guess."""
+"""Waiting for what a real worker does in another thread: poll for the effect, never sleep a guess.
+And racing: `run_at_once` starts many callers together, each on its own connection, bounded in time."""
 
 import threading
 import time
