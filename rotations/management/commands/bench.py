@@ -1,26 +1,34 @@
-"""`make bench`: server time and SQL queries per request of the catalog at 100,000 rotations.
+"""`make bench`: server time and SQL queries per request of the catalog at 100,000 rotations, and
+seat holds under a crowd: 200 applicants booking a 5-seat block at once (`--only catalog|holds`).
 
 The scale data lives in its own database, `<name>_bench` on the same server, so the demo database
 stays small: the command creates it, migrates it and re-runs itself there. Each scenario is
 served in-process by Django's WSGI handler with the full middleware stack, DEBUG off,
 p50/p95 over --requests requests after a warm-up; queries are counted on a separate request.
 A trivial view served the same way in the same run is the framework's floor.
+
+The holds scenario calls the book-now service itself (applicants.services.application_book_now) from
+a pool of worker threads, each on its own database connection as a web server's workers are; its
+floor is a trivial query served by the same pool in the same run.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import queue
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -28,17 +36,21 @@ from django.urls import include, path
 from django.utils import timezone
 
 from amo.databases import create_database_if_missing
-from rotations.models import Rotation
+from amo.errors import DomainError
+from rotations.models import Block, Rotation, SeatHold
 from seeding.bench_catalog import (
     catalog_vacuum_analyze,
     scale_catalog_count,
     scale_catalog_remove,
     seed_scale_catalog,
 )
+from seeding.bench_holds import HoldsStage, holds_stage_remove, seed_holds_stage
 
 BENCH_SUFFIX = "_bench"
 TARGET_P95_MS = 50.0
 MAX_QUERIES = 6
+HOLDS_TARGET_P95_MS = 250.0
+SCENARIOS = ("catalog", "holds")
 
 
 def trivial(request):
@@ -93,11 +105,22 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="measured requests per scenario")
         parser.add_argument("--reseed", action="store_true", help="drop the scale data and insert it again")
         parser.add_argument("--in-place", action="store_true", help="measure the current database (internal)")
+        parser.add_argument("--only", choices=SCENARIOS, help="run one scenario: the catalog or seat holds")
+        parser.add_argument("--applicants", type=int, default=200, help="holds: applicants booking at once")
+        parser.add_argument("--seats", type=int, default=5, help="holds: the block's seats")
+        parser.add_argument("--workers", type=int, default=32, help="holds: concurrent requests served")
 
-    def handle(self, *args, rotations, requests, reseed, in_place, **options):
+    def handle(
+        self, *args, rotations, requests, reseed, in_place, only, applicants, seats, workers, **options
+    ):
         name = settings.DATABASES["default"]["NAME"]
+        holds = {"applicants": applicants, "seats": seats, "workers": workers}
         if in_place or name.endswith(BENCH_SUFFIX):
-            return self.measure(rotations=rotations, requests=requests, reseed=reseed)
+            if only in (None, "catalog"):
+                self.measure(rotations=rotations, requests=requests, reseed=reseed)
+            if only in (None, "holds"):
+                self.measure_holds(**holds)
+            return
         bench_name = name + BENCH_SUFFIX
         self._create_database(bench_name)
         env = {
@@ -112,7 +135,10 @@ class Command(BaseCommand):
         self.stderr.write(f"Benchmark database: {bench_name}")
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         argv = ["bench", "--in-place", f"--rotations={rotations}", f"--requests={requests}"]
-        subprocess.run([*manage, *argv, *(["--reseed"] if reseed else [])], env=env, check=True)
+        argv += [f"--{key}={value}" for key, value in holds.items()] + ([f"--only={only}"] if only else [])
+        result = subprocess.run([*manage, *argv, *(["--reseed"] if reseed else [])], env=env)
+        if result.returncode:
+            raise CommandError(f"The benchmark failed (exit status {result.returncode}).")
 
     def _create_database(self, name: str) -> None:
         db = settings.DATABASES["default"]
@@ -193,3 +219,178 @@ class Command(BaseCommand):
         body.close()
         if not statuses[0].startswith("200"):
             raise RuntimeError(f"{url} answered {statuses[0]}")
+
+    # --- Seat holds under a crowd ---------------------------------------------------------------------
+
+    def measure_holds(self, *, applicants: int, seats: int, workers: int) -> None:
+        """`applicants` ready applicants press "book now" on a `seats`-seat block at the same moment,
+        served `workers` at a time; exactly `seats` must end up held, or the benchmark fails."""
+        from applicants.services import application_book_now
+        from rotations.selectors import blocks_out_of_step
+
+        holds_stage_remove()  # what an interrupted run left
+        self.stderr.write(f"Inserting {applicants} ready applicants and a {seats}-seat book-now block")
+        stage = seed_holds_stage(applicants=applicants, seats=seats)
+
+        def book(block: Block, person, documents) -> Callable[[], object]:
+            return lambda: application_book_now(
+                applicant=person,
+                block=block,
+                personal_statement="I want U.S. clinical experience.",
+                documents=documents,
+            )
+
+        try:
+            # One booking served first, on a block of its own, so no measured request pays for a cold path.
+            book(stage.warm_up_block, *stage.applicants[0])()
+            floor = self._pool_run([self._trivial_query] * applicants, workers=workers)
+            served = self._pool_run(
+                [book(stage.block, *pair) for pair in stage.applicants[1:]], workers=workers
+            )
+            self._holds_report(stage, served, floor, seats=seats, workers=workers)
+            held = SeatHold.objects.unreleased().filter(block=stage.block).count()
+            taken = Block.objects.values_list("seats_taken", flat=True).get(pk=stage.block.pk)
+            won = sum(1 for outcome in served["outcomes"] if not isinstance(outcome, BaseException))
+            unexpected = [
+                repr(outcome)
+                for outcome in served["outcomes"]
+                if isinstance(outcome, BaseException)
+                and not (isinstance(outcome, DomainError) and outcome.status == 409)
+            ]
+            out_of_step = [row for row in blocks_out_of_step() if row[0] == stage.block.pk]
+            if (held, taken, won) != (seats, seats, seats) or unexpected or out_of_step:
+                raise CommandError(
+                    f"Seat holds are wrong: {held} held, seats_taken {taken} and {won} bookings made for "
+                    f"{seats} seats; {len(unexpected)} unexpected errors {unexpected[:3]}; "
+                    f"out of step {out_of_step}."
+                )
+        finally:
+            holds_stage_remove()
+
+    @staticmethod
+    def _trivial_query() -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+
+    def _pool_run(self, calls: list[Callable[[], object]], *, workers: int, timeout: float = 120.0) -> dict:
+        """Serve `calls`, all queued at once, by `workers` threads with a database connection each
+        (opened before the clock starts). Returns each call's outcome (result or exception), its
+        service time in ms (from a worker taking it to its answer), the time from the start to its
+        answer, and the whole run's wall time. Bounded: a stuck worker fails the benchmark."""
+        work: queue.SimpleQueue = queue.SimpleQueue()
+        for index, call in enumerate(calls):
+            work.put((index, call))
+        outcomes: list = [None] * len(calls)
+        service_ms = [0.0] * len(calls)
+        answered_at = [0.0] * len(calls)
+        ready = threading.Barrier(workers + 1)
+        pids: list[int] = []
+
+        def worker():
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pids.append(cursor.fetchone()[0])
+                ready.wait(timeout=30)
+                while True:
+                    try:
+                        index, call = work.get_nowait()
+                    except queue.Empty:
+                        return
+                    taken = time.perf_counter()
+                    try:
+                        outcomes[index] = call()
+                    except Exception as error:  # judged by the caller: a refusal or a failure
+                        outcomes[index] = error
+                    answered_at[index] = time.perf_counter()
+                    service_ms[index] = (answered_at[index] - taken) * 1000
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        ready.wait(timeout=30)
+        started = time.perf_counter()
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        wall = time.perf_counter() - started
+        if any(thread.is_alive() for thread in threads):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_cancel_backend(pid) FROM unnest(%s::int[]) AS pid", [pids])
+            raise CommandError(
+                f"The holds benchmark did not finish within {timeout:.0f}s; its queries were cancelled."
+            )
+        return {
+            "outcomes": outcomes,
+            "service_ms": service_ms,
+            "answer_ms": [(at - started) * 1000 for at in answered_at],
+            "wall": wall,
+        }
+
+    def _holds_report(
+        self, stage: HoldsStage, served: dict, floor: dict, *, seats: int, workers: int
+    ) -> None:
+        def percentiles(values: list[float]) -> tuple[float, float, float]:
+            cuts = statistics.quantiles(values, n=100, method="inclusive")
+            return statistics.median(values), cuts[94], cuts[98]
+
+        outcomes, timings = served["outcomes"], served["service_ms"]
+        won = [
+            ms
+            for ms, outcome in zip(timings, outcomes, strict=True)
+            if not isinstance(outcome, BaseException)
+        ]
+        early = [
+            ms
+            for ms, outcome in zip(timings, outcomes, strict=True)
+            if isinstance(outcome, DomainError) and outcome.message.endswith("Apply to join its waitlist.")
+        ]
+        locked_out = [
+            ms
+            for ms, outcome in zip(timings, outcomes, strict=True)
+            if isinstance(outcome, DomainError) and outcome.message == "No seats are left on this block."
+        ]
+        fifth = sorted(
+            at
+            for at, outcome in zip(served["answer_ms"], outcomes, strict=True)
+            if not isinstance(outcome, BaseException)
+        )
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        self.stdout.write(
+            f"\nSeat holds: {len(outcomes)} ready applicants book a {seats}-seat book-now block at once "
+            f"through application_book_now,\nserved {workers} at a time by threads with a database "
+            "connection each; "
+            f"{os.cpu_count()} CPUs, load average {load} at the start.\n"
+        )
+        header = f"{'requests':<44} {'count':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
+        self.stdout.write(header + "\n" + "-" * len(header))
+        rows = [
+            ("trivial query by the same pool (floor)", floor["service_ms"]),
+            ("book now, all", timings),
+            ("  won a seat (checkout hold)", won),
+            ("  refused under the block lock", locked_out),
+            ("  refused before writing (block full)", early),
+        ]
+        for name, values in rows:
+            if len(values) >= 2:
+                p50, p95, p99 = percentiles(values)
+                self.stdout.write(
+                    f"{name:<44} {len(values):5d} {p50:7.1f} {p95:7.1f} {p99:7.1f} {max(values):7.1f}"
+                )
+            elif values:
+                self.stdout.write(f"{name:<44} {len(values):5d} {values[0]:7.1f}")
+        _, p95, _ = percentiles(timings)
+        _, floor_p95, _ = percentiles(floor["service_ms"])
+        held_in = fifth[-1] / 1000 if fifth else float("nan")
+        wall_ms = served["wall"] * 1000
+        self.stdout.write(
+            f"\n{len(outcomes) / served['wall']:.0f} requests/s ({len(outcomes)} in {wall_ms:.0f} ms; "
+            f"floor {len(outcomes) / floor['wall']:.0f}/s); {len(won)} held, the last "
+            f"{held_in * 1000:.0f} ms after the start ({len(won) / held_in:.0f} holds/s).\n"
+            f"p95 {p95:.1f} ms = {p95 / floor_p95:.0f}x the floor's {floor_p95:.1f} ms. Target: p95 under "
+            f"{HOLDS_TARGET_P95_MS:.0f} ms and exactly {seats} held: "
+            + ("within target." if p95 <= HOLDS_TARGET_P95_MS and len(won) == seats else "OVER TARGET.")
+        )
