@@ -51,7 +51,14 @@ class BootstrapMixin:
             else:
                 widget.attrs.setdefault("class", "form-control")
             if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"{self[name].auto_id}-help")
+                widget.attrs.setdefault("aria-describedby", f"{self._element_id(name)}-help")
+
+    def _element_id(self, name: str) -> str:
+        """The id the field's element gets (BoundField.auto_id), without building the bound field,
+        which would freeze its help text before a subclass adapts it."""
+        html_name = self.add_prefix(name)
+        auto_id = str(self.auto_id or "")
+        return auto_id % html_name if "%s" in auto_id else auto_id and html_name
 
 
 class StateField(forms.ChoiceField):
