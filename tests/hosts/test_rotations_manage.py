@@ -263,8 +263,17 @@ def test_the_host_api_is_in_the_openapi_schema(client):
         "/api/v1/host/applications/",
         "/api/v1/host/applications/{id}/offer/",
         "/api/v1/host/applications/bulk/",
+        "/api/v1/host/applications/{id}/cancel/",
+        "/api/v1/host/applications/{id}/no-show/",
+        "/api/v1/host/applications/{id}/end-early/",
+        "/api/v1/host/block-changes/",
+        "/api/v1/host/block-changes/{id}/approve/",
+        "/api/v1/host/block-changes/{id}/decline/",
     ]:
         assert path in schema["paths"]
+    # The date change's status is its own enum, not confused with the application's.
+    enums = schema["components"]["schemas"]
+    assert enums["BlockChangeStatusEnum"]["enum"] == ["requested", "approved", "declined", "withdrawn"]
 
 
 def test_fields_a_host_must_not_set_are_ignored_by_the_api(client, tenant_a, tenant_b):
