@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
     # One name for a choice set that several fields share (status, from_status, to_status).
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "applicants.models.Application.Status",
+        "BlockChangeStatusEnum": "applicants.models.BlockChange.Status",
         "VisaTypeEnum": "rotations.models.VisaType",
         "DocumentKindEnum": "rotations.models.DocumentKind",
         "OrganizationKindEnum": "hosts.models.Organization.Kind",

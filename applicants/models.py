@@ -334,6 +334,10 @@ class ApplicationMessage(models.Model):
         return f"{self.author_role} on application {self.application_id}"
 
 
+class BlockChangeQuerySet(OrganizationQuerySet):
+    organization_path = "application__block__rotation__organization"
+
+
 class BlockChange(models.Model):
     """An applicant's request to switch or postpone a confirmed booking to another block of the same
     organization, and the host's answer. Approving moves the seat hold (both blocks locked)."""
@@ -355,6 +359,8 @@ class BlockChange(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+    objects = BlockChangeQuerySet.as_manager()
 
     class Meta:
         ordering = ["-requested_at", "-id"]

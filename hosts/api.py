@@ -16,24 +16,35 @@ from rest_framework.response import Response
 
 from amo.api import validated_data
 from amo.errors import DomainError
-from applicants.models import Application
+from applicants.models import Application, BlockChange
 from applicants.services import (
+    application_cancel,
+    application_end_early,
     application_offer,
+    application_record_no_show,
     application_reject,
     application_request_info,
     application_start_review,
     application_waitlist,
     applications_bulk,
+    block_change_decide,
 )
+from applicants.workflow import ActorRole
 from hosts import selectors
 from hosts.serializers import (
     HostApplicationFilterSerializer,
     HostApplicationSerializer,
+    HostBlockChangeDeclineSerializer,
+    HostBlockChangeFilterSerializer,
+    HostBlockChangeSerializer,
     HostBlockSerializer,
     HostBulkResultSerializer,
     HostBulkSerializer,
+    HostCancelSerializer,
+    HostEndEarlySerializer,
     HostMessageOutSerializer,
     HostMessageSerializer,
+    HostNoShowSerializer,
     HostOfferSerializer,
     HostRejectSerializer,
     HostRotationSerializer,
@@ -252,6 +263,43 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         return Response(HostMessageOutSerializer(posted).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
+        request=HostCancelSerializer, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER]
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel a confirmed booking, with a reason the applicant reads; the seat goes to the waitlist."""
+        application = self.get_object()
+        data = self._input(HostCancelSerializer)
+        application_cancel(
+            application=application, actor=request.user, role=ActorRole.HOST, reason=data["reason"]
+        )
+        return self._done(application)
+
+    @extend_schema(
+        request=HostNoShowSerializer, responses=HostApplicationSerializer, parameters=[ORGANIZATION_PARAMETER]
+    )
+    @action(detail=True, methods=["post"], url_path="no-show")
+    def no_show(self, request, pk=None):
+        """Record that a booked applicant did not come (from the block's first day on; before: 409)."""
+        application = self.get_object()
+        data = self._input(HostNoShowSerializer)
+        application_record_no_show(application=application, actor=request.user, reason=data["reason"])
+        return self._done(application)
+
+    @extend_schema(
+        request=HostEndEarlySerializer,
+        responses=HostApplicationSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], url_path="end-early")
+    def end_early(self, request, pk=None):
+        """Record that a rotation under way ended before its last day, with the reason."""
+        application = self.get_object()
+        data = self._input(HostEndEarlySerializer)
+        application_end_early(application=application, actor=request.user, reason=data["reason"])
+        return self._done(application)
+
+    @extend_schema(
         request=HostBulkSerializer,
         responses=HostBulkResultSerializer(many=True),
         parameters=[ORGANIZATION_PARAMETER],
@@ -273,3 +321,45 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
             applications=applications, actor=request.user, action=data["action"], **arguments
         )
         return Response(HostBulkResultSerializer(results, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ORGANIZATION_PARAMETER, HostBlockChangeFilterSerializer]),
+)
+class BlockChangeViewSet(HostViewSet, mixins.ListModelMixin):
+    """Date changes applicants ask for on their bookings: open ones first, then the decided."""
+
+    serializer_class = HostBlockChangeSerializer
+
+    def get_queryset(self):
+        status = None
+        if self.action == "list":
+            filters = HostBlockChangeFilterSerializer(data=self.request.query_params)
+            filters.is_valid(raise_exception=True)
+            status = filters.validated_data.get("status")
+        return selectors.block_changes(self.scoped(BlockChange.objects.all()), status=status)
+
+    def _done(self):
+        return Response(
+            HostBlockChangeSerializer(self.get_object(), context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(request=None, responses=HostBlockChangeSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Move the booking to the block asked for (a seat must be free there); the applicant is told."""
+        block_change_decide(block_change=self.get_object(), actor=request.user, approve=True)
+        return self._done()
+
+    @extend_schema(
+        request=HostBlockChangeDeclineSerializer,
+        responses=HostBlockChangeSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Decline with an answer the applicant reads; the booking stays where it is."""
+        change = self.get_object()
+        data = validated_data(HostBlockChangeDeclineSerializer(data=request.data))
+        block_change_decide(block_change=change, actor=request.user, approve=False, answer=data["answer"])
+        return self._done()

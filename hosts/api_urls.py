@@ -9,4 +9,5 @@ router = SimpleRouter()
 router.register("rotations", api.RotationViewSet, basename="rotation")
 router.register("blocks", api.BlockViewSet, basename="block")
 router.register("applications", api.ApplicationViewSet, basename="application")
+router.register("block-changes", api.BlockChangeViewSet, basename="block-change")
 urlpatterns = router.urls

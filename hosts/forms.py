@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
 
 from amo.forms import bounded_formfield
 from amo.money import cents_to_dollars, dollars_to_cents
-from amo.text import day_label
+from amo.text import day_label, moment_label
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import Application
 from applicants.services import MAX_MESSAGE_CHARS
@@ -49,7 +51,14 @@ class BootstrapMixin:
             else:
                 widget.attrs.setdefault("class", "form-control")
             if field.help_text:
-                widget.attrs.setdefault("aria-describedby", f"id_{name}-help")
+                widget.attrs.setdefault("aria-describedby", f"{self._element_id(name)}-help")
+
+    def _element_id(self, name: str) -> str:
+        """The id the field's element gets (BoundField.auto_id), without building the bound field,
+        which would freeze its help text before a subclass adapts it."""
+        html_name = self.add_prefix(name)
+        auto_id = str(self.auto_id or "")
+        return auto_id % html_name if "%s" in auto_id else auto_id and html_name
 
 
 class StateField(forms.ChoiceField):
@@ -222,9 +231,62 @@ class OfferForm(BootstrapMixin, forms.Form):
     expires_at = forms.DateTimeField(
         required=False,
         label="Offer expires at (UTC)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        # The one format a datetime-local input reads back, so a re-shown value is not lost.
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text="Leave empty for 7 days (never past the block's start).",
     )
+
+    def __init__(self, *args, default_deadline: datetime | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if default_deadline is not None:
+            self.fields[
+                "expires_at"
+            ].help_text = (
+                f"Leave empty for {moment_label(default_deadline)} UTC: 7 days, never past the block's start."
+            )
+
+
+def _reason_field(*, label: str = "Reason", help_text: str, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        max_length=MAX_REASON_CHARS,
+        required=required,
+        label=label,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class PrefixedIdsMixin:
+    """Distinct element ids for a form shown next to others with the same field names."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class CancelBookingForm(PrefixedIdsMixin, BootstrapMixin, forms.Form):
+    id_prefix = "cancel"
+    reason = _reason_field(help_text="Why the booking is cancelled; the applicant will read it.")
+
+
+class NoShowForm(PrefixedIdsMixin, BootstrapMixin, forms.Form):
+    id_prefix = "no-show"
+    reason = _reason_field(label="Note", help_text="Optional; the applicant will read it.", required=False)
+
+
+class EndEarlyForm(PrefixedIdsMixin, BootstrapMixin, forms.Form):
+    id_prefix = "end-early"
+    reason = _reason_field(help_text="Why the rotation ended early; the applicant will read it.")
+
+
+class BlockChangeDeclineForm(BootstrapMixin, forms.Form):
+    answer = _reason_field(label="Reason for declining", help_text="The applicant will read it.")
+
+    def __init__(self, *args, block_change_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"change-{block_change_id}-%s")
+        super().__init__(*args, **kwargs)
 
 
 class RejectForm(BootstrapMixin, forms.Form):

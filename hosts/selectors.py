@@ -6,16 +6,28 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.validators import slug_re
-from django.db.models import Count, DateTimeField, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    When,
+)
+from django.db.models.functions import Now
 
 from amo.models import User
-from applicants.models import Application, ApplicationMessage, ApplicationTransition, Document
+from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange, Document
 from hosts.models import Membership
 
 S = Application.Status
 
-# Who holds or is about to hold a seat on a block: the roster.
-ROSTER_STATUSES = [S.OFFERED, S.CONFIRMED, S.IN_PROGRESS]
+# Who holds a seat on a block (an offer's, a checkout's or a booking's hold): the roster.
+ROSTER_STATUSES = Application.SEATED
 # Applications waiting for the host to decide.
 OPEN_STATUSES = [S.SUBMITTED, S.UNDER_REVIEW, S.WAITLISTED]
 
@@ -90,8 +102,32 @@ def application_for_review(applications: QuerySet) -> QuerySet:
             Prefetch("documents", queryset=Document.objects.order_by("kind", "-uploaded_at")),
             Prefetch("transitions", queryset=ApplicationTransition.objects.select_related("actor")),
             Prefetch("messages", queryset=ApplicationMessage.objects.select_related("author")),
+            Prefetch(
+                "block_changes",
+                queryset=BlockChange.objects.select_related(
+                    "from_block__rotation", "to_block__rotation", "decided_by"
+                ),
+            ),
             "applicant__specialties_of_interest",
         )
+    )
+
+
+def block_changes(changes: QuerySet, *, status: str | None = None) -> QuerySet:
+    """Date changes applicants asked for, open ones first (oldest first), then the decided, newest
+    first; with the application, applicant and both blocks in the same query."""
+    if status:
+        changes = changes.filter(status=status)
+    return changes.select_related(
+        "application__applicant__user",
+        "from_block__rotation",
+        "to_block__rotation",
+        "decided_by",
+    ).order_by(
+        Case(When(status=BlockChange.Status.REQUESTED, then=0), default=1),
+        F("decided_at").desc(nulls_first=True),
+        "requested_at",
+        "id",
     )
 
 
@@ -100,6 +136,8 @@ class DashboardCounts:
     new_applications: int
     under_review: int
     offers_pending: int
+    awaiting_payment: int
+    confirmed: int
     seats_left_this_month: int
 
 
@@ -108,6 +146,8 @@ def dashboard_counts(*, applications: QuerySet, blocks: QuerySet, today: date) -
         new=Count("pk", filter=Q(status=S.SUBMITTED)),
         review=Count("pk", filter=Q(status=S.UNDER_REVIEW)),
         offers=Count("pk", filter=Q(status=S.OFFERED)),
+        awaiting_payment=Count("pk", filter=Q(status=S.AWAITING_PAYMENT)),
+        confirmed=Count("pk", filter=Q(status__in=[S.CONFIRMED, S.IN_PROGRESS])),
     )
     month_start = today.replace(day=1)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
@@ -116,12 +156,20 @@ def dashboard_counts(*, applications: QuerySet, blocks: QuerySet, today: date) -
         "capacity", "seats_taken"
     ):
         seats += capacity - taken
-    return DashboardCounts(counts["new"], counts["review"], counts["offers"], seats)
+    return DashboardCounts(
+        new_applications=counts["new"],
+        under_review=counts["review"],
+        offers_pending=counts["offers"],
+        awaiting_payment=counts["awaiting_payment"],
+        confirmed=counts["confirmed"],
+        seats_left_this_month=seats,
+    )
 
 
 def roster(*, blocks: QuerySet, applications: QuerySet, today: date) -> QuerySet:
-    """Blocks that have not ended, each with the applicants holding or about to hold its seats."""
-    people = applications.filter(status__in=ROSTER_STATUSES).select_related("applicant__user")
+    """Blocks that have not ended, each with the applications holding its seats (`roster`), their
+    hold's kind and deadline annotated."""
+    people = seated(applications)
     ends = ExpressionWrapper(F("start_date") + F("weeks") * timedelta(weeks=1), output_field=DateTimeField())
     return (
         blocks.alias(ends=ends)
@@ -134,14 +182,32 @@ def roster(*, blocks: QuerySet, applications: QuerySet, today: date) -> QuerySet
     )
 
 
+def seated(applications: QuerySet) -> QuerySet:
+    """The applications holding a seat, with their hold (kind, deadline), whether documents a
+    book-now booking still owes are overdue (`documents_overdue`), and the applicant."""
+    return (
+        applications.filter(status__in=ROSTER_STATUSES)
+        .with_hold()
+        .annotate(
+            documents_overdue=ExpressionWrapper(
+                Q(documents_due_at__isnull=False, documents_due_at__lte=Now()), output_field=BooleanField()
+            )
+        )
+        .select_related("applicant__user")
+    )
+
+
 @dataclass
 class CalendarMonth:
     month: date
     blocks: list
 
 
-def calendar(*, blocks: QuerySet, today: date, months: int = 6) -> list[CalendarMonth]:
-    """Blocks starting in each of the coming `months` months (this one first), with seats left."""
+def calendar(
+    *, blocks: QuerySet, applications: QuerySet, today: date, months: int = 6
+) -> list[CalendarMonth]:
+    """Blocks starting in each of the coming `months` months (this one first), with seats left and
+    the applications holding seats (`roster`)."""
     first = today.replace(day=1)
     bounds = [first]
     for _ in range(months):
@@ -150,6 +216,9 @@ def calendar(*, blocks: QuerySet, today: date, months: int = 6) -> list[Calendar
     queryset = (
         blocks.filter(start_date__gte=bounds[0], start_date__lt=bounds[-1])
         .select_related("rotation")
+        .prefetch_related(
+            Prefetch("applications", queryset=seated(applications).order_by("status", "id"), to_attr="roster")
+        )
         .order_by("start_date", "id")
     )
     for block in queryset:

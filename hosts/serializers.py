@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
-from applicants.models import Application, Document
+from applicants.models import Application, BlockChange, Document
 from applicants.services import BULK_ACTIONS, MAX_MESSAGE_CHARS
 from hosts.models import Preceptor
 from rotations import services as rotation_services
@@ -150,3 +150,65 @@ class HostBulkResultSerializer(serializers.Serializer):
     application_id = serializers.IntegerField()
     ok = serializers.BooleanField()
     message = serializers.CharField()
+
+
+class HostCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=MAX_REASON_CHARS, help_text="Why the booking is cancelled; shown to the applicant."
+    )
+
+
+class HostNoShowSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=MAX_REASON_CHARS,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An optional note, shown to the applicant.",
+    )
+
+
+class HostEndEarlySerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=MAX_REASON_CHARS, help_text="Why the rotation ended early; shown to the applicant."
+    )
+
+
+class HostBlockSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    rotation = serializers.IntegerField(source="rotation_id")
+    rotation_title = serializers.CharField(source="rotation.title")
+    start_date = serializers.DateField()
+    weeks = serializers.IntegerField()
+
+
+class HostBlockChangeSerializer(serializers.ModelSerializer):
+    applicant = serializers.CharField(source="application.applicant.legal_name", read_only=True)
+    from_block = HostBlockSummarySerializer(read_only=True)
+    to_block = HostBlockSummarySerializer(read_only=True)
+
+    class Meta:
+        model = BlockChange
+        fields = [
+            "id",
+            "application",
+            "applicant",
+            "status",
+            "from_block",
+            "to_block",
+            "reason",
+            "answer",
+            "requested_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class HostBlockChangeFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=BlockChange.Status.choices, required=False)
+
+
+class HostBlockChangeDeclineSerializer(serializers.Serializer):
+    answer = serializers.CharField(
+        max_length=MAX_REASON_CHARS, help_text="Why the date change is declined; shown to the applicant."
+    )

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, redirect
 from rest_framework import exceptions, permissions
 
 from amo.selectors import user_has_totp
+from applicants.models import BlockChange
 from hosts import selectors
 from hosts.models import Membership
 
@@ -117,6 +118,10 @@ class OrganizationMixin(LoginRequiredMixin, Tenancy):
             organization=self.organization,
             is_manager=self.is_manager,
             memberships=selectors.memberships_of_user(user=self.request.user),
+            # The nav's badge: date changes waiting for the organization's answer.
+            open_block_changes=self.scoped(
+                BlockChange.objects.filter(status=BlockChange.Status.REQUESTED)
+            ).count(),
         )
         return context
 

@@ -42,13 +42,20 @@ urlpatterns = [
     *_each(
         "applications/<int:pk>/",
         views.ApplicationActionView.as_view(),
-        ["start_review", "offer", "reject", "waitlist", "request_info"],
+        ["start_review", "offer", "reject", "waitlist", "request_info", "cancel", "no_show", "end_early"],
         "application",
     ),
     path(
         "applications/<int:pk>/documents/<int:document_id>/",
         views.ApplicationDocumentView.as_view(),
         name="application_document",
+    ),
+    path("block-changes/", views.BlockChangeListView.as_view(), name="block_changes"),
+    *_each(
+        "block-changes/<int:pk>/",
+        views.BlockChangeDecideView.as_view(),
+        ["approve", "decline"],
+        "block_change",
     ),
     path("roster/", views.RosterView.as_view(), name="roster"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),

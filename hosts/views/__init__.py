@@ -1,5 +1,6 @@
 """Pages of the host dashboard under /host/. Every object comes through `self.scoped` (hosts.tenancy)."""
 
+from hosts.views.bookings import BlockChangeDecideView, BlockChangeListView
 from hosts.views.members import (
     InvitationAcceptView,
     InvitationCreateView,
@@ -38,6 +39,8 @@ __all__ = [
     "ApplicationDetailView",
     "ApplicationDocumentView",
     "ApplicationQueueView",
+    "BlockChangeDecideView",
+    "BlockChangeListView",
     "BlockCreateView",
     "BlockUpdateView",
     "CalendarView",

@@ -93,6 +93,10 @@ class CalendarView(OrganizationMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            months=selectors.calendar(blocks=self.scoped(Block.objects.all()), today=timezone.now().date()),
+            months=selectors.calendar(
+                blocks=self.scoped(Block.objects.all()),
+                applications=self.scoped(Application.objects.all()),
+                today=timezone.now().date(),
+            ),
             **kwargs,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
@@ -16,19 +17,33 @@ from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
 from applicants.services import (
+    application_cancel,
+    application_end_early,
     application_offer,
+    application_record_no_show,
     application_reject,
     application_request_info,
     application_start_review,
     application_waitlist,
     applications_bulk,
+    offer_deadline_default,
 )
 from applicants.workflow import ActorRole, targets_from
 from hosts import selectors
-from hosts.forms import BulkForm, MessageForm, OfferForm, QueueFilterForm, RejectForm
+from hosts.forms import (
+    BlockChangeDeclineForm,
+    BulkForm,
+    CancelBookingForm,
+    EndEarlyForm,
+    MessageForm,
+    NoShowForm,
+    OfferForm,
+    QueueFilterForm,
+    RejectForm,
+)
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
-from rotations.models import Block, Rotation
+from rotations.models import Block, Rotation, SeatHold
 
 
 class ApplicationQueueView(OrganizationMixin, ListView):
@@ -128,24 +143,49 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
         )
         targets = set(targets_from(application.status, ActorRole.HOST)) if self.is_manager else set()
         S = Application.Status
+        now = timezone.now()
         decisions = {
             "can_start_review": S.UNDER_REVIEW in targets,
             "can_offer": S.OFFERED in targets,
             "can_waitlist": S.WAITLISTED in targets,
             "can_reject": S.REJECTED in targets,
         }
+        started = application.block.start_date <= now.date()
+        booking_actions = {
+            "can_cancel": S.CANCELLED in targets,
+            # A no-show is recorded from the block's first day on (the service refuses it before).
+            "can_no_show": S.NO_SHOW in targets and started,
+            "can_end_early": S.ENDED_EARLY in targets,
+        }
+        block_changes = list(application.block_changes.all())
+        decline_forms = kwargs.pop("decline_forms", {})
+        for change in block_changes:
+            change.decline_form = decline_forms.get(change.pk) or BlockChangeDeclineForm(
+                block_change_id=change.pk
+            )
         return super().get_context_data(
             application=application,
             applicant=application.applicant,
             documents=documents,
             checklist=checklist,
             ready=is_ready(checklist),
+            hold_kind_label=SeatHold.Kind(application.hold_kind).label if application.hold_kind else "",
+            documents_overdue=application.documents_due_at is not None
+            and application.documents_due_at <= now,
+            block_changes=block_changes,
+            can_decide_block_changes=self.is_manager,
             **decisions,
             can_decide=any(decisions.values()),
+            **booking_actions,
+            can_end_booking=any(booking_actions.values()),
             can_message=self.is_manager and thread_is_open(application),
-            offer_form=kwargs.pop("offer_form", None) or OfferForm(),
+            offer_form=kwargs.pop("offer_form", None)
+            or OfferForm(default_deadline=offer_deadline_default(application=application, now=now)),
             reject_form=kwargs.pop("reject_form", None) or RejectForm(),
             message_form=kwargs.pop("message_form", None) or MessageForm(),
+            cancel_form=kwargs.pop("cancel_form", None) or CancelBookingForm(),
+            no_show_form=kwargs.pop("no_show_form", None) or NoShowForm(),
+            end_early_form=kwargs.pop("end_early_form", None) or EndEarlyForm(),
             **kwargs,
         )
 
@@ -153,14 +193,31 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
 class ApplicationActionView(ApplicationReviewMixin, View):
     """One POST per review action; a refusal is shown on the review page and changes nothing."""
 
-    forms = {"offer": OfferForm, "reject": RejectForm, "request_info": MessageForm}
-    form_context = {"offer": "offer_form", "reject": "reject_form", "request_info": "message_form"}
+    forms = {
+        "offer": OfferForm,
+        "reject": RejectForm,
+        "request_info": MessageForm,
+        "cancel": CancelBookingForm,
+        "no_show": NoShowForm,
+        "end_early": EndEarlyForm,
+    }
+    form_context = {
+        "offer": "offer_form",
+        "reject": "reject_form",
+        "request_info": "message_form",
+        "cancel": "cancel_form",
+        "no_show": "no_show_form",
+        "end_early": "end_early_form",
+    }
     done = {
         "start_review": "Review started; the applicant is told.",
         "offer": "Offer sent; a seat is held until the deadline.",
         "reject": "Application rejected; the applicant is told why.",
         "waitlist": "Application waitlisted.",
         "request_info": "Message sent to the applicant.",
+        "cancel": "Booking cancelled; the seat is offered to the waitlist and the applicant is told why.",
+        "no_show": "No-show recorded; the applicant is told.",
+        "end_early": "Early end recorded; the applicant is told.",
     }
 
     def post(self, request, pk, action):
@@ -179,6 +236,14 @@ class ApplicationActionView(ApplicationReviewMixin, View):
                 application_reject(application=application, actor=request.user, reason=data["reason"])
             elif action == "waitlist":
                 application_waitlist(application=application, actor=request.user)
+            elif action == "cancel":
+                application_cancel(
+                    application=application, actor=request.user, role=ActorRole.HOST, reason=data["reason"]
+                )
+            elif action == "no_show":
+                application_record_no_show(application=application, actor=request.user, reason=data["reason"])
+            elif action == "end_early":
+                application_end_early(application=application, actor=request.user, reason=data["reason"])
             else:
                 application_request_info(application=application, actor=request.user, message=data["message"])
         except DomainError as error:

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
-from applicants.models import Application, Document
+from applicants.models import Application, BlockChange, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
 from hosts.models import Membership
 from rotations.models import Rotation
@@ -182,6 +182,7 @@ class World:
     document: Document
     open_block_id: int
     paths: dict[str, list[str]] = field(default_factory=dict)
+    block_change_id: int = 0  # a booking's date change waiting for the owner's answer
 
 
 @pytest.fixture
@@ -214,6 +215,13 @@ def world(db) -> World:
     draft.documents.add(document)
     notification_send(recipient=applicant.user, key="sweep", subject="Welcome", body="Hello.")
     MembershipFactory(user=owner.user, role=Membership.Role.COORDINATOR)  # a second organization to switch to
+    # Bookings on a block that started today (a no-show may be recorded), one under way, and a date change.
+    started = BlockFactory(rotation=rotation, start_date=TODAY, apply_by=TODAY - timedelta(days=7))
+    booking, running = (
+        ApplicationFactory(block=started, status=status, submitted_at=timezone.now())
+        for status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
+    )
+    change = BlockChange.objects.create(application=booking, from_block=started, to_block=block)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
@@ -237,12 +245,16 @@ def world(db) -> World:
             f"/host/rotations/{rotation.pk}/",
             f"/host/rotations/{rotation.pk}/edit/",
             f"/host/blocks/{block.pk}/edit/",
+            f"/host/applications/{booking.pk}/",
+            f"/host/applications/{running.pk}/",
+            "/host/block-changes/",
             "/host/roster/",
             "/host/calendar/",
             "/host/members/",
             "/host/preceptors/",
         ],
     }
+    world.block_change_id = change.pk
     return world
 
 
@@ -573,6 +585,7 @@ def api_path(template: str, world: World) -> str:
         "/api/v1/applications/": world.applicant_application.pk,
         "/api/v1/host/applications/": world.application.pk,
         "/api/v1/host/blocks/": world.rotation.blocks.first().pk,
+        "/api/v1/host/block-changes/": world.block_change_id,
         "/api/v1/host/rotations/": world.rotation.pk,
         "/api/v1/rotations/": world.rotation.pk,
     }

@@ -75,8 +75,9 @@ def test_a_coordinator_reviews_the_queue_offers_a_seat_and_rejects_with_a_reason
     page.get_by_role("button", name="Offer a seat").click()
     expect(page.get_by_role("alert")).to_have_text("Offer sent; a seat is held until the deadline.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Offered")
-    chosen.refresh_from_db()
-    assert chosen.status == Application.Status.OFFERED and chosen.offer_expires_at is not None
+    expect(page.get_by_role("list", name="Seat and deadlines")).to_contain_text("offer hold until")
+    chosen = Application.objects.with_hold().get(pk=chosen.pk)
+    assert chosen.status == Application.Status.OFFERED and chosen.hold_expires_at is not None
     assert Block.objects.get(pk=block.pk).seats_taken == 1
     assert Notification.objects.filter(
         recipient=chosen.applicant.user, key__startswith=f"application:{chosen.pk}:offered"

@@ -30,8 +30,10 @@ def moved(block: Block, days: int = 7) -> dict:
 @pytest.mark.parametrize("status", ROSTER_STATUSES)
 def test_a_block_with_someone_on_its_roster_cannot_move_on_the_page_or_the_api(client, tenant_a, status):
     block = tenant_a.other_block
-    extra = {"offer_expires_at": timezone.now() + timedelta(days=3)} if status == S.OFFERED else {}
-    ApplicationFactory(block=block, status=status, submitted_at=timezone.now(), **extra)
+    # Its real seat hold: an offer's or a checkout's until a deadline, a booking's without.
+    ApplicationFactory(
+        block=block, status=status, submitted_at=timezone.now(), seat=timezone.now() + timedelta(days=3)
+    )
     login(client, tenant_a.coordinator)
 
     page = client.post(reverse("hosts:block_update", args=[block.pk]), moved(block))

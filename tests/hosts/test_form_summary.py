@@ -6,6 +6,7 @@ import re
 import pytest
 from django.template.loader import render_to_string
 
+from amo.validators import MAX_REASON_CHARS
 from hosts import forms
 from hosts.models import Preceptor
 from rotations.models import Specialty
@@ -13,7 +14,7 @@ from rotations.models import Specialty
 pytestmark = pytest.mark.django_db
 
 SUMMARY = re.compile(r'<div class="alert alert-danger" role="alert">Please correct (.*?)\.</div>', re.S)
-LINK = re.compile(r'<a href="#id_(\w+)" class="alert-link">([^<]+)</a>')
+LINK = re.compile(r'<a href="#([\w-]+)" class="alert-link">([^<]+)</a>')
 
 
 # Each form the host pages render with hosts/_form.html, refused as sent empty.
@@ -28,6 +29,10 @@ HOST_FORMS = {
     "offer": lambda: forms.OfferForm({"expires_at": "soon"}),
     "reject": lambda: forms.RejectForm({}),
     "message": lambda: forms.MessageForm({}),
+    "cancelbooking": lambda: forms.CancelBookingForm({}),
+    "noshow": lambda: forms.NoShowForm({"reason": "x" * (MAX_REASON_CHARS + 1)}),
+    "endearly": lambda: forms.EndEarlyForm({}),
+    "blockchangedecline": lambda: forms.BlockChangeDeclineForm({}, block_change_id=7),
 }
 
 
@@ -59,7 +64,8 @@ def test_every_host_form_lists_its_fields_in_error_as_a_sentence(name):
     form = HOST_FORMS[name]()
     text, links = summary_of(form)
     wrong = [field for field in form.visible_fields() if field.errors]
-    assert [name for name, _ in links] == [field.name for field in wrong]
+    # Each link points at its field's own id (forms shown side by side prefix theirs).
+    assert [anchor for anchor, _ in links] == [field.auto_id for field in wrong]
     assert LINK.sub(lambda match: match.group(2), text) == sentence([str(field.label) for field in wrong])
 
 
@@ -67,5 +73,5 @@ def test_one_field_in_error_is_named_alone():
     data = {"name": "Lakeside", "kind": "hospital", "city": "Chicago", "state": "IL", "zip_code": "60601"}
     form = forms.OrganizationForm({**data, "website": "not a site"})
     text, links = summary_of(form)
-    assert links == [("website", "Website")]
+    assert links == [("id_website", "Website")]
     assert text == '<a href="#id_website" class="alert-link">Website</a>'

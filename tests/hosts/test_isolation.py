@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from amo.models import Notification
 from amo.services import api_token_create
-from applicants.models import Application, ApplicationMessage, ApplicationTransition
+from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
-from rotations.models import Block, Rotation
+from rotations.models import Block, Rotation, SeatHold
+from tests.factories import ApplicationFactory
 from tests.hosts.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -51,8 +53,10 @@ def snapshot() -> dict:
         "rotations": list(Rotation.objects.order_by("pk").values_list()),
         "blocks": list(Block.objects.order_by("pk").values_list()),
         "applications": list(
-            Application.objects.order_by("pk").values_list("pk", "status", "offer_expires_at")
+            Application.objects.order_by("pk").values_list("pk", "status", "block_id", "documents_due_at")
         ),
+        "holds": list(SeatHold.objects.order_by("pk").values_list()),
+        "block_changes": list(BlockChange.objects.order_by("pk").values_list()),
         "transitions": ApplicationTransition.objects.count(),
         "messages": ApplicationMessage.objects.count(),
         "memberships": list(Membership.objects.order_by("pk").values_list()),
@@ -227,6 +231,34 @@ BLOCK_DATA = {
 }
 rotation = lambda a, b: {"pk": b.rotation.pk}  # noqa: E731
 application = lambda a, b: {"pk": b.application.pk}  # noqa: E731
+booking = lambda a, b: {"pk": b.booking.pk}  # noqa: E731
+block_change = lambda a, b: {"pk": b.block_change.pk}  # noqa: E731
+reason = lambda a, b: {"reason": "Taken over."}  # noqa: E731
+
+
+@pytest.fixture
+def bookings(tenant_a, tenant_b):
+    """Each tenant also has a confirmed booking (on its other block) with a date change asked for:
+    the objects the booking actions and date-change endpoints act on."""
+    for tenant in (tenant_a, tenant_b):
+        name = tenant.organization.name
+        tenant.booking = ApplicationFactory(
+            block=tenant.other_block,
+            status=Application.Status.CONFIRMED,
+            submitted_at=timezone.now(),
+            applicant__legal_name=f"{name} Booked Applicant",
+        )
+        tenant.block_change = BlockChange.objects.create(
+            application=tenant.booking, from_block=tenant.other_block, to_block=tenant.block, reason="Exams."
+        )
+
+
+def _block_changes_page_hides_b(client, a, b):
+    _page_hides_b("hosts:block_changes").run(client, a, b)
+    response = client.get(reverse("hosts:block_changes"))
+    assert [change.pk for change in response.context["object_list"]] == [a.block_change.pk]
+    assert b.booking.applicant.legal_name not in response.content.decode()
+
 
 CASES: dict[str, Objects | Check] = {
     # Pages under /host/
@@ -256,6 +288,12 @@ CASES: dict[str, Objects | Check] = {
     "hosts:application_reject": Objects(application, ("post",), lambda a, b: {"reason": "No."}),
     "hosts:application_waitlist": Objects(application, ("post",)),
     "hosts:application_request_info": Objects(application, ("post",), lambda a, b: {"message": "Hi"}),
+    "hosts:application_cancel": Objects(booking, ("post",), reason),
+    "hosts:application_no_show": Objects(booking, ("post",), reason),
+    "hosts:application_end_early": Objects(booking, ("post",), reason),
+    "hosts:block_changes": Check(_block_changes_page_hides_b),
+    "hosts:block_change_approve": Objects(block_change, ("post",)),
+    "hosts:block_change_decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
     "hosts:application_document": Objects(
         lambda a, b: {"pk": b.application.pk, "document_id": b.document.pk}, ("get",)
     ),
@@ -286,7 +324,7 @@ CASES: dict[str, Objects | Check] = {
         lambda a, b: {"pk": b.block.pk}, ("get", "patch"), lambda a, b: {"capacity": 0}
     ),
     "hosts_api:application-list": _api_list_hides_b(
-        "hosts_api:application-list", lambda t: {t.application.pk, t.other_application.pk}
+        "hosts_api:application-list", lambda t: {t.application.pk, t.other_application.pk, t.booking.pk}
     ),
     "hosts_api:application-detail": Objects(application, ("get",)),
     "hosts_api:application-start-review": Objects(application, ("post",)),
@@ -295,6 +333,14 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:application-waitlist": Objects(application, ("post",)),
     "hosts_api:application-request-info": Objects(application, ("post",), lambda a, b: {"message": "Hi"}),
     "hosts_api:application-bulk": Check(_api_bulk),
+    "hosts_api:application-cancel": Objects(booking, ("post",), reason),
+    "hosts_api:application-no-show": Objects(booking, ("post",), reason),
+    "hosts_api:application-end-early": Objects(booking, ("post",), reason),
+    "hosts_api:block-change-list": _api_list_hides_b(
+        "hosts_api:block-change-list", lambda t: {t.block_change.pk}, filters=False
+    ),
+    "hosts_api:block-change-approve": Objects(block_change, ("post",)),
+    "hosts_api:block-change-decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
 }
 
 
@@ -312,7 +358,7 @@ def test_every_host_endpoint_has_an_isolation_case():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_member_of_a_cannot_see_or_change_organization_b(client, tenant_a, tenant_b, name):
+def test_a_member_of_a_cannot_see_or_change_organization_b(client, tenant_a, tenant_b, bookings, name):
     login(client, tenant_a.owner)
     before = snapshot()
     case = CASES[name]
@@ -415,7 +461,16 @@ def test_a_member_of_two_organizations_switches_and_sees_only_the_chosen_one(cli
 
 # --- Zulip-style lint: host views never query a host-owned model outside `scoped(...)` ---------------
 
-HOST_OWNED = {"Rotation", "Block", "Application", "Preceptor", "Membership", "Invitation", "Document"}
+HOST_OWNED = {
+    "Rotation",
+    "Block",
+    "Application",
+    "BlockChange",
+    "Preceptor",
+    "Membership",
+    "Invitation",
+    "Document",
+}
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = sorted(
     str(path.relative_to(ROOT))

@@ -15,6 +15,7 @@ from tests.factories import (
     MembershipFactory,
     PreceptorFactory,
     RotationFactory,
+    take_seat,
 )
 from tests.hosts.conftest import document_for, login, submitted
 
@@ -207,14 +208,12 @@ def test_the_api_queue_filters_by_rotation_and_refuses_an_unknown_status(client,
 
 def test_the_roster_lists_offered_and_confirmed_applicants_per_block(client, tenant_a):
     login(client, tenant_a.coordinator)
-    Application.objects.filter(pk=tenant_a.application.pk).update(
-        status=S.CONFIRMED, offer_expires_at=timezone.now()
-    )
+    booked = take_seat(tenant_a.block)
     response = client.get(reverse("hosts:roster"))
     blocks = {block.pk: block for block in response.context["object_list"]}
-    assert [a.pk for a in blocks[tenant_a.block.pk].roster] == [tenant_a.application.pk]
+    assert [a.pk for a in blocks[tenant_a.block.pk].roster] == [booked.pk]
     assert blocks[tenant_a.other_block.pk].roster == []
-    assert tenant_a.application.applicant.legal_name in response.content.decode()
+    assert booked.applicant.legal_name in response.content.decode()
 
 
 def test_the_roster_keeps_blocks_in_progress_and_drops_those_that_ended(client, tenant_a):

@@ -6,8 +6,7 @@ from django.urls import reverse
 from amo.errors import DomainError
 from rotations import services
 from rotations.models import Block, Rotation
-from rotations.services import seat_take
-from tests.factories import BlockFactory, OrganizationFactory, RotationFactory, SpecialtyFactory
+from tests.factories import BlockFactory, OrganizationFactory, RotationFactory, SpecialtyFactory, take_seat
 from tests.hosts.conftest import login
 from tests.hosts.test_isolation import api_rotation_data, rotation_form_data
 
@@ -182,8 +181,8 @@ def test_adding_a_block_from_the_rotation_page(client, tenant_a):
 
 def test_capacity_below_the_seats_confirmed_or_held_is_refused_everywhere(client, tenant_a):
     block = tenant_a.block
-    seat_take(block_id=block.pk)
-    seat_take(block_id=block.pk)
+    take_seat(block)
+    take_seat(block)
     login(client, tenant_a.coordinator)
     data = {"start_date": block.start_date, "weeks": 4, "capacity": 1, "apply_by": block.apply_by}
     page = client.post(reverse("hosts:block_update", args=[block.pk]), data)
@@ -264,8 +263,17 @@ def test_the_host_api_is_in_the_openapi_schema(client):
         "/api/v1/host/applications/",
         "/api/v1/host/applications/{id}/offer/",
         "/api/v1/host/applications/bulk/",
+        "/api/v1/host/applications/{id}/cancel/",
+        "/api/v1/host/applications/{id}/no-show/",
+        "/api/v1/host/applications/{id}/end-early/",
+        "/api/v1/host/block-changes/",
+        "/api/v1/host/block-changes/{id}/approve/",
+        "/api/v1/host/block-changes/{id}/decline/",
     ]:
         assert path in schema["paths"]
+    # The date change's status is its own enum, not confused with the application's.
+    enums = schema["components"]["schemas"]
+    assert enums["BlockChangeStatusEnum"]["enum"] == ["requested", "approved", "declined", "withdrawn"]
 
 
 def test_fields_a_host_must_not_set_are_ignored_by_the_api(client, tenant_a, tenant_b):
