@@ -61,7 +61,6 @@ def seat_take(*, block_id: int, application_id: int, kind: str, expires_at=None)
             raise DomainError("This application already holds a seat.", status=409)
         taken = SeatHold.objects.unreleased().filter(block_id=block_id).count()
         if taken >= block.capacity:
-            _recount([block_id])
             raise DomainError("No seats are left on this block.", extra={"block_id": block_id}, status=409)
         hold = SeatHold.objects.create(
             block_id=block_id,
