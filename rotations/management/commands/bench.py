@@ -383,7 +383,8 @@ class Command(BaseCommand):
         self.stdout.write(header + "\n" + "-" * len(header))
         rows = [
             ("trivial query by the same pool (floor)", floor["service_ms"]),
-            ("book now, all", timings),
+            ("book now, all (served: from pick-up)", timings),
+            ("book now, all (answered: from the start)", served["answer_ms"]),
             ("  won a seat (checkout hold)", won),
             ("  refused under the block lock", locked_out),
             ("  refused before writing (block full)", early),
