@@ -242,3 +242,17 @@ def test_the_list_costs_the_same_queries_for_many_seated_applications(django_ass
     assert len(results) == 5
     assert sum(1 for r in results if r["hold_expires_at"]) == 3
     assert sum(len(r["block_changes"]) for r in results) == 2
+
+
+def test_the_schema_documents_every_booking_endpoint_and_the_cancel_preview():
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = schema["paths"]
+    for action in ("accept", "decline", "cancel", "block-change", "documents"):
+        assert "post" in paths[f"/api/v1/applications/{{id}}/{action}/"], action
+    assert "post" in paths["/api/v1/applications/book-now/"]
+    cancel = paths["/api/v1/applications/{id}/cancel/"]["post"]
+    assert "preview" in {parameter["name"] for parameter in cancel["parameters"]}
+    components = schema["components"]["schemas"]
+    assert "RefundQuote" in components
+    assert "requestBody" in paths["/api/v1/applications/book-now/"]["post"]
+    assert {"hold_kind", "hold_expires_at", "block_changes"} <= set(components["Application"]["properties"])
