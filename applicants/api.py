@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,11 +19,16 @@ from applicants.serializers import (
     ApplicationCreateSerializer,
     ApplicationDetailSerializer,
     ApplicationSerializer,
+    BlockChangeRequestSerializer,
+    BookNowSerializer,
     DocumentSerializer,
+    DocumentsSendSerializer,
     DocumentUploadSerializer,
     ProfileSerializer,
+    RefundQuoteSerializer,
     WithdrawSerializer,
 )
+from applicants.workflow import ActorRole
 
 ERROR = OpenApiResponse(description='{"message": "...", "extra": {...}}')
 
@@ -144,6 +150,14 @@ class ApplicationDetailAPI(ApplicantAPIView):
         return _detail_response(self.applicant(), pk)
 
 
+def _own(applicant: Applicant, pk: int):
+    """One of the applicant's applications; anyone else's is the same 404 as none."""
+    application = selectors.applicant_application(applicant=applicant, pk=pk)
+    if application is None:
+        raise Http404
+    return application
+
+
 class ApplicationSubmitAPI(ApplicantAPIView):
     @extend_schema(
         request=None,
@@ -152,9 +166,7 @@ class ApplicationSubmitAPI(ApplicantAPIView):
     )
     def post(self, request, pk: int):
         applicant = self.applicant()
-        application = selectors.applicant_application(applicant=applicant, pk=pk)
-        if application is None:
-            raise Http404
+        application = _own(applicant, pk)
         services.application_submit(application=application, actor=request.user)
         return _detail_response(applicant, pk)
 
@@ -167,11 +179,120 @@ class ApplicationWithdrawAPI(ApplicantAPIView):
     )
     def post(self, request, pk: int):
         applicant = self.applicant()
-        application = selectors.applicant_application(applicant=applicant, pk=pk)
-        if application is None:
-            raise Http404
+        application = _own(applicant, pk)
         serializer = WithdrawSerializer(data=request.data)
         services.application_withdraw(
             application=application, actor=request.user, reason=validated_data(serializer)["reason"]
         )
         return _detail_response(applicant, pk)
+
+
+ANSWER = {200: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+
+
+class ApplicationAcceptAPI(ApplicantAPIView):
+    @extend_schema(
+        request=None,
+        responses=ANSWER,
+        summary="Accept an offer before its deadline (confirmed at once, or awaiting the deposit)",
+    )
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        services.application_accept(application=_own(applicant, pk), actor=request.user)
+        return _detail_response(applicant, pk)
+
+
+class ApplicationDeclineAPI(ApplicantAPIView):
+    @extend_schema(request=WithdrawSerializer, responses=ANSWER, summary="Decline an offer")
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        application = _own(applicant, pk)
+        reason = validated_data(WithdrawSerializer(data=request.data))["reason"]
+        services.application_decline(application=application, actor=request.user, reason=reason)
+        return _detail_response(applicant, pk)
+
+
+class ApplicationCancelAPI(ApplicantAPIView):
+    @extend_schema(
+        request=WithdrawSerializer,
+        parameters=[
+            OpenApiParameter(
+                "preview",
+                OpenApiTypes.BOOL,
+                description="1: answer the refund the cancellation policy gives today and change nothing.",
+            )
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="CancelAnswer",
+                serializers=[ApplicationDetailSerializer, RefundQuoteSerializer],
+                resource_type_field_name=None,
+            ),
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        summary="Cancel a confirmed booking (?preview=1 shows the refund first)",
+    )
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        application = _own(applicant, pk)
+        if request.query_params.get("preview") in ("1", "true"):
+            return Response(RefundQuoteSerializer(selectors.refund_quote(application=application)).data)
+        reason = validated_data(WithdrawSerializer(data=request.data))["reason"]
+        services.application_cancel(
+            application=application, actor=request.user, role=ActorRole.APPLICANT, reason=reason
+        )
+        return _detail_response(applicant, pk)
+
+
+class ApplicationBlockChangeAPI(ApplicantAPIView):
+    @extend_schema(
+        request=BlockChangeRequestSerializer,
+        responses={201: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        summary="Ask to move a confirmed booking to another block of the same organization",
+    )
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        application = _own(applicant, pk)
+        data = validated_data(BlockChangeRequestSerializer(data=request.data))
+        services.block_change_request(
+            application=application, actor=request.user, to_block=data["to_block"], reason=data["reason"]
+        )
+        return _detail_response(applicant, pk, status.HTTP_201_CREATED)
+
+
+class ApplicationDocumentsAPI(ApplicantAPIView):
+    @extend_schema(
+        request=DocumentsSendSerializer,
+        responses=ANSWER,
+        summary="Send documents from your vault to a booking whose documents are due",
+    )
+    def post(self, request, pk: int):
+        applicant = self.applicant()
+        application = _own(applicant, pk)
+        data = validated_data(DocumentsSendSerializer(data=request.data))
+        services.application_documents_send(
+            application=application, actor=request.user, documents=data["documents"]
+        )
+        return _detail_response(applicant, pk)
+
+
+class BookNowAPI(ApplicantAPIView):
+    @extend_schema(
+        request=BookNowSerializer,
+        responses={201: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        summary="Book a seat of a book-now block at once (documents may follow within 7 days)",
+    )
+    def post(self, request):
+        applicant = self.applicant()
+        data = validated_data(BookNowSerializer(data=request.data))
+        application = services.application_book_now(
+            applicant=applicant,
+            block=data["block"],
+            personal_statement=data["personal_statement"],
+            documents=data["documents"],
+            application=selectors.live_application_for_block(applicant=applicant, block=data["block"]),
+        )
+        return _detail_response(applicant, application.pk, status.HTTP_201_CREATED)

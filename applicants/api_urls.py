@@ -9,7 +9,21 @@ urlpatterns = [
     path("me/profile/", api.ProfileAPI.as_view(), name="profile"),
     path("me/documents/", api.DocumentListAPI.as_view(), name="documents"),
     path("applications/", api.ApplicationListAPI.as_view(), name="applications"),
+    path("applications/book-now/", api.BookNowAPI.as_view(), name="book_now"),
     path("applications/<int:pk>/", api.ApplicationDetailAPI.as_view(), name="application"),
+    path("applications/<int:pk>/accept/", api.ApplicationAcceptAPI.as_view(), name="application_accept"),
+    path("applications/<int:pk>/decline/", api.ApplicationDeclineAPI.as_view(), name="application_decline"),
+    path("applications/<int:pk>/cancel/", api.ApplicationCancelAPI.as_view(), name="application_cancel"),
+    path(
+        "applications/<int:pk>/block-change/",
+        api.ApplicationBlockChangeAPI.as_view(),
+        name="application_block_change",
+    ),
+    path(
+        "applications/<int:pk>/documents/",
+        api.ApplicationDocumentsAPI.as_view(),
+        name="application_documents",
+    ),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

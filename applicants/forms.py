@@ -11,7 +11,7 @@ from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
-from rotations.models import DocumentKind, Specialty
+from rotations.models import Block, DocumentKind, Specialty
 
 
 class DateInput(forms.DateInput):
@@ -94,7 +94,13 @@ class DocumentChoiceField(forms.ModelMultipleChoiceField):
         )
 
 
+def _vault(applicant: Applicant):
+    return Document.objects.filter(applicant=applicant).order_by("kind", "-uploaded_at")
+
+
 class ApplyForm(forms.Form):
+    """Apply for a block, or book a book-now block: the statement and the documents the host sees."""
+
     personal_statement = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=MAX_STATEMENT_CHARS,
@@ -110,18 +116,47 @@ class ApplyForm(forms.Form):
 
     def __init__(self, *args, applicant: Applicant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["documents"].queryset = Document.objects.filter(applicant=applicant).order_by(
-            "kind", "-uploaded_at"
-        )
+        self.fields["documents"].queryset = _vault(applicant)
 
 
-class WithdrawForm(forms.Form):
+class ReasonForm(forms.Form):
+    """An optional reason: withdrawing, declining an offer, cancelling a booking."""
+
     reason = forms.CharField(
         required=False,
         max_length=MAX_REASON_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         label="Reason (optional)",
     )
+
+
+class DocumentsSendForm(forms.Form):
+    documents = DocumentChoiceField(
+        queryset=Document.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Documents to send to the host",
+    )
+
+    def __init__(self, *args, applicant: Applicant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = _vault(applicant)
+
+
+class BlockChangeForm(forms.Form):
+    to_block = forms.ModelChoiceField(queryset=Block.objects.none(), label="Move to", empty_label=None)
+    reason = forms.CharField(
+        required=False,
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Reason (optional)",
+    )
+
+    def __init__(self, *args, targets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_block"].queryset = targets
+        self.fields["to_block"].label_from_instance = lambda block: (
+            f"{block.rotation.title}: {day_label(block.start_date)} – {day_label(block.end_date)}"
+        )
 
 
 class MessageForm(forms.Form):

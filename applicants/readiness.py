@@ -24,6 +24,11 @@ class ChecklistItem:
     ok: bool
     detail: str = ""
 
+    @property
+    def may_follow(self) -> bool:
+        """A document may follow a book-now booking (due within 7 days); no other requirement may."""
+        return self.key.startswith("document:")
+
 
 # What readiness requires of the profile (named, lower-case, by Applicant.PROFILE_FIELDS).
 READINESS_PROFILE_FIELDS = (
@@ -165,3 +170,8 @@ def readiness_checklist(
 
 def is_ready(checklist: list[ChecklistItem]) -> bool:
     return all(item.ok for item in checklist)
+
+
+def is_ready_to_book(checklist: list[ChecklistItem]) -> bool:
+    """Ready to book a book-now block: every requirement met but documents, which may follow."""
+    return all(item.ok or item.may_follow for item in checklist)

@@ -14,7 +14,7 @@ from amo.models import User
 from amo.money import format_cents, refund_cents
 from amo.selectors import user_has_totp
 from amo.text import moment_label
-from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.models import Applicant, Application, ApplicationTransition, BlockChange, Document
 from applicants.readiness import block_closed_reason
 from hosts.models import Membership
 from rotations.models import Block, Rotation
@@ -194,6 +194,12 @@ def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
         .prefetch_related(
             Prefetch("transitions", queryset=ApplicationTransition.objects.order_by("created_at", "id")),
             Prefetch("documents", queryset=Document.objects.order_by("kind")),
+            Prefetch(
+                "block_changes",
+                queryset=BlockChange.objects.select_related(
+                    "from_block__rotation__organization", "to_block__rotation__organization"
+                ),
+            ),
         )
     )
 
@@ -303,8 +309,8 @@ def application_next_step(application: Application) -> str:
 
 
 @dataclass(frozen=True)
-class WithdrawalQuote:
-    """What withdrawing today gives back, shown before the applicant confirms."""
+class RefundQuote:
+    """What withdrawing or cancelling today gives back, shown before the applicant confirms."""
 
     application_fee_cents: int
     application_fee_refund_cents: int
@@ -316,8 +322,9 @@ class WithdrawalQuote:
     schedule: list[RefundWindow]
 
 
-def withdrawal_quote(*, application: Application, today: date | None = None) -> WithdrawalQuote:
-    """The refund of withdrawing on `today` by the rotation's cancellation policy.
+def refund_quote(*, application: Application, today: date | None = None) -> RefundQuote:
+    """The refund of withdrawing an application or cancelling a booking on `today`, by the
+    rotation's cancellation policy (the withdrawal and cancellation pages and the API's preview).
 
     The policy refunds the program fee paid; the application fee paid for the host's review and is
     not refunded. Until payments exist ([5/8]) nothing of the program fee has been paid.
@@ -326,7 +333,7 @@ def withdrawal_quote(*, application: Application, today: date | None = None) -> 
     block, rotation = application.block, application.block.rotation
     paid = 0
     percent = refund_percent(rotation.cancellation_policy, start_date=block.start_date, cancelled_on=today)
-    return WithdrawalQuote(
+    return RefundQuote(
         application_fee_cents=application.application_fee_cents,
         application_fee_refund_cents=0,
         program_fee_cents=rotation.program_fee_cents,
@@ -335,6 +342,22 @@ def withdrawal_quote(*, application: Application, today: date | None = None) -> 
         program_fee_refund_cents=refund_cents(paid, percent),
         currency=application.currency,
         schedule=refund_schedule(rotation, block),
+    )
+
+
+def block_change_targets(*, application: Application) -> QuerySet[Block]:
+    """The blocks a confirmed booking may ask to move to: the organization's other published blocks
+    that have not started and have a seat left (block_change_request decides, under its rules)."""
+    return (
+        Block.objects.filter(
+            rotation__organization_id=application.block.rotation.organization_id,
+            rotation__status=Rotation.Status.PUBLISHED,
+            start_date__gt=timezone.now().date(),
+            seats_taken__lt=F("capacity"),
+        )
+        .exclude(pk=application.block_id)
+        .select_related("rotation")
+        .order_by("start_date", "rotation__title", "pk")
     )
 
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from amo.validators import MAX_REASON_CHARS
-from applicants.models import Applicant, Application, ApplicationTransition, Document
+from applicants.models import Applicant, Application, ApplicationTransition, BlockChange, Document
 from applicants.services import MAX_STATEMENT_CHARS
-from rotations.models import Block, DocumentKind, Specialty
+from rotations.models import Block, DocumentKind, SeatHold, Specialty
 
 
 class CompletenessSerializer(serializers.Serializer):
@@ -83,10 +83,29 @@ class BlockSummarySerializer(serializers.ModelSerializer):
         fields = ["id", "rotation", "rotation_slug", "organization", "start_date", "end_date", "weeks"]
 
 
+class BlockChangeSerializer(serializers.ModelSerializer):
+    from_block = BlockSummarySerializer()
+    to_block = BlockSummarySerializer()
+
+    class Meta:
+        model = BlockChange
+        fields = ["id", "from_block", "to_block", "status", "reason", "answer", "requested_at", "decided_at"]
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     block = BlockSummarySerializer()
     documents = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     next_step = serializers.CharField()
+    hold_kind = serializers.ChoiceField(
+        choices=SeatHold.Kind.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="What holds the application's seat: an offer, a book-now checkout or a booking; null "
+        "without a held seat.",
+    )
+    block_changes = BlockChangeSerializer(
+        many=True, read_only=True, help_text="Date changes asked for this booking, newest first."
+    )
     hold_expires_at = serializers.DateTimeField(
         allow_null=True,
         read_only=True,
@@ -108,6 +127,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "application_fee_cents",
             "currency",
             "application_fee_status",
+            "hold_kind",
             "hold_expires_at",
             "documents_due_at",
             "waitlisted_at",
@@ -115,6 +135,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "submitted_at",
             "created_at",
             "next_step",
+            "block_changes",
         ]
 
 
@@ -125,12 +146,17 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         fields = [*ApplicationSerializer.Meta.fields, "transitions"]
 
 
-class ApplicationCreateSerializer(serializers.Serializer):
+class ApplicationInputSerializer(serializers.Serializer):
+    """What an applicant sends for a block: the statement and the documents its host will see."""
+
     block = serializers.PrimaryKeyRelatedField(
         queryset=Block.objects.select_related("rotation__organization")
     )
     personal_statement = serializers.CharField(max_length=MAX_STATEMENT_CHARS, allow_blank=True, default="")
     documents = serializers.ListField(child=serializers.IntegerField(min_value=1), default=list)
+
+
+class ApplicationCreateSerializer(ApplicationInputSerializer):
     submit = serializers.BooleanField(
         default=True, help_text="Submit at once (the default); false keeps a draft to finish later."
     )
@@ -138,3 +164,39 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 class WithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_REASON_CHARS, allow_blank=True, default="")
+
+
+class BookNowSerializer(ApplicationInputSerializer):
+    """Book a block of a book-now rotation; required documents missing may follow within 7 days."""
+
+
+class BlockChangeRequestSerializer(serializers.Serializer):
+    to_block = serializers.PrimaryKeyRelatedField(
+        queryset=Block.objects.all(), help_text="Another open block of the same organization."
+    )
+    reason = serializers.CharField(max_length=MAX_REASON_CHARS, allow_blank=True, default="")
+
+
+class DocumentsSendSerializer(serializers.Serializer):
+    documents = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="Documents from your vault."
+    )
+
+
+class RefundWindowSerializer(serializers.Serializer):
+    starts_on = serializers.DateField(allow_null=True)
+    ends_on = serializers.DateField()
+    refund_percent = serializers.IntegerField()
+
+
+class RefundQuoteSerializer(serializers.Serializer):
+    """What cancelling (or withdrawing) today gives back by the rotation's cancellation policy."""
+
+    application_fee_cents = serializers.IntegerField()
+    application_fee_refund_cents = serializers.IntegerField()
+    program_fee_cents = serializers.IntegerField()
+    program_fee_paid_cents = serializers.IntegerField()
+    refund_percent = serializers.IntegerField()
+    program_fee_refund_cents = serializers.IntegerField()
+    currency = serializers.CharField()
+    schedule = RefundWindowSerializer(many=True)

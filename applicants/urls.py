@@ -11,5 +11,15 @@ urlpatterns = [
     path("me/documents/", views.documents, name="documents"),
     path("documents/<int:pk>/file/", views.document_file, name="document_file"),
     path("apply/<int:block_id>/", views.apply, name="apply"),
+    path("book/<int:block_id>/", views.book_now, name="book_now"),
     path("me/applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("me/applications/<int:pk>/accept/", views.application_accept, name="application_accept"),
+    path("me/applications/<int:pk>/decline/", views.application_decline, name="application_decline"),
+    path("me/applications/<int:pk>/cancel/", views.application_cancel, name="application_cancel"),
+    path(
+        "me/applications/<int:pk>/block-change/",
+        views.application_block_change,
+        name="application_block_change",
+    ),
+    path("me/applications/<int:pk>/documents/", views.application_documents, name="application_documents"),
 ]

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -19,15 +19,20 @@ from applicants import selectors, services
 from applicants.files import document_response
 from applicants.forms import (
     ApplyForm,
+    BlockChangeForm,
+    DocumentsSendForm,
     DocumentUploadForm,
     MessageForm,
     ProfileForm,
-    WithdrawForm,
+    ReasonForm,
 )
-from applicants.models import Application, Document
-from applicants.readiness import is_ready, readiness_checklist
+from applicants.models import Application, BlockChange, Document
+from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
 from applicants.workflow import ActorRole, targets_from
+from rotations.models import Rotation
 from rotations.policies import refund_schedule
+
+S = Application.Status
 
 
 def applicant_required(view):
@@ -150,11 +155,21 @@ def document_file(request, pk: int):
     return document_response(get_object_or_404(selectors.documents_visible_to(request.user), pk=pk))
 
 
-@applicant_required
-def apply(request, block_id: int, *, applicant):
+def _apply_page(request, block_id: int, applicant, *, book_now: bool):
+    """Apply for a block (submit, or keep a draft), or book a book-now block at once: one form and
+    page, the statement and the documents the host sees, with the readiness checklist."""
     block = selectors.block_for_apply(block_id=block_id)
     if block is None:
         raise Http404("No such block.")
+    rotation = block.rotation
+    if book_now and (rotation.booking_mode != Rotation.BookingMode.BOOK_NOW or block.is_full):
+        messages.info(
+            request,
+            "This block is full: apply to join its waitlist."
+            if block.is_full
+            else "This rotation is not booked at once: apply and the host will review your application.",
+        )
+        return redirect("applicants:apply", block_id=block.pk)
     application = selectors.live_application_for_block(applicant=applicant, block=block)
     if application is not None and application.status != Application.Status.DRAFT:
         messages.info(request, "You have already applied for this block.")
@@ -168,10 +183,16 @@ def apply(request, block_id: int, *, applicant):
     else:
         initial = {"documents": selectors.suggested_documents(block=block, documents=vault)}
     form = ApplyForm(request.POST or None, initial=initial, applicant=applicant)
+    this_page = "applicants:book_now" if book_now else "applicants:apply"
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["documents"])
-        submitting = request.POST.get("action") == "submit"
-        save = services.application_apply if submitting else services.application_draft_save
+        action = request.POST.get("action")
+        if action == "book" and book_now:
+            save, done = services.application_book_now, None
+        elif action == "submit" and not book_now:
+            save, done = services.application_apply, None
+        else:
+            save, done = services.application_draft_save, "Draft saved."
         try:
             saved = save(
                 applicant=applicant,
@@ -183,17 +204,18 @@ def apply(request, block_id: int, *, applicant):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            if submitting:
-                done = (
-                    "This block is full, so you joined its waitlist."
-                    if saved.status == Application.Status.WAITLISTED
-                    else "Application submitted."
-                )
-                saved = selectors.applicant_application(applicant=applicant, pk=saved.pk)
-                messages.success(request, f"{done} {selectors.application_next_step(saved)}")
-                return redirect("applicants:application_detail", pk=saved.pk)
-            messages.success(request, "Draft saved.")
-            return redirect("applicants:apply", block_id=block.pk)
+            if done:
+                messages.success(request, done)
+                return redirect(this_page, block_id=block.pk)
+            if book_now:
+                done = "Seat reserved." if saved.status == Application.Status.AWAITING_PAYMENT else "Booked."
+            elif saved.status == Application.Status.WAITLISTED:
+                done = "This block is full, so you joined its waitlist."
+            else:
+                done = "Application submitted."
+            saved = selectors.applicant_application(applicant=applicant, pk=saved.pk)
+            messages.success(request, f"{done} {selectors.application_next_step(saved)}")
+            return redirect("applicants:application_detail", pk=saved.pk)
     # Judge the documents the applicant is choosing (or has chosen), as submitting will.
     if form.is_bound and form.is_valid():
         judged = list(form.cleaned_data["documents"])
@@ -201,7 +223,6 @@ def apply(request, block_id: int, *, applicant):
         judged_ids = {getattr(d, "pk", d) for d in initial["documents"]}
         judged = [d for d in vault if d.pk in judged_ids]
     checklist = readiness_checklist(applicant=applicant, block=block, documents=judged)
-    rotation = block.rotation
     return render(
         request,
         "applicants/apply.html",
@@ -211,10 +232,11 @@ def apply(request, block_id: int, *, applicant):
             "rotation": rotation,
             "application": application,
             "form": form,
+            "book_now": book_now,
             "checklist": checklist,
-            "ready": is_ready(checklist),
+            "ready": is_ready_to_book(checklist) if book_now else is_ready(checklist),
             "total_cents": rotation.total_price_cents,
-            "joins_waitlist": block.is_full,
+            "joins_waitlist": block.is_full and not book_now,
             "waitlist_fee_note": selectors.waitlist_fee_note(
                 fee_cents=rotation.application_fee_cents, currency=rotation.currency
             ),
@@ -226,12 +248,27 @@ def apply(request, block_id: int, *, applicant):
 
 
 @applicant_required
-def application_detail(request, pk: int, *, applicant):
+def apply(request, block_id: int, *, applicant):
+    return _apply_page(request, block_id, applicant, book_now=False)
+
+
+@applicant_required
+def book_now(request, block_id: int, *, applicant):
+    return _apply_page(request, block_id, applicant, book_now=True)
+
+
+def _own_application(applicant, pk: int) -> Application:
     application = selectors.applicant_application(applicant=applicant, pk=pk)
     if application is None:
         raise Http404("No such application.")
+    return application
+
+
+@applicant_required
+def application_detail(request, pk: int, *, applicant):
+    application = _own_application(applicant, pk)
     message_form = MessageForm(request.POST if request.POST.get("form") == "message" else None)
-    withdraw_form = WithdrawForm(request.POST if request.POST.get("form") == "withdraw" else None)
+    withdraw_form = ReasonForm(request.POST if request.POST.get("form") == "withdraw" else None)
     if request.method == "POST":
         form = message_form if message_form.is_bound else withdraw_form
         if form.is_valid():
@@ -252,7 +289,11 @@ def application_detail(request, pk: int, *, applicant):
                 return redirect("applicants:application_detail", pk=application.pk)
             except DomainError as error:
                 add_domain_error(form, error)
-    can_withdraw = Application.Status.WITHDRAWN in targets_from(application.status, ActorRole.APPLICANT)
+    targets = targets_from(application.status, ActorRole.APPLICANT)
+    can_withdraw = S.WITHDRAWN in targets
+    can_move = application.status == S.CONFIRMED
+    move_targets = selectors.block_change_targets(application=application) if can_move else None
+    block_changes = list(application.block_changes.all())
     return TemplateResponse(
         request,
         "applicants/application_detail.html",
@@ -262,10 +303,138 @@ def application_detail(request, pk: int, *, applicant):
             "message_form": message_form,
             "withdraw_form": withdraw_form,
             "can_withdraw": can_withdraw,
+            "can_answer_offer": application.status == S.OFFERED,
+            "decline_form": ReasonForm(prefix="decline"),
+            "can_cancel": S.CANCELLED in targets,
+            "block_changes": block_changes,
+            "change_pending": any(c.status == BlockChange.Status.REQUESTED for c in block_changes),
+            "block_change_form": BlockChangeForm(targets=move_targets) if can_move else None,
+            "documents_form": DocumentsSendForm(applicant=applicant)
+            if application.documents_due_at and application.status in Application.SEATED
+            else None,
             "can_message": selectors.thread_is_open(application),
             "can_continue": selectors.draft_can_continue(application),
-            "quote": selectors.withdrawal_quote(application=application) if can_withdraw else None,
+            "quote": selectors.refund_quote(application=application) if can_withdraw else None,
             "thread": list(application.messages.all()),
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
+    )
+
+
+def _first_error(form) -> str:
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        return f"{label}: {errors[0]}" if label else errors[0]
+    return "Check your input."
+
+
+def _back(request, application: Application, action, done: str):
+    """Run one of the applicant's actions; its refusal or its news shows on the application's page."""
+    try:
+        action()
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("applicants:application_detail", pk=application.pk)
+
+
+@applicant_required
+@require_POST
+def application_accept(request, pk: int, *, applicant):
+    application = _own_application(applicant, pk)
+    try:
+        services.application_accept(application=application, actor=request.user)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        accepted = _own_application(applicant, pk)
+        messages.success(request, f"Offer accepted. {selectors.application_next_step(accepted)}")
+    return redirect("applicants:application_detail", pk=application.pk)
+
+
+@applicant_required
+@require_POST
+def application_decline(request, pk: int, *, applicant):
+    application = _own_application(applicant, pk)
+    form = ReasonForm(request.POST, prefix="decline")
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("applicants:application_detail", pk=application.pk)
+    return _back(
+        request,
+        application,
+        lambda: services.application_decline(
+            application=application, actor=request.user, reason=form.cleaned_data["reason"]
+        ),
+        "Offer declined; the seat goes to the next applicant.",
+    )
+
+
+@applicant_required
+def application_cancel(request, pk: int, *, applicant):
+    """Cancel a confirmed booking: the page shows what the cancellation policy refunds today, then
+    the applicant confirms."""
+    application = _own_application(applicant, pk)
+    if S.CANCELLED not in targets_from(application.status, ActorRole.APPLICANT):
+        messages.error(request, "Only a confirmed booking can be cancelled.")
+        return redirect("applicants:application_detail", pk=application.pk)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_cancel(
+                application=application,
+                actor=request.user,
+                role=ActorRole.APPLICANT,
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Booking cancelled.")
+            return redirect("applicants:application_detail", pk=application.pk)
+    return render(
+        request,
+        "applicants/application_cancel.html",
+        {"application": application, "quote": selectors.refund_quote(application=application), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@applicant_required
+@require_POST
+def application_block_change(request, pk: int, *, applicant):
+    application = _own_application(applicant, pk)
+    form = BlockChangeForm(request.POST, targets=selectors.block_change_targets(application=application))
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("applicants:application_detail", pk=application.pk)
+    return _back(
+        request,
+        application,
+        lambda: services.block_change_request(
+            application=application,
+            actor=request.user,
+            to_block=form.cleaned_data["to_block"],
+            reason=form.cleaned_data["reason"],
+        ),
+        "Date change requested; the host will answer here.",
+    )
+
+
+@applicant_required
+@require_POST
+def application_documents(request, pk: int, *, applicant):
+    application = _own_application(applicant, pk)
+    form = DocumentsSendForm(request.POST, applicant=applicant)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("applicants:application_detail", pk=application.pk)
+    return _back(
+        request,
+        application,
+        lambda: services.application_documents_send(
+            application=application, actor=request.user, documents=list(form.cleaned_data["documents"])
+        ),
+        "Documents sent to the host.",
     )

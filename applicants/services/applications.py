@@ -615,7 +615,7 @@ def application_book_now(
             applicant=applicant, block=block, documents=list(application.documents.all())
         )
         unmet = [item for item in checklist if not item.ok]
-        blocking = [item for item in unmet if not item.key.startswith("document:")]
+        blocking = [item for item in unmet if not item.may_follow]
         if blocking:
             missing = [{"key": i.key, "label": i.label, "detail": i.detail} for i in blocking]
             raise DomainError(

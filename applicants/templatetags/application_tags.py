@@ -9,12 +9,16 @@ register = template.Library()
 S = Application.Status
 STATUS_TONES = {
     **dict.fromkeys([S.OFFERED, S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED], "text-bg-success"),
-    **dict.fromkeys([S.REJECTED, S.WITHDRAWN, S.EXPIRED, S.CANCELLED], "text-bg-secondary"),
-    S.WAITLISTED: "text-bg-warning",
+    **dict.fromkeys(
+        [S.REJECTED, S.WITHDRAWN, S.DECLINED, S.EXPIRED, S.CANCELLED, S.NO_SHOW, S.ENDED_EARLY],
+        "text-bg-secondary",
+    ),
+    **dict.fromkeys([S.WAITLISTED, S.AWAITING_PAYMENT], "text-bg-warning"),
 }
 
 
 @register.filter
 def status_tone(status: str) -> str:
-    """The badge colour of an application status: good news green, ended grey, waiting yellow."""
+    """The badge colour of an application status: good news green, ended grey, waiting (for a seat,
+    for a payment) yellow."""
     return STATUS_TONES.get(status, "text-bg-primary")

@@ -214,6 +214,19 @@ def world(db) -> World:
     draft = ApplicationFactory(applicant=applicant, block=BlockFactory())
     draft.documents.add(document)
     notification_send(recipient=applicant.user, key="sweep", subject="Welcome", body="Hello.")
+    # The booking pages: an offer to answer, a booking with documents due and another block to move
+    # to, and a book-now block.
+    offer = ApplicationFactory(
+        applicant=applicant, status=Application.Status.OFFERED, submitted_at=timezone.now()
+    )
+    booking = ApplicationFactory(
+        applicant=applicant,
+        status=Application.Status.CONFIRMED,
+        submitted_at=timezone.now(),
+        documents_due_at=timezone.now() + timedelta(days=7),
+    )
+    BlockFactory(rotation=booking.block.rotation, start_date=TODAY + timedelta(days=120))
+    book_now_block = BlockFactory(rotation=RotationFactory(booking_mode=Rotation.BookingMode.BOOK_NOW))
     MembershipFactory(user=owner.user, role=Membership.Role.COORDINATOR)  # a second organization to switch to
     # Bookings on a block that started today (a no-show may be recorded), one under way, and a date change.
     started = BlockFactory(rotation=rotation, start_date=TODAY, apply_by=TODAY - timedelta(days=7))
@@ -226,7 +239,12 @@ def world(db) -> World:
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
     world.paths = {
-        "anonymous": ["/", "/rotations/", f"/rotations/{rotation.slug}/"],
+        "anonymous": [
+            "/",
+            "/rotations/",
+            f"/rotations/{rotation.slug}/",
+            f"/rotations/{book_now_block.rotation.slug}/",
+        ],
         "applicant": [
             "/me/",
             "/me/profile/",
@@ -234,6 +252,10 @@ def world(db) -> World:
             f"/me/applications/{draft.pk}/",
             f"/me/applications/{applicant_application.pk}/",
             f"/apply/{open_block.pk}/",
+            f"/me/applications/{offer.pk}/",
+            f"/me/applications/{booking.pk}/",
+            f"/me/applications/{booking.pk}/cancel/",
+            f"/book/{book_now_block.pk}/",
         ],
         "owner": [
             "/host/",

@@ -17,13 +17,13 @@ def test_the_dashboard_shows_applications_with_next_step_and_timeline(client):
     application = ApplicationFactory(status=S.SUBMITTED)
     applicant = application.applicant
     application_withdraw(application=application, actor=applicant.user, reason="Dates clash")
-    ApplicationFactory(applicant=applicant, status=S.OFFERED, offer_expires_at="2030-01-01T00:00:00Z")
+    ApplicationFactory(applicant=applicant, status=S.OFFERED)
     client.force_login(applicant.user)
 
     html = client.get(reverse("applicants:dashboard")).content.decode()
 
     assert "You withdrew this application." in html
-    assert "You have an offer: confirm it before the deadline." in html
+    assert "You have an offer: accept or decline it before the deadline." in html
     assert "Dates clash" in html  # the reason on the timeline
 
 

@@ -23,9 +23,7 @@ def test_delete_is_offered_exactly_when_the_service_would_delete(client, status,
     document = DocumentFactory(applicant=applicant)
     if status is not None:
         deadline = timezone.now() + timedelta(days=1)  # an offer carries one
-        ApplicationFactory(applicant=applicant, status=status, offer_expires_at=deadline).documents.add(
-            document
-        )
+        ApplicationFactory(applicant=applicant, status=status, seat=deadline).documents.add(document)
     client.force_login(applicant.user)
     page = client.get(reverse("applicants:documents")).content.decode()
     offered = f'name="delete" value="{document.pk}"' in page

@@ -20,7 +20,7 @@ from applicants.services import (
 from applicants.services import applications as application_services
 from hosts.models import Membership
 from rotations.models import Block
-from rotations.services import block_change_capacity, seat_release, seat_take
+from rotations.services import block_change_capacity
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
 from tests.factories import (
     ApplicantFactory,
@@ -28,6 +28,8 @@ from tests.factories import (
     DocumentFactory,
     EmailAddressFactory,
     MembershipFactory,
+    free_seat,
+    take_seat,
 )
 from tests.waiting import a_query_waits_for_a_lock, wait_until
 
@@ -40,7 +42,7 @@ WAITLIST_NOTE = "No fee until a seat is offered: the application fee ($100.00) f
 def _fill(block: Block) -> None:
     """Take every seat left on the block, as offers and bookings do."""
     for _ in range(block.seats_left):
-        seat_take(block_id=block.pk)
+        take_seat(block)
     block.refresh_from_db()
 
 
@@ -125,7 +127,7 @@ def test_the_line_is_first_come_first_served_and_moves_up_when_the_first_is_offe
     third = _join(third_applicant, block, third_documents)
     assert [_place(a) for a in (first, second, third)] == [1, 2, 3]
 
-    seat_release(block_id=block.pk)
+    free_seat(block)
     application_offer(application=first, actor=_coordinator(block))
 
     assert [_place(a) for a in (first, second, third)] == [None, 1, 2]
@@ -134,7 +136,7 @@ def test_the_line_is_first_come_first_served_and_moves_up_when_the_first_is_offe
 def test_an_offer_to_a_waitlisted_application_makes_its_fee_due():
     applicant, block, documents = _full_block_and_ready_applicant()
     application = _join(applicant, block, documents)
-    seat_release(block_id=block.pk)
+    free_seat(block)
 
     application_offer(application=application, actor=_coordinator(block))
 
@@ -295,7 +297,7 @@ def test_a_seat_taken_or_freed_while_the_applicant_submits_decides_the_outcome(m
     applicant, block, documents = _ready_applicant_and_block()
     _fill(block)
     if change == "fills":
-        seat_release(block_id=block.pk)
+        free_seat(block)
     draft = application_draft_save(
         applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
     )
@@ -309,7 +311,7 @@ def test_a_seat_taken_or_freed_while_the_applicant_submits_decides_the_outcome(m
     def change_a_seat():
         try:
             with transaction.atomic():
-                (seat_take if change == "fills" else seat_release)(block_id=block.pk)
+                (take_seat if change == "fills" else free_seat)(block)
                 changed.set()
                 commit.wait(timeout=20)
         finally:

@@ -29,7 +29,7 @@ def test_applicant_submits_a_draft_and_the_change_is_recorded():
     "status", [s for s in S if (s, S.CONFIRMED) not in {(e.source, e.target) for e in EDGES}]
 )
 def test_every_status_without_an_edge_to_confirmed_refuses_it(status):
-    application = ApplicationFactory(status=status, offer_expires_at="2030-01-01T00:00:00Z")
+    application = ApplicationFactory(status=status)
     with pytest.raises(DomainError) as error:
         transition(application, S.CONFIRMED, actor=None, role=ActorRole.SYSTEM)
     assert error.value.status == 409
@@ -45,7 +45,7 @@ def test_every_illegal_edge_is_refused_and_changes_nothing():
         for target in S:
             if (source, target) in legal:
                 continue
-            application = ApplicationFactory(status=source, offer_expires_at="2030-01-01T00:00:00Z")
+            application = ApplicationFactory(status=source)
             with pytest.raises(DomainError):
                 transition(application, target, actor=staff, role=ActorRole.STAFF)
             application.refresh_from_db()
@@ -78,7 +78,6 @@ def test_an_applicant_may_not_offer_themselves_a_seat():
             S.OFFERED,
             actor=application.applicant.user,
             role=ActorRole.APPLICANT,
-            offer_expires_at="2030-01-01T00:00:00Z",
         )
 
 
