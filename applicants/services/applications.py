@@ -1008,6 +1008,9 @@ def block_change_request(
         raise DomainError("The booking is already on that block.", field="to_block")
     if to_block.rotation.status != Rotation.Status.PUBLISHED or _started(to_block):
         raise DomainError("That block is no longer open.", field="to_block")
+    if to_block.is_full:
+        # Approving would be refused anyway (seat_move counts again under both blocks' locks).
+        raise DomainError("That block has no seat left; choose another.", field="to_block", status=409)
     try:
         with transaction.atomic():
             change = BlockChange.objects.create(

@@ -379,16 +379,21 @@ def test_a_date_change_the_host_approves_moves_the_seat_and_frees_the_old_one():
 
 def test_a_date_change_to_a_full_block_is_refused_and_the_booking_stays():
     block = BlockFactory(capacity=1)
-    full = BlockFactory(rotation=block.rotation, capacity=1)
-    take_seat(full)
+    other = BlockFactory(rotation=block.rotation, capacity=1)
     booked = take_seat(block)
-    change = block_change_request(application=booked, actor=booked.applicant.user, to_block=full)
+    change = block_change_request(application=booked, actor=booked.applicant.user, to_block=other)
+    take_seat(other)  # filled while the host had not answered yet
     with pytest.raises(DomainError, match="No seats are left"):
         block_change_decide(block_change=change, actor=host_of(block), approve=True)
     booked.refresh_from_db()
     assert booked.block_id == block.pk and unreleased_hold(booked).block_id == block.pk
     change.refresh_from_db()
     assert change.status == BlockChange.Status.REQUESTED
+    third = BlockFactory(rotation=block.rotation, capacity=1)
+    take_seat(third)
+    with pytest.raises(DomainError, match="no seat left") as refused:
+        block_change_request(application=booked, actor=booked.applicant.user, to_block=third)
+    assert refused.value.status == 409
 
 
 def test_a_date_change_stays_within_the_organization_and_one_at_a_time():
