@@ -338,8 +338,8 @@ def test_approving_a_move_to_a_full_block_is_refused_and_nothing_moves(client, t
     full = BlockFactory(
         rotation=tenant_a.rotation, capacity=1, start_date=tenant_a.block.start_date + timedelta(weeks=6)
     )
-    take_seat(full)
     change = requested_change(tenant_a, to_block=full)
+    take_seat(full)  # filled while the request waited for the host
     login(client, tenant_a.coordinator)
     response = api_post(client, "hosts_api:block-change-approve", change.pk)
     assert response.status_code == 409
@@ -430,8 +430,8 @@ def test_the_application_page_shows_the_hold_and_overdue_documents(client, tenan
 
 
 def test_the_overview_counts_payments_awaited_bookings_and_open_date_changes(client, tenant_a):
+    requested_change(tenant_a)  # asked while the block still had a seat
     seated_everyone(tenant_a)
-    requested_change(tenant_a)
     login(client, tenant_a.coordinator)
     response = client.get(reverse("hosts:dashboard"))
     counts = response.context["counts"]
