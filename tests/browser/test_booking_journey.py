@@ -15,6 +15,7 @@ from applicants.models import Application
 from applicants.services import holds_sweep
 from rotations.models import Block, Rotation, SeatHold
 from tests.browser.actions import log_in
+from tests.browser.audit import assert_keyboard_complete
 from tests.factories import ApplicationFactory, BlockFactory, EmailAddressFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,6 +87,7 @@ def test_an_offer_made_on_the_host_page_is_accepted_by_the_applicant_and_confirm
     )
     offer = applicant.get_by_role("region", name="Your offer")
     expect(offer).to_contain_text("accepting confirms your booking at once")
+    assert_keyboard_complete(applicant)
 
     offer.get_by_role("button", name="Accept the offer").click()
     expect(applicant.get_by_role("alert")).to_contain_text("Offer accepted. Your seat is booked.")
@@ -126,6 +128,7 @@ def test_accepting_an_offer_on_a_rotation_with_a_deposit_awaits_the_deposit_by_t
     expect(page.get_by_role("region", name="Deposit")).to_contain_text(
         f"Deposit to confirm your seat: $450.00, due by {moment(deadline)} UTC"
     )
+    assert_keyboard_complete(page)
     expect(dashboard_card(page, "Pediatrics Externship")).to_contain_text("Awaiting payment")
     application = Application.objects.with_hold().get(pk=application.pk)
     assert (application.status, application.hold_expires_at) == (S.AWAITING_PAYMENT, deadline)
@@ -187,12 +190,14 @@ def test_cancelling_a_booking_shows_the_policy_refund_first_and_gives_the_seat_t
 
     page.get_by_role("link", name="Cardiology Observership").click()
     expect(status_badge(page)).to_have_text("Confirmed")
+    assert_keyboard_complete(page)
     page.get_by_role("region", name="Your booking").get_by_role("link", name="Cancel booking").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your booking?")
     refund = page.get_by_role("region", name="What you get back if you cancel today")
     expect(refund).to_contain_text("Refund today by the moderate policy (50%)")
     expect(refund).to_contain_text(f"50% until {day(block.start_date - timedelta(days=30))}")
     expect(refund).to_contain_text("nothing from the start date")
+    assert_keyboard_complete(page)
     assert Application.objects.get(pk=booking.pk).status == S.CONFIRMED
 
     page.get_by_label("Reason (optional)").fill("My visa interview was moved to that month.")
