@@ -9,13 +9,14 @@ from django.utils.html import strip_tags
 
 from amo.errors import DomainError
 from applicants.models import Application
-from rotations.services import block_change_capacity, seat_take
+from rotations.services import block_change_capacity
 from tests.factories import (
     ApplicationFactory,
     BlockFactory,
     EmailAddressFactory,
     OwnerFactory,
     RotationFactory,
+    take_seat,
 )
 from tests.hosts.conftest import login
 
@@ -36,15 +37,15 @@ def test_every_page_says_one_in_the_singular(client):
         organization=owner.organization, weekly_hours=1, balance_due_days_before_start=1
     )
     block = BlockFactory(
-        rotation=rotation, weeks=1, capacity=2, start_date=timezone.localdate() + timedelta(days=5)
+        rotation=rotation, weeks=1, capacity=3, start_date=timezone.localdate() + timedelta(days=5)
     )
-    seat_take(block_id=block.pk)  # one seat left, one taken
+    take_seat(block)  # with the offer below: one seat left
     other_block = BlockFactory(rotation=rotation, weeks=1, capacity=1)
     application = ApplicationFactory(
         block=block,
         status=Application.Status.OFFERED,
         submitted_at=timezone.now(),
-        offer_expires_at=timezone.now() + timedelta(days=1),
+        seat=timezone.now() + timedelta(days=1),
     )
     applicant = application.applicant
     EmailAddressFactory(user=applicant.user)
@@ -89,7 +90,7 @@ def test_every_page_says_one_in_the_singular(client):
 def test_messages_written_in_python_say_one_in_the_singular():
     block = BlockFactory(weeks=1, capacity=1)
     assert_singular(str(block), "Block.__str__")
-    seat_take(block_id=block.pk)
+    take_seat(block)
     with pytest.raises(DomainError) as refused:
         block_change_capacity(block_id=block.pk, capacity=0)
     assert "already has 1 seat confirmed or held" in refused.value.message
