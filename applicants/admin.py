@@ -1,5 +1,6 @@
 """Staff admin: applicants, their documents (verified or rejected through the services), applications
-(read-mostly: statuses change only through the workflow) and their transitions (read-only)."""
+(read-mostly: statuses change only through the workflow; staff confirm a deposit received another way
+through the payment service), their transitions, seat holds and date changes (read-only)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,7 +14,15 @@ from amo.errors import DomainError, field_label
 from amo.validators import MAX_REASON_CHARS
 from applicants import services
 from applicants.countries import country_choices
-from applicants.models import Applicant, Application, ApplicationMessage, ApplicationTransition, Document
+from applicants.models import (
+    Applicant,
+    Application,
+    ApplicationMessage,
+    ApplicationTransition,
+    BlockChange,
+    Document,
+)
+from rotations.models import SeatHold
 
 
 class DocumentInline(admin.TabularInline):
@@ -165,6 +174,45 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+class SeatHoldInline(admin.TabularInline):
+    """The application's holds, the released ones kept as history; written only by the seat service."""
+
+    model = SeatHold
+    extra = 0
+    can_delete = False
+    fields = ["block", "kind", "created_at", "expires_at", "released_at", "release_reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class BlockChangeInline(admin.TabularInline):
+    model = BlockChange
+    extra = 0
+    can_delete = False
+    fields = [
+        "from_block",
+        "to_block",
+        "status",
+        "reason",
+        "answer",
+        "requested_at",
+        "decided_at",
+        "decided_by",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "application_fee_status", "submitted_at"]
@@ -172,7 +220,8 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["applicant__legal_name", "applicant__user__email", "block__rotation__title"]
     list_select_related = ["applicant__user", "block__rotation"]
     readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
-    inlines = [TransitionInline, MessageInline]
+    inlines = [SeatHoldInline, BlockChangeInline, TransitionInline, MessageInline]
+    actions = ["confirm_payment"]
 
     def has_add_permission(self, request):
         return False
@@ -180,12 +229,28 @@ class ApplicationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_confirm_payment_permission(self, request) -> bool:
+        return request.user.has_perm("applicants.change_application")
 
-@admin.register(ApplicationTransition)
-class ApplicationTransitionAdmin(admin.ModelAdmin):
-    list_display = ["application", "from_status", "to_status", "actor", "actor_role", "created_at"]
-    list_filter = ["to_status", "actor_role"]
-    list_select_related = ["application__applicant__user", "application__block__rotation", "actor"]
+    @admin.action(description="Confirm: deposit received another way", permissions=["confirm_payment"])
+    def confirm_payment(self, request, queryset):
+        """Each selected application through application_payment_confirm, as staff: the held seat
+        becomes a booking. One refusal (no hold, a deadline passed, a status that cannot confirm)
+        stops only that application, and is reported by name."""
+        confirmed = 0
+        for application in queryset.select_related("applicant__user", "block__rotation"):
+            try:
+                services.application_payment_confirm(application=application, actor=request.user)
+            except DomainError as error:
+                self.message_user(request, f"{application}: {error.message}", messages.ERROR)
+            else:
+                confirmed += 1
+        if confirmed:
+            self.message_user(request, f"{confirmed} booking(s) confirmed.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History written only by the services: staff read it, never change it here."""
 
     def has_add_permission(self, request):
         return False
@@ -195,3 +260,23 @@ class ApplicationTransitionAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApplicationTransition)
+class ApplicationTransitionAdmin(ReadOnlyAdmin):
+    list_display = ["application", "from_status", "to_status", "actor", "actor_role", "created_at"]
+    list_filter = ["to_status", "actor_role"]
+    list_select_related = ["application__applicant__user", "application__block__rotation", "actor"]
+
+
+@admin.register(BlockChange)
+class BlockChangeAdmin(ReadOnlyAdmin):
+    list_display = ["application", "from_block", "to_block", "status", "requested_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
+    list_select_related = [
+        "application__applicant__user",
+        "application__block__rotation",
+        "from_block__rotation",
+        "to_block__rotation",
+    ]

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from rotations.models import Block, Rotation, SearchSynonym, Specialty
+from rotations.models import Block, Rotation, SearchSynonym, SeatHold, Specialty
 
 
 @admin.register(Specialty)
@@ -36,3 +36,32 @@ class SearchSynonymAdmin(admin.ModelAdmin):
 
     list_display = ["term", "expands_to"]
     search_fields = ["term", "expands_to"]
+
+
+@admin.register(SeatHold)
+class SeatHoldAdmin(admin.ModelAdmin):
+    """Every hold, the released ones kept as history: read-only, as rotations.services writes them."""
+
+    list_display = [
+        "__str__",
+        "application",
+        "kind",
+        "created_at",
+        "expires_at",
+        "released_at",
+        "release_reason",
+    ]
+    list_filter = ["kind", ("released_at", admin.EmptyFieldListFilter), "release_reason"]
+    search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
+    list_select_related = ["block__rotation", "application__applicant__user", "application__block__rotation"]
+    raw_id_fields = ["block", "application"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

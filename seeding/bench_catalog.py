@@ -1,6 +1,7 @@
 """The benchmark's scale data: `seed_scale_catalog(n)` bulk-inserts n published rotations with 4n
 blocks under organizations whose slugs start with `bench-`, for `manage.py bench`; kept apart from
-the demo, in its own database (`<name>_bench`).
+the demo, in its own database (`<name>_bench`). Every seat is free: a taken seat would need a
+booking behind it (an applicant, an application, a hold), which the catalog's figures do not need.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def seed_scale_catalog(rotations: int, *, batch: int = 5000, stream=sys.stderr) 
                 )
             Rotation.objects.bulk_create(rows, batch_size=size)
             Block.objects.bulk_create(
-                [block for rotation in rows for block in block_rows(rng, rotation, 4, today)],
+                [block for rotation in rows for block in block_rows(rng, rotation, 4, today, filled=False)],
                 batch_size=size * 4,
             )
         done += size

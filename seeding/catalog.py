@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from hosts.models import Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, Specialty, VisaType
 from rotations.search import search_dictionary_refresh
+from seeding.bookings import bookings_behind_taken_seats
 
 SPECIALTIES = [
     "Internal Medicine", "Family Medicine", "Pediatrics", "Psychiatry", "Neurology", "Cardiology",
@@ -312,8 +313,9 @@ def block_rows(
 ) -> list[Block]:
     """`count` blocks starting on Mondays over the coming 12 months; about one in ten is full.
 
-    `filled` gives seats a random fill, as if taken by bookings: a roster nobody sees, so only for
-    organizations nobody signs in to. Without it every seat is free.
+    `filled` gives seats a random fill, for organizations nobody signs in to: the caller must put a
+    booking behind each (seeding.bookings.bookings_behind_taken_seats), as a seat is taken only by a
+    hold. Without it every seat is free.
     """
     blocks = []
     first_monday = today + timedelta(days=(7 - today.weekday()) % 7)
@@ -401,6 +403,8 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         blocks += block_rows(rng, rotation, rng.randint(1, 5), today, filled=filled)
     Rotation.objects.bulk_create(new_rotations)
     Block.objects.bulk_create(blocks)
+    # A taken seat is a hold: each one the blocks count gets its booking.
+    bookings = bookings_behind_taken_seats(blocks)
 
     memberships = 0
     if coordinator is not None:
@@ -416,5 +420,6 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         "preceptors": len(new_preceptors),
         "rotations": len(new_rotations),
         "blocks": len(blocks),
+        "bookings": bookings,
         "memberships": memberships,
     }

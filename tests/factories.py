@@ -250,12 +250,16 @@ class OwnerFactory(MembershipFactory):
 
 
 def catalog_rotation(*, blocks: list[dict] | None = None, **fields) -> Rotation:
-    """A published rotation with blocks; each dict overrides BlockFactory's fields, and `days_ahead`
-    sets the start date that many days from today (the last day to apply stays 30 days before)."""
+    """A published rotation with blocks; each dict overrides BlockFactory's fields, `days_ahead`
+    sets the start date that many days from today (the last day to apply stays 30 days before), and
+    `seats_taken` books that many seats through the seat service (other applicants' bookings)."""
     rotation = RotationFactory(**fields)
     for spec in [{}] if blocks is None else blocks:
         spec = dict(spec)
         if "days_ahead" in spec:
             spec["start_date"] = date.today() + timedelta(days=spec.pop("days_ahead"))
-        BlockFactory(rotation=rotation, **spec)
+        booked = spec.pop("seats_taken", 0)
+        block = BlockFactory(rotation=rotation, **spec)
+        for _ in range(booked):
+            take_seat(block)
     return rotation

@@ -1,5 +1,6 @@
 """`make run` end to end: migrate, seed, serve web + worker + beat, and stop them all on a signal."""
 
+import json
 import os
 import signal
 import socket
@@ -8,6 +9,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -17,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 
 from seeding.accounts import DEMO_LOGINS
+from seeding.catalog import DEMO_ORGANIZATION_SLUG
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,14 +63,12 @@ def scratch_database_url():
     admin.close()
 
 
-def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_database_url, tmp_path):
+@contextmanager
+def make_run(database_url: str, tmp_path: Path):
+    """`tools/devstack.py run` (what `make run` runs) on `database_url`, serving on a free port;
+    yields (process, base URL, log path) once the home page answers, and stops it with SIGINT."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": scratch_database_url,
-        "PORT": str(port),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log_path = tmp_path / "run.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
@@ -80,19 +82,25 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
             assert process.poll() is None, "make run exited before serving"
             assert time.monotonic() < deadline, "make run did not serve the home page in time"
             time.sleep(0.5)
+        yield process, base, log_path
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        log.close()
+
+
+def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_database_url, tmp_path):
+    with make_run(scratch_database_url, tmp_path) as (process, base, log_path):
         assert _status(f"{base}/admin/login/") == 200
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(child.cmdline()) for child in children)
         assert "runserver" in names and "worker" in names and "beat" in names
         # The speed-up tests take never reaches what `make run` serves.
         assert all("DATABASE_SYNCHRONOUS_COMMIT" not in child.environ() for child in children)
+        deadline = time.monotonic() + 120
         while "AMO is ready at" not in log_path.read_text():
             assert time.monotonic() < deadline, "make run never printed its ready block"
             time.sleep(0.5)
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
-        log.close()
     gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == []
     output = log_path.read_text()
@@ -103,6 +111,75 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
         assert f"{email}  /  {password}" in block
     # Printed once everything answered: no start-up chatter of ours after it.
     assert "[devstack] starting" not in block
+
+
+def _coordinator_token(database_url: str) -> str:
+    """An API token of the demo coordinator, issued by the service the tokens page calls."""
+    code = (
+        "from amo.models import User; from amo.services import api_token_create; "
+        f"user = User.objects.get(email={DEMO_LOGINS['host coordinator'][0]!r}); "
+        "print(api_token_create(user=user, name='make run check', lifetime_days=30)[1])"
+    )
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def _api(base: str, token: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"{base}/api/v1/host/{path}",
+        data=None if body is None else json.dumps(body).encode(),
+        method="GET" if body is None else "POST",
+        headers={
+            "Authorization": f"Token {token}",
+            "X-Organization": DEMO_ORGANIZATION_SLUG,
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_make_run_expires_an_offer_made_through_the_api_within_two_minutes(scratch_database_url, tmp_path):
+    """The running stack's beat sends the sweep every minute and its worker runs it: an offer whose
+    deadline is a minute ahead is expired within two, and its seat is free again."""
+    with make_run(scratch_database_url, tmp_path) as (_process, base, _log_path):
+        token = _coordinator_token(scratch_database_url)
+        status, queue = _api(base, token, "applications/?status=submitted")
+        assert status == 200 and queue["results"], queue
+        application = queue["results"][0]
+        status, block = _api(base, token, f"blocks/{application['block']}/")
+        assert status == 200
+        free_before = block["seats_left"]
+
+        deadline = datetime.now(UTC) + timedelta(minutes=1)
+        status, offered = _api(
+            base, token, f"applications/{application['id']}/offer/", {"expires_at": deadline.isoformat()}
+        )
+        assert status == 200, offered
+        assert offered["status"] == "offered"
+        assert _api(base, token, f"blocks/{application['block']}/")[1]["seats_left"] == free_before - 1
+
+        waited_until = time.monotonic() + 150
+        while (now := _api(base, token, f"applications/{application['id']}/")[1])["status"] == "offered":
+            assert time.monotonic() < waited_until, "make run did not expire the offer within 150 s"
+            time.sleep(2)
+        assert (now["status"], now["hold_expires_at"]) == ("expired", None)
+        assert datetime.now(UTC) >= deadline
+        block = _api(base, token, f"blocks/{application['block']}/")[1]
+        assert block["seats_left"] == free_before
 
 
 def test_make_run_databases_commit_durably_and_only_tests_skip_the_wait(db):

@@ -2,19 +2,22 @@
 
 import ast
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from amo.models import Notification, User
 from applicants.models import Applicant, Application, ApplicationTransition, Document
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import profile_completeness
 from hosts.models import Membership, Organization, Preceptor
-from rotations.models import Block, Rotation, Specialty
-from rotations.selectors import rotation_catalog
+from rotations.models import Block, Rotation, SeatHold, Specialty
+from rotations.selectors import blocks_out_of_step, rotation_catalog
 from seeding.bench_catalog import scale_catalog_remove, seed_scale_catalog
+from seeding.bookings import BOOKED_APPLICANTS
 from seeding.catalog import DEMO_ORGANIZATION_SLUG, npi_number
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +51,15 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     assert amina.documents.count() == 8
     queue = Application.objects.for_org(membership.organization)
     assert queue.filter(status=Application.Status.SUBMITTED).count() == 4
-    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4
-    everything_else = (Document.objects.count(), Application.objects.count(), Notification.objects.count())
+    assert queue.filter(status=Application.Status.OFFERED).count() == 1  # the demo applicant's offer
+    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4 + 2
+    everything_else = (
+        Document.objects.count(),
+        Application.objects.count(),
+        Notification.objects.count(),
+        SeatHold.objects.count(),
+        User.objects.count(),
+    )
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -62,9 +72,42 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
         Rotation.objects.count(),
         Block.objects.count(),
     ) == counts
-    assert (Document.objects.count(), Application.objects.count(), Notification.objects.count()) == (
-        everything_else
+    assert (
+        Document.objects.count(),
+        Application.objects.count(),
+        Notification.objects.count(),
+        SeatHold.objects.count(),
+        User.objects.count(),
+    ) == everything_else
+    assert blocks_out_of_step() == []
+
+
+def test_every_seat_the_demo_counts_as_taken_is_a_booking_of_its_own_applicant():
+    call_command("seed_demo", stdout=StringIO())
+    assert blocks_out_of_step() == []
+    taken = sum(Block.objects.values_list("seats_taken", flat=True))
+    bookings = SeatHold.objects.unreleased().filter(kind=SeatHold.Kind.BOOKING)
+    assert taken > 1000 and bookings.count() == taken - 1  # and the demo applicant's offer
+    confirmed = Application.objects.filter(pk__in=bookings.values("application"))
+    assert set(confirmed.values_list("status", flat=True)) == {Application.Status.CONFIRMED}
+    placeholders = User.objects.filter(email__startswith="booked-", email__endswith="@demo.amo.test")
+    assert placeholders.count() == BOOKED_APPLICANTS
+    assert not any(user.has_usable_password() for user in placeholders)  # nobody signs in as them
+    assert confirmed.values("applicant").distinct().count() == BOOKED_APPLICANTS
+    # Nobody holds two seats of one block.
+    assert confirmed.values("block", "applicant").distinct().count() == confirmed.count()
+
+
+def test_the_demo_applicant_has_an_open_offer_to_accept_with_a_real_hold():
+    call_command("seed_demo", stdout=StringIO())
+    demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    offer = (
+        Application.objects.for_org(demo).with_hold().get(applicant__user__email="applicant@demo.amo.test")
     )
+    assert (offer.status, offer.hold_kind) == (Application.Status.OFFERED, SeatHold.Kind.OFFER)
+    assert offer.hold_expires_at > timezone.now() + timedelta(days=6)
+    assert Notification.objects.filter(recipient=offer.applicant.user, key__contains=":offered:").exists()
+    assert Block.objects.get(pk=offer.block_id).seats_taken == 1
 
 
 def test_only_verified_organizations_publish_in_the_demo_catalog():
@@ -76,14 +119,16 @@ def test_only_verified_organizations_publish_in_the_demo_catalog():
     assert Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG).is_verified
 
 
-def test_the_demo_organizations_seats_are_taken_only_by_its_roster_which_the_seed_leaves_empty():
+def test_the_demo_organizations_seats_are_taken_only_by_its_roster_which_holds_one_offer():
     call_command("seed_demo", stdout=StringIO())
     demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
     blocks = Block.objects.for_org(demo)
     assert blocks.count() >= 5
-    # The seed makes no offers there (its demo applications are only submitted), so no seat is taken.
-    assert set(Application.objects.for_org(demo).values_list("status", flat=True)) == {"submitted"}
-    assert set(blocks.values_list("seats_taken", flat=True)) == {0}
+    # Its demo applications are submitted, but for the demo applicant's offer: one seat taken.
+    statuses = sorted(Application.objects.for_org(demo).values_list("status", flat=True))
+    assert statuses == ["offered"] + ["submitted"] * 4
+    assert sum(blocks.values_list("seats_taken", flat=True)) == 1
+    assert blocks_out_of_step() == []
 
 
 def test_the_readme_typo_example_finds_the_demo_organizations_cardiology_in_chicago():
@@ -120,6 +165,9 @@ def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_remove
     assert bench.count() == 300 and set(bench.values_list("status", flat=True)) == {"published"}
     assert not bench.filter(organization__is_verified=False).exists()  # only verified organizations publish
     assert Block.objects.filter(rotation__in=bench).count() == 1200
+    # No booking behind them, so no seat taken: the cache stays equal to the holds.
+    assert set(Block.objects.filter(rotation__in=bench).values_list("seats_taken", flat=True)) == {0}
+    assert blocks_out_of_step() == []
     assert "300/300" in progress.getvalue()
     scale_catalog_remove()
     assert Rotation.objects.count() == before
@@ -129,8 +177,10 @@ def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_remove
 def test_seed_demo_leaves_every_demo_applicant_with_a_complete_profile_ready_to_apply():
     call_command("seed_demo", stdout=StringIO())
     # Sign-up copies the account's name into the legal name: the seed must still fill the rest.
-    applicants = Applicant.objects.filter(user__email__endswith="@demo.amo.test").prefetch_related(
-        "documents", "specialties_of_interest"
+    applicants = (
+        Applicant.objects.filter(user__email__endswith="@demo.amo.test")
+        .exclude(user__email__startswith="booked-")  # placeholders behind the catalog's taken seats
+        .prefetch_related("documents", "specialties_of_interest")
     )
     assert applicants.count() == 5
     assert {profile_completeness(applicant=applicant).percent for applicant in applicants} == {100}

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from seeding.accounts import seed_demo_accounts
 from seeding.applicants import seed_demo_applicant
+from seeding.bookings import seed_demo_offer
 from seeding.catalog import seed_demo_catalog
 from seeding.host_queue import seed_host_demo
 
@@ -18,3 +19,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo applicant ready: complete profile, verified documents"))
         applications = seed_host_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo review queue ready: {applications} applications"))
+        offer = seed_demo_offer()
+        if offer is not None:
+            self.stdout.write(self.style.SUCCESS(f"Demo offer made: {offer}, to accept or decline"))
