@@ -230,11 +230,11 @@ def world(db) -> World:
     MembershipFactory(user=owner.user, role=Membership.Role.COORDINATOR)  # a second organization to switch to
     # Bookings on a block that started today (a no-show may be recorded), one under way, and a date change.
     started = BlockFactory(rotation=rotation, start_date=TODAY, apply_by=TODAY - timedelta(days=7))
-    booking, running = (
+    started_booking, running = (
         ApplicationFactory(block=started, status=status, submitted_at=timezone.now())
         for status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
     )
-    change = BlockChange.objects.create(application=booking, from_block=started, to_block=block)
+    change = BlockChange.objects.create(application=started_booking, from_block=started, to_block=block)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
@@ -267,7 +267,7 @@ def world(db) -> World:
             f"/host/rotations/{rotation.pk}/",
             f"/host/rotations/{rotation.pk}/edit/",
             f"/host/blocks/{block.pk}/edit/",
-            f"/host/applications/{booking.pk}/",
+            f"/host/applications/{started_booking.pk}/",
             f"/host/applications/{running.pk}/",
             "/host/block-changes/",
             "/host/roster/",
