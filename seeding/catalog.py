@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -347,6 +347,29 @@ def seed_specialties() -> tuple[list[Specialty], int]:
     return list(specialties), len(created)
 
 
+# What the demo catalog bulk-inserts; see statistics_refresh.
+BULK_LOADED_TABLES = (
+    "amo_user",
+    "hosts_organization",
+    "hosts_preceptor",
+    "rotations_rotation",
+    "rotations_block",
+    "applicants_applicant",
+    "applicants_application",
+    "rotations_seathold",
+)
+
+
+def statistics_refresh() -> None:
+    """ANALYZE the tables a bulk load filled, as PostgreSQL's docs advise after one: until
+    autovacuum gets to them, the planner may still believe them empty (a fresh database, or one
+    whose tables were truncated) and join thousands of rows by scanning them inside one another,
+    which turns a lookup by primary key into minutes."""
+    with connection.cursor() as cursor:
+        for table in BULK_LOADED_TABLES:
+            cursor.execute(f"ANALYZE {table}")
+
+
 @transaction.atomic
 def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: int = 750) -> dict[str, int]:
     """The demo catalog; returns how many rows of each kind it created (all zero on a second run)."""
@@ -414,6 +437,7 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         memberships = int(created)
     if new_rotations:
         search_dictionary_refresh()
+        statistics_refresh()
     return {
         "specialties": new_specialties,
         "organizations": len(new_organizations),
