@@ -29,3 +29,16 @@ class StaffAdminSite(admin.AdminSite):
             messages.info(request, SET_UP_TOTP)
             return redirect("mfa_activate_totp")
         return secure_admin_login(super().login)(request, extra_context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History written only by the services: staff read it, never change it here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

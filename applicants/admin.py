@@ -10,7 +10,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from amo.admin_site import ReadOnlyAdmin
 from amo.errors import DomainError, field_label
+from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
 from applicants import services
 from applicants.countries import country_choices
@@ -246,20 +248,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             else:
                 confirmed += 1
         if confirmed:
-            self.message_user(request, f"{confirmed} booking(s) confirmed.", messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """History written only by the services: staff read it, never change it here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+            self.message_user(request, f"{pluralize(confirmed, 'booking')} confirmed.", messages.SUCCESS)
 
 
 @admin.register(ApplicationTransition)

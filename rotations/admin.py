@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from amo.admin_site import ReadOnlyAdmin
 from rotations.models import Block, Rotation, SearchSynonym, SeatHold, Specialty
 
 
@@ -39,7 +40,7 @@ class SearchSynonymAdmin(admin.ModelAdmin):
 
 
 @admin.register(SeatHold)
-class SeatHoldAdmin(admin.ModelAdmin):
+class SeatHoldAdmin(ReadOnlyAdmin):
     """Every hold, the released ones kept as history: read-only, as rotations.services writes them."""
 
     list_display = [
@@ -56,12 +57,3 @@ class SeatHoldAdmin(admin.ModelAdmin):
     list_select_related = ["block__rotation", "application__applicant__user", "application__block__rotation"]
     raw_id_fields = ["block", "application"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

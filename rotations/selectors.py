@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from hosts.models import Organization
-from rotations.models import Block, Rotation, RotationQuerySet, SeatHold, Specialty
+from rotations.models import Block, Rotation, RotationQuerySet, Specialty, unreleased_holds_count
 from rotations.search import SearchCount, search_count, search_matches, search_query, search_rank
 
 
@@ -226,15 +225,8 @@ def blocks_out_of_step() -> list[tuple[int, int, int]]:
 
     Empty whenever every seat change went through rotations.services; the daily check logs any.
     """
-    held = (
-        SeatHold.objects.filter(block=OuterRef("pk"), released_at__isnull=True)
-        .order_by()
-        .values("block")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     return list(
-        Block.objects.annotate(held=Coalesce(Subquery(held), 0))
+        Block.objects.annotate(held=unreleased_holds_count())
         .exclude(seats_taken=F("held"))
         .order_by("pk")
         .values_list("pk", "seats_taken", "held")

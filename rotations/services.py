@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,19 +16,12 @@ from amo.validators import MAX_DESCRIPTION_CHARS, bounded_text
 from hosts.selectors import OPEN_STATUSES
 from rotations import limits
 from rotations.locking import lock_block, lock_blocks
-from rotations.models import Block, Rotation, SeatHold
+from rotations.models import Block, Rotation, SeatHold, unreleased_holds_count
 
 
 def _recount(block_ids: list[int]) -> None:
     """Set each block's seats_taken to its unreleased holds (the cache the catalog reads)."""
-    unreleased = (
-        SeatHold.objects.filter(block=OuterRef("pk"), released_at__isnull=True)
-        .order_by()
-        .values("block")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    Block.objects.filter(pk__in=block_ids).update(seats_taken=Coalesce(Subquery(unreleased), 0))
+    Block.objects.filter(pk__in=block_ids).update(seats_taken=unreleased_holds_count())
 
 
 def _release(holds, reason: str, now) -> None:
