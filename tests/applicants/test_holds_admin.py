@@ -43,7 +43,7 @@ def test_staff_confirm_a_deposit_received_another_way_through_the_service_and_se
 
     assert response.status_code == 200
     said = messages_of(response)
-    assert "1 booking(s) confirmed." in said
+    assert "1 booking confirmed." in said
     assert any(message.startswith(f"{lapsed}: ") and "deadline has passed" in message for message in said)
     assert any(message.startswith(f"{submitted}: ") for message in said)
     statuses = dict(
