@@ -568,11 +568,20 @@ def application_payment_confirm(*, application: Application, actor: User | None 
 # --- Book now -----------------------------------------------------------------------------------------
 
 
-def _book_now_refusal(block: Block) -> str:
-    """Why `block` cannot be booked at once, or "" (read without a lock: the locked count decides)."""
-    if block.rotation.booking_mode != Rotation.BookingMode.BOOK_NOW:
+def _book_now_refusal(block_id: int) -> str:
+    """Why the block cannot be booked at once, or "". One query, no lock: when a crowd presses "book
+    now" on a full block, most are refused here at once instead of queueing on the block's lock
+    (the count under the lock still decides for the rest)."""
+    lapsed = SeatHold.objects.filter(block=OuterRef("pk")).lapsed(timezone.now())
+    mode, taken, capacity, has_lapsed = (
+        Block.objects.filter(pk=block_id)
+        .annotate(has_lapsed=Exists(lapsed))
+        .values_list("rotation__booking_mode", "seats_taken", "capacity", "has_lapsed")
+        .get()
+    )
+    if mode != Rotation.BookingMode.BOOK_NOW:
         return "This rotation is not booked at once; apply and the host will review your application."
-    if block.is_full and not SeatHold.objects.filter(block=block).lapsed(timezone.now()).exists():
+    if taken >= capacity and not has_lapsed:
         return "No seats are left on this block. Apply to join its waitlist."
     return ""
 
@@ -592,10 +601,10 @@ def application_book_now(
     required documents missing has them due within 7 days (the host may cancel it otherwise); every
     other requirement must be met. A full block is refused at once, before anything is written.
     """
-    block = Block.objects.select_related("rotation__organization").get(pk=block.pk)
-    refusal = _book_now_refusal(block)
+    refusal = _book_now_refusal(block.pk)
     if refusal:
         raise DomainError(refusal, extra={"block_id": block.pk}, status=409)
+    block = Block.objects.select_related("rotation__organization").get(pk=block.pk)
     if not email_is_verified(applicant.user):
         raise DomainError("Verify your email address before you book.", status=403)
     rotation = block.rotation
