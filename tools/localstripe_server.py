@@ -176,6 +176,8 @@ def _real_payment_method_id(payment_method):
 
 
 def _checked_setup_future_usage(value):
+    if value == "":  # the API's way to say "none"
+        return None
     if value is not None and value not in SETUP_FUTURE_USAGES:
         raise UserError(400, "Invalid setup_future_usage: must be one of on_session, off_session")
     return value
