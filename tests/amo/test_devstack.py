@@ -109,6 +109,9 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
     assert f"AMO is ready at {base}/" in block
     for email, password in DEMO_LOGINS.values():
         assert f"{email}  /  {password}" in block
+    # localstripe's address, and where it sends its signed events (registered before serving).
+    assert f"localstripe:  {settings.STRIPE_API_BASE}" in block
+    assert f"its webhooks: http://127.0.0.1:{base.rsplit(':', 1)[1]}/payments/stripe/webhook/" in block
     # Printed once everything answered: no start-up chatter of ours after it.
     assert "[devstack] starting" not in block
 
