@@ -100,6 +100,7 @@ class Refund(models.Model):
 
     class Reason(models.TextChoices):
         LATE_PAYMENT = "late_payment", "Paid after the seat was no longer held"
+        DUPLICATE = "duplicate", "Paid twice"
         CANCELLATION = "cancellation", "Cancellation"
         HOST_CANCELLATION = "host_cancellation", "Cancelled by the host"
         VISA_DENIAL = "visa_denial", "Visa denied"
