@@ -153,7 +153,7 @@ def payment_sync(*, payment_id: int) -> Payment:
         if payment.status in Payment.FINAL or not payment.payment_intent_id:
             return payment
         intent = stripe_client().v1.payment_intents.retrieve(payment.payment_intent_id)
-        error = (intent.last_payment_error or {}).get("message") or ""
+        error = getattr(getattr(intent, "last_payment_error", None), "message", None) or ""
         status = _STATUSES.get(intent.status, payment.status)
         if status == Payment.Status.SUCCEEDED:
             refund_id = _succeed(payment)
@@ -353,7 +353,9 @@ def stripe_event_receive(*, event_id: str, event_type: str, payload: dict) -> bo
             event_id=event_id, defaults={"type": event_type, "payload": payload}
         )
         if created:
-            transaction.on_commit(lambda: tasks.stripe_event_process.delay(event_id))
+            # A broker that is down must not turn Stripe's delivery into a 500: the event is stored,
+            # and reconciliation processes what was never enqueued.
+            transaction.on_commit(lambda: tasks.stripe_event_process.delay(event_id), robust=True)
     return created
 
 

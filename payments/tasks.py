@@ -11,6 +11,7 @@ from celery import shared_task
     retry_backoff_max=600,
     max_retries=8,
     time_limit=120,
+    soft_time_limit=100,
 )
 def stripe_event_process(event_id: str) -> None:
     """Process one stored Stripe event (payments.services.stripe_event_process); a failure retries
@@ -20,7 +21,7 @@ def stripe_event_process(event_id: str) -> None:
     process(event_id=event_id)
 
 
-@shared_task(acks_late=True, ignore_result=True, time_limit=1800)
+@shared_task(acks_late=True, ignore_result=True, time_limit=1800, soft_time_limit=1700)
 def reconcile() -> dict:
     """Daily (beat): re-read open payments and pending refunds from Stripe, process stored events."""
     from payments.services import payments_reconcile
