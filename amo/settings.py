@@ -160,6 +160,8 @@ CELERY_BEAT_SCHEDULE = {
     # applications expire after 10 days.
     "holds-sweep": {"task": "applicants.tasks.holds_sweep", "schedule": 60.0},
     "bookings-advance": {"task": "applicants.tasks.bookings_advance", "schedule": crontab(minute=5)},
+    # Payments a lost webhook left open, refunds Stripe did not take, events not yet processed.
+    "payments-reconcile": {"task": "payments.tasks.reconcile", "schedule": crontab(hour=4, minute=0)},
     "seat-counts-check": {
         "task": "rotations.tasks.seat_counts_check",
         "schedule": crontab(hour=3, minute=30),

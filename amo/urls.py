@@ -17,6 +17,7 @@ api_docs = csp_update({"style-src": ["'unsafe-inline'"]})(
 api_v1 = [
     path("", include("rotations.api_urls")),
     path("", include("applicants.api_urls")),
+    path("", include("payments.api_urls")),
     path("host/", include("hosts.api_urls")),
 ]
 
@@ -33,6 +34,7 @@ urlpatterns = [
     path("rotations/", include("rotations.urls")),
     path("", include("applicants.urls")),
     path("host/", include("hosts.urls")),
+    path("payments/", include("payments.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

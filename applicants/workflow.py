@@ -57,6 +57,9 @@ EDGES: list[Edge] = [
     *_edges([S.OFFERED], S.CONFIRMED, ActorRole.APPLICANT, ActorRole.SYSTEM),
     *_edges([S.OFFERED], S.AWAITING_PAYMENT, ActorRole.APPLICANT),
     *_edges([S.AWAITING_PAYMENT], S.CONFIRMED, ActorRole.SYSTEM),
+    # A payment Stripe took after the hold's deadline still confirms when the block has a seat left
+    # (payments.services.payment_sync); otherwise the money goes back.
+    *_edges([S.EXPIRED], S.CONFIRMED, ActorRole.SYSTEM),
     *_edges([S.OFFERED], S.DECLINED, ActorRole.APPLICANT),
     # A deadline passed (offer, checkout), or the host did not decide within ten days of submission.
     *_edges([S.OFFERED, S.AWAITING_PAYMENT, S.SUBMITTED, S.UNDER_REVIEW], S.EXPIRED, ActorRole.SYSTEM),
@@ -73,7 +76,7 @@ EDGES: list[Edge] = [
 ]
 _ALLOWED: dict[tuple[S, S], frozenset[ActorRole]] = {(edge.source, edge.target): edge.roles for edge in EDGES}
 
-# Statuses that will never change again.
+# Statuses that will never change again (but for an expired one's late payment, above).
 FINAL = frozenset(
     {S.COMPLETED, S.REJECTED, S.WITHDRAWN, S.DECLINED, S.EXPIRED, S.CANCELLED, S.NO_SHOW, S.ENDED_EARLY}
 )

@@ -538,16 +538,24 @@ def application_decline(*, application: Application, actor: User, reason: str = 
     return application
 
 
-def application_payment_confirm(*, application: Application, actor: User | None = None) -> Application:
+def application_payment_confirm(
+    *, application: Application, actor: User | None = None, late: bool = False
+) -> Application:
     """The deposit (or the whole fee) is paid: the held seat becomes a booking.
 
-    Called by the payment's confirmation ([7/11]) with no actor, or by staff who received the money
-    another way. Refused once the hold's deadline has passed: the seat is no longer this applicant's.
+    Called by the payment's confirmation (payments.services) with no actor, or by staff who received
+    the money another way. Refused once the hold's deadline has passed: the seat is no longer this
+    applicant's. With `late` (a payment Stripe took after the deadline) the seat is taken afresh as a
+    booking when the block still has one, from awaiting payment or expired; refused (409) otherwise,
+    and the caller gives the money back.
     """
     application = _loaded(application)
     role = ActorRole.SYSTEM if actor is None else ActorRole.STAFF
     with transaction.atomic():
-        seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
+        if late:
+            _seat_take_late(application)
+        else:
+            seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
         recorded = _move(application, S.CONFIRMED, actor=actor, role=role)
         rotation = application.block.rotation
         _notify_applicant(
@@ -563,6 +571,28 @@ def application_payment_confirm(*, application: Application, actor: User | None 
             f"{application.applicant} paid: their seat on {application.block} is confirmed.",
         )
     return application
+
+
+def _seat_take_late(application: Application) -> None:
+    """A booking hold for a payment that arrived after its hold's deadline: the live hold is
+    converted as usual; a lapsed one is released and a seat taken afresh, if one is left."""
+    block_id = _lock_seat(application)
+    status = Application.objects.values_list("status", flat=True).get(pk=application.pk)
+    if status not in (S.AWAITING_PAYMENT, S.EXPIRED):
+        raise DomainError("This application no longer waits for a payment.", status=409)
+    hold = seat_hold_locked(application.pk)
+    if hold is not None and (hold.expires_at is None or hold.expires_at > timezone.now()):
+        seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
+        return
+    seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.EXPIRED)
+    if status == S.EXPIRED and (
+        Application.objects.filter(applicant_id=application.applicant_id, block_id=block_id)
+        .exclude(pk=application.pk)
+        .exclude(status__in=Application.ENDED_REAPPLICABLE)
+        .exists()
+    ):
+        raise DomainError("The applicant applied for this block again meanwhile.", status=409)
+    seat_take(block_id=block_id, application_id=application.pk, kind=SeatHold.Kind.BOOKING)
 
 
 # --- Book now -----------------------------------------------------------------------------------------

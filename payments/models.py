@@ -1,0 +1,185 @@
+"""Money: payments (one per PaymentIntent), their refunds, Stripe's events, and the ledger.
+
+Written only by payments/services.py. Amounts are integer cents in the payment's currency.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+class Payment(models.Model):
+    """One attempt to collect one amount for one purpose of an application, backed by one Stripe
+    PaymentIntent. Stripe's word (the webhook or a server-side fetch) moves its status, never the
+    browser's return."""
+
+    class Purpose(models.TextChoices):
+        APPLICATION_FEE = "application_fee", "Application fee"
+        DEPOSIT = "deposit", "Deposit"
+        BALANCE = "balance", "Balance"
+        FULL = "full", "Program fee in full"
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        REQUIRES_PAYMENT = "requires_payment", "Awaiting payment details"
+        REQUIRES_ACTION = "requires_action", "Awaiting authentication"
+        PROCESSING = "processing", "Processing"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELED = "canceled", "Canceled"
+
+    # Statuses in which the payment may still succeed: one such per application and purpose.
+    OPEN = [Status.CREATED, Status.REQUIRES_PAYMENT, Status.REQUIRES_ACTION, Status.PROCESSING]
+    FINAL = [Status.SUCCEEDED, Status.FAILED, Status.CANCELED]
+
+    application = models.ForeignKey(
+        "applicants.Application", on_delete=models.PROTECT, related_name="payments"
+    )
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3, default="usd")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
+    payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    client_secret = models.CharField(max_length=255, blank=True)
+    refunded_cents = models.PositiveIntegerField(default=0)
+    off_session = models.BooleanField(default=False)
+    failure_message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refunded_cents__lte=F("amount_cents")), name="payment_refunds_within_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_cents=0) | Q(status="succeeded"), name="payment_refunds_only_when_paid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(succeeded_at__isnull=False),
+                name="payment_succeeded_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "purpose"],
+                condition=Q(status__in=["created", "requires_payment", "requires_action", "processing"]),
+                name="payment_one_open_per_purpose",
+                violation_error_message="A payment for this is already under way.",
+            ),
+            models.UniqueConstraint(
+                fields=["application", "purpose"],
+                condition=Q(status="succeeded"),
+                name="payment_one_succeeded_per_purpose",
+                violation_error_message="This is already paid.",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} of application {self.application_id} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"amo-payment-{self.pk}-create"
+
+    @property
+    def refundable_cents(self) -> int:
+        return self.amount_cents - self.refunded_cents if self.status == self.Status.SUCCEEDED else 0
+
+
+class Refund(models.Model):
+    """Money given back from one payment; a payment may have several. Their sum is the payment's
+    refunded_cents, raised in the same transaction under the payment's row lock."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Reason(models.TextChoices):
+        LATE_PAYMENT = "late_payment", "Paid after the seat was no longer held"
+        DUPLICATE = "duplicate", "Paid twice"
+        CANCELLATION = "cancellation", "Cancellation"
+        HOST_CANCELLATION = "host_cancellation", "Cancelled by the host"
+        VISA_DENIAL = "visa_denial", "Visa denied"
+        RESALE = "resale", "Seat re-sold from the waitlist"
+        UNDECIDED = "undecided", "The host did not decide in time"
+        STAFF = "staff", "Refunded by staff"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.PositiveIntegerField()
+    reason = models.CharField(max_length=32, choices=Reason.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    failure_message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount_cents} on payment {self.payment_id} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"amo-refund-{self.pk}"
+
+
+class StripeEvent(models.Model):
+    """A webhook event as Stripe sent it, stored once by its id; processing re-reads Stripe."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["received_at"], condition=Q(processed_at__isnull=True), name="stripe_event_todo"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class LedgerEntry(models.Model):
+    """An immutable record of money, signed from the host's side (a charge is +, the platform's
+    commission and a refund are -). A database trigger refuses UPDATE and DELETE."""
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        COMMISSION = "commission", "Platform commission"
+        COMMISSION_REVERSAL = "commission_reversal", "Commission returned"
+        PAYOUT = "payout", "Payout"
+
+    organization = models.ForeignKey("hosts.Organization", on_delete=models.PROTECT, related_name="ledger")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger"
+    )
+    refund = models.ForeignKey(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    amount_cents = models.IntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount_cents=0), name="ledger_entry_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_cents} {self.currency}"

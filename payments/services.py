@@ -1,0 +1,418 @@
+"""Every write of money: starting a payment, applying what Stripe says about it, refunds, the
+ledger, and Stripe's webhook events.
+
+Stripe is called through payments.stripe_client with an idempotency key derived from our own row,
+which is committed before the call, so a retry after any failure asks Stripe the same question.
+A payment changes only under its row lock, after a fresh read of its PaymentIntent from Stripe:
+duplicate, late and out-of-order events all end where Stripe's own state says.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import stripe
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from amo.errors import DomainError
+from amo.models import User
+from amo.money import format_cents
+from amo.services import notification_send
+from applicants.models import Application
+from applicants.services import application_payment_confirm
+from payments import tasks
+from payments.models import LedgerEntry, Payment, Refund, StripeEvent
+from payments.selectors import amount_due
+from payments.stripe_client import stripe_client
+
+logger = logging.getLogger(__name__)
+
+P = Payment.Purpose
+STRIPE_UNAVAILABLE = "Payments are unavailable right now; please try again in a minute."
+# Stripe retries a webhook for three days: reconciliation looks that far back.
+RECONCILE_WINDOW = timedelta(days=3)
+
+
+# --- Starting a payment ------------------------------------------------------------------------------
+
+
+def payment_start(*, application: Application | int, purpose: str, actor: User) -> Payment:
+    """Start (or resume) paying what `application` owes for `purpose`, as its applicant.
+
+    Another applicant's application is 404; nothing of that purpose due is 409. An open payment of
+    the same purpose and amount is handed back as it is; otherwise a new one is written and
+    committed, then its PaymentIntent created with the payment's idempotency key. A Stripe error
+    leaves the payment without an intent (503): the next call retries with the same key.
+    """
+    if purpose not in P.values:
+        raise DomainError(f"Unknown purpose {purpose!r}.", field="purpose")
+    pk = application if isinstance(application, int) else application.pk
+    with transaction.atomic():
+        # One start at a time per application: two clicks never make two payments.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("block__rotation")
+            .filter(pk=pk, applicant__user=actor)
+            .first()
+        )
+        if application is None:
+            raise DomainError("No such application.", status=404)
+        amount = amount_due(application, purpose)
+        label = P(purpose).label.lower()
+        if not amount:
+            raise DomainError(
+                f"No {label} is due on this application now.", extra={"purpose": purpose}, status=409
+            )
+        payment = Payment.objects.filter(
+            application=application, purpose=purpose, status__in=Payment.OPEN
+        ).first()
+        if payment is not None and payment.amount_cents != amount:
+            # What is owed changed since: this attempt is for the wrong amount.
+            _cancel_intent(payment)
+            payment = None
+        if payment is None:
+            payment = Payment.objects.create(
+                application=application, purpose=purpose, amount_cents=amount, currency=application.currency
+            )
+    if payment.payment_intent_id:
+        return payment
+    try:
+        intent = stripe_client().v1.payment_intents.create(
+            params={
+                "amount": payment.amount_cents,
+                "currency": payment.currency,
+                "metadata": {
+                    "payment_id": str(payment.pk),
+                    "application_id": str(payment.application_id),
+                    "purpose": payment.purpose,
+                },
+                "payment_method_types": ["card"],
+            },
+            options={"idempotency_key": payment.idempotency_key},
+        )
+    except stripe.StripeError as error:
+        logger.warning("Creating the PaymentIntent of payment %s failed: %s", payment.pk, error)
+        raise DomainError(STRIPE_UNAVAILABLE, status=503) from error
+    # Two starts racing past the lock both asked Stripe with the same key: the first stored wins.
+    Payment.objects.filter(pk=payment.pk, payment_intent_id__isnull=True).update(
+        payment_intent_id=intent.id,
+        client_secret=intent.client_secret,
+        status=Payment.Status.REQUIRES_PAYMENT,
+    )
+    payment.refresh_from_db()
+    return payment
+
+
+def _cancel_intent(payment: Payment) -> None:
+    """Give up an open payment (inside the caller's transaction, its row locked by the caller or
+    unseen by others): its intent is cancelled at Stripe first, so it can never take money."""
+    if payment.payment_intent_id:
+        try:
+            stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+        except stripe.StripeError as error:
+            raise DomainError(STRIPE_UNAVAILABLE, status=503) from error
+    payment.status = Payment.Status.CANCELED
+    payment.save(update_fields=["status"])
+
+
+# --- What Stripe says about a payment ----------------------------------------------------------------
+
+# Stripe's PaymentIntent statuses and ours; a declined card is `requires_payment_method` with an error.
+_STATUSES = {
+    "requires_payment_method": Payment.Status.REQUIRES_PAYMENT,
+    "requires_confirmation": Payment.Status.REQUIRES_PAYMENT,
+    "requires_action": Payment.Status.REQUIRES_ACTION,
+    "processing": Payment.Status.PROCESSING,
+    "requires_capture": Payment.Status.PROCESSING,
+    "succeeded": Payment.Status.SUCCEEDED,
+    "canceled": Payment.Status.CANCELED,
+}
+
+
+def payment_sync(*, payment_id: int) -> Payment:
+    """Read the payment's PaymentIntent from Stripe and apply what it says, under the payment's row
+    lock. A payment already final is left alone, so any number of calls in any order end the same.
+
+    Success records the charge and the platform's commission in the ledger and has its effect: the
+    application fee is paid, or the deposit/full payment confirms the booking (late: with a fresh
+    seat if one is left). When the booking cannot be had, the payment is refunded in full at once
+    and the applicant told. A decline is recorded with Stripe's message and its intent cancelled,
+    so a new attempt is a new payment; a bank's authentication request is recorded likewise.
+    """
+    refund_id = None
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("application__block__rotation__organization", "application__applicant__user")
+            .get(pk=payment_id)
+        )
+        if payment.status in Payment.FINAL or not payment.payment_intent_id:
+            return payment
+        intent = stripe_client().v1.payment_intents.retrieve(payment.payment_intent_id)
+        error = getattr(getattr(intent, "last_payment_error", None), "message", None) or ""
+        status = _STATUSES.get(intent.status, payment.status)
+        if status == Payment.Status.SUCCEEDED:
+            refund_id = _succeed(payment)
+        elif intent.status == "requires_payment_method" and error:
+            try:
+                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+            except stripe.StripeError:
+                # Paid with another card meanwhile: the next read of the intent sees it.
+                return payment
+            payment.status = Payment.Status.FAILED
+            payment.failure_message = error
+            payment.save(update_fields=["status", "failure_message"])
+        else:
+            payment.status = status
+            if status == Payment.Status.REQUIRES_ACTION:
+                payment.failure_message = error or "The card's bank asks the cardholder to authenticate."
+            payment.save(update_fields=["status", "failure_message"])
+    if refund_id is not None:
+        refund_send(refund_id=refund_id)
+        payment.refresh_from_db()
+    return payment
+
+
+def _succeed(payment: Payment) -> int | None:
+    """Record the success and its effect (inside payment_sync's transaction); returns the id of the
+    full refund written when the booking cannot be had, to send once committed."""
+    application = payment.application
+    organization = application.block.rotation.organization
+    payment.status = Payment.Status.SUCCEEDED
+    payment.succeeded_at = timezone.now()
+    payment.failure_message = ""
+    payment.save(update_fields=["status", "succeeded_at", "failure_message"])
+    _ledger(payment, LedgerEntry.Kind.CHARGE, payment.amount_cents)
+    _ledger(
+        payment,
+        LedgerEntry.Kind.COMMISSION,
+        -payment.amount_cents * organization.commission_rate_bps // 10000,
+    )
+    if payment.purpose == P.APPLICATION_FEE:
+        Application.objects.filter(pk=application.pk).update(
+            application_fee_status=Application.FeeStatus.PAID
+        )
+        return None
+    if payment.purpose == P.BALANCE:
+        return None
+    try:
+        application_payment_confirm(application=application, late=True)
+    except (DomainError, IntegrityError) as refusal:
+        return _refund_late(payment, refusal)
+    return None
+
+
+def _refund_late(payment: Payment, refusal: Exception) -> int:
+    """The booking this payment was for cannot be had: all of it goes back, and the applicant is told."""
+    application = Application.objects.select_related("block__rotation", "applicant__user").get(
+        pk=payment.application_id
+    )
+    duplicate = application.status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
+    reason = Refund.Reason.DUPLICATE if duplicate else Refund.Reason.LATE_PAYMENT
+    logger.info("Refunding payment %s in full (%s): %s", payment.pk, reason, refusal)
+    refund = _refund_record(payment=payment, amount_cents=payment.amount_cents, reason=reason, actor=None)
+    amount = format_cents(payment.amount_cents, payment.currency)
+    why = (
+        "your booking was already paid"
+        if duplicate
+        else f"your seat on {application.block} was no longer held and the block has no seat left"
+    )
+    notification_send(
+        recipient=application.applicant.user,
+        key=f"payment:{payment.pk}:refunded_in_full",
+        subject=f"Your payment was refunded: {application.block.rotation}",
+        body=f"Your payment of {amount} arrived after {why}, so it is refunded to your card in full.",
+        link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
+    )
+    return refund.pk
+
+
+def _ledger(payment: Payment, kind: str, amount_cents: int, refund: Refund | None = None) -> None:
+    if amount_cents:
+        LedgerEntry.objects.create(
+            organization_id=payment.application.block.rotation.organization_id,
+            payment=payment,
+            refund=refund,
+            kind=kind,
+            amount_cents=amount_cents,
+            currency=payment.currency,
+        )
+
+
+# --- Refunds -----------------------------------------------------------------------------------------
+
+
+def refund_create(
+    *, payment: Payment | int, amount_cents: int, reason: str, actor: User | None = None
+) -> Refund:
+    """Give back `amount_cents` of a succeeded payment: never 0 or less, never more than is left.
+
+    The refund is written and the payment's refunded_cents raised in one transaction under the
+    payment's row lock (a check constraint stands behind it), then sent to Stripe with the refund's
+    idempotency key. A Stripe error leaves it pending; reconciliation sends it again with that key.
+    """
+    pk = payment if isinstance(payment, int) else payment.pk
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update(of=("self",)).get(pk=pk)
+        refund = _refund_record(payment=locked, amount_cents=amount_cents, reason=reason, actor=actor)
+    return refund_send(refund_id=refund.pk)
+
+
+def _refund_record(*, payment: Payment, amount_cents: int, reason: str, actor: User | None) -> Refund:
+    """Write the refund and raise refunded_cents; the caller holds the payment's row lock."""
+    if reason not in Refund.Reason.values:
+        raise DomainError(f"Unknown refund reason {reason!r}.", field="reason")
+    if payment.status != Payment.Status.SUCCEEDED:
+        raise DomainError("Only a payment that succeeded can be refunded.", status=409)
+    left = payment.amount_cents - payment.refunded_cents
+    if amount_cents <= 0 or amount_cents > left:
+        raise DomainError(
+            f"A refund must be more than nothing and at most {format_cents(left, payment.currency)}.",
+            extra={"refundable_cents": left},
+            field="amount_cents",
+        )
+    payment.refunded_cents += amount_cents
+    payment.save(update_fields=["refunded_cents"])
+    return Refund.objects.create(payment=payment, amount_cents=amount_cents, reason=reason, created_by=actor)
+
+
+def refund_send(*, refund_id: int) -> Refund:
+    """Send a pending refund to Stripe (its idempotency key makes a resend harmless) and, once Stripe
+    took it, record it in the ledger: the refund, and the commission given back in proportion."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    try:
+        sent = stripe_client().v1.refunds.create(
+            params={
+                "payment_intent": refund.payment.payment_intent_id,
+                "amount": refund.amount_cents,
+                "metadata": {"refund_id": str(refund.pk), "payment_id": str(refund.payment_id)},
+            },
+            options={"idempotency_key": refund.idempotency_key},
+        )
+    except stripe.StripeError as error:
+        logger.warning("Sending refund %s to Stripe failed; it stays pending: %s", refund.pk, error)
+        return refund
+    with transaction.atomic():
+        payment = (
+            Payment.objects.select_for_update(of=("self",))
+            .select_related("application__block__rotation")
+            .get(pk=refund.payment_id)
+        )
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        refund.status = Refund.Status.SUCCEEDED
+        refund.stripe_refund_id = sent.id
+        refund.save(update_fields=["status", "stripe_refund_id"])
+        _ledger(payment, LedgerEntry.Kind.REFUND, -refund.amount_cents, refund)
+        _ledger(payment, LedgerEntry.Kind.COMMISSION_REVERSAL, _commission_back(payment, refund), refund)
+    return refund
+
+
+def _commission_back(payment: Payment, refund: Refund) -> int:
+    """The commission a refund gives back: its share of what the charge took; the refund that
+    empties the payment gives back the rest, so a full refund nets to zero to the cent."""
+    kinds = LedgerEntry.Kind
+    taken = -(
+        LedgerEntry.objects.filter(payment=payment, kind=kinds.COMMISSION).aggregate(s=Sum("amount_cents"))[
+            "s"
+        ]
+        or 0
+    )
+    given = (
+        LedgerEntry.objects.filter(payment=payment, kind=kinds.COMMISSION_REVERSAL).aggregate(
+            s=Sum("amount_cents")
+        )["s"]
+        or 0
+    )
+    refunded = (
+        Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(
+            s=Sum("amount_cents")
+        )["s"]
+        or 0
+    )
+    if refunded >= payment.amount_cents:
+        return taken - given
+    return taken * refund.amount_cents // payment.amount_cents
+
+
+# --- Stripe's webhook events ---------------------------------------------------------------------------
+
+
+def stripe_event_receive(*, event_id: str, event_type: str, payload: dict) -> bool:
+    """Store a verified webhook event once by its id and have the worker process it after commit;
+    False (and nothing done) for an event already received."""
+    with transaction.atomic():
+        event, created = StripeEvent.objects.get_or_create(
+            event_id=event_id, defaults={"type": event_type, "payload": payload}
+        )
+        if created:
+            # A broker that is down must not turn Stripe's delivery into a 500: the event is stored,
+            # and reconciliation processes what was never enqueued.
+            transaction.on_commit(lambda: tasks.stripe_event_process.delay(event_id), robust=True)
+    return created
+
+
+def stripe_event_process(*, event_id: str) -> StripeEvent:
+    """Act on one stored event: a PaymentIntent's event syncs its payment from Stripe (never from
+    the event's copy). Marks it processed, or records the error and raises it for a retry."""
+    event = StripeEvent.objects.get(event_id=event_id)
+    if event.processed_at is not None:
+        return event
+    try:
+        if event.type.startswith("payment_intent."):
+            intent_id = event.payload.get("data", {}).get("object", {}).get("id")
+            payment_id = (
+                Payment.objects.filter(payment_intent_id=intent_id).values_list("pk", flat=True).first()
+            )
+            if payment_id is None:
+                # The intent may be a moment ahead of its payment row: a retry finds it.
+                raise LookupError(f"No payment has the PaymentIntent {intent_id!r} (yet).")
+            payment_sync(payment_id=payment_id)
+    except Exception as error:
+        StripeEvent.objects.filter(pk=event.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
+        raise
+    StripeEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="")
+    event.refresh_from_db()
+    return event
+
+
+def payments_reconcile() -> dict[str, int]:
+    """Repair what a lost webhook or a failed call left behind: re-read from Stripe every payment
+    still open from the last three days, send refunds still pending, and process stored events
+    not yet processed. Each is independent; one failing does not stop the others."""
+    since = timezone.now() - RECONCILE_WINDOW
+    counts = {"payments": 0, "refunds": 0, "events": 0, "errors": 0}
+    open_payments = Payment.objects.filter(
+        status__in=Payment.OPEN, payment_intent_id__isnull=False, created_at__gte=since
+    ).values_list("pk", flat=True)
+    work = [
+        ("payments", payment_sync, "payment_id", list(open_payments)),
+        (
+            "refunds",
+            refund_send,
+            "refund_id",
+            list(Refund.objects.filter(status=Refund.Status.PENDING).values_list("pk", flat=True)),
+        ),
+        (
+            "events",
+            stripe_event_process,
+            "event_id",
+            list(StripeEvent.objects.filter(processed_at__isnull=True).values_list("event_id", flat=True)),
+        ),
+    ]
+    for what, service, argument, ids in work:
+        for pk in ids:
+            try:
+                service(**{argument: pk})
+                counts[what] += 1
+            except Exception:
+                logger.exception("Reconciling %s %s failed", what, pk)
+                counts["errors"] += 1
+    return counts

@@ -1,0 +1,29 @@
+"""Celery entry points of the payments app: thin, by id, idempotent."""
+
+from celery import shared_task
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(Exception,),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    max_retries=8,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def stripe_event_process(event_id: str) -> None:
+    """Process one stored Stripe event (payments.services.stripe_event_process); a failure retries
+    with backoff, and the daily reconciliation picks up whatever is still unprocessed."""
+    from payments.services import stripe_event_process as process
+
+    process(event_id=event_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def reconcile() -> dict:
+    """Daily (beat): re-read open payments and pending refunds from Stripe, process stored events."""
+    from payments.services import payments_reconcile
+
+    return payments_reconcile()

@@ -1,0 +1,76 @@
+"""Paying against the real localstripe the test run starts, and delivering Stripe's webhooks signed
+as Stripe (and localstripe) sign them: `t=<timestamp>,v1=<HMAC-SHA256(secret, "<t>.<body>")>`."""
+
+import contextlib
+import hashlib
+import hmac
+import json
+import time
+
+import requests
+import stripe
+from django.conf import settings
+
+from payments.models import Payment
+from payments.stripe_client import stripe_client
+
+VISA = "4242424242424242"
+# Stripe's "attaches, then the charge is declined" card; localstripe declines 4000000000000002 only on
+# attaching it to a customer, this one on charging.
+DECLINED = "4000000000000341"
+
+
+def pay(payment: Payment, card: str = VISA) -> str:
+    """Confirm the payment's PaymentIntent server-side with a test card, as the Payment Element
+    would in the browser; returns the intent's status at Stripe."""
+    client = stripe_client()
+    method = client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+    )
+    client.v1.payment_intents.update(payment.payment_intent_id, params={"payment_method": method.id})
+    with contextlib.suppress(stripe.CardError):
+        client.v1.payment_intents.confirm(payment.payment_intent_id)
+    return client.v1.payment_intents.retrieve(payment.payment_intent_id).status
+
+
+def stripe_event(payment: Payment, event_type: str) -> str:
+    """The raw JSON of the event Stripe (localstripe) recorded for the payment's intent."""
+    starting_after = None
+    while True:
+        params = {
+            "type": event_type,
+            "limit": 100,
+            **({"starting_after": starting_after} if starting_after else {}),
+        }
+        response = requests.get(
+            f"{settings.STRIPE_API_BASE}/v1/events",
+            params=params,
+            headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        page = response.json()
+        for event in page["data"]:
+            if event["data"]["object"]["id"] == payment.payment_intent_id:
+                return json.dumps(event)
+        if not page["has_more"] or not page["data"]:
+            break
+        starting_after = page["data"][-1]["id"]
+    raise AssertionError(f"localstripe recorded no {event_type} for {payment.payment_intent_id}")
+
+
+def signature(payload: str, *, at: float | None = None, secret: str | None = None) -> str:
+    timestamp = int(time.time() if at is None else at)
+    secret = settings.STRIPE_WEBHOOK_SECRET if secret is None else secret
+    digest = hmac.new(secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def deliver(live_server, payload: str, header: str | None) -> requests.Response:
+    """POST the webhook to the live test server, as Stripe would."""
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if header is not None:
+        headers["Stripe-Signature"] = header
+    return requests.post(
+        f"{live_server.url}/payments/stripe/webhook/", data=payload.encode(), headers=headers, timeout=10
+    )

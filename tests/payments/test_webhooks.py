@@ -1,0 +1,106 @@
+"""Stripe's webhook end to end: a real PaymentIntent paid at localstripe, its real event signed and
+delivered to the live test server, processed by a real Celery worker."""
+
+import json
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from applicants.models import Application
+from payments.models import LedgerEntry, Payment, StripeEvent
+from payments.services import payment_start
+from rotations.models import SeatHold
+from tests.factories import ApplicationFactory
+from tests.payments.stripe_helpers import deliver, pay, signature, stripe_event
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+S = Application.Status
+
+
+def awaiting_deposit() -> Application:
+    return ApplicationFactory(status=S.AWAITING_PAYMENT)
+
+
+def status_of(application: Application) -> str:
+    return Application.objects.values_list("status", flat=True).get(pk=application.pk)
+
+
+def test_a_deposit_paid_at_stripe_confirms_the_booking_once_its_signed_webhook_arrives(
+    live_server, celery_worker
+):
+    application = awaiting_deposit()
+    client = APIClient()
+    client.force_authenticate(application.applicant.user)
+    answer = client.post(
+        f"/api/v1/applications/{application.pk}/payments/", {"purpose": "deposit"}, format="json"
+    )
+    assert answer.status_code == 201, answer.content
+    started = answer.json()
+    assert started["amount_cents"] == 50_000 and started["currency"] == "usd"
+    assert started["payment_intent"].startswith("pi_") and started["client_secret"]
+    assert started["publishable_key"]
+    payment = Payment.objects.get(pk=started["id"])
+
+    assert pay(payment) == "succeeded"
+    assert status_of(application) == S.AWAITING_PAYMENT  # the browser's return counts for nothing
+    event = stripe_event(payment, "payment_intent.succeeded")
+    assert deliver(live_server, event, signature(event)).status_code == 200
+
+    wait_until(lambda: status_of(application) == S.CONFIRMED, what="the booking's confirmation")
+    assert SeatHold.objects.unreleased().get(application=application).kind == SeatHold.Kind.BOOKING
+    wait_until(
+        lambda: StripeEvent.objects.filter(processed_at__isnull=False).exists(), what="the event's processing"
+    )
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    commission = 50_000 * application.block.rotation.organization.commission_rate_bps // 10000
+    assert sorted(LedgerEntry.objects.values_list("kind", "amount_cents")) == [
+        ("charge", 50_000),
+        ("commission", -commission),
+    ]
+
+    # Stripe delivers at least once: the same event again answers 200 and does nothing more.
+    again = deliver(live_server, event, signature(event))
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    assert StripeEvent.objects.count() == 1
+    assert LedgerEntry.objects.count() == 2
+    assert application.transitions.filter(to_status=S.CONFIRMED).count() == 1
+
+
+def _signed_event(application: Application) -> tuple[Payment, str]:
+    payment = payment_start(application=application, purpose="deposit", actor=application.applicant.user)
+    pay(payment)
+    return payment, stripe_event(payment, "payment_intent.succeeded")
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(
+            lambda event: (event.replace('"amount": 50000', '"amount": 1'), signature(event)), id="tampered"
+        ),
+        pytest.param(lambda event: (event, signature(event, secret="whsec_someone_else")), id="wrong-secret"),
+        pytest.param(lambda event: (event, signature(event, at=time.time() - 301)), id="stale"),
+        pytest.param(lambda event: (event, signature(event, at=time.time() + 3600)), id="far-future"),
+        pytest.param(lambda event: (event, None), id="missing"),
+        pytest.param(lambda event: (event, "t=abc,v1=zzz"), id="garbled"),
+    ],
+)
+def test_a_webhook_without_a_good_recent_signature_is_refused_and_nothing_stored(live_server, forge):
+    application = awaiting_deposit()
+    _payment, event = _signed_event(application)
+    assert '"amount": 50000' in event
+    body, header = forge(event)
+    answer = deliver(live_server, body, header)
+    assert answer.status_code == 400
+    assert answer.json()["message"]
+    assert not StripeEvent.objects.exists()
+    assert status_of(application) == S.AWAITING_PAYMENT
+
+
+def test_a_signed_body_that_is_not_an_event_is_refused(live_server):
+    body = json.dumps({"hello": "world"})
+    assert deliver(live_server, body, signature(body)).status_code == 400
+    assert not StripeEvent.objects.exists()
