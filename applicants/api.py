@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amo.api import validated_data
+from amo.errors import DomainError
 from applicants import selectors, services
-from applicants.models import Applicant
+from applicants.models import Applicant, Application
 from applicants.serializers import (
     ApplicationCreateSerializer,
     ApplicationDetailSerializer,
@@ -28,8 +29,10 @@ from applicants.serializers import (
     RefundQuoteSerializer,
     WithdrawSerializer,
 )
-from applicants.workflow import ActorRole
+from applicants.workflow import ActorRole, targets_from
 
+S = Application.Status
+ONLY_CONFIRMED_CANCELS = "Only a confirmed booking can be cancelled."
 ERROR = OpenApiResponse(description='{"message": "...", "extra": {...}}')
 
 
@@ -239,6 +242,9 @@ class ApplicationCancelAPI(ApplicantAPIView):
         applicant = self.applicant()
         application = _own(applicant, pk)
         if request.query_params.get("preview") in ("1", "true"):
+            # A refund is quoted only for what can be cancelled, as the cancel page refuses the rest.
+            if S.CANCELLED not in targets_from(application.status, ActorRole.APPLICANT):
+                raise DomainError(ONLY_CONFIRMED_CANCELS, status=409)
             return Response(RefundQuoteSerializer(selectors.refund_quote(application=application)).data)
         reason = validated_data(WithdrawSerializer(data=request.data))["reason"]
         services.application_cancel(

@@ -124,13 +124,13 @@ def transition(
         allowed_roles = _ALLOWED.get((source, to))
         if allowed_roles is None:
             raise DomainError(
-                f"An application that is {source.label.lower()} cannot become {to.label.lower()}.",
+                f"This application is “{source.label}”; it cannot be moved to “{to.label}”.",
                 extra={"from": source.value, "to": to.value},
                 status=409,
             )
         if role not in allowed_roles or not actor_holds_role(locked, actor, role):
             raise DomainError(
-                f"You may not move this application from {source.label.lower()} to {to.label.lower()}.",
+                f"You may not move this application from “{source.label}” to “{to.label}”.",
                 extra={"from": source.value, "to": to.value},
                 status=403,
             )

@@ -478,6 +478,17 @@ def application_offer(
     return application
 
 
+def _check_open_offer(status: str, answer: str) -> None:
+    """Refuse to answer an offer that is not open (already answered, expired, never made) in words
+    that say so: a second press of "Accept" is told the offer was answered, not a state machine's edge."""
+    if status != S.OFFERED:
+        raise DomainError(
+            f"There is no open offer to {answer}: this application is “{S(status).label}”.",
+            extra={"status": status},
+            status=409,
+        )
+
+
 def application_accept(*, application: Application, actor: User) -> Application:
     """The applicant accepts an offer before its deadline. With no deposit to pay the booking is
     confirmed at once; with one, the application awaits the payment ([7/11]) and the offer's hold
@@ -487,7 +498,8 @@ def application_accept(*, application: Application, actor: User) -> Application:
     with transaction.atomic():
         hold = seat_hold_locked(application.pk)
         status = Application.objects.values_list("status", flat=True).get(pk=application.pk)
-        if status == S.OFFERED and (hold is None or hold.expires_at <= timezone.now()):
+        _check_open_offer(status, "accept")
+        if hold is None or hold.expires_at <= timezone.now():
             raise DomainError("This offer has expired; its seat is no longer held for you.", status=409)
         if rotation.deposit_cents:
             recorded = _move(application, S.AWAITING_PAYMENT, actor=actor, role=ActorRole.APPLICANT)
@@ -525,6 +537,9 @@ def application_decline(*, application: Application, actor: User, reason: str = 
     application = _loaded(application)
     with transaction.atomic():
         block_id = _lock_seat(application)
+        _check_open_offer(
+            Application.objects.values_list("status", flat=True).get(pk=application.pk), "decline"
+        )
         recorded = _move(application, S.DECLINED, actor=actor, role=ActorRole.APPLICANT, reason=reason)
         seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.DECLINED)
         waitlist_promote(block_id=block_id)
@@ -631,6 +646,10 @@ def application_book_now(
     required documents missing has them due within 7 days (the host may cancel it otherwise); every
     other requirement must be met. A full block is refused at once, before anything is written.
     """
+    if application is not None and application.status != S.DRAFT:
+        raise DomainError(
+            "You already have an application for this block.", extra={"block_id": block.pk}, status=409
+        )
     refusal = _book_now_refusal(block.pk)
     if refusal:
         raise DomainError(refusal, extra={"block_id": block.pk}, status=409)
@@ -723,7 +742,8 @@ def application_documents_send(*, application: Application, actor: User, documen
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status not in Application.SEATED:
             raise DomainError(
-                f"This application is {locked.get_status_display().lower()}; it takes no more documents.",
+                "Documents can be sent only to a booking still to come or under way; this application is "
+                f"“{locked.get_status_display()}”.",
                 status=409,
             )
         locked.documents.add(*own)
@@ -818,7 +838,7 @@ def application_expire(*, application_id: int) -> Application | None:
         _notify_host(
             application,
             f"expired:{recorded.pk}",
-            f"An {what} expired: {application.block.rotation}",
+            f"{'An' if what == 'offer' else 'A'} {what} expired: {application.block.rotation}",
             f"The {what} to {application.applicant} for {application.block} expired; the seat is free again"
             " (offered to the waitlist first).",
         )

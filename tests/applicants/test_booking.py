@@ -458,3 +458,15 @@ def test_bookings_start_on_the_first_day_and_complete_after_the_last():
     assert status_of(booked) == S.COMPLETED
     record = ApplicationTransition.objects.filter(application=booked).latest("id")
     assert (record.actor_role, record.reason) == ("system", "The rotation ended.")
+
+
+def test_an_expired_reservation_is_told_to_the_host_with_the_right_article():
+    applicant, block, documents = _ready_applicant_and_block(
+        rotation__booking_mode=Rotation.BookingMode.BOOK_NOW
+    )
+    host = host_of(block)
+    application_book_now(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+    with later(minutes=31):
+        assert holds_sweep().expired == 1
+    subject = Notification.objects.get(recipient=host, key__contains=":expired:").subject
+    assert subject == f"A reservation expired: {block.rotation}"

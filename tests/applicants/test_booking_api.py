@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from applicants.models import Application, BlockChange
 from rotations.models import Block, Rotation, SeatHold
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
-from tests.factories import ApplicationFactory, BlockFactory, DocumentFactory, take_seat
+from tests.factories import ApplicationFactory, BlockFactory, DocumentFactory, MembershipFactory, take_seat
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -256,3 +256,80 @@ def test_the_schema_documents_every_booking_endpoint_and_the_cancel_preview():
     assert "RefundQuote" in components
     assert "requestBody" in paths["/api/v1/applications/book-now/"]["post"]
     assert {"hold_kind", "hold_expires_at", "block_changes"} <= set(components["Application"]["properties"])
+
+
+# --- Found by QA on the running stack ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [S.OFFERED, S.AWAITING_PAYMENT, S.CANCELLED, S.NO_SHOW])
+def test_the_cancel_preview_of_what_cannot_be_cancelled_is_409_as_on_the_cancel_page(status):
+    application = ApplicationFactory(status=status, submitted_at=timezone.now())
+    response = api_as(application).post(url(application, "cancel") + "?preview=1")
+    assert response.status_code == 409
+    assert response.json()["message"] == "Only a confirmed booking can be cancelled."
+    assert status_of(application) == status
+
+
+def test_accepting_twice_says_the_offer_was_already_answered_and_changes_nothing():
+    application = ApplicationFactory(status=S.OFFERED)
+    client = api_as(application)
+    assert client.post(url(application, "accept")).status_code == 200
+    hold_before = list(SeatHold.objects.filter(application=application).values())
+
+    again = client.post(url(application, "accept"))
+    decline = client.post(url(application, "decline"), {}, format="json")
+
+    assert (again.status_code, decline.status_code) == (409, 409)
+    assert again.json()["message"] == (
+        "There is no open offer to accept: this application is “Awaiting payment”."
+    )
+    assert decline.json()["message"] == (
+        "There is no open offer to decline: this application is “Awaiting payment”."
+    )
+    assert status_of(application) == S.AWAITING_PAYMENT
+    assert list(SeatHold.objects.filter(application=application).values()) == hold_before
+
+
+def test_book_now_of_a_block_already_booked_says_so_and_changes_nothing():
+    applicant, block, documents = _ready_applicant_and_block(
+        rotation__booking_mode=Rotation.BookingMode.BOOK_NOW, rotation__deposit_cents=0
+    )
+    body = {"block": block.pk, "personal_statement": STATEMENT, "documents": [d.pk for d in documents]}
+    client = api_as(applicant.user)
+    assert client.post("/api/v1/applications/book-now/", body, format="json").status_code == 201
+
+    again = client.post("/api/v1/applications/book-now/", body, format="json")
+
+    assert again.status_code == 409
+    assert again.json()["message"] == "You already have an application for this block."
+    assert Application.objects.filter(applicant=applicant).count() == 1
+    assert seats_taken(block) == 1
+
+
+def test_documents_sent_to_an_ended_booking_are_refused_in_words_that_read():
+    application = ApplicationFactory(status=S.NO_SHOW, submitted_at=timezone.now())
+    document = DocumentFactory(applicant=application.applicant)
+    response = api_as(application).post(
+        url(application, "documents"), {"documents": [document.pk]}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        "Documents can be sent only to a booking still to come or under way; "
+        "this application is “Did not attend”."
+    )
+    assert not application.documents.filter(pk=document.pk).exists()
+
+
+def test_a_step_the_workflow_does_not_allow_is_refused_in_words_that_read():
+    application = ApplicationFactory(status=S.CONFIRMED, submitted_at=timezone.now())
+    member = MembershipFactory(organization=application.block.rotation.organization)
+    host = APIClient()
+    host.force_authenticate(member.user)
+    response = host.post(
+        f"/api/v1/host/applications/{application.pk}/end-early/", {"reason": "Left"}, format="json"
+    )
+    assert response.status_code == 409
+    assert response.json()["message"] == (
+        "This application is “Confirmed”; it cannot be moved to “Ended early”."
+    )
+    assert status_of(application) == S.CONFIRMED

@@ -11,6 +11,7 @@ from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Application, BlockChange
 from applicants.services import (
+    application_accept,
     application_cancel,
     application_record_no_show,
     block_change_decide,
@@ -447,3 +448,17 @@ def test_the_offer_form_shows_its_default_deadline_in_the_one_date_format(client
     assert f"Leave empty for {default:%b} {default.day}, {default.year}" in text, [
         line for line in text.splitlines() if "Leave empty" in line or "expires_at" in line
     ]
+
+
+def test_an_accepted_offer_awaiting_its_deposit_reads_as_waiting_for_the_payment(client, tenant_a):
+    block = BlockFactory(rotation=tenant_a.rotation, capacity=2)
+    tenant_a.rotation.deposit_cents = 30_000
+    tenant_a.rotation.save(update_fields=["deposit_cents"])
+    application = ApplicationFactory(block=block, status=S.OFFERED, submitted_at=timezone.now())
+    application_accept(application=application, actor=application.applicant.user)
+    login(client, tenant_a.coordinator)
+
+    page = client.get(reverse("hosts:application_detail", args=[application.pk])).content.decode()
+
+    assert "(while the applicant pays)" in page
+    assert "accepts or declines" not in page
