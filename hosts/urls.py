@@ -3,6 +3,7 @@
 from django.urls import path
 
 from hosts import views
+from payments import views as payments_views
 
 app_name = "hosts"
 
@@ -59,4 +60,6 @@ urlpatterns = [
     ),
     path("roster/", views.RosterView.as_view(), name="roster"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
+    path("payouts/", payments_views.PayoutsView.as_view(), name="payouts"),
+    path("payouts/report.csv", payments_views.PayoutsView.as_view(csv=True), name="payouts_csv"),
 ]

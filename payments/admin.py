@@ -1,9 +1,19 @@
 """Staff admin for money: read-only. Payments, refunds and the ledger change only through
-payments/services.py; Stripe's events are kept as received."""
+payments/services.py; Stripe's events are kept as received. Staff record a payout sent to a host on
+the ledger's "Record a payout" page (payments.services.payout_record)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from amo.admin_site import ReadOnlyAdmin
+from amo.errors import DomainError
+from amo.forms import add_domain_error
+from amo.money import format_cents
+from payments import selectors, services
+from payments.forms import PayoutRecordForm
 from payments.models import LedgerEntry, Payment, Refund, StripeEvent
 
 
@@ -53,3 +63,54 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["kind", "organization"]
     list_select_related = ["organization", "payment", "refund"]
+    change_list_template = "admin/payments/ledgerentry/change_list.html"
+
+    def get_urls(self):
+        record = self.admin_site.admin_view(self.payout_record_view)
+        return [
+            path("record-payout/", record, name="payments_ledgerentry_record_payout"),
+            *super().get_urls(),
+        ]
+
+    def payout_record_view(self, request):
+        """Record a payout sent to a host: at most its balance (checked again under a row lock)."""
+        if not request.user.is_staff or not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PayoutRecordForm(
+            request.POST or None, initial={"organization": request.GET.get("organization")}
+        )
+        if request.method == "POST" and form.is_valid():
+            organization = form.cleaned_data["organization"]
+            try:
+                services.payout_record(
+                    organization=organization, amount_cents=form.amount_cents, actor=request.user
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                balance = selectors.organization_balance(organization=organization)
+                messages.success(
+                    request,
+                    f"Payout of {format_cents(form.amount_cents)} to {organization} recorded; "
+                    f"its balance is now {format_cents(balance)}.",
+                )
+                return redirect(
+                    reverse("admin:payments_ledgerentry_changelist")
+                    + f"?organization__id__exact={organization.pk}"
+                )
+        organization = (
+            form.cleaned_data.get("organization") if form.is_bound and hasattr(form, "cleaned_data") else None
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Record a payout",
+            "form": form,
+            "balance": format_cents(selectors.organization_balance(organization=organization))
+            if organization
+            else None,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(
+            request, "admin/payments/ledgerentry/record_payout.html", context, status=status
+        )

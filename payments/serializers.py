@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from payments.models import Payment, Refund
+from payments.models import LedgerEntry, Payment, Refund
 
 
 class PaymentStartSerializer(serializers.Serializer):
@@ -43,3 +43,50 @@ class PaymentSerializer(serializers.ModelSerializer):
             "succeeded_at",
             "refunds",
         ]
+
+
+class PayoutPeriodSerializer(serializers.Serializer):
+    """The report's period from the query string: `from` and `to`, both included, either left open."""
+
+    date_from = serializers.DateField(required=False, label="From")
+    date_to = serializers.DateField(required=False, label="To")
+
+    def to_internal_value(self, data):
+        renamed = {"date_from": data.get("from"), "date_to": data.get("to")}
+        return super().to_internal_value({key: value for key, value in renamed.items() if value})
+
+    def validate(self, attrs):
+        start, end = attrs.get("date_from"), attrs.get("date_to")
+        if start and end and end < start:
+            raise serializers.ValidationError({"date_to": "The period ends before it starts."})
+        return attrs
+
+
+class PayoutLineSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    created_at = serializers.DateTimeField()
+    application = serializers.IntegerField(source="application_id", allow_null=True)
+    applicant = serializers.CharField()
+    purpose = serializers.CharField()
+    kind = serializers.ChoiceField(choices=LedgerEntry.Kind.choices)
+    amount_cents = serializers.IntegerField()
+    currency = serializers.CharField()
+
+
+class PayoutTotalsSerializer(serializers.Serializer):
+    charge = serializers.IntegerField()
+    refund = serializers.IntegerField()
+    commission = serializers.IntegerField()
+    commission_reversal = serializers.IntegerField()
+    payout = serializers.IntegerField()
+
+
+class PayoutReportSerializer(serializers.Serializer):
+    """The organization's balance now and the period's ledger, integer cents signed from the host's side."""
+
+    balance_cents = serializers.IntegerField()
+    date_from = serializers.DateField(allow_null=True, source="report.date_from")
+    date_to = serializers.DateField(allow_null=True, source="report.date_to")
+    totals = PayoutTotalsSerializer(source="report.totals")
+    net_cents = serializers.IntegerField(source="report.net_cents")
+    lines = PayoutLineSerializer(many=True, source="report.lines")

@@ -24,9 +24,10 @@ from amo.money import format_cents
 from amo.services import notification_send
 from applicants.models import Application
 from applicants.services import application_payment_confirm
+from hosts.models import Organization
 from payments import tasks
 from payments.models import LedgerEntry, Payment, Refund, StripeEvent
-from payments.selectors import amount_due
+from payments.selectors import amount_due, organization_balance
 from payments.stripe_client import stripe_client
 
 logger = logging.getLogger(__name__)
@@ -340,6 +341,37 @@ def _commission_back(payment: Payment, refund: Refund) -> int:
     if refunded >= payment.amount_cents:
         return taken - given
     return taken * refund.amount_cents // payment.amount_cents
+
+
+# --- Payouts ----------------------------------------------------------------------------------------
+
+
+def payout_record(*, organization: Organization | int, amount_cents: int, actor: User) -> LedgerEntry:
+    """Record, as staff, a payout of `amount_cents` sent to the host: a PAYOUT entry taking it off
+    the host's balance. More than nothing and at most the balance, checked under the organization's
+    row lock, so two payouts at once never overdraw it; a refusal writes nothing."""
+    if actor is None or not actor.is_staff:
+        raise DomainError("Only staff record payouts.", status=403)
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
+        raise DomainError("A payout must be a positive whole number of cents.", field="amount_cents")
+    pk = organization if isinstance(organization, int) else organization.pk
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().filter(pk=pk).first()
+        if locked is None:
+            raise DomainError("No such organization.", status=404)
+        balance = organization_balance(organization=locked)
+        if amount_cents > balance:
+            raise DomainError(
+                f"A payout can be at most the balance, {format_cents(max(balance, 0))}.",
+                extra={"balance_cents": balance},
+                field="amount_cents",
+                status=409,
+            )
+        entry = LedgerEntry.objects.create(
+            organization=locked, kind=LedgerEntry.Kind.PAYOUT, amount_cents=-amount_cents, currency="usd"
+        )
+    logger.info("Payout of %s cents to organization %s recorded by %s", amount_cents, pk, actor.pk)
+    return entry
 
 
 # --- Stripe's webhook events ---------------------------------------------------------------------------

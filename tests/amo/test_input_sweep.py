@@ -274,6 +274,8 @@ def world(db) -> World:
             "/host/calendar/",
             "/host/members/",
             "/host/preceptors/",
+            "/host/payouts/",
+            "/host/payouts/report.csv",
         ],
     }
     world.block_change_id = change.pk

@@ -21,6 +21,7 @@ from applicants.models import Application, ApplicationMessage, ApplicationTransi
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
+from payments.models import LedgerEntry, Payment
 from rotations.models import Block, Rotation, SeatHold
 from tests.factories import ApplicationFactory
 from tests.hosts.conftest import login
@@ -260,6 +261,41 @@ def _block_changes_page_hides_b(client, a, b):
     assert b.booking.applicant.legal_name not in response.content.decode()
 
 
+def _payouts_show_only_a(name: str) -> Check:
+    """The payouts page, its CSV and the API show A's ledger only, whatever B's holds."""
+
+    def run(client, a, b):
+        for tenant, cents in [(a, 40_000), (b, 90_000)]:
+            payment = Payment.objects.create(
+                application=tenant.booking,
+                purpose=Payment.Purpose.DEPOSIT,
+                amount_cents=cents,
+                status=Payment.Status.SUCCEEDED,
+                succeeded_at=timezone.now(),
+            )
+            LedgerEntry.objects.create(
+                organization=tenant.organization,
+                payment=payment,
+                kind="charge",
+                amount_cents=cents,
+                currency="usd",
+            )
+        response = client.get(reverse(name))
+        assert response.status_code == 200
+        if name == "hosts_api:payouts":
+            body = response.json()
+            assert body["balance_cents"] == 40_000
+            assert {line["application"] for line in body["lines"]} == {a.booking.pk}
+            return
+        text = response.content.decode()
+        assert b.booking.applicant.legal_name not in text and "900.00" not in text
+        assert a.booking.applicant.legal_name in text
+        if name == "hosts:payouts":
+            _page_hides_b("hosts:payouts").run(client, a, b)
+
+    return Check(run)
+
+
 CASES: dict[str, Objects | Check] = {
     # Pages under /host/
     "hosts:dashboard": Check(lambda client, a, b: _dashboard_counts_only_a(client, a, b)),
@@ -299,6 +335,8 @@ CASES: dict[str, Objects | Check] = {
     ),
     "hosts:roster": _page_hides_b("hosts:roster"),
     "hosts:calendar": _page_hides_b("hosts:calendar"),
+    "hosts:payouts": _payouts_show_only_a("hosts:payouts"),
+    "hosts:payouts_csv": _payouts_show_only_a("hosts:payouts_csv"),
     # The API under /api/v1/host/
     "hosts_api:rotation-list": Check(
         lambda client, a, b: (
@@ -341,6 +379,7 @@ CASES: dict[str, Objects | Check] = {
     ),
     "hosts_api:block-change-approve": Objects(block_change, ("post",)),
     "hosts_api:block-change-decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
+    "hosts_api:payouts": _payouts_show_only_a("hosts_api:payouts"),
 }
 
 

@@ -1,0 +1,44 @@
+"""Inputs of the payments pages: the payout report's period, and staff recording a payout."""
+
+from decimal import Decimal
+
+from django import forms
+
+from amo.money import dollars_to_cents
+from hosts.forms import BootstrapMixin
+from hosts.models import Organization
+
+
+class PayoutReportForm(BootstrapMixin, forms.Form):
+    """The report's period: both dates included, either left open."""
+
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, data=None, **kwargs):
+        # The query string names them `from` and `to` (as the API does).
+        if data is not None:
+            data = {"date_from": data.get("from", ""), "date_to": data.get("to", "")}
+        super().__init__(data, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The period ends before it starts.")
+        return cleaned
+
+
+class PayoutRecordForm(forms.Form):
+    """Staff: a payout sent to a host, in dollars and cents."""
+
+    service_field_names = {"amount_cents": "amount"}
+
+    organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
+    amount = forms.DecimalField(
+        label="Amount (USD)", min_value=Decimal("0.01"), max_digits=11, decimal_places=2
+    )
+
+    @property
+    def amount_cents(self) -> int:
+        return dollars_to_cents(self.cleaned_data["amount"])
