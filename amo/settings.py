@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE = {
     "bookings-advance": {"task": "applicants.tasks.bookings_advance", "schedule": crontab(minute=5)},
     # Payments a lost webhook left open, refunds Stripe did not take, events not yet processed.
     "payments-reconcile": {"task": "payments.tasks.reconcile", "schedule": crontab(hour=4, minute=0)},
+    # Balances due charged off-session to the deposit's card; unpaid 7 days after a failure: cancelled.
+    "balances-charge": {"task": "payments.tasks.balances_charge", "schedule": crontab(hour=6, minute=0)},
     "seat-counts-check": {
         "task": "rotations.tasks.seat_counts_check",
         "schedule": crontab(hour=3, minute=30),

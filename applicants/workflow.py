@@ -70,7 +70,9 @@ EDGES: list[Edge] = [
         S.WITHDRAWN,
         ActorRole.APPLICANT,
     ),
-    *_edges([S.CONFIRMED], S.CANCELLED, ActorRole.APPLICANT, ActorRole.HOST),
+    # The system cancels a booking whose balance was still unpaid 7 days after the saved card failed
+    # (payments.services.balances_overdue_cancel), under the cancellation policy.
+    *_edges([S.CONFIRMED], S.CANCELLED, ActorRole.APPLICANT, ActorRole.HOST, ActorRole.SYSTEM),
     *_edges([S.CONFIRMED, S.IN_PROGRESS], S.NO_SHOW, ActorRole.HOST),
     *_edges([S.IN_PROGRESS], S.ENDED_EARLY, ActorRole.HOST),
 ]

@@ -45,6 +45,9 @@ class Payment(models.Model):
     refunded_cents = models.PositiveIntegerField(default=0)
     off_session = models.BooleanField(default=False)
     failure_message = models.TextField(blank=True)
+    # A balance the saved card did not pay (or no card was saved): the applicant pays it through the
+    # pay link by then, or the booking is cancelled (payments.services.balances_overdue_cancel).
+    balance_deadline = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     succeeded_at = models.DateTimeField(null=True, blank=True)
 
@@ -74,6 +77,13 @@ class Payment(models.Model):
                 name="payment_one_succeeded_per_purpose",
                 violation_error_message="This is already paid.",
             ),
+            # The balance is charged to the saved card once: the daily task may run any number of times.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(purpose="balance", off_session=True),
+                name="payment_one_off_session_balance",
+                violation_error_message="The balance was already charged to the saved card.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
 
@@ -87,6 +97,24 @@ class Payment(models.Model):
     @property
     def refundable_cents(self) -> int:
         return self.amount_cents - self.refunded_cents if self.status == self.Status.SUCCEEDED else 0
+
+
+class StripeCustomer(models.Model):
+    """The Stripe Customer of an applicant: the deposit's card is saved to it, and the balance is
+    charged to that card off-session. Created once, with an idempotency key from the applicant's id."""
+
+    applicant = models.OneToOneField(
+        "applicants.Applicant", on_delete=models.PROTECT, related_name="stripe_customer"
+    )
+    customer_id = models.CharField(max_length=255, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} (applicant {self.applicant_id})"
+
+    @staticmethod
+    def idempotency_key(applicant_id: int) -> str:
+        return f"amo-customer-applicant-{applicant_id}"
 
 
 class Refund(models.Model):

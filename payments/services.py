@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import stripe
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Exists, OuterRef, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,11 +22,12 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.money import format_cents
 from amo.services import notification_send
-from applicants.models import Application
-from applicants.services import application_payment_confirm
+from applicants.models import Applicant, Application
+from applicants.services import application_cancel, application_payment_confirm
+from applicants.workflow import ActorRole
 from hosts.models import Organization
 from payments import tasks
-from payments.models import LedgerEntry, Payment, Refund, StripeEvent
+from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
 from payments.selectors import amount_due, organization_balance
 from payments.stripe_client import stripe_client
 
@@ -56,7 +57,7 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
         # One start at a time per application: two clicks never make two payments.
         application = (
             Application.objects.select_for_update(of=("self",))
-            .select_related("block__rotation")
+            .select_related("block__rotation", "applicant__user")
             .filter(pk=pk, applicant__user=actor)
             .first()
         )
@@ -81,19 +82,19 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
             )
     if payment.payment_intent_id:
         return payment
+    params = {
+        "amount": payment.amount_cents,
+        "currency": payment.currency,
+        "metadata": _metadata(payment),
+        "payment_method_types": ["card"],
+    }
     try:
+        if payment.purpose == P.DEPOSIT:
+            # The deposit's card is saved to the applicant's customer to charge the balance later.
+            params["customer"] = stripe_customer_id(application.applicant)
+            params["setup_future_usage"] = "off_session"
         intent = stripe_client().v1.payment_intents.create(
-            params={
-                "amount": payment.amount_cents,
-                "currency": payment.currency,
-                "metadata": {
-                    "payment_id": str(payment.pk),
-                    "application_id": str(payment.application_id),
-                    "purpose": payment.purpose,
-                },
-                "payment_method_types": ["card"],
-            },
-            options={"idempotency_key": payment.idempotency_key},
+            params=params, options={"idempotency_key": payment.idempotency_key}
         )
     except stripe.StripeError as error:
         logger.warning("Creating the PaymentIntent of payment %s failed: %s", payment.pk, error)
@@ -106,6 +107,34 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
     )
     payment.refresh_from_db()
     return payment
+
+
+def _metadata(payment: Payment) -> dict[str, str]:
+    return {
+        "payment_id": str(payment.pk),
+        "application_id": str(payment.application_id),
+        "purpose": payment.purpose,
+    }
+
+
+def stripe_customer_id(applicant: Applicant) -> str:
+    """The applicant's Stripe Customer id, created once: the idempotency key comes from the
+    applicant's id, so two racing starts ask Stripe the same question and store the same answer."""
+    saved = StripeCustomer.objects.filter(applicant=applicant).values_list("customer_id", flat=True).first()
+    if saved:
+        return saved
+    customer = stripe_client().v1.customers.create(
+        params={
+            "email": applicant.user.email,
+            "name": applicant.legal_name or str(applicant.user),
+            "metadata": {"applicant_id": str(applicant.pk)},
+        },
+        options={"idempotency_key": StripeCustomer.idempotency_key(applicant.pk)},
+    )
+    stored, _ = StripeCustomer.objects.get_or_create(
+        applicant=applicant, defaults={"customer_id": customer.id}
+    )
+    return stored.customer_id
 
 
 def _cancel_intent(payment: Payment) -> None:
@@ -242,6 +271,225 @@ def _ledger(payment: Payment, kind: str, amount_cents: int, refund: Refund | Non
             amount_cents=amount_cents,
             currency=payment.currency,
         )
+
+
+# --- The balance ------------------------------------------------------------------------------------
+
+# After the saved card failed (or none was saved), the applicant has this long to pay through the link.
+BALANCE_GRACE = timedelta(days=7)
+NO_SAVED_CARD = "No card was saved with the deposit."
+
+
+def balance_due_on(application: Application):
+    """The day the balance of `application`'s booking is due."""
+    block = application.block
+    return block.start_date - timedelta(days=block.rotation.balance_due_days_before_start)
+
+
+def balances_due_charge() -> dict[str, int]:
+    """Daily: charge each confirmed booking's balance that is due today or earlier, once, to the card
+    saved with its deposit (off-session); then cancel the bookings whose balance is still unpaid
+    past its deadline. Any number of runs on the same day charge each balance once (one off-session
+    balance payment per application, by a unique constraint)."""
+    today = timezone.now().date()
+    candidates = (
+        Application.objects.filter(status__in=[Application.Status.CONFIRMED, Application.Status.IN_PROGRESS])
+        .exclude(
+            # Charged (or tried) already; one written but not yet sent to Stripe is sent again.
+            Exists(
+                Payment.objects.filter(
+                    application=OuterRef("pk"), purpose=P.BALANCE, off_session=True
+                ).exclude(status=Payment.Status.CREATED)
+            )
+        )
+        .exclude(
+            Exists(
+                Payment.objects.filter(
+                    application=OuterRef("pk"),
+                    purpose__in=[P.BALANCE, P.FULL],
+                    status=Payment.Status.SUCCEEDED,
+                )
+            )
+        )
+        .select_related("block__rotation")
+        .order_by("block__start_date", "pk")
+    )
+    counts = {"charged": 0, "failed": 0, "cancelled": 0, "errors": 0}
+    for application in candidates:
+        if balance_due_on(application) > today:
+            continue
+        try:
+            payment = balance_charge(application_id=application.pk)
+        except Exception:
+            logger.exception("Charging the balance of application %s failed", application.pk)
+            counts["errors"] += 1
+            continue
+        if payment is None:
+            continue
+        if payment.status == Payment.Status.SUCCEEDED:
+            counts["charged"] += 1
+        elif payment.status == Payment.Status.FAILED:
+            counts["failed"] += 1
+    counts["cancelled"] = balances_overdue_cancel()
+    return counts
+
+
+def _saved_card(applicant: Applicant) -> tuple[str, str] | tuple[None, None]:
+    """The applicant's Stripe customer and the card saved to it (the newest), or (None, None)."""
+    customer_id = (
+        StripeCustomer.objects.filter(applicant=applicant).values_list("customer_id", flat=True).first()
+    )
+    if not customer_id:
+        return None, None
+    cards = stripe_client().v1.payment_methods.list(params={"customer": customer_id, "type": "card"})
+    return (customer_id, cards.data[0].id) if cards.data else (None, None)
+
+
+def balance_charge(*, application_id: int) -> Payment | None:
+    """Charge the balance of one confirmed booking to its saved card, off-session, once.
+
+    The off-session balance payment is written and committed first; its PaymentIntent is created
+    and confirmed with the payment's idempotency key, so a retry after any failure charges once.
+    Success goes the payment_sync way (ledger). When the bank asks for authentication, declines, or
+    no card was saved, the payment is failed, a deadline 7 days on is stored and the applicant is
+    sent the pay link. None when nothing is (or is any longer) due.
+    """
+    application = Application.objects.select_related("applicant__user", "block__rotation").get(
+        pk=application_id
+    )
+    customer_id, card = _saved_card(application.applicant)
+    with transaction.atomic():
+        locked = Application.objects.select_for_update(of=("self",)).get(pk=application_id)
+        payment = Payment.objects.filter(application=locked, purpose=P.BALANCE, off_session=True).first()
+        if payment is None:
+            amount = amount_due(application, P.BALANCE)
+            if not amount or balance_due_on(application) > timezone.now().date():
+                return None
+            stale = Payment.objects.filter(
+                application=locked, purpose=P.BALANCE, status__in=Payment.OPEN
+            ).first()
+            if stale is not None:
+                # A pay-page attempt left open: given up, so the saved card is the one charge.
+                _cancel_intent(stale)
+            payment = Payment.objects.create(
+                application=locked,
+                purpose=P.BALANCE,
+                amount_cents=amount,
+                currency=application.currency,
+                off_session=True,
+            )
+            if card is None:
+                return _balance_unpaid(payment, NO_SAVED_CARD)
+    if payment.status != Payment.Status.CREATED or payment.payment_intent_id:
+        return payment  # charged (or tried) already: today's second run
+    if card is None:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+            return _balance_unpaid(payment, NO_SAVED_CARD)
+    try:
+        intent = stripe_client().v1.payment_intents.create(
+            params={
+                "amount": payment.amount_cents,
+                "currency": payment.currency,
+                "customer": customer_id,
+                "payment_method": card,
+                "off_session": True,
+                "confirm": True,
+                "metadata": _metadata(payment),
+                "payment_method_types": ["card"],
+            },
+            options={"idempotency_key": payment.idempotency_key},
+        )
+    except stripe.CardError as error:
+        # Authentication required, or declined: Stripe's error carries the PaymentIntent.
+        intent = getattr(error.error, "payment_intent", None)
+        if intent is None:
+            with transaction.atomic():
+                payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+                return _balance_unpaid(payment, error.user_message or str(error))
+    Payment.objects.filter(pk=payment.pk, payment_intent_id__isnull=True).update(
+        payment_intent_id=intent.id, status=Payment.Status.PROCESSING
+    )
+    payment = payment_sync(payment_id=payment.pk)
+    if payment.status in (Payment.Status.FAILED, Payment.Status.REQUIRES_ACTION, Payment.Status.CANCELED):
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+            return _balance_unpaid(payment, payment.failure_message)
+    return payment
+
+
+def _balance_unpaid(payment: Payment, message: str) -> Payment:
+    """The saved card did not pay the balance (inside the caller's transaction, the payment locked):
+    failed, with a deadline 7 days on, and the applicant sent the pay link. Once per payment."""
+    if payment.balance_deadline is not None:
+        return payment
+    if payment.status in Payment.OPEN:
+        if payment.payment_intent_id:
+            try:  # never left to succeed later without us
+                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+            except stripe.StripeError as error:
+                logger.warning("Cancelling the intent of balance payment %s failed: %s", payment.pk, error)
+        payment.status = Payment.Status.FAILED
+    payment.failure_message = message or payment.failure_message
+    payment.balance_deadline = timezone.now() + BALANCE_GRACE
+    payment.save(update_fields=["status", "failure_message", "balance_deadline"])
+    application = Application.objects.select_related("block__rotation", "applicant__user").get(
+        pk=payment.application_id
+    )
+    amount = format_cents(payment.amount_cents, payment.currency)
+    deadline = payment.balance_deadline.strftime("%d %B %Y, %H:%M UTC")
+    why = (
+        "no card was saved with your deposit" if message == NO_SAVED_CARD else f"the charge failed: {message}"
+    )
+    notification_send(
+        recipient=application.applicant.user,
+        key=f"payment:{payment.pk}:balance_unpaid",
+        subject=f"Pay your balance by {payment.balance_deadline:%d %B}: {application.block.rotation}",
+        body=f"The balance of {amount} for {application.block} is due, and your saved card was not "
+        f"charged ({why}). Pay it through the link by {deadline}, or your booking will be cancelled "
+        "under the cancellation policy and the seat offered to the waitlist.",
+        link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
+    )
+    return payment
+
+
+def balances_overdue_cancel() -> int:
+    """Cancel, as the system, each booking whose balance is still unpaid past its deadline; the
+    seat goes to the waitlist and both sides are told (applicants.services.application_cancel).
+    Returns how many were cancelled."""
+    overdue = (
+        Payment.objects.filter(
+            purpose=P.BALANCE,
+            off_session=True,
+            balance_deadline__lte=timezone.now(),
+            application__status=Application.Status.CONFIRMED,
+        )
+        .select_related("application__block__rotation")
+        .order_by("balance_deadline", "pk")
+    )
+    cancelled = 0
+    for payment in overdue:
+        application = payment.application
+        if not amount_due(application, P.BALANCE):
+            continue  # paid through the link meanwhile
+        if Payment.objects.filter(
+            application=application, purpose=P.BALANCE, status=Payment.Status.PROCESSING
+        ).exists():
+            continue  # a payment is on its way: its outcome decides
+        try:
+            application_cancel(
+                application=application,
+                actor=None,
+                role=ActorRole.SYSTEM,
+                reason=f"The balance was not paid by {payment.balance_deadline:%d %B %Y}.",
+            )
+        except DomainError as refusal:
+            logger.warning(
+                "Cancelling application %s for its unpaid balance failed: %s", application.pk, refusal
+            )
+            continue
+        cancelled += 1
+    return cancelled
 
 
 # --- Refunds -----------------------------------------------------------------------------------------

@@ -27,3 +27,12 @@ def reconcile() -> dict:
     from payments.services import payments_reconcile
 
     return payments_reconcile()
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def balances_charge() -> dict:
+    """Daily (beat): charge the balances due to the saved cards, once; send the pay link when that
+    fails; cancel the bookings still unpaid 7 days later."""
+    from payments.services import balances_due_charge
+
+    return balances_due_charge()

@@ -928,13 +928,16 @@ def holds_sweep() -> SweepResult:
 
 
 def application_cancel(
-    *, application: Application, actor: User, role: ActorRole, reason: str = ""
+    *, application: Application, actor: User | None, role: ActorRole, reason: str = ""
 ) -> Application:
     """The applicant or the host cancels a confirmed booking; the seat goes to the waitlist in the
     same transaction and the other side is told. A host gives the applicant a reason. The refund
-    the cancellation policy gives is shown before ([7/11] pays it)."""
+    the cancellation policy gives is shown before ([7/11] pays it).
+
+    The system (actor None, role SYSTEM) cancels with a reason too, e.g. a balance left unpaid past
+    its deadline; both sides are told."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
-    if role is ActorRole.HOST and not reason:
+    if role in (ActorRole.HOST, ActorRole.SYSTEM) and not reason:
         raise DomainError("Give the applicant a reason for cancelling.", field="reason")
     application = _loaded(application)
     rotation = application.block.rotation
@@ -947,7 +950,21 @@ def application_cancel(
         )
         waitlist_promote(block_id=block_id)
         because = f"\n\nReason: {reason}" if reason else ""
-        if role is ActorRole.HOST:
+        if role is ActorRole.SYSTEM:
+            _notify_host(
+                application,
+                f"cancelled:{recorded.pk}",
+                f"Booking cancelled: {rotation}",
+                f"The booking of {application.applicant} for {application.block} was cancelled; the seat "
+                f"is free again (offered to the waitlist first).{because}",
+            )
+            _notify_applicant(
+                application,
+                f"cancelled:{recorded.pk}",
+                f"Booking cancelled: {rotation}",
+                f"Your booking for {application.block} is cancelled.{because}",
+            )
+        elif role is ActorRole.HOST:
             _notify_applicant(
                 application,
                 f"cancelled:{recorded.pk}",
