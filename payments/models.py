@@ -3,10 +3,19 @@
 Written only by payments/services.py. Amounts are integer cents in the payment's currency.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+
+def STRIPE_KEY_FIELD() -> models.UUIDField:  # noqa: N802 - reads as the field it makes
+    """A row's own idempotency key for Stripe. Stripe keeps a key for 24 hours per account, across
+    every database that talks to it (a fresh test or demo database counts its ids from 1 again),
+    so keys come from a random id of the row, not from its primary key."""
+    return models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
 
 
 class Payment(models.Model):
@@ -41,6 +50,7 @@ class Payment(models.Model):
     currency = models.CharField(max_length=3, default="usd")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_key = STRIPE_KEY_FIELD()
     client_secret = models.CharField(max_length=255, blank=True)
     refunded_cents = models.PositiveIntegerField(default=0)
     off_session = models.BooleanField(default=False)
@@ -92,7 +102,7 @@ class Payment(models.Model):
 
     @property
     def idempotency_key(self) -> str:
-        return f"amo-payment-{self.pk}-create"
+        return f"amo-payment-{self.stripe_key}"
 
     @property
     def refundable_cents(self) -> int:
@@ -101,20 +111,22 @@ class Payment(models.Model):
 
 class StripeCustomer(models.Model):
     """The Stripe Customer of an applicant: the deposit's card is saved to it, and the balance is
-    charged to that card off-session. Created once, with an idempotency key from the applicant's id."""
+    charged to that card off-session. The row comes first; its Stripe customer is created with the
+    row's idempotency key, so a retry or a race asks Stripe the same question once."""
 
     applicant = models.OneToOneField(
         "applicants.Applicant", on_delete=models.PROTECT, related_name="stripe_customer"
     )
-    customer_id = models.CharField(max_length=255, unique=True)
+    customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_key = STRIPE_KEY_FIELD()
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.customer_id} (applicant {self.applicant_id})"
 
-    @staticmethod
-    def idempotency_key(applicant_id: int) -> str:
-        return f"amo-customer-applicant-{applicant_id}"
+    @property
+    def idempotency_key(self) -> str:
+        return f"amo-customer-{self.stripe_key}"
 
 
 class Refund(models.Model):
@@ -141,6 +153,7 @@ class Refund(models.Model):
     reason = models.CharField(max_length=32, choices=Reason.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    stripe_key = STRIPE_KEY_FIELD()
     failure_message = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -156,7 +169,7 @@ class Refund(models.Model):
 
     @property
     def idempotency_key(self) -> str:
-        return f"amo-refund-{self.pk}"
+        return f"amo-refund-{self.stripe_key}"
 
 
 class StripeEvent(models.Model):

@@ -118,23 +118,22 @@ def _metadata(payment: Payment) -> dict[str, str]:
 
 
 def stripe_customer_id(applicant: Applicant) -> str:
-    """The applicant's Stripe Customer id, created once: the idempotency key comes from the
-    applicant's id, so two racing starts ask Stripe the same question and store the same answer."""
-    saved = StripeCustomer.objects.filter(applicant=applicant).values_list("customer_id", flat=True).first()
-    if saved:
-        return saved
+    """The applicant's Stripe Customer id, created once: the row is made first and its Stripe
+    customer created with the row's idempotency key, so two racing starts ask Stripe the same
+    question and store the same answer."""
+    stored, _ = StripeCustomer.objects.get_or_create(applicant=applicant)
+    if stored.customer_id:
+        return stored.customer_id
     customer = stripe_client().v1.customers.create(
         params={
             "email": applicant.user.email,
             "name": applicant.legal_name or str(applicant.user),
             "metadata": {"applicant_id": str(applicant.pk)},
         },
-        options={"idempotency_key": StripeCustomer.idempotency_key(applicant.pk)},
+        options={"idempotency_key": stored.idempotency_key},
     )
-    stored, _ = StripeCustomer.objects.get_or_create(
-        applicant=applicant, defaults={"customer_id": customer.id}
-    )
-    return stored.customer_id
+    StripeCustomer.objects.filter(pk=stored.pk, customer_id__isnull=True).update(customer_id=customer.id)
+    return StripeCustomer.objects.values_list("customer_id", flat=True).get(pk=stored.pk)
 
 
 def _cancel_intent(payment: Payment) -> None:
