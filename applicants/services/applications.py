@@ -996,6 +996,12 @@ def application_record_no_show(*, application: Application, actor: User, reason:
     """The host records that a booked applicant did not come (from the block's first day on)."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the note")
     application = _loaded(application)
+    if application.status not in (S.CONFIRMED, S.IN_PROGRESS):
+        raise DomainError(
+            f"Only a booking can be recorded as a no-show; this application is "
+            f"“{application.get_status_display()}”.",
+            status=409,
+        )
     if not _started(application.block):
         raise DomainError(
             "A no-show can be recorded from the block's first day "

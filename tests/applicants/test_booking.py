@@ -470,3 +470,11 @@ def test_an_expired_reservation_is_told_to_the_host_with_the_right_article():
         assert holds_sweep().expired == 1
     subject = Notification.objects.get(recipient=host, key__contains=":expired:").subject
     assert subject == f"A reservation expired: {block.rotation}"
+
+
+def test_only_a_booking_can_be_recorded_as_a_no_show():
+    offered = ApplicationFactory(status=S.OFFERED)
+    with later(days=200), pytest.raises(DomainError, match="Only a booking") as refused:
+        application_record_no_show(application=offered, actor=host_of(offered.block))
+    assert refused.value.status == 409
+    assert status_of(offered) == S.OFFERED
