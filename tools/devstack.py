@@ -417,6 +417,7 @@ def _ready_message(url: str, services_env: dict[str, str]) -> str:
     if "STRIPE_API_BASE" in services_env:
         lines.append(f"  localstripe:  {services_env['STRIPE_API_BASE']}")
         lines.append(f"  its webhooks: {_webhook_url(url)}")
+        lines.append("  test card:    4242 4242 4242 4242, any future expiry, any CVC")
     lines.append("  Demo logins:")
     lines += [f"    {role:<17} {email}  /  {password}" for role, (email, password) in DEMO_LOGINS.items()]
     lines += [

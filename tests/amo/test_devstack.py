@@ -112,6 +112,7 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
     # localstripe's address, and where it sends its signed events (registered before serving).
     assert f"localstripe:  {settings.STRIPE_API_BASE}" in block
     assert f"its webhooks: http://127.0.0.1:{base.rsplit(':', 1)[1]}/payments/stripe/webhook/" in block
+    assert "test card:    4242 4242 4242 4242" in block
     # Printed once everything answered: no start-up chatter of ours after it.
     assert "[devstack] starting" not in block
 
