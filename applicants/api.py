@@ -30,6 +30,7 @@ from applicants.serializers import (
     WithdrawSerializer,
 )
 from applicants.workflow import ActorRole, targets_from
+from payments.serializers import PriceDifferenceSerializer
 
 S = Application.Status
 ONLY_CONFIRMED_CANCELS = "Only a confirmed booking can be cancelled."
@@ -256,13 +257,33 @@ class ApplicationCancelAPI(ApplicantAPIView):
 class ApplicationBlockChangeAPI(ApplicantAPIView):
     @extend_schema(
         request=BlockChangeRequestSerializer,
-        responses={201: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
-        summary="Ask to move a confirmed booking to another block of the same organization",
+        parameters=[
+            OpenApiParameter(
+                "preview",
+                OpenApiTypes.BOOL,
+                description="1: answer what the move would refund or charge and change nothing.",
+            )
+        ],
+        responses={
+            200: PriceDifferenceSerializer,
+            201: ApplicationDetailSerializer,
+            400: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+        },
+        summary="Ask to move a confirmed booking to another block of the same organization "
+        "(?preview=1 shows the price difference first)",
     )
     def post(self, request, pk: int):
         applicant = self.applicant()
         application = _own(applicant, pk)
         data = validated_data(BlockChangeRequestSerializer(data=request.data))
+        if request.query_params.get("preview") in ("1", "true"):
+            difference = services.block_change_quote(
+                application=application, actor=request.user, to_block=data["to_block"]
+            )
+            return Response(PriceDifferenceSerializer(difference).data)
         services.block_change_request(
             application=application, actor=request.user, to_block=data["to_block"], reason=data["reason"]
         )

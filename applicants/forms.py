@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
+from payments.selectors import PriceDifference
 from rotations.models import Block, DocumentKind, Specialty
 
 
@@ -151,12 +154,16 @@ class BlockChangeForm(forms.Form):
         label="Reason (optional)",
     )
 
-    def __init__(self, *args, targets, **kwargs):
+    def __init__(self, *args, targets, price_of: Callable[[Block], PriceDifference] | None = None, **kwargs):
+        """`price_of` (payments.selectors.price_differences) adds what each move does to the money."""
         super().__init__(*args, **kwargs)
         self.fields["to_block"].queryset = targets
-        self.fields["to_block"].label_from_instance = lambda block: (
-            f"{block.rotation.title}: {day_label(block.start_date)} – {day_label(block.end_date)}"
-        )
+
+        def label(block: Block) -> str:
+            text = f"{block.rotation.title}: {day_label(block.start_date)} – {day_label(block.end_date)}"
+            return f"{text} ({price_of(block).short})" if price_of else text
+
+        self.fields["to_block"].label_from_instance = label
 
 
 class MessageForm(forms.Form):

@@ -17,6 +17,7 @@ from amo.text import moment_label
 from applicants.models import Applicant, Application, ApplicationTransition, BlockChange, Document
 from applicants.readiness import block_closed_reason
 from hosts.models import Membership
+from payments.selectors import with_price_difference
 from rotations.models import Block, Rotation
 from rotations.policies import RefundWindow, refund_percent, refund_schedule
 
@@ -196,8 +197,10 @@ def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
             Prefetch("documents", queryset=Document.objects.order_by("kind")),
             Prefetch(
                 "block_changes",
-                queryset=BlockChange.objects.select_related(
-                    "from_block__rotation__organization", "to_block__rotation__organization"
+                queryset=with_price_difference(
+                    BlockChange.objects.select_related(
+                        "from_block__rotation__organization", "to_block__rotation__organization"
+                    )
                 ),
             ),
         )
@@ -347,10 +350,12 @@ def refund_quote(*, application: Application, today: date | None = None) -> Refu
 
 def block_change_targets(*, application: Application) -> QuerySet[Block]:
     """The blocks a confirmed booking may ask to move to: the organization's other published blocks
-    that have not started and have a seat left (block_change_request decides, under its rules)."""
+    priced in the booking's currency that have not started and have a seat left
+    (block_change_request decides, under its rules)."""
     return (
         Block.objects.filter(
             rotation__organization_id=application.block.rotation.organization_id,
+            rotation__currency=application.currency,
             rotation__status=Rotation.Status.PUBLISHED,
             start_date__gt=timezone.now().date(),
             seats_taken__lt=F("capacity"),

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from amo.validators import MAX_REASON_CHARS
 from applicants.models import Applicant, Application, ApplicationTransition, BlockChange, Document
 from applicants.services import MAX_STATEMENT_CHARS
+from payments.serializers import BlockChangePriceField
 from rotations.models import Block, DocumentKind, SeatHold, Specialty
 
 
@@ -86,10 +87,23 @@ class BlockSummarySerializer(serializers.ModelSerializer):
 class BlockChangeSerializer(serializers.ModelSerializer):
     from_block = BlockSummarySerializer()
     to_block = BlockSummarySerializer()
+    price_difference = BlockChangePriceField(
+        help_text="What moving does to the money if the host approves; null once decided."
+    )
 
     class Meta:
         model = BlockChange
-        fields = ["id", "from_block", "to_block", "status", "reason", "answer", "requested_at", "decided_at"]
+        fields = [
+            "id",
+            "from_block",
+            "to_block",
+            "status",
+            "reason",
+            "answer",
+            "requested_at",
+            "decided_at",
+            "price_difference",
+        ]
 
 
 class ApplicationSerializer(serializers.ModelSerializer):

@@ -29,6 +29,7 @@ from applicants.forms import (
 from applicants.models import Application, BlockChange, Document
 from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
 from applicants.workflow import ActorRole, targets_from
+from payments.selectors import block_change_price_difference, price_differences
 from rotations.models import Rotation
 from rotations.policies import refund_schedule
 
@@ -293,7 +294,12 @@ def application_detail(request, pk: int, *, applicant):
     can_withdraw = S.WITHDRAWN in targets
     can_move = application.status == S.CONFIRMED
     move_targets = selectors.block_change_targets(application=application) if can_move else None
+    move_form = (
+        BlockChangeForm(targets=move_targets, price_of=price_differences(application)) if can_move else None
+    )
     block_changes = list(application.block_changes.all())
+    for change in block_changes:
+        change.price_difference = block_change_price_difference(change)
     return TemplateResponse(
         request,
         "applicants/application_detail.html",
@@ -308,7 +314,7 @@ def application_detail(request, pk: int, *, applicant):
             "can_cancel": S.CANCELLED in targets,
             "block_changes": block_changes,
             "change_pending": any(c.status == BlockChange.Status.REQUESTED for c in block_changes),
-            "block_change_form": BlockChangeForm(targets=move_targets) if can_move else None,
+            "block_change_form": move_form,
             "documents_form": DocumentsSendForm(applicant=applicant)
             if application.documents_due_at and application.status in Application.SEATED
             else None,

@@ -23,6 +23,7 @@ from django.db.models.functions import Now
 from amo.models import User
 from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange, Document
 from hosts.models import Membership
+from payments.selectors import with_price_difference
 
 S = Application.Status
 
@@ -104,8 +105,10 @@ def application_for_review(applications: QuerySet) -> QuerySet:
             Prefetch("messages", queryset=ApplicationMessage.objects.select_related("author")),
             Prefetch(
                 "block_changes",
-                queryset=BlockChange.objects.select_related(
-                    "from_block__rotation", "to_block__rotation", "decided_by"
+                queryset=with_price_difference(
+                    BlockChange.objects.select_related(
+                        "from_block__rotation", "to_block__rotation", "decided_by"
+                    )
                 ),
             ),
             "applicant__specialties_of_interest",
@@ -115,19 +118,24 @@ def application_for_review(applications: QuerySet) -> QuerySet:
 
 def block_changes(changes: QuerySet, *, status: str | None = None) -> QuerySet:
     """Date changes applicants asked for, open ones first (oldest first), then the decided, newest
-    first; with the application, applicant and both blocks in the same query."""
+    first; with the application, applicant, both blocks and what the price difference needs in the
+    same query."""
     if status:
         changes = changes.filter(status=status)
-    return changes.select_related(
-        "application__applicant__user",
-        "from_block__rotation",
-        "to_block__rotation",
-        "decided_by",
-    ).order_by(
-        Case(When(status=BlockChange.Status.REQUESTED, then=0), default=1),
-        F("decided_at").desc(nulls_first=True),
-        "requested_at",
-        "id",
+    return (
+        with_price_difference(changes)
+        .select_related(
+            "application__applicant__user",
+            "from_block__rotation",
+            "to_block__rotation",
+            "decided_by",
+        )
+        .order_by(
+            Case(When(status=BlockChange.Status.REQUESTED, then=0), default=1),
+            F("decided_at").desc(nulls_first=True),
+            "requested_at",
+            "id",
+        )
     )
 
 

@@ -8,6 +8,7 @@ from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_pla
 from applicants.models import Application, BlockChange, Document
 from applicants.services import BULK_ACTIONS, MAX_MESSAGE_CHARS
 from hosts.models import Preceptor
+from payments.serializers import BlockChangePriceField
 from rotations import services as rotation_services
 from rotations.models import Block, Rotation
 
@@ -186,6 +187,9 @@ class HostBlockChangeSerializer(serializers.ModelSerializer):
     applicant = serializers.CharField(source="application.applicant.legal_name", read_only=True)
     from_block = HostBlockSummarySerializer(read_only=True)
     to_block = HostBlockSummarySerializer(read_only=True)
+    price_difference = BlockChangePriceField(
+        help_text="What approving does to the booking's money; null once decided."
+    )
 
     class Meta:
         model = BlockChange
@@ -200,6 +204,7 @@ class HostBlockChangeSerializer(serializers.ModelSerializer):
             "answer",
             "requested_at",
             "decided_at",
+            "price_difference",
         ]
         read_only_fields = fields
 

@@ -41,6 +41,11 @@ class Payment(models.Model):
     # Statuses in which the payment may still succeed: one such per application and purpose.
     OPEN = [Status.CREATED, Status.REQUIRES_PAYMENT, Status.REQUIRES_ACTION, Status.PROCESSING]
     FINAL = [Status.SUCCEEDED, Status.FAILED, Status.CANCELED]
+    # The purposes that pay the program fee (the application fee is apart from it).
+    PROGRAM_FEE = [Purpose.DEPOSIT, Purpose.FULL, Purpose.BALANCE]
+    # The due key of the booking's own balance; an approved date change starts a new one
+    # ("block-change:<id>"), so the price difference it makes due is charged once too.
+    BOOKING_DUE_KEY = "booking"
 
     application = models.ForeignKey(
         "applicants.Application", on_delete=models.PROTECT, related_name="payments"
@@ -58,6 +63,9 @@ class Payment(models.Model):
     # A balance the saved card did not pay (or no card was saved): the applicant pays it through the
     # pay link by then, or the booking is cancelled (payments.services.balances_overdue_cancel).
     balance_deadline = models.DateTimeField(null=True, blank=True)
+    # An off-session balance charges one amount due, named by this key (payments.selectors
+    # .balance_due_key): the booking's balance, or what a date change left owing.
+    due_key = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     succeeded_at = models.DateTimeField(null=True, blank=True)
 
@@ -81,18 +89,25 @@ class Payment(models.Model):
                 name="payment_one_open_per_purpose",
                 violation_error_message="A payment for this is already under way.",
             ),
+            # A date change to a dearer block may leave more to pay after the balance was paid: the
+            # balance is the one purpose that may succeed again, once per amount due (below).
             models.UniqueConstraint(
                 fields=["application", "purpose"],
-                condition=Q(status="succeeded"),
+                condition=Q(status="succeeded") & ~Q(purpose="balance"),
                 name="payment_one_succeeded_per_purpose",
                 violation_error_message="This is already paid.",
             ),
-            # The balance is charged to the saved card once: the daily task may run any number of times.
+            # Each amount due is charged to the saved card once: the daily task and a date change's
+            # charge may run any number of times.
             models.UniqueConstraint(
-                fields=["application"],
+                fields=["application", "due_key"],
                 condition=Q(purpose="balance", off_session=True),
-                name="payment_one_off_session_balance",
-                violation_error_message="The balance was already charged to the saved card.",
+                name="payment_one_off_session_balance_per_due",
+                violation_error_message="This amount was already charged to the saved card.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(purpose="balance", off_session=True) | ~Q(due_key=""),
+                name="payment_off_session_balance_has_due_key",
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]
@@ -146,6 +161,7 @@ class Refund(models.Model):
         VISA_DENIAL = "visa_denial", "Visa denied"
         RESALE = "resale", "Seat re-sold from the waitlist"
         UNDECIDED = "undecided", "The host did not decide in time"
+        PRICE_DIFFERENCE = "price_difference", "Moved to a cheaper block"
         STAFF = "staff", "Refunded by staff"
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")

@@ -1,24 +1,126 @@
 """Reads of money: what an application owes now, its payments, a host's balance and payout report."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
 
 from amo.money import format_cents
-from applicants.models import Application
+from amo.text import day_label
+from applicants.models import Application, BlockChange
 from hosts.models import Organization
 from payments.models import LedgerEntry, Payment, Refund
+from rotations.models import Block
 
 P = Payment.Purpose
 S = Application.Status
+# What the program fee's payments hold now: what they took, less what was given back of them.
+NET_PAID = Sum(F("amount_cents") - F("refunded_cents"))
 
 
-def _paid(application: Application) -> dict[str, int]:
-    """The amount of each purpose's succeeded payment (a purpose succeeds at most once)."""
-    return dict(
+def _program_fee_payments(**filters) -> QuerySet[Payment]:
+    return Payment.objects.filter(status=Payment.Status.SUCCEEDED, purpose__in=Payment.PROGRAM_FEE, **filters)
+
+
+def program_fee_paid_cents(application: Application | int) -> int:
+    """The program fee `application` has paid, net: its succeeded deposit, full and balance
+    payments minus their refunds (a refund counts from when it is written). The payments stay with
+    the application when its booking moves to another block."""
+    pk = application if isinstance(application, int) else application.pk
+    return _program_fee_payments(application_id=pk).aggregate(net=NET_PAID)["net"] or 0
+
+
+def program_fee_paid_expression(application: str = "pk") -> Coalesce:
+    """program_fee_paid_cents as SQL, for the application at `application` of the outer query."""
+    paid = (
+        _program_fee_payments(application=OuterRef(application))
+        .order_by()
+        .values("application")
+        .annotate(net=NET_PAID)
+        .values("net")
+    )
+    return Coalesce(Subquery(paid, output_field=IntegerField()), 0)
+
+
+def _balance_settled(**filters) -> QuerySet[Payment]:
+    """The balance or the whole program fee paid once: whatever a date change leaves owing is then
+    due at once, with no balance left to join."""
+    return Payment.objects.filter(status=Payment.Status.SUCCEEDED, purpose__in=[P.BALANCE, P.FULL], **filters)
+
+
+def balance_settled_expression(application: str = "pk") -> Exists:
+    return Exists(_balance_settled(application=OuterRef(application)))
+
+
+def balance_due_on(block: Block) -> date:
+    """The day the balance of a booking on `block` is due."""
+    return block.start_date - timedelta(days=block.rotation.balance_due_days_before_start)
+
+
+def balance_due_now(
+    application: Application,
+    *,
+    block: Block | None = None,
+    settled: bool | None = None,
+    today: date | None = None,
+) -> bool:
+    """Whether what the booking owes of its program fee on `block` (its own by default) is due now:
+    the block's balance due date has come, or the balance (or the whole fee) was paid already, so
+    that what a date change to a dearer block left owing has no balance left to join. A list passes
+    `settled` (balance_settled_expression) from its own query."""
+    today = today or timezone.now().date()
+    if balance_due_on(block or application.block) <= today:
+        return True
+    return settled if settled is not None else _balance_settled(application=application).exists()
+
+
+def balance_due_key_expression(application: str = "pk") -> Case:
+    """The key of what a booking owes now, as SQL: "booking" for its own balance, or
+    "block-change:<id>" after the latest date change approved, whose difference is a new amount
+    due. One off-session charge per key (a unique constraint on Payment)."""
+    approved = BlockChange.objects.filter(
+        application=OuterRef(application), status=BlockChange.Status.APPROVED
+    ).order_by("-pk")
+    return Case(
+        When(
+            Exists(approved),
+            then=Concat(Value("block-change:"), Cast(Subquery(approved.values("pk")[:1]), CharField())),
+        ),
+        default=Value(Payment.BOOKING_DUE_KEY),
+        output_field=CharField(),
+    )
+
+
+def balance_due_key(application: Application | int) -> str:
+    pk = application if isinstance(application, int) else application.pk
+    return (
+        Application.objects.filter(pk=pk)
+        .annotate(key=balance_due_key_expression())
+        .values_list("key", flat=True)
+        .get()
+    )
+
+
+def _paid_purposes(application: Application) -> set[str]:
+    return set(
         Payment.objects.filter(application=application, status=Payment.Status.SUCCEEDED).values_list(
-            "purpose", "amount_cents"
+            "purpose", flat=True
         )
     )
 
@@ -27,22 +129,23 @@ def amount_due(application: Application, purpose: str) -> int:
     """What `application` owes for `purpose` now, in its currency's cents; 0 when nothing is due.
 
     The application fee while its status is due; the deposit or the whole program fee while the
-    application awaits payment and neither was paid; the balance (program fee minus the deposit
-    paid) once the booking is confirmed and until the balance is paid.
+    application awaits payment and neither was paid; the balance once the booking is confirmed:
+    the program fee of its block's rotation (the new one after a date change) minus the program
+    fee paid, net.
     """
     rotation = application.block.rotation
     if purpose == P.APPLICATION_FEE:
         due = application.application_fee_status == Application.FeeStatus.DUE
         return application.application_fee_cents if due else 0
-    paid = _paid(application)
     if purpose in (P.DEPOSIT, P.FULL):
+        paid = _paid_purposes(application)
         if application.status != S.AWAITING_PAYMENT or P.DEPOSIT in paid or P.FULL in paid:
             return 0
         return rotation.deposit_cents if purpose == P.DEPOSIT else rotation.program_fee_cents
     if purpose == P.BALANCE:
-        if application.status not in (S.CONFIRMED, S.IN_PROGRESS) or P.BALANCE in paid or P.FULL in paid:
+        if application.status not in (S.CONFIRMED, S.IN_PROGRESS):
             return 0
-        return max(rotation.program_fee_cents - paid.get(P.DEPOSIT, 0), 0)
+        return max(rotation.program_fee_cents - program_fee_paid_cents(application), 0)
     return 0
 
 
@@ -50,6 +153,134 @@ def application_payments(*, application: Application) -> QuerySet[Payment]:
     """The application's payments, newest first, with their refunds (two queries for any number)."""
     return Payment.objects.filter(application=application).prefetch_related(
         Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
+    )
+
+
+# --- A date change's money ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PriceDifference:
+    """What moving a booking to another block does to its money: the payments stay with the
+    application, and the new rotation's program fee is what counts. Shown to both sides before the
+    host decides; applied as it says when the host approves (payments.services
+    .block_change_money_settle)."""
+
+    from_fee_cents: int
+    to_fee_cents: int
+    paid_cents: int  # the program fee paid, net
+    currency: str
+    due_now: bool  # what is owed is charged at once rather than joining the balance
+    balance_due_on: date  # the new block's balance due date
+
+    @property
+    def difference_cents(self) -> int:
+        return self.to_fee_cents - self.from_fee_cents
+
+    @property
+    def refund_cents(self) -> int:
+        return max(self.paid_cents - self.to_fee_cents, 0)
+
+    @property
+    def owed_cents(self) -> int:
+        return max(self.to_fee_cents - self.paid_cents, 0)
+
+    @property
+    def charge_cents(self) -> int:
+        """Charged at once on approval: to the saved card, or through the pay link within 7 days."""
+        return self.owed_cents if self.due_now else 0
+
+    @property
+    def short(self) -> str:
+        """A few words beside a block the applicant may choose."""
+        money = lambda cents: format_cents(cents, self.currency)  # noqa: E731
+        if self.refund_cents:
+            return f"{money(self.refund_cents)} refunded"
+        if self.charge_cents:
+            return f"{money(self.charge_cents)} to pay now"
+        if self.owed_cents:
+            return f"balance {money(self.owed_cents)} due {day_label(self.balance_due_on)}"
+        return "nothing to pay"
+
+    @property
+    def summary(self) -> str:
+        """One sentence for either side, before the host decides and in the approval's news."""
+        money = lambda cents: format_cents(cents, self.currency)  # noqa: E731
+        fee = (
+            f"The program fee stays {money(self.to_fee_cents)}"
+            if not self.difference_cents
+            else f"The program fee becomes {money(self.to_fee_cents)} (was {money(self.from_fee_cents)})"
+        )
+        fee = f"{fee} and {money(self.paid_cents)} is paid"
+        if self.refund_cents:
+            return f"{fee}: {money(self.refund_cents)} is refunded to the card."
+        if self.charge_cents:
+            return (
+                f"{fee}: {money(self.charge_cents)} is charged to the saved card at once (without a saved "
+                "card, or if the charge fails, it is paid through the link within 7 days)."
+            )
+        if self.owed_cents:
+            due_on = day_label(self.balance_due_on)
+            return f"{fee}: the balance becomes {money(self.owed_cents)}, due on {due_on}."
+        return f"{fee}: nothing is charged or refunded."
+
+
+def price_difference(
+    *,
+    application: Application,
+    to_block: Block,
+    from_block: Block | None = None,
+    paid_cents: int | None = None,
+    settled: bool | None = None,
+    today: date | None = None,
+) -> PriceDifference:
+    """The money of moving `application`'s booking from `from_block` (its own by default) to
+    `to_block`, both with their rotation loaded. A list passes `paid_cents`
+    (program_fee_paid_expression) and `settled` (balance_settled_expression) from its own query;
+    otherwise they are read here."""
+    if paid_cents is None:
+        paid_cents = program_fee_paid_cents(application)
+    return PriceDifference(
+        from_fee_cents=(from_block or application.block).rotation.program_fee_cents,
+        to_fee_cents=to_block.rotation.program_fee_cents,
+        paid_cents=paid_cents,
+        currency=application.currency,
+        due_now=balance_due_now(application, block=to_block, settled=settled, today=today),
+        balance_due_on=balance_due_on(to_block),
+    )
+
+
+def price_differences(application: Application) -> Callable[[Block], PriceDifference]:
+    """price_difference of one booking to any number of blocks, reading what it paid once (the
+    applicant's choice of blocks to move to)."""
+    paid = program_fee_paid_cents(application)
+    settled = _balance_settled(application=application).exists()
+    return lambda block: price_difference(
+        application=application, to_block=block, paid_cents=paid, settled=settled
+    )
+
+
+def with_price_difference(changes: QuerySet[BlockChange]) -> QuerySet[BlockChange]:
+    """Date changes with what block_change_price_difference needs, in the same query."""
+    return changes.annotate(
+        program_fee_paid_cents=program_fee_paid_expression("application"),
+        balance_settled=balance_settled_expression("application"),
+    )
+
+
+def block_change_price_difference(change: BlockChange) -> PriceDifference | None:
+    """The price difference of a date change waiting for the host's answer; None once decided (its
+    refunds and charges are then among the application's payments). With the annotations of
+    with_price_difference (and the application, both blocks and their rotations loaded) it costs
+    no query."""
+    if change.status != BlockChange.Status.REQUESTED:
+        return None
+    return price_difference(
+        application=change.application,
+        from_block=change.from_block,
+        to_block=change.to_block,
+        paid_cents=getattr(change, "program_fee_paid_cents", None),
+        settled=getattr(change, "balance_settled", None),
     )
 
 

@@ -1,8 +1,10 @@
 """Shapes of the payments API."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from payments.models import LedgerEntry, Payment, Refund
+from payments.selectors import block_change_price_difference
 
 
 class PaymentStartSerializer(serializers.Serializer):
@@ -90,3 +92,35 @@ class PayoutReportSerializer(serializers.Serializer):
     totals = PayoutTotalsSerializer(source="report.totals")
     net_cents = serializers.IntegerField(source="report.net_cents")
     lines = PayoutLineSerializer(many=True, source="report.lines")
+
+
+class PriceDifferenceSerializer(serializers.Serializer):
+    """What a date change does to the booking's money if the host approves it."""
+
+    from_fee_cents = serializers.IntegerField(help_text="The program fee of the block the booking leaves.")
+    to_fee_cents = serializers.IntegerField(help_text="The program fee of the block asked for: what counts.")
+    difference_cents = serializers.IntegerField(help_text="to_fee_cents - from_fee_cents.")
+    paid_cents = serializers.IntegerField(help_text="The program fee paid so far, net of refunds.")
+    refund_cents = serializers.IntegerField(help_text="Refunded to the card on approval.")
+    charge_cents = serializers.IntegerField(
+        help_text="Charged at once on approval (the saved card, else a pay link and 7 days)."
+    )
+    owed_cents = serializers.IntegerField(
+        help_text="Still owed after the move: charged now, or with the balance."
+    )
+    due_now = serializers.BooleanField(help_text="Whether what is owed is charged at once.")
+    balance_due_on = serializers.DateField(help_text="When the new block's balance is due.")
+    currency = serializers.CharField()
+    summary = serializers.CharField()
+
+
+@extend_schema_field(PriceDifferenceSerializer(allow_null=True))
+class BlockChangePriceField(serializers.Field):
+    """A date change's price difference while it waits for the host's answer; null once decided."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, change):
+        difference = block_change_price_difference(change)
+        return None if difference is None else PriceDifferenceSerializer(difference).data

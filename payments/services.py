@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 import stripe
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,8 +29,19 @@ from applicants.workflow import ActorRole
 from hosts.models import Organization
 from payments import tasks
 from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
-from payments.selectors import amount_due, organization_balance
+from payments.selectors import (
+    PriceDifference,
+    amount_due,
+    balance_due_key,
+    balance_due_key_expression,
+    balance_due_now,
+    organization_balance,
+    price_difference,
+    program_fee_paid_cents,
+    program_fee_paid_expression,
+)
 from payments.stripe_client import stripe_client
+from rotations.models import Block
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +239,7 @@ def _succeed(payment: Payment) -> int | None:
         )
         return None
     if payment.purpose == P.BALANCE:
-        return None
+        return _refund_overpaid(payment)
     try:
         application_payment_confirm(application=application, late=True)
     except (DomainError, IntegrityError) as refusal:
@@ -260,6 +272,29 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
     return refund.pk
 
 
+def _refund_overpaid(payment: Payment) -> int | None:
+    """A balance payment that took more than the program fee still owed (a date change to a cheaper
+    block or another payment got there first) gives the excess back at once, and the applicant is
+    told: the balance may succeed more than once, but the fee is never paid twice."""
+    application = Application.objects.select_related("block__rotation", "applicant__user").get(
+        pk=payment.application_id
+    )
+    excess = program_fee_paid_cents(application) - application.block.rotation.program_fee_cents
+    if excess <= 0:
+        return None
+    amount = min(excess, payment.amount_cents)
+    refund = _refund_record(payment=payment, amount_cents=amount, reason=Refund.Reason.DUPLICATE, actor=None)
+    notification_send(
+        recipient=application.applicant.user,
+        key=f"payment:{payment.pk}:overpaid",
+        subject=f"Part of your payment was refunded: {application.block.rotation}",
+        body=f"Your payment of {format_cents(payment.amount_cents, payment.currency)} was more than the "
+        f"program fee still owed, so {format_cents(amount, payment.currency)} is refunded to your card.",
+        link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
+    )
+    return refund.pk
+
+
 def _ledger(payment: Payment, kind: str, amount_cents: int, refund: Refund | None = None) -> None:
     if amount_cents:
         LedgerEntry.objects.create(
@@ -279,35 +314,26 @@ BALANCE_GRACE = timedelta(days=7)
 NO_SAVED_CARD = "No card was saved with the deposit."
 
 
-def balance_due_on(application: Application):
-    """The day the balance of `application`'s booking is due."""
-    block = application.block
-    return block.start_date - timedelta(days=block.rotation.balance_due_days_before_start)
-
-
 def balances_due_charge() -> dict[str, int]:
-    """Daily: charge each confirmed booking's balance that is due today or earlier, once, to the card
-    saved with its deposit (off-session); then cancel the bookings whose balance is still unpaid
-    past its deadline. Any number of runs on the same day charge each balance once (one off-session
-    balance payment per application, by a unique constraint)."""
+    """Daily: charge what each confirmed booking owes of its program fee once it is due (the balance
+    on its due date, or what a date change left owing: payments.selectors.balance_due_now) to the
+    card saved with its deposit, off-session; then cancel the bookings still unpaid past their
+    deadline. Any number of runs charge each amount due once (one off-session balance payment per
+    application and due key, by a unique constraint)."""
     today = timezone.now().date()
     candidates = (
         Application.objects.filter(status__in=[Application.Status.CONFIRMED, Application.Status.IN_PROGRESS])
+        .annotate(paid_cents=program_fee_paid_expression(), due_key=balance_due_key_expression())
+        .filter(paid_cents__lt=F("block__rotation__program_fee_cents"))
         .exclude(
             # Charged (or tried) already; one written but not yet sent to Stripe is sent again.
             Exists(
                 Payment.objects.filter(
-                    application=OuterRef("pk"), purpose=P.BALANCE, off_session=True
-                ).exclude(status=Payment.Status.CREATED)
-            )
-        )
-        .exclude(
-            Exists(
-                Payment.objects.filter(
                     application=OuterRef("pk"),
-                    purpose__in=[P.BALANCE, P.FULL],
-                    status=Payment.Status.SUCCEEDED,
-                )
+                    purpose=P.BALANCE,
+                    off_session=True,
+                    due_key=OuterRef("due_key"),
+                ).exclude(status=Payment.Status.CREATED)
             )
         )
         .select_related("block__rotation")
@@ -315,7 +341,7 @@ def balances_due_charge() -> dict[str, int]:
     )
     counts = {"charged": 0, "failed": 0, "cancelled": 0, "errors": 0}
     for application in candidates:
-        if balance_due_on(application) > today:
+        if not balance_due_now(application, today=today):
             continue
         try:
             payment = balance_charge(application_id=application.pk)
@@ -345,7 +371,9 @@ def _saved_card(applicant: Applicant) -> tuple[str, str] | tuple[None, None]:
 
 
 def balance_charge(*, application_id: int) -> Payment | None:
-    """Charge the balance of one confirmed booking to its saved card, off-session, once.
+    """Charge what one confirmed booking owes of its program fee, once it is due, to its saved
+    card, off-session, once per amount due: its balance on the due date, or the difference a date
+    change to a dearer block made due at once (payments.selectors.balance_due_key names which).
 
     The off-session balance payment is written and committed first; its PaymentIntent is created
     and confirmed with the payment's idempotency key, so a retry after any failure charges once.
@@ -353,16 +381,22 @@ def balance_charge(*, application_id: int) -> Payment | None:
     no card was saved, the payment is failed, a deadline 7 days on is stored and the applicant is
     sent the pay link. None when nothing is (or is any longer) due.
     """
-    application = Application.objects.select_related("applicant__user", "block__rotation").get(
-        pk=application_id
-    )
+    application = Application.objects.select_related("applicant__user").get(pk=application_id)
     customer_id, card = _saved_card(application.applicant)
     with transaction.atomic():
-        locked = Application.objects.select_for_update(of=("self",)).get(pk=application_id)
-        payment = Payment.objects.filter(application=locked, purpose=P.BALANCE, off_session=True).first()
+        # The booking's row lock orders this after a date change being approved (block_change_decide).
+        locked = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("block__rotation")
+            .get(pk=application_id)
+        )
+        key = balance_due_key(locked)
+        payment = Payment.objects.filter(
+            application=locked, purpose=P.BALANCE, off_session=True, due_key=key
+        ).first()
         if payment is None:
-            amount = amount_due(application, P.BALANCE)
-            if not amount or balance_due_on(application) > timezone.now().date():
+            amount = amount_due(locked, P.BALANCE)
+            if not amount or not balance_due_now(locked):
                 return None
             stale = Payment.objects.filter(
                 application=locked, purpose=P.BALANCE, status__in=Payment.OPEN
@@ -374,8 +408,9 @@ def balance_charge(*, application_id: int) -> Payment | None:
                 application=locked,
                 purpose=P.BALANCE,
                 amount_cents=amount,
-                currency=application.currency,
+                currency=locked.currency,
                 off_session=True,
+                due_key=key,
             )
             if card is None:
                 return _balance_unpaid(payment, NO_SAVED_CARD)
@@ -453,9 +488,9 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
 
 
 def balances_overdue_cancel() -> int:
-    """Cancel, as the system, each booking whose balance is still unpaid past its deadline; the
-    seat goes to the waitlist and both sides are told (applicants.services.application_cancel).
-    Returns how many were cancelled."""
+    """Cancel, as the system, each booking whose balance (what is due of its program fee now) is
+    still unpaid past its deadline; the seat goes to the waitlist and both sides are told
+    (applicants.services.application_cancel). Returns how many were cancelled."""
     overdue = (
         Payment.objects.filter(
             purpose=P.BALANCE,
@@ -469,6 +504,10 @@ def balances_overdue_cancel() -> int:
     cancelled = 0
     for payment in overdue:
         application = payment.application
+        if payment.due_key != balance_due_key(application) or not balance_due_now(application):
+            # A date change since made a new amount due (its own charge and deadline decide) or
+            # moved the booking to a block whose balance is not due yet.
+            continue
         if not amount_due(application, P.BALANCE):
             continue  # paid through the link meanwhile
         if Payment.objects.filter(
@@ -489,6 +528,54 @@ def balances_overdue_cancel() -> int:
             continue
         cancelled += 1
     return cancelled
+
+
+# --- A date change's price difference ------------------------------------------------------------------
+
+
+def block_change_money_settle(
+    *, application: Application, to_block: Block, actor: User | None
+) -> PriceDifference:
+    """Apply the price difference of moving `application`'s booking to `to_block`, inside the
+    approval's transaction (applicants.services.block_change_decide, the booking's row locked;
+    `application` still carries the block it leaves). The payments stay with the application and
+    the new rotation's program fee is what counts.
+
+    The program fee paid, net, is read under the payments' row locks. Paid above the new fee: the
+    excess is refunded, split over the payments newest first, written here and sent to Stripe by the
+    worker after commit; a retried approval finds nothing more to refund. Owed: it joins the balance,
+    or when due now (payments.selectors.balance_due_now) the worker charges it after commit
+    (balance_charge: the saved card, else the pay link and 7 days). A balance payment still open for
+    another amount is cancelled, so it cannot take what is no longer owed.
+    """
+    paid = list(
+        Payment.objects.select_for_update(of=("self",))
+        .filter(application=application, status=Payment.Status.SUCCEEDED, purpose__in=Payment.PROGRAM_FEE)
+        .order_by("-succeeded_at", "-pk")
+    )
+    difference = price_difference(
+        application=application,
+        to_block=to_block,
+        paid_cents=sum(payment.refundable_cents for payment in paid),
+        settled=any(payment.purpose in (P.BALANCE, P.FULL) for payment in paid),
+    )
+    left = difference.refund_cents
+    for payment in paid:
+        part = min(left, payment.refundable_cents)
+        if part:
+            refund = _refund_record(
+                payment=payment, amount_cents=part, reason=Refund.Reason.PRICE_DIFFERENCE, actor=actor
+            )
+            transaction.on_commit(partial(tasks.refund_send.delay, refund.pk), robust=True)
+            left -= part
+    stale = Payment.objects.select_for_update(of=("self",)).filter(
+        application=application, purpose=P.BALANCE, status__in=Payment.OPEN
+    )
+    for payment in stale.exclude(amount_cents=difference.owed_cents):
+        _cancel_intent(payment)
+    if difference.charge_cents:
+        transaction.on_commit(partial(tasks.balance_charge.delay, application.pk), robust=True)
+    return difference
 
 
 # --- Refunds -----------------------------------------------------------------------------------------

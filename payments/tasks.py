@@ -2,17 +2,20 @@
 
 from celery import shared_task
 
+# A call to Stripe that failed is tried again with backoff; what still fails, reconciliation repairs.
+RETRIED_WITH_BACKOFF = {
+    "acks_late": True,
+    "ignore_result": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+    "time_limit": 120,
+    "soft_time_limit": 100,
+}
 
-@shared_task(
-    acks_late=True,
-    ignore_result=True,
-    autoretry_for=(Exception,),
-    retry_backoff=5,
-    retry_backoff_max=600,
-    max_retries=8,
-    time_limit=120,
-    soft_time_limit=100,
-)
+
+@shared_task(**RETRIED_WITH_BACKOFF)
 def stripe_event_process(event_id: str) -> None:
     """Process one stored Stripe event (payments.services.stripe_event_process); a failure retries
     with backoff, and the daily reconciliation picks up whatever is still unprocessed."""
@@ -36,3 +39,21 @@ def balances_charge() -> dict:
     from payments.services import balances_due_charge
 
     return balances_due_charge()
+
+
+@shared_task(**RETRIED_WITH_BACKOFF)
+def refund_send(refund_id: int) -> None:
+    """Send one written refund to Stripe (payments.services.refund_send; its idempotency key makes a
+    resend harmless); what stays pending, reconciliation sends again."""
+    from payments.services import refund_send as send
+
+    send(refund_id=refund_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=300, soft_time_limit=240)
+def balance_charge(application_id: int) -> None:
+    """Charge what a booking owes now to its saved card, once per amount due (a date change to a
+    dearer block); the daily balances task charges whatever this one did not."""
+    from payments.services import balance_charge as charge
+
+    charge(application_id=application_id)

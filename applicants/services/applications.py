@@ -32,6 +32,7 @@ from applicants.readiness import block_closed_reason, is_ready, readiness_checkl
 from applicants.selectors import thread_is_open
 from applicants.workflow import FINAL, ActorRole, actor_holds_role, transition
 from hosts.models import Membership
+from payments.selectors import PriceDifference, price_difference
 from rotations.locking import lock_block, lock_blocks
 from rotations.models import Block, Rotation, SeatHold
 from rotations.services import seat_convert, seat_hold_locked, seat_move, seat_release, seat_take
@@ -1072,13 +1073,8 @@ def bookings_advance() -> tuple[int, int]:
 # --- Switching or postponing a booking ----------------------------------------------------------------
 
 
-def block_change_request(
-    *, application: Application, actor: User, to_block: Block, reason: str = ""
-) -> BlockChange:
-    """The applicant asks to move a confirmed booking to another block of the same organization
-    (switch or postpone); the host decides. One open request per booking."""
-    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
-    application = _loaded(application)
+def _block_change_target(application: Application, actor: User, to_block: Block) -> Block:
+    """The block a confirmed booking of `actor`'s may ask to move to, loaded; refused otherwise."""
     if application.applicant.user_id != actor.pk:
         raise DomainError("This is not your application.", status=404)
     if application.status != S.CONFIRMED:
@@ -1090,9 +1086,33 @@ def block_change_request(
         raise DomainError("The booking is already on that block.", field="to_block")
     if to_block.rotation.status != Rotation.Status.PUBLISHED or _started(to_block):
         raise DomainError("That block is no longer open.", field="to_block")
+    if to_block.rotation.currency != application.currency:
+        # The payments made stay with the booking: a price in another currency cannot be netted.
+        raise DomainError("That block is priced in another currency; choose another.", field="to_block")
     if to_block.is_full:
         # Approving would be refused anyway (seat_move counts again under both blocks' locks).
         raise DomainError("That block has no seat left; choose another.", field="to_block", status=409)
+    return to_block
+
+
+def block_change_quote(*, application: Application, actor: User, to_block: Block) -> PriceDifference:
+    """What asking to move the booking to `to_block` would do to its money if the host approved,
+    refused as the request itself would be; nothing is written."""
+    application = _loaded(application)
+    return price_difference(
+        application=application, to_block=_block_change_target(application, actor, to_block)
+    )
+
+
+def block_change_request(
+    *, application: Application, actor: User, to_block: Block, reason: str = ""
+) -> BlockChange:
+    """The applicant asks to move a confirmed booking to another block of the same organization
+    (switch or postpone); the host decides, seeing the price difference. One open request per
+    booking."""
+    reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
+    application = _loaded(application)
+    to_block = _block_change_target(application, actor, to_block)
     try:
         with transaction.atomic():
             change = BlockChange.objects.create(
@@ -1102,12 +1122,14 @@ def block_change_request(
         raise DomainError(
             "This booking already has a date change waiting for the host.", status=409
         ) from error
+    difference = price_difference(application=application, to_block=to_block)
     _notify_host(
         application,
         f"block-change:{change.pk}",
         f"Date change requested: {application.block.rotation}",
         f"{application.applicant} asks to move their booking from {application.block} to {to_block}."
-        + (f"\n\nTheir reason: {reason}" if reason else ""),
+        + (f"\n\nTheir reason: {reason}" if reason else "")
+        + f"\n\nIf you approve: {difference.summary}",
     )
     return change
 
@@ -1116,7 +1138,14 @@ def block_change_decide(
     *, block_change: BlockChange, actor: User, approve: bool, answer: str = ""
 ) -> BlockChange:
     """The host approves (the booking's hold moves, both blocks locked in id order) or declines
-    (with a reason) an applicant's date change. A seat freed by the move goes to the waitlist."""
+    (with a reason) an applicant's date change. A seat freed by the move goes to the waitlist.
+    Approving settles the price difference in the same transaction (payments.services
+    .block_change_money_settle: the excess paid refunded, or what is owed charged or added to the
+    balance), and the applicant is told the amounts."""
+    # payments.services builds on this module (a paid booking is confirmed here), so the money of a
+    # date change is imported when it is needed.
+    from payments.services import block_change_money_settle
+
     answer = bounded_text(answer, field="answer", max_chars=MAX_REASON_CHARS, what="the reason")
     if not approve and not answer:
         raise DomainError("Give the applicant a reason for declining.", field="answer")
@@ -1128,7 +1157,11 @@ def block_change_decide(
     with transaction.atomic():
         # Both blocks before the request's row, the order the booking's cancellation keeps too.
         lock_blocks([block_change.from_block_id, block_change.to_block_id])
-        change = BlockChange.objects.select_for_update().select_related("to_block").get(pk=block_change.pk)
+        change = (
+            BlockChange.objects.select_for_update(of=("self",))
+            .select_related("to_block__rotation")
+            .get(pk=block_change.pk)
+        )
         if change.status != BlockChange.Status.REQUESTED:
             raise DomainError(
                 f"This date change was already {change.get_status_display().lower()}.", status=409
@@ -1140,12 +1173,15 @@ def block_change_decide(
                 .exists()
             ):
                 raise DomainError("The applicant already has an application for that block.", status=409)
+            if change.to_block.rotation.currency != application.currency:
+                raise DomainError("That block is priced in another currency.", status=409)
             seat_move(application_id=application.pk, to_block_id=change.to_block_id)
             locked = Application.objects.select_for_update().get(pk=application.pk)
             if locked.status != S.CONFIRMED:
                 raise DomainError("Only a confirmed booking can move to another block.", status=409)
             locked.block_id = change.to_block_id
             locked.save(update_fields=["block", "updated_at"])
+            money = block_change_money_settle(application=application, to_block=change.to_block, actor=actor)
             waitlist_promote(block_id=change.from_block_id)
         change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
         change.answer = answer
@@ -1156,7 +1192,7 @@ def block_change_decide(
             application,
             f"block-change:{change.pk}:{change.status}",
             f"Date change {change.get_status_display().lower()}: {application.block.rotation}",
-            f"Your booking moved to {change.to_block}."
+            f"Your booking moved to {change.to_block}. {money.summary}"
             if approve
             else f"{application.block.rotation.organization} declined moving your booking to "
             f"{change.to_block}.\n\nTheir reason: {answer}",

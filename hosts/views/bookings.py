@@ -18,6 +18,7 @@ from hosts.forms import BlockChangeDeclineForm
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
 from hosts.views.review import ApplicationDetailView
+from payments.selectors import block_change_price_difference
 
 # Where a decision was asked from, so the answer (or a form error) is shown on that same page.
 FROM_APPLICATION = "application"
@@ -45,6 +46,7 @@ class BlockChangeListView(OrganizationMixin, ListView):
             **kwargs,
         )
         for change in context["object_list"]:
+            change.price_difference = block_change_price_difference(change)
             change.decline_form = decline_forms.get(change.pk) or BlockChangeDeclineForm(
                 block_change_id=change.pk
             )

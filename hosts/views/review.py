@@ -43,6 +43,7 @@ from hosts.forms import (
 )
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
+from payments.selectors import block_change_price_difference
 from rotations.models import Block, Rotation, SeatHold
 
 
@@ -160,6 +161,7 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
         block_changes = list(application.block_changes.all())
         decline_forms = kwargs.pop("decline_forms", {})
         for change in block_changes:
+            change.price_difference = block_change_price_difference(change)
             change.decline_form = decline_forms.get(change.pk) or BlockChangeDeclineForm(
                 block_change_id=change.pk
             )

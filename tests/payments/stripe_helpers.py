@@ -6,18 +6,26 @@ import hashlib
 import hmac
 import json
 import time
+import urllib.request
 
 import requests
 import stripe
 from django.conf import settings
 
+from applicants.models import Application
 from payments.models import Payment
+from payments.services import payment_start, payment_sync
 from payments.stripe_client import stripe_client
+from rotations.models import Block
+from tests.factories import ApplicationFactory
 
 VISA = "4242424242424242"
 # Stripe's "attaches, then the charge is declined" card; localstripe declines 4000000000000002 only on
 # attaching it to a customer, this one on charging.
 DECLINED = "4000000000000341"
+# Stripe's "authentication required" card, on- and off-session: the deposit passes 3-D Secure, an
+# off-session charge of the saved card fails.
+ALWAYS_AUTHENTICATES = "4000002760003184"
 
 
 def pay(payment: Payment, card: str = VISA) -> str:
@@ -31,6 +39,35 @@ def pay(payment: Payment, card: str = VISA) -> str:
     with contextlib.suppress(stripe.CardError):
         client.v1.payment_intents.confirm(payment.payment_intent_id)
     return client.v1.payment_intents.retrieve(payment.payment_intent_id).status
+
+
+def authenticate(payment: Payment) -> None:
+    """What Stripe.js does when the cardholder passes 3-D Secure (localstripe's own endpoint)."""
+    request = urllib.request.Request(
+        f"{settings.STRIPE_API_BASE}/v1/payment_intents/{payment.payment_intent_id}/_authenticate?success=true",
+        data=json.dumps({"key": "pk_test_localstripe", "client_secret": payment.client_secret}).encode(),
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["status"] == "succeeded"
+
+
+def booked_with_deposit(block: Block, card: str | None = None) -> tuple[Application, Payment]:
+    """An applicant who accepted an offer on `block` and paid the deposit (saving the card): a
+    confirmed booking."""
+    application = ApplicationFactory(block=block, status=Application.Status.AWAITING_PAYMENT)
+    deposit = payment_start(
+        application=application, purpose=Payment.Purpose.DEPOSIT, actor=application.applicant.user
+    )
+    if card is None:
+        assert pay(deposit) == "succeeded"
+    else:
+        assert pay(deposit, card) == "requires_action"
+        authenticate(deposit)
+    assert payment_sync(payment_id=deposit.pk).status == Payment.Status.SUCCEEDED
+    application.refresh_from_db()
+    assert application.status == Application.Status.CONFIRMED
+    return application, deposit
 
 
 def stripe_event(payment: Payment, event_type: str) -> str:

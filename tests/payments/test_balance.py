@@ -2,13 +2,10 @@
 it off-session on its due date (once), a failed charge sends the pay link with a 7-day deadline, and
 a booking still unpaid after it is cancelled with its seat offered to the waitlist. Time is moved."""
 
-import json
-import urllib.request
 from datetime import date, timedelta
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,11 +17,10 @@ from payments.services import BALANCE_GRACE, NO_SAVED_CARD, balances_due_charge,
 from payments.stripe_client import stripe_client
 from payments.tasks import balances_charge
 from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory, RotationFactory
-from tests.payments.stripe_helpers import pay
+from tests.payments.stripe_helpers import ALWAYS_AUTHENTICATES, booked_with_deposit, pay
 
 S = Application.Status
 P = Payment.Purpose
-ALWAYS_AUTHENTICATES = "4000002760003184"
 DUE_IN_DAYS = 10  # the balance of the blocks below is due this many days from today
 
 
@@ -37,32 +33,6 @@ def block(**fields):
 
 def on_the_due_date():
     return time_machine.travel(timezone.now() + timedelta(days=DUE_IN_DAYS), tick=False)
-
-
-def _authenticate(payment: Payment) -> None:
-    """What Stripe.js does when the cardholder passes 3-D Secure (localstripe's own endpoint)."""
-    request = urllib.request.Request(
-        f"{settings.STRIPE_API_BASE}/v1/payment_intents/{payment.payment_intent_id}/_authenticate?success=true",
-        data=json.dumps({"key": "pk_test_localstripe", "client_secret": payment.client_secret}).encode(),
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert json.load(response)["status"] == "succeeded"
-
-
-def booked_with_deposit(the_block=None, card: str | None = None) -> tuple[Application, Payment]:
-    """An applicant who accepted an offer and paid the deposit: a confirmed booking."""
-    application = ApplicationFactory(block=the_block or block(), status=S.AWAITING_PAYMENT)
-    deposit = payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
-    if card is None:
-        assert pay(deposit) == "succeeded"
-    else:
-        assert pay(deposit, card) == "requires_action"
-        _authenticate(deposit)
-    assert payment_sync(payment_id=deposit.pk).status == Payment.Status.SUCCEEDED
-    application.refresh_from_db()
-    assert application.status == S.CONFIRMED
-    return application, deposit
 
 
 def saved_cards(application: Application) -> list[str]:
@@ -83,7 +53,7 @@ def status_of(application: Application) -> str:
 
 @pytest.mark.django_db
 def test_the_deposit_saves_its_card_to_the_applicants_one_stripe_customer():
-    application, deposit = booked_with_deposit()
+    application, deposit = booked_with_deposit(block())
     intent = stripe_client().v1.payment_intents.retrieve(deposit.payment_intent_id)
     customer = StripeCustomer.objects.get(applicant=application.applicant)
     assert intent.customer == customer.customer_id
@@ -100,7 +70,7 @@ def test_the_deposit_saves_its_card_to_the_applicants_one_stripe_customer():
 
 @pytest.mark.django_db
 def test_the_balance_is_charged_off_session_on_its_due_date_once_however_often_the_task_runs():
-    application, deposit = booked_with_deposit()
+    application, deposit = booked_with_deposit(block())
     assert balances_due_charge()["charged"] == 0  # not due yet
     assert not balance_payments(application).exists()
     with on_the_due_date():
@@ -118,7 +88,7 @@ def test_the_balance_is_charged_off_session_on_its_due_date_once_however_often_t
 
 @pytest.mark.django_db
 def test_a_card_asking_for_authentication_fails_the_balance_and_sends_the_pay_link_with_a_7_day_deadline():
-    application, _ = booked_with_deposit(card=ALWAYS_AUTHENTICATES)
+    application, _ = booked_with_deposit(block(), card=ALWAYS_AUTHENTICATES)
     with on_the_due_date():
         counts = balances_due_charge()
         balances_due_charge()
@@ -167,7 +137,7 @@ def test_a_balance_still_unpaid_7_days_later_cancels_the_booking_and_offers_the_
 
 @pytest.mark.django_db
 def test_a_balance_paid_through_the_link_before_the_deadline_keeps_the_booking():
-    application, _ = booked_with_deposit(card=ALWAYS_AUTHENTICATES)
+    application, _ = booked_with_deposit(block(), card=ALWAYS_AUTHENTICATES)
     start = timezone.now()
     with time_machine.travel(start + timedelta(days=DUE_IN_DAYS), tick=False):
         balances_due_charge()
