@@ -749,12 +749,42 @@ def stripe_event_process(*, event_id: str) -> StripeEvent:
     return event
 
 
+def _events_fetch(since) -> int:
+    """Store the PaymentIntent events Stripe made since `since` that never reached the webhook (for
+    our own payments only: another integration's intents are not ours to act on); returns how many
+    were new. Stored this way, they are processed like delivered ones."""
+    stored = 0
+    params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
+    while True:
+        page = stripe_client().v1.events.list(params=params)
+        events = [event for event in page.data if event.type.startswith("payment_intent.")]
+        ours = set(
+            Payment.objects.filter(
+                payment_intent_id__in=[event.data.object.id for event in events]
+            ).values_list("payment_intent_id", flat=True)
+        )
+        for event in events:
+            if event.data.object.id in ours:
+                stored += stripe_event_receive(
+                    event_id=event.id, event_type=event.type, payload=event.to_dict()
+                )
+        if not page.has_more or not page.data:
+            return stored
+        params["starting_after"] = page.data[-1].id
+
+
 def payments_reconcile() -> dict[str, int]:
-    """Repair what a lost webhook or a failed call left behind: re-read from Stripe every payment
-    still open from the last three days, send refunds still pending, and process stored events
-    not yet processed. Each is independent; one failing does not stop the others."""
+    """Repair what a lost webhook or a failed call left behind: store Stripe's events of the last
+    three days that never arrived, re-read from Stripe every payment still open from those days,
+    send refunds still pending, and process stored events not yet processed. Each is independent;
+    one failing does not stop the others."""
     since = timezone.now() - RECONCILE_WINDOW
-    counts = {"payments": 0, "refunds": 0, "events": 0, "errors": 0}
+    counts = {"payments": 0, "refunds": 0, "events": 0, "errors": 0, "events_fetched": 0}
+    try:
+        counts["events_fetched"] = _events_fetch(since)
+    except stripe.StripeError:
+        logger.exception("Listing Stripe's recent events failed; the payments are still re-read")
+        counts["errors"] += 1
     open_payments = Payment.objects.filter(
         status__in=Payment.OPEN, payment_intent_id__isnull=False, created_at__gte=since
     ).values_list("pk", flat=True)

@@ -190,6 +190,22 @@ def test_reconciliation_repairs_a_dropped_webhook():
 
 
 @pytest.mark.django_db
+def test_reconciliation_fetches_our_events_stripe_could_not_deliver_and_only_ours():
+    application = awaiting_deposit()
+    payment = start(application)
+    pay(payment)  # localstripe recorded payment_intent.succeeded; no webhook reached us
+    counts = payments_reconcile()
+    assert counts["errors"] == 0
+    event = StripeEvent.objects.get(type="payment_intent.succeeded")
+    assert event.payload["data"]["object"]["id"] == payment.payment_intent_id
+    assert event.processed_at is not None
+    # Stripe's events of intents that are not ours (earlier runs, other integrations) stay there.
+    assert StripeEvent.objects.exclude(payload__data__object__id=payment.payment_intent_id).count() == 0
+    assert status_of(application) == S.CONFIRMED
+    assert payments_reconcile()["events_fetched"] == 0  # stored once, however often it runs
+
+
+@pytest.mark.django_db
 def test_reconciliation_processes_an_event_left_unprocessed():
     application = awaiting_deposit()
     payment = start(application)
