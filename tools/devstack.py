@@ -308,6 +308,9 @@ def services() -> Iterator[dict[str, str]]:
                 service.start()
                 started.append(service)
             env[variable] = service.url
+        if "STRIPE_API_BASE" in env:
+            # Pay pages load stripe.js from localstripe: its script confirms payments with it.
+            env["STRIPE_JS_URL"] = f"{env['STRIPE_API_BASE']}/js.stripe.com/v3/"
         os.environ.update(env)
         yield env
     finally:
@@ -417,6 +420,7 @@ def _ready_message(url: str, services_env: dict[str, str]) -> str:
     if "STRIPE_API_BASE" in services_env:
         lines.append(f"  localstripe:  {services_env['STRIPE_API_BASE']}")
         lines.append(f"  its webhooks: {_webhook_url(url)}")
+        lines.append("  test card:    4242 4242 4242 4242, any future date, any CVC")
     lines.append("  Demo logins:")
     lines += [f"    {role:<17} {email}  /  {password}" for role, (email, password) in DEMO_LOGINS.items()]
     lines += [

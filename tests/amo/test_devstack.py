@@ -97,6 +97,9 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
         assert "runserver" in names and "worker" in names and "beat" in names
         # The speed-up tests take never reaches what `make run` serves.
         assert all("DATABASE_SYNCHRONOUS_COMMIT" not in child.environ() for child in children)
+        # Pay pages load the stripe.js localstripe serves, which confirms payments with it.
+        stripe_js = f"{settings.STRIPE_API_BASE}/js.stripe.com/v3/"
+        assert all(child.environ().get("STRIPE_JS_URL") == stripe_js for child in children)
         deadline = time.monotonic() + 120
         while "AMO is ready at" not in log_path.read_text():
             assert time.monotonic() < deadline, "make run never printed its ready block"
@@ -112,6 +115,7 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
     # localstripe's address, and where it sends its signed events (registered before serving).
     assert f"localstripe:  {settings.STRIPE_API_BASE}" in block
     assert f"its webhooks: http://127.0.0.1:{base.rsplit(':', 1)[1]}/payments/stripe/webhook/" in block
+    assert "test card:    4242 4242 4242 4242" in block
     # Printed once everything answered: no start-up chatter of ours after it.
     assert "[devstack] starting" not in block
 
