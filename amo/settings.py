@@ -280,6 +280,9 @@ STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
+# Where pay pages load stripe.js from: Stripe's own (it must never be bundled or copied), or the
+# script localstripe serves (tools/devstack.py sets it whenever it starts localstripe).
+STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

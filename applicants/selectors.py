@@ -252,9 +252,9 @@ NEXT_STEPS = {
 
 
 def application_fee_note(application: Application) -> str:
-    """How a due application fee gets paid, until online payment ([5/8]) exists to pay it."""
+    """How a due application fee gets paid: by card, from the application's page."""
     amount = format_cents(application.application_fee_cents, application.currency)
-    return f"The application fee ({amount}) will be collected when online payment opens."
+    return f"Pay the application fee ({amount}) on the application page."
 
 
 def waitlist_fee_note(*, fee_cents: int, currency: str) -> str:

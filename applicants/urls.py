@@ -3,6 +3,7 @@
 from django.urls import path
 
 from applicants import views
+from payments import views as payments_views
 
 app_name = "applicants"
 urlpatterns = [
@@ -22,4 +23,10 @@ urlpatterns = [
         name="application_block_change",
     ),
     path("me/applications/<int:pk>/documents/", views.application_documents, name="application_documents"),
+    # Paying what an application owes, in the browser (payments/views.py).
+    path(
+        "me/applications/<int:pk>/pay/<str:purpose>/", payments_views.application_pay, name="application_pay"
+    ),
+    path("me/payments/<int:pk>/return/", payments_views.payment_return, name="payment_return"),
+    path("me/payments/<int:pk>/receipt/", payments_views.payment_receipt, name="payment_receipt"),
 ]

@@ -29,6 +29,8 @@ from applicants.forms import (
 from applicants.models import Application, BlockChange, Document
 from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
 from applicants.workflow import ActorRole, targets_from
+from payments import selectors as payment_selectors
+from payments.models import Payment
 from payments.selectors import block_change_price_difference, price_differences
 from rotations.models import Rotation
 from rotations.policies import refund_schedule
@@ -64,7 +66,11 @@ def _expiry_flags(documents: list[Document]) -> None:
 @applicant_required
 @require_GET
 def dashboard(request, *, applicant):
-    applications = list(selectors.applicant_applications(applicant=applicant))
+    applications = list(
+        selectors.applicant_applications(applicant=applicant).prefetch_related(
+            payment_selectors.receipts_prefetch()
+        )
+    )
     for application in applications:
         application.next_step = selectors.application_next_step(application)
         application.can_continue = selectors.draft_can_continue(application)
@@ -216,6 +222,8 @@ def _apply_page(request, block_id: int, applicant, *, book_now: bool):
                 done = "Application submitted."
             saved = selectors.applicant_application(applicant=applicant, pk=saved.pk)
             messages.success(request, f"{done} {selectors.application_next_step(saved)}")
+            if saved.status == Application.Status.AWAITING_PAYMENT:
+                return redirect("applicants:application_pay", pk=saved.pk, purpose=Payment.Purpose.DEPOSIT)
             return redirect("applicants:application_detail", pk=saved.pk)
     # Judge the documents the applicant is choosing (or has chosen), as submitting will.
     if form.is_bound and form.is_valid():
@@ -300,6 +308,8 @@ def application_detail(request, pk: int, *, applicant):
     block_changes = list(application.block_changes.all())
     for change in block_changes:
         change.price_difference = block_change_price_difference(change)
+    payments_due = payment_selectors.amounts_due(application)
+    balance_due = next((due for due in payments_due if due.purpose == Payment.Purpose.BALANCE), None)
     return TemplateResponse(
         request,
         "applicants/application_detail.html",
@@ -322,6 +332,11 @@ def application_detail(request, pk: int, *, applicant):
             "can_continue": selectors.draft_can_continue(application),
             "quote": selectors.refund_quote(application=application) if can_withdraw else None,
             "thread": list(application.messages.all()),
+            "payments_due": payments_due,
+            "balance_due": balance_due,
+            "balance_due_on": payment_selectors.balance_due_on(application.block) if balance_due else None,
+            "balance_deadline": payment_selectors.balance_deadline(application) if balance_due else None,
+            "payments": list(payment_selectors.application_payments(application=application)),
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
     )
@@ -356,6 +371,8 @@ def application_accept(request, pk: int, *, applicant):
     else:
         accepted = _own_application(applicant, pk)
         messages.success(request, f"Offer accepted. {selectors.application_next_step(accepted)}")
+        if accepted.status == S.AWAITING_PAYMENT:
+            return redirect("applicants:application_pay", pk=application.pk, purpose=Payment.Purpose.DEPOSIT)
     return redirect("applicants:application_detail", pk=application.pk)
 
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import (
     Case,
     CharField,
@@ -22,8 +23,8 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
 from amo.money import format_cents
-from amo.text import day_label
-from applicants.models import Application, BlockChange
+from amo.text import day_label, moment_label
+from applicants.models import Applicant, Application, BlockChange
 from hosts.models import Organization
 from payments.models import LedgerEntry, Payment, Refund
 from rotations.models import Block
@@ -128,14 +129,16 @@ def _paid_purposes(application: Application) -> set[str]:
 def amount_due(application: Application, purpose: str) -> int:
     """What `application` owes for `purpose` now, in its currency's cents; 0 when nothing is due.
 
-    The application fee while its status is due; the deposit or the whole program fee while the
-    application awaits payment and neither was paid; the balance once the booking is confirmed:
-    the program fee of its block's rotation (the new one after a date change) minus the program
-    fee paid, net.
+    The application fee while its status is due, once submitted (a draft's "due" is only the
+    model's default); the deposit or the whole program fee while the application awaits payment
+    and neither was paid; the balance once the booking is confirmed: the program fee of its
+    block's rotation (the new one after a date change) minus the program fee paid, net.
     """
     rotation = application.block.rotation
     if purpose == P.APPLICATION_FEE:
-        due = application.application_fee_status == Application.FeeStatus.DUE
+        due = (
+            application.application_fee_status == Application.FeeStatus.DUE and application.status != S.DRAFT
+        )
         return application.application_fee_cents if due else 0
     if purpose in (P.DEPOSIT, P.FULL):
         paid = _paid_purposes(application)
@@ -149,11 +152,102 @@ def amount_due(application: Application, purpose: str) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Due:
+    """One amount an application owes now, as the pages offer to pay it."""
+
+    purpose: str
+    label: str
+    amount_cents: int
+    currency: str
+
+
+def amounts_due(application: Application) -> list[Due]:
+    """Every purpose `application` owes something for now (amount_due), in the order pages list them."""
+    order = [P.APPLICATION_FEE, P.DEPOSIT, P.FULL, P.BALANCE]
+    return [
+        Due(purpose, str(P(purpose).label), amount, application.currency)
+        for purpose in order
+        if (amount := amount_due(application, purpose))
+    ]
+
+
+def balance_deadline(application: Application) -> datetime | None:
+    """When the balance the saved card did not pay must be paid by (through the pay link), or None;
+    only the amount due now counts (a date change's difference has its own deadline)."""
+    return (
+        Payment.objects.filter(
+            application=application,
+            purpose=P.BALANCE,
+            off_session=True,
+            balance_deadline__isnull=False,
+            due_key=balance_due_key(application),
+        )
+        .values_list("balance_deadline", flat=True)
+        .first()
+    )
+
+
+def application_to_pay(*, applicant: Applicant, pk: int) -> Application | None:
+    """One of the applicant's applications with what its pay page shows: the rotation, its host and
+    the seat hold's deadline."""
+    return (
+        Application.objects.filter(applicant=applicant, pk=pk)
+        .with_hold()
+        .select_related("block__rotation__organization")
+        .first()
+    )
+
+
+def _refunds_prefetch() -> Prefetch:
+    return Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
+
+
 def application_payments(*, application: Application) -> QuerySet[Payment]:
     """The application's payments, newest first, with their refunds (two queries for any number)."""
-    return Payment.objects.filter(application=application).prefetch_related(
-        Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
+    return Payment.objects.filter(application=application).prefetch_related(_refunds_prefetch())
+
+
+def applicant_payment(*, applicant: Applicant, pk: int, succeeded: bool = False) -> Payment | None:
+    """One of the applicant's payments (only a succeeded one with `succeeded`), with its application,
+    rotation, host and refunds; anyone else's is None. Two queries."""
+    payments = Payment.objects.filter(pk=pk, application__applicant=applicant)
+    if succeeded:
+        payments = payments.filter(status=Payment.Status.SUCCEEDED)
+    return (
+        payments.select_related("application__block__rotation__organization", "application__applicant__user")
+        .prefetch_related(_refunds_prefetch())
+        .first()
     )
+
+
+def receipts_prefetch() -> Prefetch:
+    """Each application's succeeded payments as `receipts`, oldest first: one query for a list."""
+    return Prefetch(
+        "payments",
+        queryset=Payment.objects.filter(status=Payment.Status.SUCCEEDED).order_by("succeeded_at", "id"),
+        to_attr="receipts",
+    )
+
+
+def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
+    """What a receipt says of a succeeded payment, label and value, on its page and in its email;
+    `payment` comes with its application's applicant, block, rotation and organization."""
+    application = payment.application
+    block, rotation = application.block, application.block.rotation
+    organization = rotation.organization
+    return [
+        ("Issued by", settings.SITE_NAME),
+        ("Paid by", application.applicant.legal_name or application.applicant.user.email),
+        ("Host organization", f"{organization.name}, {organization.city}, {organization.state}"),
+        ("Rotation", rotation.title),
+        ("Block", f"{day_label(block.start_date)} – {day_label(block.end_date)}"),
+        ("For", str(P(payment.purpose).label)),
+        ("Amount", format_cents(payment.amount_cents, payment.currency)),
+        ("Currency", payment.currency.upper()),
+        ("Paid on", f"{moment_label(payment.succeeded_at)} UTC"),
+        ("Stripe PaymentIntent", payment.payment_intent_id or ""),
+    ]
 
 
 # --- A date change's money ----------------------------------------------------------------------------

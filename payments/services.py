@@ -39,6 +39,7 @@ from payments.selectors import (
     price_difference,
     program_fee_paid_cents,
     program_fee_paid_expression,
+    receipt_lines,
 )
 from payments.stripe_client import stripe_client
 from rotations.models import Block
@@ -233,6 +234,7 @@ def _succeed(payment: Payment) -> int | None:
         LedgerEntry.Kind.COMMISSION,
         -payment.amount_cents * organization.commission_rate_bps // 10000,
     )
+    _receipt_send(payment)
     if payment.purpose == P.APPLICATION_FEE:
         Application.objects.filter(pk=application.pk).update(
             application_fee_status=Application.FeeStatus.PAID
@@ -245,6 +247,20 @@ def _succeed(payment: Payment) -> int | None:
     except (DomainError, IntegrityError) as refusal:
         return _refund_late(payment, refusal)
     return None
+
+
+def _receipt_send(payment: Payment) -> None:
+    """Email the receipt of a payment that just succeeded: once per payment, by its key, whoever
+    (webhook, return page, reconciliation) saw the success first."""
+    application = payment.application
+    lines = "\n".join(f"{label}: {value}" for label, value in receipt_lines(payment))
+    notification_send(
+        recipient=application.applicant.user,
+        key=f"payment:{payment.pk}:receipt",
+        subject=f"Receipt: {P(payment.purpose).label.lower()} for {application.block.rotation}",
+        body=f"Thank you: your payment was received.\n\n{lines}\n\nPrint this receipt from its page:",
+        link=reverse("applicants:payment_receipt", kwargs={"pk": payment.pk}),
+    )
 
 
 def _refund_late(payment: Payment, refusal: Exception) -> int:
@@ -482,7 +498,7 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
         body=f"The balance of {amount} for {application.block} is due, and your saved card was not "
         f"charged ({why}). Pay it through the link by {deadline}, or your booking will be cancelled "
         "under the cancellation policy and the seat offered to the waitlist.",
-        link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
+        link=reverse("applicants:application_pay", kwargs={"pk": application.pk, "purpose": P.BALANCE}),
     )
     return payment
 

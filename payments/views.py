@@ -1,23 +1,36 @@
-"""Stripe's webhook: verified, stored once, answered at once; the worker does the rest. And the host
-owners' payouts page."""
+"""Stripe's webhook: verified, stored once, answered at once; the worker does the rest. The
+applicant's pay, return and receipt pages. And the host owners' payouts page."""
 
 import csv
 import json
+import logging
 import time
+from functools import wraps
+from urllib.parse import urlsplit
 
 import stripe
+from csp.decorators import csp_update
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
+from amo.errors import DomainError
+from applicants.views import applicant_required
 from hosts.tenancy import OrganizationMixin, Role
-from payments import selectors
+from payments import selectors, services
 from payments.forms import PayoutReportForm
-from payments.models import LedgerEntry
+from payments.models import LedgerEntry, Payment
 from payments.services import stripe_event_receive
+from rotations.policies import refund_schedule
+
+logger = logging.getLogger(__name__)
+P = Payment.Purpose
 
 # Stripe's own default: an event signed longer ago than this may be a replay.
 SIGNATURE_TOLERANCE = 300
@@ -61,6 +74,118 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         return _refuse("The body is not a Stripe event.")
     created = stripe_event_receive(event_id=event_id, event_type=event_type, payload=event)
     return JsonResponse({"received": True, "duplicate": not created})
+
+
+# --- Paying in the browser: the pay page, the return page, receipts -----------------------------------
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def stripe_csp(view):
+    """Let a pay page run stripe.js (Stripe's guide: its script and frames, 3-D Secure's frames from
+    hooks.stripe.com, calls to the API), from the configured origins only; every other page keeps
+    the site's policy without them."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        script = _origin(settings.STRIPE_JS_URL)
+        sources = {
+            "script-src": [script],
+            "frame-src": [script, "https://hooks.stripe.com"],
+            "connect-src": [script, _origin(settings.STRIPE_API_BASE)],
+        }
+        return csp_update(sources)(view)(request, *args, **kwargs)
+
+    return wrapper
+
+
+@applicant_required
+@require_GET
+@stripe_csp
+def application_pay(request, pk: int, purpose: str, *, applicant):
+    """/me/applications/<id>/pay/<purpose>/: start (or resume) paying what is due for `purpose` and
+    show Stripe's Payment Element, the amount and what it is for, the deadline and the refund policy.
+    Opening it again resumes the same payment. Nothing due goes back to the application's page with
+    the reason; another applicant's application is 404."""
+    application = selectors.application_to_pay(applicant=applicant, pk=pk)
+    if application is None or purpose not in P.values:
+        raise Http404("No such application.")
+    context = {"application": application, "purpose": P(purpose)}
+    try:
+        payment = services.payment_start(application=application.pk, purpose=purpose, actor=request.user)
+    except DomainError as refusal:
+        if refusal.status == 409:
+            messages.info(request, refusal.message)
+            return redirect("applicants:application_detail", pk=application.pk)
+        # Stripe is unreachable (503): the page says so, and opening it again retries with the same key.
+        return render(
+            request, "payments/pay.html", {**context, "refusal": refusal.message}, status=refusal.status
+        )
+    rotation, block = application.block.rotation, application.block
+    return_url = reverse("applicants:payment_return", kwargs={"pk": payment.pk})
+    return render(
+        request,
+        "payments/pay.html",
+        {
+            **context,
+            "payment": payment,
+            "alternatives": [
+                due
+                for due in selectors.amounts_due(application)
+                if {due.purpose, purpose} == {P.DEPOSIT, P.FULL}
+            ],
+            "balance_deadline": selectors.balance_deadline(application) if purpose == P.BALANCE else None,
+            "balance_due_on": selectors.balance_due_on(application.block),
+            "balance_after_deposit_cents": rotation.program_fee_cents - payment.amount_cents,
+            "refund_schedule": refund_schedule(rotation, block) if purpose != P.APPLICATION_FEE else None,
+            "stripe_js_url": settings.STRIPE_JS_URL,
+            "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+            "return_url": request.build_absolute_uri(return_url),
+        },
+    )
+
+
+@applicant_required
+@require_GET
+def payment_return(request, pk: int, *, applicant):
+    """/me/payments/<id>/return/, where Stripe sends the browser back: what the payment came to, as
+    Stripe says when asked from here (payment_sync), never as the browser's address says. A decline
+    shows Stripe's message and another try while something is still due."""
+    payment = selectors.applicant_payment(applicant=applicant, pk=pk)
+    if payment is None:
+        raise Http404("No such payment.")
+    unreachable = False
+    try:
+        services.payment_sync(payment_id=payment.pk)
+    except stripe.StripeError as error:
+        logger.warning("Reading payment %s from Stripe on its return page failed: %s", payment.pk, error)
+        unreachable = True
+    payment = selectors.applicant_payment(applicant=applicant, pk=pk)
+    application = selectors.application_to_pay(applicant=applicant, pk=payment.application_id)
+    due = selectors.amount_due(application, payment.purpose)
+    return render(
+        request,
+        "payments/return.html",
+        {"payment": payment, "application": application, "unreachable": unreachable, "due": due},
+    )
+
+
+@applicant_required
+@require_GET
+def payment_receipt(request, pk: int, *, applicant):
+    """/me/payments/<id>/receipt/: the printable receipt of one of the applicant's succeeded payments,
+    its refunds beneath. Any other payment is 404."""
+    payment = selectors.applicant_payment(applicant=applicant, pk=pk, succeeded=True)
+    if payment is None:
+        raise Http404("No such receipt.")
+    return render(
+        request,
+        "payments/receipt.html",
+        {"payment": payment, "lines": selectors.receipt_lines(payment), "refunds": payment.refunds.all()},
+    )
 
 
 # --- The host's payouts page (owners only) -------------------------------------------------------------

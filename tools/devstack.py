@@ -308,6 +308,9 @@ def services() -> Iterator[dict[str, str]]:
                 service.start()
                 started.append(service)
             env[variable] = service.url
+        if "STRIPE_API_BASE" in env:
+            # Pay pages load stripe.js from localstripe: its script confirms payments with it.
+            env["STRIPE_JS_URL"] = f"{env['STRIPE_API_BASE']}/js.stripe.com/v3/"
         os.environ.update(env)
         yield env
     finally:

@@ -28,6 +28,13 @@ It serves localstripe's own aiohttp routes and middlewares (imported, not copied
      as `pm_card_visa` become a real saved PaymentMethod as at Stripe, and a decline is a 402
      `card_error` carrying the PaymentIntent (localstripe's is an `invalid_request_error`).
 
+3. Stripe.js's Payment Element. localstripe's script at /js.stripe.com/v3/ offers only the Card
+   Element, and its confirmCardPayment only authenticates an intent already confirmed; this server
+   serves that script followed by `localstripe_payment_element.js` (the Payment Element's card fields
+   and stripe.confirmPayment, as Stripe.js names them), and lets the browser confirm a PaymentIntent
+   as Stripe.js does: with the publishable key and the intent's client secret, the card given as
+   `payment_method_data`. A client secret that is not the intent's is a 401, as at Stripe.
+
 Persistence: localstripe pickles its whole store to /tmp/localstripe.pickle on every write, one
 file for every checkout on the machine. With `--store` the store is kept in that file instead (the
 devstack passes `.data/localstripe.pickle`), written at most once a second and on shutdown.
@@ -50,6 +57,7 @@ import json
 import logging
 import os
 import pickle
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -195,7 +203,8 @@ def _checked_off_session(value, confirm):
 
 
 class SavingPaymentIntent(PaymentIntent):
-    """localstripe's PaymentIntent, plus setup_future_usage and off-session confirms."""
+    """localstripe's PaymentIntent, plus setup_future_usage, off-session confirms, and confirms from
+    Stripe.js (a client secret and the card as payment_method_data)."""
 
     def __init__(
         self, setup_future_usage=None, description=None, receipt_email=None, payment_method=None, **data
@@ -222,19 +231,37 @@ class SavingPaymentIntent(PaymentIntent):
 
     @classmethod
     def _api_confirm(
-        cls, id, payment_method=None, off_session=None, setup_future_usage=None, return_url=None, **kwargs
+        cls,
+        id,
+        payment_method=None,
+        off_session=None,
+        setup_future_usage=None,
+        return_url=None,
+        client_secret=None,
+        payment_method_data=None,
+        **kwargs,
     ):
         if kwargs:
             raise UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
         off_session = _checked_off_session(off_session, confirm=True)
         setup_future_usage = _checked_setup_future_usage(setup_future_usage)
+        if payment_method_data is not None and type(payment_method_data) is not dict:
+            raise UserError(400, "Invalid payment_method_data: must be a hash")
+        if payment_method_data is not None and payment_method is not None:
+            raise UserError(400, "Pass either payment_method or payment_method_data, not both")
         obj = cls._api_retrieve(id)
+        if client_secret is not None and client_secret != obj.client_secret:
+            raise UserError(401, "Unauthorized")
         if not isinstance(obj, SavingPaymentIntent):  # made by localstripe itself (invoices)
             return PaymentIntent._api_confirm(id, payment_method=payment_method)
-        if payment_method is not None:
-            obj.payment_method = _real_payment_method_id(payment_method)
-        if obj.status not in ("requires_confirmation", "requires_payment_method") or not obj.payment_method:
+        if obj.status not in ("requires_confirmation", "requires_payment_method"):
             raise UserError(400, f"You cannot confirm this PaymentIntent because it has status {obj.status}.")
+        if payment_method_data is not None:
+            obj.payment_method = PaymentMethod(**payment_method_data).id
+        elif payment_method is not None:
+            obj.payment_method = _real_payment_method_id(payment_method)
+        if not obj.payment_method:
+            raise UserError(400, "You cannot confirm this PaymentIntent because it has no payment method.")
         obj.latest_charge = None  # a new attempt; a failed one stays in the charges list
         obj._payment_error = None
         if setup_future_usage is not None:
@@ -300,9 +327,52 @@ class SavingPaymentIntent(PaymentIntent):
         )
 
 
+# --- Stripe.js: the Payment Element, and confirming with the publishable key -------------------
+
+PAYMENT_ELEMENT_JS = Path(__file__).with_name("localstripe_payment_element.js")
+CONFIRM_PATH = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
+
+
+async def stripe_js(request: web.Request) -> web.Response:
+    """localstripe's own stripe.js, then the Payment Element and stripe.confirmPayment, in one
+    function scope: localstripe declares a top-level `class Element`, which would otherwise hide
+    the DOM's window.Element from every other script of the page (Bootstrap's among them). Only
+    `Stripe` is global, as with Stripe.js."""
+    own = Path(ls_server.__file__).with_name("localstripe-v3.js").read_text()
+    return web.Response(
+        text=f"(function () {{\n{own}\n{PAYMENT_ELEMENT_JS.read_text()}\n}})();\n",
+        content_type="application/javascript",
+    )
+
+
+async def _confirmed_by_stripe_js(request: web.Request) -> bool:
+    """Whether this is Stripe.js confirming a PaymentIntent: a POST to its confirm path with a
+    publishable key and the intent's client secret (localstripe asks for the secret key there)."""
+    match = CONFIRM_PATH.match(request.path)
+    if request.method != "POST" or match is None or ls_server.get_api_key(request):
+        return False
+    data = await ls_server.get_post_data(request, remove_auth=False) or {}
+    key, secret = data.get("key"), data.get("client_secret")
+    if not (isinstance(key, str) and key.startswith("pk_") and isinstance(secret, str)):
+        return False
+    try:
+        return PaymentIntent._api_retrieve(match.group(1)).client_secret == secret
+    except UserError:
+        return False
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler):
+    """localstripe's authentication, which also lets Stripe.js confirm with the client secret."""
+    if await _confirmed_by_stripe_js(request):
+        return await handler(request)
+    return await ls_server.auth_middleware(request, handler)
+
+
 # --- The app -----------------------------------------------------------------------------------
 
 OVERRIDES = {
+    ("GET", "/js.stripe.com/v3/"): stripe_js,
     ("POST", "/v1/payment_intents"): ls_server.api_create(SavingPaymentIntent, "/v1/payment_intents"),
     ("POST", "/v1/payment_intents/{id}/confirm"): ls_server.api_extra(
         SavingPaymentIntent._api_confirm, "/v1/payment_intents/{id}/confirm"
@@ -316,7 +386,7 @@ def build_app() -> web.Application:
         middlewares=[
             idempotency_middleware,
             ls_server.error_middleware,
-            ls_server.auth_middleware,
+            auth_middleware,
             ls_server.save_store_middleware,
         ]
     )

@@ -20,3 +20,8 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (parameters[key] === "") delete parameters[key];
   }
 });
+
+document.addEventListener("click", (event) => {
+  // A "Print" button (a receipt): the browser's print dialog; the page's print styles do the rest.
+  if (event.target.closest("[data-print]")) window.print();
+});

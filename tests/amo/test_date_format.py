@@ -12,9 +12,11 @@ from amo.services import notification_email
 from amo.text import day_label
 from applicants.services import application_apply, application_offer, application_start_review
 from hosts import services as host_services
+from payments.services import payment_start, payment_sync
 from rotations.models import DocumentKind
 from tests.factories import (
     ApplicantFactory,
+    ApplicationFactory,
     BlockFactory,
     DocumentFactory,
     EmailAddressFactory,
@@ -22,6 +24,7 @@ from tests.factories import (
     RotationFactory,
 )
 from tests.hosts.conftest import login
+from tests.payments.stripe_helpers import pay
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +67,15 @@ def test_no_page_email_or_notification_shows_a_zero_padded_or_iso_date():
     )
     application_start_review(application=application, actor=owner.user)
     application_offer(application=application, actor=owner.user)
+    # A deposit paid on another block: the receipt (page and email), and the balance's pay page.
+    paid_block = BlockFactory(rotation=rotation, start_date=start + timedelta(days=70), weeks=4)
+    paid = payment_start(
+        application=ApplicationFactory(applicant=applicant, block=paid_block, status="awaiting_payment"),
+        purpose="deposit",
+        actor=applicant.user,
+    )
+    pay(paid)
+    payment_sync(payment_id=paid.pk)
 
     applicant_client = Client()
     applicant_client.force_login(applicant.user)
@@ -79,6 +91,10 @@ def test_no_page_email_or_notification_shows_a_zero_padded_or_iso_date():
                     f"/me/applications/{application.pk}/",
                     f"/apply/{other_block.pk}/",
                     f"/rotations/{rotation.slug}/",
+                    f"/me/applications/{paid.application_id}/",
+                    f"/me/applications/{paid.application_id}/pay/balance/",
+                    f"/me/payments/{paid.pk}/return/",
+                    f"/me/payments/{paid.pk}/receipt/",
                 ],
             ),
             (

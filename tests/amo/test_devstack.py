@@ -97,6 +97,9 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
         assert "runserver" in names and "worker" in names and "beat" in names
         # The speed-up tests take never reaches what `make run` serves.
         assert all("DATABASE_SYNCHRONOUS_COMMIT" not in child.environ() for child in children)
+        # Pay pages load the stripe.js localstripe serves, which confirms payments with it.
+        stripe_js = f"{settings.STRIPE_API_BASE}/js.stripe.com/v3/"
+        assert all(child.environ().get("STRIPE_JS_URL") == stripe_js for child in children)
         deadline = time.monotonic() + 120
         while "AMO is ready at" not in log_path.read_text():
             assert time.monotonic() < deadline, "make run never printed its ready block"

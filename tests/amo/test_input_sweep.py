@@ -35,6 +35,7 @@ from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
 from applicants.models import Application, BlockChange, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
 from hosts.models import Membership
+from payments.models import Payment
 from rotations.models import Rotation
 from tests.factories import (
     ApplicantFactory,
@@ -235,6 +236,21 @@ def world(db) -> World:
         for status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
     )
     change = BlockChange.objects.create(application=started_booking, from_block=started, to_block=block)
+    # Paying: a seat awaiting its deposit (its pay page starts the payment at localstripe), and a
+    # deposit Stripe took (its return page and receipt).
+    awaiting = ApplicationFactory(
+        applicant=applicant, status=Application.Status.AWAITING_PAYMENT, submitted_at=timezone.now()
+    )
+    paid = Payment.objects.create(
+        application=ApplicationFactory(
+            applicant=applicant, status=Application.Status.CONFIRMED, submitted_at=timezone.now()
+        ),
+        purpose=Payment.Purpose.DEPOSIT,
+        amount_cents=50_000,
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at=timezone.now(),
+        payment_intent_id="pi_sweep",
+    )
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
@@ -256,6 +272,9 @@ def world(db) -> World:
             f"/me/applications/{booking.pk}/",
             f"/me/applications/{booking.pk}/cancel/",
             f"/book/{book_now_block.pk}/",
+            f"/me/applications/{awaiting.pk}/pay/deposit/",
+            f"/me/payments/{paid.pk}/return/",
+            f"/me/payments/{paid.pk}/receipt/",
         ],
         "owner": [
             "/host/",

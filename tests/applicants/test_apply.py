@@ -380,7 +380,7 @@ def test_applying_through_the_page_saves_a_draft_then_submits(client):
     told = [str(message) for message in response.context["messages"]]
     assert told[-1] == (
         "Application submitted. The host can already review your application. "
-        "The application fee ($100.00) will be collected when online payment opens."
+        "Pay the application fee ($100.00) on the application page."
     )
     draft.refresh_from_db()
     assert draft.status == S.SUBMITTED

@@ -65,11 +65,11 @@ def test_an_offer_shows_its_deadline_and_both_answers(client):
 
 def test_accepting_an_offer_with_a_deposit_awaits_the_payment_and_says_the_amount(client):
     application = ApplicationFactory(status=S.OFFERED, block__rotation__deposit_cents=50_000)
-    response = signed_in(client, application).post(action_url(application, "accept"), follow=True)
+    signed_in(client, application).post(action_url(application, "accept"))
     assert status_of(application) == S.AWAITING_PAYMENT
-    page = response.content.decode()
-    assert "$500.00" in page
-    assert "Online payment is not open yet" in page
+    page = client.get(detail_url(application)).content.decode()
+    assert "Deposit to confirm your seat: <strong>$500.00</strong>" in page
+    assert reverse("applicants:application_pay", args=[application.pk, "deposit"]) in page
     assert "Accept the offer" not in page
 
 
@@ -285,7 +285,11 @@ def test_booking_now_holds_a_seat_for_the_deposit(client):
     assert application.status == S.AWAITING_PAYMENT
     hold = SeatHold.objects.unreleased().get(application=application)
     assert hold.kind == SeatHold.Kind.CHECKOUT
-    assert "Seat held for you until" in response.content.decode()
+    # Straight on to paying the deposit, while the checkout hold lasts.
+    assert response.redirect_chain[-1][0] == reverse(
+        "applicants:application_pay", args=[application.pk, "deposit"]
+    )
+    assert "Your seat is held until" in response.content.decode()
 
 
 def test_the_book_page_says_which_documents_may_follow(client):

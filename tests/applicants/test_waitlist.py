@@ -142,9 +142,7 @@ def test_an_offer_to_a_waitlisted_application_makes_its_fee_due():
 
     shown = applicant_application(applicant=applicant, pk=application.pk)
     assert (shown.status, shown.application_fee_status) == (S.OFFERED, FEE.DUE)
-    assert application_next_step(shown).endswith(
-        "The application fee ($100.00) will be collected when online payment opens."
-    )
+    assert application_next_step(shown).endswith("Pay the application fee ($100.00) on the application page.")
 
 
 def test_leaving_the_waitlist_owes_nothing():

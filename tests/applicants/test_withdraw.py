@@ -150,7 +150,7 @@ def test_a_submitted_applicant_is_told_when_the_fee_is_collected_and_that_the_ho
     client.force_login(application.applicant.user)
     html = client.get(reverse("applicants:dashboard")).content.decode()
     assert "The host can already review your application." in html
-    assert "The application fee ($100.00) will be collected when online payment opens." in html
+    assert "Pay the application fee ($100.00) on the application page." in html
     assert "is now due" not in html and "fee is due" not in html
 
 

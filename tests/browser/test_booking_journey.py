@@ -124,8 +124,10 @@ def test_accepting_an_offer_on_a_rotation_with_a_deposit_awaits_the_deposit_by_t
 
     offer.get_by_role("button", name="Accept the offer").click()
     expect(page.get_by_role("alert")).to_contain_text("Pay the deposit before the deadline")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay the deposit")
+    page.get_by_role("navigation", name="breadcrumb").get_by_role("link", name="Application").click()
     expect(status_badge(page)).to_have_text("Awaiting payment")
-    expect(page.get_by_role("region", name="Deposit")).to_contain_text(
+    expect(page.get_by_role("region", name="Payment due")).to_contain_text(
         f"Deposit to confirm your seat: $450.00, due by {moment(deadline)} UTC"
     )
     assert_keyboard_complete(page)

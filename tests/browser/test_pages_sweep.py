@@ -5,6 +5,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from applicants.models import Application
+from payments.services import payment_start
 from rotations.models import DocumentKind
 from tests.browser.actions import log_in
 from tests.browser.audit import assert_keyboard_complete
@@ -23,6 +24,7 @@ from tests.factories import (
     UserFactory,
     totp_activate,
 )
+from tests.payments.stripe_helpers import pay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,6 +43,14 @@ def test_every_applicant_page_works_by_keyboard(page):
     EmailAddressFactory(user=applicant.user)
     application.documents.add(DocumentFactory(applicant=applicant, kind=DocumentKind.CV))
     block = BlockFactory(rotation__required_document_kinds=[DocumentKind.CV])
+    # Paying: a seat awaiting its deposit (the pay page draws the Payment Element), and a paid one.
+    awaiting = ApplicationFactory(applicant=applicant, status=Application.Status.AWAITING_PAYMENT)
+    paid = payment_start(
+        application=ApplicationFactory(applicant=applicant, status=Application.Status.AWAITING_PAYMENT),
+        purpose="deposit",
+        actor=applicant.user,
+    )
+    pay(paid)
     log_in(page, applicant.user.email)
     sweep(
         page,
@@ -49,6 +59,9 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/me/profile/",
             "/me/documents/",
             f"/me/applications/{application.pk}/",
+            f"/me/applications/{awaiting.pk}/pay/deposit/",
+            f"/me/payments/{paid.pk}/return/",
+            f"/me/payments/{paid.pk}/receipt/",
             f"/apply/{block.pk}/",
             "/accounts/email/",
             "/accounts/password/change/",

@@ -101,7 +101,10 @@ def test_a_card_asking_for_authentication_fails_the_balance_and_sends_the_pay_li
     assert stripe_client().v1.payment_intents.retrieve(payment.payment_intent_id).status == "canceled"
     told = Notification.objects.get(key=f"payment:{payment.pk}:balance_unpaid")
     assert told.recipient == application.applicant.user
-    assert told.link == reverse("applicants:application_detail", kwargs={"pk": application.pk})
+    # The pay link lands on the balance's pay page.
+    assert told.link == reverse(
+        "applicants:application_pay", kwargs={"pk": application.pk, "purpose": "balance"}
+    )
     assert "authentication" in told.body
     assert status_of(application) == S.CONFIRMED
     # The pay link's page starts a new, on-session balance payment.

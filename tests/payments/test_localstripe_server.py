@@ -2,6 +2,7 @@
 (tools/localstripe_server.py), through the project's own client."""
 
 import json
+import urllib.error
 import urllib.request
 import uuid
 
@@ -10,14 +11,18 @@ import stripe
 from django.conf import settings
 
 from payments.stripe_client import stripe_client
+from tests.payments.stripe_helpers import DECLINED, VISA
 
 ALWAYS_AUTHENTICATES = "4000002760003184"  # Stripe's "authentication required", on- or off-session
 AUTHENTICATES_UNTIL_SAVED = "4000002500003155"  # asks once; saved for later, charges off-session
 
 
+def _card_data(number: str) -> dict:
+    return {"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}}
+
+
 def _card(number: str) -> str:
-    card = {"number": number, "exp_month": 12, "exp_year": 2034, "cvc": "123"}
-    return stripe_client().v1.payment_methods.create(params={"type": "card", "card": card}).id
+    return stripe_client().v1.payment_methods.create(params=_card_data(number)).id
 
 
 def _saved_cards(customer_id: str) -> list[str]:
@@ -173,3 +178,69 @@ def test_a_declined_off_session_charge_is_a_card_error_carrying_the_payment_inte
         _balance(customer, "pm_card_chargeCustomerFail")
     assert raised.value.code == "card_declined"
     assert raised.value.error.payment_intent.status == "requires_payment_method"
+
+
+# --- What Stripe.js does in the browser -----------------------------------------------------------
+
+
+def _stripe_js_confirm(intent, card: str, **credentials) -> tuple[int, dict]:
+    """Confirm `intent` with `card` as Stripe.js does from the page: no secret key, but the
+    publishable key and the intent's client secret in the body (`credentials` replace them; None
+    leaves one out)."""
+    body = {"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": intent.client_secret, **credentials}
+    body = {name: value for name, value in body.items() if value is not None}
+    request = urllib.request.Request(
+        f"{settings.STRIPE_API_BASE}/v1/payment_intents/{intent.id}/confirm",
+        data=json.dumps({**body, "payment_method_data": _card_data(card)}).encode(),
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.load(refused)
+
+
+def _intent():
+    return stripe_client().v1.payment_intents.create(
+        params={"amount": 50_000, "currency": "usd", "payment_method_types": ["card"]}
+    )
+
+
+def test_stripe_js_confirms_a_payment_intent_with_the_publishable_key_and_its_client_secret():
+    intent = _intent()
+    status, paid = _stripe_js_confirm(intent, VISA, return_url="http://testserver/me/payments/1/return/")
+    assert (status, paid["status"]) == (200, "succeeded")
+    assert stripe_client().v1.payment_intents.retrieve(intent.id).latest_charge.amount == 50_000
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        lambda intent: {"client_secret": f"{intent.id}_secret_guessed"},
+        lambda intent: {"client_secret": None},
+        lambda intent: {"key": None},
+    ],
+    ids=["another client secret", "no client secret", "no publishable key"],
+)
+def test_stripe_js_without_the_intents_client_secret_is_refused_and_charges_nothing(credentials):
+    intent = _intent()
+    status, refusal = _stripe_js_confirm(intent, VISA, **credentials(intent))
+    assert status == 401, refusal
+    assert stripe_client().v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+
+
+def test_a_card_declined_in_the_browser_is_a_card_error_and_the_intent_waits_for_another_card():
+    status, refusal = _stripe_js_confirm(_intent(), DECLINED)
+    assert status == 402 and refusal["error"]["type"] == "card_error"
+    assert refusal["error"]["payment_intent"]["status"] == "requires_payment_method"
+
+
+def test_localstripe_serves_stripe_js_with_the_payment_element_and_confirm_payment():
+    with urllib.request.urlopen(f"{settings.STRIPE_API_BASE}/js.stripe.com/v3/", timeout=10) as response:
+        script = response.read().decode()
+        assert response.headers["Content-Type"].startswith("application/javascript")
+    assert "const LOCALSTRIPE_BASE_API" in script  # localstripe's own first
+    # ...inside one function: its `class Element` must not hide the DOM's Element from the page.
+    assert script.startswith("(function () {\n") and script.endswith("})();\n")
+    assert 'type !== "payment"' in script and "stripe.confirmPayment = " in script

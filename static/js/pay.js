@@ -1,0 +1,42 @@
+// The pay page: Stripe's Payment Element, confirmed with stripe.confirmPayment. Whether the money
+// arrived is never decided here: the return page asks Stripe from the server.
+(function () {
+  const form = document.getElementById("payment-form");
+  if (!form) return;
+  const button = form.querySelector("button[type=submit]");
+  const message = document.getElementById("payment-message");
+  const say = (text) => {
+    message.textContent = text;
+    message.hidden = false;
+  };
+  if (typeof Stripe !== "function") {
+    say("The card form could not load. Check your connection and reload this page.");
+    return;
+  }
+  const stripe = Stripe(form.dataset.publishableKey);
+  const elements = stripe.elements({clientSecret: form.dataset.clientSecret});
+  const paymentElement = elements.create("payment");
+  paymentElement.on("ready", () => {
+    button.disabled = false;
+  });
+  paymentElement.mount("#payment-element");
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    message.hidden = true;
+    const {error} = await stripe.confirmPayment({
+      elements,
+      confirmParams: {return_url: form.dataset.returnUrl},
+    });
+    // Stripe leaves for the return page once the card is taken; only a refusal comes back here.
+    if (error.type === "validation_error") {
+      say(error.message);
+      button.disabled = false;
+      return;
+    }
+    // A decline, or anything else Stripe refused: the return page reads the payment from Stripe,
+    // shows its message and offers another try.
+    window.location.assign(form.dataset.returnUrl);
+  });
+})();
