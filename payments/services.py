@@ -181,8 +181,9 @@ def payment_sync(*, payment_id: int) -> Payment:
 
     Success records the charge and the platform's commission in the ledger and has its effect: the
     application fee is paid, or the deposit/full payment confirms the booking (late: with a fresh
-    seat if one is left). When the booking cannot be had, the payment is refunded in full at once
-    and the applicant told. A decline is recorded with Stripe's message and its intent cancelled,
+    seat if one is left). When the booking cannot be had (409), the payment is refunded in full at
+    once and the applicant told; a busy block (503) rolls everything back and raises, to be retried.
+    A decline is recorded with Stripe's message and its intent cancelled,
     so a new attempt is a new payment; a bank's authentication request is recorded likewise.
     """
     refund_id = None
@@ -244,7 +245,13 @@ def _succeed(payment: Payment) -> int | None:
         return _refund_overpaid(payment)
     try:
         application_payment_confirm(application=application, late=True)
-    except (DomainError, IntegrityError) as refusal:
+    except DomainError as refusal:
+        if refusal.status != 409:
+            # The block was busy (its lock not had in time): that says nothing about the seat, so
+            # nothing is kept and nothing refunded; the event's retry or reconciliation decides.
+            raise
+        return _refund_late(payment, refusal)
+    except IntegrityError as refusal:
         return _refund_late(payment, refusal)
     return None
 

@@ -27,20 +27,25 @@ PDF_BYTES = b"%PDF-1.4\n%%EOF\n"
 class HoldsStage:
     block: Block
     warm_up_block: Block
-    # (applicant, the ids of the documents it sends); the first is for the warm-up block.
+    # (applicant, the ids of the documents it sends); the first warm_up_seats are for the warm-up block.
     applicants: list[tuple[Applicant, list[int]]]
 
 
-def seed_holds_stage(*, applicants: int, seats: int) -> HoldsStage:
+def seed_holds_stage(
+    *, applicants: int, seats: int, warm_up_seats: int = 1, prefix: str = HOLDS_SLUG_PREFIX
+) -> HoldsStage:
     """A verified host with a book-now rotation (deposit, CV required), a `seats`-seat block and a
-    one-seat warm-up block, and `applicants` + 1 ready applicants: graduates with Step 1 passed, a
-    verified email and a verified CV. Written in one transaction with bulk inserts."""
+    `warm_up_seats`-seat warm-up block, and `applicants` + `warm_up_seats` ready applicants:
+    graduates with Step 1 passed, a verified email and a verified CV. Written in one transaction
+    with bulk inserts. Another bench's stage has its own `prefix` (slugs; emails at
+    `@<prefix>.test`), out of reach of holds_stage_remove()."""
     run = time.time_ns()
+    domain = prefix.rstrip("-") + ".test"
     start = timezone.localdate() + timedelta(days=60)
     with transaction.atomic():
         organization = Organization.objects.create(
             name=f"Holds Bench Hospital {run}",
-            slug=f"{HOLDS_SLUG_PREFIX}{run}",
+            slug=f"{prefix}{run}",
             kind=Organization.Kind.HOSPITAL,
             address_line="1 Bench Street",
             city="Chicago",
@@ -48,7 +53,7 @@ def seed_holds_stage(*, applicants: int, seats: int) -> HoldsStage:
             zip_code="60601",
             is_verified=True,
         )
-        coordinator = User.objects.create(email=f"coordinator-{run}@holds-bench.test", is_host_member=True)
+        coordinator = User.objects.create(email=f"coordinator-{run}@{domain}", is_host_member=True)
         Membership.objects.create(
             organization=organization, user=coordinator, role=Membership.Role.COORDINATOR
         )
@@ -59,7 +64,7 @@ def seed_holds_stage(*, applicants: int, seats: int) -> HoldsStage:
             organization=organization,
             specialty=specialty,
             title="Internal Medicine Externship (book now)",
-            slug=f"{HOLDS_SLUG_PREFIX}{run}-im",
+            slug=f"{prefix}{run}-im",
             rotation_type=Rotation.Type.HANDS_ON,
             setting=Rotation.Setting.INPATIENT,
             description="Four weeks on the inpatient medicine service.",
@@ -79,15 +84,15 @@ def seed_holds_stage(*, applicants: int, seats: int) -> HoldsStage:
                 capacity=capacity,
                 apply_by=start - timedelta(days=1),
             )
-            for offset, capacity in ((0, seats), (8, 1))
+            for offset, capacity in ((0, seats), (8, warm_up_seats))
         )
         users = User.objects.bulk_create(
             User(
-                email=f"applicant-{run}-{i}@holds-bench.test",
+                email=f"applicant-{run}-{i}@{domain}",
                 full_name=f"Bench Applicant {i}",
                 is_applicant=True,
             )
-            for i in range(applicants + 1)
+            for i in range(applicants + warm_up_seats)
         )
         EmailAddress.objects.bulk_create(
             EmailAddress(user=user, email=user.email, verified=True, primary=True) for user in users

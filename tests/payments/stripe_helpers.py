@@ -7,6 +7,7 @@ import hmac
 import json
 import time
 import urllib.request
+from collections.abc import Iterable
 
 import requests
 import stripe
@@ -72,11 +73,23 @@ def booked_with_deposit(block: Block, card: str | None = None) -> tuple[Applicat
 
 def stripe_event(payment: Payment, event_type: str) -> str:
     """The raw JSON of the event Stripe (localstripe) recorded for the payment's intent."""
+    return stripe_events([payment], event_type)[payment.pk]
+
+
+def stripe_events(
+    payments: Iterable[Payment], event_type: str, *, since: int | None = None
+) -> dict[int, str]:
+    """The raw JSON of the `event_type` event recorded for each payment's intent, by payment id:
+    one walk through Stripe's event list for a crowd of payments, not one walk each; `since` (a
+    Unix time) skips the events of earlier runs that localstripe keeps."""
+    wanted = {payment.payment_intent_id: payment.pk for payment in payments}
+    found: dict[int, str] = {}
     starting_after = None
-    while True:
+    while len(found) < len(wanted):
         params = {
             "type": event_type,
             "limit": 100,
+            **({"created[gte]": since} if since is not None else {}),
             **({"starting_after": starting_after} if starting_after else {}),
         }
         response = requests.get(
@@ -88,12 +101,16 @@ def stripe_event(payment: Payment, event_type: str) -> str:
         response.raise_for_status()
         page = response.json()
         for event in page["data"]:
-            if event["data"]["object"]["id"] == payment.payment_intent_id:
-                return json.dumps(event)
+            payment_id = wanted.get(event["data"]["object"]["id"])
+            if payment_id is not None:
+                found.setdefault(payment_id, json.dumps(event))
         if not page["has_more"] or not page["data"]:
             break
         starting_after = page["data"][-1]["id"]
-    raise AssertionError(f"localstripe recorded no {event_type} for {payment.payment_intent_id}")
+    missing = [intent for intent, payment_id in wanted.items() if payment_id not in found]
+    if missing:
+        raise AssertionError(f"localstripe recorded no {event_type} for {', '.join(missing)}")
+    return found
 
 
 def signature(payload: str, *, at: float | None = None, secret: str | None = None) -> str:

@@ -1,5 +1,6 @@
-"""`make bench`: server time and SQL queries per request of the catalog at 100,000 rotations, and
-seat holds under a crowd: 200 applicants booking a 5-seat block at once (`--only catalog|holds`).
+"""`make bench`: server time and SQL queries per request of the catalog at 100,000 rotations, seat
+holds under a crowd: 200 applicants booking a 5-seat block at once, and payments under a crowd: 200
+applicants paying for the last seats of a 5-seat block at once (`--only catalog|holds|payments`).
 
 The scale data lives in its own database, `<name>_bench` on the same server, so the demo database
 stays small: the command creates it, migrates it and re-runs itself there. Each scenario is
@@ -10,6 +11,12 @@ A trivial view served the same way in the same run is the framework's floor.
 The holds scenario calls the book-now service itself (applicants.services.application_book_now) from
 a pool of worker threads, each on its own database connection as a web server's workers are; its
 floor is a trivial query served by the same pool in the same run.
+
+The payments scenario posts Stripe's signed events (localstripe's, read back) to the webhook through
+the WSGI handler from the same pool, and a Celery worker in this process (2 threads; `make run`
+starts 2 processes) processes them; from each delivery to its payment settled (booking confirmed, refunded
+in full, or declined) is read from the database's own timestamps. Its baselines, in the same run:
+the webhook answering a duplicate event, and one payment alone, delivered when nothing else is.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ from django.utils import timezone
 
 from amo.databases import create_database_if_missing
 from amo.errors import DomainError
+from rotations.management.commands._bench_payments import PaymentsBench, route_tasks_to_bench_queue
+from rotations.management.commands._bench_report import percentiles, write_table
 from rotations.models import Block, Rotation, SeatHold
 from seeding.bench_catalog import (
     catalog_vacuum_analyze,
@@ -50,7 +59,7 @@ BENCH_SUFFIX = "_bench"
 TARGET_P95_MS = 50.0
 MAX_QUERIES = 6
 HOLDS_TARGET_P95_MS = 250.0
-SCENARIOS = ("catalog", "holds")
+SCENARIOS = ("catalog", "holds", "payments")
 
 
 def trivial(request):
@@ -93,7 +102,7 @@ def scenarios() -> list[tuple[str, str]]:
     return rows
 
 
-class Command(BaseCommand):
+class Command(PaymentsBench, BaseCommand):
     help = (
         "Seed 100,000 rotations into a dedicated database (once) and print p50/p95 and queries per request."
     )
@@ -105,14 +114,22 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=200, help="measured requests per scenario")
         parser.add_argument("--reseed", action="store_true", help="drop the scale data and insert it again")
         parser.add_argument("--in-place", action="store_true", help="measure the current database (internal)")
-        parser.add_argument("--only", choices=SCENARIOS, help="run one scenario: the catalog or seat holds")
-        parser.add_argument("--applicants", type=int, default=200, help="holds: applicants booking at once")
-        parser.add_argument("--seats", type=int, default=5, help="holds: the block's seats")
+        parser.add_argument(
+            "--only", choices=SCENARIOS, help="run one scenario: the catalog, seat holds or payments"
+        )
+        parser.add_argument(
+            "--applicants",
+            type=int,
+            default=200,
+            help="holds, payments: applicants booking or paying at once",
+        )
+        parser.add_argument("--seats", type=int, default=5, help="holds, payments: the block's seats")
         parser.add_argument(
             "--workers",
             default="8,32",
             help="holds: pool sizes, comma-separated; the target is judged on the first (8 connections, "
-            "4 per core, as a web server's pool here), the others are a stress figure",
+            "4 per core, as a web server's pool here), the others are a stress figure; payments: the "
+            "first serves the webhook",
         )
 
     def handle(
@@ -121,10 +138,13 @@ class Command(BaseCommand):
         name = settings.DATABASES["default"]["NAME"]
         holds = {"applicants": applicants, "seats": seats, "workers": workers}
         if in_place or name.endswith(BENCH_SUFFIX):
+            route_tasks_to_bench_queue()
             if only in (None, "catalog"):
                 self.measure(rotations=rotations, requests=requests, reseed=reseed)
             if only in (None, "holds"):
                 self.measure_holds(**holds)
+            if only in (None, "payments"):
+                self.measure_payments(**holds)
             return
         bench_name = name + BENCH_SUFFIX
         self._create_database(bench_name)
@@ -135,6 +155,8 @@ class Command(BaseCommand):
             "AMO_ALLOW_DEV_SECRET": "1",
             "SECURE_SSL_REDIRECT": "0",
             "LOG_LEVEL": "WARNING",
+            # The payments scenario's worker sends its notices into memory, not to a mail server.
+            "EMAIL_URL": os.environ.get("EMAIL_URL", "locmem://"),
         }
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         self.stderr.write(f"Benchmark database: {bench_name}")
@@ -205,9 +227,19 @@ class Command(BaseCommand):
         )
 
     def _get(self, handler: WSGIHandler, url: str) -> None:
+        status, _ = self._serve(handler, url)
+        if not status.startswith("200"):
+            raise RuntimeError(f"{url} answered {status}")
+
+    @staticmethod
+    def _serve(
+        handler: WSGIHandler, url: str, *, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[str, bytes]:
+        """One request through the handler: a GET, or a POST of `body`; its status and content.
+        `headers` are WSGI environ keys (HTTP_STRIPE_SIGNATURE)."""
         path_info, _, query = url.partition("?")
         environ = {
-            "REQUEST_METHOD": "GET",
+            "REQUEST_METHOD": "GET" if body is None else "POST",
             "SCRIPT_NAME": "",
             "PATH_INFO": path_info,
             "QUERY_STRING": query,
@@ -215,15 +247,17 @@ class Command(BaseCommand):
             "SERVER_PORT": "80",
             "HTTP_HOST": "testserver",
             "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(),
+            "wsgi.input": io.BytesIO(body or b""),
             "wsgi.errors": sys.stderr,
         }
+        if body is not None:
+            environ |= {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(body))}
+        environ |= headers or {}
         statuses = []
-        body = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
-        b"".join(body)
-        body.close()
-        if not statuses[0].startswith("200"):
-            raise RuntimeError(f"{url} answered {statuses[0]}")
+        content = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        answer = b"".join(content)
+        content.close()
+        return statuses[0], answer
 
     # --- Seat holds under a crowd ---------------------------------------------------------------------
 
@@ -347,10 +381,6 @@ class Command(BaseCommand):
     def _holds_report(
         self, stage: HoldsStage, served: dict, floor: dict, *, seats: int, workers: int, judged: bool
     ) -> None:
-        def percentiles(values: list[float]) -> tuple[float, float, float]:
-            cuts = statistics.quantiles(values, n=100, method="inclusive")
-            return statistics.median(values), cuts[94], cuts[98]
-
         outcomes, timings = served["outcomes"], served["service_ms"]
         won = [
             ms
@@ -379,24 +409,18 @@ class Command(BaseCommand):
             "connection each; "
             f"{os.cpu_count()} CPUs, load average {load} at the start.\n"
         )
-        header = f"{'requests':<44} {'count':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        self.stdout.write(header + "\n" + "-" * len(header))
-        rows = [
-            ("trivial query by the same pool (floor)", floor["service_ms"]),
-            ("book now, all (served: from pick-up)", timings),
-            ("book now, all (answered: from the start)", served["answer_ms"]),
-            ("  won a seat (checkout hold)", won),
-            ("  refused under the block lock", locked_out),
-            ("  refused before writing (block full)", early),
-        ]
-        for name, values in rows:
-            if len(values) >= 2:
-                p50, p95, p99 = percentiles(values)
-                self.stdout.write(
-                    f"{name:<44} {len(values):5d} {p50:7.1f} {p95:7.1f} {p99:7.1f} {max(values):7.1f}"
-                )
-            elif values:
-                self.stdout.write(f"{name:<44} {len(values):5d} {values[0]:7.1f}")
+        write_table(
+            self.stdout,
+            "requests",
+            [
+                ("trivial query by the same pool (floor)", floor["service_ms"]),
+                ("book now, all (served: from pick-up)", timings),
+                ("book now, all (answered: from the start)", served["answer_ms"]),
+                ("  won a seat (checkout hold)", won),
+                ("  refused under the block lock", locked_out),
+                ("  refused before writing (block full)", early),
+            ],
+        )
         _, p95, _ = percentiles(timings)
         _, floor_p95, _ = percentiles(floor["service_ms"])
         held_in = fifth[-1] / 1000 if fifth else float("nan")
