@@ -22,4 +22,7 @@ urlpatterns = [
         name="application_block_change",
     ),
     path("me/applications/<int:pk>/documents/", views.application_documents, name="application_documents"),
+    path(
+        "me/applications/<int:pk>/visa-denial/", views.application_visa_denial, name="application_visa_denial"
+    ),
 ]

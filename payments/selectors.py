@@ -53,6 +53,15 @@ def application_payments(*, application: Application) -> QuerySet[Payment]:
     )
 
 
+def application_refunds(*, application: Application) -> QuerySet[Refund]:
+    """The application's refunds, oldest first, each with the payment it came from (one query)."""
+    return (
+        Refund.objects.filter(payment__application=application)
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )
+
+
 # --- The ledger: a host's balance and payout report ----------------------------------------------------
 
 
