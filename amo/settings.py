@@ -319,6 +319,7 @@ SPECTACULAR_SETTINGS = {
         "BlockChangeStatusEnum": "applicants.models.BlockChange.Status",
         "VisaTypeEnum": "rotations.models.VisaType",
         "DocumentKindEnum": "rotations.models.DocumentKind",
+        "VaultDocumentKindEnum": "rotations.models.VAULT_DOCUMENT_KINDS",
         "OrganizationKindEnum": "hosts.models.Organization.Kind",
     },
 }

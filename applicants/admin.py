@@ -1,6 +1,7 @@
 """Staff admin: applicants, their documents (verified or rejected through the services), applications
 (read-mostly: statuses change only through the workflow; staff confirm a deposit received another way
-through the payment service), their transitions, seat holds and date changes (read-only)."""
+through the payment service), their transitions, seat holds and date changes (read-only), and visa
+denials (accepted or refused through their services)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +24,7 @@ from applicants.models import (
     ApplicationTransition,
     BlockChange,
     Document,
+    VisaDenial,
 )
 from rotations.models import SeatHold
 
@@ -93,6 +95,26 @@ class RejectForm(forms.Form):
     reason = forms.CharField(max_length=MAX_REASON_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+def reason_asked(model_admin, request, queryset, *, action: str, intro: str, title: str):
+    """An action that needs a reason: its page asking for it, or (None, reason) once given."""
+    form = RejectForm(request.POST if "reason" in request.POST else None)
+    if form.is_valid():
+        return None, form.cleaned_data["reason"]
+    page = TemplateResponse(
+        request,
+        "applicants/admin_reason.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "form": form,
+            "objects": queryset,
+            "action": action,
+            "intro": intro,
+            "title": title,
+        },
+    )
+    return page, ""
+
+
 @admin.register(Document)
 class DocumentAdmin(admin.ModelAdmin):
     list_display = ["__str__", "kind", "verification_status", "expires_on", "uploaded_at", "open_file"]
@@ -130,28 +152,24 @@ class DocumentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reject the selected documents (asks for a reason)", permissions=["verify"])
     def reject(self, request, queryset):
-        form = RejectForm(request.POST if "reason" in request.POST else None)
-        if form.is_valid():
-            try:
-                for document in queryset:
-                    services.document_reject(
-                        document=document, actor=request.user, reason=form.cleaned_data["reason"]
-                    )
-            except DomainError as error:
-                self.message_user(request, error.message, messages.ERROR)
-            else:
-                self.message_user(request, f"{queryset.count()} document(s) rejected.", messages.SUCCESS)
-            return HttpResponseRedirect(request.get_full_path())
-        return TemplateResponse(
+        page, reason = reason_asked(
+            self,
             request,
-            "applicants/admin_reject.html",
-            {
-                **self.admin_site.each_context(request),
-                "form": form,
-                "documents": queryset,
-                "title": "Reject documents",
-            },
+            queryset,
+            action="reject",
+            intro="Say why these documents are rejected; the applicants are told.",
+            title="Reject documents",
         )
+        if page is not None:
+            return page
+        try:
+            for document in queryset:
+                services.document_reject(document=document, actor=request.user, reason=reason)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{queryset.count()} document(s) rejected.", messages.SUCCESS)
+        return HttpResponseRedirect(request.get_full_path())
 
 
 class TransitionInline(admin.TabularInline):
@@ -269,3 +287,68 @@ class BlockChangeAdmin(ReadOnlyAdmin):
         "from_block__rotation",
         "to_block__rotation",
     ]
+
+
+@admin.register(VisaDenial)
+class VisaDenialAdmin(ReadOnlyAdmin):
+    """Letters applicants sent to cancel a booking for a denied visa: staff read the letter, then
+    accept (the booking is cancelled and its program fee paid refunded) or refuse with a reason."""
+
+    list_display = ["__str__", "status", "submitted_at", "decided_at", "decided_by", "open_letter"]
+    list_filter = ["status"]
+    search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
+    list_select_related = ["application__applicant__user", "application__block__rotation", "decided_by"]
+    readonly_fields = [f.name for f in VisaDenial._meta.fields] + ["open_letter"]
+    actions = ["accept", "refuse"]
+
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("applicants.change_visadenial")
+
+    @admin.display(description="Letter")
+    def open_letter(self, denial: VisaDenial) -> str:
+        return format_html(
+            '<a href="{}">open</a>', reverse("applicants:document_file", args=[denial.letter_id])
+        )
+
+    def _decide_each(self, request, queryset, decide, done: str) -> None:
+        """`decide` each selected letter; one refusal (already decided, a booking no longer
+        confirmed) stops only that one, reported by name; the others are counted in `done`."""
+        decided = 0
+        for denial in queryset:
+            try:
+                decide(denial)
+            except DomainError as error:
+                self.message_user(request, f"{denial}: {error.message}", messages.ERROR)
+            else:
+                decided += 1
+        if decided:
+            self.message_user(request, f"{pluralize(decided, 'visa denial')} {done}", messages.SUCCESS)
+
+    @admin.action(description="Accept: cancel the booking and refund its program fee", permissions=["decide"])
+    def accept(self, request, queryset):
+        self._decide_each(
+            request,
+            queryset,
+            lambda denial: services.visa_denial_accept(visa_denial=denial, actor=request.user),
+            "accepted; the bookings are cancelled and refunded.",
+        )
+
+    @admin.action(description="Refuse the selected letters (asks for a reason)", permissions=["decide"])
+    def refuse(self, request, queryset):
+        page, reason = reason_asked(
+            self,
+            request,
+            queryset,
+            action="refuse",
+            intro="Say why these letters cannot be accepted: the applicants are told; bookings stay.",
+            title="Refuse visa denial letters",
+        )
+        if page is not None:
+            return page
+        self._decide_each(
+            request,
+            queryset,
+            lambda denial: services.visa_denial_refuse(visa_denial=denial, actor=request.user, reason=reason),
+            "refused; the applicants are told why.",
+        )
+        return HttpResponseRedirect(request.get_full_path())

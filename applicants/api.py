@@ -27,6 +27,8 @@ from applicants.serializers import (
     DocumentUploadSerializer,
     ProfileSerializer,
     RefundQuoteSerializer,
+    VisaDenialSerializer,
+    VisaDenialSubmitSerializer,
     WithdrawSerializer,
 )
 from applicants.workflow import ActorRole, targets_from
@@ -223,7 +225,8 @@ class ApplicationCancelAPI(ApplicantAPIView):
             OpenApiParameter(
                 "preview",
                 OpenApiTypes.BOOL,
-                description="1: answer the refund the cancellation policy gives today and change nothing.",
+                description="1: answer the refund the cancellation policy gives today, from the payments "
+                "made (what the cancellation then refunds), and change nothing.",
             )
         ],
         responses={
@@ -252,6 +255,36 @@ class ApplicationCancelAPI(ApplicantAPIView):
             application=application, actor=request.user, role=ActorRole.APPLICANT, reason=reason
         )
         return _detail_response(applicant, pk)
+
+
+class ApplicationVisaDenialAPI(ApplicantAPIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        responses={200: VisaDenialSerializer(many=True), 404: ERROR},
+        summary="The visa denial letters sent for one of your bookings and staff's answers",
+        operation_id="application_visa_denials_list",
+    )
+    def get(self, request, pk: int):
+        application = _own(self.applicant(), pk)
+        return Response(VisaDenialSerializer(application.visa_denials.all(), many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": VisaDenialSubmitSerializer},
+        responses={201: VisaDenialSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        summary="Send the consulate's visa denial letter for a confirmed booking",
+        description=(
+            "Our staff check the letter. Accepted, the booking is cancelled and the whole program fee "
+            "paid is refunded (the application fee is not); refused, you are told why."
+        ),
+    )
+    def post(self, request, pk: int):
+        application = _own(self.applicant(), pk)
+        data = validated_data(VisaDenialSubmitSerializer(data=request.data))
+        denial = services.visa_denial_submit(
+            application=application, actor=request.user, uploaded_file=data["file"]
+        )
+        return Response(VisaDenialSerializer(denial).data, status=status.HTTP_201_CREATED)
 
 
 class ApplicationBlockChangeAPI(ApplicantAPIView):

@@ -24,6 +24,11 @@ urlpatterns = [
         api.ApplicationDocumentsAPI.as_view(),
         name="application_documents",
     ),
+    path(
+        "applications/<int:pk>/visa-denial/",
+        api.ApplicationVisaDenialAPI.as_view(),
+        name="application_visa_denial",
+    ),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

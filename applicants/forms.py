@@ -14,7 +14,7 @@ from applicants.countries import country_choices
 from applicants.models import Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
 from payments.selectors import PriceDifference
-from rotations.models import Block, DocumentKind, Specialty
+from rotations.models import VAULT_DOCUMENT_KINDS, Block, Specialty
 
 
 class DateInput(forms.DateInput):
@@ -68,7 +68,7 @@ class ProfileForm(forms.ModelForm):
 
 
 class DocumentUploadForm(forms.Form):
-    kind = forms.ChoiceField(choices=DocumentKind.choices, label="Kind of document")
+    kind = forms.ChoiceField(choices=VAULT_DOCUMENT_KINDS, label="Kind of document")
     file = forms.FileField(
         help_text="PDF, JPEG or PNG, up to 10 MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
@@ -86,6 +86,15 @@ class DocumentUploadForm(forms.Form):
         # The date picker offers the window the service accepts.
         first, last = document_expiry_window(timezone.now().date())
         self.fields["expires_on"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
+
+
+class VisaDenialForm(forms.Form):
+    file = forms.FileField(
+        label="The consulate's denial letter",
+        help_text="PDF, JPEG or PNG, up to 10 MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+        allow_empty_file=True,  # the service refuses empty files with its own message
+    )
 
 
 class DocumentChoiceField(forms.ModelMultipleChoiceField):

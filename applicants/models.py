@@ -268,6 +268,11 @@ class Application(models.Model):
     # When it last joined its block's waitlist: its place in line, first come, first served.
     waitlisted_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # A cancelled booking: the booking from the waitlist that took its seat before the start, which
+    # refunded this one the rest of its program fee (applicants.services.applications, resale).
+    resold_to = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resold_from"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -285,6 +290,10 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="waitlisted") | Q(waitlisted_at__isnull=False),
                 name="application_waitlisted_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(resold_to__isnull=True) | Q(status="cancelled"),
+                name="application_resold_only_when_cancelled",
             ),
         ]
         indexes = [models.Index(fields=["block", "status"]), models.Index(fields=["status", "submitted_at"])]
@@ -383,3 +392,50 @@ class BlockChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application}: {self.from_block} → {self.to_block} ({self.status})"
+
+
+class VisaDenial(models.Model):
+    """An applicant's word, with the consulate's letter, that the visa for a confirmed booking was
+    denied. Staff accept it (the booking is cancelled and the whole program fee paid refunded) or
+    refuse it, saying why. Written only by applicants/services/visa_denials.py."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Waiting for staff"
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Refused"
+
+    # One letter at a time waits for staff or stands accepted.
+    OPEN = [Status.SUBMITTED, Status.ACCEPTED]
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="visa_denials")
+    letter = models.OneToOneField(Document, on_delete=models.PROTECT, related_name="visa_denial")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    refusal_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            # One letter waits for staff at a time; after a refusal the applicant may send another.
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status__in=["submitted", "accepted"]),
+                name="visa_denial_one_open_per_application",
+                violation_error_message="A visa denial letter for this booking is already with our staff.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="refused") | ~Q(refusal_reason=""), name="visa_denial_refusal_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="submitted", decided_at__isnull=True)
+                | (~Q(status="submitted") & Q(decided_at__isnull=False)),
+                name="visa_denial_decided_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Visa denial for {self.application} ({self.get_status_display().lower()})"

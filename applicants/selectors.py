@@ -11,15 +11,24 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from amo.models import User
-from amo.money import format_cents, refund_cents
+from amo.money import format_cents
 from amo.selectors import user_has_totp
 from amo.text import moment_label
-from applicants.models import Applicant, Application, ApplicationTransition, BlockChange, Document
+from applicants.models import (
+    Applicant,
+    Application,
+    ApplicationTransition,
+    BlockChange,
+    Document,
+    VisaDenial,
+)
 from applicants.readiness import block_closed_reason
 from hosts.models import Membership
+from payments.models import Payment, Refund
+from payments.refunds import refund_plan
 from payments.selectors import with_price_difference
 from rotations.models import Block, Rotation
-from rotations.policies import RefundWindow, refund_percent, refund_schedule
+from rotations.policies import RefundWindow, refund_schedule
 
 S = Application.Status
 
@@ -82,10 +91,13 @@ def applicant_profile(*, user: User) -> Applicant | None:
 EXPIRING_SOON_DAYS = 30
 
 
-def document_was_sent() -> Exists:
-    """Whether a document went with an application beyond draft: its host keeps seeing what was
-    sent, so the document stays in the vault (applicants.services.document_delete)."""
-    return Exists(Application.objects.filter(documents=OuterRef("pk")).exclude(status=S.DRAFT))
+def document_was_sent() -> Q:
+    """Whether a document went with an application beyond draft, or is a visa denial's letter: its
+    host or our staff keep seeing what was sent, so the document stays in the vault
+    (applicants.services.document_delete)."""
+    return Exists(Application.objects.filter(documents=OuterRef("pk")).exclude(status=S.DRAFT)) | Exists(
+        VisaDenial.objects.filter(letter=OuterRef("pk"))
+    )
 
 
 def applicant_documents(*, applicant: Applicant) -> QuerySet[Document]:
@@ -312,39 +324,63 @@ def application_next_step(application: Application) -> str:
 
 
 @dataclass(frozen=True)
+class RefundQuoteLine:
+    """One payment's part of a refund."""
+
+    payment_id: int
+    purpose: str
+    amount_cents: int
+
+    @property
+    def purpose_label(self) -> str:
+        return str(Payment.Purpose(self.purpose).label)
+
+
+@dataclass(frozen=True)
 class RefundQuote:
     """What withdrawing or cancelling today gives back, shown before the applicant confirms."""
 
     application_fee_cents: int
+    application_fee_paid_cents: int
     application_fee_refund_cents: int
     program_fee_cents: int
     program_fee_paid_cents: int
     refund_percent: int
     program_fee_refund_cents: int
+    refund_total_cents: int
     currency: str
+    refunds: list[RefundQuoteLine]
     schedule: list[RefundWindow]
 
 
 def refund_quote(*, application: Application, today: date | None = None) -> RefundQuote:
-    """The refund of withdrawing an application or cancelling a booking on `today`, by the
-    rotation's cancellation policy (the withdrawal and cancellation pages and the API's preview).
+    """The refund of the applicant withdrawing an application or cancelling a booking on `today`,
+    by the rotation's cancellation policy (the withdrawal and cancellation pages and the API's
+    preview), from the payments that succeeded: the plan the cancellation then writes
+    (payments.refunds.refund_plan), split across the payments newest first.
 
-    The policy refunds the program fee paid; the application fee paid for the host's review and is
-    not refunded. Until payments exist ([5/8]) nothing of the program fee has been paid.
+    The policy refunds the program fee paid (less what was refunded already); the application fee
+    paid for the host's review and is not refunded.
     """
-    today = today or timezone.now().date()
     block, rotation = application.block, application.block.rotation
-    paid = 0
-    percent = refund_percent(rotation.cancellation_policy, start_date=block.start_date, cancelled_on=today)
+    plan = refund_plan(application=application, reason=Refund.Reason.CANCELLATION, today=today)
     return RefundQuote(
         application_fee_cents=application.application_fee_cents,
-        application_fee_refund_cents=0,
+        application_fee_paid_cents=plan.application_fee_held_cents,
+        application_fee_refund_cents=plan.application_fee_refund_cents,
         program_fee_cents=rotation.program_fee_cents,
-        program_fee_paid_cents=paid,
-        refund_percent=percent,
-        program_fee_refund_cents=refund_cents(paid, percent),
+        program_fee_paid_cents=plan.program_fee_held_cents,
+        refund_percent=plan.refund_percent,
+        program_fee_refund_cents=plan.program_fee_refund_cents,
+        refund_total_cents=plan.total_cents,
         currency=application.currency,
-        schedule=refund_schedule(rotation, block),
+        refunds=[
+            RefundQuoteLine(
+                payment_id=line.payment.pk, purpose=line.payment.purpose, amount_cents=line.amount_cents
+            )
+            for line in plan.lines
+        ],
+        schedule=refund_schedule(rotation, block, today=today),
     )
 
 

@@ -7,10 +7,18 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from amo.validators import MAX_REASON_CHARS
-from applicants.models import Applicant, Application, ApplicationTransition, BlockChange, Document
+from applicants.models import (
+    Applicant,
+    Application,
+    ApplicationTransition,
+    BlockChange,
+    Document,
+    VisaDenial,
+)
 from applicants.services import MAX_STATEMENT_CHARS
+from payments.models import Payment
 from payments.serializers import BlockChangePriceField
-from rotations.models import Block, DocumentKind, SeatHold, Specialty
+from rotations.models import VAULT_DOCUMENT_KINDS, Block, SeatHold, Specialty
 
 
 class CompletenessSerializer(serializers.Serializer):
@@ -58,7 +66,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class DocumentUploadSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    kind = serializers.ChoiceField(choices=VAULT_DOCUMENT_KINDS)
     file = serializers.FileField(
         allow_empty_file=True,
         help_text=f"PDF, JPEG or PNG, at most 10 MB; your vault holds at most "
@@ -203,14 +211,40 @@ class RefundWindowSerializer(serializers.Serializer):
     refund_percent = serializers.IntegerField()
 
 
+class RefundQuoteLineSerializer(serializers.Serializer):
+    payment = serializers.IntegerField(source="payment_id")
+    purpose = serializers.ChoiceField(choices=Payment.Purpose.choices)
+    amount_cents = serializers.IntegerField()
+
+
 class RefundQuoteSerializer(serializers.Serializer):
-    """What cancelling (or withdrawing) today gives back by the rotation's cancellation policy."""
+    """What cancelling (or withdrawing) today gives back by the rotation's cancellation policy, from
+    the payments made: what the cancellation then refunds."""
 
     application_fee_cents = serializers.IntegerField()
-    application_fee_refund_cents = serializers.IntegerField()
+    application_fee_paid_cents = serializers.IntegerField()
+    application_fee_refund_cents = serializers.IntegerField(help_text="The application fee is not refunded.")
     program_fee_cents = serializers.IntegerField()
-    program_fee_paid_cents = serializers.IntegerField()
+    program_fee_paid_cents = serializers.IntegerField(help_text="Program fee paid, less what was refunded.")
     refund_percent = serializers.IntegerField()
     program_fee_refund_cents = serializers.IntegerField()
+    refund_total_cents = serializers.IntegerField()
     currency = serializers.CharField()
+    refunds = RefundQuoteLineSerializer(
+        many=True, help_text="The refund's part of each payment, newest first."
+    )
     schedule = RefundWindowSerializer(many=True)
+
+
+class VisaDenialSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VisaDenial
+        fields = ["id", "status", "refusal_reason", "submitted_at", "decided_at"]
+        read_only_fields = fields
+
+
+class VisaDenialSubmitSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="The consulate's letter denying the visa: PDF, JPEG or PNG, at most 10 MB.",
+    )

@@ -29,4 +29,7 @@ urlpatterns = [
     ),
     path("me/payments/<int:pk>/return/", payments_views.payment_return, name="payment_return"),
     path("me/payments/<int:pk>/receipt/", payments_views.payment_receipt, name="payment_receipt"),
+    path(
+        "me/applications/<int:pk>/visa-denial/", views.application_visa_denial, name="application_visa_denial"
+    ),
 ]

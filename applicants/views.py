@@ -25,13 +25,15 @@ from applicants.forms import (
     MessageForm,
     ProfileForm,
     ReasonForm,
+    VisaDenialForm,
 )
-from applicants.models import Application, BlockChange, Document
+from applicants.models import Application, BlockChange, Document, VisaDenial
 from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
 from applicants.workflow import ActorRole, targets_from
 from payments import selectors as payment_selectors
-from payments.models import Payment
-from payments.selectors import block_change_price_difference, price_differences
+from payments.models import Payment, Refund
+from payments.refunds import refund_plan
+from payments.selectors import application_refunds, block_change_price_difference, price_differences
 from rotations.models import Rotation
 from rotations.policies import refund_schedule
 
@@ -310,6 +312,7 @@ def application_detail(request, pk: int, *, applicant):
         change.price_difference = block_change_price_difference(change)
     payments_due = payment_selectors.amounts_due(application)
     balance_due = next((due for due in payments_due if due.purpose == Payment.Purpose.BALANCE), None)
+    visa_denials = list(application.visa_denials.all())
     return TemplateResponse(
         request,
         "applicants/application_detail.html",
@@ -331,6 +334,10 @@ def application_detail(request, pk: int, *, applicant):
             "can_message": selectors.thread_is_open(application),
             "can_continue": selectors.draft_can_continue(application),
             "quote": selectors.refund_quote(application=application) if can_withdraw else None,
+            "refunds": list(application_refunds(application=application)),
+            "visa_denials": visa_denials,
+            "can_send_visa_denial": application.status == S.CONFIRMED
+            and not any(denial.status in VisaDenial.OPEN for denial in visa_denials),
             "thread": list(application.messages.all()),
             "payments_due": payments_due,
             "balance_due": balance_due,
@@ -420,6 +427,36 @@ def application_cancel(request, pk: int, *, applicant):
         request,
         "applicants/application_cancel.html",
         {"application": application, "quote": selectors.refund_quote(application=application), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@applicant_required
+def application_visa_denial(request, pk: int, *, applicant):
+    """Send the consulate's visa denial letter for a confirmed booking; staff decide."""
+    application = _own_application(applicant, pk)
+    if application.status != S.CONFIRMED:
+        messages.error(request, "A visa denial letter is sent for a confirmed booking.")
+        return redirect("applicants:application_detail", pk=application.pk)
+    form = VisaDenialForm(*((request.POST, request.FILES) if request.method == "POST" else ()))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.visa_denial_submit(
+                application=application, actor=request.user, uploaded_file=form.cleaned_data["file"]
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Letter sent; our staff will check it and tell you.")
+            return redirect("applicants:application_detail", pk=application.pk)
+    return render(
+        request,
+        "applicants/visa_denial.html",
+        {
+            "application": application,
+            "plan": refund_plan(application=application, reason=Refund.Reason.VISA_DENIAL),
+            "form": form,
+        },
         status=400 if form.errors else 200,
     )
 

@@ -16,7 +16,7 @@ from hosts.models import Membership, Organization
 from hosts.services import STATE_MESSAGE
 from rotations import limits
 from rotations import services as rotation_services
-from rotations.models import Block, DocumentKind, Rotation, VisaType
+from rotations.models import VAULT_DOCUMENT_KINDS, Block, Rotation, VisaType
 from rotations.states import US_STATES
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -150,7 +150,7 @@ class RotationForm(BootstrapMixin, forms.ModelForm):
         help_text="None ticked means any.",
     )
     required_document_kinds = forms.MultipleChoiceField(
-        choices=DocumentKind.choices, required=False, widget=forms.CheckboxSelectMultiple
+        choices=VAULT_DOCUMENT_KINDS, required=False, widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(max_length=MAX_DESCRIPTION_CHARS, widget=forms.Textarea(attrs={"rows": 6}))
 

@@ -1,10 +1,11 @@
 """Staff admin for money: read-only. Payments, refunds and the ledger change only through
 payments/services.py; Stripe's events are kept as received. Staff record a payout sent to a host on
-the ledger's "Record a payout" page (payments.services.payout_record)."""
+the ledger's "Record a payout" page (payments.services.payout_record), and refund a payment on its
+"Refund" page (payments.services.refund_by_staff)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
@@ -13,7 +14,7 @@ from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.money import format_cents
 from payments import selectors, services
-from payments.forms import PayoutRecordForm
+from payments.forms import PayoutRecordForm, StaffRefundForm
 from payments.models import LedgerEntry, Payment, Refund, StripeEvent
 
 
@@ -33,11 +34,71 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_fields = ["payment_intent_id", "application__applicant__user__email"]
     list_select_related = ["application__applicant__user", "application__block__rotation"]
     exclude = ["client_secret"]
+    change_form_template = "admin/payments/payment/change_form.html"
+    actions = ["refund"]
+
+    def get_urls(self):
+        refund = self.admin_site.admin_view(self.refund_view)
+        return [path("<int:pk>/refund/", refund, name="payments_payment_refund"), *super().get_urls()]
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("payments.add_refund")
+
+    @admin.action(description="Refund the selected payment (asks for the amount)", permissions=["refund"])
+    def refund(self, request, queryset):
+        """One payment at a time: its refund page asks for the amount and the reason."""
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one payment to refund.", messages.ERROR)
+            return None
+        return redirect("admin:payments_payment_refund", pk=queryset.get().pk)
+
+    def refund_view(self, request, pk: int):
+        """Refund any amount of a succeeded payment up to what is left of it (checked again under the
+        payment's row lock); a refusal shows on the form and writes nothing."""
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        payment = get_object_or_404(
+            Payment.objects.select_related("application__applicant__user", "application__block__rotation"),
+            pk=pk,
+        )
+        form = StaffRefundForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = services.refund_by_staff(
+                    payment=payment,
+                    amount_cents=form.amount_cents,
+                    note=form.cleaned_data["note"],
+                    actor=request.user,
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                sent = (
+                    "sent to Stripe"
+                    if refund.status == Refund.Status.SUCCEEDED
+                    else "pending: Stripe did not take it yet"
+                )
+                messages.success(
+                    request,
+                    f"Refund of {format_cents(refund.amount_cents, payment.currency)} written ({sent}).",
+                )
+                return redirect("admin:payments_payment_change", payment.pk)
+            payment.refresh_from_db()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Refund payment {payment.pk}",
+            "payment": payment,
+            "left": format_cents(payment.refundable_cents, payment.currency),
+            "form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, "admin/payments/payment/refund.html", context, status=status)
 
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["id", "payment", "amount_cents", "reason", "status", "created_by", "created_at"]
+    list_display = ["id", "payment", "amount_cents", "reason", "status", "note", "created_by", "created_at"]
     list_filter = ["reason", "status"]
     list_select_related = ["payment", "created_by"]
 

@@ -1,10 +1,11 @@
-"""Inputs of the payments pages: the payout report's period, and staff recording a payout."""
+"""Inputs of the payments pages: the payout report's period, staff recording a payout or a refund."""
 
 from decimal import Decimal
 
 from django import forms
 
 from amo.money import dollars_to_cents
+from amo.validators import MAX_REASON_CHARS
 from hosts.forms import BootstrapMixin
 from hosts.models import Organization
 
@@ -37,6 +38,25 @@ class PayoutRecordForm(forms.Form):
     organization = forms.ModelChoiceField(queryset=Organization.objects.order_by("name"))
     amount = forms.DecimalField(
         label="Amount (USD)", min_value=Decimal("0.01"), max_digits=11, decimal_places=2
+    )
+
+    @property
+    def amount_cents(self) -> int:
+        return dollars_to_cents(self.cleaned_data["amount"])
+
+
+class StaffRefundForm(forms.Form):
+    """Staff: a refund of a payment, in dollars and cents, and why (the applicant is told)."""
+
+    service_field_names = {"amount_cents": "amount"}
+
+    amount = forms.DecimalField(
+        label="Amount (USD)", min_value=Decimal("0.01"), max_digits=11, decimal_places=2
+    )
+    note = forms.CharField(
+        label="Reason (told to the applicant)",
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     @property

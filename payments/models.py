@@ -146,7 +146,8 @@ class StripeCustomer(models.Model):
 
 class Refund(models.Model):
     """Money given back from one payment; a payment may have several. Their sum is the payment's
-    refunded_cents, raised in the same transaction under the payment's row lock."""
+    refunded_cents, raised in the same transaction under the payment's row lock. What each reason
+    gives back is payments.refunds' rule."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -171,6 +172,8 @@ class Refund(models.Model):
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_key = STRIPE_KEY_FIELD()
     failure_message = models.TextField(blank=True)
+    # Why staff gave the money back, as the applicant is told.
+    note = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,7 +181,19 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="refund_amount_positive"),
+            # A booking is cancelled once, its seat re-sold once, an application expires once: each
+            # of these refunds a payment once at most, however often the code that writes it runs.
+            models.UniqueConstraint(
+                fields=["payment", "reason"],
+                condition=Q(
+                    reason__in=["cancellation", "host_cancellation", "visa_denial", "resale", "undecided"]
+                ),
+                name="refund_once_per_payment_and_reason",
+                violation_error_message="This payment was already refunded for that reason.",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Refund of {self.amount_cents} on payment {self.payment_id} ({self.status})"

@@ -378,6 +378,15 @@ def block_change_price_difference(change: BlockChange) -> PriceDifference | None
     )
 
 
+def application_refunds(*, application: Application) -> QuerySet[Refund]:
+    """The application's refunds, oldest first, each with the payment it came from (one query)."""
+    return (
+        Refund.objects.filter(payment__application=application)
+        .select_related("payment")
+        .order_by("created_at", "id")
+    )
+
+
 # --- The ledger: a host's balance and payout report ----------------------------------------------------
 
 

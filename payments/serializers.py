@@ -25,7 +25,7 @@ class PaymentStartedSerializer(serializers.Serializer):
 class RefundSerializer(serializers.ModelSerializer):
     class Meta:
         model = Refund
-        fields = ["id", "amount_cents", "reason", "status", "created_at"]
+        fields = ["id", "amount_cents", "reason", "status", "note", "created_at"]
 
 
 class PaymentSerializer(serializers.ModelSerializer):

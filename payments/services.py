@@ -23,12 +23,14 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.money import format_cents
 from amo.services import notification_send
+from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
 from applicants.services import application_cancel, application_payment_confirm
 from applicants.workflow import ActorRole
 from hosts.models import Organization
 from payments import tasks
 from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
+from payments.refunds import refund_record
 from payments.selectors import (
     PriceDifference,
     amount_due,
@@ -242,6 +244,13 @@ def _succeed(payment: Payment) -> int | None:
         )
         return None
     if payment.purpose == P.BALANCE:
+        # Read under the application's lock: a cancellation committing now either refunds this
+        # balance with the booking's other payments, or is seen here and this balance goes back.
+        status = (
+            Application.objects.select_for_update().values_list("status", flat=True).get(pk=application.pk)
+        )
+        if status == Application.Status.CANCELLED:
+            return _refund_late(payment, DomainError("The booking was cancelled."))
         return _refund_overpaid(payment)
     try:
         application_payment_confirm(application=application, late=True)
@@ -278,13 +287,14 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
     duplicate = application.status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
     reason = Refund.Reason.DUPLICATE if duplicate else Refund.Reason.LATE_PAYMENT
     logger.info("Refunding payment %s in full (%s): %s", payment.pk, reason, refusal)
-    refund = _refund_record(payment=payment, amount_cents=payment.amount_cents, reason=reason, actor=None)
+    refund = refund_record(payment=payment, amount_cents=payment.amount_cents, reason=reason, actor=None)
     amount = format_cents(payment.amount_cents, payment.currency)
-    why = (
-        "your booking was already paid"
-        if duplicate
-        else f"your seat on {application.block} was no longer held and the block has no seat left"
-    )
+    if duplicate:
+        why = "your booking was already paid"
+    elif application.status == Application.Status.CANCELLED:
+        why = f"your booking for {application.block} was cancelled"
+    else:
+        why = f"your seat on {application.block} was no longer held and the block has no seat left"
     notification_send(
         recipient=application.applicant.user,
         key=f"payment:{payment.pk}:refunded_in_full",
@@ -306,7 +316,7 @@ def _refund_overpaid(payment: Payment) -> int | None:
     if excess <= 0:
         return None
     amount = min(excess, payment.amount_cents)
-    refund = _refund_record(payment=payment, amount_cents=amount, reason=Refund.Reason.DUPLICATE, actor=None)
+    refund = refund_record(payment=payment, amount_cents=amount, reason=Refund.Reason.DUPLICATE, actor=None)
     notification_send(
         recipient=application.applicant.user,
         key=f"payment:{payment.pk}:overpaid",
@@ -586,7 +596,7 @@ def block_change_money_settle(
     for payment in paid:
         part = min(left, payment.refundable_cents)
         if part:
-            refund = _refund_record(
+            refund = refund_record(
                 payment=payment, amount_cents=part, reason=Refund.Reason.PRICE_DIFFERENCE, actor=actor
             )
             transaction.on_commit(partial(tasks.refund_send.delay, refund.pk), robust=True)
@@ -605,7 +615,7 @@ def block_change_money_settle(
 
 
 def refund_create(
-    *, payment: Payment | int, amount_cents: int, reason: str, actor: User | None = None
+    *, payment: Payment | int, amount_cents: int, reason: str, actor: User | None = None, note: str = ""
 ) -> Refund:
     """Give back `amount_cents` of a succeeded payment: never 0 or less, never more than is left.
 
@@ -616,26 +626,38 @@ def refund_create(
     pk = payment if isinstance(payment, int) else payment.pk
     with transaction.atomic():
         locked = Payment.objects.select_for_update(of=("self",)).get(pk=pk)
-        refund = _refund_record(payment=locked, amount_cents=amount_cents, reason=reason, actor=actor)
+        refund = refund_record(
+            payment=locked, amount_cents=amount_cents, reason=reason, actor=actor, note=note
+        )
     return refund_send(refund_id=refund.pk)
 
 
-def _refund_record(*, payment: Payment, amount_cents: int, reason: str, actor: User | None) -> Refund:
-    """Write the refund and raise refunded_cents; the caller holds the payment's row lock."""
-    if reason not in Refund.Reason.values:
-        raise DomainError(f"Unknown refund reason {reason!r}.", field="reason")
-    if payment.status != Payment.Status.SUCCEEDED:
-        raise DomainError("Only a payment that succeeded can be refunded.", status=409)
-    left = payment.amount_cents - payment.refunded_cents
-    if amount_cents <= 0 or amount_cents > left:
-        raise DomainError(
-            f"A refund must be more than nothing and at most {format_cents(left, payment.currency)}.",
-            extra={"refundable_cents": left},
-            field="amount_cents",
-        )
-    payment.refunded_cents += amount_cents
-    payment.save(update_fields=["refunded_cents"])
-    return Refund.objects.create(payment=payment, amount_cents=amount_cents, reason=reason, created_by=actor)
+def refund_by_staff(*, payment: Payment | int, amount_cents: int, note: str, actor: User) -> Refund:
+    """Staff give back any amount of a succeeded payment up to what is left of it, saying why; the
+    applicant is told. Checked again under the payment's row lock (refund_create); a refusal (not
+    staff, no reason, nothing, more than is left, a payment that did not succeed) writes nothing."""
+    if actor is None or not actor.is_active or not actor.is_staff:
+        raise DomainError("Only staff refund payments.", status=403)
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
+        raise DomainError("A refund is a whole number of cents.", field="amount_cents")
+    note = bounded_text(note, field="note", max_chars=MAX_REASON_CHARS, what="the reason")
+    if not note:
+        raise DomainError("Say why the money goes back; the applicant is told.", field="note")
+    refund = refund_create(
+        payment=payment, amount_cents=amount_cents, reason=Refund.Reason.STAFF, actor=actor, note=note
+    )
+    application = Application.objects.select_related("applicant__user", "block__rotation").get(
+        pk=refund.payment.application_id
+    )
+    notification_send(
+        recipient=application.applicant.user,
+        key=f"refund:{refund.pk}",
+        subject=f"A refund from our staff: {application.block.rotation}",
+        body=f"Our staff refunded {format_cents(refund.amount_cents, refund.payment.currency)} of your "
+        f"{refund.payment.get_purpose_display().lower()} to your card.\n\nTheir reason: {note}",
+        link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
+    )
+    return refund
 
 
 def refund_send(*, refund_id: int) -> Refund:

@@ -24,6 +24,30 @@ def stripe_event_process(event_id: str) -> None:
     process(event_id=event_id)
 
 
+class RefundPending(Exception):
+    """Stripe did not take the refund yet (unreachable, or refused for now): retried with backoff."""
+
+
+@shared_task(
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(RefundPending,),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    max_retries=6,
+    time_limit=120,
+    soft_time_limit=100,
+)
+def refund_send(refund_id: int) -> None:
+    """Send one refund written by a cancellation, an expiry, a resale or a date change to Stripe
+    (payments.services.refund_send, idempotent); still pending, it retries for a few hours, and
+    the daily reconciliation sends whatever is left."""
+    from payments.services import refund_send as send
+
+    if send(refund_id=refund_id).status == "pending":
+        raise RefundPending(f"Refund {refund_id} is still pending.")
+
+
 @shared_task(acks_late=True, ignore_result=True, time_limit=1800, soft_time_limit=1700)
 def reconcile() -> dict:
     """Daily (beat): re-read open payments and pending refunds from Stripe, process stored events."""
@@ -39,15 +63,6 @@ def balances_charge() -> dict:
     from payments.services import balances_due_charge
 
     return balances_due_charge()
-
-
-@shared_task(**RETRIED_WITH_BACKOFF)
-def refund_send(refund_id: int) -> None:
-    """Send one written refund to Stripe (payments.services.refund_send; its idempotency key makes a
-    resend harmless); what stays pending, reconciliation sends again."""
-    from payments.services import refund_send as send
-
-    send(refund_id=refund_id)
 
 
 @shared_task(acks_late=True, ignore_result=True, time_limit=300, soft_time_limit=240)

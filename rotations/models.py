@@ -52,6 +52,14 @@ class DocumentKind(models.TextChoices):
     BACKGROUND_CHECK = "background_check", "Background check"
     BLS_CERTIFICATE = "bls_certificate", "BLS certificate"
     OTHER = "other", "Other"
+    VISA_DENIAL_LETTER = "visa_denial_letter", "Visa denial letter"
+
+
+# The kinds an applicant keeps in the vault and a rotation may require. A visa denial letter is sent
+# with the booking it cancels (applicants.services.visa_denials), never required by a host.
+VAULT_DOCUMENT_KINDS = [
+    (value, label) for value, label in DocumentKind.choices if value != DocumentKind.VISA_DENIAL_LETTER
+]
 
 
 class RotationQuerySet(OrganizationQuerySet):
@@ -127,7 +135,7 @@ class Rotation(models.Model):
     )
     requires_english_proficiency = models.BooleanField(default=False)
     required_document_kinds = ArrayField(
-        models.CharField(max_length=32, choices=DocumentKind.choices), default=list, blank=True
+        models.CharField(max_length=32, choices=VAULT_DOCUMENT_KINDS), default=list, blank=True
     )
     offers_lor = models.BooleanField("letter of recommendation offered", default=False)
 

@@ -1,8 +1,9 @@
-"""Writes of the applicants app, one module per use case: the profile, the document vault, and
-applications (every transition, the applicant's and the host's, with its thread)."""
+"""Writes of the applicants app, one module per use case: the profile, the document vault,
+applications (every transition, the applicant's and the host's, with its thread), and visa denials."""
 
 from applicants.services.applications import (
     BULK_ACTIONS,
+    CANCELLATION_REFUNDS,
     CHECKOUT_HOLD_FOR,
     DOCUMENTS_DUE_WITHIN,
     MAX_MESSAGE_CHARS,
@@ -62,6 +63,7 @@ from applicants.services.profile import (
     applicant_delete,
     applicant_profile_update,
 )
+from applicants.services.visa_denials import visa_denial_accept, visa_denial_refuse, visa_denial_submit
 
 __all__ = [
     # profile
@@ -86,6 +88,7 @@ __all__ = [
     # applications
     "BULK_ACTIONS",
     "BulkResult",
+    "CANCELLATION_REFUNDS",
     "CHECKOUT_HOLD_FOR",
     "DOCUMENTS_DUE_WITHIN",
     "MAX_MESSAGE_CHARS",
@@ -122,4 +125,8 @@ __all__ = [
     "holds_sweep",
     "offer_deadline_default",
     "waitlist_promote",
+    # visa denials
+    "visa_denial_accept",
+    "visa_denial_refuse",
+    "visa_denial_submit",
 ]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,6 +32,8 @@ from applicants.readiness import block_closed_reason, is_ready, readiness_checkl
 from applicants.selectors import thread_is_open
 from applicants.workflow import FINAL, ActorRole, actor_holds_role, transition
 from hosts.models import Membership
+from payments.models import Payment, Refund
+from payments.refunds import PROGRAM_FEE_PURPOSES, refund_news, refunds_write
 from payments.selectors import PriceDifference, price_difference
 from rotations.locking import lock_block, lock_blocks
 from rotations.models import Block, Rotation, SeatHold
@@ -518,6 +520,7 @@ def application_accept(*, application: Application, actor: User) -> Application:
         else:
             seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
             recorded = _move(application, S.CONFIRMED, actor=actor, role=ActorRole.APPLICANT)
+            _resale_refund(application)
             applicant_news = (
                 f"Booking confirmed: {rotation}",
                 f"You accepted the offer: your seat on {application.block} is confirmed.",
@@ -573,6 +576,7 @@ def application_payment_confirm(
         else:
             seat_convert(application_id=application.pk, kind=SeatHold.Kind.BOOKING)
         recorded = _move(application, S.CONFIRMED, actor=actor, role=role)
+        _resale_refund(application)
         rotation = application.block.rotation
         _notify_applicant(
             application,
@@ -587,6 +591,64 @@ def application_payment_confirm(
             f"{application.applicant} paid: their seat on {application.block} is confirmed.",
         )
     return application
+
+
+def _resale_refund(booking: Application) -> None:
+    """A booking just confirmed (inside its transaction, its block locked) re-sold a cancelled seat
+    when it came from the waitlist before the block's start: the cancellation it makes good is the
+    block's earliest one made before this booking was offered its seat, not yet re-sold, with
+    program fee still held (a host's or a visa denial's cancellation gave it all back already). That
+    applicant gets the rest of the program fee paid back (payments.refunds, RESALE) and is told.
+
+    Once, whatever runs twice: a cancellation is re-sold to one booking and a booking re-sells one
+    cancellation (Application.resold_to, a one-to-one set under the cancelled row's lock), and a
+    payment takes one resale refund (a unique constraint on refunds)."""
+    if booking.block.start_date <= timezone.now().date():
+        return
+    offered_at = (
+        ApplicationTransition.objects.filter(
+            application=booking, from_status=S.WAITLISTED, to_status=S.OFFERED
+        )
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if offered_at is None or Application.objects.filter(resold_to=booking).exists():
+        return
+    cancelled_at = ApplicationTransition.objects.filter(
+        application=OuterRef("pk"), to_status=S.CANCELLED
+    ).values("created_at")[:1]
+    fee_held = Payment.objects.filter(
+        application=OuterRef("pk"),
+        status=Payment.Status.SUCCEEDED,
+        purpose__in=PROGRAM_FEE_PURPOSES,
+        refunded_cents__lt=F("amount_cents"),
+    )
+    cancelled = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("applicant__user", "block__rotation__organization")
+        .annotate(cancelled_at=Subquery(cancelled_at))
+        .filter(
+            block_id=booking.block_id,
+            status=S.CANCELLED,
+            resold_to__isnull=True,
+            cancelled_at__lte=offered_at,
+        )
+        .filter(Exists(fee_held))
+        .order_by("cancelled_at", "pk")
+        .first()
+    )
+    if cancelled is None:
+        return
+    Application.objects.filter(pk=cancelled.pk).update(resold_to=booking, updated_at=timezone.now())
+    plan = refunds_write(application=cancelled, reason=Refund.Reason.RESALE)
+    _notify_applicant(
+        cancelled,
+        "resold",
+        f"Your cancelled seat was booked again: {cancelled.block.rotation}",
+        f"The seat you cancelled on {cancelled.block} was booked by an applicant from the waitlist before "
+        f"the start, so it was not lost to {cancelled.block.rotation.organization}. {refund_news(plan)}",
+    )
 
 
 def _seat_take_late(application: Application) -> None:
@@ -847,8 +909,9 @@ def application_expire(*, application_id: int) -> Application | None:
 
 
 def application_expire_undecided(*, application_id: int) -> Application | None:
-    """Expire a submitted application that nobody at the host decided within 10 days; both sides are
-    told. Does nothing (None) when it was decided meanwhile or is not that old."""
+    """Expire a submitted application that nobody at the host decided within 10 days; its application
+    fee, if paid, is refunded in the same transaction (sent to Stripe once committed) and both sides
+    are told. Does nothing (None) when it was decided meanwhile or is not that old."""
     application = _loaded(application_id)
     now = timezone.now()
     with transaction.atomic():
@@ -865,12 +928,14 @@ def application_expire_undecided(*, application_id: int) -> Application | None:
             role=ActorRole.SYSTEM,
             reason="The host did not decide within 10 days of submission.",
         )
+        plan = refunds_write(application=application, reason=Refund.Reason.UNDECIDED)
         _notify_applicant(
             application,
             f"expired:{recorded.pk}",
             f"No answer from {application.block.rotation.organization}",
             f"{application.block.rotation.organization} did not decide your application for "
-            f"{application.block} within 10 days, so it expired. You may apply elsewhere, or again.",
+            f"{application.block} within 10 days, so it expired. You may apply elsewhere, or again."
+            + (f" {refund_news(plan)}" if plan.total_cents else ""),
         )
         _notify_host(
             application,
@@ -928,18 +993,37 @@ def holds_sweep() -> SweepResult:
 # --- Ending a booking ---------------------------------------------------------------------------------
 
 
-def application_cancel(
-    *, application: Application, actor: User | None, role: ActorRole, reason: str = ""
-) -> Application:
-    """The applicant or the host cancels a confirmed booking; the seat goes to the waitlist in the
-    same transaction and the other side is told. A host gives the applicant a reason. The refund
-    the cancellation policy gives is shown before ([7/11] pays it).
+# What a cancellation gives back, by who cancels (payments.refunds.RULES): the policy's tier when the
+# applicant cancels, or the system does for a balance left unpaid; everything when the host does.
+# Staff cancel for a reason that decides it (a visa denial).
+CANCELLATION_REFUNDS = {
+    ActorRole.APPLICANT: Refund.Reason.CANCELLATION,
+    ActorRole.SYSTEM: Refund.Reason.CANCELLATION,
+    ActorRole.HOST: Refund.Reason.HOST_CANCELLATION,
+}
 
-    The system (actor None, role SYSTEM) cancels with a reason too, e.g. a balance left unpaid past
-    its deadline; both sides are told."""
+
+def application_cancel(
+    *,
+    application: Application,
+    actor: User | None,
+    role: ActorRole,
+    reason: str = "",
+    refund_reason: str | None = None,
+) -> Application:
+    """The applicant, the host, the system or staff cancel a confirmed booking; the seat goes to the
+    waitlist and the refund is written in the same transaction, and the other side is told.
+
+    The refund is what payments.refunds plans for who cancels (CANCELLATION_REFUNDS; staff give
+    `refund_reason`) from the payments that succeeded, written under their row locks and sent to
+    Stripe once committed: the amount the cancel page showed before. A host, the system or staff
+    give the applicant a reason, e.g. a balance left unpaid past its deadline."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
-    if role in (ActorRole.HOST, ActorRole.SYSTEM) and not reason:
+    if role is not ActorRole.APPLICANT and not reason:
         raise DomainError("Give the applicant a reason for cancelling.", field="reason")
+    refund_reason = CANCELLATION_REFUNDS.get(role, refund_reason)
+    if refund_reason is None:
+        raise DomainError("Say which refund this cancellation gives.", field="refund_reason")
     application = _loaded(application)
     rotation = application.block.rotation
     with transaction.atomic():
@@ -950,41 +1034,44 @@ def application_cancel(
             status=BlockChange.Status.WITHDRAWN, decided_at=timezone.now()
         )
         waitlist_promote(block_id=block_id)
+        refunded = refund_news(refunds_write(application=application, reason=refund_reason, actor=actor))
         because = f"\n\nReason: {reason}" if reason else ""
-        if role is ActorRole.SYSTEM:
+        seat_freed = "the seat is free again (offered to the waitlist first)"
+        if role is ActorRole.APPLICANT:
             _notify_host(
                 application,
                 f"cancelled:{recorded.pk}",
                 f"Booking cancelled: {rotation}",
-                f"The booking of {application.applicant} for {application.block} was cancelled; the seat "
-                f"is free again (offered to the waitlist first).{because}",
+                f"{application.applicant} cancelled their booking for {application.block}; {seat_freed}."
+                f"{because}",
             )
             _notify_applicant(
                 application,
                 f"cancelled:{recorded.pk}",
                 f"Booking cancelled: {rotation}",
-                f"Your booking for {application.block} is cancelled.{because}",
+                f"Your booking for {application.block} is cancelled. {refunded}",
             )
         elif role is ActorRole.HOST:
             _notify_applicant(
                 application,
                 f"cancelled:{recorded.pk}",
                 f"Booking cancelled by the host: {rotation}",
-                f"{rotation.organization} cancelled your booking for {application.block}.{because}",
+                f"{rotation.organization} cancelled your booking for {application.block}. "
+                f"{refunded}{because}",
             )
         else:
             _notify_host(
                 application,
                 f"cancelled:{recorded.pk}",
                 f"Booking cancelled: {rotation}",
-                f"{application.applicant} cancelled their booking for {application.block}; the seat is free "
-                f"again (offered to the waitlist first).{because}",
+                f"The booking of {application.applicant} for {application.block} was cancelled; {seat_freed}."
+                f"{because}",
             )
             _notify_applicant(
                 application,
                 f"cancelled:{recorded.pk}",
                 f"Booking cancelled: {rotation}",
-                f"Your booking for {application.block} is cancelled.",
+                f"Your booking for {application.block} is cancelled. {refunded}{because}",
             )
     return application
 

@@ -186,8 +186,11 @@ def _require_staff(actor: User) -> None:
         raise DomainError("Only staff verify documents.", status=403)
 
 
-def _document_review(*, document: Document, actor: User, status: str, reason: str = "") -> Document:
-    """Record staff's decision on a document and tell the applicant.
+def _document_review(
+    *, document: Document, actor: User, status: str, reason: str = "", tell: bool = True
+) -> Document:
+    """Record staff's decision on a document and tell the applicant (unless the caller tells them
+    more: a visa denial's decision).
 
     Each decision is news (a verification after a rejection too), so the notification key names the
     decision's time; verifying a document already verified changes nothing and tells no one.
@@ -201,6 +204,8 @@ def _document_review(*, document: Document, actor: User, status: str, reason: st
         document.verified_by = actor
         document.verified_at = timezone.now()
         document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
+        if not tell:
+            return document
         kind, name = document.get_kind_display(), document.original_filename
         if status == Document.VerificationStatus.VERIFIED:
             subject, body = f"Your {kind} was verified", f"Our staff verified your {kind} ({name})."
@@ -217,18 +222,20 @@ def _document_review(*, document: Document, actor: User, status: str, reason: st
     return document
 
 
-def document_verify(*, document: Document, actor: User) -> Document:
+def document_verify(*, document: Document, actor: User, tell: bool = True) -> Document:
     """Staff confirm the document is what it claims to be; the applicant is told."""
     _require_staff(actor)
-    return _document_review(document=document, actor=actor, status=Document.VerificationStatus.VERIFIED)
+    return _document_review(
+        document=document, actor=actor, status=Document.VerificationStatus.VERIFIED, tell=tell
+    )
 
 
-def document_reject(*, document: Document, actor: User, reason: str) -> Document:
+def document_reject(*, document: Document, actor: User, reason: str, tell: bool = True) -> Document:
     """Staff refuse the document, saying why; the applicant is told what to fix."""
     _require_staff(actor)
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     if not reason:
         raise DomainError("Say why the document is rejected.", extra={"fields": {"reason": ["Required."]}})
     return _document_review(
-        document=document, actor=actor, status=Document.VerificationStatus.REJECTED, reason=reason
+        document=document, actor=actor, status=Document.VerificationStatus.REJECTED, reason=reason, tell=tell
     )

@@ -271,6 +271,7 @@ def world(db) -> World:
             f"/me/applications/{offer.pk}/",
             f"/me/applications/{booking.pk}/",
             f"/me/applications/{booking.pk}/cancel/",
+            f"/me/applications/{booking.pk}/visa-denial/",
             f"/book/{book_now_block.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",

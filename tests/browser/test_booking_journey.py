@@ -1,6 +1,6 @@
 """The booking lifecycle in a real browser: a host's offer accepted and confirmed (or awaiting the
-deposit), a waitlisted applicant promoted when an offer lapses, and a booking cancelled with the
-policy's refund shown first."""
+deposit), a waitlisted applicant promoted when an offer lapses, and a paid booking cancelled with
+the policy's refund from the deposit shown first, then refunded."""
 
 import re
 from datetime import date, datetime, timedelta
@@ -13,10 +13,13 @@ from playwright.sync_api import Page, expect
 from amo.models import Notification
 from applicants.models import Application
 from applicants.services import holds_sweep
+from payments.models import Payment, Refund
 from rotations.models import Block, Rotation, SeatHold
 from tests.browser.actions import log_in
 from tests.browser.audit import assert_keyboard_complete
 from tests.factories import ApplicationFactory, BlockFactory, EmailAddressFactory, MembershipFactory
+from tests.payments.stripe_helpers import confirmed_booking
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -178,37 +181,59 @@ def test_when_an_offer_lapses_the_sweep_offers_the_seat_to_the_waitlisted_applic
     ).exists()
 
 
-def test_cancelling_a_booking_shows_the_policy_refund_first_and_gives_the_seat_to_the_waitlist(page):
-    # 45 days before the start the moderate policy refunds half of the program fee paid.
+def test_cancelling_a_paid_booking_shows_the_refund_first_refunds_it_and_gives_the_seat_to_the_waitlist(
+    page, celery_worker
+):
+    # 45 days before the start the moderate policy refunds half of the program fee paid: the $500
+    # deposit, paid at localstripe.
     block = BlockFactory(
         rotation__title="Cardiology Observership",
         rotation__cancellation_policy=Rotation.CancellationPolicy.MODERATE,
         start_date=date.today() + timedelta(days=45),
         capacity=1,
     )
-    booking = applicant_with_verified_email(block=block, status=S.CONFIRMED)
+    booking = confirmed_booking(block, application_fee=True)
+    EmailAddressFactory(user=booking.applicant.user)
     waiting = applicant_with_verified_email(block=block, status=S.WAITLISTED)
     log_in(page, booking.applicant.user.email)
 
-    page.get_by_role("link", name="Cardiology Observership").click()
+    page.get_by_role("link", name="Cardiology Observership", exact=True).click()
     expect(status_badge(page)).to_have_text("Confirmed")
     assert_keyboard_complete(page)
     page.get_by_role("region", name="Your booking").get_by_role("link", name="Cancel booking").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Cancel your booking?")
     refund = page.get_by_role("region", name="What you get back if you cancel today")
-    expect(refund).to_contain_text("Refund today by the moderate policy (50%)")
+    for label, amount in [
+        ("Program fee paid so far", "$500.00"),
+        ("Refund today by the moderate policy (50%)", "$250.00"),
+        ("from your deposit", "$250.00"),
+        ("Application fee ($100.00 paid): not refunded", "$0.00"),
+        ("You get back", "$250.00"),
+    ]:
+        expect(refund).to_contain_text(re.compile(rf"{re.escape(label)}\s*{re.escape(amount)}"))
     expect(refund).to_contain_text(f"50% until {day(block.start_date - timedelta(days=30))}")
     expect(refund).to_contain_text("nothing from the start date")
     assert_keyboard_complete(page)
     assert Application.objects.get(pk=booking.pk).status == S.CONFIRMED
+    assert not Refund.objects.exists()
 
     page.get_by_label("Reason (optional)").fill("My visa interview was moved to that month.")
     page.get_by_role("button", name="Confirm cancellation").click()
     expect(page.get_by_role("alert")).to_have_text("Booking cancelled.")
     expect(status_badge(page)).to_have_text("Cancelled")
     expect(page.get_by_role("link", name="Cancel booking")).to_have_count(0)
+    refunds = page.get_by_role("region", name="Refunds")
+    expect(refunds).to_contain_text("Deposit")
+    expect(refunds).to_contain_text("$250.00")
+    wait_until(
+        lambda: Refund.objects.filter(payment__application=booking, status="succeeded").exists(),
+        what="the worker sending the refund to Stripe",
+    )
+    page.reload()
+    expect(page.get_by_role("region", name="Refunds")).to_contain_text("Succeeded")
     expect(dashboard_card(page, "Cardiology Observership")).to_contain_text("Cancelled")
 
     statuses = dict(Application.objects.filter(pk__in=[booking.pk, waiting.pk]).values_list("pk", "status"))
     assert statuses == {booking.pk: S.CANCELLED, waiting.pk: S.OFFERED}
     assert Block.objects.get(pk=block.pk).seats_taken == 1
+    assert Payment.objects.get(application=booking, purpose="deposit").refunded_cents == 25_000

@@ -8,17 +8,19 @@ import json
 import time
 import urllib.request
 from collections.abc import Iterable
+from datetime import date, timedelta
 
 import requests
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
 from applicants.models import Application
 from payments.models import Payment
 from payments.services import payment_start, payment_sync
 from payments.stripe_client import stripe_client
 from rotations.models import Block
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, BlockFactory
 
 VISA = "4242424242424242"
 # Stripe's "attaches, then the charge is declined" card; localstripe declines 4000000000000002 only on
@@ -69,6 +71,42 @@ def booked_with_deposit(block: Block, card: str | None = None) -> tuple[Applicat
     application.refresh_from_db()
     assert application.status == Application.Status.CONFIRMED
     return application, deposit
+
+
+def paid(application: Application, purpose: str) -> Payment:
+    """What `application` owes for `purpose`, started as its applicant, paid with a test card at
+    localstripe and confirmed by a server-side fetch (as the webhook would)."""
+    payment = payment_start(application=application, purpose=purpose, actor=application.applicant.user)
+    assert pay(payment) == "succeeded"
+    payment = payment_sync(payment_id=payment.pk)
+    assert payment.status == Payment.Status.SUCCEEDED
+    return payment
+
+
+def confirmed_booking(
+    block: Block | None = None,
+    *,
+    days_before_start: int = 45,
+    application_fee: bool = False,
+    balance: bool = False,
+    **block_fields,
+) -> Application:
+    """A booking confirmed by its deposit, paid at localstripe: on `block`, or on a new block starting
+    `days_before_start` days from today. Its application fee is paid first and its balance after,
+    when asked (the rotation's fees are the factories': $100, and $500 of $2,500)."""
+    if block is None:
+        block = BlockFactory(start_date=date.today() + timedelta(days=days_before_start), **block_fields)
+    application = ApplicationFactory(
+        block=block, status=Application.Status.AWAITING_PAYMENT, submitted_at=timezone.now()
+    )
+    if application_fee:
+        paid(application, Payment.Purpose.APPLICATION_FEE)
+    paid(application, Payment.Purpose.DEPOSIT)
+    if balance:
+        paid(application, Payment.Purpose.BALANCE)
+    application.refresh_from_db()
+    assert application.status == Application.Status.CONFIRMED
+    return application
 
 
 def stripe_event(payment: Payment, event_type: str) -> str:
