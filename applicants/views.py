@@ -223,9 +223,13 @@ def _apply_page(request, block_id: int, applicant, *, book_now: bool):
             else:
                 done = "Application submitted."
             saved = selectors.applicant_application(applicant=applicant, pk=saved.pk)
+            # What must be paid now is paid straight away: the deposit that keeps a checkout's seat,
+            # else the application fee, charged at submission.
+            for purpose in (Payment.Purpose.DEPOSIT, Payment.Purpose.APPLICATION_FEE):
+                if payment_selectors.amount_due(saved, purpose):
+                    messages.success(request, done)
+                    return redirect("applicants:application_pay", pk=saved.pk, purpose=purpose)
             messages.success(request, f"{done} {selectors.application_next_step(saved)}")
-            if saved.status == Application.Status.AWAITING_PAYMENT:
-                return redirect("applicants:application_pay", pk=saved.pk, purpose=Payment.Purpose.DEPOSIT)
             return redirect("applicants:application_detail", pk=saved.pk)
     # Judge the documents the applicant is choosing (or has chosen), as submitting will.
     if form.is_bound and form.is_valid():

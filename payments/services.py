@@ -239,6 +239,15 @@ def _succeed(payment: Payment) -> int | None:
     )
     _receipt_send(payment)
     if payment.purpose == P.APPLICATION_FEE:
+        # Under the application's lock: an application that ended meanwhile (expired undecided,
+        # withdrawn: its unpaid fee waived) or whose fee another payment paid gets this one back.
+        fee_status = (
+            Application.objects.select_for_update()
+            .values_list("application_fee_status", flat=True)
+            .get(pk=application.pk)
+        )
+        if fee_status not in (Application.FeeStatus.DUE, Application.FeeStatus.NOT_DUE):
+            return _refund_late(payment, DomainError(f"The application fee is {fee_status}."))
         Application.objects.filter(pk=application.pk).update(
             application_fee_status=Application.FeeStatus.PAID
         )
@@ -284,12 +293,18 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
     application = Application.objects.select_related("block__rotation", "applicant__user").get(
         pk=payment.application_id
     )
-    duplicate = application.status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
+    if payment.purpose == P.APPLICATION_FEE:
+        duplicate = application.application_fee_status == Application.FeeStatus.PAID
+    else:
+        duplicate = application.status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
     reason = Refund.Reason.DUPLICATE if duplicate else Refund.Reason.LATE_PAYMENT
     logger.info("Refunding payment %s in full (%s): %s", payment.pk, reason, refusal)
     refund = refund_record(payment=payment, amount_cents=payment.amount_cents, reason=reason, actor=None)
     amount = format_cents(payment.amount_cents, payment.currency)
-    if duplicate:
+    ended = application.get_status_display().lower()
+    if payment.purpose == P.APPLICATION_FEE:
+        why = "the fee was already paid" if duplicate else f"your application had ended ({ended})"
+    elif duplicate:
         why = "your booking was already paid"
     elif application.status == Application.Status.CANCELLED:
         why = f"your booking for {application.block} was cancelled"

@@ -30,8 +30,9 @@ from applicants.models import (
 )
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
-from applicants.workflow import FINAL, ActorRole, actor_holds_role, transition
+from applicants.workflow import ActorRole, actor_holds_role, transition
 from hosts.models import Membership
+from payments.fees import application_fee_on_move, application_fee_on_sending
 from payments.models import Payment, Refund
 from payments.refunds import PROGRAM_FEE_PURPOSES, refund_news, refunds_write
 from payments.selectors import PriceDifference, price_difference
@@ -52,26 +53,14 @@ DOCUMENTS_DUE_WITHIN = timedelta(days=7)
 UNDECIDED_EXPIRE_AFTER = timedelta(days=10)
 
 
-def _fee_changes(application: Application, to: S) -> dict:
-    """How the application fee moves with the status: an offer makes due a fee that waited for a
-    seat; an application that ends owes nothing it never paid ([7/11] moves this into payments/)."""
-    fee = Application.FeeStatus
-    if to == S.OFFERED and application.application_fee_status == fee.NOT_DUE:
-        return {"application_fee_status": fee.DUE}
-    if to in FINAL and application.application_fee_status in (fee.DUE, fee.NOT_DUE):
-        return {"application_fee_status": fee.WAIVED}
-    return {}
-
-
 def _move(
     application: Application, to: S, *, actor: User | None, role: ActorRole, reason: str = "", **changes
 ):
-    """Take one edge of the state machine with the fee change that goes with it; returns the
-    recorded transition. Callers that change seats have locked the block first."""
+    """Take one edge of the state machine with the fee change that goes with it (payments.fees);
+    returns the recorded transition. Callers that change seats have locked the block first."""
     current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
-    transition(
-        application, to, actor=actor, role=role, reason=reason, **{**_fee_changes(current, to), **changes}
-    )
+    fee = application_fee_on_move(current, to)
+    transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})
     return ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
 
 
@@ -246,17 +235,13 @@ def application_submit(*, application: Application, actor: User) -> Application:
                 extra={"missing": missing},
             )
         full = lock_block(application.block_id).is_full
-        fee = Application.FeeStatus
-        fee_status = fee.WAIVED if not rotation.application_fee_cents else fee.NOT_DUE if full else fee.DUE
         application = transition(
             application,
             S.WAITLISTED if full else S.SUBMITTED,
             actor=actor,
             role=ActorRole.APPLICANT,
             submitted_at=timezone.now(),
-            application_fee_cents=rotation.application_fee_cents,
-            currency=rotation.currency,
-            application_fee_status=fee_status,
+            **application_fee_on_sending(rotation, waitlisted=full),
         )
         if full:
             applicant_news = (
@@ -746,12 +731,9 @@ def application_book_now(
                 extra={"missing": missing},
             )
         documents_due_at = now + DOCUMENTS_DUE_WITHIN if unmet else None
-        fee = Application.FeeStatus
         changes = {
             "submitted_at": now,
-            "application_fee_cents": rotation.application_fee_cents,
-            "currency": rotation.currency,
-            "application_fee_status": fee.DUE if rotation.application_fee_cents else fee.WAIVED,
+            **application_fee_on_sending(rotation),
             "documents_due_at": documents_due_at,
         }
         if rotation.deposit_cents:

@@ -376,12 +376,13 @@ def test_applying_through_the_page_saves_a_draft_then_submits(client):
     assert draft.status == S.DRAFT
 
     response = client.post(url, {**form, "action": "submit"}, follow=True)
-    assert response.redirect_chain[0][0] == reverse("applicants:application_detail", args=[draft.pk])
-    told = [str(message) for message in response.context["messages"]]
-    assert told[-1] == (
-        "Application submitted. The host can already review your application. "
-        "Pay the application fee ($100.00) on the application page."
+    # The application fee is charged at submission: the applicant lands on its pay page.
+    assert response.redirect_chain[0][0] == reverse(
+        "applicants:application_pay", args=[draft.pk, "application_fee"]
     )
+    told = [str(message) for message in response.context["messages"]]
+    assert told[-1] == "Application submitted."
+    assert "$100.00" in response.content.decode()
     draft.refresh_from_db()
     assert draft.status == S.SUBMITTED
     # Coming back to the block leads to the application, not to a second one.

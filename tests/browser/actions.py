@@ -32,3 +32,11 @@ def log_in(page: Page, email: str, password: str = PASSWORD, *, totp_secret: str
         page.get_by_label("Code").fill(current_totp_code(totp_secret))
         page.get_by_role("button", name="Sign In").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+
+def type_card(page: Page, number: str) -> None:
+    """Type a test card into the Payment Element, as a person does: spaces, "MM / YY", a CVC."""
+    element = page.locator("#payment-element")
+    element.get_by_label("Card number").press_sequentially(number)
+    element.get_by_label("Expiration date (MM / YY)").press_sequentially("12 / 34")
+    element.get_by_label("Security code").press_sequentially("123")

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from amo.models import Notification, User
 from applicants.models import Application, Document
 from rotations.models import DocumentKind
-from tests.browser.actions import current_totp_code, log_in
+from tests.browser.actions import current_totp_code, log_in, type_card
 from tests.factories import (
     PASSWORD,
     PDF_BYTES,
@@ -172,6 +172,13 @@ def test_an_img_signs_up_verifies_completes_the_profile_gets_documents_verified_
 
     application = Application.objects.get(applicant=applicant, block=block)
     assert application.status == Application.Status.SUBMITTED
+    # The application fee is charged at submission: straight to its pay page.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay the application fee")
+    type_card(page, "4242 4242 4242 4242")
+    page.get_by_role("button", name="Pay $100.00").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
+    application.refresh_from_db()
+    assert application.application_fee_status == Application.FeeStatus.PAID
     assert {d.kind for d in application.documents.all()} == set(REQUIRED)
     assert application.personal_statement.startswith("I want to learn")
 

@@ -15,7 +15,7 @@ from applicants.models import Application
 from payments.models import Payment
 from payments.stripe_client import stripe_client
 from rotations.models import SeatHold
-from tests.browser.actions import log_in
+from tests.browser.actions import log_in, type_card
 from tests.browser.audit import assert_keyboard_complete
 from tests.factories import ApplicationFactory, EmailAddressFactory
 from tests.payments.stripe_helpers import DECLINED
@@ -43,14 +43,6 @@ def offered(title: str) -> Application:
 
 def status_of(application: Application) -> str:
     return Application.objects.values_list("status", flat=True).get(pk=application.pk)
-
-
-def type_card(page: Page, number: str) -> None:
-    """Type a test card into the Payment Element, as a person does: spaces, "MM / YY", a CVC."""
-    element = page.locator("#payment-element")
-    element.get_by_label("Card number").press_sequentially(number)
-    element.get_by_label("Expiration date (MM / YY)").press_sequentially("12 / 34")
-    element.get_by_label("Security code").press_sequentially("123")
 
 
 def accept_the_offer(page: Page, application: Application) -> None:

@@ -252,6 +252,26 @@ def test_an_application_left_undecided_gets_its_application_fee_back_once(django
         Refund.objects.create(payment=fee, amount_cents=1, reason=R.UNDECIDED)
 
 
+@pytest.mark.django_db
+def test_an_application_fee_paid_after_the_application_ended_goes_back_in_full():
+    application = ApplicationFactory(status=S.SUBMITTED, submitted_at=timezone.now())
+    fee = payment_start(application=application, purpose=P.APPLICATION_FEE, actor=application.applicant.user)
+    with time_machine.travel(timezone.now() + timedelta(days=10, minutes=1), tick=False):
+        assert holds_sweep().undecided == 1  # expired undecided: the unpaid fee is waived
+    assert pay(fee) == "succeeded"  # the pay page was still open
+
+    fee = payment_sync(payment_id=fee.pk)
+
+    assert fee.status == Payment.Status.SUCCEEDED and fee.refunded_cents == 10_000
+    assert refunds_of(application) == [("application_fee", 10_000, "succeeded")]
+    assert Refund.objects.get(payment=fee).reason == R.LATE_PAYMENT
+    application.refresh_from_db()
+    assert (application.status, application.application_fee_status) == (S.EXPIRED, "waived")
+    told = Notification.objects.get(key=f"payment:{fee.pk}:refunded_in_full")
+    assert "your application had ended (expired)" in told.body
+    assert sum(ledger(application).values()) == 0
+
+
 # --- A cancelled seat re-sold from the waitlist --------------------------------------------------------
 
 
