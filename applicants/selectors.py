@@ -313,7 +313,8 @@ def application_next_step(application: Application) -> str:
         return step
     deadline = getattr(application, "hold_expires_at", None)
     if application.status in (S.OFFERED, S.AWAITING_PAYMENT) and deadline:
-        step = f"{step} Respond by {moment_label(timezone.localtime(deadline))} UTC."
+        verb = "Respond" if application.status == S.OFFERED else "Pay"
+        step = f"{step} {verb} by {moment_label(timezone.localtime(deadline))} UTC."
         return f"{step} {application_fee_note(application)}" if fee_due else step
     if application.status == S.CONFIRMED and application.documents_due_at:
         step = (

@@ -346,6 +346,8 @@ def application_detail(request, pk: int, *, applicant):
             "payments_due": payments_due,
             "balance_due": balance_due,
             "balance_due_on": payment_selectors.balance_due_on(application.block) if balance_due else None,
+            "balance_already_due": bool(balance_due)
+            and payment_selectors.balance_due_on(application.block) <= timezone.now().date(),
             "balance_deadline": payment_selectors.balance_deadline(application) if balance_due else None,
             "payments": list(payment_selectors.application_payments(application=application)),
         },

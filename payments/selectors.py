@@ -203,6 +203,13 @@ def _refunds_prefetch() -> Prefetch:
     return Prefetch("refunds", queryset=Refund.objects.order_by("created_at", "id"))
 
 
+def application_paid(*, application: Application) -> QuerySet[Payment]:
+    """What the application's applicant paid (succeeded payments), oldest first: one query."""
+    return Payment.objects.filter(application=application, status=Payment.Status.SUCCEEDED).order_by(
+        "succeeded_at", "id"
+    )
+
+
 def application_payments(*, application: Application) -> QuerySet[Payment]:
     """The application's payments, newest first, with their refunds (two queries for any number)."""
     return Payment.objects.filter(application=application).prefetch_related(_refunds_prefetch())

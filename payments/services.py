@@ -37,6 +37,7 @@ from payments.selectors import (
     balance_due_key,
     balance_due_key_expression,
     balance_due_now,
+    balance_due_on,
     organization_balance,
     price_difference,
     program_fee_paid_cents,
@@ -271,7 +272,26 @@ def _succeed(payment: Payment) -> int | None:
         return _refund_late(payment, refusal)
     except IntegrityError as refusal:
         return _refund_late(payment, refusal)
+    _others_cancel(payment)
+    if payment.purpose == P.DEPOSIT and balance_due_on(application.block) <= timezone.now().date():
+        # Booked inside the balance window: the balance is due already, so the card just saved
+        # pays it now rather than at the next daily run.
+        transaction.on_commit(partial(tasks.balance_charge.delay, application.pk), robust=True)
     return None
+
+
+def _others_cancel(payment: Payment) -> None:
+    """The deposit or whole fee that confirmed the booking leaves the other one's open attempt
+    (started, then the applicant chose the other) with nothing to pay: its intent is cancelled."""
+    others = Payment.objects.select_for_update(of=("self",)).filter(
+        application_id=payment.application_id, purpose__in=[P.DEPOSIT, P.FULL], status__in=Payment.OPEN
+    )
+    for other in others.exclude(pk=payment.pk):
+        try:
+            _cancel_intent(other)
+        except DomainError:
+            # Stripe unreachable: the attempt stays open and pays nothing more (nothing is due).
+            logger.warning("Could not cancel the open payment %s after %s succeeded", other.pk, payment.pk)
 
 
 def _receipt_send(payment: Payment) -> None:

@@ -55,6 +55,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     then store the event by its id. A bad or missing signature is 400 and stores nothing; an event
     already received is 200 and does nothing more."""
     header = request.headers.get("Stripe-Signature", "")
+    if not header:
+        return _refuse("The Stripe-Signature header is missing.")
     try:
         payload = request.body.decode("utf-8")
         stripe.WebhookSignature.verify_header(
@@ -139,6 +141,7 @@ def application_pay(request, pk: int, purpose: str, *, applicant):
             ],
             "balance_deadline": selectors.balance_deadline(application) if purpose == P.BALANCE else None,
             "balance_due_on": selectors.balance_due_on(application.block),
+            "balance_already_due": selectors.balance_due_on(application.block) <= timezone.now().date(),
             "balance_after_deposit_cents": rotation.program_fee_cents - payment.amount_cents,
             "refund_schedule": refund_schedule(rotation, block) if purpose != P.APPLICATION_FEE else None,
             "stripe_js_url": settings.STRIPE_JS_URL,

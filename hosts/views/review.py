@@ -45,7 +45,7 @@ from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
 from payments.models import Refund
 from payments.refunds import refund_plan
-from payments.selectors import application_refunds, block_change_price_difference
+from payments.selectors import application_paid, application_refunds, block_change_price_difference
 from rotations.models import Block, Rotation, SeatHold
 
 
@@ -177,6 +177,7 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
             documents_overdue=application.documents_due_at is not None
             and application.documents_due_at <= now,
             block_changes=block_changes,
+            paid=list(application_paid(application=application)),
             refunds=list(application_refunds(application=application)),
             # What cancelling gives the applicant back: everything paid, the application fee included.
             cancel_refund=refund_plan(application=application, reason=Refund.Reason.HOST_CANCELLATION)

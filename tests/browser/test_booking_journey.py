@@ -189,6 +189,7 @@ def test_cancelling_a_paid_booking_shows_the_refund_first_refunds_it_and_gives_t
     block = BlockFactory(
         rotation__title="Cardiology Observership",
         rotation__cancellation_policy=Rotation.CancellationPolicy.MODERATE,
+        rotation__balance_due_days_before_start=30,  # the balance is still to come
         start_date=date.today() + timedelta(days=45),
         capacity=1,
     )

@@ -18,6 +18,7 @@ from payments.stripe_client import stripe_client
 from payments.tasks import balances_charge
 from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory, RotationFactory
 from tests.payments.stripe_helpers import ALWAYS_AUTHENTICATES, booked_with_deposit, pay
+from tests.waiting import wait_until
 
 S = Application.Status
 P = Payment.Purpose
@@ -171,4 +172,35 @@ def test_a_booking_without_a_saved_card_gets_the_pay_link_on_the_due_date_withou
     assert payment.amount_cents == 250_000 and payment.balance_deadline == now + BALANCE_GRACE
     told = Notification.objects.get(key=f"payment:{payment.pk}:balance_unpaid")
     assert "no card was saved" in told.body
+    assert status_of(application) == S.CONFIRMED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deposit_paid_inside_the_balance_window_has_the_balance_charged_right_after(celery_worker):
+    late = BlockFactory(
+        rotation=RotationFactory(balance_due_days_before_start=45),
+        start_date=date.today() + timedelta(days=20),  # its balance was due 25 days ago
+    )
+    later, _ = booked_with_deposit(block())  # its balance is still to come: nothing more now
+    application, _ = booked_with_deposit(late)
+    wait_until(
+        lambda: balance_payments(application).filter(status=Payment.Status.SUCCEEDED).exists(),
+        what="the balance charged by the worker",
+    )
+    payment = balance_payments(application).get()
+    assert (payment.off_session, payment.amount_cents) == (True, 200_000)
+    assert amount_due(application, P.BALANCE) == 0
+    assert not balance_payments(later).exists()
+
+
+@pytest.mark.django_db
+def test_paying_the_whole_fee_cancels_the_open_deposit_attempt_at_stripe():
+    application = ApplicationFactory(block=block(), status=S.AWAITING_PAYMENT)
+    deposit = payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
+    full = payment_start(application=application, purpose=P.FULL, actor=application.applicant.user)
+    assert pay(full) == "succeeded"
+    assert payment_sync(payment_id=full.pk).status == Payment.Status.SUCCEEDED
+    deposit.refresh_from_db()
+    assert deposit.status == Payment.Status.CANCELED
+    assert stripe_client().v1.payment_intents.retrieve(deposit.payment_intent_id).status == "canceled"
     assert status_of(application) == S.CONFIRMED

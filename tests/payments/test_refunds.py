@@ -25,6 +25,7 @@ from payments.selectors import organization_balance
 from payments.services import payment_start, payment_sync, payments_reconcile, refund_create
 from rotations.models import Rotation
 from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory, StaffFactory
+from tests.hosts.conftest import login
 from tests.payments.stripe_helpers import confirmed_booking, paid, pay
 from tests.waiting import wait_until
 
@@ -202,6 +203,31 @@ def test_the_host_cancelling_refunds_everything_paid_the_application_fee_include
     assert "$600.00 is refunded to your card: everything you paid, the application fee included." in told.body
     assert sum(ledger(application).values()) == 0
     assert organization_balance(organization=application.block.rotation.organization) == 0
+
+
+@pytest.mark.django_db
+def test_the_hosts_application_page_shows_what_was_paid_and_refunded(
+    client, django_capture_on_commit_callbacks
+):
+    application = confirmed_booking(days_before_start=45, application_fee=True)
+    membership = MembershipFactory(organization=application.block.rotation.organization)
+    with django_capture_on_commit_callbacks() as callbacks:
+        application_cancel(
+            application=application, actor=application.applicant.user, role=ActorRole.APPLICANT
+        )
+    worker_sends(enqueued_refunds(callbacks))
+    login(client, membership)
+
+    page = client.get(reverse("hosts:application_detail", args=[application.pk])).content.decode()
+
+    paid = page[page.index('id="paid-heading"') : page.index('id="refunds-heading"')]
+    assert "Application fee" in paid and "$100.00" in paid
+    assert "Deposit" in paid and "$500.00" in paid and "$250.00" in paid  # refunded of the deposit
+    refunds = page[page.index('id="refunds-heading"') :]
+    assert "$250.00" in refunds and "Succeeded" in refunds
+    other = MembershipFactory()  # another organization's member: not theirs to see
+    login(client, other)
+    assert client.get(reverse("hosts:application_detail", args=[application.pk])).status_code == 404
 
 
 @pytest.mark.django_db
