@@ -1,6 +1,7 @@
 """The demo catalog for `make run`, and the row generators the benchmark's data shares.
 
-`seed_demo_catalog()` makes ~750 rotations over 120 host organizations in 40+ states; it is
+`seed_demo_catalog()` makes 900 rotations over 120 host organizations in 40+ states, 700+ of them
+published over 40+ specialties (what the first catalog page promises a newcomer); it is
 idempotent (keyed on slugs, and generated from a fixed random seed, so a second run finds every
 slug and writes nothing). The benchmark's bulk data is seeding/bench_catalog.py.
 """
@@ -27,7 +28,11 @@ SPECIALTIES = [
     "Pathology", "Anesthesiology", "Oncology", "Nephrology", "Pulmonology/Critical Care", "Endocrinology",
     "Infectious Disease", "Rheumatology", "Dermatology", "Ophthalmology", "Orthopedic Surgery", "Urology",
     "Otolaryngology", "Physical Medicine & Rehabilitation", "Geriatric Medicine", "Allergy & Immunology",
-    "Hospital Medicine", "Sleep Medicine", "Pain Medicine",
+    "Hospital Medicine", "Sleep Medicine", "Pain Medicine", "Hematology", "Neonatology",
+    "Child & Adolescent Psychiatry", "Neurosurgery", "Cardiothoracic Surgery", "Vascular Surgery",
+    "Plastic Surgery", "Pediatric Surgery", "Radiation Oncology", "Interventional Radiology",
+    "Nuclear Medicine", "Medical Genetics", "Hospice & Palliative Medicine", "Sports Medicine",
+    "Addiction Medicine", "Preventive Medicine",
 ]  # fmt: skip
 
 
@@ -371,7 +376,7 @@ def statistics_refresh() -> None:
 
 
 @transaction.atomic
-def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: int = 750) -> dict[str, int]:
+def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: int = 900) -> dict[str, int]:
     """The demo catalog; returns how many rows of each kind it created (all zero on a second run)."""
     rng = random.Random(2026)
     specialties, new_specialties = seed_specialties()

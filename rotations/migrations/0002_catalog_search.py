@@ -3,7 +3,7 @@
 import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 import django.db.models.expressions
-from django.contrib.postgres.operations import TrigramExtension, UnaccentExtension
+from django.contrib.postgres.operations import AddIndexConcurrently, TrigramExtension, UnaccentExtension
 from django.db import migrations, models
 
 # Catalog search, kept by the database so that every writer (admin, host dashboard, bulk seed,
@@ -181,7 +181,11 @@ DROP TEXT SEARCH CONFIGURATION amo_english;
 
 
 
+# The block and rotation indexes are built CONCURRENTLY (hence atomic = False): a plain CREATE
+# INDEX blocks every write to its table for as long as the build takes. See
+# tests/amo/test_migrations.py.
 class Migration(migrations.Migration):
+    atomic = False
 
     dependencies = [
         ('hosts', '0002_initial'),
@@ -211,31 +215,31 @@ class Migration(migrations.Migration):
             name='total_price_cents',
             field=models.GeneratedField(db_persist=True, expression=django.db.models.expressions.CombinedExpression(models.F('application_fee_cents'), '+', models.F('program_fee_cents')), help_text='Application fee plus program fee: what a seat costs in all.', output_field=models.BigIntegerField()),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='block',
             index=models.Index(fields=['rotation', 'apply_by'], include=('start_date', 'weeks', 'seats_taken', 'capacity'), name='block_catalog_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='block',
             index=models.Index(fields=['start_date', 'rotation'], include=('apply_by', 'weeks', 'seats_taken', 'capacity'), name='block_start_date_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='rotation',
             index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='rotation_search_vector_gin'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='rotation',
             index=models.Index(condition=models.Q(('status', 'published')), fields=['next_start_date', 'id'], include=('rotation_type', 'setting', 'offers_lor', 'total_price_cents', 'specialty', 'organization', 'open_seats_until', 'accepted_visa_types'), name='rotation_soonest_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='rotation',
             index=models.Index(condition=models.Q(('status', 'published')), fields=['total_price_cents', 'id'], name='rotation_price_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='rotation',
             index=models.Index(models.OrderBy(models.F('published_at'), descending=True, nulls_last=True), models.OrderBy(models.F('id'), descending=True), condition=models.Q(('status', 'published')), name='rotation_newest_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrently(
             model_name='rotation',
             index=models.Index(condition=models.Q(('status', 'published')), fields=['specialty', 'next_start_date'], name='rotation_specialty_idx'),
         ),

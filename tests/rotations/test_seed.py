@@ -31,9 +31,11 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
         Rotation.objects.count(),
         Block.objects.count(),
     )
-    assert counts[0] >= 30 and counts[1] == 120 and counts[2] == 750
+    assert counts[0] >= 40 and counts[1] == 120 and counts[2] == 900
     assert Organization.objects.values("state").distinct().count() >= 35
-    assert Rotation.objects.published().count() > 600  # unverified organizations hold drafts only
+    # What the product promises a newcomer; unverified organizations hold drafts only.
+    assert Rotation.objects.published().count() >= 700
+    assert Rotation.objects.published().values("specialty").distinct().count() >= 40
     assert Rotation.objects.exclude(status=Rotation.Status.PUBLISHED).exists()
     assert Rotation.objects.values("rotation_type").distinct().count() == 4
     assert Rotation.objects.values("program_fee_cents").distinct().count() > 30
@@ -136,6 +138,17 @@ def test_the_readme_typo_example_finds_the_demo_organizations_cardiology_in_chic
     found = rotation_catalog(q="cardiolgy chicgo").select_related("organization", "specialty")
     assert {(r.specialty.name, r.organization.city) for r in found} == {("Cardiology", "Chicago")}
     assert DEMO_ORGANIZATION_SLUG in {r.organization.slug for r in found}
+
+
+def test_the_first_catalog_page_of_the_demo_says_700_plus_rotations(client):
+    call_command("seed_demo", stdout=StringIO())
+    page = client.get("/rotations/").content.decode()
+    # The exact count below the cap a count stops at ("1,000+ rotations" beyond it).
+    shown = re.search(r">\s*(\d[\d,]*)(\+?) rotations\s*<", page)
+    assert shown, "the first page says how many rotations there are"
+    count = int(shown.group(1).replace(",", ""))
+    assert count >= 700
+    assert shown.group(2) or count == rotation_catalog().count()
 
 
 def test_npi_numbers_carry_a_valid_check_digit():
