@@ -17,6 +17,9 @@ the WSGI handler from the same pool, and a Celery worker in this process (2 thre
 starts 2 processes) processes them; from each delivery to its payment settled (booking confirmed, refunded
 in full, or declined) is read from the database's own timestamps. Its baselines, in the same run:
 the webhook answering a duplicate event, and one payment alone, delivered when nothing else is.
+
+`--load` runs the load test instead (_bench_load.py): gunicorn with production settings serving the
+same database over loopback, driven by Locust, the catalog's cache warm and then off.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from django.utils import timezone
 
 from amo.databases import create_database_if_missing
 from amo.errors import DomainError
+from rotations.management.commands._bench_load import LoadBench
 from rotations.management.commands._bench_payments import PaymentsBench, route_tasks_to_bench_queue
 from rotations.management.commands._bench_report import percentiles, write_table
 from rotations.models import Block, Rotation, SeatHold
@@ -102,7 +106,7 @@ def scenarios() -> list[tuple[str, str]]:
     return rows
 
 
-class Command(PaymentsBench, BaseCommand):
+class Command(LoadBench, PaymentsBench, BaseCommand):
     help = (
         "Seed 100,000 rotations into a dedicated database (once) and print p50/p95 and queries per request."
     )
@@ -131,13 +135,44 @@ class Command(PaymentsBench, BaseCommand):
             "4 per core, as a web server's pool here), the others are a stress figure; payments: the "
             "first serves the webhook",
         )
+        parser.add_argument(
+            "--load",
+            action="store_true",
+            help="instead of the scenarios: the load test, gunicorn + Locust over loopback (README)",
+        )
+        parser.add_argument(
+            "--seconds", type=int, default=60, help="load: seconds of the trivial view and the mix"
+        )
+        parser.add_argument(
+            "--solo-seconds",
+            type=int,
+            default=15,
+            help="load: seconds of each catalog scenario alone (cache off)",
+        )
 
     def handle(
-        self, *args, rotations, requests, reseed, in_place, only, applicants, seats, workers, **options
+        self,
+        *args,
+        rotations,
+        requests,
+        reseed,
+        in_place,
+        only,
+        applicants,
+        seats,
+        workers,
+        load,
+        seconds,
+        solo_seconds,
+        **options,
     ):
         name = settings.DATABASES["default"]["NAME"]
         holds = {"applicants": applicants, "seats": seats, "workers": workers}
         if in_place or name.endswith(BENCH_SUFFIX):
+            if load:
+                self.catalog_seed(rotations=rotations, reseed=reseed)
+                self.measure_load(seconds=seconds, solo_seconds=solo_seconds)
+                return
             route_tasks_to_bench_queue()
             if only in (None, "catalog"):
                 self.measure(rotations=rotations, requests=requests, reseed=reseed)
@@ -163,6 +198,7 @@ class Command(PaymentsBench, BaseCommand):
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
         argv = ["bench", "--in-place", f"--rotations={rotations}", f"--requests={requests}"]
         argv += [f"--{key}={value}" for key, value in holds.items()] + ([f"--only={only}"] if only else [])
+        argv += [f"--seconds={seconds}", f"--solo-seconds={solo_seconds}"] + (["--load"] if load else [])
         result = subprocess.run([*manage, *argv, *(["--reseed"] if reseed else [])], env=env)
         if result.returncode:
             raise CommandError(f"The benchmark failed (exit status {result.returncode}).")
@@ -174,6 +210,16 @@ class Command(PaymentsBench, BaseCommand):
         )
 
     def measure(self, *, rotations: int, requests: int, reseed: bool) -> None:
+        self.catalog_seed(rotations=rotations, reseed=reseed)
+        static = {
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+        with override_settings(ROOT_URLCONF=__name__, DEBUG=False, STORAGES=static):
+            self._measure_all(rotations=rotations, requests=requests)
+
+    def catalog_seed(self, *, rotations: int, reseed: bool) -> None:
+        """The scale catalog, `rotations` published rotations, inserted unless already there."""
         present = scale_catalog_count()
         if reseed or present != rotations:
             if present:
@@ -184,12 +230,6 @@ class Command(PaymentsBench, BaseCommand):
             seed_scale_catalog(rotations, stream=self.stderr._out)
             catalog_vacuum_analyze()
             self.stderr.write(f"Seeded in {time.monotonic() - started:.0f}s")
-        static = {
-            **settings.STORAGES,
-            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
-        with override_settings(ROOT_URLCONF=__name__, DEBUG=False, STORAGES=static):
-            self._measure_all(rotations=rotations, requests=requests)
 
     def _measure_all(self, *, rotations: int, requests: int) -> None:
         handler = WSGIHandler()
