@@ -42,7 +42,14 @@ class CatalogPagination(PageNumberPagination):
         response = super().get_paginated_response(data)
         paginator = self.page.paginator
         corrected = "" if paginator.search_ignored else paginator.corrected_query or None
-        return Response({"count": response.data.pop("count"), "corrected_query": corrected, **response.data})
+        return Response(
+            {
+                "count": response.data.pop("count"),
+                "count_is_exact": paginator.count_is_exact,
+                "corrected_query": corrected,
+                **response.data,
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)
@@ -56,8 +63,15 @@ class CatalogPagination(PageNumberPagination):
             "nothing was searched and the list is every rotation the other filters keep; null when `q` "
             "was searched as typed.",
         }
+        exact = {
+            "type": "boolean",
+            "example": True,
+            "description": "False when more rotations match than were counted: `count` is then how many "
+            "are known to exist (at least 1,000) and the list pages on by `next` and `previous`.",
+        }
         described["properties"] = {
             "count": properties.pop("count"),
+            "count_is_exact": exact,
             "corrected_query": corrected,
             **properties,
         }

@@ -6,17 +6,28 @@ queries for 20 rows or 100: the count, the page, the page's blocks.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, timedelta
+from functools import partial
+from math import ceil
 
 from django.core.paginator import Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from hosts.models import Organization
 from rotations.models import Block, Rotation, RotationQuerySet, Specialty, unreleased_holds_count
-from rotations.search import SearchCount, search_count, search_matches, search_query, search_rank
+from rotations.search import (
+    SearchCount,
+    search_count,
+    search_matches,
+    search_matches_unindexed,
+    search_query,
+    search_rank,
+)
 
 
 class Sort:
@@ -130,16 +141,40 @@ def rotation_catalog(
     else:
         searched = searched.order_by(*ordering)
     searched.search_text, searched.unsearched = q, rotations.order_by(*ordering)
+    searched.broad = partial(_broad_search, rotations, query, sort=sort, ordering=ordering)
     return searched
 
 
-def rotation_catalog_rows(catalog: QuerySet[Rotation], *, start: int, stop: int) -> QuerySet[Rotation]:
+def _broad_search(
+    rotations: RotationQuerySet, query: RawSQL, *, sort: str, ordering: list, reach: int
+) -> RotationQuerySet:
+    """The page ids of a search that matches more rows than the paginator counts (`reach`).
+
+    Sorted by a column, it walks that sort's index and checks each row's words, stopping after a
+    page: a few rows read instead of every match. Best match ranks `reach` matches (candidates
+    taken as the GIN index finds them, so no more than that many rows are read), ties by soonest
+    start: ranking all of a broad word's matches would read a quarter of the catalog per page.
+    """
+    if sort != Sort.RELEVANCE:
+        return rotations.filter(search_matches_unindexed(query)).order_by(*ordering)
+    candidates = rotations.filter(search_matches(query)).order_by().values("pk")[:reach]
+    return (
+        rotations.filter(pk__in=Subquery(candidates))
+        .annotate(rank=search_rank(query))
+        .order_by("-rank", *ordering)
+    )
+
+
+def rotation_catalog_rows(
+    catalog: QuerySet[Rotation], *, start: int, stop: int, ids_from: QuerySet[Rotation] | None = None
+) -> QuerySet[Rotation]:
     """One page of the catalog with its host, specialty, preceptor and bookable blocks.
 
     The page's ids are chosen on the rotations table alone (an inner query), and only those
-    rows are joined: joining before the LIMIT would join every match of a broad search.
+    rows are joined: joining before the LIMIT would join every match of a broad search. `ids_from`
+    chooses them instead when it lists the same rows in the same order by a cheaper plan.
     """
-    page_ids = catalog.values("pk")[start:stop]
+    page_ids = (catalog if ids_from is None else ids_from).values("pk")[start:stop]
     return (
         catalog.filter(pk__in=Subquery(page_ids))
         .select_related("organization", "specialty", "preceptor")
@@ -152,20 +187,46 @@ class CatalogPaginator(Paginator):
     """Django's paginator, counting a search together with its typo correction (one query) and
     reading each page through `rotation_catalog_rows`.
 
+    It counts exactly only up to `count_cap` rows (or to the end of the page asked for, when that
+    lies further): counting every match of a broad word ("externship" is in a quarter of the
+    catalog) costs more than reading the page. Beyond it `count_is_exact` is False, `count` is the
+    rows known to exist ("1,000+ rotations") and the pages run one past them, so next and previous
+    keep working without a last page.
+
     A search of stop words alone ("the", "of and") searches nothing: rather than finding nothing,
     it lists the catalog unsearched (with its filters) and says so (`search_ignored`).
     """
 
+    count_cap = 1000
+
+    @cached_property
+    def _reach(self) -> int:
+        """How far the count goes: fixed by the first page asked for (next and previous ask later)."""
+        return max(self.count_cap, getattr(self, "_asked_stop", 0))
+
     @cached_property
     def _search(self) -> SearchCount:
         catalog = self.object_list
+        # One row past the reach tells "exactly this many" from "more".
+        limit = self._reach + 1
         if not catalog.search_text:
-            return SearchCount(catalog.count())
-        return search_count(catalog, unsearched=catalog.unsearched, text=catalog.search_text)
+            return SearchCount(catalog.order_by()[:limit].count())
+        return search_count(catalog, unsearched=catalog.unsearched, text=catalog.search_text, limit=limit)
 
     @property
     def count(self) -> int:
-        return self._search.count
+        """The rotations found: all of them, or at least this many when `count_is_exact` is False."""
+        return min(self._search.count, self._reach)
+
+    @property
+    def count_is_exact(self) -> bool:
+        return self._search.count <= self._reach
+
+    @cached_property
+    def num_pages(self) -> int:
+        if self.count_is_exact:
+            return super().num_pages
+        return ceil(self.count / self.per_page) + 1
 
     @property
     def corrected_query(self) -> str:
@@ -177,12 +238,24 @@ class CatalogPaginator(Paginator):
         """The words typed were stop words alone, so the catalog is listed unsearched."""
         return self._search.ignored
 
+    def validate_number(self, number):
+        # Before anything is counted: a page past the cap is counted up to its own end.
+        if "_reach" not in self.__dict__:
+            with suppress(TypeError, ValueError):  # Django's check below says what is wrong with it
+                self._asked_stop = int(number) * self.per_page
+        return super().validate_number(number)
+
     def page(self, number):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
         stop = min(start + self.per_page, self.count)
-        catalog = self.object_list.unsearched if self.search_ignored else self.object_list
-        return self._get_page(rotation_catalog_rows(catalog, start=start, stop=stop), number, self)
+        catalog, ids_from = self.object_list, None
+        if self.search_ignored:
+            catalog = catalog.unsearched
+        elif catalog.search_text and not self.count_is_exact:
+            ids_from = catalog.broad(reach=self._reach)
+        rows = rotation_catalog_rows(catalog, start=start, stop=stop, ids_from=ids_from)
+        return self._get_page(rows, number, self)
 
 
 def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) -> Rotation:

@@ -19,3 +19,11 @@ MONTHS = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oc
 def day(value: date | None) -> str:
     """A calendar date as "Mar 2, 2027"."""
     return f"{MONTHS[value.month]} {value.day}, {value.year}" if value else ""
+
+
+@register.filter
+def rotations_found(paginator) -> str:
+    """The catalog paginator's count as "1 rotation", "12 rotations" or "1,000+ rotations"."""
+    count = paginator.count
+    more = "" if paginator.count_is_exact else "+"
+    return f"{count:,}{more} rotation{'' if count == 1 and not more else 's'}"

@@ -213,7 +213,7 @@ def test_a_corrected_search_reports_the_words_searched_next_to_the_count(
     search_dictionary_refresh()
     with django_assert_max_num_queries(4):
         body = api.get(f"{URL}?q=pediatrcs").json()
-    assert list(body) == ["count", "corrected_query", "next", "previous", "results"]
+    assert list(body) == ["count", "count_is_exact", "corrected_query", "next", "previous", "results"]
     assert body["count"] == 1 and body["corrected_query"] == "pediatrics"
     assert [row["slug"] for row in body["results"]] == ["b"]
 
@@ -230,5 +230,6 @@ def test_the_openapi_schema_documents_the_corrected_query(api):
     response = schema["paths"]["/api/v1/rotations/"]["get"]["responses"]["200"]
     name = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     properties = schema["components"]["schemas"][name]["properties"]
-    assert list(properties)[:2] == ["count", "corrected_query"]
+    assert list(properties)[:3] == ["count", "count_is_exact", "corrected_query"]
+    assert properties["count_is_exact"]["type"] == "boolean"
     assert properties["corrected_query"]["type"] == "string" and properties["corrected_query"]["nullable"]

@@ -1,0 +1,94 @@
+"""The catalog's capped count: exact up to a cap, "N+ rotations" beyond it, pages still linked."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from rotations.selectors import CatalogPaginator
+from tests.factories import catalog_rotation
+
+pytestmark = pytest.mark.django_db
+LIST = "/rotations/"
+URL = "/api/v1/rotations/"
+MAX_QUERIES = 6
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def five_externships(db):
+    return [
+        catalog_rotation(slug=f"e{index}", title=f"Externship {index}", blocks=[{"days_ahead": 40 + index}])
+        for index in range(5)
+    ]
+
+
+@pytest.fixture
+def cap_of_three(monkeypatch):
+    """The cap is 1,000 in production; three keeps the rows a test needs few."""
+    monkeypatch.setattr(CatalogPaginator, "count_cap", 3)
+
+
+@pytest.mark.parametrize("query", ["sort=soonest", "q=externship"])
+def test_the_api_counts_exactly_up_to_the_cap(api, five_externships, query, django_assert_max_num_queries):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        body = api.get(f"{URL}?{query}&page_size=2").json()
+    assert list(body)[:3] == ["count", "count_is_exact", "corrected_query"]
+    assert (body["count"], body["count_is_exact"]) == (5, True)
+
+
+@pytest.mark.parametrize(
+    "query", ["sort=soonest", "q=externship", "q=externship&sort=soonest", "q=externship&sort=price"]
+)
+def test_beyond_the_cap_the_api_says_at_least_and_next_links_reach_every_row(
+    api, five_externships, cap_of_three, query, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        body = api.get(f"{URL}?{query}&page_size=2").json()
+    assert (body["count"], body["count_is_exact"]) == (3, False)
+    seen = [row["slug"] for row in body["results"]]
+    while body["next"]:
+        with django_assert_max_num_queries(MAX_QUERIES):
+            body = api.get(body["next"]).json()
+        seen += [row["slug"] for row in body["results"]]
+    # The last page is counted to its own end, so it knows the total and that nothing follows. Past
+    # the cap a search lists by another plan (its sort's index, or ranked candidates): same rows.
+    assert (body["count"], body["count_is_exact"]) == (5, True)
+    assert sorted(seen) == sorted(rotation.slug for rotation in five_externships)
+    assert api.get(body["previous"]).json()["results"]
+
+
+def test_exactly_the_cap_is_an_exact_count(api, five_externships, cap_of_three):
+    body = api.get(f"{URL}?q=externship&page_size=2&page=3").json()
+    assert (body["count"], body["count_is_exact"], body["next"]) == (5, True, None)
+    five_externships[0].blocks.all().delete()
+    five_externships[0].delete()
+    five_externships[1].delete()
+    body = api.get(f"{URL}?q=externship").json()
+    assert (body["count"], body["count_is_exact"]) == (3, True)
+
+
+def test_beyond_the_cap_the_page_says_n_plus_and_links_next_without_a_last_page(
+    client, five_externships, cap_of_three, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        page = client.get(LIST, {"q": "externship", "page_size": 2}).content.decode()
+    assert "3+ rotations" in page
+    assert "Page 1<" in page and "Page 1 of" not in page
+    assert "q=externship&amp;page_size=2&amp;page=2" in page
+    # A page of 20 reaches past the cap of three: it counts the whole page's worth.
+    partial = client.get(LIST, {"q": "externship", "page_size": 2}, headers={"HX-Request": "true"})
+    assert 'hx-swap-oob="innerHTML">3+ rotations found.' in partial.content.decode()
+    full_page = client.get(LIST, {"q": "externship"}).content.decode()
+    assert "5 rotations" in full_page and "Page 1<" not in full_page
+
+
+def test_below_the_cap_the_page_gives_the_exact_count_and_its_last_page(
+    client, five_externships, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(MAX_QUERIES):
+        page = client.get(LIST, {"q": "externship", "page_size": 2}).content.decode()
+    assert "5 rotations" in page and "5+" not in page
+    assert "Page 1 of 3" in page
