@@ -1,8 +1,9 @@
 """The cache of the anonymous catalog: result pages and API lists in Redis, keyed by the normalized query.
 
 A key holds the database's name, the catalog version, today's date (which blocks are still open to
-applications), what is answered (the HTML results, the htmx results, the API list and its host) and
-the validated filters in a canonical order with their defaults dropped, plus the page and its size.
+applications), what is answered (the page's form and results, the htmx results, the API list and
+its host) and the validated filters in a canonical order with their defaults dropped, plus the page
+and its size.
 So `?q=peds&state=` and `?state=&q=peds` share an entry, and two pages or queries never do.
 
 Every write that changes what a listing shows calls `catalog_changed()`: saves and deletes of the

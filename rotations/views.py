@@ -17,30 +17,32 @@ from rotations.selectors import CatalogPaginator, rotation_detail
 def rotation_list(request):
     """The catalog. htmx asks for the results alone; without JavaScript the form reloads the page.
 
-    Bad parameters show the form's errors and no results. An anonymous visitor's results come from
-    the catalog cache (rotations.cache) unless the address carries parameters the catalog does not
-    read: its pages' links repeat the address's parameters, which another visitor's must not carry.
+    Bad parameters show the form's errors and no results. An anonymous visitor's catalog (the form
+    and the results, or the results alone; never the page around them, which holds the visitor's
+    CSRF token) comes from the catalog cache (rotations.cache) unless the address carries
+    parameters the catalog does not read: its pages' links repeat the address's parameters, which
+    another visitor's must not carry.
     """
     filterset = RotationFilter(request.GET)
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
+    template = "rotations/_results.html" if partial else "rotations/_catalog.html"
     context = {"filter": filterset, "form": filterset.form, "page": None, "partial": partial}
 
-    def results() -> str:
+    def catalog() -> str:
         if filterset.is_valid():
             cleaned = filterset.form.cleaned_data
             paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
             context["page"] = paginator.get_page(cleaned.get("page"))
-        return render_to_string("rotations/_results.html", context, request)
+        return render_to_string(template, context, request)
 
     if catalog_cache_on(request) and set(request.GET) <= RotationFilter.parameters() and filterset.is_valid():
-        kind = "html-results" if partial else "html"
-        context["results"] = catalog_cached(kind, filterset.normalized_query(), results)
+        context["catalog"] = catalog_cached(template, filterset.normalized_query(), catalog)
     else:
-        context["results"] = results()
+        context["catalog"] = catalog()
     if partial:
-        response = HttpResponse(context["results"])
+        response = HttpResponse(context["catalog"])
     else:
         response = render(request, "rotations/list.html", context)
     patch_vary_headers(response, ["HX-Request"])

@@ -60,6 +60,18 @@ def test_a_second_anonymous_request_is_served_from_the_cache_without_a_query(
 
 
 @pytest.mark.django_db
+def test_a_cached_page_still_gives_each_visitor_their_own_csrf_token(client, django_assert_num_queries):
+    """Only the catalog is cached; the page around it (with the CSRF token htmx sends) is the visitor's."""
+    catalog_rotation()
+    first = Client().get(LIST)
+    with django_assert_num_queries(0):
+        second = client.get(LIST)
+    token = re.compile(r'"X-CSRFToken": "([^"]+)"')
+    assert second.cookies["csrftoken"].value != first.cookies["csrftoken"].value
+    assert token.search(second.content.decode())[1] != token.search(first.content.decode())[1]
+
+
+@pytest.mark.django_db
 def test_the_same_query_spelled_differently_shares_an_entry(client, django_assert_num_queries):
     """Empty parameters are defaults and the order of parameters does not matter."""
     catalog_rotation(title="Cardiology Externship", organization=OrganizationFactory(state="TX"))
