@@ -22,6 +22,7 @@ from amo.slugs import insert_with_free_slug
 from amo.text import day_label
 from applicants.services import email_is_verified
 from hosts.models import Invitation, Membership, Organization, Preceptor
+from rotations.cache import catalog_changed
 from rotations.models import Rotation
 from rotations.states import US_STATES
 
@@ -80,6 +81,7 @@ def organization_set_verified(*, organization: Organization, verified: bool) -> 
             Rotation.objects.for_org(organization).published().update(
                 status=Rotation.Status.DRAFT, updated_at=timezone.now()
             )
+            catalog_changed()
     return organization
 
 

@@ -7,6 +7,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from rotations.cache import catalog_cache_on, catalog_cached
 from rotations.filters import MAX_PAGE_SIZE, PAGE_SIZE, RotationFilter
 from rotations.models import Rotation
 from rotations.selectors import CatalogPaginator, organization_public_detail, rotation_detail, specialty_list
@@ -88,6 +89,23 @@ class RotationListApi(generics.ListAPIView):
     filterset_class = RotationFilter
     # The filterset builds the catalog query through rotations.selectors.rotation_catalog.
     queryset = Rotation.objects.none()
+
+    def list(self, request, *args, **kwargs):
+        """An anonymous visitor's list comes from the catalog cache (rotations.cache); its links to
+        the next and previous pages name this host and format, so they are part of the key."""
+        if not catalog_cache_on(request):
+            return super().list(request, *args, **kwargs)
+        filterset = RotationFilter(request.query_params)
+        known = RotationFilter.parameters() | FRAMEWORK_PARAMETERS
+        if not filterset.is_valid() or not set(request.query_params) <= known:
+            return super().list(request, *args, **kwargs)  # answers 400 naming the parameters
+        query = {
+            **filterset.normalized_query(),
+            "format": request.query_params.get("format", ""),
+            "origin": f"{request.scheme}://{request.get_host()}",
+        }
+        listed = catalog_cached("api", query, lambda: super(RotationListApi, self).list(request).data)
+        return Response(listed)
 
 
 class RotationDetailApi(generics.RetrieveAPIView):

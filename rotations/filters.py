@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from amo.forms import FastSelect
 from rotations import limits
+from rotations.cache import catalog_cached
 from rotations.models import Rotation, VisaType
 from rotations.selectors import Sort, rotation_catalog, specialty_choices
 from rotations.states import US_STATES
@@ -201,8 +202,8 @@ class RotationFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Read once per request and kept as a list: a callable would query on each use.
-        self.filters["specialty"].extra["choices"] = specialty_choices()
+        # Read once per catalog version and kept as a list: a callable would query on each use.
+        self.filters["specialty"].extra["choices"] = catalog_cached("specialties", {}, specialty_choices)
 
     def clean_values(self) -> dict:
         data = {k: v for k, v in self.form.cleaned_data.items() if k not in CatalogForm.declared_fields}
@@ -212,6 +213,16 @@ class RotationFilter(django_filters.FilterSet):
         if data["max_price"] is not None:
             data["max_price"] = int(data["max_price"])
         return {key: value for key, value in data.items() if value not in (None, "")}
+
+    def normalized_query(self) -> dict:
+        """The query as the catalog cache keys it (valid filters only): the filters' values without
+        their defaults, the page and the page size."""
+        cleaned = self.form.cleaned_data
+        return {
+            **self.clean_values(),
+            "page": cleaned.get("page") or 1,
+            "page_size": cleaned.get("page_size") or PAGE_SIZE,
+        }
 
     @classmethod
     def parameters(cls) -> set[str]:

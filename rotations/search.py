@@ -24,6 +24,8 @@ from django.db.models import BooleanField, F, Func, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from rotations.cache import catalog_changed
+
 SEARCH_CONFIG = "amo_english"
 
 
@@ -123,6 +125,7 @@ def search_dictionary_refresh() -> None:
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT rotations_search_word_refresh()")
+    catalog_changed()  # corrections of typos may change
 
 
 def next_start_dates_refresh() -> int:
@@ -134,4 +137,7 @@ def next_start_dates_refresh() -> int:
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT rotations_next_start_date_refresh(%s)", [timezone.localdate()])
-        return cursor.fetchone()[0]
+        moved = cursor.fetchone()[0]
+    if moved:
+        catalog_changed()
+    return moved

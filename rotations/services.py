@@ -15,13 +15,15 @@ from amo.text import day_label, pluralize
 from amo.validators import MAX_DESCRIPTION_CHARS, bounded_text
 from hosts.selectors import OPEN_STATUSES
 from rotations import limits
+from rotations.cache import catalog_changed
 from rotations.locking import lock_block, lock_blocks
 from rotations.models import Block, Rotation, SeatHold, unreleased_holds_count
 
 
 def _recount(block_ids: list[int]) -> None:
-    """Set each block's seats_taken to its unreleased holds (the cache the catalog reads)."""
+    """Set each block's seats_taken to its unreleased holds (the count the catalog reads)."""
     Block.objects.filter(pk__in=block_ids).update(seats_taken=unreleased_holds_count())
+    catalog_changed()
 
 
 def _release(holds, reason: str, now) -> None:

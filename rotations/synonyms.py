@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from rotations.cache import catalog_changed
+
 # What people type -> what the catalog says, alternatives separated by commas (each a phrase).
 # Terms are stored as the search reads a query ("ob/gyn" is "ob gyn"). State codes and names need
 # none: the document holds both.
@@ -151,3 +153,4 @@ def synonyms_seed(model: type[models.Model]) -> None:
         [model(term=term, expands_to=expands_to) for term, expands_to in SEED_SYNONYMS.items()],
         ignore_conflicts=True,
     )
+    catalog_changed()

@@ -1,10 +1,13 @@
 """Pages of the catalog: the public list with search and filters, and a rotation's page."""
 
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from rotations.cache import catalog_cache_on, catalog_cached
 from rotations.filters import PAGE_SIZE, RotationFilter
 from rotations.policies import refund_schedule
 from rotations.selectors import CatalogPaginator, rotation_detail
@@ -14,20 +17,34 @@ from rotations.selectors import CatalogPaginator, rotation_detail
 def rotation_list(request):
     """The catalog. htmx asks for the results alone; without JavaScript the form reloads the page.
 
-    Bad parameters show the form's errors and no results.
+    Bad parameters show the form's errors and no results. An anonymous visitor's catalog (the form
+    and the results, or the results alone; never the page around them, which holds the visitor's
+    CSRF token) comes from the catalog cache (rotations.cache) unless the address carries
+    parameters the catalog does not read: its pages' links repeat the address's parameters, which
+    another visitor's must not carry.
     """
     filterset = RotationFilter(request.GET)
-    page = None
-    if filterset.is_valid():
-        cleaned = filterset.form.cleaned_data
-        paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
-        page = paginator.get_page(cleaned.get("page"))
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
-    template = "rotations/_results.html" if partial else "rotations/list.html"
-    context = {"filter": filterset, "form": filterset.form, "page": page, "partial": partial}
-    response = render(request, template, context)
+    template = "rotations/_results.html" if partial else "rotations/_catalog.html"
+    context = {"filter": filterset, "form": filterset.form, "page": None, "partial": partial}
+
+    def catalog() -> str:
+        if filterset.is_valid():
+            cleaned = filterset.form.cleaned_data
+            paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
+            context["page"] = paginator.get_page(cleaned.get("page"))
+        return render_to_string(template, context, request)
+
+    if catalog_cache_on(request) and set(request.GET) <= RotationFilter.parameters() and filterset.is_valid():
+        context["catalog"] = catalog_cached(template, filterset.normalized_query(), catalog)
+    else:
+        context["catalog"] = catalog()
+    if partial:
+        response = HttpResponse(context["catalog"])
+    else:
+        response = render(request, "rotations/list.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 

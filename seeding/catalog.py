@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from hosts.models import Membership, Organization, Preceptor
+from rotations.cache import catalog_changed
 from rotations.models import Block, DocumentKind, Rotation, Specialty, VisaType
 from rotations.search import search_dictionary_refresh
 from seeding.bookings import bookings_behind_taken_seats
@@ -348,6 +349,7 @@ def seed_specialties() -> tuple[list[Specialty], int]:
     created = Specialty.objects.bulk_create(
         [Specialty(name=name, slug=slugify(name)) for name in SPECIALTIES if slugify(name) not in existing]
     )
+    catalog_changed()
     specialties = Specialty.objects.filter(slug__in=[slugify(name) for name in SPECIALTIES]).order_by("pk")
     return list(specialties), len(created)
 

@@ -163,25 +163,31 @@ def test_synonyms_and_stop_words_cost_no_query_of_their_own(
         assert api.get(API, {"q": q}).status_code == 200
 
 
-def test_staff_edit_synonyms_in_the_admin_and_the_next_search_uses_them(client, api, catalog):
+def test_staff_edit_synonyms_in_the_admin_and_the_next_search_uses_them(
+    client, api, catalog, django_capture_on_commit_callbacks
+):
+    """The anonymous API list is cached (rotations.cache): each admin edit, once committed, drops it."""
     client.force_login(StaffFactory())
     assert found(client, api, "kiddos") == set()
 
-    response = client.post(
-        reverse("admin:rotations_searchsynonym_add"), {"term": "Kiddos!", "expands_to": "Pediatrics"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:rotations_searchsynonym_add"), {"term": "Kiddos!", "expands_to": "Pediatrics"}
+        )
     assert response.status_code == 302
     synonym = SearchSynonym.objects.get(term="kiddos")  # stored as the search reads a query
     assert synonym.expands_to == "pediatrics"
     assert found(client, api, "kiddos") == {"ca-peds"}
 
     change = reverse("admin:rotations_searchsynonym_change", args=[synonym.pk])
-    response = client.post(change, {"term": "kiddos", "expands_to": "cardiology, family medicine"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(change, {"term": "kiddos", "expands_to": "cardiology, family medicine"})
     assert response.status_code == 302
     assert found(client, api, "kiddos") == {"tx-cards", "in-cards", "me-fm"}
 
     delete = reverse("admin:rotations_searchsynonym_delete", args=[synonym.pk])
-    assert client.post(delete, {"post": "yes"}).status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(delete, {"post": "yes"}).status_code == 302
     assert found(client, api, "kiddos") == set()
 
 

@@ -99,8 +99,8 @@ def load_environment(base: dict[str, str], *, cache: bool) -> dict[str, str]:
 
     DEBUG off (so WhiteNoise's manifest storage and the secure-cookie/HSTS/SSL-redirect block of
     settings.py apply), no AMO_ALLOW_DEV_SECRET, the SSL redirect on as in production (the load
-    generator sends X-Forwarded-Proto: https, see the module's docstring). CATALOG_CACHE=off turns
-    the catalog's page cache off for the cold mode (honoured by the cache's settings once it lands).
+    generator sends X-Forwarded-Proto: https, see the module's docstring). CATALOG_CACHE_SECONDS=0
+    turns the catalog's page cache off for the cold mode; the warm mode keeps the project's default.
     """
     env = {key: value for key, value in base.items() if key != "AMO_ALLOW_DEV_SECRET"}
     return env | {
@@ -108,7 +108,7 @@ def load_environment(base: dict[str, str], *, cache: bool) -> dict[str, str]:
         "SECRET_KEY": get_random_secret_key(),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "1",
-        "CATALOG_CACHE": "on" if cache else "off",
+        **({} if cache else {"CATALOG_CACHE_SECONDS": "0"}),
         "LOG_LEVEL": "WARNING",
     }
 

@@ -1,0 +1,111 @@
+"""The cache of the anonymous catalog: result pages and API lists in Redis, keyed by the normalized query.
+
+A key holds the database's name, the catalog version, today's date (which blocks are still open to
+applications), what is answered (the page's form and results, the htmx results, the API list and
+its host) and the validated filters in a canonical order with their defaults dropped, plus the page
+and its size.
+So `?q=peds&state=` and `?state=&q=peds` share an entry, and two pages or queries never do.
+
+Every write that changes what a listing shows calls `catalog_changed()`: saves and deletes of the
+models the catalog reads (signals, below) and the writes that bypass signals (QuerySet.update(),
+bulk inserts, SQL; tests/rotations/test_catalog_cache.py scans the source for new ones). It gives
+the catalog a new version once the transaction commits, so the next request misses and reads the
+database: a host's edit or a booking shows at once. Bumping after the commit, not before, keeps a
+request that reads in between from storing the old rows under the new version. Entries also expire
+after `settings.CATALOG_CACHE_SECONDS` (5 minutes), a safety net for a write that would forget;
+0 switches the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
+from django.utils import timezone
+
+CACHE_ALIAS = "catalog"
+
+
+def _cache():
+    return caches[CACHE_ALIAS]
+
+
+def _version_key() -> str:
+    # The bench's scale database and the demo one share the Redis: each has its own versions.
+    return f"catalog:{connection.settings_dict['NAME']}:version"
+
+
+def _version() -> str:
+    """The catalog's current version: random, so an evicted version key never brings back old entries."""
+    cache, key = _cache(), _version_key()
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, uuid.uuid4().hex, timeout=None)
+        version = cache.get(key)
+    return version
+
+
+def _version_bump() -> None:
+    _cache().set(_version_key(), uuid.uuid4().hex, timeout=None)
+
+
+def catalog_changed() -> None:
+    """Say that what the catalog lists changed: its cached pages are dropped once the change commits.
+
+    One bump per transaction (savepoint) however many rows it writes: a bulk delete signals every row.
+    """
+    connection = transaction.get_connection()
+    savepoints = set(connection.savepoint_ids)
+    # Django's queue of callbacks holds (savepoint ids, callback, robust) for each.
+    if any(func is _version_bump and saved == savepoints for saved, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_version_bump)
+
+
+def catalog_cache_on(request) -> bool:
+    """Only anonymous GETs use the cache: a signed-in visitor's pages may one day show what is theirs."""
+    return (
+        bool(settings.CATALOG_CACHE_SECONDS) and request.method == "GET" and not request.user.is_authenticated
+    )
+
+
+def catalog_cached(kind: str, query: dict[str, Any], build: Callable[[], Any]) -> Any:
+    """What `build()` returns for this answer kind and normalized query, from the cache when it holds it.
+
+    `build` returns None for an answer not to keep (an error); it is then returned, not stored. The
+    version is read before building, so rows read before a change commits are stored under the old one.
+    """
+    if not settings.CATALOG_CACHE_SECONDS:
+        return build()
+    cache = _cache()
+    canonical = json.dumps(query, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    key = f"catalog:{connection.settings_dict['NAME']}:{_version()}:{timezone.localdate()}:{kind}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        if value is not None:
+            cache.set(key, value, timeout=settings.CATALOG_CACHE_SECONDS)
+    return value
+
+
+def _changed(sender, **kwargs) -> None:
+    catalog_changed()
+
+
+def catalog_signals_connect() -> None:
+    """Saves and deletes of every model a listing shows, and every migration, change the catalog."""
+    from hosts.models import Organization
+    from rotations.models import Block, Rotation, SearchSynonym, Specialty
+
+    for model in (Rotation, Block, Organization, Specialty, SearchSynonym):
+        post_save.connect(_changed, sender=model, dispatch_uid=f"catalog_changed_save_{model.__name__}")
+        post_delete.connect(_changed, sender=model, dispatch_uid=f"catalog_changed_delete_{model.__name__}")
+    post_migrate.connect(_changed, dispatch_uid="catalog_changed_migrate")
