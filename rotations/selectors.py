@@ -198,6 +198,8 @@ class CatalogPaginator(Paginator):
     """
 
     count_cap = 1000
+    # Past any catalog's size: keeps the count's LIMIT within bigint whatever page is asked for.
+    max_reach = 10**9
 
     @cached_property
     def _reach(self) -> int:
@@ -242,7 +244,7 @@ class CatalogPaginator(Paginator):
         # Before anything is counted: a page past the cap is counted up to its own end.
         if "_reach" not in self.__dict__:
             with suppress(TypeError, ValueError):  # Django's check below says what is wrong with it
-                self._asked_stop = int(number) * self.per_page
+                self._asked_stop = min(int(number) * self.per_page, self.max_reach)
         return super().validate_number(number)
 
     def page(self, number):

@@ -144,7 +144,7 @@ def verdicts(result: ModeResult) -> list[str]:
         ratio = result.mix.rps / result.trivial.rps if result.trivial.rps else 0.0
         met = ratio >= WARM_MIX_RATIO
         return [
-            f"cache warm: mix {result.mix.rps:.0f} req/s = {ratio:.2f}x the trivial view's "
+            f"cache warm: mix {result.mix.rps:.0f} req/s = {ratio:.3g}x the trivial view's "
             f"{result.trivial.rps:.0f} (target >= {WARM_MIX_RATIO}x): {'met' if met else 'NOT MET'}"
         ]
     lines = [
