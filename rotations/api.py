@@ -91,21 +91,16 @@ class RotationListApi(generics.ListAPIView):
     queryset = Rotation.objects.none()
 
     def list(self, request, *args, **kwargs):
-        """An anonymous visitor's list comes from the catalog cache (rotations.cache); its links to
-        the next and previous pages name this host and format, so they are part of the key."""
-        if not catalog_cache_on(request):
+        """An anonymous visitor's list comes from the catalog cache (rotations.cache), looked up before
+        the query is validated (an invalid one raises, 400, and is not kept); its links to the next
+        and previous pages name this host and format, so they are part of the key."""
+        query = None
+        if catalog_cache_on(request):
+            query = RotationFilter.cache_query(request.query_params, also=FRAMEWORK_PARAMETERS)
+        if query is None:
             return super().list(request, *args, **kwargs)
-        filterset = RotationFilter(request.query_params)
-        known = RotationFilter.parameters() | FRAMEWORK_PARAMETERS
-        if not filterset.is_valid() or not set(request.query_params) <= known:
-            return super().list(request, *args, **kwargs)  # answers 400 naming the parameters
-        query = {
-            **filterset.normalized_query(),
-            "format": request.query_params.get("format", ""),
-            "origin": f"{request.scheme}://{request.get_host()}",
-        }
-        listed = catalog_cached("api", query, lambda: super(RotationListApi, self).list(request).data)
-        return Response(listed)
+        query["origin"] = f"{request.scheme}://{request.get_host()}"
+        return Response(catalog_cached("api", query, lambda: super(RotationListApi, self).list(request).data))
 
 
 class RotationDetailApi(generics.RetrieveAPIView):

@@ -1,10 +1,11 @@
 """The cache of the anonymous catalog: result pages and API lists in Redis, keyed by the normalized query.
 
-A key holds the database's name, the catalog version, today's date (which blocks are still open to
-applications), what is answered (the page's form and results, the htmx results, the API list and
-its host) and the validated filters in a canonical order with their defaults dropped, plus the page
-and its size.
-So `?q=peds&state=` and `?state=&q=peds` share an entry, and two pages or queries never do.
+A key holds the database's name, today's date (which blocks are still open to applications), what
+is answered (the page's form and results, the htmx results, the API list and its host) and the
+query's parameters in a canonical order with empty ones dropped (`RotationFilter.cache_query`), read
+before any validation so that a hit costs no form; an entry holds the catalog version it was built
+under, and only an entry of the current version is served. So `?q=peds&state=` and `?state=&q=peds`
+share an entry, and two pages or queries never do; a query that does not validate is never stored.
 
 Every write that changes what a listing shows calls `catalog_changed()`: saves and deletes of the
 models the catalog reads (signals, below) and the writes that bypass signals (QuerySet.update(),
@@ -77,22 +78,27 @@ def catalog_cache_on(request) -> bool:
 
 
 def catalog_cached(kind: str, query: dict[str, Any], build: Callable[[], Any]) -> Any:
-    """What `build()` returns for this answer kind and normalized query, from the cache when it holds it.
+    """What `build()` returns for this answer kind and query, from the cache when it holds it.
 
-    `build` returns None for an answer not to keep (an error); it is then returned, not stored. The
-    version is read before building, so rows read before a change commits are stored under the old one.
+    `build` returns None for an answer not to keep (an error); it is then returned, not stored. An
+    entry holds the version it was built under, and the version and the entry are read together
+    (one round trip to Redis): an entry of an older version is a miss. The version is read before
+    building, so rows read before a change commits are stored under the old one.
     """
     if not settings.CATALOG_CACHE_SECONDS:
         return build()
     cache = _cache()
     canonical = json.dumps(query, sort_keys=True, default=str, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
-    key = f"catalog:{connection.settings_dict['NAME']}:{_version()}:{timezone.localdate()}:{kind}:{digest}"
-    value = cache.get(key)
-    if value is None:
-        value = build()
-        if value is not None:
-            cache.set(key, value, timeout=settings.CATALOG_CACHE_SECONDS)
+    key = f"catalog:{connection.settings_dict['NAME']}:{timezone.localdate()}:{kind}:{digest}"
+    found = cache.get_many([_version_key(), key])
+    version = found.get(_version_key()) or _version()
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    value = build()
+    if value is not None:
+        cache.set(key, (version, value), timeout=settings.CATALOG_CACHE_SECONDS)
     return value
 
 

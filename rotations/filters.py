@@ -214,15 +214,20 @@ class RotationFilter(django_filters.FilterSet):
             data["max_price"] = int(data["max_price"])
         return {key: value for key, value in data.items() if value not in (None, "")}
 
-    def normalized_query(self) -> dict:
-        """The query as the catalog cache keys it (valid filters only): the filters' values without
-        their defaults, the page and the page size."""
-        cleaned = self.form.cleaned_data
-        return {
-            **self.clean_values(),
-            "page": cleaned.get("page") or 1,
-            "page_size": cleaned.get("page_size") or PAGE_SIZE,
-        }
+    @classmethod
+    def cache_query(cls, params, *, also: frozenset[str] | set[str] = frozenset()) -> dict[str, str] | None:
+        """The query as the catalog cache keys it, read before any validation (so a cached answer
+        costs no form): each parameter with its value, empty ones dropped (they mean the default).
+        None when a parameter is neither the catalog's nor in `also`, or is given twice: such a
+        query is answered without the cache."""
+        known = cls.parameters() | also
+        query = {}
+        for name, values in params.lists():
+            if name not in known or len(values) > 1:
+                return None
+            if values[0]:
+                query[name] = values[0]
+        return query
 
     @classmethod
     def parameters(cls) -> set[str]:

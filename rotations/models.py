@@ -62,13 +62,32 @@ VAULT_DOCUMENT_KINDS = [
 ]
 
 
+# What the catalog's filters and sorts read of a rotation (rotations.selectors.rotation_catalog),
+# carried by its covering indexes so that counting and choosing a page read no table pages.
+CATALOG_FILTER_COLUMNS = [
+    "rotation_type",
+    "setting",
+    "offers_lor",
+    "total_price_cents",
+    "specialty",
+    "organization",
+    "open_seats_until",
+    "accepted_visa_types",
+]
+
+
 class RotationQuerySet(OrganizationQuerySet):
     # On a searched catalog (set by rotations.selectors.rotation_catalog): the words searched for,
     # as typed, and the same catalog unsearched. Kept across clones so that the paginator, which
     # counts the matches, can report the spelling correction in that same query, and list the
-    # catalog unsearched when the words were stop words alone.
+    # catalog unsearched when the words were stop words alone. And the sort it is listed by (a
+    # rotations.selectors.Sort), with which the paginator chooses a page's ids as it counts.
     search_text = ""
     unsearched: "RotationQuerySet | None" = None
+    catalog_sort = ""
+    # Set on a search sorted by a column: the same search walking that sort's index, for pages past
+    # the count's cap (rotations.selectors._broad_search).
+    broad = None
 
     def published(self) -> "RotationQuerySet":
         return self.filter(status=Rotation.Status.PUBLISHED)
@@ -77,6 +96,7 @@ class RotationQuerySet(OrganizationQuerySet):
         clone = super()._clone()
         clone.search_text = self.search_text
         clone.unsearched = self.unsearched
+        clone.catalog_sort = self.catalog_sort
         return clone
 
 
@@ -223,16 +243,7 @@ class Rotation(models.Model):
             GinIndex(fields=["search_vector"], name="rotation_search_gin", condition=Q(status="published")),
             models.Index(
                 fields=["next_start_date", "id"],  # ascending puts NULLs (no upcoming block) last
-                include=[
-                    "rotation_type",
-                    "setting",
-                    "offers_lor",
-                    "total_price_cents",
-                    "specialty",
-                    "organization",
-                    "open_seats_until",
-                    "accepted_visa_types",
-                ],
+                include=CATALOG_FILTER_COLUMNS,
                 name="rotation_soonest_idx",
                 condition=Q(status="published"),
             ),
@@ -245,9 +256,12 @@ class Rotation(models.Model):
                 name="rotation_newest_idx",
                 condition=Q(status="published"),
             ),
+            # A specialty's rotations, soonest first, with what the other filters and sorts read: a
+            # count of a specialty's matches reads this index alone, not thousands of table pages.
             models.Index(
-                fields=["specialty", "next_start_date"],
-                name="rotation_specialty_idx",
+                fields=["specialty", "next_start_date", "id"],
+                include=[column for column in CATALOG_FILTER_COLUMNS if column != "specialty"],
+                name="rotation_specialty_cover_idx",
                 condition=Q(status="published"),
             ),
         ]

@@ -85,36 +85,136 @@ def search_phrases(texts: list[str]) -> list[Phrase]:
 
 
 @dataclass(frozen=True)
+class CandidateOrder:
+    """An ORDER BY over a count's candidate rows, which hold `pk` and the `columns` it sorts by (and
+    `rank` in a best-match search): only those, so that a covering index answers the count alone."""
+
+    columns: tuple[str, ...]
+    sql: str
+
+
+@dataclass(frozen=True)
+class PageWanted:
+    """The page a catalog count also chooses, when it can: rows [start, stop) in `order`, or in
+    `unsearched_order` when a search of stop words lists the catalog unsearched.
+
+    The candidates are the matches the count reads (up to its limit), in the order the index finds
+    them. Once more match than that, they are not all the matches: only a page ranked by best match
+    is still taken from them (ranking every match of a broad word would read a quarter of the
+    catalog); any other sort then walks its own index (`CatalogPaginator.page`). Best match ranks
+    the first `ranked` candidates; the rest follow in the order found. A deeper page counts
+    further (a larger `reach`) but ranks the same first candidates, so pages neither repeat nor
+    skip a rotation however far one pages.
+    """
+
+    start: int
+    stop: int
+    reach: int
+    ranked: int
+    order: CandidateOrder
+    unsearched_order: CandidateOrder | None = None
+
+
+@dataclass(frozen=True)
 class SearchCount:
     count: int
     # The words searched when correcting typos changed the words typed, else "".
     corrected: str = ""
     # The query held stop words alone: nothing was searched and `count` is the unsearched catalog's.
     ignored: bool = False
+    # The ids of the page asked for, in order, when the count could choose them (PageWanted), else None.
+    page_ids: tuple[int, ...] | None = None
 
 
-def search_count(searched: QuerySet, *, unsearched: QuerySet, text: str, limit: int) -> SearchCount:
-    """How many rows a search for `text` found, up to `limit`, with what correcting typos changed,
-    in one query.
+def _candidates_sql(catalog: QuerySet, *, limit: int, order: CandidateOrder | None) -> tuple[str, tuple]:
+    columns = ("pk", *order.columns) if order else ("pk",)
+    return catalog.order_by().values(*columns)[:limit].query.sql_with_params()
+
+
+def _count_and_page_sql(
+    candidates: str, page: PageWanted | None, *, order: CandidateOrder | None, ranked: bool
+) -> tuple[str, str, list]:
+    """The count of the materialized `candidates` and the array of the page's ids chosen from them
+    (NULL when they are not all the matches and the page is not ranked)."""
+    count = f"(SELECT count(*) FROM {candidates})"
+    if page is None or order is None:
+        return count, "NULL::bigint[]", []
+    if ranked:
+        ids = (
+            "ARRAY(SELECT pk FROM (SELECT *, row_number() OVER () AS found"
+            f" FROM {candidates} LIMIT %s) AS candidates"
+            f" ORDER BY CASE WHEN found <= %s THEN 0 ELSE found END, {order.sql} LIMIT %s OFFSET %s)"
+        )
+        return count, ids, [page.reach, page.ranked, page.stop - page.start, page.start]
+    ids = (
+        f"CASE WHEN {count} <= %s THEN ARRAY(SELECT pk FROM {candidates} AS candidates"
+        f" ORDER BY {order.sql} LIMIT %s OFFSET %s) END"
+    )
+    return count, ids, [page.reach, page.stop - page.start, page.start]
+
+
+def catalog_count(catalog: QuerySet, *, limit: int, page: PageWanted | None = None) -> SearchCount:
+    """How many rows an unsearched catalog holds, up to `limit`, and the page's ids: one statement.
+
+    The matches are read once, into a materialized CTE, and both counted and sorted from it: a
+    filtered catalog reads its rows (often thousands of heap pages) once rather than twice.
+    """
+    order = page and page.order
+    candidates_sql, params = _candidates_sql(catalog, limit=limit, order=order)
+    count, ids, ids_params = _count_and_page_sql("matches", page, order=order, ranked=False)
+    with connections[catalog.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH matches AS MATERIALIZED ({candidates_sql}) SELECT {count}, {ids}", [*params, *ids_params]
+        )
+        found, page_ids = cursor.fetchone()
+    return SearchCount(found, page_ids=None if page_ids is None else tuple(page_ids))
+
+
+def search_count(
+    searched: QuerySet, *, unsearched: QuerySet, text: str, limit: int, page: PageWanted | None = None
+) -> SearchCount:
+    """How many rows a search for `text` found, up to `limit`, with what correcting typos changed and
+    the page's ids (`PageWanted`), in one query.
 
     The correction rides on the count the page needs anyway rather than costing a query of its
-    own. When every word of `text` is a stop word the same statement counts `unsearched` instead
-    (PostgreSQL runs only the branch of the CASE it takes). Case, accents and punctuation, which
-    the search ignores, are not changes.
+    own, and the page's ids on the matches the count reads (ranked there for a best-match page):
+    the GIN index is searched once per page, not once to count and again to list. When every word
+    of `text` is a stop word the same statement counts and pages `unsearched` instead (PostgreSQL
+    runs only the branch of the CASE it takes, and a CTE only once a branch reads it). Case,
+    accents and punctuation, which the search ignores, are not changes.
     """
-    searched_sql, searched_params = searched.order_by().values("pk")[:limit].query.sql_with_params()
-    unsearched_sql, unsearched_params = unsearched.order_by().values("pk")[:limit].query.sql_with_params()
+    order, unsearched_order = (page.order, page.unsearched_order) if page else (None, None)
+    ranked = "rank" in searched.query.annotations
+    searched_sql, searched_params = _candidates_sql(searched, limit=limit, order=order)
+    unsearched_sql, unsearched_params = _candidates_sql(unsearched, limit=limit, order=unsearched_order)
+    searched_count, searched_ids, searched_ids_params = _count_and_page_sql(
+        "matches", page, order=order, ranked=ranked
+    )
+    everything_count, everything_ids, everything_ids_params = _count_and_page_sql(
+        "everything", page, order=unsearched_order, ranked=False
+    )
     with connections[searched.db].cursor() as cursor:
         cursor.execute(
-            "SELECT CASE WHEN numnode(p.query) = 0"
-            f" THEN (SELECT count(*) FROM ({unsearched_sql}) AS everything)"
-            f" ELSE (SELECT count(*) FROM ({searched_sql}) AS matches) END,"
+            f"WITH everything AS MATERIALIZED ({unsearched_sql}), matches AS MATERIALIZED ({searched_sql})"
+            f" SELECT CASE WHEN numnode(p.query) = 0 THEN {everything_count} ELSE {searched_count} END,"
+            f" CASE WHEN numnode(p.query) = 0 THEN {everything_ids} ELSE {searched_ids} END,"
             " p.typed, p.searched, numnode(p.query) = 0"
             " FROM rotations_search_parse(%s) AS p",
-            [*unsearched_params, *searched_params, text],
+            [
+                *unsearched_params,
+                *searched_params,
+                *everything_ids_params,
+                *searched_ids_params,
+                text,
+            ],
         )
-        count, typed, corrected, ignored = cursor.fetchone()
-    return SearchCount(count, corrected="" if ignored or corrected == typed else corrected, ignored=ignored)
+        count, page_ids, typed, corrected, ignored = cursor.fetchone()
+    return SearchCount(
+        count,
+        corrected="" if ignored or corrected == typed else corrected,
+        ignored=ignored,
+        page_ids=None if page_ids is None else tuple(page_ids),
+    )
 
 
 def search_dictionary_refresh() -> None:

@@ -21,7 +21,10 @@ from django.utils.functional import cached_property
 from hosts.models import Organization
 from rotations.models import Block, Rotation, RotationQuerySet, Specialty, unreleased_holds_count
 from rotations.search import (
+    CandidateOrder,
+    PageWanted,
     SearchCount,
+    catalog_count,
     search_count,
     search_matches,
     search_matches_unindexed,
@@ -49,6 +52,17 @@ ORDERINGS = {
     Sort.SOONEST: [F("next_start_date").asc(nulls_last=True), "id"],
     Sort.PRICE: ["total_price_cents", "id"],
     Sort.NEWEST: [F("published_at").desc(nulls_last=True), "-id"],
+}
+# The same orders over a count's candidate rows (rotations.search.PageWanted), which hold the
+# columns they sort by under these names; tests/rotations/test_catalog_count.py checks that both
+# list the same rows.
+ORDERINGS_OVER_CANDIDATES = {
+    Sort.SOONEST: CandidateOrder(("next_start_date",), "next_start_date ASC NULLS LAST, pk ASC"),
+    Sort.PRICE: CandidateOrder(("total_price_cents",), "total_price_cents ASC, pk ASC"),
+    Sort.NEWEST: CandidateOrder(("published_at",), "published_at DESC NULLS LAST, pk DESC"),
+    Sort.RELEVANCE: CandidateOrder(
+        ("rank", "next_start_date"), "rank DESC, next_start_date ASC NULLS LAST, pk ASC"
+    ),
 }
 
 
@@ -131,38 +145,31 @@ def rotation_catalog(
 
     sort = sort or (Sort.RELEVANCE if q else Sort.SOONEST)
     # Relevance has no order of its own without a search (nor in a search of stop words alone).
-    ordering = ORDERINGS.get(sort, ORDERINGS[Sort.SOONEST])
+    listed_sort = sort if sort in ORDERINGS else Sort.SOONEST
+    ordering = ORDERINGS[listed_sort]
+    unsearched = rotations.order_by(*ordering)
+    unsearched.catalog_sort = listed_sort
     if not q:
-        return rotations.order_by(*ordering)
+        return unsearched
     query = search_query(q)
     searched = rotations.filter(search_matches(query))
     if sort == Sort.RELEVANCE:
         searched = searched.annotate(rank=search_rank(query)).order_by("-rank", *ordering)
     else:
         searched = searched.order_by(*ordering)
-    searched.search_text, searched.unsearched = q, rotations.order_by(*ordering)
-    searched.broad = partial(_broad_search, rotations, query, sort=sort, ordering=ordering)
+    searched.search_text, searched.unsearched, searched.catalog_sort = q, unsearched, sort
+    if sort != Sort.RELEVANCE:
+        searched.broad = partial(_broad_search, rotations, query, ordering=ordering)
     return searched
 
 
-def _broad_search(
-    rotations: RotationQuerySet, query: RawSQL, *, sort: str, ordering: list, reach: int
-) -> RotationQuerySet:
-    """The page ids of a search that matches more rows than the paginator counts (`reach`).
-
-    Sorted by a column, it walks that sort's index and checks each row's words, stopping after a
-    page: a few rows read instead of every match. Best match ranks `reach` matches (candidates
-    taken as the GIN index finds them, so no more than that many rows are read), ties by soonest
-    start: ranking all of a broad word's matches would read a quarter of the catalog per page.
+def _broad_search(rotations: RotationQuerySet, query: RawSQL, *, ordering: list) -> RotationQuerySet:
+    """A search that matches more rows than the paginator counts, sorted by a column: it walks that
+    sort's index and checks each row's words, stopping after a page, a few rows read instead of
+    every match. (A best-match page of such a search ranks the candidates the count read:
+    `CatalogPaginator`.)
     """
-    if sort != Sort.RELEVANCE:
-        return rotations.filter(search_matches_unindexed(query)).order_by(*ordering)
-    candidates = rotations.filter(search_matches(query)).order_by().values("pk")[:reach]
-    return (
-        rotations.filter(pk__in=Subquery(candidates))
-        .annotate(rank=search_rank(query))
-        .order_by("-rank", *ordering)
-    )
+    return rotations.filter(search_matches_unindexed(query)).order_by(*ordering)
 
 
 def rotation_catalog_rows(
@@ -183,9 +190,28 @@ def rotation_catalog_rows(
     )
 
 
+def rotation_page_rows(ids: tuple[int, ...]) -> list[Rotation]:
+    """The rotations of `ids`, in that order, with what `rotation_catalog_rows` reads for each."""
+    rows = (
+        Rotation.objects.published()
+        .filter(pk__in=ids)
+        .select_related("organization", "specialty", "preceptor")
+        .defer("search_vector", "organization__description")
+        .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
+    )
+    by_id = {rotation.pk: rotation for rotation in rows}
+    # A rotation unpublished since the count read it is left out, as the next request would.
+    return [by_id[pk] for pk in ids if pk in by_id]
+
+
 class CatalogPaginator(Paginator):
-    """Django's paginator, counting a search together with its typo correction (one query) and
-    reading each page through `rotation_catalog_rows`.
+    """Django's paginator, counting a search together with its typo correction and the page's ids
+    (one query), then reading that page's rows (`rotation_page_rows`, and its blocks).
+
+    The count reads the matches once and chooses the page from them when they are all the matches,
+    or when the page is ranked by best match (which ranks only the first `count_cap` candidates:
+    ranking all of a broad word's matches would read a quarter of the catalog per page). Otherwise
+    (past the cap, sorted by a column) the page walks its sort's index (`rotation_catalog_rows`).
 
     It counts exactly only up to `count_cap` rows (or to the end of the page asked for, when that
     lies further): counting every match of a broad word ("externship" is in a quarter of the
@@ -208,12 +234,32 @@ class CatalogPaginator(Paginator):
 
     @cached_property
     def _search(self) -> SearchCount:
+        """The count, with the ids of the page asked for when the same statement can choose them."""
         catalog = self.object_list
         # One row past the reach tells "exactly this many" from "more".
         limit = self._reach + 1
+        page = self._page_wanted()
         if not catalog.search_text:
-            return SearchCount(catalog.order_by()[:limit].count())
-        return search_count(catalog, unsearched=catalog.unsearched, text=catalog.search_text, limit=limit)
+            return catalog_count(catalog, limit=limit, page=page)
+        return search_count(
+            catalog, unsearched=catalog.unsearched, text=catalog.search_text, limit=limit, page=page
+        )
+
+    def _page_wanted(self) -> PageWanted | None:
+        catalog = self.object_list
+        order = ORDERINGS_OVER_CANDIDATES.get(catalog.catalog_sort)
+        if order is None:
+            return None
+        stop = getattr(self, "_asked_stop", self.per_page)
+        unsearched_sort = "" if catalog.unsearched is None else catalog.unsearched.catalog_sort
+        return PageWanted(
+            start=max(stop - self.per_page, 0),
+            stop=stop,
+            reach=self._reach,
+            ranked=self.count_cap,
+            order=order,
+            unsearched_order=ORDERINGS_OVER_CANDIDATES.get(unsearched_sort),
+        )
 
     @property
     def count(self) -> int:
@@ -251,11 +297,15 @@ class CatalogPaginator(Paginator):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
         stop = min(start + self.per_page, self.count)
+        chosen = self._search.page_ids
+        # Not when Django falls back to the last page: the count chose the page asked for.
+        if chosen is not None and self._page_wanted().start == start:
+            return self._get_page(rotation_page_rows(chosen), number, self)
         catalog, ids_from = self.object_list, None
         if self.search_ignored:
             catalog = catalog.unsearched
         elif catalog.search_text and not self.count_is_exact:
-            ids_from = catalog.broad(reach=self._reach)
+            ids_from = catalog.broad()
         rows = rotation_catalog_rows(catalog, start=start, stop=stop, ids_from=ids_from)
         return self._get_page(rows, number, self)
 

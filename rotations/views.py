@@ -19,32 +19,31 @@ def rotation_list(request):
 
     Bad parameters show the form's errors and no results. An anonymous visitor's catalog (the form
     and the results, or the results alone; never the page around them, which holds the visitor's
-    CSRF token) comes from the catalog cache (rotations.cache) unless the address carries
-    parameters the catalog does not read: its pages' links repeat the address's parameters, which
-    another visitor's must not carry.
+    CSRF token) comes from the catalog cache (rotations.cache), looked up before the query is even
+    validated, unless the address carries parameters the catalog does not read: its pages' links
+    repeat the address's parameters, which another visitor's must not carry.
     """
-    filterset = RotationFilter(request.GET)
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
     template = "rotations/_results.html" if partial else "rotations/_catalog.html"
-    context = {"filter": filterset, "form": filterset.form, "page": None, "partial": partial}
 
-    def catalog() -> str:
+    def catalog(*, errors_too: bool) -> str | None:
+        filterset = RotationFilter(request.GET)
+        context = {"filter": filterset, "form": filterset.form, "page": None, "partial": partial}
         if filterset.is_valid():
             cleaned = filterset.form.cleaned_data
             paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
             context["page"] = paginator.get_page(cleaned.get("page"))
+        elif not errors_too:
+            return None  # a page of errors is not kept
         return render_to_string(template, context, request)
 
-    if catalog_cache_on(request) and set(request.GET) <= RotationFilter.parameters() and filterset.is_valid():
-        context["catalog"] = catalog_cached(template, filterset.normalized_query(), catalog)
-    else:
-        context["catalog"] = catalog()
-    if partial:
-        response = HttpResponse(context["catalog"])
-    else:
-        response = render(request, "rotations/list.html", context)
+    query = RotationFilter.cache_query(request.GET) if catalog_cache_on(request) else None
+    html = None if query is None else catalog_cached(template, query, lambda: catalog(errors_too=False))
+    if html is None:
+        html = catalog(errors_too=True)
+    response = HttpResponse(html) if partial else render(request, "rotations/list.html", {"catalog": html})
     patch_vary_headers(response, ["HX-Request"])
     return response
 

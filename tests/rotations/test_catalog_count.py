@@ -92,3 +92,49 @@ def test_below_the_cap_the_page_gives_the_exact_count_and_its_last_page(
         page = client.get(LIST, {"q": "externship", "page_size": 2}).content.decode()
     assert "5 rotations" in page and "5+" not in page
     assert "Page 1 of 3" in page
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 4])
+def test_paging_by_best_match_past_the_cap_never_repeats_or_skips_a_rotation(
+    api, five_externships, cap_of_three, page_size
+):
+    """Best match ranks the first candidates the index finds and lists the rest in the order found,
+    the same on every page: pages that counted further must not rank a different set."""
+    # Saving a row writes its new version after the others: a scan in table order finds them last.
+    for rotation in five_externships[:2]:
+        rotation.description += " Rewritten."
+        rotation.save(update_fields=["description"])
+    body = api.get(f"{URL}?q=externship&page_size={page_size}").json()
+    seen = [row["slug"] for row in body["results"]]
+    while body["next"]:
+        body = api.get(body["next"]).json()
+        seen += [row["slug"] for row in body["results"]]
+    assert len(seen) == len(set(seen)) == 5
+
+
+@pytest.mark.parametrize("sort", ["relevance", "soonest", "price", "newest"])
+@pytest.mark.parametrize("q", ["", "externship"])
+def test_a_page_chosen_with_the_count_is_in_the_sorts_own_order(api, sort, q):
+    """The count chooses a page's ids by ORDERINGS_OVER_CANDIDATES; they must list the rows in
+    the order the catalog's ORDERINGS give, ties (same price, start and publication) included."""
+    from datetime import datetime, timezone
+
+    from rotations.selectors import rotation_catalog
+
+    published = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    for index in range(9):
+        catalog_rotation(
+            slug=f"r{index}",
+            title=f"Externship {index}" + " externship" * (index % 2),  # two ranks
+            program_fee_cents=100_000 * (1 + index % 3),
+            published_at=published if index % 2 else None,
+            blocks=[{"days_ahead": 40 + index % 4}] if index != 4 else [],  # one with no upcoming block
+        )
+    expected = [rotation.slug for rotation in rotation_catalog(q=q, sort=sort)]
+    seen = []
+    url = f"{URL}?sort={sort}&page_size=4" + (f"&q={q}" if q else "")
+    while url:
+        body = api.get(url).json()
+        seen += [row["slug"] for row in body["results"]]
+        url = body["next"]
+    assert seen == expected and len(expected) == 9
