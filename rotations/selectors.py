@@ -172,34 +172,44 @@ def _broad_search(rotations: RotationQuerySet, query: RawSQL, *, ordering: list)
     return rotations.filter(search_matches_unindexed(query)).order_by(*ordering)
 
 
+# What a catalog row shows (the page's card, rotations.serializers.RotationListSerializer): a page
+# reads these columns alone, not a rotation's policies, preceptor or search vector.
+CATALOG_ROW_FIELDS = (
+    *("id", "slug", "title", "description", "rotation_type", "setting", "offers_lor", "booking_mode"),
+    *("currency", "application_fee_cents", "program_fee_cents", "total_price_cents", "deposit_cents"),
+    *("accepted_visa_types", "next_start_date"),
+    *("specialty", "specialty__name", "specialty__slug"),
+    *("organization", "organization__slug", "organization__name", "organization__kind"),
+    *("organization__city", "organization__state", "organization__is_verified"),
+)
+
+
+def _catalog_rows(rotations: QuerySet[Rotation]) -> QuerySet[Rotation]:
+    return (
+        rotations.select_related("organization", "specialty")
+        .only(*CATALOG_ROW_FIELDS)
+        .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
+    )
+
+
 def rotation_catalog_rows(
     catalog: QuerySet[Rotation], *, start: int, stop: int, ids_from: QuerySet[Rotation] | None = None
 ) -> QuerySet[Rotation]:
-    """One page of the catalog with its host, specialty, preceptor and bookable blocks.
+    """One page of the catalog with its host, specialty and bookable blocks.
 
     The page's ids are chosen on the rotations table alone (an inner query), and only those
     rows are joined: joining before the LIMIT would join every match of a broad search. `ids_from`
     chooses them instead when it lists the same rows in the same order by a cheaper plan.
     """
     page_ids = (catalog if ids_from is None else ids_from).values("pk")[start:stop]
-    return (
-        catalog.filter(pk__in=Subquery(page_ids))
-        .select_related("organization", "specialty", "preceptor")
-        .defer("search_vector", "organization__description")
-        .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
-    )
+    return _catalog_rows(catalog.filter(pk__in=Subquery(page_ids)))
 
 
 def rotation_page_rows(ids: tuple[int, ...]) -> list[Rotation]:
     """The rotations of `ids`, in that order, with what `rotation_catalog_rows` reads for each."""
-    rows = (
-        Rotation.objects.published()
-        .filter(pk__in=ids)
-        .select_related("organization", "specialty", "preceptor")
-        .defer("search_vector", "organization__description")
-        .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
-    )
-    by_id = {rotation.pk: rotation for rotation in rows}
+    by_id = {
+        rotation.pk: rotation for rotation in _catalog_rows(Rotation.objects.published().filter(pk__in=ids))
+    }
     # A rotation unpublished since the count read it is left out, as the next request would.
     return [by_id[pk] for pk in ids if pk in by_id]
 
