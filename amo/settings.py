@@ -136,14 +136,14 @@ def celery_broker_url(redis_url: str) -> str:
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "amo.cache.ClientReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "amo",
     },
     # The anonymous catalog's pages and API lists (rotations.cache); entries expire after
     # CATALOG_CACHE_SECONDS as a safety net behind the catalog version. 0 switches the cache off.
     "catalog": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "amo.cache.ClientReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "amo",
     },
