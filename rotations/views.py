@@ -27,7 +27,7 @@ def rotation_list(request):
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
-    template = "rotations/_results.html" if partial else "rotations/_catalog.html"
+    template = "rotations/_results.jinja" if partial else "rotations/_catalog.jinja"
     context = {"filter": filterset, "form": filterset.form, "page": None, "partial": partial}
 
     def catalog() -> str:
@@ -64,4 +64,5 @@ def rotation_page(request, slug: str):
         for block in rotation.upcoming_blocks
     ]
     context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
-    return render(request, "rotations/detail.html", context)
+    page = render_to_string("rotations/detail.jinja", context, request)
+    return render(request, "rotations/detail.html", {"rotation": rotation, "page": page})
