@@ -26,11 +26,12 @@ def rotation_list(request):
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
     )
-    template = "rotations/_results.html" if partial else "rotations/_catalog.html"
+    template = "rotations/_results.jinja" if partial else "rotations/_catalog.jinja"
+    context = {}  # the form and page when read in this request (a cached catalog has none)
 
     def catalog(*, errors_too: bool) -> str | None:
         filterset = RotationFilter(request.GET)
-        context = {"filter": filterset, "form": filterset.form, "page": None, "partial": partial}
+        context.update(filter=filterset, form=filterset.form, page=None, partial=partial)
         if filterset.is_valid():
             cleaned = filterset.form.cleaned_data
             paginator = CatalogPaginator(filterset.qs, cleaned.get("page_size") or PAGE_SIZE)
@@ -43,24 +44,38 @@ def rotation_list(request):
     html = None if query is None else catalog_cached(template, query, lambda: catalog(errors_too=False))
     if html is None:
         html = catalog(errors_too=True)
-    response = HttpResponse(html) if partial else render(request, "rotations/list.html", {"catalog": html})
+    if partial:
+        response = HttpResponse(html)
+    else:
+        response = render(request, "rotations/list.html", {**context, "catalog": html})
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
 @require_GET
 def rotation_page(request, slug: str):
-    rotation = rotation_detail(slug=slug)
-    # Each block's refund windows with what each gives back of the program fee, in cents.
-    blocks = [
-        (
-            block,
-            [
-                (window, window.refund_cents(rotation.program_fee_cents))
-                for window in refund_schedule(rotation, block)
-            ],
-        )
-        for block in rotation.upcoming_blocks
-    ]
-    context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
-    return render(request, "rotations/detail.html", context)
+    """A rotation's page. An anonymous visitor's (its title and body, not the page around them)
+    comes from the catalog cache, which forgets it as soon as the rotation, its blocks' seats or its
+    host change; a signed-in visitor's may offer booking, so it is always read."""
+
+    def title_and_body() -> tuple[str, str]:
+        rotation = rotation_detail(slug=slug)
+        # Each block's refund windows with what each gives back of the program fee, in cents.
+        blocks = [
+            (
+                block,
+                [
+                    (window, window.refund_cents(rotation.program_fee_cents))
+                    for window in refund_schedule(rotation, block)
+                ],
+            )
+            for block in rotation.upcoming_blocks
+        ]
+        context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
+        return rotation.title, render_to_string("rotations/detail.jinja", context, request)
+
+    if catalog_cache_on(request):
+        title, body = catalog_cached("rotation", {"slug": slug}, title_and_body)
+    else:
+        title, body = title_and_body()
+    return render(request, "rotations/detail.html", {"title": title, "page": body})

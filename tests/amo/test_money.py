@@ -154,6 +154,6 @@ def test_no_code_or_template_formats_money_through_a_float():
             if path != money_module and "migrations" not in path.parts:
                 found += float_money_lines(path, FLOAT_MONEY)
     for path in sorted((ROOT / "templates").rglob("*")):
-        if path.suffix in {".html", ".txt", ".md"}:
+        if path.suffix in {".html", ".jinja", ".txt", ".md"}:
             found += float_money_lines(path, FLOAT_MONEY_IN_TEMPLATES)
     assert found == [], "Format money with amo.money (format_cents, the `money` filter):\n" + "\n".join(found)

@@ -60,6 +60,23 @@ def test_a_second_anonymous_request_is_served_from_the_cache_without_a_query(
 
 
 @pytest.mark.django_db
+def test_a_rotations_page_is_served_from_the_cache_to_anonymous_visitors_only(
+    client, django_assert_num_queries
+):
+    rotation = catalog_rotation(title="Cardiology Externship")
+    detail = reverse("rotations:detail", args=[rotation.slug])
+    assert "<title>Cardiology Externship" in client.get(detail).content.decode()
+    retitle_behind_the_cache(rotation, "Renamed Behind The Cache")
+    with django_assert_num_queries(0):
+        page = client.get(detail).content.decode()
+    assert "<title>Cardiology Externship" in page and '<h1 class="h3">Cardiology Externship</h1>' in page
+    signed_in = Client()
+    signed_in.force_login(StaffFactory())
+    assert '<h1 class="h3">Renamed Behind The Cache</h1>' in signed_in.get(detail).content.decode()
+    assert client.get(reverse("rotations:detail", args=["no-such-rotation"])).status_code == 404
+
+
+@pytest.mark.django_db
 def test_a_cached_page_still_gives_each_visitor_their_own_csrf_token(client, django_assert_num_queries):
     """Only the catalog is cached; the page around it (with the CSRF token htmx sends) is the visitor's."""
     catalog_rotation()
@@ -152,6 +169,8 @@ def test_a_host_edit_shows_at_once_on_the_anonymous_page_and_api(client, api):
     tenant = make_tenant("Alpha")
     assert "Alpha Cardiology" in titles(client.get(LIST))
     assert "Alpha Cardiology" in titles(api.get(API))
+    detail = reverse("rotations:detail", args=[tenant.rotation.slug])
+    assert "<title>Alpha Cardiology" in client.get(detail).content.decode()
 
     host = login(Client(), tenant.coordinator)
     edit = reverse("hosts:rotation_update", args=[tenant.rotation.pk])
@@ -160,6 +179,7 @@ def test_a_host_edit_shows_at_once_on_the_anonymous_page_and_api(client, api):
     assert "Changed title" in titles(client.get(LIST))
     assert "Changed title" in titles(api.get(API))
     assert "Alpha Cardiology" not in titles(client.get(LIST, headers=HTMX))
+    assert '<h1 class="h3">Changed title</h1>' in client.get(detail).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -169,6 +189,8 @@ def test_a_booking_that_fills_a_block_shows_it_full_at_once(client, api):
     )
     assert "1 seat left" in client.get(LIST).content.decode()
     assert api.get(API).json()["results"][0]["blocks"][0]["seats_left"] == 1
+    detail = reverse("rotations:detail", args=[block.rotation.slug])
+    assert "Sign in to book" in client.get(detail).content.decode()
 
     application_book_now(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
 
@@ -177,6 +199,8 @@ def test_a_booking_that_fills_a_block_shows_it_full_at_once(client, api):
     assert "1 seat left" not in page and '<span class="text-danger">full</span>' in page
     assert api.get(API).json()["results"][0]["blocks"][0]["seats_left"] == 0
     assert titles(client.get(LIST, {"open_seats": "true"})) == []
+    page = client.get(detail).content.decode()
+    assert "Sign in to book" not in page and "Full — join the waitlist" in page
 
 
 @pytest.mark.django_db
