@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
@@ -68,6 +69,12 @@ def catalog_changed() -> None:
     if any(func is _version_bump and saved == savepoints for saved, func, _ in connection.run_on_commit):
         return
     transaction.on_commit(_version_bump)
+
+
+def messages_pending(request) -> bool:
+    """A message waits for this visitor (e.g. "You have signed out."): their page is not the cached one.
+    Counting the messages does not mark them shown."""
+    return bool(len(get_messages(request)))
 
 
 def catalog_cache_on(request) -> bool:

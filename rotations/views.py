@@ -1,13 +1,12 @@
 """Pages of the catalog: the public list with search and filters, and a rotation's page."""
 
 from django.http import HttpResponse
-from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from rotations.cache import catalog_cache_on, catalog_cached
+from rotations.cache import catalog_cache_on, catalog_cached, messages_pending
 from rotations.filters import PAGE_SIZE, RotationFilter
 from rotations.policies import refund_schedule
 from rotations.selectors import CatalogPaginator, rotation_detail
@@ -17,11 +16,11 @@ from rotations.selectors import CatalogPaginator, rotation_detail
 def rotation_list(request):
     """The catalog. htmx asks for the results alone; without JavaScript the form reloads the page.
 
-    Bad parameters show the form's errors and no results. An anonymous visitor's catalog (the form
-    and the results, or the results alone; never the page around them, which holds the visitor's
-    CSRF token) comes from the catalog cache (rotations.cache), looked up before the query is even
-    validated, unless the address carries parameters the catalog does not read: its pages' links
-    repeat the address's parameters, which another visitor's must not carry.
+    Bad parameters show the form's errors and no results. An anonymous visitor's page (or the
+    results alone) comes whole from the catalog cache (rotations.cache), looked up before the query
+    is even validated, unless a message waits to be shown to the visitor, or the address carries
+    parameters the catalog does not read: its pages' links repeat the address's parameters, which
+    another visitor's must not carry.
     """
     partial = request.headers.get("HX-Request") == "true" and not request.headers.get(
         "HX-History-Restore-Request"
@@ -40,25 +39,32 @@ def rotation_list(request):
             return None  # a page of errors is not kept
         return render_to_string(template, context, request)
 
+    def page() -> str | None:
+        html = catalog(errors_too=False)
+        return None if html is None else render_to_string("rotations/list.html", {"catalog": html}, request)
+
     query = RotationFilter.cache_query(request.GET) if catalog_cache_on(request) else None
-    html = None if query is None else catalog_cached(template, query, lambda: catalog(errors_too=False))
+    html = None
+    if query is not None and partial:
+        html = catalog_cached("results", query, lambda: catalog(errors_too=False))
+    elif query is not None and not messages_pending(request):
+        html = catalog_cached("page", query, page)
     if html is None:
         html = catalog(errors_too=True)
-    if partial:
-        response = HttpResponse(html)
-    else:
-        response = render(request, "rotations/list.html", {**context, "catalog": html})
+        if not partial:
+            html = render_to_string("rotations/list.html", {**context, "catalog": html}, request)
+    response = HttpResponse(html)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
 
 @require_GET
 def rotation_page(request, slug: str):
-    """A rotation's page. An anonymous visitor's (its title and body, not the page around them)
-    comes from the catalog cache, which forgets it as soon as the rotation, its blocks' seats or its
-    host change; a signed-in visitor's may offer booking, so it is always read."""
+    """A rotation's page. An anonymous visitor's comes whole from the catalog cache, which forgets it
+    as soon as the rotation, its blocks' seats or its host change; a signed-in visitor's may offer
+    booking, so it is always read."""
 
-    def title_and_body() -> tuple[str, str]:
+    def page() -> str:
         rotation = rotation_detail(slug=slug)
         # Each block's refund windows with what each gives back of the program fee, in cents.
         blocks = [
@@ -72,10 +78,9 @@ def rotation_page(request, slug: str):
             for block in rotation.upcoming_blocks
         ]
         context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
-        return rotation.title, render_to_string("rotations/detail.jinja", context, request)
+        body = render_to_string("rotations/detail.jinja", context, request)
+        return render_to_string("rotations/detail.html", {"rotation": rotation, "page": body}, request)
 
-    if catalog_cache_on(request):
-        title, body = catalog_cached("rotation", {"slug": slug}, title_and_body)
-    else:
-        title, body = title_and_body()
-    return render(request, "rotations/detail.html", {"title": title, "page": body})
+    if catalog_cache_on(request) and not request.GET and not messages_pending(request):
+        return HttpResponse(catalog_cached("rotation", {"slug": slug}, page))
+    return HttpResponse(page())

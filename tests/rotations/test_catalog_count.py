@@ -1,9 +1,11 @@
 """The catalog's capped count: exact up to a cap, "N+ rotations" beyond it, pages still linked."""
 
+from datetime import UTC, datetime
+
 import pytest
 from rest_framework.test import APIClient
 
-from rotations.selectors import CatalogPaginator
+from rotations.selectors import CatalogPaginator, rotation_catalog
 from tests.factories import catalog_rotation
 
 pytestmark = pytest.mark.django_db
@@ -117,11 +119,7 @@ def test_paging_by_best_match_past_the_cap_never_repeats_or_skips_a_rotation(
 def test_a_page_chosen_with_the_count_is_in_the_sorts_own_order(api, sort, q):
     """The count chooses a page's ids by ORDERINGS_OVER_CANDIDATES; they must list the rows in
     the order the catalog's ORDERINGS give, ties (same price, start and publication) included."""
-    from datetime import datetime, timezone
-
-    from rotations.selectors import rotation_catalog
-
-    published = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    published = datetime(2026, 1, 1, tzinfo=UTC)
     for index in range(9):
         catalog_rotation(
             slug=f"r{index}",
