@@ -77,13 +77,11 @@ CATALOG_FILTER_COLUMNS = [
 
 
 class RotationQuerySet(OrganizationQuerySet):
-    # On a searched catalog (set by rotations.selectors.rotation_catalog): the words searched for,
-    # as typed, and the same catalog unsearched. Kept across clones so that the paginator, which
-    # counts the matches, can report the spelling correction in that same query, and list the
-    # catalog unsearched when the words were stop words alone. And the sort it is listed by (a
-    # rotations.selectors.Sort), with which the paginator chooses a page's ids as it counts.
-    search_text = ""
-    unsearched: "RotationQuerySet | None" = None
+    # Set by rotations.selectors.rotation_catalog and kept across clones, for the paginator: the
+    # search asked for (a rotations.search.ParsedSearch, whose typo correction the page shows), and
+    # the sort the catalog is listed by (a rotations.selectors.Sort), with which the paginator
+    # chooses a page's ids as it counts.
+    search = None
     catalog_sort = ""
     # Set on a search sorted by a column: the same search walking that sort's index, for pages past
     # the count's cap (rotations.selectors._broad_search).
@@ -94,8 +92,7 @@ class RotationQuerySet(OrganizationQuerySet):
 
     def _clone(self):
         clone = super()._clone()
-        clone.search_text = self.search_text
-        clone.unsearched = self.unsearched
+        clone.search = self.search
         clone.catalog_sort = self.catalog_sort
         return clone
 

@@ -29,13 +29,34 @@ from rotations.cache import catalog_changed
 SEARCH_CONFIG = "amo_english"
 
 
-def search_query(text: str) -> RawSQL:
-    """The tsquery of `text`: words corrected, synonyms expanded, stop words dropped.
+@dataclass(frozen=True)
+class ParsedSearch:
+    """What a search for some words searches: `query`, a tsquery as text (words corrected, synonyms
+    expanded, stop words dropped); the words searched when correcting typos changed the words typed
+    (`corrected`, else ""); and whether the words were stop words alone (`ignored`: nothing is
+    searched, the catalog is listed unsearched and says so)."""
 
-    A scalar subquery, so PostgreSQL computes it once per statement (an InitPlan) whatever plan
-    it picks, never once per row.
-    """
-    return RawSQL("(SELECT query FROM rotations_search_parse(%s))", [text], output_field=SearchQueryField())
+    query: str
+    corrected: str = ""
+    ignored: bool = False
+
+
+def search_parse(text: str) -> ParsedSearch:
+    """Parse `text` in a statement of its own, before the search: the search's statements then carry
+    the tsquery as a literal, which PostgreSQL's statistics of the catalog's words size up, so a word
+    in a quarter of the catalog is read by a scan that stops after enough matches and a rare one by
+    the GIN index (a query computed inside the statement looks like 0.5% of the rows, whatever it is).
+    Case, accents and punctuation, which the search ignores, are not corrections."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT query::text, typed, searched, numnode(query) = 0 FROM rotations_search_parse(%s)", [text]
+        )
+        query, typed, searched, ignored = cursor.fetchone()
+    return ParsedSearch(query, corrected="" if ignored or searched == typed else searched, ignored=ignored)
+
+
+def search_query(parsed: ParsedSearch) -> RawSQL:
+    return RawSQL("%s::tsquery", [parsed.query], output_field=SearchQueryField())
 
 
 def search_matches(query: RawSQL) -> Func:
@@ -51,8 +72,9 @@ def search_matches(query: RawSQL) -> Func:
 def search_matches_unindexed(query: RawSQL) -> Func:
     """The same match as `search_matches`, written as the function behind `@@`, which the GIN index
     cannot serve: PostgreSQL then walks a sort's index and stops at a page's worth of matches. The
-    right plan for a word in a sizeable share of the catalog, which the planner cannot tell from a
-    rare one (the query is computed in the statement, so it estimates ~0.5% of rows for either).
+    right plan for a word in a sizeable share of the catalog, which the paginator's capped count
+    tells from a rare one (the planner's estimate of a query that expands to synonyms and phrases
+    is rough).
     """
     return Func(F("search_vector"), query, function="ts_match_vq", output_field=BooleanField())
 
@@ -95,8 +117,7 @@ class CandidateOrder:
 
 @dataclass(frozen=True)
 class PageWanted:
-    """The page a catalog count also chooses, when it can: rows [start, stop) in `order`, or in
-    `unsearched_order` when a search of stop words lists the catalog unsearched.
+    """The page a catalog count also chooses, when it can: rows [start, stop) in `order`.
 
     The candidates are the matches the count reads (up to its limit), in the order the index finds
     them. Once more match than that, they are not all the matches: only a page ranked by best match
@@ -112,16 +133,11 @@ class PageWanted:
     reach: int
     ranked: int
     order: CandidateOrder
-    unsearched_order: CandidateOrder | None = None
 
 
 @dataclass(frozen=True)
-class SearchCount:
+class CatalogCount:
     count: int
-    # The words searched when correcting typos changed the words typed, else "".
-    corrected: str = ""
-    # The query held stop words alone: nothing was searched and `count` is the unsearched catalog's.
-    ignored: bool = False
     # The ids of the page asked for, in order, when the count could choose them (PageWanted), else None.
     page_ids: tuple[int, ...] | None = None
 
@@ -153,68 +169,24 @@ def _count_and_page_sql(
     return count, ids, [page.reach, page.stop - page.start, page.start]
 
 
-def catalog_count(catalog: QuerySet, *, limit: int, page: PageWanted | None = None) -> SearchCount:
-    """How many rows an unsearched catalog holds, up to `limit`, and the page's ids: one statement.
+def catalog_count(catalog: QuerySet, *, limit: int, page: PageWanted | None = None) -> CatalogCount:
+    """How many rows a catalog holds, up to `limit`, and the page's ids (`PageWanted`): one statement.
 
     The matches are read once, into a materialized CTE, and both counted and sorted from it: a
-    filtered catalog reads its rows (often thousands of heap pages) once rather than twice.
+    filtered or searched catalog reads its rows (a GIN index's matches, or thousands of table
+    pages) once rather than once to count and again to list. A catalog ranked by best match has
+    its candidates ranked there.
     """
     order = page and page.order
+    ranked = "rank" in catalog.query.annotations
     candidates_sql, params = _candidates_sql(catalog, limit=limit, order=order)
-    count, ids, ids_params = _count_and_page_sql("matches", page, order=order, ranked=False)
+    count, ids, ids_params = _count_and_page_sql("matches", page, order=order, ranked=ranked)
     with connections[catalog.db].cursor() as cursor:
         cursor.execute(
             f"WITH matches AS MATERIALIZED ({candidates_sql}) SELECT {count}, {ids}", [*params, *ids_params]
         )
         found, page_ids = cursor.fetchone()
-    return SearchCount(found, page_ids=None if page_ids is None else tuple(page_ids))
-
-
-def search_count(
-    searched: QuerySet, *, unsearched: QuerySet, text: str, limit: int, page: PageWanted | None = None
-) -> SearchCount:
-    """How many rows a search for `text` found, up to `limit`, with what correcting typos changed and
-    the page's ids (`PageWanted`), in one query.
-
-    The correction rides on the count the page needs anyway rather than costing a query of its
-    own, and the page's ids on the matches the count reads (ranked there for a best-match page):
-    the GIN index is searched once per page, not once to count and again to list. When every word
-    of `text` is a stop word the same statement counts and pages `unsearched` instead (PostgreSQL
-    runs only the branch of the CASE it takes, and a CTE only once a branch reads it). Case,
-    accents and punctuation, which the search ignores, are not changes.
-    """
-    order, unsearched_order = (page.order, page.unsearched_order) if page else (None, None)
-    ranked = "rank" in searched.query.annotations
-    searched_sql, searched_params = _candidates_sql(searched, limit=limit, order=order)
-    unsearched_sql, unsearched_params = _candidates_sql(unsearched, limit=limit, order=unsearched_order)
-    searched_count, searched_ids, searched_ids_params = _count_and_page_sql(
-        "matches", page, order=order, ranked=ranked
-    )
-    everything_count, everything_ids, everything_ids_params = _count_and_page_sql(
-        "everything", page, order=unsearched_order, ranked=False
-    )
-    with connections[searched.db].cursor() as cursor:
-        cursor.execute(
-            f"WITH everything AS MATERIALIZED ({unsearched_sql}), matches AS MATERIALIZED ({searched_sql})"
-            f" SELECT CASE WHEN numnode(p.query) = 0 THEN {everything_count} ELSE {searched_count} END,"
-            f" CASE WHEN numnode(p.query) = 0 THEN {everything_ids} ELSE {searched_ids} END,"
-            " p.typed, p.searched, numnode(p.query) = 0"
-            " FROM rotations_search_parse(%s) AS p",
-            [
-                *unsearched_params,
-                *searched_params,
-                *everything_ids_params,
-                *searched_ids_params,
-                text,
-            ],
-        )
-        count, page_ids, typed, corrected, ignored = cursor.fetchone()
-    return SearchCount(
-        count,
-        corrected="" if ignored or corrected == typed else corrected,
-        ignored=ignored,
-        page_ids=None if page_ids is None else tuple(page_ids),
-    )
+    return CatalogCount(found, page_ids=None if page_ids is None else tuple(page_ids))
 
 
 def search_dictionary_refresh() -> None:

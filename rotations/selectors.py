@@ -22,12 +22,12 @@ from hosts.models import Organization
 from rotations.models import Block, Rotation, RotationQuerySet, Specialty, unreleased_holds_count
 from rotations.search import (
     CandidateOrder,
+    CatalogCount,
     PageWanted,
-    SearchCount,
     catalog_count,
-    search_count,
     search_matches,
     search_matches_unindexed,
+    search_parse,
     search_query,
     search_rank,
 )
@@ -151,13 +151,17 @@ def rotation_catalog(
     unsearched.catalog_sort = listed_sort
     if not q:
         return unsearched
-    query = search_query(q)
+    parsed = search_parse(q)
+    if parsed.ignored:  # stop words alone: the catalog unsearched, saying so
+        unsearched.search = parsed
+        return unsearched
+    query = search_query(parsed)
     searched = rotations.filter(search_matches(query))
     if sort == Sort.RELEVANCE:
         searched = searched.annotate(rank=search_rank(query)).order_by("-rank", *ordering)
     else:
         searched = searched.order_by(*ordering)
-    searched.search_text, searched.unsearched, searched.catalog_sort = q, unsearched, sort
+    searched.search, searched.catalog_sort = parsed, sort
     if sort != Sort.RELEVANCE:
         searched.broad = partial(_broad_search, rotations, query, ordering=ordering)
     return searched
@@ -243,42 +247,32 @@ class CatalogPaginator(Paginator):
         return max(self.count_cap, getattr(self, "_asked_stop", 0))
 
     @cached_property
-    def _search(self) -> SearchCount:
+    def _counted(self) -> CatalogCount:
         """The count, with the ids of the page asked for when the same statement can choose them."""
-        catalog = self.object_list
         # One row past the reach tells "exactly this many" from "more".
-        limit = self._reach + 1
-        page = self._page_wanted()
-        if not catalog.search_text:
-            return catalog_count(catalog, limit=limit, page=page)
-        return search_count(
-            catalog, unsearched=catalog.unsearched, text=catalog.search_text, limit=limit, page=page
-        )
+        return catalog_count(self.object_list, limit=self._reach + 1, page=self._page_wanted())
 
     def _page_wanted(self) -> PageWanted | None:
-        catalog = self.object_list
-        order = ORDERINGS_OVER_CANDIDATES.get(catalog.catalog_sort)
+        order = ORDERINGS_OVER_CANDIDATES.get(self.object_list.catalog_sort)
         if order is None:
             return None
         stop = getattr(self, "_asked_stop", self.per_page)
-        unsearched_sort = "" if catalog.unsearched is None else catalog.unsearched.catalog_sort
         return PageWanted(
             start=max(stop - self.per_page, 0),
             stop=stop,
             reach=self._reach,
             ranked=self.count_cap,
             order=order,
-            unsearched_order=ORDERINGS_OVER_CANDIDATES.get(unsearched_sort),
         )
 
     @property
     def count(self) -> int:
         """The rotations found: all of them, or at least this many when `count_is_exact` is False."""
-        return min(self._search.count, self._reach)
+        return min(self._counted.count, self._reach)
 
     @property
     def count_is_exact(self) -> bool:
-        return self._search.count <= self._reach
+        return self._counted.count <= self._reach
 
     @cached_property
     def num_pages(self) -> int:
@@ -289,12 +283,14 @@ class CatalogPaginator(Paginator):
     @property
     def corrected_query(self) -> str:
         """The words searched for when correcting typos changed the words typed, else ""."""
-        return self._search.corrected
+        search = self.object_list.search
+        return search.corrected if search else ""
 
     @property
     def search_ignored(self) -> bool:
         """The words typed were stop words alone, so the catalog is listed unsearched."""
-        return self._search.ignored
+        search = self.object_list.search
+        return bool(search and search.ignored)
 
     def validate_number(self, number):
         # Before anything is counted: a page past the cap is counted up to its own end.
@@ -307,14 +303,12 @@ class CatalogPaginator(Paginator):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
         stop = min(start + self.per_page, self.count)
-        chosen = self._search.page_ids
+        chosen = self._counted.page_ids
         # Not when Django falls back to the last page: the count chose the page asked for.
         if chosen is not None and self._page_wanted().start == start:
             return self._get_page(rotation_page_rows(chosen), number, self)
         catalog, ids_from = self.object_list, None
-        if self.search_ignored:
-            catalog = catalog.unsearched
-        elif catalog.search_text and not self.count_is_exact:
+        if catalog.broad is not None and not self.count_is_exact:
             ids_from = catalog.broad()
         rows = rotation_catalog_rows(catalog, start=start, stop=stop, ids_from=ids_from)
         return self._get_page(rows, number, self)
