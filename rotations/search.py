@@ -3,13 +3,13 @@
 The database keeps each rotation's weighted `search_vector` (title A; specialty, organization,
 city, state by code and by name B; description C; "letter of recommendation" D when the rotation
 offers one), a dictionary of the catalog's words (migrations 0002, 0006) and the synonyms staff
-edit in the admin (`SearchSynonym`). `rotations_search_parse()` reads a query in the statement
-that searches with it: each word that is not a known word is corrected into a catalog word one or
-two edits away (trigram similarity, as the PostgreSQL docs suggest for pg_trgm: correcting a few
-words against a few thousand dictionary entries costs well under a millisecond, where a trigram
-match over 100,000 titles costs ~110 ms); a synonym term (longest first) then also searches for
-its alternatives, each as a phrase; every word or term must match, in the English configuration
-(stemmed, accents folded). A query of stop words alone ("the") searches nothing: the catalog's
+edit in the admin (`SearchSynonym`). `rotations_search_parse()` reads a query (`search_parse`, in a
+statement of its own, before the search): each word that is not a known word is corrected into a
+catalog word one or two edits away (trigram similarity, as the PostgreSQL docs suggest for pg_trgm:
+correcting a few words against a few thousand dictionary entries costs well under a millisecond,
+where a trigram match over 100,000 titles costs ~110 ms); a synonym term (longest first) then also
+searches for its alternatives, each as a phrase; every word or term must match, in the English
+configuration (stemmed, accents folded). A query of stop words alone ("the") searches nothing: the catalog's
 paginator then lists the catalog unsearched and says so.
 """
 

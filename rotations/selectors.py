@@ -219,8 +219,8 @@ def rotation_page_rows(ids: tuple[int, ...]) -> list[Rotation]:
 
 
 class CatalogPaginator(Paginator):
-    """Django's paginator, counting a search together with its typo correction and the page's ids
-    (one query), then reading that page's rows (`rotation_page_rows`, and its blocks).
+    """Django's paginator, counting the catalog together with choosing the page's ids (one query),
+    then reading that page's rows (`rotation_page_rows`, and its blocks).
 
     The count reads the matches once and chooses the page from them when they are all the matches,
     or when the page is ranked by best match (which ranks only the first `count_cap` candidates:
@@ -250,9 +250,11 @@ class CatalogPaginator(Paginator):
     def _counted(self) -> CatalogCount:
         """The count, with the ids of the page asked for when the same statement can choose them."""
         # One row past the reach tells "exactly this many" from "more".
-        return catalog_count(self.object_list, limit=self._reach + 1, page=self._page_wanted())
+        return catalog_count(self.object_list, limit=self._reach + 1, page=self._page_wanted)
 
+    @cached_property
     def _page_wanted(self) -> PageWanted | None:
+        """The page the count chooses: the one first asked for (fixed, as `_reach` is, by then)."""
         order = ORDERINGS_OVER_CANDIDATES.get(self.object_list.catalog_sort)
         if order is None:
             return None
@@ -305,7 +307,7 @@ class CatalogPaginator(Paginator):
         stop = min(start + self.per_page, self.count)
         chosen = self._counted.page_ids
         # Not when Django falls back to the last page: the count chose the page asked for.
-        if chosen is not None and self._page_wanted().start == start:
+        if chosen is not None and self._page_wanted.start == start:
             return self._get_page(rotation_page_rows(chosen), number, self)
         catalog, ids_from = self.object_list, None
         if catalog.broad is not None and not self.count_is_exact:

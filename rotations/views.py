@@ -39,20 +39,20 @@ def rotation_list(request):
             return None  # a page of errors is not kept
         return render_to_string(template, context, request)
 
-    def page() -> str | None:
-        html = catalog(errors_too=False)
-        return None if html is None else render_to_string("rotations/list.html", {"catalog": html}, request)
+    def answer(*, errors_too: bool) -> str | None:
+        html = catalog(errors_too=errors_too)
+        if html is None or partial:
+            return html
+        return render_to_string("rotations/list.html", {**context, "catalog": html}, request)
 
     query = RotationFilter.cache_query(request.GET) if catalog_cache_on(request) else None
     html = None
-    if query is not None and partial:
-        html = catalog_cached("results", query, lambda: catalog(errors_too=False))
-    elif query is not None and not messages_pending(request):
-        html = catalog_cached("page", query, page)
+    # A whole page is not the cached one while a message waits for the visitor; the results alone
+    # show no messages.
+    if query is not None and (partial or not messages_pending(request)):
+        html = catalog_cached("results" if partial else "page", query, lambda: answer(errors_too=False))
     if html is None:
-        html = catalog(errors_too=True)
-        if not partial:
-            html = render_to_string("rotations/list.html", {**context, "catalog": html}, request)
+        html = answer(errors_too=True)
     response = HttpResponse(html)
     patch_vary_headers(response, ["HX-Request"])
     return response
