@@ -1,4 +1,5 @@
-"""The cache of the anonymous catalog: result pages and API lists in Redis, keyed by the normalized query.
+"""The cache of the anonymous catalog: its pages, htmx results, API lists and rotations' pages in
+Redis, keyed by the query's parameters.
 
 A key holds the database's name, today's date (which blocks are still open to applications), what
 is answered (the page's form and results, the htmx results, the API list and its host) and the
@@ -78,7 +79,8 @@ def messages_pending(request) -> bool:
 
 
 def catalog_cache_on(request) -> bool:
-    """Only anonymous GETs use the cache: a signed-in visitor's pages may one day show what is theirs."""
+    """Only anonymous GETs use the cache: a signed-in visitor's pages show what is theirs (their
+    address in the menu, their CSRF token for htmx)."""
     return (
         bool(settings.CATALOG_CACHE_SECONDS) and request.method == "GET" and not request.user.is_authenticated
     )
@@ -115,10 +117,11 @@ def _changed(sender, **kwargs) -> None:
 
 def catalog_signals_connect() -> None:
     """Saves and deletes of every model a listing shows, and every migration, change the catalog."""
-    from hosts.models import Organization
+    from hosts.models import Organization, Preceptor
     from rotations.models import Block, Rotation, SearchSynonym, Specialty
 
-    for model in (Rotation, Block, Organization, Specialty, SearchSynonym):
+    # A rotation's page shows its preceptor (name, credentials, board certification, NPI).
+    for model in (Rotation, Block, Organization, Preceptor, Specialty, SearchSynonym):
         post_save.connect(_changed, sender=model, dispatch_uid=f"catalog_changed_save_{model.__name__}")
         post_delete.connect(_changed, sender=model, dispatch_uid=f"catalog_changed_delete_{model.__name__}")
     post_migrate.connect(_changed, dispatch_uid="catalog_changed_migrate")

@@ -27,7 +27,7 @@ from amo.forms import (
 from rotations import limits
 from rotations.cache import catalog_cached
 from rotations.models import Rotation, VisaType
-from rotations.selectors import Sort, rotation_catalog, specialty_choices
+from rotations.selectors import CatalogPaginator, Sort, rotation_catalog, specialty_choices
 from rotations.states import US_STATES
 
 PAGE_SIZE = 20
@@ -172,6 +172,14 @@ class CatalogForm(forms.Form):
         start_from, start_to = cleaned.get("start_from"), cleaned.get("start_to")
         if start_from and start_to and start_from > start_to:
             self.add_error("start_to", "The end of the date window must not be before its start.")
+        page, page_size = cleaned.get("page"), cleaned.get("page_size") or PAGE_SIZE
+        deepest = CatalogPaginator.paged_rows_max
+        if page and (page - 1) * page_size >= deepest:
+            self.add_error(
+                "page",
+                f"Pages list the first {deepest:,} rotations found: narrow the search or the filters "
+                "to see others.",
+            )
         return cleaned
 
 

@@ -78,13 +78,12 @@ CATALOG_FILTER_COLUMNS = [
 
 class RotationQuerySet(OrganizationQuerySet):
     # Set by rotations.selectors.rotation_catalog and kept across clones, for the paginator: the
-    # search asked for (a rotations.search.ParsedSearch, whose typo correction the page shows), and
-    # the sort the catalog is listed by (a rotations.selectors.Sort), with which the paginator
-    # chooses a page's ids as it counts.
+    # search asked for (a rotations.search.ParsedSearch, whose typo correction the page shows), the
+    # sort the catalog is listed by (a rotations.selectors.Sort), with which the paginator chooses a
+    # page's ids as it counts, and, on a search sorted by a column, the same search walking that
+    # sort's index, for pages past the count's cap (rotations.selectors._broad_search).
     search = None
     catalog_sort = ""
-    # Set on a search sorted by a column: the same search walking that sort's index, for pages past
-    # the count's cap (rotations.selectors._broad_search).
     broad = None
 
     def published(self) -> "RotationQuerySet":
@@ -94,6 +93,7 @@ class RotationQuerySet(OrganizationQuerySet):
         clone = super()._clone()
         clone.search = self.search
         clone.catalog_sort = self.catalog_sort
+        clone.broad = self.broad
         return clone
 
 

@@ -9,8 +9,8 @@ catalog word one or two edits away (trigram similarity, as the PostgreSQL docs s
 correcting a few words against a few thousand dictionary entries costs well under a millisecond,
 where a trigram match over 100,000 titles costs ~110 ms); a synonym term (longest first) then also
 searches for its alternatives, each as a phrase; every word or term must match, in the English
-configuration (stemmed, accents folded). A query of stop words alone ("the") searches nothing: the catalog's
-paginator then lists the catalog unsearched and says so.
+configuration (stemmed, accents folded). A query of stop words alone ("the") searches nothing:
+`rotation_catalog` then lists the catalog unsearched and says so.
 """
 
 from __future__ import annotations
@@ -109,23 +109,29 @@ def search_phrases(texts: list[str]) -> list[Phrase]:
 @dataclass(frozen=True)
 class CandidateOrder:
     """An ORDER BY over a count's candidate rows, which hold `pk` and the `columns` it sorts by (and
-    `rank` in a best-match search): only those, so that a covering index answers the count alone."""
+    `rank` in a best-match search): only those, so that a covering index answers the count alone.
+
+    A best-match order also says the order its candidates are found in (`found`, over the same
+    columns): the count reads the matches in that order, and the first of them are the ones ranked.
+    """
 
     columns: tuple[str, ...]
     sql: str
+    found: str = ""
 
 
 @dataclass(frozen=True)
 class PageWanted:
     """The page a catalog count also chooses, when it can: rows [start, stop) in `order`.
 
-    The candidates are the matches the count reads (up to its limit), in the order the index finds
-    them. Once more match than that, they are not all the matches: only a page ranked by best match
-    is still taken from them (ranking every match of a broad word would read a quarter of the
-    catalog); any other sort then walks its own index (`CatalogPaginator.page`). Best match ranks
-    the first `ranked` candidates; the rest follow in the order found. A deeper page counts
-    further (a larger `reach`) but ranks the same first candidates, so pages neither repeat nor
-    skip a rotation however far one pages.
+    The candidates are the matches the count reads (up to its limit). Once more match than that,
+    they are not all the matches: only a page ranked by best match is still taken from them
+    (ranking every match of a broad word would read a quarter of the catalog); any other sort then
+    walks its own index (`CatalogPaginator.page`). Best match reads its candidates in the order
+    `order.found` gives (soonest start: `rotation_soonest_idx` yields them, a rare word's few
+    matches are sorted), ranks the first `ranked` of them and lists the rest in that order. A deeper
+    page counts further (a larger `reach`) but ranks the same first candidates, whatever order the
+    table's rows lie in, so pages neither repeat nor skip a rotation however far one pages.
     """
 
     start: int
@@ -144,20 +150,24 @@ class CatalogCount:
 
 def _candidates_sql(catalog: QuerySet, *, limit: int, order: CandidateOrder | None) -> tuple[str, tuple]:
     columns = ("pk", *order.columns) if order else ("pk",)
-    return catalog.order_by().values(*columns)[:limit].query.sql_with_params()
+    matches = catalog.order_by().values(*columns)
+    if order is None or not order.found:
+        return matches[:limit].query.sql_with_params()
+    sql, params = matches.query.sql_with_params()
+    return f"SELECT * FROM ({sql}) AS matched ORDER BY {order.found} LIMIT %s", (*params, limit)
 
 
 def _count_and_page_sql(
-    candidates: str, page: PageWanted | None, *, order: CandidateOrder | None, ranked: bool
+    candidates: str, page: PageWanted | None, *, order: CandidateOrder | None
 ) -> tuple[str, str, list]:
     """The count of the materialized `candidates` and the array of the page's ids chosen from them
     (NULL when they are not all the matches and the page is not ranked)."""
     count = f"(SELECT count(*) FROM {candidates})"
     if page is None or order is None:
         return count, "NULL::bigint[]", []
-    if ranked:
+    if order.found:
         ids = (
-            "ARRAY(SELECT pk FROM (SELECT *, row_number() OVER () AS found"
+            f"ARRAY(SELECT pk FROM (SELECT *, row_number() OVER (ORDER BY {order.found}) AS found"
             f" FROM {candidates} LIMIT %s) AS candidates"
             f" ORDER BY CASE WHEN found <= %s THEN 0 ELSE found END, {order.sql} LIMIT %s OFFSET %s)"
         )
@@ -178,9 +188,8 @@ def catalog_count(catalog: QuerySet, *, limit: int, page: PageWanted | None = No
     its candidates ranked there.
     """
     order = page and page.order
-    ranked = "rank" in catalog.query.annotations
     candidates_sql, params = _candidates_sql(catalog, limit=limit, order=order)
-    count, ids, ids_params = _count_and_page_sql("matches", page, order=order, ranked=ranked)
+    count, ids, ids_params = _count_and_page_sql("matches", page, order=order)
     with connections[catalog.db].cursor() as cursor:
         cursor.execute(
             f"WITH matches AS MATERIALIZED ({candidates_sql}) SELECT {count}, {ids}", [*params, *ids_params]

@@ -7,6 +7,7 @@ queries for 20 rows or 100: the count, the page, the page's blocks.
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 from math import ceil
@@ -60,8 +61,11 @@ ORDERINGS_OVER_CANDIDATES = {
     Sort.SOONEST: CandidateOrder(("next_start_date",), "next_start_date ASC NULLS LAST, pk ASC"),
     Sort.PRICE: CandidateOrder(("total_price_cents",), "total_price_cents ASC, pk ASC"),
     Sort.NEWEST: CandidateOrder(("published_at",), "published_at DESC NULLS LAST, pk DESC"),
+    # Best match ranks the candidates that start soonest (rotations.search.PageWanted).
     Sort.RELEVANCE: CandidateOrder(
-        ("rank", "next_start_date"), "rank DESC, next_start_date ASC NULLS LAST, pk ASC"
+        ("rank", "next_start_date"),
+        "rank DESC, next_start_date ASC NULLS LAST, pk ASC",
+        found="next_start_date ASC NULLS LAST, pk ASC",
     ),
 }
 
@@ -98,9 +102,9 @@ def rotation_catalog(
     Block conditions (start window, weeks, open seats) hold on one same block: "a 4-week block
     starting in March with a seat left", not three different blocks. `max_price` is whole dollars
     of application fee plus program fee. A visa filter keeps rotations that accept that visa or
-    list none (any visa). Sort defaults to best match when searching, else soonest start. A
-    searched catalog carries itself unsearched, which `CatalogPaginator` lists when `q` holds stop
-    words alone.
+    list none (any visa). Sort defaults to best match when searching, else soonest start. When `q`
+    holds stop words alone, the catalog is returned unsearched (with its filters), its `search`
+    saying so (`ParsedSearch.ignored`), which the page and the API tell the visitor.
     """
     rotations = Rotation.objects.published()
     if specialty:
@@ -233,13 +237,23 @@ class CatalogPaginator(Paginator):
     rows known to exist ("1,000+ rotations") and the pages run one past them, so next and previous
     keep working without a last page.
 
+    Pages start within the first `paged_rows_max` rows (`max_pages`); the catalog's form refuses a
+    deeper one, and this paginator never counts past the deepest page's end.
+
     A search of stop words alone ("the", "of and") searches nothing: rather than finding nothing,
     it lists the catalog unsearched (with its filters) and says so (`search_ignored`).
     """
 
     count_cap = 1000
-    # Past any catalog's size: keeps the count's LIMIT within bigint whatever page is asked for.
-    max_reach = 10**9
+    # How deep a list pages: a page starts within its first 10,000 rotations, as search engines'
+    # result windows do. Nobody reads further than a narrower search would show them, and a count
+    # or a ranking that reached any page asked for would let one address make the server read
+    # every match.
+    paged_rows_max = 10_000
+
+    @cached_property
+    def max_pages(self) -> int:
+        return ceil(self.paged_rows_max / self.per_page)
 
     @cached_property
     def _reach(self) -> int:
@@ -280,7 +294,7 @@ class CatalogPaginator(Paginator):
     def num_pages(self) -> int:
         if self.count_is_exact:
             return super().num_pages
-        return ceil(self.count / self.per_page) + 1
+        return min(ceil(self.count / self.per_page) + 1, self.max_pages)
 
     @property
     def corrected_query(self) -> str:
@@ -298,16 +312,20 @@ class CatalogPaginator(Paginator):
         # Before anything is counted: a page past the cap is counted up to its own end.
         if "_reach" not in self.__dict__:
             with suppress(TypeError, ValueError):  # Django's check below says what is wrong with it
-                self._asked_stop = min(int(number) * self.per_page, self.max_reach)
+                self._asked_stop = min(int(number), self.max_pages) * self.per_page
         return super().validate_number(number)
 
     def page(self, number):
         number = self.validate_number(number)
         start = (number - 1) * self.per_page
         stop = min(start + self.per_page, self.count)
-        chosen = self._counted.page_ids
-        # Not when Django falls back to the last page: the count chose the page asked for.
-        if chosen is not None and self._page_wanted.start == start:
+        wanted, chosen = self._page_wanted, self._counted.page_ids
+        if wanted is not None and wanted.start != start:
+            # Django fell back to the last page, the one asked for lying past the end: it is chosen
+            # the same way, so that a best-match page ranks the same candidates as the pages before.
+            wanted = replace(wanted, start=start, stop=start + self.per_page)
+            chosen = catalog_count(self.object_list, limit=self._reach + 1, page=wanted).page_ids
+        if chosen is not None:
             return self._get_page(rotation_page_rows(chosen), number, self)
         catalog, ids_from = self.object_list, None
         if catalog.broad is not None and not self.count_is_exact:

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from applicants.services import application_book_now
 from rotations.models import Block, Rotation
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
-from tests.factories import OrganizationFactory, StaffFactory, catalog_rotation
+from tests.factories import OrganizationFactory, PreceptorFactory, StaffFactory, catalog_rotation
 from tests.hosts.conftest import login, make_tenant
 from tests.hosts.test_isolation import rotation_form_data
 
@@ -204,6 +204,17 @@ def test_a_host_edit_shows_at_once_on_the_anonymous_page_and_api(client, api):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_preceptors_edit_shows_at_once_on_the_rotations_page(client):
+    preceptor = PreceptorFactory(full_name="Dr. Ana Ruiz")
+    rotation = catalog_rotation(organization=preceptor.organization, preceptor=preceptor)
+    detail = reverse("rotations:detail", args=[rotation.slug])
+    assert "Dr. Ana Ruiz, MD" in client.get(detail).content.decode()
+    preceptor.full_name = "Dr. Ana Ruiz-Ortega"
+    preceptor.save()
+    assert "Dr. Ana Ruiz-Ortega, MD" in client.get(detail).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_booking_that_fills_a_block_shows_it_full_at_once(client, api):
     applicant, block, documents = _ready_applicant_and_block(
         capacity=1, rotation__booking_mode=Rotation.BookingMode.BOOK_NOW, rotation__deposit_cents=0
@@ -246,7 +257,11 @@ def test_withdrawing_verification_in_the_admin_takes_the_rotations_off_the_cache
 # The models a listing shows: their saves and deletes are signalled (rotations.cache); their
 # QuerySet.update() and bulk writes are not, so the function making one must call catalog_changed()
 # (or a function that does).
-CATALOG_MODELS = {"Rotation", "Block", "Organization", "Specialty", "SearchSynonym"}
+CATALOG_MODELS = {"Rotation", "Block", "Organization", "Preceptor", "Specialty", "SearchSynonym"}
+# Writes to a catalog model that change nothing a listing or a rotation's page shows.
+UNSHOWN_WRITES = {
+    "hosts/services.py:invitation_accept",  # links a preceptor to their new account
+}
 BULK_WRITES = {"update", "bulk_create", "bulk_update"}
 BUMPS = {"catalog_changed", "search_dictionary_refresh", "next_start_dates_refresh"}
 SOURCES = ["amo", "applicants", "hosts", "payments", "rotations", "seeding"]
@@ -302,4 +317,5 @@ def test_every_bulk_write_of_a_catalog_model_says_the_catalog_changed():
         "seeding/catalog.py:seed_demo_catalog",
         "seeding/bench_catalog.py:seed_scale_catalog",
     } <= set(writes)
-    assert [where for where, says in writes.items() if not says] == []
+    assert [where for where, says in writes.items() if not says and where not in UNSHOWN_WRITES] == []
+    assert set(writes) >= UNSHOWN_WRITES  # an exemption does not outlive its write

@@ -1,5 +1,6 @@
 """The catalog's capped count: exact up to a cap, "N+ rotations" beyond it, pages still linked."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -136,3 +137,91 @@ def test_a_page_chosen_with_the_count_is_in_the_sorts_own_order(api, sort, q):
         seen += [row["slug"] for row in body["results"]]
         url = body["next"]
     assert seen == expected and len(expected) == 9
+
+
+def slugs_listed(html: str) -> list[str]:
+    return re.findall(r'<h3 class="h5 mb-1"><a href="/rotations/([^/]+)/">', html)
+
+
+@pytest.fixture
+def externships_ranked_against_their_start(db):
+    """Five externships starting on days 40..44; the later one starts, the more it says "externship"
+    (the better it matches), but for e2, which says it more than e0 and e1. Listed last first, so
+    that the table holds them in no order of start."""
+    mentions = [1, 1, 3, 4, 5]
+    created = {
+        index: catalog_rotation(
+            slug=f"e{index}",
+            title="Externship" + " externship" * (mentions[index] - 1),
+            blocks=[{"days_ahead": 40 + index}],
+        )
+        for index in [4, 3, 1, 0, 2]
+    }
+    return [created[index] for index in range(5)]
+
+
+def test_best_match_past_the_cap_ranks_the_soonest_starting_matches_then_lists_the_rest_by_start(
+    api, externships_ranked_against_their_start, cap_of_three
+):
+    body = api.get(f"{URL}?q=externship&page_size=3").json()
+    assert (body["count"], body["count_is_exact"]) == (3, False)
+    # The three that start soonest, best match first (e0 and e1 tie: the sooner first); e4, the best
+    # match of all, starts last, so it is not among the ranked candidates.
+    assert [row["slug"] for row in body["results"]] == ["e2", "e0", "e1"]
+    body = api.get(body["next"]).json()
+    assert [row["slug"] for row in body["results"]] == ["e3", "e4"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_best_match_pages_rank_the_same_candidates_however_the_table_rows_move_between_pages(
+    externships_ranked_against_their_start, cap_of_three
+):
+    api = APIClient()
+    body = api.get(f"{URL}?q=externship&page_size=2").json()
+    seen = [row["slug"] for row in body["results"]]
+    while body["next"]:
+        # Each save writes the row's new version at the end of the table, before the next page.
+        for rotation in externships_ranked_against_their_start[:3]:
+            rotation.description += " Rewritten."
+            rotation.save(update_fields=["description"])
+        body = api.get(body["next"]).json()
+        seen += [row["slug"] for row in body["results"]]
+    assert seen == ["e2", "e0", "e1", "e3", "e4"]
+
+
+@pytest.mark.parametrize("query", ["q=externship", "q=externship&sort=price", "sort=newest"])
+def test_a_page_past_the_end_shows_the_last_page_as_paging_reaches_it(
+    client, externships_ranked_against_their_start, cap_of_three, query, django_assert_max_num_queries
+):
+    last = slugs_listed(client.get(f"{LIST}?{query}&page_size=2&page=3").content.decode())
+    assert len(last) == 1
+    with django_assert_max_num_queries(MAX_QUERIES):
+        past = client.get(f"{LIST}?{query}&page_size=2&page=9").content.decode()
+    assert slugs_listed(past) == last
+    assert "Page 3 of 3" in past
+
+
+def test_pages_reach_only_the_first_rows_of_a_list_and_say_so(api, client, five_externships, monkeypatch):
+    monkeypatch.setattr(CatalogPaginator, "paged_rows_max", 4)
+    monkeypatch.setattr(CatalogPaginator, "count_cap", 3)
+    body = api.get(f"{URL}?q=externship&page_size=2&page=2").json()
+    # The deepest page: more rotations exist (count is not exact), yet no page follows.
+    assert (body["count"], body["count_is_exact"], body["next"]) == (4, False, None)
+    refused = api.get(f"{URL}?q=externship&page_size=2&page=3")
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "page: Pages list the first 4 rotations found: narrow the search or the filters to see others."
+    )
+    page = client.get(LIST, {"q": "externship", "page_size": 2, "page": 3}).content.decode()
+    assert "Pages list the first 4 rotations found" in page and slugs_listed(page) == []
+
+
+def test_a_deep_page_number_is_refused_before_anything_is_counted(api, django_assert_max_num_queries):
+    with django_assert_max_num_queries(1):  # the form's specialties, nothing of the catalog
+        refused = api.get(f"{URL}?q=externship&page=50000000")
+    assert refused.status_code == 400
+    # Within reach, the empty catalog's pages are past its end (404); beyond it, refused (400).
+    assert api.get(f"{URL}?page=500").status_code == 404
+    assert api.get(f"{URL}?page=501").status_code == 400
+    assert api.get(f"{URL}?page=100&page_size=100").status_code == 404
+    assert api.get(f"{URL}?page=101&page_size=100").status_code == 400
