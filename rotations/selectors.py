@@ -57,15 +57,16 @@ ORDERINGS = {
 # The same orders over a count's candidate rows (rotations.search.PageWanted), which hold the
 # columns they sort by under these names; tests/rotations/test_catalog_count.py checks that both
 # list the same rows.
+_SOONEST_OVER_CANDIDATES = CandidateOrder(("next_start_date",), "next_start_date ASC NULLS LAST, pk ASC")
 ORDERINGS_OVER_CANDIDATES = {
-    Sort.SOONEST: CandidateOrder(("next_start_date",), "next_start_date ASC NULLS LAST, pk ASC"),
+    Sort.SOONEST: _SOONEST_OVER_CANDIDATES,
     Sort.PRICE: CandidateOrder(("total_price_cents",), "total_price_cents ASC, pk ASC"),
     Sort.NEWEST: CandidateOrder(("published_at",), "published_at DESC NULLS LAST, pk DESC"),
     # Best match ranks the candidates that start soonest (rotations.search.PageWanted).
     Sort.RELEVANCE: CandidateOrder(
         ("rank", "next_start_date"),
         "rank DESC, next_start_date ASC NULLS LAST, pk ASC",
-        found="next_start_date ASC NULLS LAST, pk ASC",
+        found=_SOONEST_OVER_CANDIDATES.sql,
     ),
 }
 
