@@ -207,6 +207,11 @@ class ApplicationQuerySet(OrganizationQuerySet):
             )
         )
 
+    def live(self) -> "ApplicationQuerySet":
+        """Applications that keep the applicant from applying for their block again (the database's
+        one-live-application constraint says the same)."""
+        return self.exclude(status__in=Application.ENDED_REAPPLICABLE)
+
     def with_hold(self) -> "ApplicationQuerySet":
         """Annotate the application's unreleased seat hold: `hold_kind` and `hold_expires_at` (the
         offer's or checkout's deadline; None for a booking or without a hold). No extra query."""

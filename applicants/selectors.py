@@ -228,7 +228,7 @@ def applicant_application(*, applicant: Applicant, pk: int) -> Application | Non
 def live_application_for_block(*, applicant: Applicant, block: Block) -> Application | None:
     return (
         Application.objects.filter(applicant=applicant, block=block)
-        .exclude(status__in=Application.ENDED_REAPPLICABLE)
+        .live()
         .prefetch_related("documents")
         .first()
     )

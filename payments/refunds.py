@@ -151,8 +151,8 @@ def refunds_write(*, application: Application, reason: str, actor: User | None =
 
     The application's succeeded payments are locked first (id order) and the plan made from the
     locked rows, so what is refunded is what they hold now; each refund is written under that lock
-    and sent to Stripe once the transaction commits. An application fee given back is marked
-    refunded. Returns the plan (nothing written when it gives nothing back).
+    and sent to Stripe once the transaction commits (the booking code marks an application fee
+    given back as refunded). Returns the plan (nothing written when it gives nothing back).
     """
     locked = list(
         Payment.objects.select_for_update()
@@ -164,10 +164,6 @@ def refunds_write(*, application: Application, reason: str, actor: User | None =
         refund_record(payment=line.payment, amount_cents=line.amount_cents, reason=reason, actor=actor)
         for line in plan.lines
     ]
-    if plan.application_fee_refund_cents:
-        Application.objects.filter(pk=application.pk).update(
-            application_fee_status=Application.FeeStatus.REFUNDED
-        )
     for refund in refunds:
         # A broker that is down must not undo the cancellation: the refund stays pending and
         # reconciliation sends it.

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import partial
 
 import stripe
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -25,10 +25,9 @@ from amo.money import format_cents
 from amo.services import notification_send
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
-from applicants.services import application_cancel, application_payment_confirm
-from applicants.workflow import ActorRole
 from hosts.models import Organization
 from payments import tasks
+from payments.handoff import booking_receiver
 from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
 from payments.refunds import refund_record
 from payments.selectors import (
@@ -239,39 +238,15 @@ def _succeed(payment: Payment) -> int | None:
         -payment.amount_cents * organization.commission_rate_bps // 10000,
     )
     _receipt_send(payment)
+    # The booking code decides what the money does (payments.handoff); a busy block raises, and the
+    # event's retry or reconciliation decides.
+    refusal = booking_receiver().payment_received(payment)
+    if refusal:
+        return _refund_late(payment, DomainError(refusal))
     if payment.purpose == P.APPLICATION_FEE:
-        # Under the application's lock: an application that ended meanwhile (expired undecided,
-        # withdrawn: its unpaid fee waived) or whose fee another payment paid gets this one back.
-        fee_status = (
-            Application.objects.select_for_update()
-            .values_list("application_fee_status", flat=True)
-            .get(pk=application.pk)
-        )
-        if fee_status not in (Application.FeeStatus.DUE, Application.FeeStatus.NOT_DUE):
-            return _refund_late(payment, DomainError(f"The application fee is {fee_status}."))
-        Application.objects.filter(pk=application.pk).update(
-            application_fee_status=Application.FeeStatus.PAID
-        )
         return None
     if payment.purpose == P.BALANCE:
-        # Read under the application's lock: a cancellation committing now either refunds this
-        # balance with the booking's other payments, or is seen here and this balance goes back.
-        status = (
-            Application.objects.select_for_update().values_list("status", flat=True).get(pk=application.pk)
-        )
-        if status == Application.Status.CANCELLED:
-            return _refund_late(payment, DomainError("The booking was cancelled."))
         return _refund_overpaid(payment)
-    try:
-        application_payment_confirm(application=application, late=True)
-    except DomainError as refusal:
-        if refusal.status != 409:
-            # The block was busy (its lock not had in time): that says nothing about the seat, so
-            # nothing is kept and nothing refunded; the event's retry or reconciliation decides.
-            raise
-        return _refund_late(payment, refusal)
-    except IntegrityError as refusal:
-        return _refund_late(payment, refusal)
     _others_cancel(payment)
     if payment.purpose == P.DEPOSIT and balance_due_on(application.block) <= timezone.now().date():
         # Booked inside the balance window: the balance is due already, so the card just saved
@@ -558,7 +533,7 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
 def balances_overdue_cancel() -> int:
     """Cancel, as the system, each booking whose balance (what is due of its program fee now) is
     still unpaid past its deadline; the seat goes to the waitlist and both sides are told
-    (applicants.services.application_cancel). Returns how many were cancelled."""
+    (through payments.handoff: the booking code cancels). Returns how many were cancelled."""
     overdue = (
         Payment.objects.filter(
             purpose=P.BALANCE,
@@ -583,11 +558,8 @@ def balances_overdue_cancel() -> int:
         ).exists():
             continue  # a payment is on its way: its outcome decides
         try:
-            application_cancel(
-                application=application,
-                actor=None,
-                role=ActorRole.SYSTEM,
-                reason=f"The balance was not paid by {payment.balance_deadline:%d %B %Y}.",
+            booking_receiver().balance_unpaid(
+                application.pk, f"The balance was not paid by {payment.balance_deadline:%d %B %Y}."
             )
         except DomainError as refusal:
             logger.warning(

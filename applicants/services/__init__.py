@@ -1,47 +1,16 @@
-"""Writes of the applicants app, one module per use case: the profile, the document vault,
-applications (every transition, the applicant's and the host's, with its thread), and visa denials."""
+"""Writes of the applicants app, one module per use case: the profile, the document vault, and
+applications (submission, review, offers, booking, the payment hand-off, cancellation, the
+lifecycle, date changes, the waitlist and the sweeps), and visa denials. Every transition goes
+through applicants.workflow and is told to the other side."""
 
-from applicants.services.applications import (
-    BULK_ACTIONS,
-    CANCELLATION_REFUNDS,
+from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
+from applicants.services.booking import (
     CHECKOUT_HOLD_FOR,
     DOCUMENTS_DUE_WITHIN,
-    MAX_MESSAGE_CHARS,
-    MAX_STATEMENT_CHARS,
-    OFFER_VALID_FOR,
-    UNDECIDED_EXPIRE_AFTER,
-    BulkResult,
-    SweepResult,
-    application_accept,
-    application_apply,
     application_book_now,
-    application_cancel,
-    application_decline,
     application_documents_send,
-    application_draft_save,
-    application_end_early,
-    application_expire,
-    application_expire_undecided,
-    application_message_post,
-    application_offer,
-    application_payment_confirm,
-    application_record_no_show,
-    application_reject,
-    application_request_info,
-    application_start_review,
-    application_submit,
-    application_waitlist,
-    application_withdraw,
-    applications_bulk,
-    block_change_decide,
-    block_change_quote,
-    block_change_request,
-    bookings_advance,
-    email_is_verified,
-    holds_sweep,
-    offer_deadline_default,
-    waitlist_promote,
 )
+from applicants.services.cancellation import CANCELLATION_REFUNDS, application_cancel
 from applicants.services.documents import (
     DOCUMENT_EXPIRY_MAX_YEARS,
     EXPIRING_KINDS,
@@ -54,6 +23,9 @@ from applicants.services.documents import (
     document_upload,
     document_verify,
 )
+from applicants.services.lifecycle import application_end_early, application_record_no_show, bookings_advance
+from applicants.services.offers import application_accept, application_decline, application_offer
+from applicants.services.payment_handoff import application_payment_confirm
 from applicants.services.profile import (
     PHONE_PATTERN,
     STEP2_SCORE_RANGE,
@@ -63,7 +35,34 @@ from applicants.services.profile import (
     applicant_delete,
     applicant_profile_update,
 )
+from applicants.services.review import (
+    BULK_ACTIONS,
+    BulkResult,
+    application_reject,
+    application_request_info,
+    application_start_review,
+    application_waitlist,
+    applications_bulk,
+)
+from applicants.services.submission import (
+    MAX_MESSAGE_CHARS,
+    MAX_STATEMENT_CHARS,
+    application_apply,
+    application_draft_save,
+    application_message_post,
+    application_submit,
+    application_withdraw,
+    email_is_verified,
+)
+from applicants.services.sweeps import (
+    UNDECIDED_EXPIRE_AFTER,
+    SweepResult,
+    application_expire,
+    application_expire_undecided,
+    holds_sweep,
+)
 from applicants.services.visa_denials import visa_denial_accept, visa_denial_refuse, visa_denial_submit
+from applicants.services.waitlist import OFFER_VALID_FOR, offer_deadline_default, waitlist_promote
 
 __all__ = [
     # profile

@@ -14,7 +14,7 @@ from amo.models import User
 from amo.services import notification_send
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, VisaDenial
-from applicants.services.applications import application_cancel
+from applicants.services.cancellation import application_cancel
 from applicants.services.documents import document_reject, document_upload, document_verify
 from applicants.workflow import ActorRole
 from payments.models import Refund

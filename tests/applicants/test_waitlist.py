@@ -17,7 +17,7 @@ from applicants.services import (
     application_submit,
     application_withdraw,
 )
-from applicants.services import applications as application_services
+from applicants.services import submission as submission_services
 from hosts.models import Membership
 from rotations.models import Block
 from rotations.services import block_change_capacity
@@ -301,7 +301,7 @@ def test_a_seat_taken_or_freed_while_the_applicant_submits_decides_the_outcome(m
     )
     if not locked:
         monkeypatch.setattr(
-            application_services, "lock_block", lambda block_id: Block.objects.get(pk=block_id)
+            submission_services, "lock_block", lambda block_id: Block.objects.get(pk=block_id)
         )
     changed, commit = threading.Event(), threading.Event()
     outcome = {}

@@ -23,9 +23,12 @@ from applicants.services import (
     application_cancel,
     application_expire,
     application_offer,
+    moves,
+    submission,
+    sweeps,
+    waitlist,
     waitlist_promote,
 )
-from applicants.services import applications as application_services
 from applicants.workflow import ActorRole
 from rotations import locking
 from rotations import services as seat_services
@@ -160,7 +163,9 @@ def _lock_switched_off(monkeypatch) -> None:
 
     monkeypatch.setattr(seat_services, "lock_block", lock_block)
     monkeypatch.setattr(seat_services, "lock_blocks", lock_blocks)
-    monkeypatch.setattr(application_services, "lock_block", lock_block)
+    # Every applications module that locks a block by itself.
+    for module in (moves, submission, sweeps, waitlist):
+        monkeypatch.setattr(module, "lock_block", lock_block)
 
 
 def test_offers_bookings_promotions_expiries_and_cancellations_racing_leave_exactly_the_capacity_held(
