@@ -110,7 +110,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# `make run` / `make test` set DATABASE_URL to the embedded server (amo/devstack.py).
+# `make run` / `make test` set DATABASE_URL to the embedded server (tools/devstack.py).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/amo"),
