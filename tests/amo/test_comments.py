@@ -109,6 +109,47 @@ def ours(named: str, before: str = "") -> bool:
     return any((base / first).is_dir() for base in BASES)
 
 
+# A dotted name in one of our packages: "payments.tasks.reconcile", "rotations.SeatHold" (an app's model).
+PACKAGES = sorted(path.parent.name for path in ROOT.glob("*/__init__.py"))
+DOTTED = re.compile(rf"(?<![\w.@/-])((?:{'|'.join(PACKAGES)})(?:\.\w+)+)")
+DOMAIN_ENDINGS = {"com", "org", "net", "test", "example"}
+
+
+def defined_names(module: Path) -> set[str]:
+    """What a module defines or imports at any depth: functions, classes, assigned names."""
+    names = set()
+    for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def module_name_exists(dotted: str) -> bool:
+    """The longest module the name starts with exists, and defines the name's next part; after an
+    app's name alone, the next part is one of its models."""
+    parts = dotted.split(".")
+    if parts[-1] in DOMAIN_ENDINGS:
+        return True
+    found = len(parts)
+    while not (
+        ROOT.joinpath(*parts[:found]).with_suffix(".py").is_file()
+        or ROOT.joinpath(*parts[:found], "__init__.py").is_file()
+    ):
+        found -= 1
+    rest = parts[found:]
+    if not rest:
+        return True
+    module = ROOT.joinpath(*parts[:found])
+    if found == 1:
+        module = module / "models"
+    source = module.with_suffix(".py") if module.with_suffix(".py").is_file() else module / "__init__.py"
+    return source.is_file() and rest[0] in defined_names(source)
+
+
 def findings():
     """(file:line, file, text) of each issue number and each missing path named in a comment."""
     issues, paths = [], []
@@ -123,6 +164,10 @@ def findings():
                 if ours(named, text[: match.start()]) and not path_exists(named):
                     where = f"{relative}:{line + text.count(chr(10), 0, match.start())}"
                     paths.append((where, str(relative), named))
+            for match in DOTTED.finditer(text):
+                if not module_name_exists(match.group(1)):
+                    where = f"{relative}:{line + text.count(chr(10), 0, match.start())}"
+                    paths.append((where, str(relative), match.group(1)))
     return issues, paths
 
 
@@ -180,3 +225,12 @@ def test_the_scan_sees_a_path_that_is_gone_and_not_one_that_exists_or_is_not_our
     assert [path for path in named if ours(path) and not path_exists(path)] == ["payments/gone.py"]
     others = "pretix's base/services/quotas.py, /api/v1/rotations/, https://x.test/amo/gone.py"
     assert [path for path in PATH.findall(URL.sub("", others)) if ours(path)] == []
+
+
+def test_the_scan_sees_a_module_or_name_that_is_gone():
+    named = DOTTED.findall("payments.tasks.reconcile, rotations.SeatHold, payments.gone, amo.money.gone_rule")
+    assert [name for name in named if not module_name_exists(name)] == [
+        "payments.gone",
+        "amo.money.gone_rule",
+    ]
+    assert DOTTED.findall("no-reply@amo.example, https://amo.example.com/") == []

@@ -4,6 +4,8 @@ between them reaches a file and a heading, and every path of this repository the
 import re
 from pathlib import Path
 
+from tests.amo.test_comments import path_exists
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
@@ -52,21 +54,12 @@ def named_paths(text: str):
                 yield named.rstrip("/.")
 
 
-def exists(named: str) -> bool:
-    """A file or folder, or a migration by its number ("amo/0004", "rotations/migrations/0002")."""
-    path = ROOT / named
-    if path.exists() or any(path.parent.glob(f"{path.name}_*")):
-        return True
-    app, _, number = named.partition("/")
-    return number.isdigit() and any((ROOT / app / "migrations").glob(f"{number}_*.py"))
-
-
 def test_every_path_the_documents_name_exists():
     missing = [
         f"{document.relative_to(ROOT)}: {named}"
         for document in DOCUMENTS
         for named in named_paths(document.read_text(encoding="utf-8"))
-        if not exists(named)
+        if not path_exists(named)
     ]
     assert missing == []
 
@@ -76,6 +69,6 @@ def test_the_checks_see_a_missing_path_and_a_broken_anchor():
         "payments/gone.py",
         "amo/0004",
     ]
-    assert not exists("payments/gone.py") and exists("amo/0004") and exists("rotations/migrations/0002")
+    assert not path_exists("payments/gone.py") and path_exists("amo/0004")
     assert anchor("The API's errors and inputs") == "the-apis-errors-and-inputs"
     assert "seats-holds-and-the-booking-lifecycle" in anchors(ROOT / "docs" / "booking-lifecycle.md")
