@@ -2,7 +2,9 @@
 has no issue tracker beside it), and every path of this repository they name exists."""
 
 import ast
+import functools
 import io
+import os
 import re
 import tokenize
 from pathlib import Path
@@ -26,15 +28,15 @@ PENDING: set[tuple[str, str]] = {
 
 
 def source_files():
-    for path in sorted(ROOT.rglob("*")):
-        relative = path.relative_to(ROOT)
-        if not path.is_file() or SKIPPED & set(relative.parts):
-            continue
-        if (
-            path.suffix in {".py", ".js", ".css"} | HASH_COMMENTED | TEMPLATE_SUFFIXES
-            or path.name in HASH_COMMENTED_NAMES
-        ):
-            yield relative
+    for folder, folders, files in os.walk(ROOT):
+        folders[:] = sorted(name for name in folders if name not in SKIPPED)
+        for name in sorted(files):
+            path = Path(folder) / name
+            if (
+                path.suffix in {".py", ".js", ".css"} | HASH_COMMENTED | TEMPLATE_SUFFIXES
+                or name in HASH_COMMENTED_NAMES
+            ):
+                yield path.relative_to(ROOT)
 
 
 def python_comments(text):
@@ -115,6 +117,7 @@ DOTTED = re.compile(rf"(?<![\w.@/-])((?:{'|'.join(PACKAGES)})(?:\.\w+)+)")
 DOMAIN_ENDINGS = {"com", "org", "net", "test", "example"}
 
 
+@functools.cache
 def defined_names(module: Path) -> set[str]:
     """What a module defines or imports at any depth: functions, classes, assigned names."""
     names = set()
