@@ -13,8 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Folders of our own; vendored code and generated files are not ours to reword.
-SKIPPED = {".git", ".venv", ".data", "node_modules", "staticfiles", "vendor", "__pycache__"}
+# Folders left out: vendored code, installed packages, generated files and local data are not ours.
+SKIPPED = {".git", ".venv", ".venv-lock", ".data", "node_modules", "staticfiles", "vendor", "__pycache__"}
 HASH_COMMENTED = {".toml", ".yml", ".yaml", ".cfg", ".sh"}
 HASH_COMMENTED_NAMES = {"Makefile", "Dockerfile", "run", ".dockerignore", ".gitignore"}
 TEMPLATE_SUFFIXES = {".html", ".txt", ".xml", ".jinja"}
