@@ -18,7 +18,7 @@ run: $(STAMP)  ## install, start embedded services, migrate, seed, serve web + w
 test: $(STAMP)  ## install, start embedded services, ruff, then the whole pytest suite
 	$(PY) tools/devstack.py test $(ARGS)
 
-bench: $(STAMP)  ## performance figures (see README)
+bench: $(STAMP)  ## performance figures (see docs/performance.md)
 	$(PY) tools/devstack.py bench $(ARGS)
 
 lint: $(STAMP)

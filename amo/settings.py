@@ -110,7 +110,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# `make run` / `make test` set DATABASE_URL to the embedded server (amo/devstack.py).
+# `make run` / `make test` set DATABASE_URL to the embedded server (tools/devstack.py).
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", "postgres://postgres@localhost:5432/amo"),
@@ -208,7 +208,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # allauth's per-address (ip) limits are sized for one person; AMO's users often share one address
 # (a hospital's or university's NAT), so every per-address limit here fits a few hundred people.
-# Per-account (key) and per-user limits stay strict: they are what stops guessing. README lists them.
+# Per-account (key) and per-user limits stay strict: they are what stops guessing.
+# docs/architecture.md lists them.
 ACCOUNT_RATE_LIMITS = {
     "login": "300/m/ip",
     "login_failed": "100/15m/ip,5/5m/key",  # the right password too is refused while locked

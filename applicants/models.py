@@ -231,7 +231,7 @@ class Application(models.Model):
         UNDER_REVIEW = "under_review", "Under review"
         WAITLISTED = "waitlisted", "Waitlisted"
         OFFERED = "offered", "Offered"
-        # Accepted (or booked at once) and holding its seat until the deposit is paid ([7/11]).
+        # Accepted (or booked at once) and holding its seat until the deposit is paid.
         AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
         CONFIRMED = "confirmed", "Confirmed"
         IN_PROGRESS = "in_progress", "In progress"

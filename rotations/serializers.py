@@ -1,4 +1,4 @@
-"""Shapes of the catalog API. Read-only: the catalog is written by hosts ([4/8]) and staff."""
+"""Shapes of the catalog API. Read-only: the catalog is written by hosts and staff."""
 
 from rest_framework import serializers
 

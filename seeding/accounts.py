@@ -1,6 +1,6 @@
 """Demo accounts for `make run`. Seeding is idempotent: running it twice changes nothing.
 
-DEMO_LOGINS is read by amo/devstack.py before Django is set up, so this module imports models
+DEMO_LOGINS is read by tools/devstack.py before Django is set up, so this module imports models
 only inside the functions that need them.
 """
 

@@ -415,7 +415,7 @@ def seed_demo_catalog(*, coordinator=None, organizations: int = 120, rotations: 
         status = rng.choices(list(Rotation.Status.values), weights=[5, 92, 3])[0]
         if index == 0:
             # A published cardiology rotation in Chicago, taught by the demo organization's
-            # cardiologist: what the README's typo example ("cardiolgy chicgo") finds.
+            # cardiologist: what the catalog docs' typo example ("cardiolgy chicgo") finds.
             preceptor, status = preceptors[0], Rotation.Status.PUBLISHED
         # The preceptor supervises in their own specialty.
         specialty = preceptor.specialty if preceptor else rng.choice(specialties)

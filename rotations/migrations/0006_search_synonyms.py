@@ -5,7 +5,7 @@ from django.db import migrations, models
 from rotations.states import US_STATES
 from rotations.synonyms import synonyms_seed
 
-# The words people type (issue 5):
+# The words people type:
 # - the document tokenizes as queries do: punctuation is a space ("Pulmonology/Critical Care" was
 #   one token, 'pulmonology/critical', that no query could match);
 # - a host's state is found by name as well as by code ("texas", "tx"): codes IN, OR and ME are

@@ -1,5 +1,5 @@
 """`manage.py bench --load`: its reading of Locust's figures, its verdicts, the production settings it
-serves with, and the URLs it drives. The load test itself never runs here (README, Performance)."""
+serves with, and the URLs it drives. The load test itself never runs here (docs/performance.md)."""
 
 import os
 import subprocess

@@ -81,7 +81,7 @@ def found(client, api, q: str, **filters) -> set[str]:
 @pytest.mark.parametrize(
     ("q", "expected"),
     [
-        # The words of the issue.
+        # The words the search was asked to understand.
         ("texas", {"tx-obgyn", "tx-cards"}),
         ("california", {"ca-peds"}),
         ("OB/GYN", {"tx-obgyn"}),

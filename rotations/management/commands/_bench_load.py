@@ -38,13 +38,13 @@ from rotations.models import Rotation
 
 USERS = 16
 # As the production image runs it (Dockerfile): 3 sync workers, not 2 x cores + 1 (5 here), so the
-# figures compare with the issue's measurement and leave the load generator a core.
+# figures compare with the catalog's earlier measurements and leave the load generator a core.
 GUNICORN_WORKERS = 3
 DETAIL_PAGES = 50  # detail requests spread over this many rotations, not one cached page
 LOCUSTFILE = settings.BASE_DIR / "tools" / "locustfile.py"
 TRIVIAL = "trivial Django view"
 MIX = "mix of anonymous browsing"
-# The issue's targets: warm, the mix at >= half the trivial view's throughput; cold, every catalog
+# The catalog's load targets: warm, the mix at >= half the trivial view's throughput; cold, every catalog
 # scenario alone at >= 100 requests/s, p95 under 250 ms and no errors.
 WARM_MIX_RATIO = 0.5
 COLD_MIN_RPS = 100.0
@@ -139,7 +139,7 @@ class ModeResult:
 
 
 def verdicts(result: ModeResult) -> list[str]:
-    """The issue's targets for this mode, each figure beside them, ending in "met" or "NOT MET"."""
+    """The catalog's load targets for this mode, each figure beside them, ending in "met" or "NOT MET"."""
     if result.cache:
         ratio = result.mix.rps / result.trivial.rps if result.trivial.rps else 0.0
         met = ratio >= WARM_MIX_RATIO

@@ -141,7 +141,8 @@ class Command(LoadBench, PaymentsBench, BaseCommand):
         parser.add_argument(
             "--load",
             action="store_true",
-            help="instead of the scenarios: the load test, gunicorn + Locust over loopback (README)",
+            help="instead of the scenarios: the load test, gunicorn + Locust over loopback "
+            "(docs/performance.md)",
         )
         parser.add_argument(
             "--seconds", type=int, default=60, help="load: seconds of the trivial view and the mix"
