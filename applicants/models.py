@@ -274,7 +274,7 @@ class Application(models.Model):
     waitlisted_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     # A cancelled booking: the booking from the waitlist that took its seat before the start, which
-    # refunded this one the rest of its program fee (applicants.services.applications, resale).
+    # refunded this one the rest of its program fee (applicants.services.payment_handoff, resale).
     resold_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resold_from"
     )

@@ -1,6 +1,6 @@
 """Writes of the host side: onboarding, members and invitations, and preceptors.
 
-The review of applications (offer, rejection, waitlist...) is in applicants.services.applications,
+The review of applications (offer, rejection, waitlist...) is in applicants.services (review, offers),
 with every other application transition."""
 
 from __future__ import annotations
