@@ -19,6 +19,7 @@ from amo.models import User
 from amo.money import format_cents
 from amo.services import notification_send
 from amo.text import day_label, moment_label
+from amo.transactions import transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import (
     Applicant,
@@ -58,6 +59,7 @@ def _move(
 ):
     """Take one edge of the state machine with the fee change that goes with it (payments.fees);
     returns the recorded transition. Callers that change seats have locked the block first."""
+    transaction_required("_move")
     current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     fee = application_fee_on_move(current, to)
     transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})
@@ -588,6 +590,7 @@ def _resale_refund(booking: Application) -> None:
     Once, whatever runs twice: a cancellation is re-sold to one booking and a booking re-sells one
     cancellation (Application.resold_to, a one-to-one set under the cancelled row's lock), and a
     payment takes one resale refund (a unique constraint on refunds)."""
+    transaction_required("_resale_refund")
     if booking.block.start_date <= timezone.now().date():
         return
     offered_at = (
@@ -1115,13 +1118,21 @@ def application_end_early(*, application: Application, actor: User, reason: str)
 def bookings_advance() -> tuple[int, int]:
     """Start each confirmed booking on its block's first day and complete each rotation under way
     after its last day, as the system; returns (started, completed). A booking is still the host's
-    to record as a no-show or an early end. Idempotent: each move re-reads the row under lock."""
+    to record as a no-show or an early end. Idempotent: each move re-reads the row under lock. Each
+    booking moves in its own transaction, so one that fails stops nothing else."""
     today = timezone.localdate()
     started = completed = 0
     starting = Application.objects.filter(status=S.CONFIRMED, block__start_date__lte=today).order_by("pk")
     for application in starting.select_related("block")[:SWEEP_BATCH]:
         try:
-            _move(application, S.IN_PROGRESS, actor=None, role=ActorRole.SYSTEM, reason="The rotation began.")
+            with transaction.atomic():
+                _move(
+                    application,
+                    S.IN_PROGRESS,
+                    actor=None,
+                    role=ActorRole.SYSTEM,
+                    reason="The rotation began.",
+                )
         except DomainError:
             continue  # moved on meanwhile (cancelled, a no-show)
         started += 1
@@ -1132,7 +1143,10 @@ def bookings_advance() -> tuple[int, int]:
         if application.block.end_date >= today:
             continue
         try:
-            _move(application, S.COMPLETED, actor=None, role=ActorRole.SYSTEM, reason="The rotation ended.")
+            with transaction.atomic():
+                _move(
+                    application, S.COMPLETED, actor=None, role=ActorRole.SYSTEM, reason="The rotation ended."
+                )
         except DomainError:
             continue
         completed += 1
