@@ -3,13 +3,14 @@
 Two rules every app keeps (tests/amo/test_transactions.py scans the code for both):
 
 - A function that takes row locks opens its own transaction or starts with `transaction_required`.
-  Outside a transaction a row lock is released at once, and Postgres refuses `FOR UPDATE` outright;
+  Outside a transaction a row lock would be released at once (Django refuses select_for_update there);
   the assertion makes a caller that forgot the transaction fail in tests, not in production.
 - A task is enqueued only through `enqueue_on_commit` (after pretix's TransactionAwareTask and
   Zulip's queue_event_on_commit): a worker never reads rows that are not committed yet, a rolled
   back change sends nothing, and a broker that cannot be reached never turns a request whose data
-  committed into a 500. What could not be enqueued is logged and picked up by a catch-up task
-  (amo.tasks.emails_relay for emails, payments.tasks.reconcile for money).
+  committed into a 500. What could not be enqueued is logged and picked up by a catch-up task:
+  the every-minute relays for emails (amo.tasks.notifications_relay, hosts.tasks.invitations_relay),
+  the daily payments.tasks.reconcile (refunds, Stripe events) and balances_charge for money.
 """
 
 from __future__ import annotations
