@@ -116,6 +116,8 @@ class DevstackRedis:
     @contextlib.contextmanager
     def stopped(self):
         pid = int(self.redis.pid_file.read_text().split()[0])
+        # Never signal a process that only inherited a stale pid file's number.
+        assert b"redis-server" in Path(f"/proc/{pid}/cmdline").read_bytes(), f"pid {pid} is not Redis"
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + 20
         while self._alive(pid):
