@@ -87,6 +87,8 @@ class Notification(models.Model):
     link = models.CharField(max_length=500, blank=True, help_text="Path of the page this is about.")
     created_at = models.DateTimeField(default=timezone.now)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # How often the relay (amo.services.emails_relay) tried to email it after its own task did not.
+    email_attempts = models.PositiveSmallIntegerField(default=0)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

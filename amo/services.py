@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from smtplib import SMTPException
 from urllib.parse import urlsplit
 
 from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
+from django.db.models.functions import Power
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -19,7 +24,10 @@ from django.utils.formats import date_format
 from amo.errors import DomainError
 from amo.models import ApiToken, Notification, User
 from amo.selectors import user_has_totp
+from amo.transactions import enqueue_on_commit
 from hosts.models import Membership
+
+logger = logging.getLogger(__name__)
 
 
 def site_sync(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS, **signal_kwargs) -> None:
@@ -63,7 +71,7 @@ def notification_send(*, recipient: User, key: str, subject: str, body: str, lin
     if created:
         from amo.tasks import email_notification
 
-        transaction.on_commit(lambda: email_notification.delay(notification.pk))
+        enqueue_on_commit(email_notification, notification.pk)
     return notification
 
 
@@ -92,6 +100,55 @@ def notification_email(*, notification_id: int) -> bool:
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
         return True
+
+
+# The relay: an email its own task never sent (the broker was down when it was enqueued, or the
+# mail server kept refusing it) is sent by the every-minute relay task instead. Attempt n is made
+# once the row is RELAY_AFTER * 2**n old (5 min, 10, 20, ... about 21 hours for the last).
+RELAY_AFTER = timedelta(minutes=5)
+RELAY_MAX_ATTEMPTS = 8
+RELAY_BATCH = 100
+
+
+def emails_relay(*, unsent: QuerySet, send: Callable[[int], bool]) -> int:
+    """Email each row of `unsent` (a model with created_at, emailed_at and email_attempts) whose own
+    task has not emailed it in time, through `send(pk)`, the function that task calls; returns how
+    many this run sent.
+
+    At most once: `send` emails a row under its lock only while emailed_at is empty, so the relay
+    and a late task racing send one email between them. Bounded: each attempt is counted (and
+    committed) before it is made, and a row is given up after RELAY_MAX_ATTEMPTS.
+    """
+    now = timezone.now()
+    backoff = ExpressionWrapper(
+        Value(RELAY_AFTER) * Power(2, F("email_attempts")), output_field=DurationField()
+    )
+    due = (
+        unsent.filter(emailed_at__isnull=True, email_attempts__lt=RELAY_MAX_ATTEMPTS)
+        .alias(due_at=ExpressionWrapper(F("created_at") + backoff, output_field=DateTimeField()))
+        .filter(due_at__lte=now)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:RELAY_BATCH]
+    )
+    sent = 0
+    for pk in list(due):
+        claimed = unsent.model.objects.filter(
+            pk=pk, emailed_at__isnull=True, email_attempts__lt=RELAY_MAX_ATTEMPTS
+        ).update(email_attempts=F("email_attempts") + 1)
+        if not claimed:
+            continue  # emailed meanwhile
+        try:
+            sent += send(pk)
+        except (SMTPException, OSError):
+            logger.warning("The relay could not email %s %s", unsent.model._meta.label, pk, exc_info=True)
+    return sent
+
+
+def notifications_relay() -> int:
+    """Email the notifications whose own task did not (emails_relay); returns how many were sent."""
+    return emails_relay(
+        unsent=Notification.objects.all(), send=lambda pk: notification_email(notification_id=pk)
+    )
 
 
 def notifications_mark_read(*, recipient: User, notification_ids: list[int] | None = None) -> int:

@@ -179,6 +179,9 @@ CELERY_BEAT_SCHEDULE = {
     "payments-reconcile": {"task": "payments.tasks.reconcile", "schedule": crontab(hour=4, minute=0)},
     # Balances due charged off-session to the deposit's card; unpaid 7 days after a failure: cancelled.
     "balances-charge": {"task": "payments.tasks.balances_charge", "schedule": crontab(hour=6, minute=0)},
+    # Emails whose own task never left (the broker was down, the mail server kept refusing).
+    "notifications-relay": {"task": "amo.tasks.notifications_relay", "schedule": 60.0},
+    "invitations-relay": {"task": "hosts.tasks.invitations_relay", "schedule": 60.0},
     "seat-counts-check": {
         "task": "rotations.tasks.seat_counts_check",
         "schedule": crontab(hour=3, minute=30),

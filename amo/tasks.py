@@ -1,4 +1,4 @@
-"""Platform tasks: the worker heartbeat for /healthz, and emailing notifications."""
+"""Platform tasks: the worker heartbeat for /healthz, and emailing notifications (and relaying them)."""
 
 from smtplib import SMTPException
 
@@ -33,3 +33,11 @@ EMAIL_TASK_OPTIONS = {
 @shared_task(**EMAIL_TASK_OPTIONS)
 def email_notification(notification_id: int) -> bool:
     return services.notification_email(notification_id=notification_id)
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=55, soft_time_limit=50)
+def notifications_relay() -> int:
+    """Every minute (beat): email the notifications whose own task never did (amo.services.emails_relay).
+    Idempotent: a notification is emailed once, whoever sends it. The time limit keeps one run
+    inside its minute."""
+    return services.notifications_relay()

@@ -189,6 +189,8 @@ class Invitation(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # How often the relay (amo.services.emails_relay) tried to email it after its own task did not.
+    email_attempts = models.PositiveSmallIntegerField(default=0)
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

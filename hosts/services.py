@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from amo.errors import DomainError, refuse_invalid
 from amo.models import User
-from amo.services import email_signature, email_subject
+from amo.services import email_signature, email_subject, emails_relay
 from amo.slugs import insert_with_free_slug
 from amo.text import day_label
+from amo.transactions import enqueue_on_commit
 from applicants.services import email_is_verified
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.cache import catalog_changed
@@ -145,7 +146,7 @@ def invitation_create(
             raise DomainError(f"{email} already has a pending invitation.") from error
         from hosts.tasks import email_invitation
 
-        transaction.on_commit(lambda: email_invitation.delay(invitation.pk))
+        enqueue_on_commit(email_invitation, invitation.pk)
     return invitation
 
 
@@ -175,6 +176,14 @@ def invitation_email(*, invitation_id: int) -> bool:
         invitation.emailed_at = timezone.now()
         invitation.save(update_fields=["emailed_at"])
         return True
+
+
+def invitations_relay() -> int:
+    """Email the live invitations whose own task did not (emails_relay); returns how many were sent."""
+    live = Invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    return emails_relay(unsent=live, send=lambda pk: invitation_email(invitation_id=pk))
 
 
 def invitation_revoke(*, invitation: Invitation) -> Invitation:

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
 
-from django.db import transaction
 from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
 from amo.money import format_cents, refund_cents
+from amo.transactions import enqueue_on_commit, transaction_required
 from applicants.models import Application
 from payments import tasks
 from payments.models import Payment, Refund
@@ -154,6 +153,7 @@ def refunds_write(*, application: Application, reason: str, actor: User | None =
     and sent to Stripe once the transaction commits (the booking code marks an application fee
     given back as refunded). Returns the plan (nothing written when it gives nothing back).
     """
+    transaction_required("refunds_write")
     locked = list(
         Payment.objects.select_for_update()
         .filter(application_id=application.pk, status=Payment.Status.SUCCEEDED)
@@ -167,7 +167,7 @@ def refunds_write(*, application: Application, reason: str, actor: User | None =
     for refund in refunds:
         # A broker that is down must not undo the cancellation: the refund stays pending and
         # reconciliation sends it.
-        transaction.on_commit(partial(tasks.refund_send.delay, refund.pk), robust=True)
+        enqueue_on_commit(tasks.refund_send, refund.pk)
     return plan
 
 

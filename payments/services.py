@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from functools import partial
 
 import stripe
 from django.db import transaction
@@ -23,6 +22,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.money import format_cents
 from amo.services import notification_send
+from amo.transactions import enqueue_on_commit, transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
 from hosts.models import Organization
@@ -225,6 +225,7 @@ def payment_sync(*, payment_id: int) -> Payment:
 def _succeed(payment: Payment) -> int | None:
     """Record the success and its effect (inside payment_sync's transaction); returns the id of the
     full refund written when the booking cannot be had, to send once committed."""
+    transaction_required("_succeed")
     application = payment.application
     organization = application.block.rotation.organization
     payment.status = Payment.Status.SUCCEEDED
@@ -251,13 +252,14 @@ def _succeed(payment: Payment) -> int | None:
     if payment.purpose == P.DEPOSIT and balance_due_on(application.block) <= timezone.now().date():
         # Booked inside the balance window: the balance is due already, so the card just saved
         # pays it now rather than at the next daily run.
-        transaction.on_commit(partial(tasks.balance_charge.delay, application.pk), robust=True)
+        enqueue_on_commit(tasks.balance_charge, application.pk)
     return None
 
 
 def _others_cancel(payment: Payment) -> None:
     """The deposit or whole fee that confirmed the booking leaves the other one's open attempt
     (started, then the applicant chose the other) with nothing to pay: its intent is cancelled."""
+    transaction_required("_others_cancel")
     others = Payment.objects.select_for_update(of=("self",)).filter(
         application_id=payment.application_id, purpose__in=[P.DEPOSIT, P.FULL], status__in=Payment.OPEN
     )
@@ -588,6 +590,7 @@ def block_change_money_settle(
     (balance_charge: the saved card, else the pay link and 7 days). A balance payment still open for
     another amount is cancelled, so it cannot take what is no longer owed.
     """
+    transaction_required("block_change_money_settle")
     paid = list(
         Payment.objects.select_for_update(of=("self",))
         .filter(application=application, status=Payment.Status.SUCCEEDED, purpose__in=Payment.PROGRAM_FEE)
@@ -606,7 +609,7 @@ def block_change_money_settle(
             refund = refund_record(
                 payment=payment, amount_cents=part, reason=Refund.Reason.PRICE_DIFFERENCE, actor=actor
             )
-            transaction.on_commit(partial(tasks.refund_send.delay, refund.pk), robust=True)
+            enqueue_on_commit(tasks.refund_send, refund.pk)
             left -= part
     stale = Payment.objects.select_for_update(of=("self",)).filter(
         application=application, purpose=P.BALANCE, status__in=Payment.OPEN
@@ -614,7 +617,7 @@ def block_change_money_settle(
     for payment in stale.exclude(amount_cents=difference.owed_cents):
         _cancel_intent(payment)
     if difference.charge_cents:
-        transaction.on_commit(partial(tasks.balance_charge.delay, application.pk), robust=True)
+        enqueue_on_commit(tasks.balance_charge, application.pk)
     return difference
 
 
@@ -773,7 +776,7 @@ def stripe_event_receive(*, event_id: str, event_type: str, payload: dict) -> bo
         if created:
             # A broker that is down must not turn Stripe's delivery into a 500: the event is stored,
             # and reconciliation processes what was never enqueued.
-            transaction.on_commit(lambda: tasks.stripe_event_process.delay(event_id), robust=True)
+            enqueue_on_commit(tasks.stripe_event_process, event_id)
     return created
 
 

@@ -69,7 +69,9 @@ def catalog_changed() -> None:
     # Django's queue of callbacks holds (savepoint ids, callback, robust) for each.
     if any(func is _version_bump and saved == savepoints for saved, func, _ in connection.run_on_commit):
         return
-    transaction.on_commit(_version_bump)
+    # Robust: with Redis unreachable the change is committed all the same, and its request must not
+    # fail; cached pages then live on until CATALOG_CACHE_SECONDS.
+    transaction.on_commit(_version_bump, robust=True)
 
 
 def messages_pending(request) -> bool:

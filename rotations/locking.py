@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db import OperationalError, connection
 
 from amo.errors import DomainError
+from amo.transactions import transaction_required
 from rotations.models import Block
 
 LOCK_TIMEOUT = "3s"
@@ -19,8 +20,7 @@ LOCK_TIMEOUT = "3s"
 
 def lock_blocks(block_ids: Iterable[int]) -> dict[int, Block]:
     """Lock the blocks' rows, in id order so that two callers never deadlock; return them by id."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("lock_blocks must run inside transaction.atomic()")
+    transaction_required("lock_blocks")
     ids = sorted(set(block_ids))
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")

@@ -18,6 +18,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
 from amo.text import day_label
+from amo.transactions import transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text, years_from
 from applicants.files import document_filename
 from applicants.models import Applicant, Document
@@ -80,6 +81,7 @@ def _sha256(uploaded_file: UploadedFile) -> str:
 def _locked_applicant(pk: int) -> Applicant:
     """The applicant's row, locked until the caller's transaction ends: their vault and their
     deletion change one at a time."""
+    transaction_required("_locked_applicant")
     return Applicant.objects.select_for_update().get(pk=pk)
 
 

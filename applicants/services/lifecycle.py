@@ -79,13 +79,21 @@ def application_end_early(*, application: Application, actor: User, reason: str)
 def bookings_advance() -> tuple[int, int]:
     """Start each confirmed booking on its block's first day and complete each rotation under way
     after its last day, as the system; returns (started, completed). A booking is still the host's
-    to record as a no-show or an early end. Idempotent: each move re-reads the row under lock."""
+    to record as a no-show or an early end. Idempotent: each move re-reads the row under lock. Each
+    booking moves in its own transaction, so one that fails stops nothing else."""
     today = timezone.localdate()
     started = completed = 0
     starting = Application.objects.filter(status=S.CONFIRMED, block__start_date__lte=today).order_by("pk")
     for application in starting.select_related("block")[:SWEEP_BATCH]:
         try:
-            move(application, S.IN_PROGRESS, actor=None, role=ActorRole.SYSTEM, reason="The rotation began.")
+            with transaction.atomic():
+                move(
+                    application,
+                    S.IN_PROGRESS,
+                    actor=None,
+                    role=ActorRole.SYSTEM,
+                    reason="The rotation began.",
+                )
         except DomainError:
             continue  # moved on meanwhile (cancelled, a no-show)
         started += 1
@@ -96,7 +104,10 @@ def bookings_advance() -> tuple[int, int]:
         if application.block.end_date >= today:
             continue
         try:
-            move(application, S.COMPLETED, actor=None, role=ActorRole.SYSTEM, reason="The rotation ended.")
+            with transaction.atomic():
+                move(
+                    application, S.COMPLETED, actor=None, role=ActorRole.SYSTEM, reason="The rotation ended."
+                )
         except DomainError:
             continue
         completed += 1

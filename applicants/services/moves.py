@@ -10,6 +10,7 @@ from django.utils import timezone
 from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
+from amo.transactions import transaction_required
 from applicants.models import Application, ApplicationTransition
 from applicants.readiness import ChecklistItem
 from applicants.workflow import ActorRole, transition
@@ -47,6 +48,7 @@ def move(
 ):
     """Take one edge of the state machine with the fee change that goes with it (payments.fees);
     returns the recorded transition. Callers that change seats have locked the block first."""
+    transaction_required("move")
     current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     fee = application_fee_on_move(current, to)
     transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})

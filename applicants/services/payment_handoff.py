@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
+from amo.transactions import transaction_required
 from applicants.models import Application, ApplicationTransition
 from applicants.services.cancellation import application_cancel
 from applicants.services.moves import (
@@ -78,6 +79,7 @@ def resale_refund(booking: Application) -> None:
     Once, whatever runs twice: a cancellation is re-sold to one booking and a booking re-sells one
     cancellation (Application.resold_to, a one-to-one set under the cancelled row's lock), and a
     payment takes one resale refund (a unique constraint on refunds)."""
+    transaction_required("resale_refund")
     if booking.block.start_date <= timezone.now().date():
         return
     offered_at = (
@@ -160,6 +162,7 @@ def payment_received(payment: Payment) -> str:
     confirms the booking, taking a seat afresh when the hold lapsed; refused when no seat is left.
     A busy block (its lock not had in time) raises: that says nothing about the seat, so nothing is
     kept or refunded, and the event's retry or reconciliation decides."""
+    transaction_required("payment_received")
     P = Payment.Purpose
     if payment.purpose == P.APPLICATION_FEE:
         locked = Application.objects.select_for_update().get(pk=payment.application_id)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from amo.errors import DomainError, field_label
 from amo.models import User
+from amo.transactions import transaction_required
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application
 from applicants.services.documents import _locked_applicant
@@ -138,6 +139,7 @@ def _applicant_remove(applicant: Applicant) -> None:
 
     Refused once an application was sent: its host keeps what it received (ended ones included).
     """
+    transaction_required("_applicant_remove")
     applications = list(applicant.applications.select_for_update())
     if any(application.status != S.DRAFT for application in applications):
         raise DomainError(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from amo.errors import DomainError
 from amo.models import User
 from amo.services import notification_send
+from amo.transactions import transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, VisaDenial
 from applicants.services.cancellation import application_cancel
@@ -103,6 +104,7 @@ def _require_staff(actor: User) -> None:
 
 
 def _locked_open(visa_denial: VisaDenial | int) -> VisaDenial:
+    transaction_required("_locked_open")
     pk = visa_denial if isinstance(visa_denial, int) else visa_denial.pk
     denial = (
         VisaDenial.objects.select_for_update(of=("self",))

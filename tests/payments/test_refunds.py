@@ -36,11 +36,12 @@ Policy = Rotation.CancellationPolicy
 
 
 def enqueued_refunds(callbacks) -> list[int]:
-    """The refunds a committed transaction handed to the worker (payments.tasks.refund_send)."""
+    """The refunds a committed transaction handed to the worker: each callback of
+    enqueue_on_commit(tasks.refund_send, refund_id) carries the task and its arguments."""
     return [
-        callback.args[0]
+        callback.args[1][0]
         for callback in callbacks
-        if isinstance(callback, functools.partial) and callback.func == tasks.refund_send.delay
+        if isinstance(callback, functools.partial) and callback.args[0] is tasks.refund_send
     ]
 
 

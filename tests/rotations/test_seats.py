@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 from amo.errors import DomainError
@@ -186,7 +187,7 @@ def test_a_block_whose_count_was_changed_by_hand_is_reported_out_of_step():
 @pytest.mark.django_db(transaction=True)
 def test_lock_blocks_refuses_to_run_outside_a_transaction():
     block = BlockFactory()
-    with pytest.raises(RuntimeError, match="inside transaction.atomic"):
+    with pytest.raises(TransactionManagementError, match="inside transaction.atomic"):
         lock_blocks([block.pk])
 
 
