@@ -26,6 +26,7 @@ from amo.services import notification_send
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
 from applicants.services import application_cancel, application_payment_confirm
+from applicants.terms import application_terms
 from applicants.workflow import ActorRole
 from hosts.models import Organization
 from payments import tasks
@@ -273,7 +274,7 @@ def _succeed(payment: Payment) -> int | None:
     except IntegrityError as refusal:
         return _refund_late(payment, refusal)
     _others_cancel(payment)
-    if payment.purpose == P.DEPOSIT and balance_due_on(application.block) <= timezone.now().date():
+    if payment.purpose == P.DEPOSIT and balance_due_on(application) <= timezone.now().date():
         # Booked inside the balance window: the balance is due already, so the card just saved
         # pays it now rather than at the next daily run.
         transaction.on_commit(partial(tasks.balance_charge.delay, application.pk), robust=True)
@@ -347,7 +348,7 @@ def _refund_overpaid(payment: Payment) -> int | None:
     application = Application.objects.select_related("block__rotation", "applicant__user").get(
         pk=payment.application_id
     )
-    excess = program_fee_paid_cents(application) - application.block.rotation.program_fee_cents
+    excess = program_fee_paid_cents(application) - application_terms(application).program_fee_cents
     if excess <= 0:
         return None
     amount = min(excess, payment.amount_cents)
@@ -392,7 +393,7 @@ def balances_due_charge() -> dict[str, int]:
     candidates = (
         Application.objects.filter(status__in=[Application.Status.CONFIRMED, Application.Status.IN_PROGRESS])
         .annotate(paid_cents=program_fee_paid_expression(), due_key=balance_due_key_expression())
-        .filter(paid_cents__lt=F("block__rotation__program_fee_cents"))
+        .filter(paid_cents__lt=F("program_fee_cents"))  # the agreed fee (applicants.terms)
         .exclude(
             # Charged (or tried) already; one written but not yet sent to Stripe is sent again.
             Exists(

@@ -30,6 +30,8 @@ from applicants.models import (
 )
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
+from applicants.services.terms import application_terms_fix
+from applicants.terms import application_terms
 from applicants.workflow import ActorRole, actor_holds_role, transition
 from hosts.models import Membership
 from payments.fees import application_fee_on_move, application_fee_on_sending
@@ -235,13 +237,14 @@ def application_submit(*, application: Application, actor: User) -> Application:
                 extra={"missing": missing},
             )
         full = lock_block(application.block_id).is_full
+        application_terms_fix(application=application)
         application = transition(
             application,
             S.WAITLISTED if full else S.SUBMITTED,
             actor=actor,
             role=ActorRole.APPLICANT,
             submitted_at=timezone.now(),
-            **application_fee_on_sending(rotation, waitlisted=full),
+            **application_fee_on_sending(application, waitlisted=full),
         )
         if full:
             applicant_news = (
@@ -482,19 +485,19 @@ def application_accept(*, application: Application, actor: User) -> Application:
     confirmed at once; with one, the application awaits the payment ([7/11]) and the offer's hold
     keeps the seat until the same deadline."""
     application = _loaded(application)
-    rotation = application.block.rotation
+    rotation, terms = application.block.rotation, application_terms(application)
     with transaction.atomic():
         hold = seat_hold_locked(application.pk)
         status = Application.objects.values_list("status", flat=True).get(pk=application.pk)
         _check_open_offer(status, "accept")
         if hold is None or hold.expires_at <= timezone.now():
             raise DomainError("This offer has expired; its seat is no longer held for you.", status=409)
-        if rotation.deposit_cents:
+        if terms.deposit_cents:
             recorded = _move(application, S.AWAITING_PAYMENT, actor=actor, role=ActorRole.APPLICANT)
             applicant_news = (
                 f"Pay the deposit to confirm: {rotation}",
                 f"You accepted the offer for {application.block}. Pay the deposit of "
-                f"{format_cents(rotation.deposit_cents, rotation.currency)} by "
+                f"{format_cents(terms.deposit_cents, terms.currency)} by "
                 f"{moment_label(hold.expires_at)} UTC to confirm your seat.",
             )
             host_news = (
@@ -731,12 +734,13 @@ def application_book_now(
                 extra={"missing": missing},
             )
         documents_due_at = now + DOCUMENTS_DUE_WITHIN if unmet else None
+        terms = application_terms_fix(application=application, block=block)
         changes = {
             "submitted_at": now,
-            **application_fee_on_sending(rotation),
+            **application_fee_on_sending(application),
             "documents_due_at": documents_due_at,
         }
-        if rotation.deposit_cents:
+        if terms.deposit_cents:
             expires_at = now + CHECKOUT_HOLD_FOR
             seat_take(
                 block_id=block.pk,
@@ -750,7 +754,7 @@ def application_book_now(
             applicant_news = (
                 f"Seat reserved: {rotation}",
                 f"A seat on {block} is held for you until {moment_label(expires_at)} UTC. Pay the deposit of "
-                f"{format_cents(rotation.deposit_cents, rotation.currency)} to confirm it.",
+                f"{format_cents(terms.deposit_cents, terms.currency)} to confirm it.",
             )
         else:
             seat_take(block_id=block.pk, application_id=application.pk, kind=SeatHold.Kind.BOOKING)
@@ -1251,6 +1255,7 @@ def block_change_decide(
             locked.block_id = change.to_block_id
             locked.save(update_fields=["block", "updated_at"])
             money = block_change_money_settle(application=application, to_block=change.to_block, actor=actor)
+            application_terms_fix(application=locked, block=change.to_block)
             waitlist_promote(block_id=change.from_block_id)
         change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
         change.answer = answer
