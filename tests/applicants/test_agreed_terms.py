@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,7 @@ from applicants.services import (
     block_change_decide,
     block_change_request,
 )
+from applicants.services.terms import application_terms_fix
 from applicants.terms import application_terms, terms_offered
 from applicants.workflow import ActorRole
 from payments.models import Payment, Refund
@@ -286,3 +288,12 @@ def test_a_date_change_to_a_dearer_block_fixes_that_blocks_terms_when_the_host_a
     )
     application.refresh_from_db()
     assert application_terms(application) == agreed
+
+
+def test_the_database_refuses_an_application_sent_without_agreed_terms():
+    draft = ApplicationFactory()
+    with pytest.raises(IntegrityError, match="application_sent_has_agreed_terms"), transaction.atomic():
+        Application.objects.filter(pk=draft.pk).update(status=S.SUBMITTED)
+    application_terms_fix(application=draft)
+    Application.objects.filter(pk=draft.pk).update(status=S.SUBMITTED)
+    assert Application.objects.get(pk=draft.pk).terms_agreed_at is not None
