@@ -10,7 +10,9 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +29,7 @@ from applicants.services import (
     block_change_request,
 )
 from applicants.services.terms import application_terms_fix
-from applicants.terms import application_terms, terms_offered
+from applicants.terms import Terms, application_terms, terms_offered
 from applicants.workflow import ActorRole
 from payments.models import Payment, Refund
 from payments.selectors import amounts_due, balance_due_on
@@ -297,3 +299,33 @@ def test_the_database_refuses_an_application_sent_without_agreed_terms():
     application_terms_fix(application=draft)
     Application.objects.filter(pk=draft.pk).update(status=S.SUBMITTED)
     assert Application.objects.get(pk=draft.pk).terms_agreed_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fixes_the_terms_of_applications_already_sent_from_their_rotation():
+    sent = ApplicationFactory(status=S.SUBMITTED, block__rotation__cancellation_policy="strict")
+    draft = ApplicationFactory(block=sent.block)
+    executor = MigrationExecutor(connection)
+    before, after = ("applicants", "0007_visa_denials_and_resale"), ("applicants", "0008_agreed_terms")
+    try:
+        executor.migrate([before])
+        # The rotation as it stands when the migration runs is the nearest record of what was agreed.
+        Rotation.objects.filter(pk=sent.block.rotation_id).update(
+            program_fee_cents=300_000, deposit_cents=70_000
+        )
+        executor.loader.build_graph()
+        executor.migrate([after])
+    finally:
+        call_command("migrate", verbosity=0)  # the next tests find the schema as it was, whatever happened
+    sent, draft = (Application.objects.get(pk=application.pk) for application in (sent, draft))
+    assert sent.terms_agreed_at == (sent.submitted_at or sent.created_at)
+    assert application_terms(sent) == Terms(
+        currency="usd",
+        application_fee_cents=10_000,
+        program_fee_cents=300_000,
+        deposit_cents=70_000,
+        balance_due_days_before_start=45,
+        cancellation_policy="strict",
+        refund_tiers=(policies.Tier(90, 50), policies.Tier(0, 0)),
+    )
+    assert draft.terms_agreed_at is None  # a draft reads its rotation until it is sent
