@@ -124,7 +124,10 @@ def host_edit(block: Block, route: str, field: str, value, monkeypatch) -> None:
     elif route in ("form", "block-form"):
         name = "rotation_update" if route == "form" else "block_update"
         url = reverse(f"hosts:{name}", args=[rotation.pk if route == "form" else block.pk])
-        response = host.post(url, form_data(host.get(url).context["form"], {field: value}))
+        page = host.get(url)
+        if route == "form":
+            assert "Applications already sent keep the terms they were sent with." in page.content.decode()
+        response = host.post(url, form_data(page.context["form"], {field: value}))
         assert response.status_code == (200 if refused else 302), response.content.decode()[:2000]
         return
     elif route == "stored":
