@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from applicants.countries import country_name
 from applicants.files import EXTENSIONS
 from hosts.models import OrganizationQuerySet
-from rotations.models import DocumentKind, SeatHold, VisaType
+from rotations.models import DocumentKind, Rotation, SeatHold, VisaType
 
 
 class Applicant(models.Model):
@@ -265,8 +265,21 @@ class Application(models.Model):
     documents = models.ManyToManyField(
         Document, blank=True, related_name="applications", help_text="The documents this host may see."
     )
+    # The agreed terms (applicants.terms): what the applicant agreed to pay, and get back on
+    # cancelling, when the application was sent or its booking moved to another block; fixed then
+    # by applicants.services.terms and read for every amount, never the rotation's live fields.
+    # A draft has none yet (terms_agreed_at empty) and reads its rotation's.
+    terms_agreed_at = models.DateTimeField(null=True, blank=True)
     application_fee_cents = models.PositiveIntegerField(default=0)
     currency = models.CharField(max_length=3, default="usd")
+    program_fee_cents = models.PositiveIntegerField(default=0)
+    deposit_cents = models.PositiveIntegerField(default=0)
+    balance_due_days_before_start = models.PositiveSmallIntegerField(default=0)
+    cancellation_policy = models.CharField(
+        max_length=16, choices=Rotation.CancellationPolicy.choices, blank=True
+    )
+    # The policy's tiers as they stood: [{"min_days_before_start": 30, "refund_percent": 100}, ...].
+    refund_tiers = models.JSONField(default=list, blank=True)
     application_fee_status = models.CharField(max_length=16, choices=FeeStatus.choices, default=FeeStatus.DUE)
     # A book-now booking confirmed before every required document was in: when they are due.
     documents_due_at = models.DateTimeField(null=True, blank=True)
@@ -299,6 +312,14 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=Q(resold_to__isnull=True) | Q(status="cancelled"),
                 name="application_resold_only_when_cancelled",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(terms_agreed_at__isnull=False) & ~Q(cancellation_policy="")),
+                name="application_sent_has_agreed_terms",
+            ),
+            models.CheckConstraint(
+                condition=Q(deposit_cents__lte=F("program_fee_cents")),
+                name="application_deposit_within_program_fee",
             ),
         ]
         indexes = [models.Index(fields=["block", "status"]), models.Index(fields=["status", "submitted_at"])]

@@ -23,12 +23,13 @@ from applicants.models import (
     VisaDenial,
 )
 from applicants.readiness import block_closed_reason
+from applicants.terms import application_terms
 from hosts.models import Membership
 from payments.models import Payment, Refund
 from payments.refunds import refund_plan
 from payments.selectors import with_price_difference
 from rotations.models import Block, Rotation
-from rotations.policies import RefundWindow, refund_schedule
+from rotations.policies import RefundWindow
 
 S = Application.Status
 
@@ -352,24 +353,26 @@ class RefundQuote:
     currency: str
     refunds: list[RefundQuoteLine]
     schedule: list[RefundWindow]
+    policy_label: str  # the cancellation policy agreed to
 
 
 def refund_quote(*, application: Application, today: date | None = None) -> RefundQuote:
     """The refund of the applicant withdrawing an application or cancelling a booking on `today`,
-    by the rotation's cancellation policy (the withdrawal and cancellation pages and the API's
-    preview), from the payments that succeeded: the plan the cancellation then writes
-    (payments.refunds.refund_plan), split across the payments newest first.
+    by the cancellation policy the applicant agreed to (applicants.terms), as the withdrawal and
+    cancellation pages and the API's preview show it, from the payments that succeeded: the plan
+    the cancellation then writes (payments.refunds.refund_plan), split across the payments newest
+    first.
 
     The policy refunds the program fee paid (less what was refunded already); the application fee
     paid for the host's review and is not refunded.
     """
-    block, rotation = application.block, application.block.rotation
+    terms = application_terms(application)
     plan = refund_plan(application=application, reason=Refund.Reason.CANCELLATION, today=today)
     return RefundQuote(
-        application_fee_cents=application.application_fee_cents,
+        application_fee_cents=terms.application_fee_cents,
         application_fee_paid_cents=plan.application_fee_held_cents,
         application_fee_refund_cents=plan.application_fee_refund_cents,
-        program_fee_cents=rotation.program_fee_cents,
+        program_fee_cents=terms.program_fee_cents,
         program_fee_paid_cents=plan.program_fee_held_cents,
         refund_percent=plan.refund_percent,
         program_fee_refund_cents=plan.program_fee_refund_cents,
@@ -381,7 +384,8 @@ def refund_quote(*, application: Application, today: date | None = None) -> Refu
             )
             for line in plan.lines
         ],
-        schedule=refund_schedule(rotation, block, today=today),
+        schedule=terms.refund_schedule(application.block, today=today),
+        policy_label=terms.cancellation_policy_label,
     )
 
 

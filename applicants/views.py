@@ -29,13 +29,13 @@ from applicants.forms import (
 )
 from applicants.models import Application, BlockChange, Document, VisaDenial
 from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
+from applicants.terms import application_terms, terms_offered
 from applicants.workflow import ActorRole, targets_from
 from payments import selectors as payment_selectors
 from payments.models import Payment, Refund
 from payments.refunds import refund_plan
 from payments.selectors import application_refunds, block_change_price_difference, price_differences
 from rotations.models import Rotation
-from rotations.policies import refund_schedule
 
 S = Application.Status
 
@@ -255,7 +255,7 @@ def _apply_page(request, block_id: int, applicant, *, book_now: bool):
             "waitlist_fee_note": selectors.waitlist_fee_note(
                 fee_cents=rotation.application_fee_cents, currency=rotation.currency
             ),
-            "refund_schedule": refund_schedule(rotation, block),
+            "refund_schedule": terms_offered(rotation).refund_schedule(block),
             "email_verified": services.email_is_verified(request.user),
         },
         status=400 if form.errors else 200,
@@ -345,9 +345,10 @@ def application_detail(request, pk: int, *, applicant):
             "thread": list(application.messages.all()),
             "payments_due": payments_due,
             "balance_due": balance_due,
-            "balance_due_on": payment_selectors.balance_due_on(application.block) if balance_due else None,
+            "balance_due_on": payment_selectors.balance_due_on(application) if balance_due else None,
             "balance_already_due": bool(balance_due)
-            and payment_selectors.balance_due_on(application.block) <= timezone.now().date(),
+            and payment_selectors.balance_due_on(application) <= timezone.now().date(),
+            "terms": application_terms(application),
             "balance_deadline": payment_selectors.balance_deadline(application) if balance_due else None,
             "payments": list(payment_selectors.application_payments(application=application)),
         },

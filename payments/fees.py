@@ -1,25 +1,23 @@
 """The application fee's state, owned by payments: what it is when an application is sent, and how
-it moves with the application's status. Paying it (payments.services) and refunding it
-(payments.refunds) set the rest; the application services only apply what these say."""
+it moves with the application's status (its amount is fixed with the agreed terms, applicants.terms).
+Paying it (payments.services) and refunding it (payments.refunds) set the rest; the application
+services only apply what these say."""
 
 from applicants.models import Application
+from applicants.terms import application_terms
 from applicants.workflow import FINAL
-from rotations.models import Rotation
 
 Fee = Application.FeeStatus
 S = Application.Status
 
 
-def application_fee_on_sending(rotation: Rotation, *, waitlisted: bool = False) -> dict:
-    """The fee fields of an application sent to `rotation` (submitted, booked, or waitlisted): due at
-    once (charged at submission), not due until a seat is offered for a waitlist, or waived when
-    the rotation has none."""
-    status = Fee.WAIVED if not rotation.application_fee_cents else Fee.NOT_DUE if waitlisted else Fee.DUE
-    return {
-        "application_fee_cents": rotation.application_fee_cents,
-        "currency": rotation.currency,
-        "application_fee_status": status,
-    }
+def application_fee_on_sending(application: Application, *, waitlisted: bool = False) -> dict:
+    """The fee status of `application` as it is sent (submitted, booked, or waitlisted), its terms
+    fixed (applicants.terms): due at once (charged at submission), not due until a seat is offered
+    for a waitlist, or waived when its agreed application fee is nothing."""
+    fee_cents = application_terms(application).application_fee_cents
+    status = Fee.WAIVED if not fee_cents else Fee.NOT_DUE if waitlisted else Fee.DUE
+    return {"application_fee_status": status}
 
 
 def application_fee_on_move(application: Application, to: str) -> dict:

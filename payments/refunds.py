@@ -1,11 +1,11 @@
 """Refunds of an application's payments: what each reason gives back, from which payments, and
 writing it under the payments' row locks.
 
-One rule per reason (RULES): the share of the program fee still held that goes back (the
-rotation's cancellation policy tier on the day, or all of it) and whether the application fee goes
-back too. The same plan is shown before the applicant confirms (applicants.selectors.refund_quote)
-and written by the cancellation, from the same payments on the same day, so the preview is what
-is refunded.
+One rule per reason (RULES): the share of the program fee still held that goes back (the tier on
+the day of the cancellation policy the applicant agreed to, applicants.terms, or all of it) and
+whether the application fee goes back too. The same plan is shown before the applicant confirms
+(applicants.selectors.refund_quote) and written by the cancellation, from the same payments on the
+same day, so the preview is what is refunded.
 
 The program fee "still held" is what the deposit, balance and full payments that succeeded took,
 minus what was refunded of them already. A refund is split across those payments newest first:
@@ -31,9 +31,9 @@ from amo.models import User
 from amo.money import format_cents, refund_cents
 from amo.transactions import enqueue_on_commit, transaction_required
 from applicants.models import Application
+from applicants.terms import application_terms
 from payments import tasks
 from payments.models import Payment, Refund
-from rotations.policies import refund_percent
 
 P = Payment.Purpose
 R = Refund.Reason
@@ -123,11 +123,8 @@ def refund_plan(
     fees = [payment for payment in held if payment.purpose == P.APPLICATION_FEE]
     percent = rule.program_percent
     if percent is None:
-        block = application.block
-        percent = refund_percent(
-            block.rotation.cancellation_policy,
-            start_date=block.start_date,
-            cancelled_on=today or timezone.now().date(),
+        percent = application_terms(application).refund_percent(
+            application.block, cancelled_on=today or timezone.now().date()
         )
     program_held = sum(payment.refundable_cents for payment in program)
     fee_held = sum(payment.refundable_cents for payment in fees)

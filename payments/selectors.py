@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db.models import (
@@ -25,6 +25,7 @@ from django.utils import timezone
 from amo.money import format_cents
 from amo.text import day_label, moment_label
 from applicants.models import Applicant, Application, BlockChange
+from applicants.terms import application_terms, terms_offered
 from hosts.models import Organization
 from payments.models import LedgerEntry, Payment, Refund
 from rotations.models import Block
@@ -69,9 +70,12 @@ def balance_settled_expression(application: str = "pk") -> Exists:
     return Exists(_balance_settled(application=OuterRef(application)))
 
 
-def balance_due_on(block: Block) -> date:
-    """The day the balance of a booking on `block` is due."""
-    return block.start_date - timedelta(days=block.rotation.balance_due_days_before_start)
+def balance_due_on(application: Application, *, block: Block | None = None) -> date:
+    """The day the balance of `application`'s booking is due: on its own block by its agreed terms,
+    or on another `block` (with its rotation loaded) by the terms a date change there would agree to."""
+    if block is None or block.pk == application.block_id:
+        return application_terms(application).balance_due_on(application.block)
+    return terms_offered(block.rotation).balance_due_on(block)
 
 
 def balance_due_now(
@@ -86,7 +90,7 @@ def balance_due_now(
     that what a date change to a dearer block left owing has no balance left to join. A list passes
     `settled` (balance_settled_expression) from its own query."""
     today = today or timezone.now().date()
-    if balance_due_on(block or application.block) <= today:
+    if balance_due_on(application, block=block) <= today:
         return True
     return settled if settled is not None else _balance_settled(application=application).exists()
 
@@ -131,24 +135,25 @@ def amount_due(application: Application, purpose: str) -> int:
 
     The application fee while its status is due, once submitted (a draft's "due" is only the
     model's default); the deposit or the whole program fee while the application awaits payment
-    and neither was paid; the balance once the booking is confirmed: the program fee of its
-    block's rotation (the new one after a date change) minus the program fee paid, net.
+    and neither was paid; the balance once the booking is confirmed: its agreed program fee (the
+    new one after a date change) minus the program fee paid, net. Amounts are the application's
+    agreed terms (applicants.terms), whatever the rotation says now.
     """
-    rotation = application.block.rotation
+    terms = application_terms(application)
     if purpose == P.APPLICATION_FEE:
         due = (
             application.application_fee_status == Application.FeeStatus.DUE and application.status != S.DRAFT
         )
-        return application.application_fee_cents if due else 0
+        return terms.application_fee_cents if due else 0
     if purpose in (P.DEPOSIT, P.FULL):
         paid = _paid_purposes(application)
         if application.status != S.AWAITING_PAYMENT or P.DEPOSIT in paid or P.FULL in paid:
             return 0
-        return rotation.deposit_cents if purpose == P.DEPOSIT else rotation.program_fee_cents
+        return terms.deposit_cents if purpose == P.DEPOSIT else terms.program_fee_cents
     if purpose == P.BALANCE:
         if application.status not in (S.CONFIRMED, S.IN_PROGRESS):
             return 0
-        return max(rotation.program_fee_cents - program_fee_paid_cents(application), 0)
+        return max(terms.program_fee_cents - program_fee_paid_cents(application), 0)
     return 0
 
 
@@ -263,7 +268,8 @@ def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class PriceDifference:
     """What moving a booking to another block does to its money: the payments stay with the
-    application, and the new rotation's program fee is what counts. Shown to both sides before the
+    application, and the program fee the new rotation offers now replaces the one agreed (approving
+    the move fixes the new block's terms on the application). Shown to both sides before the
     host decides; applied as it says when the host approves (payments.services
     .block_change_money_settle)."""
 
@@ -330,24 +336,23 @@ def price_difference(
     *,
     application: Application,
     to_block: Block,
-    from_block: Block | None = None,
     paid_cents: int | None = None,
     settled: bool | None = None,
     today: date | None = None,
 ) -> PriceDifference:
-    """The money of moving `application`'s booking from `from_block` (its own by default) to
-    `to_block`, both with their rotation loaded. A list passes `paid_cents`
+    """The money of moving `application`'s booking from its block, at its agreed program fee, to
+    `to_block` (its rotation loaded), at the fee that rotation offers now. A list passes `paid_cents`
     (program_fee_paid_expression) and `settled` (balance_settled_expression) from its own query;
     otherwise they are read here."""
     if paid_cents is None:
         paid_cents = program_fee_paid_cents(application)
     return PriceDifference(
-        from_fee_cents=(from_block or application.block).rotation.program_fee_cents,
-        to_fee_cents=to_block.rotation.program_fee_cents,
+        from_fee_cents=application_terms(application).program_fee_cents,
+        to_fee_cents=terms_offered(to_block.rotation).program_fee_cents,
         paid_cents=paid_cents,
         currency=application.currency,
         due_now=balance_due_now(application, block=to_block, settled=settled, today=today),
-        balance_due_on=balance_due_on(to_block),
+        balance_due_on=balance_due_on(application, block=to_block),
     )
 
 
@@ -378,7 +383,6 @@ def block_change_price_difference(change: BlockChange) -> PriceDifference | None
         return None
     return price_difference(
         application=change.application,
-        from_block=change.from_block,
         to_block=change.to_block,
         paid_cents=getattr(change, "program_fee_paid_cents", None),
         settled=getattr(change, "balance_settled", None),

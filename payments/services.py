@@ -25,6 +25,7 @@ from amo.services import notification_send
 from amo.transactions import enqueue_on_commit, transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
+from applicants.terms import application_terms
 from hosts.models import Organization
 from payments import tasks
 from payments.handoff import booking_receiver
@@ -249,7 +250,7 @@ def _succeed(payment: Payment) -> int | None:
     if payment.purpose == P.BALANCE:
         return _refund_overpaid(payment)
     _others_cancel(payment)
-    if payment.purpose == P.DEPOSIT and balance_due_on(application.block) <= timezone.now().date():
+    if payment.purpose == P.DEPOSIT and balance_due_on(application) <= timezone.now().date():
         # Booked inside the balance window: the balance is due already, so the card just saved
         # pays it now rather than at the next daily run.
         enqueue_on_commit(tasks.balance_charge, application.pk)
@@ -324,7 +325,7 @@ def _refund_overpaid(payment: Payment) -> int | None:
     application = Application.objects.select_related("block__rotation", "applicant__user").get(
         pk=payment.application_id
     )
-    excess = program_fee_paid_cents(application) - application.block.rotation.program_fee_cents
+    excess = program_fee_paid_cents(application) - application_terms(application).program_fee_cents
     if excess <= 0:
         return None
     amount = min(excess, payment.amount_cents)
@@ -369,7 +370,7 @@ def balances_due_charge() -> dict[str, int]:
     candidates = (
         Application.objects.filter(status__in=[Application.Status.CONFIRMED, Application.Status.IN_PROGRESS])
         .annotate(paid_cents=program_fee_paid_expression(), due_key=balance_due_key_expression())
-        .filter(paid_cents__lt=F("block__rotation__program_fee_cents"))
+        .filter(paid_cents__lt=F("program_fee_cents"))  # the agreed fee (applicants.terms)
         .exclude(
             # Charged (or tried) already; one written but not yet sent to Stripe is sent again.
             Exists(

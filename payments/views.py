@@ -21,13 +21,13 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import TemplateView
 
 from amo.errors import DomainError
+from applicants.terms import application_terms
 from applicants.views import applicant_required
 from hosts.tenancy import OrganizationMixin, Role
 from payments import selectors, services
 from payments.forms import PayoutReportForm
 from payments.models import LedgerEntry, Payment
 from payments.services import stripe_event_receive
-from rotations.policies import refund_schedule
 
 logger = logging.getLogger(__name__)
 P = Payment.Purpose
@@ -126,7 +126,7 @@ def application_pay(request, pk: int, purpose: str, *, applicant):
         return render(
             request, "payments/pay.html", {**context, "refusal": refusal.message}, status=refusal.status
         )
-    rotation, block = application.block.rotation, application.block
+    terms = application_terms(application)
     return_url = reverse("applicants:payment_return", kwargs={"pk": payment.pk})
     return render(
         request,
@@ -140,10 +140,13 @@ def application_pay(request, pk: int, purpose: str, *, applicant):
                 if {due.purpose, purpose} == {P.DEPOSIT, P.FULL}
             ],
             "balance_deadline": selectors.balance_deadline(application) if purpose == P.BALANCE else None,
-            "balance_due_on": selectors.balance_due_on(application.block),
-            "balance_already_due": selectors.balance_due_on(application.block) <= timezone.now().date(),
-            "balance_after_deposit_cents": rotation.program_fee_cents - payment.amount_cents,
-            "refund_schedule": refund_schedule(rotation, block) if purpose != P.APPLICATION_FEE else None,
+            "balance_due_on": selectors.balance_due_on(application),
+            "balance_already_due": selectors.balance_due_on(application) <= timezone.now().date(),
+            "balance_after_deposit_cents": terms.program_fee_cents - payment.amount_cents,
+            "terms": terms,
+            "refund_schedule": terms.refund_schedule(application.block)
+            if purpose != P.APPLICATION_FEE
+            else None,
             "stripe_js_url": settings.STRIPE_JS_URL,
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "return_url": request.build_absolute_uri(return_url),

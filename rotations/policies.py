@@ -1,18 +1,22 @@
 """Cancellation policies: what a cancellation refunds on each date, shown before anyone pays.
 
+A policy's tiers are copied onto an application when it is sent (applicants.terms, the agreed
+terms), so changing a tier here or a rotation's policy changes what new applications agree to only.
+
 Refunds apply to the program fee paid (deposit and balance). The application fee pays for the
 host's review and is not refunded when the applicant cancels; a host cancellation refunds all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.utils import timezone
 
 from amo import money
-from rotations.models import Block, Rotation
+from rotations.models import Rotation
 
 Policy = Rotation.CancellationPolicy
 
@@ -43,24 +47,19 @@ class RefundWindow:
         return money.refund_cents(paid_cents, self.refund_percent)
 
 
-def refund_percent(policy: str, *, start_date: date, cancelled_on: date) -> int:
+def refund_percent(tiers: Iterable[Tier], *, start_date: date, cancelled_on: date) -> int:
     days_left = (start_date - cancelled_on).days
-    for tier in TIERS[policy]:
+    for tier in tiers:
         if days_left >= tier.min_days_before_start:
             return tier.refund_percent
     return 0  # on or after the start date
 
 
-def refund_cents(rotation: Rotation, block: Block, *, paid_program_cents: int, cancelled_on: date) -> int:
-    """What the applicant gets back of the program fee paid when cancelling on `cancelled_on`."""
-    percent = refund_percent(
-        rotation.cancellation_policy, start_date=block.start_date, cancelled_on=cancelled_on
-    )
-    return money.refund_cents(paid_program_cents, percent)
-
-
-def refund_schedule(rotation: Rotation, block: Block, *, today: date | None = None) -> list[RefundWindow]:
-    """The policy's dated windows for this block from `today` on (default: now), earliest first.
+def refund_schedule(
+    tiers: Iterable[Tier], start_date: date, *, today: date | None = None
+) -> list[RefundWindow]:
+    """The dated windows of `tiers` for a block starting on `start_date`, from `today` on (default:
+    now), earliest first.
 
     Windows already over are left out and the current one starts today (starts_on None), so what
     is shown is what a cancellation would refund from now on; the last ends the day before the start.
@@ -68,9 +67,9 @@ def refund_schedule(rotation: Rotation, block: Block, *, today: date | None = No
     today = today or timezone.now().date()
     windows = []
     starts_on = None
-    for tier in TIERS[rotation.cancellation_policy]:
+    for tier in tiers:
         # The last tier runs until the day before the start: nothing is refunded once it has begun.
-        ends_on = block.start_date - timedelta(days=max(tier.min_days_before_start, 1))
+        ends_on = start_date - timedelta(days=max(tier.min_days_before_start, 1))
         if ends_on >= today:
             windows.append(
                 RefundWindow(

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from hosts.models import Organization, Preceptor
 from rotations.models import Block, Rotation, Specialty
-from rotations.policies import refund_schedule
+from rotations.policies import TIERS, refund_schedule
 
 
 class SpecialtySerializer(serializers.ModelSerializer):
@@ -64,7 +64,8 @@ class BlockWithRefundsSerializer(BlockSerializer):
 
     def get_refund_schedule(self, block) -> list[dict]:
         rotation = self.context["rotation"]
-        return RefundWindowSerializer(refund_schedule(rotation, block), many=True).data
+        schedule = refund_schedule(TIERS[rotation.cancellation_policy], block.start_date)
+        return RefundWindowSerializer(schedule, many=True).data
 
 
 ROTATION_LIST_FIELDS = [

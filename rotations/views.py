@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from rotations.cache import catalog_cache_on, catalog_cached, messages_pending
 from rotations.filters import PAGE_SIZE, RotationFilter
-from rotations.policies import refund_schedule
+from rotations.policies import TIERS, refund_schedule
 from rotations.selectors import CatalogPaginator, rotation_detail
 
 
@@ -72,7 +72,7 @@ def rotation_page(request, slug: str):
                 block,
                 [
                     (window, window.refund_cents(rotation.program_fee_cents))
-                    for window in refund_schedule(rotation, block)
+                    for window in refund_schedule(TIERS[rotation.cancellation_policy], block.start_date)
                 ],
             )
             for block in rotation.upcoming_blocks

@@ -19,6 +19,7 @@ from amo.models import User
 from applicants import services as applicant_services
 from applicants.models import Applicant, Application, ApplicationTransition
 from applicants.readiness import is_ready, readiness_checklist
+from applicants.terms import terms_offered
 from applicants.workflow import ActorRole
 from hosts.models import Membership
 from rotations.models import Block, Rotation, SeatHold
@@ -70,10 +71,10 @@ def bookings_behind_taken_seats(blocks: list[Block]) -> int:
                     applicant=applicants[(index * 7 + seat) % len(applicants)],
                     block=block,
                     status=Application.Status.CONFIRMED,
-                    application_fee_cents=block.rotation.application_fee_cents,
-                    currency=block.rotation.currency,
                     application_fee_status=Application.FeeStatus.PAID,
                     submitted_at=now - timedelta(days=14),
+                    terms_agreed_at=now - timedelta(days=14),
+                    **terms_offered(block.rotation).fields(),
                 )
             )
     Application.objects.bulk_create(applications, batch_size=2000)

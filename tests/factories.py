@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from amo.models import User
 from applicants.models import Applicant, Application, Document
+from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
 from rotations.services import seat_release, seat_take
@@ -125,7 +126,21 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
     block = factory.SubFactory(BlockFactory)
     status = Application.Status.DRAFT
     personal_statement = "I want U.S. clinical experience in internal medicine."
-    application_fee_cents = factory.LazyAttribute(lambda o: o.block.rotation.application_fee_cents)
+    # Made in a status past the draft, it was sent: it agreed to its rotation's terms then.
+    terms_agreed_at = factory.LazyAttribute(
+        lambda o: None if o.status == Application.Status.DRAFT else timezone.now()
+    )
+    currency = factory.LazyAttribute(lambda o: o.agreed["currency"])
+    application_fee_cents = factory.LazyAttribute(lambda o: o.agreed["application_fee_cents"])
+    program_fee_cents = factory.LazyAttribute(lambda o: o.agreed["program_fee_cents"])
+    deposit_cents = factory.LazyAttribute(lambda o: o.agreed["deposit_cents"])
+    balance_due_days_before_start = factory.LazyAttribute(lambda o: o.agreed["balance_due_days_before_start"])
+    cancellation_policy = factory.LazyAttribute(lambda o: o.agreed["cancellation_policy"])
+    refund_tiers = factory.LazyAttribute(lambda o: o.agreed["refund_tiers"])
+
+    class Params:
+        agreed = factory.LazyAttribute(lambda o: terms_offered(o.block.rotation).fields())
+
     waitlisted_at = factory.LazyAttribute(
         lambda o: timezone.now() if o.status == Application.Status.WAITLISTED else None
     )

@@ -11,6 +11,7 @@ from amo.models import User
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, BlockChange
 from applicants.services.moves import application_loaded, block_started, notify_applicant, notify_host
+from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
 from applicants.workflow import ActorRole, actor_holds_role
 from payments.selectors import PriceDifference, price_difference
@@ -127,6 +128,7 @@ def block_change_decide(
             locked.block_id = change.to_block_id
             locked.save(update_fields=["block", "updated_at"])
             money = block_change_money_settle(application=application, to_block=change.to_block, actor=actor)
+            application_terms_fix(application=locked, block=change.to_block)
             waitlist_promote(block_id=change.from_block_id)
         change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
         change.answer = answer

@@ -34,6 +34,7 @@ from applicants.services.submission import (
     own_documents,
     statement_required,
 )
+from applicants.services.terms import application_terms_fix
 from applicants.workflow import ActorRole
 from payments.fees import application_fee_on_sending
 from rotations.models import Block, Rotation, SeatHold
@@ -107,12 +108,13 @@ def application_book_now(
         if blocking:
             raise readiness_refusal(blocking)
         documents_due_at = now + DOCUMENTS_DUE_WITHIN if unmet else None
+        terms = application_terms_fix(application=application, block=block)
         changes = {
             "submitted_at": now,
-            **application_fee_on_sending(rotation),
+            **application_fee_on_sending(application),
             "documents_due_at": documents_due_at,
         }
-        if rotation.deposit_cents:
+        if terms.deposit_cents:
             expires_at = now + CHECKOUT_HOLD_FOR
             seat_take(
                 block_id=block.pk,
@@ -126,7 +128,7 @@ def application_book_now(
             applicant_news = (
                 f"Seat reserved: {rotation}",
                 f"A seat on {block} is held for you until {moment_label(expires_at)} UTC. Pay the deposit of "
-                f"{format_cents(rotation.deposit_cents, rotation.currency)} to confirm it.",
+                f"{format_cents(terms.deposit_cents, terms.currency)} to confirm it.",
             )
         else:
             seat_take(block_id=block.pk, application_id=application.pk, kind=SeatHold.Kind.BOOKING)

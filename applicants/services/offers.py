@@ -23,6 +23,7 @@ from applicants.services.moves import (
 )
 from applicants.services.payment_handoff import resale_refund
 from applicants.services.waitlist import offer_deadline_default, waitlist_promote
+from applicants.terms import application_terms
 from applicants.workflow import ActorRole
 from rotations.models import SeatHold
 from rotations.services import seat_convert, seat_hold_locked, seat_release, seat_take
@@ -79,19 +80,19 @@ def application_accept(*, application: Application, actor: User) -> Application:
     confirmed at once; with one, the application awaits the payment (payments.services) and the offer's hold
     keeps the seat until the same deadline."""
     application = application_loaded(application)
-    rotation = application.block.rotation
+    rotation, terms = application.block.rotation, application_terms(application)
     with transaction.atomic():
         hold = seat_hold_locked(application.pk)
         status = Application.objects.values_list("status", flat=True).get(pk=application.pk)
         _check_open_offer(status, "accept")
         if hold is None or hold.expires_at <= timezone.now():
             raise DomainError("This offer has expired; its seat is no longer held for you.", status=409)
-        if rotation.deposit_cents:
+        if terms.deposit_cents:
             recorded = move(application, S.AWAITING_PAYMENT, actor=actor, role=ActorRole.APPLICANT)
             applicant_news = (
                 f"Pay the deposit to confirm: {rotation}",
                 f"You accepted the offer for {application.block}. Pay the deposit of "
-                f"{format_cents(rotation.deposit_cents, rotation.currency)} by "
+                f"{format_cents(terms.deposit_cents, terms.currency)} by "
                 f"{moment_label(hold.expires_at)} UTC to confirm your seat.",
             )
             host_news = (

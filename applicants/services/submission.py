@@ -23,6 +23,7 @@ from applicants.models import (
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
 from applicants.services.moves import applied_already, lock_seat, move, notify_host, readiness_refusal
+from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
 from applicants.workflow import ActorRole, actor_holds_role, transition
 from payments.fees import application_fee_on_sending
@@ -82,8 +83,6 @@ def application_draft_save(
                     applicant=applicant,
                     block=block,
                     personal_statement=personal_statement,
-                    application_fee_cents=block.rotation.application_fee_cents,
-                    currency=block.rotation.currency,
                 )
             else:
                 application = Application.objects.select_for_update().get(pk=application.pk)
@@ -144,13 +143,14 @@ def application_submit(*, application: Application, actor: User) -> Application:
         if not is_ready(checklist):
             raise readiness_refusal([item for item in checklist if not item.ok])
         full = lock_block(application.block_id).is_full
+        application_terms_fix(application=application)
         application = transition(
             application,
             S.WAITLISTED if full else S.SUBMITTED,
             actor=actor,
             role=ActorRole.APPLICANT,
             submitted_at=timezone.now(),
-            **application_fee_on_sending(rotation, waitlisted=full),
+            **application_fee_on_sending(application, waitlisted=full),
         )
         if full:
             applicant_news = (

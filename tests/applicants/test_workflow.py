@@ -2,6 +2,7 @@ import pytest
 
 from amo.errors import DomainError
 from applicants.models import Application, ApplicationTransition
+from applicants.services.terms import application_terms_fix
 from applicants.workflow import EDGES, ActorRole, targets_from, transition
 from hosts.models import Membership
 from tests.factories import ApplicationFactory, MembershipFactory, UserFactory
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_applicant_submits_a_draft_and_the_change_is_recorded():
     application = ApplicationFactory()
     user = application.applicant.user
+    application_terms_fix(application=application)  # sending fixes the terms first, as the services do
     transition(application, S.SUBMITTED, actor=user, role=ActorRole.APPLICANT, reason="ready")
     assert application.status == S.SUBMITTED
     record = ApplicationTransition.objects.get(application=application)
