@@ -1,5 +1,6 @@
 """API plumbing shared by every app: the error format (the parsers are in amo/parsers.py)."""
 
+import math
 import re
 
 from django.core.exceptions import (
@@ -16,7 +17,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
-from amo.text import printable
+from amo.text import pluralize, printable
 
 
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
@@ -90,7 +91,14 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.Throttled):
+        # Rounded up, not down as DRF's header is: a client that waits as told is let in.
+        seconds = max(1, math.ceil(exc.wait or 0))
+        response["Retry-After"] = str(seconds)
+        response.data = error_response_body(
+            f"Too many requests. Try again in {pluralize(seconds, 'second')}."
+        )
+    elif isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         name, problem = _first_problem(fields)
         if name in ("", "non_field_errors"):
