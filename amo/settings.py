@@ -422,9 +422,17 @@ if not DEBUG:
         *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
     ]
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"client_errors_without_traceback": {"()": "amo.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_without_traceback"]},
+    },
+    # Django's own logging gives "django" a console handler of its own (while DEBUG is on) besides
+    # the root's, which wrote each 404 and 403 twice: here its records reach the root's only.
+    # runserver's request lines keep their own logger, django.server.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
