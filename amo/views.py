@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from amo import api, services
 from amo.errors import DomainError
@@ -18,7 +18,7 @@ SERVER_ERROR = "Something went wrong on our side. Try again in a few minutes."
 TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
 
 
-@require_GET
+@api.require_methods("GET", "HEAD")
 @never_cache
 def healthz(request):
     """200 when the database, Redis and the broker answer, else 503; names what is down."""

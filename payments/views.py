@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from amo.api import error_response_body, require_methods
 from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
 from applicants.views import applicant_required
@@ -42,7 +43,7 @@ CLOCK_SKEW = 5
 
 
 def _refuse(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"message": message, "extra": {}}, status=status)
+    return JsonResponse(error_response_body(message), status=status)
 
 
 def _signed_at(header: str) -> int | None:
@@ -54,14 +55,12 @@ def _signed_at(header: str) -> int | None:
 
 
 @csrf_exempt
+@require_methods("POST")
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    """Verify the Stripe-Signature over the raw body (at most 300 s old, and not from the future),
-    then store the event by its id. A bad or missing signature is 400 and stores nothing; an event
-    already received is 200 and does nothing more. Every answer is JSON, refusals included."""
-    if request.method != "POST":
-        refusal = _refuse("Stripe's webhook takes POST only.", status=405)
-        refusal["Allow"] = "POST"
-        return refusal
+    """Verify the Stripe-Signature over the raw body (at most 300 s old, and not from the future
+    beyond CLOCK_SKEW), then store the event by its id. A bad or missing signature is 400 and
+    stores nothing; an event already received is 200 and does nothing more. Every answer is JSON,
+    refusals included."""
     if not settings.STRIPE_WEBHOOK_SECRET:
         # An empty key signs nothing: anyone can make its HMAC (settings.py refuses it in production).
         return _refuse("Stripe's webhook is not set up here: it has no signing secret.", status=503)

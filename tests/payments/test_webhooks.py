@@ -144,7 +144,7 @@ def test_a_webhook_body_past_the_upload_limit_is_a_json_413(client, settings, de
 
 def test_the_webhook_answers_another_method_in_json(client):
     answer = client.get(WEBHOOK)
-    assert json_refusal(answer, 405) == "Stripe's webhook takes POST only."
+    assert json_refusal(answer, 405) == "This address takes POST only."
     assert answer["Allow"] == "POST"
 
 
