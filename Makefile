@@ -12,7 +12,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)  ## install, start embedded services, migrate, seed, serve web + worker + beat
+# The web port is checked first, with the system's Python: a taken port stops `make run` before
+# the install and the seeding, with the command that serves elsewhere.
+run:  ## check the port, install, start embedded services, migrate, seed, serve web + worker + beat
+	@$(PYTHON) tools/devstack.py check-port
+	@$(MAKE) --no-print-directory $(STAMP)
 	$(PY) tools/devstack.py run
 
 test: $(STAMP)  ## install, start embedded services, ruff, then the whole pytest suite

@@ -1,6 +1,8 @@
 """API plumbing shared by every app: the error format (the parsers are in amo/parsers.py)."""
 
+import math
 import re
+from functools import wraps
 
 from django.core.exceptions import (
     RequestDataTooBig,
@@ -16,7 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
-from amo.text import printable
+from amo.text import pluralize, printable
 
 
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
@@ -90,7 +92,14 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.Throttled):
+        # Rounded up, not down as DRF's header is: a client that waits as told is let in.
+        seconds = max(1, math.ceil(exc.wait or 0))
+        response["Retry-After"] = str(seconds)
+        response.data = error_response_body(
+            f"Too many requests. Try again in {pluralize(seconds, 'second')}."
+        )
+    elif isinstance(exc, exceptions.ValidationError):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         name, problem = _first_problem(fields)
         if name in ("", "non_field_errors"):
@@ -111,6 +120,27 @@ def _refused_request(exception: Exception) -> tuple[str, int]:
     if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
         return "The request carries too many fields or files.", 400
     return "Bad request.", 400
+
+
+def require_methods(*methods: str):
+    """Django's require_http_methods for an endpoint that programs call (the health check, Stripe's
+    webhook): another method is 405 in the API's format, with Allow, not an empty HTML answer."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if request.method not in methods:
+                allowed = " or ".join(methods)
+                response = JsonResponse(
+                    error_response_body(f"This address takes {allowed} only."), status=405
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def bad_request(request, exception) -> JsonResponse:

@@ -18,8 +18,11 @@ def _database() -> None:
 
 
 def _redis() -> None:
+    """The caches' Redis (the broker's is the next check): rate limits and the heartbeat live there."""
     client = redis.Redis.from_url(
-        settings.REDIS_URL, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+        settings.CACHES["default"]["LOCATION"],
+        socket_timeout=TIMEOUT_SECONDS,
+        socket_connect_timeout=TIMEOUT_SECONDS,
     )
     try:
         client.ping()

@@ -9,10 +9,15 @@ os.environ.setdefault("AMO_ALLOW_DEV_SECRET", "1")
 os.environ.setdefault("EMAIL_URL", "locmem://")
 # Test databases are thrown away: commits need not wait for the disk (settings.py).
 os.environ.setdefault("DATABASE_SYNCHRONOUS_COMMIT", "off")
+# Sweeps and schema runs send thousands of API requests from one address and one account; the
+# throttle's own test sets its low rates. Per second, so the counters stay short.
+os.environ.setdefault("API_THROTTLE_ANON", "1000/second")
+os.environ.setdefault("API_THROTTLE_USER", "1000/second")
 
 
 def _redis_url_on_test_db(url: str, db: str = "13") -> str:
-    """Tests use their own Redis database so a `make run` worker never takes their tasks."""
+    """Tests use their own Redis databases (13, and 14 and 15 after it: settings.py) so a `make run`
+    worker never takes their tasks."""
     parts = urlsplit(url)
     if parts.scheme == "unix":
         query = dict(parse_qsl(parts.query))

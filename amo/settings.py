@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -129,10 +129,28 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery -----------------------------------------------------------------
+# REDIS_URL names the first of three databases on one server: the Celery broker uses it, the
+# task results the next and the caches the one after (redis://host:6379/0 means 0, 1 and 2), so
+# clearing the cache never drops a queued task and results never crowd the queue. The test suite
+# moves them to 13-15 (amo/pytest_env.py). CELERY_BROKER_URL, CELERY_RESULT_BACKEND and CACHE_URL
+# each override one, e.g. for a managed Redis that has a single database.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 
 
-def celery_broker_url(redis_url: str) -> str:
+def redis_database_url(redis_url: str, offset: int) -> str:
+    """`redis_url` moved `offset` databases on: the db is the path (redis://host:6379/2) or, for a
+    Unix socket, the `db` parameter (unix:///run/redis.sock?db=2); it is 0 when absent."""
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":
+        query = parse_qs(parts.query)
+        query["db"] = [str(int(query.get("db", ["0"])[0]) + offset)]
+        # urlunsplit drops the empty host of unix:///path, which redis-py refuses.
+        return f"unix://{parts.path}?{urlencode(query, doseq=True)}"
+    db = int(parts.path.strip("/") or "0")
+    return urlunsplit(parts._replace(path=f"/{db + offset}"))
+
+
+def celery_redis_url(redis_url: str) -> str:
     """Kombu spells a Unix-socket Redis as redis+socket:// with the db as virtual_host."""
     parts = urlsplit(redis_url)
     if parts.scheme != "unix":
@@ -141,23 +159,26 @@ def celery_broker_url(redis_url: str) -> str:
     return f"redis+socket://{parts.path}?virtual_host={db}"
 
 
+CACHE_URL = os.environ.get("CACHE_URL") or redis_database_url(REDIS_URL, 2)
 CACHES = {
     "default": {
         "BACKEND": "amo.cache.ClientReusingRedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_URL,
         "KEY_PREFIX": "amo",
     },
     # The anonymous catalog's pages and API lists (rotations.cache); entries expire after
     # CATALOG_CACHE_SECONDS as a safety net behind the catalog version. 0 switches the cache off.
     "catalog": {
         "BACKEND": "amo.cache.ClientReusingRedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_URL,
         "KEY_PREFIX": "amo",
     },
 }
 CATALOG_CACHE_SECONDS = int(os.environ.get("CATALOG_CACHE_SECONDS", "300"))
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_broker_url(REDIS_URL)
-CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_redis_url(REDIS_URL)
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or celery_redis_url(
+    redis_database_url(REDIS_URL, 1)
+)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -298,12 +319,23 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "AMO <no-reply@amo.exa
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+# An empty secret signs nothing: anyone can compute the HMAC of a forged event under an empty key.
+# The webhook refuses every event then (payments/views.py); production refuses to start.
+if not DEBUG and STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET must be set when STRIPE_SECRET_KEY is: it is the signing secret "
+        "(whsec_...) of the webhook endpoint in Stripe's dashboard"
+    )
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "https://api.stripe.com")
 # Where pay pages load stripe.js from: Stripe's own (it must never be bundled or copied), or the
 # script localstripe serves (tools/devstack.py sets it whenever it starts localstripe).
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
 # --- API --------------------------------------------------------------------------------------
+# TRUSTED_PROXIES: how many proxies in front append to X-Forwarded-For; the API's per-address
+# limits count the address that many hops from the end. 0 (the default) counts REMOTE_ADDR,
+# since any client can write X-Forwarded-For.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or "0")
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Token first: DRF answers an anonymous request with the first class's challenge, so API
@@ -322,6 +354,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "amo.api.exception_handler",
+    # Requests per client: by address when anonymous, by account when signed in (amo/throttles.py).
+    # A hospital's or university's NAT puts many visitors behind one address, hence the anonymous
+    # rate's size. The rates are "<count>/<second|minute|hour|day>".
+    "DEFAULT_THROTTLE_CLASSES": ["amo.throttles.AnonRateThrottle", "amo.throttles.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON") or "300/minute",
+        "user": os.environ.get("API_THROTTLE_USER") or "1200/minute",
+    },
+    "NUM_PROXIES": TRUSTED_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AMO API",
@@ -362,18 +403,40 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# The header a TLS-terminating proxy sets to "https" (X-Forwarded-Proto), trusted only when named:
+# a client reaching the app any other way could send it too. gunicorn already trusts it from
+# loopback (its forwarded_allow_ips), so a proxy on the same host needs nothing here.
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 if not DEBUG:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers ask over plain HTTP; a redirect would read as "down".
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+    # Both bind more than this site: includeSubDomains every host under the domain, preload every
+    # browser for months after it is undone. Each deploy that owns its domain opts in.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    # `check --deploy` warns about each one left off; leaving it off is the deploy's choice.
+    SILENCED_SYSTEM_CHECKS = [
+        *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+        *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+    ]
 
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "filters": {"client_errors_without_traceback": {"()": "amo.log_filters.ClientErrorsWithoutTraceback"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["client_errors_without_traceback"]},
+    },
+    # Django's own logging gives "django" a console handler of its own (while DEBUG is on) besides
+    # the root's, which wrote each 404 and 403 twice: here its records reach the root's only.
+    # runserver's request lines keep their own logger, django.server.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL, "propagate": True}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

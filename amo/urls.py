@@ -41,4 +41,5 @@ urlpatterns = [
 ]
 handler400 = "amo.views.bad_request"
 handler404 = "amo.views.page_not_found"
+handler500 = "amo.views.server_error"
 handler429 = "amo.views.too_many_requests"  # allauth's rate limits look it up here

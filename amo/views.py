@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from amo import api, services
 from amo.errors import DomainError
@@ -14,10 +14,11 @@ from amo.forms import ApiTokenForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
 from amo.redirects import redirect_back
 
+SERVER_ERROR = "Something went wrong on our side. Try again in a few minutes."
 TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
 
 
-@require_GET
+@api.require_methods("GET", "HEAD")
 @never_cache
 def healthz(request):
     """200 when the database, Redis and the broker answer, else 503; names what is down."""
@@ -35,9 +36,15 @@ def home(request):
     return render(request, "home.html")
 
 
+def answers_json(request) -> bool:
+    """Whether the request is to an endpoint for programs, which answers its errors in the API's
+    format, never with a page: the API and Stripe's webhook."""
+    return request.path.startswith("/api/") or request.path == reverse("payments:stripe_webhook")
+
+
 def page_not_found(request, exception):
-    """404 in the API's own format under /api/, the site's page elsewhere."""
-    if request.path.startswith("/api/"):
+    """404 in the API's own format for programs (answers_json), the site's page elsewhere."""
+    if answers_json(request):
         return JsonResponse({"message": "Not found.", "extra": {"path": request.path}}, status=404)
     return defaults.page_not_found(request, exception)
 
@@ -98,11 +105,19 @@ def notifications_read(request):
 
 
 def bad_request(request, exception):
-    """400 in the API's own format under /api/ (413 for a body too large), the site's page elsewhere.
+    """400 in the API's own format for programs (answers_json; 413 for a body too large), the
+    site's page elsewhere.
 
     Django answers here when a request breaks its limits (DATA_UPLOAD_MAX_MEMORY_SIZE, too many
     fields) outside a DRF view's own error handling.
     """
-    if request.path.startswith("/api/"):
+    if answers_json(request):
         return api.bad_request(request, exception)
     return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    """500 in the API's own format for programs (answers_json), the site's page elsewhere."""
+    if answers_json(request):
+        return JsonResponse(api.error_response_body(SERVER_ERROR), status=500)
+    return defaults.server_error(request)

@@ -12,15 +12,18 @@ import stripe
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django.views.generic import TemplateView
 
+from amo.api import error_response_body, require_methods
 from amo.errors import DomainError
+from amo.parsers import TOO_LARGE
 from applicants.terms import application_terms
 from applicants.views import applicant_required
 from hosts.tenancy import OrganizationMixin, Role
@@ -34,10 +37,13 @@ P = Payment.Purpose
 
 # Stripe's own default: an event signed longer ago than this may be a replay.
 SIGNATURE_TOLERANCE = 300
+# Stripe signs with the time it sends, so a signature from the future is a forgery or a clock
+# gone wrong. Servers kept by NTP agree to well under a second; 5 s is the most we let them drift.
+CLOCK_SKEW = 5
 
 
-def _refuse(message: str) -> JsonResponse:
-    return JsonResponse({"message": message, "extra": {}}, status=400)
+def _refuse(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse(error_response_body(message), status=status)
 
 
 def _signed_at(header: str) -> int | None:
@@ -49,23 +55,32 @@ def _signed_at(header: str) -> int | None:
 
 
 @csrf_exempt
-@require_POST
+@require_methods("POST")
 def stripe_webhook(request: HttpRequest) -> JsonResponse:
-    """Verify the Stripe-Signature over the raw body (at most 300 s old, and not from the future),
-    then store the event by its id. A bad or missing signature is 400 and stores nothing; an event
-    already received is 200 and does nothing more."""
+    """Verify the Stripe-Signature over the raw body (at most 300 s old, and not from the future
+    beyond CLOCK_SKEW), then store the event by its id. A bad or missing signature is 400 and
+    stores nothing; an event already received is 200 and does nothing more. Every answer is JSON,
+    refusals included."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        # An empty key signs nothing: anyone can make its HMAC (settings.py refuses it in production).
+        return _refuse("Stripe's webhook is not set up here: it has no signing secret.", status=503)
     header = request.headers.get("Stripe-Signature", "")
     if not header:
         return _refuse("The Stripe-Signature header is missing.")
     try:
         payload = request.body.decode("utf-8")
+    except RequestDataTooBig:
+        return _refuse(TOO_LARGE, status=413)
+    except UnicodeDecodeError:
+        return _refuse("The Stripe-Signature header does not match this body.")
+    try:
         stripe.WebhookSignature.verify_header(
             payload, header, settings.STRIPE_WEBHOOK_SECRET, tolerance=SIGNATURE_TOLERANCE
         )
-    except (stripe.SignatureVerificationError, UnicodeDecodeError):
+    except stripe.SignatureVerificationError:
         return _refuse("The Stripe-Signature header does not match this body.")
     signed_at = _signed_at(header)
-    if signed_at is None or signed_at > time.time() + SIGNATURE_TOLERANCE:
+    if signed_at is None or signed_at > time.time() + CLOCK_SKEW:
         return _refuse("The Stripe-Signature header is dated in the future.")
     try:
         event = json.loads(payload)

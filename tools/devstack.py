@@ -13,7 +13,9 @@ Postgres and Redis listen on Unix sockets under `.data/run/`, never on TCP ports
 clash with the machine's own services or with another checkout's stack. Data lives under `.data/`
 and survives restarts. Only what this process started is stopped when it ends.
 
-Usage: python tools/devstack.py run | test [pytest args] | bench [args] | env
+Usage: python tools/devstack.py run | check-port | test [pytest args] | bench [args] | env
+
+`check-port` needs nothing but Python's standard library: `make run` calls it before installing.
 
 A launcher beside the project (as Zulip keeps tools/run-dev), not part of it: the project never
 imports it.
@@ -324,21 +326,65 @@ def services() -> Iterator[dict[str, str]]:
 
 
 def _manage(*args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT)
+    # In a session of its own, as every child of `run`: Ctrl-C reaches this process only, which
+    # stops the child, rather than each child printing its own KeyboardInterrupt.
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], check=True, cwd=ROOT, start_new_session=True
+    )
+
+
+class _Stopped(BaseException):
+    """A signal asked the run to stop: not an error, so no traceback (main says "stopped")."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _stop_on_signals() -> None:
-    """Ctrl-C, `kill` and a closed terminal all end the run the same way: through the cleanup.
+    """Ctrl-C, `kill` and a closed terminal all end the run the same way, at any stage: through the
+    cleanup, and quietly.
 
     Set explicitly because a shell starts background jobs with SIGINT ignored, and Python's
-    default SIGTERM ends the process without running any `finally`.
+    default SIGTERM ends the process without running any `finally`. A second signal while the
+    cleanup runs is ignored, so it cannot cut the cleanup short.
     """
 
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
+    def stop(signum, frame):
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.SIG_IGN)
+        raise _Stopped(signal.Signals(signum).name)
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, interrupt)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+
+
+def _port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on host:port now (runserver sets SO_REUSEADDR too)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError:
+            return False
+    return True
+
+
+def _web_address() -> tuple[str, int]:
+    return os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "8000"))
+
+
+def check_port() -> None:
+    """Stop at once, naming the fix, when the web port is taken: before the install, the services
+    and the seeding, which take a minute the first time (`make run` calls it first)."""
+    host, port = _web_address()
+    if _port_free(host, port):
+        return
+    free = next((other for other in range(port + 1, port + 100) if _port_free(host, other)), port + 1)
+    raise SystemExit(
+        f"[devstack] Port {port} on {host} is already in use (another `make run`, or another server).\n"
+        f"Serve on a free port instead:  PORT={free} make run"
+    )
 
 
 class _ProcessExited(Exception):
@@ -364,7 +410,7 @@ def _web_answers(url: str) -> bool:
 
 def _worker_answers() -> bool:
     ping = [sys.executable, "-m", "celery", "-A", "amo", "inspect", "ping", "--timeout", "2"]
-    return subprocess.run(ping, cwd=ROOT, capture_output=True).returncode == 0
+    return subprocess.run(ping, cwd=ROOT, capture_output=True, start_new_session=True).returncode == 0
 
 
 def _wait_until_ready(processes: dict[str, subprocess.Popen], checks: dict, timeout: float = 180.0) -> None:
@@ -393,7 +439,7 @@ def _stop_processes(processes: dict[str, subprocess.Popen]) -> None:
 
 def _supervise(commands: dict[str, list[str]], checks: dict, ready_message: str) -> int:
     """Run the processes side by side; print ready_message once every check passes; run until one
-    exits or Ctrl-C, then stop them all."""
+    exits or a signal (_Stopped), then stop them all."""
     processes = {
         name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True) for name, cmd in commands.items()
     }
@@ -405,8 +451,6 @@ def _supervise(commands: dict[str, list[str]], checks: dict, ready_message: str)
             time.sleep(0.5)
     except _ProcessExited as exited:
         return exited.code
-    except KeyboardInterrupt:
-        return 0
     finally:
         _stop_processes(processes)
 
@@ -441,11 +485,11 @@ def _webhook_url(url: str) -> str:
 
 
 def run() -> int:
-    host = os.environ.get("HOST", "127.0.0.1")
-    port = os.environ.get("PORT", "8000")
+    _stop_on_signals()
+    check_port()
+    host, port = _web_address()
     # The test suite's speed-up would risk what users are told is saved (settings.py).
     os.environ.pop("DATABASE_SYNCHRONOUS_COMMIT", None)
-    _stop_on_signals()
     with services() as services_env:
         os.environ.setdefault("DEBUG", "1")
         # Links in emails point at this server, on whichever port it was given.
@@ -532,14 +576,24 @@ def bench(args: list[str]) -> int:
         # Measured with DEBUG off, as served in production, on this machine's key over plain HTTP.
         os.environ.setdefault("AMO_ALLOW_DEV_SECRET", "1")
         os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+        # The bench is one client asking as fast as it can; production's rates would stop it.
+        os.environ.setdefault("API_THROTTLE_ANON", "100000/second")
+        os.environ.setdefault("API_THROTTLE_USER", "100000/second")
         _manage("migrate", "--noinput")
         return subprocess.run([sys.executable, str(ROOT / "manage.py"), "bench", *args], cwd=ROOT).returncode
 
 
 def main(argv: list[str]) -> int:
     command, rest = (argv[0], argv[1:]) if argv else ("run", [])
+    if command == "check-port":
+        check_port()
+        return 0
     if command == "run":
-        return run()
+        try:
+            return run()
+        except _Stopped as stopped:
+            say(f"{stopped}: stopped everything this run started")
+            return 0
     if command == "test":
         return test(rest)
     if command == "bench":

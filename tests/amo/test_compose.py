@@ -50,8 +50,9 @@ def test_migrations_run_once_before_web_worker_and_beat_start():
 
 def test_production_settings_that_have_no_safe_default_must_be_given():
     text = (ROOT / "docker-compose.yml").read_text()
-    for variable in ("SECRET_KEY", "SITE_URL", "EMAIL_URL"):
+    for variable in ("SECRET_KEY", "SITE_URL", "EMAIL_URL", "POSTGRES_PASSWORD"):
         assert f"${{{variable}:?" in text, f"{variable} should be required by compose"
+        assert f"${{{variable}:-" not in text, f"{variable} should have no default in compose"
     assert "console://" not in load_compose()["x-app-environment"]["EMAIL_URL"]
 
 

@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,6 +120,8 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
     assert "test card:    4242 4242 4242 4242" in block
     # Printed once everything answered: no start-up chatter of ours after it.
     assert "[devstack] starting" not in block
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    assert "[devstack] SIGINT: stopped everything this run started" in output
 
 
 def _coordinator_token(database_url: str) -> str:
@@ -237,3 +241,95 @@ def test_make_test_needs_no_chromium_for_a_selection_without_browser_tests():
     assert _browser_tests_selected(["tests/browser/test_home.py::test_x"])
     assert not _browser_tests_selected(["tests/rotations", "-x"])
     assert not _browser_tests_selected(["tests/amo/test_health.py"])
+
+
+@contextmanager
+def _port_taken():
+    """A port some other server listens on, as a first checkout's `make run` would."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        yield server.getsockname()[1]
+
+
+def _suggested_port(output: str) -> int:
+    match = re.search(r"PORT=(\d+) make run", output)
+    assert match, output
+    return int(match[1])
+
+
+def test_make_run_in_a_fresh_checkout_with_the_port_taken_stops_before_installing(tmp_path):
+    """A second checkout: nothing installed yet. The port is checked before the install (about a
+    minute), and the message names a free port to serve on."""
+    checkout = tmp_path / "checkout"
+    (checkout / "tools").mkdir(parents=True)
+    for name in ("Makefile", "pyproject.toml", "constraints.txt", "tools/devstack.py"):
+        shutil.copy(ROOT / name, checkout / name)
+    with _port_taken() as port:
+        started = time.monotonic()
+        result = subprocess.run(
+            ["make", "run"],
+            cwd=checkout,
+            env={**os.environ, "PORT": str(port), "PYTHON": sys.executable},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode != 0
+        assert time.monotonic() - started < 10
+        output = result.stdout + result.stderr
+        assert f"Port {port} on 127.0.0.1 is already in use" in output
+        suggested = _suggested_port(output)
+        assert suggested != port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", suggested))  # the port it names is free
+    assert not (checkout / ".venv").exists()
+    assert "pip" not in output
+
+
+def test_run_with_the_port_taken_stops_before_starting_or_reusing_any_service():
+    with _port_taken() as port:
+        env = {**os.environ, "PORT": str(port)}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        result = subprocess.run(
+            [sys.executable, "tools/devstack.py", "run"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode != 0
+    assert f"PORT={_suggested_port(result.stderr)} make run" in result.stderr
+    assert "localstripe" not in result.stdout and "migrations" not in result.stdout
+
+
+def test_sigterm_while_starting_stops_every_process_without_a_traceback(scratch_database_url, tmp_path):
+    """`kill` during the migrations (an empty database: they take seconds) ends the run through its
+    cleanup, quietly: no KeyboardInterrupt traceback, and no child left running."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": scratch_database_url,
+        "PORT": str(_free_port()),
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log_path = tmp_path / "run.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "tools/devstack.py", "run"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + 60
+        while "Applying" not in log_path.read_text():
+            assert process.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, "the migrations did not start"
+            time.sleep(0.1)
+        children = psutil.Process(process.pid).children(recursive=True)
+        assert any("migrate" in " ".join(child.cmdline()) for child in children)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    output = log_path.read_text()
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
+    assert "[devstack] SIGTERM: stopped everything this run started" in output
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []

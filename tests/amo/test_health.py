@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from amo.tasks import WORKER_HEARTBEAT_KEY
@@ -23,7 +24,8 @@ def test_healthz_is_200_when_database_redis_and_broker_answer(client):
 
 @pytest.mark.django_db
 def test_healthz_is_503_and_names_redis_and_broker_when_they_are_down(client):
-    with override_settings(REDIS_URL=DEAD_REDIS, CELERY_BROKER_URL=DEAD_REDIS):
+    dead_caches = {alias: {**cache, "LOCATION": DEAD_REDIS} for alias, cache in settings.CACHES.items()}
+    with override_settings(CACHES=dead_caches, CELERY_BROKER_URL=DEAD_REDIS):
         response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
@@ -61,8 +63,19 @@ def test_healthz_reports_when_a_worker_last_ran(client):
     assert client.get("/healthz").json()["worker_last_seen"] == "2026-11-24T10:00:00+00:00"
 
 
-def test_healthz_answers_get_only(client):
-    assert client.post("/healthz").status_code == 405
+def test_healthz_answers_get_only_and_other_methods_in_json(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["message"] == "This address takes GET or HEAD only."
+
+
+@pytest.mark.django_db
+def test_healthz_answers_plain_http_where_every_other_page_redirects_to_https(client, settings):
+    """Load balancers ask over HTTP; a redirect would read as "down"."""
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/rotations/").status_code == 301
 
 
 def test_health_payload_is_json(client, db):

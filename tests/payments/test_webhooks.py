@@ -5,11 +5,14 @@ import json
 import time
 
 import pytest
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from amo.views import server_error
 from applicants.models import Application
 from payments.models import LedgerEntry, Payment, StripeEvent
 from payments.services import payment_start
+from payments.views import CLOCK_SKEW
 from rotations.models import SeatHold
 from tests.factories import ApplicationFactory
 from tests.payments.stripe_helpers import deliver, pay, signature, stripe_event
@@ -84,6 +87,7 @@ def _signed_event(application: Application) -> tuple[Payment, str]:
         pytest.param(lambda event: (event, signature(event, secret="whsec_someone_else")), id="wrong-secret"),
         pytest.param(lambda event: (event, signature(event, at=time.time() - 301)), id="stale"),
         pytest.param(lambda event: (event, signature(event, at=time.time() + 3600)), id="far-future"),
+        pytest.param(lambda event: (event, signature(event, at=time.time() + 60)), id="a-minute-ahead"),
         pytest.param(lambda event: (event, None), id="missing"),
         pytest.param(lambda event: (event, "t=abc,v1=zzz"), id="garbled"),
     ],
@@ -104,3 +108,60 @@ def test_a_signed_body_that_is_not_an_event_is_refused(live_server):
     body = json.dumps({"hello": "world"})
     assert deliver(live_server, body, signature(body)).status_code == 400
     assert not StripeEvent.objects.exists()
+
+
+WEBHOOK = "/payments/stripe/webhook/"
+
+
+def post_webhook(client, body: str, header: str | None):
+    headers = {} if header is None else {"HTTP_STRIPE_SIGNATURE": header}
+    return client.post(WEBHOOK, data=body, content_type="application/json", **headers)
+
+
+def json_refusal(response, status: int) -> str:
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"message", "extra"}
+    return body["message"]
+
+
+def test_a_webhook_signed_within_the_allowed_clock_skew_is_received(client):
+    body = json.dumps({"id": "evt_skewed_clock", "type": "charge.updated", "data": {"object": {}}})
+    answer = post_webhook(client, body, signature(body, at=time.time() + CLOCK_SKEW - 2))
+    assert answer.status_code == 200, answer.content
+    assert StripeEvent.objects.filter(event_id="evt_skewed_clock").exists()
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "make-run"])
+def test_a_webhook_body_past_the_upload_limit_is_a_json_413(client, settings, debug):
+    settings.DEBUG = debug
+    body = json.dumps({"id": "evt_huge", "type": "charge.updated", "padding": "x" * (20 * 1024 * 1024)})
+    message = json_refusal(post_webhook(client, body, signature(body)), 413)
+    assert message == "The request body is too large."
+    assert not StripeEvent.objects.exists()
+
+
+def test_the_webhook_answers_another_method_in_json(client):
+    answer = client.get(WEBHOOK)
+    assert json_refusal(answer, 405) == "This address takes POST only."
+    assert answer["Allow"] == "POST"
+
+
+def test_without_a_signing_secret_the_webhook_refuses_even_an_event_signed_with_the_empty_key(
+    client, settings
+):
+    """HMAC under an empty key is something anyone can compute: no secret, no event."""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    body = json.dumps({"id": "evt_forged", "type": "payment_intent.succeeded", "data": {"object": {}}})
+    assert "no signing secret" in json_refusal(post_webhook(client, body, signature(body, secret="")), 503)
+    assert not StripeEvent.objects.exists()
+
+
+def test_a_server_error_in_the_webhook_is_answered_in_json():
+    """Django's handler500, as it answers the webhook and the API: never the site's HTML page."""
+    for path in (WEBHOOK, "/api/v1/rotations/"):
+        response = server_error(RequestFactory().post(path))
+        assert response.status_code == 500
+        assert set(json.loads(response.content)) == {"message", "extra"}
+    assert server_error(RequestFactory().get("/rotations/"))["Content-Type"].startswith("text/html")
