@@ -210,7 +210,20 @@ class Redis:
             ],
             check=True,
         )
-        _wait_for(self.running, "Redis")
+        # Loading its append-only file, Redis answers every command with LOADING: ready means PONG.
+        _wait_for(self.answers, "Redis")
+
+    def answers(self) -> bool:
+        if not self.running():
+            return False
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+                client.settimeout(1)
+                client.connect(str(self.socket_path))
+                client.sendall(b"PING\r\n")
+                return client.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
 
     def stop(self) -> None:
         with contextlib.suppress(FileNotFoundError, ValueError, ProcessLookupError):
