@@ -32,7 +32,7 @@ from applicants.readiness import block_closed_reason, is_ready, readiness_checkl
 from applicants.selectors import thread_is_open
 from applicants.workflow import ActorRole, actor_holds_role, transition
 from hosts.models import Membership
-from payments.fees import application_fee_on_move, application_fee_on_sending
+from payments.fees import application_fee_on_move, application_fee_on_sending, open_payments_on_move
 from payments.models import Payment, Refund
 from payments.refunds import PROGRAM_FEE_PURPOSES, refund_news, refunds_write
 from payments.selectors import PriceDifference, price_difference
@@ -61,6 +61,7 @@ def _move(
     current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     fee = application_fee_on_move(current, to)
     transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})
+    open_payments_on_move(application.pk, to)
     return ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
 
 
@@ -603,12 +604,7 @@ def _resale_refund(booking: Application) -> None:
     cancelled_at = ApplicationTransition.objects.filter(
         application=OuterRef("pk"), to_status=S.CANCELLED
     ).values("created_at")[:1]
-    fee_held = Payment.objects.filter(
-        application=OuterRef("pk"),
-        status=Payment.Status.SUCCEEDED,
-        purpose__in=PROGRAM_FEE_PURPOSES,
-        refunded_cents__lt=F("amount_cents"),
-    )
+    fee_held = Payment.objects.paid().filter(application=OuterRef("pk"), purpose__in=PROGRAM_FEE_PURPOSES)
     cancelled = (
         Application.objects.select_for_update(of=("self",))
         .select_related("applicant__user", "block__rotation__organization")
