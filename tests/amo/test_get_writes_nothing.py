@@ -13,8 +13,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
-from tests.amo.test_input_sweep import OUR_NAMESPACES, client_for
-from tests.amo.test_input_sweep import world as world_fixture  # noqa: F401 - provides `world`
+from tests.amo.test_input_sweep import OUR_NAMESPACES, client_for, world  # noqa: F401 - the fixture
 from tests.factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,22 +43,26 @@ def our_patterns() -> list[tuple[str, str, list[str]]]:
     return found
 
 
-def urls_of(world) -> dict[str, set[str]]:
+def urls_of(sweep_world) -> dict[str, set[str]]:
     """Every URL to GET, by the role that opens it."""
     named: dict[str, set[str]] = {}
-    for paths in world.paths.values():
+    for paths in sweep_world.paths.values():
         for path in paths:
             match = resolve(path)
             named.setdefault(f"{match.namespace}:{match.url_name}", set()).add(path)
     ids = sorted(
         {
             int(number)
-            for paths in world.paths.values()
+            for paths in sweep_world.paths.values()
             for path in paths
             for number in re.findall(r"/(\d+)/", path)
         }
     )
-    strings = {"slug": [world.rotation.slug], "purpose": ["deposit", "balance"], "token": ["not-a-token"]}
+    strings = {
+        "slug": [sweep_world.rotation.slug],
+        "purpose": ["deposit", "balance"],
+        "token": ["not-a-token"],
+    }
     urls: dict[str, set[str]] = {role: set() for role in ROLE_OF.values()}
     for namespace, name, arguments in our_patterns():
         role = ROLE_OF[namespace]
@@ -76,7 +79,7 @@ def urls_of(world) -> dict[str, set[str]]:
     return urls
 
 
-def test_no_get_of_any_page_writes_a_row(world):
+def test_no_get_of_any_page_writes_a_row(world):  # noqa: F811 - the fixture imported above
     urls = urls_of(world)
     assert sum(len(role_urls) for role_urls in urls.values()) > len(our_patterns())
     for role, role_urls in urls.items():

@@ -5,6 +5,7 @@ is cancelled at Stripe; a payment that arrives anyway goes back under its true r
 from datetime import date, timedelta
 
 import pytest
+import stripe
 import time_machine
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ from amo.models import Notification
 from applicants.models import Application
 from applicants.services import application_withdraw
 from payments.models import Payment, Refund
-from payments.selectors import amount_due, amounts_due, program_fee_paid_cents
+from payments.selectors import amount_due, program_fee_paid_cents
 from payments.services import payment_start, payments_open_cancel, payments_reconcile
 from payments.stripe_client import stripe_client
 from payments.tasks import balances_charge
@@ -83,7 +84,7 @@ def test_a_payment_refunded_in_full_counts_for_no_purpose():
     application = awaiting()
     deposit = paid(application, P.DEPOSIT)
     application.refresh_from_db()
-    assert [due.purpose for due in amounts_due(application)] == [P.BALANCE]
+    assert amount_due(application, P.BALANCE) == 200_000
     # Given back in full (as a duplicate is): the program fee holds nothing of it.
     Payment.objects.filter(pk=deposit.pk).update(refunded_cents=deposit.amount_cents)
     assert program_fee_paid_cents(application) == 0
@@ -101,7 +102,8 @@ def test_an_application_that_ends_has_its_open_payment_cancelled_at_stripe(celer
         what="the worker cancelling the open payment",
     )
     assert stripe_client().v1.payment_intents.retrieve(deposit.payment_intent_id).status == "canceled"
-    assert pay(deposit) == "canceled"  # the applicant's card can no longer be taken
+    with pytest.raises(stripe.InvalidRequestError, match="status canceled"):
+        pay(deposit)  # the applicant's card can no longer be taken
 
 
 @pytest.mark.django_db
