@@ -102,7 +102,10 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
     try:
         payment = _payment_open(pk, purpose, actor)
     except IntentTaken as taken:
-        payment_sync(payment_id=taken.payment_id)
+        try:
+            payment_sync(payment_id=taken.payment_id)
+        except stripe.StripeError as error:
+            raise _stripe_error(error) from error
         payment = _payment_open(pk, purpose, actor)
     if payment.payment_intent_id:
         return payment
