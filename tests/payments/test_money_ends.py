@@ -12,8 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from amo.errors import DomainError
 from applicants.models import Application
-from payments.models import LedgerEntry, Payment, Refund, StripeEvent
+from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
 from payments.services import (
     RECONCILE_WINDOW,
     REFUND_MAX_ATTEMPTS,
@@ -28,7 +29,7 @@ from payments.services import (
     stripe_event_receive,
 )
 from payments.stripe_client import stripe_client
-from tests.factories import BlockFactory, RotationFactory, StaffFactory
+from tests.factories import ApplicationFactory, BlockFactory, RotationFactory, StaffFactory
 from tests.payments.stripe_helpers import confirmed_booking, pay
 
 pytestmark = pytest.mark.django_db
@@ -99,16 +100,16 @@ def test_staff_record_a_failed_refund_as_paid_back_another_way_and_the_ledger_bo
     )
     kinds = dict(LedgerEntry.objects.filter(refund=refund).values_list("kind", "amount_cents"))
     assert kinds["refund"] == -10_000 and kinds["commission_reversal"] > 0
-    with pytest.raises(Exception, match="not failed"):
+    with pytest.raises(DomainError, match="not failed"):
         refund_paid_elsewhere(refund=refund, method="Cheque", reference="1", actor=staff)
 
 
 def test_only_staff_act_on_a_failed_refund_and_they_say_how_it_was_paid_back():
     refund = refused_refund()
     applicant = Payment.objects.get(pk=refund.payment_id).application.applicant.user
-    with pytest.raises(Exception, match="Only staff"):
+    with pytest.raises(DomainError, match="Only staff"):
         refund_retry(refund=refund, actor=applicant)
-    with pytest.raises(Exception, match="Say how"):
+    with pytest.raises(DomainError, match="Say how"):
         refund_paid_elsewhere(refund=refund, method=" ", reference="TR-1", actor=StaffFactory())
     assert Refund.objects.get(pk=refund.pk).status == Refund.Status.FAILED
 
@@ -191,3 +192,14 @@ def test_a_balance_the_pay_link_already_paid_is_recorded_as_paid_and_nothing_mor
     assert charged.pk == by_link.pk and charged.status == Payment.Status.SUCCEEDED
     assert not Payment.objects.filter(application=application, purpose=P.BALANCE, off_session=True).exists()
     assert Payment.objects.filter(application=application, purpose=P.BALANCE).count() == 1
+
+
+def test_a_start_stripe_refuses_says_stripe_refused_it_not_that_payments_are_unavailable():
+    application = ApplicationFactory(status=Application.Status.AWAITING_PAYMENT)
+    # The applicant's Stripe customer is unknown to the account: Stripe refuses the deposit's intent.
+    StripeCustomer.objects.create(applicant=application.applicant, customer_id="cus_unknown_here")
+    with pytest.raises(DomainError) as refused:
+        payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
+    assert refused.value.status == 502
+    assert refused.value.message.startswith("Stripe refused this payment: ")
+    assert "unavailable" not in refused.value.message
