@@ -1,7 +1,8 @@
 """Staff admin for money: read-only. Payments, refunds and the ledger change only through
 payments/services.py; Stripe's events are kept as received. Staff record a payout sent to a host on
 the ledger's "Record a payout" page (payments.services.payout_record), and refund a payment on its
-"Refund" page (payments.services.refund_by_staff)."""
+"Refund" page (payments.services.refund_by_staff); a refund Stripe refused is sent again or recorded
+as paid back another way from its page."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,7 +15,7 @@ from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.money import format_cents
 from payments import selectors, services
-from payments.forms import PayoutRecordForm, StaffRefundForm
+from payments.forms import PayoutRecordForm, RefundPaidElsewhereForm, StaffRefundForm
 from payments.models import LedgerEntry, Payment, Refund, StripeEvent
 
 
@@ -98,9 +99,81 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["id", "payment", "amount_cents", "reason", "status", "note", "created_by", "created_at"]
-    list_filter = ["reason", "status"]
+    """Refunds; a failed one (filter by status) shows Stripe's reason, and its page sends it again
+    (payments.services.refund_retry) or records it as paid back another way
+    (payments.services.refund_paid_elsewhere)."""
+
+    list_display = [
+        "id",
+        "payment",
+        "amount_cents",
+        "reason",
+        "status",
+        "failure_message",
+        "note",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "reason"]
     list_select_related = ["payment", "created_by"]
+    exclude = ["stripe_key"]
+    change_form_template = "admin/payments/refund/change_form.html"
+
+    def get_urls(self):
+        retry = self.admin_site.admin_view(self.retry_view)
+        elsewhere = self.admin_site.admin_view(self.paid_elsewhere_view)
+        return [
+            path("<int:pk>/retry/", retry, name="payments_refund_retry"),
+            path("<int:pk>/paid-elsewhere/", elsewhere, name="payments_refund_paid_elsewhere"),
+            *super().get_urls(),
+        ]
+
+    def _may_act(self, request) -> None:
+        if not request.user.is_staff or not request.user.has_perm("payments.add_refund"):
+            raise PermissionDenied
+
+    def retry_view(self, request, pk: int):
+        """POST: send the failed refund to Stripe again; the answer shows on its page."""
+        self._may_act(request)
+        if request.method != "POST":
+            return redirect("admin:payments_refund_change", pk)
+        try:
+            refund = services.refund_retry(refund=pk, actor=request.user)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            if refund.status == Refund.Status.SUCCEEDED:
+                self.message_user(request, "Stripe took the refund.", messages.SUCCESS)
+            elif refund.status == Refund.Status.FAILED:
+                self.message_user(
+                    request, f"Stripe refused it again: {refund.failure_message}", messages.ERROR
+                )
+            else:
+                self.message_user(request, "Stripe did not answer; it is sent again later.", messages.WARNING)
+        return redirect("admin:payments_refund_change", pk)
+
+    def paid_elsewhere_view(self, request, pk: int):
+        """Record a failed refund as paid back outside Stripe, with how and its reference."""
+        self._may_act(request)
+        refund = get_object_or_404(Refund.objects.select_related("payment"), pk=pk)
+        form = RefundPaidElsewhereForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.refund_paid_elsewhere(refund=refund.pk, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                self.message_user(request, "The refund is recorded as paid back.", messages.SUCCESS)
+                return redirect("admin:payments_refund_change", refund.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Record refund {refund.pk} as paid back another way",
+            "refund": refund,
+            "form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, "admin/payments/refund/paid_elsewhere.html", context, status=status)
 
 
 @admin.register(StripeEvent)

@@ -1,11 +1,15 @@
 """The application fee's state, owned by payments: what it is when an application is sent, and how
-it moves with the application's status (its amount is fixed with the agreed terms, applicants.terms).
-Paying it (payments.services) and refunding it (payments.refunds) set the rest; the application
-services only apply what these say."""
+it moves with the application's status (its amount is fixed with the agreed terms, applicants.terms);
+and what an application that ends does to its payments still open. Paying it (payments.services)
+and refunding it (payments.refunds) set the rest; the application services only apply what these
+say."""
 
+from amo.transactions import enqueue_on_commit
 from applicants.models import Application
 from applicants.terms import application_terms
 from applicants.workflow import FINAL
+from payments import tasks
+from payments.models import Payment
 
 Fee = Application.FeeStatus
 S = Application.Status
@@ -28,3 +32,14 @@ def application_fee_on_move(application: Application, to: str) -> dict:
     if to in FINAL and application.application_fee_status in (Fee.DUE, Fee.NOT_DUE):
         return {"application_fee_status": Fee.WAIVED}
     return {}
+
+
+def open_payments_on_move(application_id: int, to: str) -> None:
+    """An application that ends owes nothing more: once its move commits, its payments still open
+    are cancelled at Stripe (payments.services.payments_open_cancel), so none can take money after.
+    Inside the move's transaction; a broker that is down leaves it to reconciliation."""
+    if (
+        to in FINAL
+        and Payment.objects.filter(application_id=application_id, status__in=Payment.OPEN).exists()
+    ):
+        enqueue_on_commit(tasks.payments_open_cancel, application_id)

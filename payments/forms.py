@@ -1,4 +1,5 @@
-"""Inputs of the payments pages: the payout report's period, staff recording a payout or a refund."""
+"""Inputs of the payments pages: the payout report's period, staff recording a payout or a refund,
+or a refund paid back outside Stripe."""
 
 from decimal import Decimal
 
@@ -62,3 +63,10 @@ class StaffRefundForm(forms.Form):
     @property
     def amount_cents(self) -> int:
         return dollars_to_cents(self.cleaned_data["amount"])
+
+
+class RefundPaidElsewhereForm(forms.Form):
+    """Staff: how a refund Stripe refused was paid back instead, and its reference."""
+
+    method = forms.CharField(label="Paid back by (bank transfer, cheque...)", max_length=64)
+    reference = forms.CharField(label="Reference (the transfer's or cheque's)", max_length=255)

@@ -3,6 +3,8 @@
 Written only by payments/services.py. Amounts are integer cents in the payment's currency.
 """
 
+from __future__ import annotations
+
 import uuid
 
 from django.conf import settings
@@ -16,6 +18,15 @@ def STRIPE_KEY_FIELD() -> models.UUIDField:  # noqa: N802 - reads as the field i
     every database that talks to it (a fresh test or demo database counts its ids from 1 again),
     so keys come from a random id of the row, not from its primary key."""
     return models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+
+
+class PaymentQuerySet(models.QuerySet):
+    def paid(self) -> PaymentQuerySet:
+        """The payments that count as paid: Stripe took the money and not all of it is given back.
+        A payment refunded in full (a duplicate, one that arrived after its application ended, one
+        superseded by the other way of paying) pays for nothing, whatever its status says. The one
+        definition every "is it paid" reader uses."""
+        return self.filter(status=Payment.Status.SUCCEEDED, refunded_cents__lt=F("amount_cents"))
 
 
 class Payment(models.Model):
@@ -68,6 +79,8 @@ class Payment(models.Model):
     due_key = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PaymentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -157,6 +170,7 @@ class Refund(models.Model):
     class Reason(models.TextChoices):
         LATE_PAYMENT = "late_payment", "Paid after the seat was no longer held"
         DUPLICATE = "duplicate", "Paid twice"
+        APPLICATION_ENDED = "application_ended", "Paid after the application ended"
         CANCELLATION = "cancellation", "Cancellation"
         HOST_CANCELLATION = "host_cancellation", "Cancelled by the host"
         VISA_DENIAL = "visa_denial", "Visa denied"
@@ -171,7 +185,13 @@ class Refund(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     stripe_refund_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     stripe_key = STRIPE_KEY_FIELD()
+    # Why Stripe refused it for good (FAILED), in Stripe's words, or that it never answered.
     failure_message = models.TextField(blank=True)
+    # Times it was sent to Stripe without an answer; bounded (payments.services.REFUND_MAX_ATTEMPTS).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # A failed refund staff paid back outside Stripe: how (bank transfer, cheque...) and its reference.
+    method = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=255, blank=True)
     # Why staff gave the money back, as the applicant is told.
     note = models.TextField(blank=True)
     created_by = models.ForeignKey(
@@ -192,6 +212,15 @@ class Refund(models.Model):
                 ),
                 name="refund_once_per_payment_and_reason",
                 violation_error_message="This payment was already refunded for that reason.",
+            ),
+            # Given back says how: Stripe's refund, or staff's transfer with its reference.
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | Q(stripe_refund_id__isnull=False) | ~Q(method=""),
+                name="refund_succeeded_says_how",
+            ),
+            # Failed says why, for the staff who act on it.
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(failure_message=""), name="refund_failed_says_why"
             ),
         ]
 

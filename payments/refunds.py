@@ -115,9 +115,7 @@ def refund_plan(
     succeeded payments: `payments` when the caller locked them, else read now (one query)."""
     rule = RULES[reason]
     if payments is None:
-        payments = list(
-            Payment.objects.filter(application_id=application.pk, status=Payment.Status.SUCCEEDED)
-        )
+        payments = list(Payment.objects.paid().filter(application_id=application.pk))
     held = _newest_first([payment for payment in payments if payment.refundable_cents])
     program = [payment for payment in held if payment.purpose in PROGRAM_FEE_PURPOSES]
     fees = [payment for payment in held if payment.purpose == P.APPLICATION_FEE]
@@ -152,9 +150,7 @@ def refunds_write(*, application: Application, reason: str, actor: User | None =
     """
     transaction_required("refunds_write")
     locked = list(
-        Payment.objects.select_for_update()
-        .filter(application_id=application.pk, status=Payment.Status.SUCCEEDED)
-        .order_by("pk")
+        Payment.objects.paid().select_for_update().filter(application_id=application.pk).order_by("pk")
     )
     plan = refund_plan(application=application, reason=reason, payments=locked)
     refunds = [

@@ -37,13 +37,13 @@ NET_PAID = Sum(F("amount_cents") - F("refunded_cents"))
 
 
 def _program_fee_payments(**filters) -> QuerySet[Payment]:
-    return Payment.objects.filter(status=Payment.Status.SUCCEEDED, purpose__in=Payment.PROGRAM_FEE, **filters)
+    return Payment.objects.paid().filter(purpose__in=Payment.PROGRAM_FEE, **filters)
 
 
 def program_fee_paid_cents(application: Application | int) -> int:
-    """The program fee `application` has paid, net: its succeeded deposit, full and balance
-    payments minus their refunds (a refund counts from when it is written). The payments stay with
-    the application when its booking moves to another block."""
+    """The program fee `application` has paid, net: its deposit, full and balance payments that
+    count as paid (Payment.objects.paid) minus their refunds (a refund counts from when it is
+    written). The payments stay with the application when its booking moves to another block."""
     pk = application if isinstance(application, int) else application.pk
     return _program_fee_payments(application_id=pk).aggregate(net=NET_PAID)["net"] or 0
 
@@ -61,9 +61,10 @@ def program_fee_paid_expression(application: str = "pk") -> Coalesce:
 
 
 def _balance_settled(**filters) -> QuerySet[Payment]:
-    """The balance or the whole program fee paid once: whatever a date change leaves owing is then
-    due at once, with no balance left to join."""
-    return Payment.objects.filter(status=Payment.Status.SUCCEEDED, purpose__in=[P.BALANCE, P.FULL], **filters)
+    """The balance or the whole program fee paid once (and not refunded in full: a duplicate whole
+    fee given back settles nothing): whatever a date change leaves owing is then due at once, with
+    no balance left to join."""
+    return Payment.objects.paid().filter(purpose__in=[P.BALANCE, P.FULL], **filters)
 
 
 def balance_settled_expression(application: str = "pk") -> Exists:
@@ -123,11 +124,7 @@ def balance_due_key(application: Application | int) -> str:
 
 
 def _paid_purposes(application: Application) -> set[str]:
-    return set(
-        Payment.objects.filter(application=application, status=Payment.Status.SUCCEEDED).values_list(
-            "purpose", flat=True
-        )
-    )
+    return set(Payment.objects.paid().filter(application=application).values_list("purpose", flat=True))
 
 
 def amount_due(application: Application, purpose: str) -> int:
@@ -155,6 +152,10 @@ def amount_due(application: Application, purpose: str) -> int:
             return 0
         return max(terms.program_fee_cents - program_fee_paid_cents(application), 0)
     return 0
+
+
+def nothing_due_message(purpose: str) -> str:
+    return f"No {P(purpose).label.lower()} is due on this application now."
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ duplicate, late and out-of-order events all end where Stripe's own state says.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 import stripe
@@ -38,6 +39,7 @@ from payments.selectors import (
     balance_due_key_expression,
     balance_due_now,
     balance_due_on,
+    nothing_due_message,
     organization_balance,
     price_difference,
     program_fee_paid_cents,
@@ -51,6 +53,32 @@ logger = logging.getLogger(__name__)
 
 P = Payment.Purpose
 STRIPE_UNAVAILABLE = "Payments are unavailable right now; please try again in a minute."
+# Stripe out of reach or answering "later": what a retry may change. Any other error is Stripe's
+# answer about this request, said as such.
+STRIPE_TRANSIENT = (
+    stripe.APIConnectionError,
+    stripe.APIError,
+    stripe.RateLimitError,
+    stripe.AuthenticationError,
+)
+
+
+def _stripe_error(error: stripe.StripeError) -> DomainError:
+    """What a Stripe error means to the person who asked: out of reach (503), or Stripe's refusal."""
+    if isinstance(error, STRIPE_TRANSIENT):
+        return DomainError(STRIPE_UNAVAILABLE, status=503)
+    return DomainError(f"Stripe refused this payment: {error.user_message or error}", status=502)
+
+
+class IntentTaken(DomainError):
+    """An open payment's PaymentIntent can no longer be cancelled: Stripe took it (or is taking it)
+    meanwhile. The caller leaves its transaction, syncs the payment and goes on from what it says."""
+
+    def __init__(self, payment_id: int) -> None:
+        super().__init__("This payment went through at Stripe already.", status=409)
+        self.payment_id = payment_id
+
+
 # Stripe retries a webhook for three days: reconciliation looks that far back.
 RECONCILE_WINDOW = timedelta(days=3)
 
@@ -63,39 +91,22 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
 
     Another applicant's application is 404; nothing of that purpose due is 409. An open payment of
     the same purpose and amount is handed back as it is; otherwise a new one is written and
-    committed, then its PaymentIntent created with the payment's idempotency key. A Stripe error
-    leaves the payment without an intent (503): the next call retries with the same key.
+    committed, then its PaymentIntent created with the payment's idempotency key. Stripe out of
+    reach leaves the payment without an intent (503): the next call retries with the same key; a
+    refusal from Stripe is said as such (502). An attempt being replaced that Stripe took meanwhile
+    is recorded first, and what is due after it decides.
     """
     if purpose not in P.values:
         raise DomainError(f"Unknown purpose {purpose!r}.", field="purpose")
     pk = application if isinstance(application, int) else application.pk
-    with transaction.atomic():
-        # One start at a time per application: two clicks never make two payments.
-        application = (
-            Application.objects.select_for_update(of=("self",))
-            .select_related("block__rotation", "applicant__user")
-            .filter(pk=pk, applicant__user=actor)
-            .first()
-        )
-        if application is None:
-            raise DomainError("No such application.", status=404)
-        amount = amount_due(application, purpose)
-        label = P(purpose).label.lower()
-        if not amount:
-            raise DomainError(
-                f"No {label} is due on this application now.", extra={"purpose": purpose}, status=409
-            )
-        payment = Payment.objects.filter(
-            application=application, purpose=purpose, status__in=Payment.OPEN
-        ).first()
-        if payment is not None and payment.amount_cents != amount:
-            # What is owed changed since: this attempt is for the wrong amount.
-            _cancel_intent(payment)
-            payment = None
-        if payment is None:
-            payment = Payment.objects.create(
-                application=application, purpose=purpose, amount_cents=amount, currency=application.currency
-            )
+    try:
+        payment = _payment_open(pk, purpose, actor)
+    except IntentTaken as taken:
+        try:
+            payment_sync(payment_id=taken.payment_id)
+        except stripe.StripeError as error:
+            raise _stripe_error(error) from error
+        payment = _payment_open(pk, purpose, actor)
     if payment.payment_intent_id:
         return payment
     params = {
@@ -107,21 +118,59 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
     try:
         if payment.purpose == P.DEPOSIT:
             # The deposit's card is saved to the applicant's customer to charge the balance later.
-            params["customer"] = stripe_customer_id(application.applicant)
+            params["customer"] = stripe_customer_id(payment.application.applicant)
             params["setup_future_usage"] = "off_session"
         intent = stripe_client().v1.payment_intents.create(
             params=params, options={"idempotency_key": payment.idempotency_key}
         )
     except stripe.StripeError as error:
         logger.warning("Creating the PaymentIntent of payment %s failed: %s", payment.pk, error)
-        raise DomainError(STRIPE_UNAVAILABLE, status=503) from error
+        raise _stripe_error(error) from error
     # Two starts racing past the lock both asked Stripe with the same key: the first stored wins.
-    Payment.objects.filter(pk=payment.pk, payment_intent_id__isnull=True).update(
+    # One given up meanwhile (its application ended: payments_open_cancel) stays given up.
+    Payment.objects.filter(pk=payment.pk, payment_intent_id__isnull=True, status__in=Payment.OPEN).update(
         payment_intent_id=intent.id,
         client_secret=intent.client_secret,
         status=Payment.Status.REQUIRES_PAYMENT,
     )
     payment.refresh_from_db()
+    if payment.status not in Payment.OPEN:
+        if payment.payment_intent_id is None:
+            try:
+                stripe_client().v1.payment_intents.cancel(intent.id)
+            except stripe.StripeError as error:
+                logger.warning("Cancelling the unused PaymentIntent %s failed: %s", intent.id, error)
+        raise DomainError(nothing_due_message(purpose), extra={"purpose": purpose}, status=409)
+    return payment
+
+
+def _payment_open(pk: int, purpose: str, actor: User) -> Payment:
+    """The open payment of `purpose` for what is due now, written when there is none (committed)."""
+    with transaction.atomic():
+        # One start at a time per application: two clicks never make two payments.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("block__rotation", "applicant__user")
+            .filter(pk=pk, applicant__user=actor)
+            .first()
+        )
+        if application is None:
+            raise DomainError("No such application.", status=404)
+        amount = amount_due(application, purpose)
+        if not amount:
+            raise DomainError(nothing_due_message(purpose), extra={"purpose": purpose}, status=409)
+        payment = Payment.objects.filter(
+            application=application, purpose=purpose, status__in=Payment.OPEN
+        ).first()
+        if payment is not None and payment.amount_cents != amount:
+            # What is owed changed since: this attempt is for the wrong amount.
+            _cancel_intent(payment)
+            payment = None
+        if payment is None:
+            payment = Payment.objects.create(
+                application=application, purpose=purpose, amount_cents=amount, currency=application.currency
+            )
+    payment.application = application
     return payment
 
 
@@ -154,12 +203,15 @@ def stripe_customer_id(applicant: Applicant) -> str:
 
 def _cancel_intent(payment: Payment) -> None:
     """Give up an open payment (inside the caller's transaction, its row locked by the caller or
-    unseen by others): its intent is cancelled at Stripe first, so it can never take money."""
+    unseen by others): its intent is cancelled at Stripe first, so it can never take money. Stripe
+    refusing because the intent was paid (or is being paid) meanwhile is IntentTaken."""
     if payment.payment_intent_id:
         try:
             stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+        except stripe.InvalidRequestError as error:
+            raise IntentTaken(payment.pk) from error
         except stripe.StripeError as error:
-            raise DomainError(STRIPE_UNAVAILABLE, status=503) from error
+            raise _stripe_error(error) from error
     payment.status = Payment.Status.CANCELED
     payment.save(update_fields=["status"])
 
@@ -259,17 +311,51 @@ def _succeed(payment: Payment) -> int | None:
 
 def _others_cancel(payment: Payment) -> None:
     """The deposit or whole fee that confirmed the booking leaves the other one's open attempt
-    (started, then the applicant chose the other) with nothing to pay: its intent is cancelled."""
+    (started, then the applicant chose the other) with nothing to pay: its intent is cancelled.
+    Should Stripe take it anyway, it goes back as paid twice (_refund_late)."""
     transaction_required("_others_cancel")
     others = Payment.objects.select_for_update(of=("self",)).filter(
-        application_id=payment.application_id, purpose__in=[P.DEPOSIT, P.FULL], status__in=Payment.OPEN
+        application_id=payment.application_id, status__in=Payment.OPEN
     )
-    for other in others.exclude(pk=payment.pk):
+    for other in others.exclude(pk=payment.pk).select_related("application__block__rotation"):
+        if amount_due(other.application, other.purpose):
+            continue
         try:
             _cancel_intent(other)
         except DomainError:
-            # Stripe unreachable: the attempt stays open and pays nothing more (nothing is due).
+            # Stripe unreachable: reconciliation cancels it (payments_open_cancel).
             logger.warning("Could not cancel the open payment %s after %s succeeded", other.pk, payment.pk)
+
+
+def payments_open_cancel(*, application_id: int) -> int:
+    """Cancel at Stripe each open payment of the application that nothing is due for any more (the
+    application ended, or its purpose was paid another way), so it can no longer take money; returns
+    how many were cancelled. Stripe is asked first, outside any lock; an intent Stripe took meanwhile
+    is synced instead, and its money goes back under its true reason. Any number of runs end the same."""
+    cancelled = 0
+    open_payments = Payment.objects.filter(application_id=application_id, status__in=Payment.OPEN)
+    for payment in open_payments.select_related("application__block__rotation").order_by("pk"):
+        if amount_due(payment.application, payment.purpose) == payment.amount_cents:
+            continue  # still owed, or being charged now: it stays
+        if payment.application.status == Application.Status.EXPIRED and payment.purpose in (
+            P.DEPOSIT,
+            P.FULL,
+        ):
+            continue  # a lapsed hold's payment still books a seat left, late (_succeed)
+        if payment.payment_intent_id:
+            try:
+                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+            except stripe.InvalidRequestError:
+                # Stripe no longer lets it be cancelled: it succeeded or is on its way.
+                payment_sync(payment_id=payment.pk)
+                continue
+        with transaction.atomic():
+            locked = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+            if locked.status in Payment.OPEN:
+                locked.status = Payment.Status.CANCELED
+                locked.save(update_fields=["status"])
+                cancelled += 1
+    return cancelled
 
 
 def _receipt_send(payment: Payment) -> None:
@@ -295,7 +381,15 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
         duplicate = application.application_fee_status == Application.FeeStatus.PAID
     else:
         duplicate = application.status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
-    reason = Refund.Reason.DUPLICATE if duplicate else Refund.Reason.LATE_PAYMENT
+    # An offer that lapsed, or a seat gone while awaiting payment, was only late; any other end was
+    # the application's own (cancelled, withdrawn, declined...).
+    late = application.status in (Application.Status.AWAITING_PAYMENT, Application.Status.EXPIRED)
+    if duplicate:
+        reason = Refund.Reason.DUPLICATE
+    elif late and payment.purpose != P.APPLICATION_FEE:
+        reason = Refund.Reason.LATE_PAYMENT
+    else:
+        reason = Refund.Reason.APPLICATION_ENDED
     logger.info("Refunding payment %s in full (%s): %s", payment.pk, reason, refusal)
     refund = refund_record(payment=payment, amount_cents=payment.amount_cents, reason=reason, actor=None)
     amount = format_cents(payment.amount_cents, payment.currency)
@@ -304,10 +398,12 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
         why = "the fee was already paid" if duplicate else f"your application had ended ({ended})"
     elif duplicate:
         why = "your booking was already paid"
+    elif reason == Refund.Reason.LATE_PAYMENT:
+        why = f"your seat on {application.block} was no longer held and the block has no seat left"
     elif application.status == Application.Status.CANCELLED:
         why = f"your booking for {application.block} was cancelled"
     else:
-        why = f"your seat on {application.block} was no longer held and the block has no seat left"
+        why = f"your application had ended ({ended})"
     notification_send(
         recipient=application.applicant.user,
         key=f"payment:{payment.pk}:refunded_in_full",
@@ -429,6 +525,25 @@ def balance_charge(*, application_id: int) -> Payment | None:
     """
     application = Application.objects.select_related("applicant__user").get(pk=application_id)
     customer_id, card = _saved_card(application.applicant)
+    try:
+        payment = _balance_payment(application_id, card)
+    except IntentTaken as taken:
+        # The pay link's payment was paid meanwhile: recorded as Stripe says, and nothing charged.
+        return payment_sync(payment_id=taken.payment_id)
+    if payment is None:
+        return None
+    if payment.status != Payment.Status.CREATED or payment.payment_intent_id:
+        return payment  # charged (or tried) already: today's second run
+    if card is None:
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+            return _balance_unpaid(payment, NO_SAVED_CARD)
+    return _balance_confirm(payment, customer_id, card)
+
+
+def _balance_payment(application_id: int, card: str | None) -> Payment | None:
+    """The off-session balance payment of the amount due now, written (and committed) when there is
+    none; None when nothing is due now. Without a card, a new one is unpaid at once."""
     with transaction.atomic():
         # The booking's row lock orders this after a date change being approved (block_change_decide).
         locked = (
@@ -460,12 +575,11 @@ def balance_charge(*, application_id: int) -> Payment | None:
             )
             if card is None:
                 return _balance_unpaid(payment, NO_SAVED_CARD)
-    if payment.status != Payment.Status.CREATED or payment.payment_intent_id:
-        return payment  # charged (or tried) already: today's second run
-    if card is None:
-        with transaction.atomic():
-            payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
-            return _balance_unpaid(payment, NO_SAVED_CARD)
+    return payment
+
+
+def _balance_confirm(payment: Payment, customer_id: str, card: str) -> Payment:
+    """Charge the off-session balance payment to the saved card and apply what Stripe says."""
     try:
         intent = stripe_client().v1.payment_intents.create(
             params={
@@ -487,6 +601,11 @@ def balance_charge(*, application_id: int) -> Payment | None:
             with transaction.atomic():
                 payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
                 return _balance_unpaid(payment, error.user_message or str(error))
+    except (stripe.InvalidRequestError, stripe.PermissionError) as error:
+        # The saved card cannot be charged (detached, expired, the customer gone): the pay link.
+        with transaction.atomic():
+            payment = Payment.objects.select_for_update(of=("self",)).get(pk=payment.pk)
+            return _balance_unpaid(payment, f"Stripe refused the saved card: {error.user_message or error}")
     Payment.objects.filter(pk=payment.pk, payment_intent_id__isnull=True).update(
         payment_intent_id=intent.id, status=Payment.Status.PROCESSING
     )
@@ -507,6 +626,10 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
         if payment.payment_intent_id:
             try:  # never left to succeed later without us
                 stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+            except stripe.InvalidRequestError:
+                # The cardholder passed the bank's check meanwhile: it is paid, not failed; Stripe's
+                # event (or reconciliation) records it.
+                return payment
             except stripe.StripeError as error:
                 logger.warning("Cancelling the intent of balance payment %s failed: %s", payment.pk, error)
         payment.status = Payment.Status.FAILED
@@ -671,9 +794,23 @@ def refund_by_staff(*, payment: Payment | int, amount_cents: int, note: str, act
     return refund
 
 
+# Sent this many times without Stripe's answer (unreachable, rate-limited, erring), a refund is failed
+# for staff to act on: the worker's retries and a few days of reconciliation.
+REFUND_MAX_ATTEMPTS = 10
+# Stripe's refusals that no resend changes (the charge was refunded or disputed already, the amount
+# is above what is left, the payment is unknown to this account): failed at once.
+REFUSED_FOR_GOOD = (stripe.InvalidRequestError, stripe.CardError, stripe.PermissionError)
+
+
 def refund_send(*, refund_id: int) -> Refund:
     """Send a pending refund to Stripe (its idempotency key makes a resend harmless) and, once Stripe
-    took it, record it in the ledger: the refund, and the commission given back in proportion."""
+    took it, record it in the ledger: the refund, and the commission given back in proportion.
+
+    A refusal Stripe would repeat, or a refund Stripe says failed, ends FAILED with Stripe's reason;
+    one Stripe did not answer stays pending for the next try, REFUND_MAX_ATTEMPTS at most, then is
+    FAILED too. A failed refund is staff's to send again (refund_retry) or to record as paid back
+    another way (refund_paid_elsewhere); it stays counted in the payment's refunded_cents, as owed.
+    """
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.status != Refund.Status.PENDING:
         return refund
@@ -686,23 +823,109 @@ def refund_send(*, refund_id: int) -> Refund:
             },
             options={"idempotency_key": refund.idempotency_key},
         )
+    except REFUSED_FOR_GOOD as error:
+        logger.warning("Stripe refused refund %s: %s", refund.pk, error)
+        return _refund_fail(refund_id, f"Stripe refused it: {error.user_message or error}")
     except stripe.StripeError as error:
         logger.warning("Sending refund %s to Stripe failed; it stays pending: %s", refund.pk, error)
-        return refund
+        return _refund_unanswered(refund_id, error)
+    if sent.status in ("failed", "canceled"):
+        reason = getattr(sent, "failure_reason", None) or sent.status
+        return _refund_fail(refund_id, f"Stripe could not return the money ({reason}).")
+    return _refund_succeed(refund_id, stripe_refund_id=sent.id)
+
+
+def _refund_succeed(refund_id: int, **how) -> Refund:
+    """Record a pending or failed refund as given back (by Stripe's refund id, or `method` and
+    `reference` outside Stripe) with its ledger entries, under the payment's and refund's locks."""
     with transaction.atomic():
+        refund = Refund.objects.select_related("payment").get(pk=refund_id)
         payment = (
             Payment.objects.select_for_update(of=("self",))
             .select_related("application__block__rotation")
             .get(pk=refund.payment_id)
         )
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        if refund.status != Refund.Status.PENDING:
+        if refund.status == Refund.Status.SUCCEEDED:
             return refund
         refund.status = Refund.Status.SUCCEEDED
-        refund.stripe_refund_id = sent.id
-        refund.save(update_fields=["status", "stripe_refund_id"])
+        for field, value in how.items():
+            setattr(refund, field, value)
+        refund.save(update_fields=["status", *how])
         _ledger(payment, LedgerEntry.Kind.REFUND, -refund.amount_cents, refund)
         _ledger(payment, LedgerEntry.Kind.COMMISSION_REVERSAL, _commission_back(payment, refund), refund)
+    return refund
+
+
+def _refund_fail(refund_id: int, message: str) -> Refund:
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status == Refund.Status.PENDING:
+            refund.status = Refund.Status.FAILED
+            refund.failure_message = message
+            refund.save(update_fields=["status", "failure_message"])
+    return refund
+
+
+def _refund_unanswered(refund_id: int, error: stripe.StripeError) -> Refund:
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        refund.attempts += 1
+        refund.save(update_fields=["attempts"])
+    if refund.attempts >= REFUND_MAX_ATTEMPTS:
+        return _refund_fail(
+            refund_id, f"Stripe did not take it after {refund.attempts} tries; its last answer: {error}"
+        )
+    return refund
+
+
+def _refund_failed_locked(refund: Refund | int, actor: User) -> Refund:
+    """The failed refund staff act on, locked (inside the caller's transaction)."""
+    if actor is None or not actor.is_active or not actor.is_staff:
+        raise DomainError("Only staff act on failed refunds.", status=403)
+    pk = refund if isinstance(refund, int) else refund.pk
+    locked = Refund.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise DomainError("No such refund.", status=404)
+    if locked.status != Refund.Status.FAILED:
+        raise DomainError(f"This refund is {locked.get_status_display().lower()}, not failed.", status=409)
+    return locked
+
+
+def refund_retry(*, refund: Refund | int, actor: User) -> Refund:
+    """Staff send a failed refund to Stripe again (say, once the card network's problem is solved):
+    pending again under a fresh idempotency key, since Stripe would replay its refusal of the old one
+    (a failed refund never moved money, so a new key cannot return it twice), then sent."""
+    with transaction.atomic():
+        locked = _refund_failed_locked(refund, actor)
+        locked.status = Refund.Status.PENDING
+        locked.attempts = 0
+        locked.failure_message = ""
+        locked.stripe_key = uuid.uuid4()
+        locked.save(update_fields=["status", "attempts", "failure_message", "stripe_key"])
+    logger.info("Refund %s sent again by %s", locked.pk, actor.pk)
+    return refund_send(refund_id=locked.pk)
+
+
+def refund_paid_elsewhere(*, refund: Refund | int, method: str, reference: str, actor: User) -> Refund:
+    """Staff record that a failed refund was paid back outside Stripe (a bank transfer, a cheque),
+    with how and its reference: it is given back, and the ledger records it as a Stripe refund."""
+    method = bounded_text(method, field="method", max_chars=64, what="how it was paid back")
+    reference = bounded_text(reference, field="reference", max_chars=255, what="the reference")
+    if not method:
+        raise DomainError("Say how the money was paid back (a bank transfer, a cheque...).", field="method")
+    if not reference:
+        raise DomainError("Give the transfer's or cheque's reference.", field="reference")
+    pk = refund if isinstance(refund, int) else refund.pk
+    with transaction.atomic():
+        # The payment's lock first, as every refund write takes it.
+        payment_id = Refund.objects.filter(pk=pk).values_list("payment_id", flat=True).first()
+        Payment.objects.select_for_update().filter(pk=payment_id).first()
+        locked = _refund_failed_locked(pk, actor)
+        refund = _refund_succeed(locked.pk, method=method, reference=reference)
+    logger.info("Refund %s recorded as paid back by %s (%s) by %s", refund.pk, method, reference, actor.pk)
     return refund
 
 
@@ -783,26 +1006,54 @@ def stripe_event_receive(*, event_id: str, event_type: str, payload: dict) -> bo
 
 def stripe_event_process(*, event_id: str) -> StripeEvent:
     """Act on one stored event: a PaymentIntent's event syncs its payment from Stripe (never from
-    the event's copy). Marks it processed, or records the error and raises it for a retry."""
+    the event's copy). Marks it processed, or records the error and raises it for a retry.
+
+    An intent that is not ours (another integration on the same Stripe account) is recorded as
+    processed with what was found and left alone: no retry would make it ours. Ours is an intent a
+    payment row holds, or one whose metadata names a payment row still waiting to store it (created
+    at Stripe a moment before payment_start stored it): that one is retried."""
     event = StripeEvent.objects.get(event_id=event_id)
     if event.processed_at is not None:
         return event
+    note = ""
     try:
         if event.type.startswith("payment_intent."):
-            intent_id = event.payload.get("data", {}).get("object", {}).get("id")
+            intent = event.payload.get("data", {}).get("object", {})
             payment_id = (
-                Payment.objects.filter(payment_intent_id=intent_id).values_list("pk", flat=True).first()
+                Payment.objects.filter(payment_intent_id=intent.get("id"))
+                .values_list("pk", flat=True)
+                .first()
             )
-            if payment_id is None:
-                # The intent may be a moment ahead of its payment row: a retry finds it.
-                raise LookupError(f"No payment has the PaymentIntent {intent_id!r} (yet).")
-            payment_sync(payment_id=payment_id)
+            if payment_id is not None:
+                payment_sync(payment_id=payment_id)
+            elif _awaits_its_intent(intent):
+                raise LookupError(
+                    f"The payment of the PaymentIntent {intent.get('id')!r} has not stored it yet."
+                )
+            else:
+                note = f"Not ours: no payment has the PaymentIntent {intent.get('id')!r}; left alone."
+                logger.info("Stripe event %s: %s", event_id, note)
     except Exception as error:
         StripeEvent.objects.filter(pk=event.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
         raise
-    StripeEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="")
+    StripeEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error=note)
     event.refresh_from_db()
     return event
+
+
+def _awaits_its_intent(intent: dict) -> bool:
+    """Whether the intent's metadata names a payment of ours that has no intent stored yet."""
+    metadata = intent.get("metadata") or {}
+    payment_id = str(metadata.get("payment_id", ""))
+    return (
+        payment_id.isdigit()
+        and Payment.objects.filter(
+            pk=int(payment_id),
+            application_id=str(metadata.get("application_id", "")) or None,
+            payment_intent_id__isnull=True,
+            status=Payment.Status.CREATED,
+        ).exists()
+    )
 
 
 def _events_fetch(since) -> int:
@@ -835,7 +1086,7 @@ def payments_reconcile() -> dict[str, int]:
     send refunds still pending, and process stored events not yet processed. Each is independent;
     one failing does not stop the others."""
     since = timezone.now() - RECONCILE_WINDOW
-    counts = {"payments": 0, "refunds": 0, "events": 0, "errors": 0, "events_fetched": 0}
+    counts = {"payments": 0, "refunds": 0, "events": 0, "open_reviewed": 0, "errors": 0, "events_fetched": 0}
     try:
         counts["events_fetched"] = _events_fetch(since)
     except stripe.StripeError:
@@ -856,7 +1107,24 @@ def payments_reconcile() -> dict[str, int]:
             "events",
             stripe_event_process,
             "event_id",
-            list(StripeEvent.objects.filter(processed_at__isnull=True).values_list("event_id", flat=True)),
+            # Those of the window only: an older one kept failing, its error is on it for staff.
+            list(
+                StripeEvent.objects.filter(processed_at__isnull=True, received_at__gte=since).values_list(
+                    "event_id", flat=True
+                )
+            ),
+        ),
+        (
+            # An application that ended or a purpose paid meanwhile left an attempt open.
+            "open_reviewed",
+            payments_open_cancel,
+            "application_id",
+            list(
+                Payment.objects.filter(status__in=Payment.OPEN)
+                .order_by("application_id")
+                .values_list("application_id", flat=True)
+                .distinct()
+            ),
         ),
     ]
     for what, service, argument, ids in work:

@@ -24,6 +24,15 @@ def stripe_event_process(event_id: str) -> None:
     process(event_id=event_id)
 
 
+@shared_task(**RETRIED_WITH_BACKOFF)
+def payments_open_cancel(application_id: int) -> None:
+    """Cancel at Stripe the application's open payments that nothing is due for any more
+    (payments.services.payments_open_cancel); reconciliation repeats it for whatever is left."""
+    from payments.services import payments_open_cancel as cancel
+
+    cancel(application_id=application_id)
+
+
 class RefundPending(Exception):
     """Stripe did not take the refund yet (unreachable, or refused for now): retried with backoff."""
 

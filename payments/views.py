@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import TemplateView
 
 from amo.api import error_response_body, require_methods
@@ -120,35 +120,42 @@ def stripe_csp(view):
 
 
 @applicant_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 @stripe_csp
 def application_pay(request, pk: int, purpose: str, *, applicant):
-    """/me/applications/<id>/pay/<purpose>/: start (or resume) paying what is due for `purpose` and
-    show Stripe's Payment Element, the amount and what it is for, the deadline and the refund policy.
-    Opening it again resumes the same payment. Nothing due goes back to the application's page with
-    the reason; another applicant's application is 404."""
+    """/me/applications/<id>/pay/<purpose>/: what is due for `purpose`, what it is for, the deadline
+    and the refund policy, and Stripe's Payment Element. A GET changes nothing (a link crawler may
+    open it); the page's script POSTs here to start (or resume) the payment (services.payment_start)
+    and gets the PaymentIntent's client secret as JSON. Nothing due goes back to the application's
+    page with the reason (a POST: 409 with it); another applicant's application is 404."""
     application = selectors.application_to_pay(applicant=applicant, pk=pk)
     if application is None or purpose not in P.values:
         raise Http404("No such application.")
-    context = {"application": application, "purpose": P(purpose)}
-    try:
-        payment = services.payment_start(application=application.pk, purpose=purpose, actor=request.user)
-    except DomainError as refusal:
-        if refusal.status == 409:
-            messages.info(request, refusal.message)
-            return redirect("applicants:application_detail", pk=application.pk)
-        # Stripe is unreachable (503): the page says so, and opening it again retries with the same key.
-        return render(
-            request, "payments/pay.html", {**context, "refusal": refusal.message}, status=refusal.status
+    if request.method == "POST":
+        try:
+            payment = services.payment_start(application=application.pk, purpose=purpose, actor=request.user)
+        except DomainError as refusal:
+            return JsonResponse({"message": refusal.message, "extra": refusal.extra}, status=refusal.status)
+        return_url = reverse("applicants:payment_return", kwargs={"pk": payment.pk})
+        return JsonResponse(
+            {
+                "client_secret": payment.client_secret,
+                "amount_cents": payment.amount_cents,
+                "return_url": request.build_absolute_uri(return_url),
+            }
         )
+    amount = selectors.amount_due(application, purpose)
+    if not amount:
+        messages.info(request, selectors.nothing_due_message(purpose))
+        return redirect("applicants:application_detail", pk=application.pk)
     terms = application_terms(application)
-    return_url = reverse("applicants:payment_return", kwargs={"pk": payment.pk})
     return render(
         request,
         "payments/pay.html",
         {
-            **context,
-            "payment": payment,
+            "application": application,
+            "purpose": P(purpose),
+            "amount_cents": amount,
             "alternatives": [
                 due
                 for due in selectors.amounts_due(application)
@@ -157,14 +164,13 @@ def application_pay(request, pk: int, purpose: str, *, applicant):
             "balance_deadline": selectors.balance_deadline(application) if purpose == P.BALANCE else None,
             "balance_due_on": selectors.balance_due_on(application),
             "balance_already_due": selectors.balance_due_on(application) <= timezone.now().date(),
-            "balance_after_deposit_cents": terms.program_fee_cents - payment.amount_cents,
+            "balance_after_deposit_cents": terms.program_fee_cents - amount,
             "terms": terms,
             "refund_schedule": terms.refund_schedule(application.block)
             if purpose != P.APPLICATION_FEE
             else None,
             "stripe_js_url": settings.STRIPE_JS_URL,
             "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
-            "return_url": request.build_absolute_uri(return_url),
         },
     )
 

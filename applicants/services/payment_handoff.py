@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from amo.errors import DomainError
@@ -95,12 +95,7 @@ def resale_refund(booking: Application) -> None:
     cancelled_at = ApplicationTransition.objects.filter(
         application=OuterRef("pk"), to_status=S.CANCELLED
     ).values("created_at")[:1]
-    fee_held = Payment.objects.filter(
-        application=OuterRef("pk"),
-        status=Payment.Status.SUCCEEDED,
-        purpose__in=PROGRAM_FEE_PURPOSES,
-        refunded_cents__lt=F("amount_cents"),
-    )
+    fee_held = Payment.objects.paid().filter(application=OuterRef("pk"), purpose__in=PROGRAM_FEE_PURPOSES)
     cancelled = (
         Application.objects.select_for_update(of=("self",))
         .select_related("applicant__user", "block__rotation__organization")

@@ -51,10 +51,17 @@ def status_of(application: Application) -> str:
     return Application.objects.values_list("status", flat=True).get(pk=application.pk)
 
 
+def start(client: Client, application: Application, purpose: str = P.DEPOSIT):
+    """What the pay page's script does once the page is open: POST to start (or resume) paying."""
+    return client.post(pay_url(application, purpose), HTTP_ACCEPT="application/json")
+
+
 def on_the_pay_page(application: Application) -> tuple[Client, Payment]:
-    """The applicant signed in, having opened the deposit's pay page: the payment it started."""
+    """The applicant signed in, having opened the deposit's pay page and its script started the
+    payment: the payment it started."""
     client = signed_in(application)
     assert client.get(pay_url(application)).status_code == 200
+    assert start(client, application).status_code == 200
     return client, Payment.objects.get(application=application)
 
 
@@ -73,18 +80,17 @@ def origin(url: str) -> str:
 
 
 @pytest.mark.django_db
-def test_the_pay_page_starts_the_payment_and_shows_the_element_amount_deadline_and_refund_policy():
+def test_the_pay_page_shows_the_element_amount_deadline_and_refund_policy_and_starts_nothing():
     deadline = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
     application = awaiting_deposit(seat=deadline)
-    response = signed_in(application).get(pay_url(application))
+    client = signed_in(application)
+    response = client.get(pay_url(application))
     assert response.status_code == 200
-    payment = Payment.objects.get(application=application)
-    assert (payment.purpose, payment.amount_cents, payment.status) == ("deposit", 50_000, "requires_payment")
+    assert not Payment.objects.exists()  # a link crawler opening the page starts nothing
     page = response.content.decode()
     # What stripe.js needs, in data attributes (no inline script), and the scripts from their origins.
-    assert f'data-client-secret="{payment.client_secret}"' in page
     assert f'data-publishable-key="{settings.STRIPE_PUBLISHABLE_KEY}"' in page
-    assert f'data-return-url="http://testserver{return_url(payment)}"' in page
+    assert f'action="{pay_url(application)}"' in page and 'name="csrfmiddlewaretoken"' in page
     assert f'<script src="{settings.STRIPE_JS_URL}"></script>' in page
     assert "/static/js/pay.js" in page
     assert "Pay $500.00" in page
@@ -103,13 +109,37 @@ def test_the_pay_page_starts_the_payment_and_shows_the_element_amount_deadline_a
 
 
 @pytest.mark.django_db
+def test_the_pages_script_starts_the_payment_with_a_post_and_gets_what_stripe_js_needs():
+    application = awaiting_deposit()
+    client = signed_in(application)
+    answer = start(client, application)
+    assert answer.status_code == 200
+    payment = Payment.objects.get(application=application)
+    assert (payment.purpose, payment.amount_cents, payment.status) == ("deposit", 50_000, "requires_payment")
+    assert answer.json() == {
+        "client_secret": payment.client_secret,
+        "amount_cents": 50_000,
+        "return_url": f"http://testserver{return_url(payment)}",
+    }
+
+
+@pytest.mark.django_db
 def test_opening_the_pay_page_again_resumes_the_same_payment():
     application = awaiting_deposit()
     client = signed_in(application)
-    client.get(pay_url(application))
-    again = client.get(pay_url(application))
-    payment = Payment.objects.get(application=application)
-    assert f'data-client-secret="{payment.client_secret}"' in again.content.decode()
+    first = start(client, application).json()
+    assert client.get(pay_url(application)).status_code == 200
+    assert start(client, application).json() == first
+    assert Payment.objects.filter(application=application).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_post_without_the_pages_csrf_token_starts_nothing():
+    application = awaiting_deposit()
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(application.applicant.user)
+    assert start(client, application).status_code == 403
+    assert not Payment.objects.exists()
 
 
 @pytest.mark.django_db
@@ -135,9 +165,9 @@ def test_nothing_due_goes_back_to_the_application_with_the_reason_and_writes_not
 def test_stripe_out_of_reach_is_a_clear_503_and_the_next_visit_tries_again(settings):
     application = awaiting_deposit()
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
-    response = signed_in(application).get(pay_url(application))
+    response = start(signed_in(application), application)
     assert response.status_code == 503
-    assert "Payments are unavailable right now" in response.content.decode()
+    assert response.json()["message"] == "Payments are unavailable right now; please try again in a minute."
     assert Payment.objects.get(application=application).payment_intent_id is None
 
 
@@ -149,16 +179,18 @@ def test_another_applicants_pay_return_and_receipt_pages_are_404_and_write_nothi
     intruder = signed_in(ApplicationFactory(status=S.SUBMITTED))
     for url in [pay_url(other), pay_url(application, P.BALANCE), return_url(payment), receipt_url(payment)]:
         assert intruder.get(url).status_code == 404, url
+    for url in [pay_url(other), pay_url(application, P.BALANCE)]:
+        assert intruder.post(url).status_code == 404, url
     assert not Payment.objects.filter(application=other).exists()
     assert signed_in(other).get(pay_url(other, "donation")).status_code == 404
 
 
 @pytest.mark.django_db
-def test_the_pages_take_only_gets():
+def test_the_return_and_receipt_pages_take_only_gets():
     application = awaiting_deposit()
     payment = succeeded(application)
     client = signed_in(application)
-    for url in [pay_url(application, P.BALANCE), return_url(payment), receipt_url(payment)]:
+    for url in [return_url(payment), receipt_url(payment)]:
         assert client.post(url).status_code == 405, url
 
 
@@ -195,8 +227,8 @@ def test_a_declined_card_shows_stripes_message_and_another_try_is_a_new_payment(
     assert f"Your card was not charged: {payment.failure_message}" in page
     assert f'href="{pay_url(application)}">Try again' in page
 
-    retry = client.get(pay_url(application))
-    assert retry.status_code == 200
+    assert client.get(pay_url(application)).status_code == 200
+    assert start(client, application).status_code == 200
     fresh = Payment.objects.get(application=application, status=Payment.Status.REQUIRES_PAYMENT)
     assert fresh.pk != payment.pk and fresh.payment_intent_id != payment.payment_intent_id
     assert status_of(application) == S.AWAITING_PAYMENT
@@ -273,6 +305,8 @@ def test_accepting_an_offer_with_a_deposit_lands_on_the_deposit_pay_page():
     response = client.post(reverse("applicants:application_accept", args=[application.pk]), follow=True)
     assert response.redirect_chain == [(pay_url(application), 302)]
     assert "Pay $500.00" in response.content.decode()
+    assert not Payment.objects.exists()  # the page's script starts it
+    assert start(client, application).status_code == 200
     assert Payment.objects.get(application=application).purpose == P.DEPOSIT
 
 

@@ -179,7 +179,7 @@ def test_two_hundred_payments_for_the_last_seats_make_five_bookings_and_every_lo
     )
     # Nothing left behind for the sweep or the daily reconciliation to repair.
     assert holds_sweep().expired == 0
-    repairs = {"payments": 0, "refunds": 0, "events": 0, "errors": 0, "events_fetched": 0}
+    repairs = {"payments": 0, "refunds": 0, "events": 0, "open_reviewed": 0, "errors": 0, "events_fetched": 0}
     assert payments_reconcile() == repairs
 
     # The block: exactly its five seats, each a booking of a confirmed application, and the three

@@ -247,7 +247,7 @@ def test_a_balance_paid_after_the_booking_was_cancelled_goes_back_in_full():
     application_cancel(application=application, actor=application.applicant.user, role=ActorRole.APPLICANT)
     assert pay(balance) == "succeeded"  # the pay page was still open
     assert payment_sync(payment_id=balance.pk).status == Payment.Status.SUCCEEDED
-    assert refunds_of(application, R.LATE_PAYMENT) == [("balance", 200_000, "succeeded")]
+    assert refunds_of(application, R.APPLICATION_ENDED) == [("balance", 200_000, "succeeded")]
     assert refunds_of(application, R.CANCELLATION) == [("deposit", 25_000, "pending")]
 
 
@@ -291,7 +291,7 @@ def test_an_application_fee_paid_after_the_application_ended_goes_back_in_full()
 
     assert fee.status == Payment.Status.SUCCEEDED and fee.refunded_cents == 10_000
     assert refunds_of(application) == [("application_fee", 10_000, "succeeded")]
-    assert Refund.objects.get(payment=fee).reason == R.LATE_PAYMENT
+    assert Refund.objects.get(payment=fee).reason == R.APPLICATION_ENDED
     application.refresh_from_db()
     assert (application.status, application.application_fee_status) == (S.EXPIRED, "waived")
     told = Notification.objects.get(key=f"payment:{fee.pk}:refunded_in_full")
