@@ -314,7 +314,9 @@ class Application(models.Model):
                 name="application_resold_only_when_cancelled",
             ),
             models.CheckConstraint(
-                condition=Q(status="draft") | (Q(terms_agreed_at__isnull=False) & ~Q(cancellation_policy="")),
+                # Sent means submitted (or booked, or waitlisted): a draft withdrawn unsent agreed to nothing.
+                condition=Q(submitted_at__isnull=True)
+                | (Q(terms_agreed_at__isnull=False) & ~Q(cancellation_policy="")),
                 name="application_sent_has_agreed_terms",
             ),
             models.CheckConstraint(

@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
             model_name="application",
             constraint=models.CheckConstraint(
                 condition=models.Q(
-                    ("status", "draft"),
+                    ("submitted_at__isnull", True),
                     models.Q(
                         ("terms_agreed_at__isnull", False),
                         models.Q(("cancellation_policy", ""), _negated=True),

@@ -25,6 +25,7 @@ from applicants.services import (
     application_book_now,
     application_cancel,
     application_offer,
+    application_withdraw,
     block_change_decide,
     block_change_request,
 )
@@ -297,11 +298,19 @@ def test_a_date_change_to_a_dearer_block_fixes_that_blocks_terms_when_the_host_a
 
 def test_the_database_refuses_an_application_sent_without_agreed_terms():
     draft = ApplicationFactory()
+    sent = {"status": S.SUBMITTED, "submitted_at": timezone.now()}
     with pytest.raises(IntegrityError, match="application_sent_has_agreed_terms"), transaction.atomic():
-        Application.objects.filter(pk=draft.pk).update(status=S.SUBMITTED)
+        Application.objects.filter(pk=draft.pk).update(**sent)
     application_terms_fix(application=draft)
-    Application.objects.filter(pk=draft.pk).update(status=S.SUBMITTED)
+    Application.objects.filter(pk=draft.pk).update(**sent)
     assert Application.objects.get(pk=draft.pk).terms_agreed_at is not None
+
+
+def test_a_draft_withdrawn_unsent_agreed_to_nothing_and_needs_no_terms():
+    draft = ApplicationFactory()
+    application_withdraw(application=draft, actor=draft.applicant.user)
+    withdrawn = Application.objects.get(pk=draft.pk)
+    assert (withdrawn.status, withdrawn.terms_agreed_at) == (S.WITHDRAWN, None)
 
 
 @pytest.mark.django_db(transaction=True)
