@@ -15,13 +15,13 @@ from functools import partial
 
 import stripe
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
-from amo.money import format_cents
+from amo.money import commission_back_cents, commission_cents, format_cents
 from amo.services import notification_send
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
@@ -227,17 +227,11 @@ def _succeed(payment: Payment) -> int | None:
     """Record the success and its effect (inside payment_sync's transaction); returns the id of the
     full refund written when the booking cannot be had, to send once committed."""
     application = payment.application
-    organization = application.block.rotation.organization
     payment.status = Payment.Status.SUCCEEDED
     payment.succeeded_at = timezone.now()
     payment.failure_message = ""
     payment.save(update_fields=["status", "succeeded_at", "failure_message"])
-    _ledger(payment, LedgerEntry.Kind.CHARGE, payment.amount_cents)
-    _ledger(
-        payment,
-        LedgerEntry.Kind.COMMISSION,
-        -payment.amount_cents * organization.commission_rate_bps // 10000,
-    )
+    _charge_ledger(payment)
     _receipt_send(payment)
     if payment.purpose == P.APPLICATION_FEE:
         # Under the application's lock: an application that ended meanwhile (expired undecided,
@@ -361,6 +355,14 @@ def _refund_overpaid(payment: Payment) -> int | None:
         link=reverse("applicants:application_detail", kwargs={"pk": application.pk}),
     )
     return refund.pk
+
+
+def _charge_ledger(payment: Payment) -> None:
+    """A payment that succeeded, in the ledger: its charge, and the platform's commission on it
+    (amo.money.commission_cents, at the host's rate now)."""
+    rate_bps = payment.application.block.rotation.organization.commission_rate_bps
+    _ledger(payment, LedgerEntry.Kind.CHARGE, payment.amount_cents)
+    _ledger(payment, LedgerEntry.Kind.COMMISSION, -commission_cents(payment.amount_cents, rate_bps))
 
 
 def _ledger(payment: Payment, kind: str, amount_cents: int, refund: Refund | None = None) -> None:
@@ -726,35 +728,28 @@ def refund_send(*, refund_id: int) -> Refund:
         refund.stripe_refund_id = sent.id
         refund.save(update_fields=["status", "stripe_refund_id"])
         _ledger(payment, LedgerEntry.Kind.REFUND, -refund.amount_cents, refund)
-        _ledger(payment, LedgerEntry.Kind.COMMISSION_REVERSAL, _commission_back(payment, refund), refund)
+        _ledger(payment, LedgerEntry.Kind.COMMISSION_REVERSAL, _commission_back(payment), refund)
     return refund
 
 
-def _commission_back(payment: Payment, refund: Refund) -> int:
-    """The commission a refund gives back: its share of what the charge took; the refund that
-    empties the payment gives back the rest, so a full refund nets to zero to the cent."""
+def _commission_back(payment: Payment) -> int:
+    """The commission the refund just recorded gives back: what all of the payment's refunds give
+    back by now (amo.money.commission_back_cents) less what the earlier ones gave, so a full
+    refund nets to zero to the cent however it was split (called under the payment's row lock)."""
     kinds = LedgerEntry.Kind
-    taken = -(
-        LedgerEntry.objects.filter(payment=payment, kind=kinds.COMMISSION).aggregate(s=Sum("amount_cents"))[
-            "s"
-        ]
-        or 0
+    ledger = LedgerEntry.objects.filter(payment=payment).aggregate(
+        taken=Sum("amount_cents", filter=Q(kind=kinds.COMMISSION)),
+        given=Sum("amount_cents", filter=Q(kind=kinds.COMMISSION_REVERSAL)),
     )
-    given = (
-        LedgerEntry.objects.filter(payment=payment, kind=kinds.COMMISSION_REVERSAL).aggregate(
-            s=Sum("amount_cents")
-        )["s"]
-        or 0
+    refunded = Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(
+        s=Sum("amount_cents")
+    )["s"]
+    given_by_now = commission_back_cents(
+        commission_cents=-(ledger["taken"] or 0),
+        amount_cents=payment.amount_cents,
+        refunded_cents=refunded or 0,
     )
-    refunded = (
-        Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(
-            s=Sum("amount_cents")
-        )["s"]
-        or 0
-    )
-    if refunded >= payment.amount_cents:
-        return taken - given
-    return taken * refund.amount_cents // payment.amount_cents
+    return given_by_now - (ledger["given"] or 0)
 
 
 # --- Payouts ----------------------------------------------------------------------------------------

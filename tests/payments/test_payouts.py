@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from amo.errors import DomainError
+from amo.money import commission_cents
 from applicants.models import Application
 from hosts.models import Membership, Organization
 from payments.models import LedgerEntry, Payment
@@ -51,7 +52,7 @@ def ledger_for(organization: Organization, *, applicant: str, charge_cents: int 
         status=Payment.Status.SUCCEEDED,
         succeeded_at=application.created_at,
     )
-    for kind, amount in [(K.CHARGE, charge_cents), (K.COMMISSION, -charge_cents * 15 // 100)]:
+    for kind, amount in [(K.CHARGE, charge_cents), (K.COMMISSION, -commission_cents(charge_cents, 1500))]:
         LedgerEntry.objects.create(
             organization=organization, payment=payment, kind=kind, amount_cents=amount, currency="usd"
         )
@@ -72,11 +73,12 @@ def test_the_balance_is_charges_less_commission_and_refunds_plus_commission_retu
     staff = StaffFactory()
     payout_record(organization=organization, amount_cents=30_000, actor=staff)
 
-    commission = 50_000 * 1234 // 10_000  # 6,170
-    returned = commission * 10_001 // 50_000  # 1,234: the refund's share, rounded down
-    assert (commission, returned) == (6_170, 1_234)
+    commission = 6_170  # 12.34% of 50,000
+    # The platform keeps its commission's share of the 39,999 the host keeps, rounded down (4,935.88):
+    # 1,235 goes back, not the refund's own share rounded down (1,234.12).
+    returned = 6_170 - 4_935
     expected = 50_000 - commission - 10_001 + returned - 30_000
-    assert expected == 5_063
+    assert expected == 5_064
     assert organization_balance(organization=organization) == expected
 
     report = organization_payout_report(organization=organization)
@@ -84,7 +86,7 @@ def test_the_balance_is_charges_less_commission_and_refunds_plus_commission_retu
         K.CHARGE: 50_000,
         K.REFUND: -10_001,
         K.COMMISSION: -6_170,
-        K.COMMISSION_REVERSAL: 1_234,
+        K.COMMISSION_REVERSAL: 1_235,
         K.PAYOUT: -30_000,
     }
     assert report.net_cents == expected
@@ -100,6 +102,34 @@ def test_the_balance_is_charges_less_commission_and_refunds_plus_commission_retu
     assert charge.applicant == payment.application.applicant.legal_name
     assert charge.purpose == "Deposit"
     assert report.lines[-1].application_id is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("deposit", "rate_bps", "commission"), [(1_001, 1500, 150), (1_234, 1800, 222), (99, 1500, 14)]
+)
+def test_the_ledger_rounds_commission_down_and_its_refunds_give_all_of_it_back_and_never_more(
+    deposit, rate_bps, commission
+):
+    payment = paid_deposit(
+        block__rotation__deposit_cents=deposit,
+        block__rotation__organization__commission_rate_bps=rate_bps,
+    )
+    organization = payment.application.block.rotation.organization
+    assert organization_balance(organization=organization) == deposit - commission
+    given = []
+    for part in (deposit // 3, deposit // 3, deposit - 2 * (deposit // 3)):
+        refund = refund_create(payment=payment, amount_cents=part, reason="staff")
+        given.append(
+            sum(
+                LedgerEntry.objects.filter(refund=refund, kind=K.COMMISSION_REVERSAL).values_list(
+                    "amount_cents", flat=True
+                )
+            )
+        )
+        assert sum(given) <= commission
+    assert sum(given) == commission
+    assert organization_balance(organization=organization) == 0
 
 
 @pytest.mark.django_db
