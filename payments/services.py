@@ -154,14 +154,26 @@ def stripe_customer_id(applicant: Applicant) -> str:
 
 def _cancel_intent(payment: Payment) -> None:
     """Give up an open payment (inside the caller's transaction, its row locked by the caller or
-    unseen by others): its intent is cancelled at Stripe first, so it can never take money."""
-    if payment.payment_intent_id:
-        try:
-            stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
-        except stripe.StripeError as error:
-            raise DomainError(STRIPE_UNAVAILABLE, status=503) from error
+    unseen by others): it is cancelled now, and its intent at Stripe right after the commit
+    (payment_intent_cancel), never while the caller's rows are locked. An intent paid in between
+    is still seen: payment_sync reads a given-up payment's intent and records what it took."""
     payment.status = Payment.Status.CANCELED
     payment.save(update_fields=["status"])
+    if payment.payment_intent_id:
+        transaction.on_commit(partial(payment_intent_cancel, payment_id=payment.pk), robust=True)
+
+
+def payment_intent_cancel(*, payment_id: int) -> Payment:
+    """Cancel at Stripe the PaymentIntent of a payment given up, so it can never take money. Stripe
+    refuses to cancel an intent that took money already: payment_sync then records the success,
+    and what is no longer owed goes back (_succeed)."""
+    payment = Payment.objects.get(pk=payment_id)
+    try:
+        stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+    except stripe.StripeError as error:
+        logger.warning("Cancelling the intent of payment %s failed (%s); reading it", payment.pk, error)
+        return payment_sync(payment_id=payment.pk)
+    return payment
 
 
 # --- What Stripe says about a payment ----------------------------------------------------------------
@@ -178,49 +190,70 @@ _STATUSES = {
 }
 
 
+# A payment given up (its intent cancelled, or being cancelled, at Stripe) whose intent Stripe
+# still reports paid is recorded as succeeded: the money was taken, and _succeed says where it goes.
+GIVEN_UP = [Payment.Status.FAILED, Payment.Status.CANCELED]
+# How often payment_sync reads Stripe again when the payment changed while Stripe answered.
+SYNC_READS = 3
+
+
 def payment_sync(*, payment_id: int) -> Payment:
-    """Read the payment's PaymentIntent from Stripe and apply what it says, under the payment's row
-    lock. A payment already final is left alone, so any number of calls in any order end the same.
+    """Read the payment's PaymentIntent from Stripe, then apply what it says under the payment's row
+    lock. Stripe is asked before the lock is taken, never while it is held (a slow Stripe would
+    hold the payment, and with a success the block, for as long as it takes); what it said is
+    applied only if the payment is still as it was when Stripe was asked, otherwise Stripe is asked
+    again. A payment that succeeded is left alone, so any number of calls in any order end the same.
 
     Success records the charge and the platform's commission in the ledger and has its effect: the
     application fee is paid, or the deposit/full payment confirms the booking (late: with a fresh
     seat if one is left). When the booking cannot be had (409), the payment is refunded in full at
     once and the applicant told; a busy block (503) rolls everything back and raises, to be retried.
-    A decline is recorded with Stripe's message and its intent cancelled,
+    A decline is recorded with Stripe's message and its intent cancelled first,
     so a new attempt is a new payment; a bank's authentication request is recorded likewise.
+    A payment given up (failed or cancelled) changes only if Stripe says its intent took money.
     """
-    refund_id = None
-    with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("application__block__rotation__organization", "application__applicant__user")
-            .get(pk=payment_id)
-        )
-        if payment.status in Payment.FINAL or not payment.payment_intent_id:
-            return payment
-        intent = stripe_client().v1.payment_intents.retrieve(payment.payment_intent_id)
+    for _ in range(SYNC_READS):
+        seen = Payment.objects.filter(pk=payment_id).values("status", "payment_intent_id").get()
+        intent_id = seen["payment_intent_id"]
+        if seen["status"] == Payment.Status.SUCCEEDED or not intent_id:
+            return Payment.objects.get(pk=payment_id)
+        intent = stripe_client().v1.payment_intents.retrieve(intent_id)
+        if seen["status"] in GIVEN_UP and intent.status != "succeeded":
+            return Payment.objects.get(pk=payment_id)
         error = getattr(getattr(intent, "last_payment_error", None), "message", None) or ""
-        status = _STATUSES.get(intent.status, payment.status)
-        if status == Payment.Status.SUCCEEDED:
-            refund_id = _succeed(payment)
-        elif intent.status == "requires_payment_method" and error:
+        declined = intent.status == "requires_payment_method" and bool(error)
+        if declined:
             try:
-                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+                stripe_client().v1.payment_intents.cancel(intent_id)
             except stripe.StripeError:
                 # Paid with another card meanwhile: the next read of the intent sees it.
-                return payment
-            payment.status = Payment.Status.FAILED
-            payment.failure_message = error
-            payment.save(update_fields=["status", "failure_message"])
-        else:
-            payment.status = status
-            if status == Payment.Status.REQUIRES_ACTION:
-                payment.failure_message = error or "The card's bank asks the cardholder to authenticate."
-            payment.save(update_fields=["status", "failure_message"])
-    if refund_id is not None:
-        refund_send(refund_id=refund_id)
-        payment.refresh_from_db()
-    return payment
+                return Payment.objects.get(pk=payment_id)
+        refund_id = None
+        with transaction.atomic():
+            payment = (
+                Payment.objects.select_for_update(of=("self",))
+                .select_related("application__block__rotation__organization", "application__applicant__user")
+                .get(pk=payment_id)
+            )
+            if (payment.status, payment.payment_intent_id) != (seen["status"], intent_id):
+                continue  # changed while Stripe answered: ask again
+            status = _STATUSES.get(intent.status, payment.status)
+            if status == Payment.Status.SUCCEEDED:
+                refund_id = _succeed(payment)
+            elif declined:
+                payment.status = Payment.Status.FAILED
+                payment.failure_message = error
+                payment.save(update_fields=["status", "failure_message"])
+            else:
+                payment.status = status
+                if status == Payment.Status.REQUIRES_ACTION:
+                    payment.failure_message = error or "The card's bank asks the cardholder to authenticate."
+                payment.save(update_fields=["status", "failure_message"])
+        if refund_id is not None:
+            refund_send(refund_id=refund_id)
+            payment.refresh_from_db()
+        return payment
+    return Payment.objects.get(pk=payment_id)
 
 
 def _succeed(payment: Payment) -> int | None:
@@ -528,11 +561,8 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
     if payment.balance_deadline is not None:
         return payment
     if payment.status in Payment.OPEN:
-        if payment.payment_intent_id:
-            try:  # never left to succeed later without us
-                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
-            except stripe.StripeError as error:
-                logger.warning("Cancelling the intent of balance payment %s failed: %s", payment.pk, error)
+        if payment.payment_intent_id:  # never left to succeed later without us
+            transaction.on_commit(partial(payment_intent_cancel, payment_id=payment.pk), robust=True)
         payment.status = Payment.Status.FAILED
     payment.failure_message = message or payment.failure_message
     payment.balance_deadline = timezone.now() + BALANCE_GRACE

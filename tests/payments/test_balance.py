@@ -194,12 +194,14 @@ def test_a_deposit_paid_inside_the_balance_window_has_the_balance_charged_right_
 
 
 @pytest.mark.django_db
-def test_paying_the_whole_fee_cancels_the_open_deposit_attempt_at_stripe():
+def test_paying_the_whole_fee_cancels_the_open_deposit_attempt_at_stripe(django_capture_on_commit_callbacks):
     application = ApplicationFactory(block=block(), status=S.AWAITING_PAYMENT)
     deposit = payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
     full = payment_start(application=application, purpose=P.FULL, actor=application.applicant.user)
     assert pay(full) == "succeeded"
-    assert payment_sync(payment_id=full.pk).status == Payment.Status.SUCCEEDED
+    # The deposit's intent is cancelled at Stripe once the success has committed, not under its locks.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payment_sync(payment_id=full.pk).status == Payment.Status.SUCCEEDED
     deposit.refresh_from_db()
     assert deposit.status == Payment.Status.CANCELED
     assert stripe_client().v1.payment_intents.retrieve(deposit.payment_intent_id).status == "canceled"
