@@ -788,7 +788,11 @@ def _commission_back(payment: Payment) -> int:
 def payout_record(*, organization: Organization | int, amount_cents: int, actor: User) -> LedgerEntry:
     """Record, as staff, a payout of `amount_cents` sent to the host: a PAYOUT entry taking it off
     the host's balance. More than nothing and at most the balance, checked under the organization's
-    row lock, so two payouts at once never overdraw it; a refusal writes nothing."""
+    row lock, so two payouts at once never overdraw it; a refusal writes nothing.
+
+    Refunds after a payout can take the balance below zero (the money went to the host already).
+    That negative balance is carried: no payout is possible until new charges bring the balance
+    above zero, so it is deducted from the next payout, to the cent."""
     if actor is None or not actor.is_staff:
         raise DomainError("Only staff record payouts.", status=403)
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
@@ -799,9 +803,18 @@ def payout_record(*, organization: Organization | int, amount_cents: int, actor:
         if locked is None:
             raise DomainError("No such organization.", status=404)
         balance = organization_balance(organization=locked)
+        if balance <= 0:
+            raise DomainError(
+                f"Nothing can be paid out: the balance is {format_cents(balance)}. A negative balance "
+                "(refunds after the last payout) is deducted from the next payout, once new charges "
+                "bring the balance above zero.",
+                extra={"balance_cents": balance},
+                field="amount_cents",
+                status=409,
+            )
         if amount_cents > balance:
             raise DomainError(
-                f"A payout can be at most the balance, {format_cents(max(balance, 0))}.",
+                f"A payout can be at most the balance, {format_cents(balance)}.",
                 extra={"balance_cents": balance},
                 field="amount_cents",
                 status=409,

@@ -4,7 +4,7 @@ never above the balance."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -202,7 +202,17 @@ def test_the_report_keeps_to_its_period_and_the_csv_has_its_lines_totals_and_a_n
         "amount",
         "currency",
     ]
-    assert rows[1:4] == [
+    assert rows[1] == [
+        "carried",
+        "",
+        "",
+        "",
+        "",
+        "34000",
+        "$340.00",
+        "usd",
+    ]  # March's charge, less commission
+    assert rows[2:5] == [
         [
             "2026-04-15",
             str(payment.application_id),
@@ -233,7 +243,8 @@ def test_the_report_keeps_to_its_period_and_the_csv_has_its_lines_totals_and_a_n
         "commission_reversal": 0,
         "payout": -5_000,
     }
-    assert rows[-1][:1] + rows[-1][5:6] == ["net", "3500"]
+    assert rows[-2][:1] + rows[-2][5:6] == ["net", "3500"]
+    assert rows[-1][:1] + rows[-1][5:6] == ["balance", "37500"]
     assert str(early.application_id) not in {row[1] for row in rows}
 
     same = client.get(reverse("hosts:payouts_csv"), {"from": "2026-04-01", "to": "2026-04-30"})
@@ -249,6 +260,54 @@ def test_the_report_keeps_to_its_period_and_the_csv_has_its_lines_totals_and_a_n
     assert backwards.status_code == 400
     assert "The period ends before it starts." in backwards.content.decode()
     assert client.get(url, {"from": "not-a-date"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_negative_balance_after_a_payout_is_carried_and_deducted_from_the_next_payout():
+    staff = StaffFactory()
+    with time_machine.travel(datetime(2026, 3, 2, 12, tzinfo=UTC), tick=False):
+        payment = paid_deposit()  # 50,000 charged, 7,500 commission
+        organization = payment.application.block.rotation.organization
+        payout_record(organization=organization, amount_cents=42_500, actor=staff)
+    with time_machine.travel(datetime(2026, 3, 9, 12, tzinfo=UTC), tick=False):
+        # The deposit goes back after it was paid out: the host owes it, less the commission returned.
+        refund_create(payment=payment, amount_cents=50_000, reason="staff")
+    assert organization_balance(organization=organization) == -42_500
+
+    with pytest.raises(DomainError) as refusal:
+        payout_record(organization=organization, amount_cents=100, actor=staff)
+    assert refusal.value.status == 409
+    assert "balance is -$425.00" in refusal.value.message
+    assert "deducted from the next payout" in refusal.value.message
+    client = owner_client(organization)
+    page = client.get(reverse("hosts:payouts")).content.decode()
+    assert 'data-testid="negative-balance"' in page and "-$425.00" in page
+
+    with time_machine.travel(datetime(2026, 3, 16, 12, tzinfo=UTC), tick=False):
+        ledger_for(organization, applicant="Next Applicant", charge_cents=100_000)  # +85,000
+    with pytest.raises(DomainError, match="at most the balance, \\$425.00"):
+        payout_record(organization=organization, amount_cents=85_000, actor=staff)
+    payout_record(organization=organization, amount_cents=42_500, actor=staff)  # 85,000 less what was carried
+    assert organization_balance(organization=organization) == 0
+
+    # The report of the weeks after the refund opens with the negative balance carried in.
+    report = organization_payout_report(organization=organization, date_from=date(2026, 3, 10))
+    assert report.carried_cents == -42_500
+    assert report.net_cents == 85_000 - 42_500
+    assert report.closing_cents == 0
+    page = client.get(reverse("hosts:payouts"), {"from": "2026-03-10"}).content.decode()
+    assert "Carried from before Mar 10, 2026" in page and "-$425.00" in page
+    assert 'data-testid="negative-balance"' not in page
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("hosts:payouts_csv"), {"from": "2026-03-10"}).content.decode())
+        )
+    )
+    assert rows[1] == ["carried", "", "", "", "", "-42500", "-$425.00", "usd"]
+    api = APIClient()
+    api.force_authenticate(organization.memberships.filter(role=Membership.Role.OWNER).first().user)
+    body = api.get(reverse("hosts_api:payouts"), {"from": "2026-03-10"}).json()
+    assert (body["carried_cents"], body["net_cents"], body["closing_balance_cents"]) == (-42_500, 42_500, 0)
 
 
 @pytest.mark.django_db
