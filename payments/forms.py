@@ -1,4 +1,5 @@
-"""Inputs of the payments pages: the payout report's period, staff recording a payout or a refund."""
+"""Inputs of the payments pages: the payout report's period, staff recording a payout, a refund or
+money received another way."""
 
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from amo.money import dollars_to_cents
 from amo.validators import MAX_REASON_CHARS
 from hosts.forms import BootstrapMixin
 from hosts.models import Organization
+from payments.models import Payment
 
 
 class PayoutReportForm(BootstrapMixin, forms.Form):
@@ -62,3 +64,19 @@ class StaffRefundForm(forms.Form):
     @property
     def amount_cents(self) -> int:
         return dollars_to_cents(self.cleaned_data["amount"])
+
+
+class PaymentReceivedForm(forms.Form):
+    """Staff: money for an application received another way than by card, and where to trace it."""
+
+    purpose = forms.ChoiceField(
+        label="What was paid",
+        choices=[(purpose, Payment.Purpose(purpose).label) for purpose in ("deposit", "full", "balance")],
+    )
+    method = forms.ChoiceField(
+        label="How it was received",
+        choices=[choice for choice in Payment.Method.choices if choice[0] != Payment.Method.CARD],
+    )
+    reference = forms.CharField(
+        label="Reference (the transfer's reference or the receipt's number)", max_length=200
+    )

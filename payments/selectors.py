@@ -253,7 +253,9 @@ def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
         ("Amount", format_cents(payment.amount_cents, payment.currency)),
         ("Currency", payment.currency.upper()),
         ("Paid on", f"{moment_label(payment.succeeded_at)} UTC"),
-        ("Stripe PaymentIntent", payment.payment_intent_id or ""),
+        ("Stripe PaymentIntent", payment.payment_intent_id or "")
+        if payment.method == Payment.Method.CARD
+        else ("Received by", f"{payment.get_method_display()}, reference {payment.reference}"),
     ]
 
 

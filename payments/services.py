@@ -782,6 +782,70 @@ def _commission_back(payment: Payment) -> int:
     return given_by_now - (ledger["given"] or 0)
 
 
+# --- Money received another way -------------------------------------------------------------------
+
+MAX_REFERENCE_CHARS = 200
+# What staff may record as received another way: the program fee's purposes.
+RECEIVED_PURPOSES = [P.DEPOSIT, P.FULL, P.BALANCE]
+
+
+def payment_record_received(
+    *, application: Application | int, purpose: str, method: str, reference: str, actor: User
+) -> Payment:
+    """Staff record money received for `application` another way than by card through Stripe (a
+    bank transfer, cash): the amount due now for `purpose`, as a payment that succeeded, with its
+    method and reference, in the ledger like any other (charge and commission), and with its
+    effect: a deposit or the whole fee confirms the booking through the booking's own hand-off
+    (application_payment_confirm, refused once the seat's hold has lapsed), and the balance asks
+    for what is left. A card attempt left open for it is given up, and the applicant is sent a
+    receipt. A refusal (not staff, nothing due, no reference, a booking that cannot be confirmed)
+    writes nothing."""
+    if actor is None or not actor.is_active or not actor.is_staff:
+        raise DomainError("Only staff record money received another way.", status=403)
+    if purpose not in RECEIVED_PURPOSES:
+        raise DomainError("Record a deposit, the whole program fee or the balance.", field="purpose")
+    if method not in Payment.Method.values or method == Payment.Method.CARD:
+        raise DomainError("Say how the money was received: bank transfer, cash or other.", field="method")
+    reference = bounded_text(
+        reference, field="reference", max_chars=MAX_REFERENCE_CHARS, what="the reference"
+    )
+    if not reference:
+        raise DomainError("Give the transfer's reference or the receipt's number.", field="reference")
+    pk = application if isinstance(application, int) else application.pk
+    with transaction.atomic():
+        applications = Application.objects.select_related("block__rotation__organization", "applicant__user")
+        if purpose == P.BALANCE:
+            # As balance_charge: the booking's row lock orders this with a date change being approved.
+            applications = applications.select_for_update(of=("self",))
+        application = applications.get(pk=pk)
+        amount = amount_due(application, purpose)
+        if not amount:
+            label = P(purpose).label.lower()
+            raise DomainError(f"No {label} is due on this application now.", field="purpose", status=409)
+        superseded = [purpose] if purpose == P.BALANCE else [P.DEPOSIT, P.FULL]
+        for attempt in Payment.objects.select_for_update(of=("self",)).filter(
+            application=application, purpose__in=superseded, status__in=Payment.OPEN
+        ):
+            _cancel_intent(attempt)
+        payment = Payment.objects.create(
+            application=application,
+            purpose=purpose,
+            amount_cents=amount,
+            currency=application.currency,
+            method=method,
+            reference=reference,
+            recorded_by=actor,
+            status=Payment.Status.SUCCEEDED,
+            succeeded_at=timezone.now(),
+        )
+        _charge_ledger(payment)
+        if purpose != P.BALANCE:
+            application_payment_confirm(application=application, actor=actor)
+        _receipt_send(payment)
+    logger.info("Payment %s received by %s recorded by %s", payment.pk, method, actor.pk)
+    return payment
+
+
 # --- Payouts ----------------------------------------------------------------------------------------
 
 
