@@ -5,6 +5,10 @@ No floats anywhere: `format_cents` splits the integer with `divmod`, so any amou
 `Decimal` without rounding. Every template (the `money` filter in amo_forms), selector and form
 uses these; tests/amo/test_money.py scans the project for float money formatting elsewhere.
 
+Shares of money (a commission in basis points, a refund by percent, the commission a refund gives
+back) are computed by `share_cents` alone, whose one rule is to round down to the cent, in the
+host's favour; tests/amo/test_money.py scans the project for shares computed elsewhere.
+
 Currencies: USD prints with "$" ("$2,500.00", "-$12.05"); any other code prints as its upper-case
 ISO code and a space ("EUR 12.00"), never a guessed symbol. Every currency has two decimal places.
 """
