@@ -48,7 +48,9 @@ class Payment(models.Model):
 
     # Statuses in which the payment may still succeed: one such per application and purpose.
     OPEN = [Status.CREATED, Status.REQUIRES_PAYMENT, Status.REQUIRES_ACTION, Status.PROCESSING]
-    FINAL = [Status.SUCCEEDED, Status.FAILED, Status.CANCELED]
+    # Statuses of a payment given up: its intent cancelled (or being cancelled) at Stripe. One that
+    # Stripe still reports paid is recorded as succeeded (payments.services.payment_sync).
+    GIVEN_UP = [Status.FAILED, Status.CANCELED]
     # The purposes that pay the program fee (the application fee is apart from it).
     PROGRAM_FEE = [Purpose.DEPOSIT, Purpose.FULL, Purpose.BALANCE]
     # The due key of the booking's own balance; an approved date change starts a new one

@@ -190,9 +190,6 @@ _STATUSES = {
 }
 
 
-# A payment given up (its intent cancelled, or being cancelled, at Stripe) whose intent Stripe
-# still reports paid is recorded as succeeded: the money was taken, and _succeed says where it goes.
-GIVEN_UP = [Payment.Status.FAILED, Payment.Status.CANCELED]
 # How often payment_sync reads Stripe again when the payment changed while Stripe answered.
 SYNC_READS = 3
 
@@ -218,7 +215,7 @@ def payment_sync(*, payment_id: int) -> Payment:
         if seen["status"] == Payment.Status.SUCCEEDED or not intent_id:
             return Payment.objects.get(pk=payment_id)
         intent = stripe_client().v1.payment_intents.retrieve(intent_id)
-        if seen["status"] in GIVEN_UP and intent.status != "succeeded":
+        if seen["status"] in Payment.GIVEN_UP and intent.status != "succeeded":
             return Payment.objects.get(pk=payment_id)
         error = getattr(getattr(intent, "last_payment_error", None), "message", None) or ""
         declined = intent.status == "requires_payment_method" and bool(error)
