@@ -5,6 +5,10 @@ No floats anywhere: `format_cents` splits the integer with `divmod`, so any amou
 `Decimal` without rounding. Every template (the `money` filter in amo_forms), selector and form
 uses these; tests/amo/test_money.py scans the project for float money formatting elsewhere.
 
+Shares of money (a commission in basis points, a refund by percent, the commission a refund gives
+back) are computed by `share_cents` alone, whose one rule is to round down to the cent, in the
+host's favour; tests/amo/test_money.py scans the project for shares computed elsewhere.
+
 Currencies: USD prints with "$" ("$2,500.00", "-$12.05"); any other code prints as its upper-case
 ISO code and a space ("EUR 12.00"), never a guessed symbol. Every currency has two decimal places.
 """
@@ -30,15 +34,51 @@ def format_cents(cents: int, currency: str = "usd") -> str:
     return f"{sign}{prefix}{whole:,}.{rest:02d}"
 
 
+def share_cents(cents: int, part: int, whole: int) -> int:
+    """`part`/`whole` of `cents`, rounded down to the cent: the one rounding rule of every share of
+    money (a commission, a refund percent, the commission a refund gives back).
+
+    Rounding down is in the host's favour: the platform's commission on a charge never takes a
+    fraction of a cent more than its rate (1,001¢ at 15% is 150¢, not 151¢; $12.34 at 18% is 222¢),
+    and a refund by percent gives back the whole cents of its share (the host keeps the fraction).
+    Integer arithmetic only: exact for any amount.
+    """
+    for value, name in ((cents, "cents"), (part, "part"), (whole, "whole")):
+        _require_int(value, name)
+    if cents < 0:
+        raise ValueError(f"An amount to share cannot be negative (got {cents}).")
+    if whole <= 0 or not 0 <= part <= whole:
+        raise ValueError(f"A share is between 0 and the whole (got {part}/{whole}).")
+    return cents * part // whole
+
+
 def refund_cents(paid_cents: int, percent: int) -> int:
     """`percent` (0..100) of `paid_cents`, rounded down to the cent: refund_cents(250_001, 50) == 125_000."""
-    _require_int(paid_cents, "paid_cents")
     _require_int(percent, "percent")
-    if paid_cents < 0:
-        raise ValueError(f"paid_cents cannot be negative (got {paid_cents}).")
     if not 0 <= percent <= 100:
         raise ValueError(f"A refund percent is between 0 and 100 (got {percent}).")
-    return paid_cents * percent // 100
+    return share_cents(paid_cents, percent, 100)
+
+
+def commission_cents(amount_cents: int, rate_bps: int) -> int:
+    """The platform's commission on a charge of `amount_cents` at `rate_bps` basis points (1500 =
+    15%), rounded down to the cent: commission_cents(1_001, 1500) == 150."""
+    return share_cents(amount_cents, rate_bps, 10_000)
+
+
+def commission_back_cents(*, commission_cents: int, amount_cents: int, refunded_cents: int) -> int:
+    """How much of the `commission_cents` taken on a charge of `amount_cents` has been given back
+    in all once `refunded_cents` of it is refunded: the platform keeps the commission's share of
+    what the host keeps, rounded down, and gives back the rest.
+
+    So the total given back never exceeds what was taken, a full refund gives back all of it to the
+    cent, and it does not depend on how the refunds were split: each refund gives back the
+    difference between this total after it and before it (never negative).
+    """
+    _require_int(refunded_cents, "refunded_cents")
+    if not 0 <= refunded_cents <= amount_cents:
+        raise ValueError(f"A refund is between 0 and the charge (got {refunded_cents} of {amount_cents}).")
+    return commission_cents - share_cents(commission_cents, amount_cents - refunded_cents, amount_cents)
 
 
 def cents_to_dollars(cents: int) -> Decimal:

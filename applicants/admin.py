@@ -1,7 +1,7 @@
 """Staff admin: applicants, their documents (verified or rejected through the services), applications
-(read-mostly: statuses change only through the workflow; staff confirm a deposit received another way
-through the payment service), their transitions, seat holds and date changes (read-only), and visa
-denials (accepted or refused through their services)."""
+(read-mostly: statuses change only through the workflow; staff record money received another way
+through the payment service, which confirms the booking), their transitions, seat holds and date
+changes (read-only), and visa denials (accepted or refused through their services)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -241,7 +241,7 @@ class ApplicationAdmin(admin.ModelAdmin):
     list_select_related = ["applicant__user", "block__rotation"]
     readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
     inlines = [SeatHoldInline, BlockChangeInline, TransitionInline, MessageInline]
-    actions = ["confirm_payment"]
+    actions = ["record_payment_received"]
 
     def has_add_permission(self, request):
         return False
@@ -249,24 +249,22 @@ class ApplicationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_confirm_payment_permission(self, request) -> bool:
+    def has_record_payment_received_permission(self, request) -> bool:
         return request.user.has_perm("applicants.change_application")
 
-    @admin.action(description="Confirm: deposit received another way", permissions=["confirm_payment"])
-    def confirm_payment(self, request, queryset):
-        """Each selected application through application_payment_confirm, as staff: the held seat
-        becomes a booking. One refusal (no hold, a deadline passed, a status that cannot confirm)
-        stops only that application, and is reported by name."""
-        confirmed = 0
-        for application in queryset.select_related("applicant__user", "block__rotation"):
-            try:
-                services.application_payment_confirm(application=application, actor=request.user)
-            except DomainError as error:
-                self.message_user(request, f"{application}: {error.message}", messages.ERROR)
-            else:
-                confirmed += 1
-        if confirmed:
-            self.message_user(request, f"{pluralize(confirmed, 'booking')} confirmed.", messages.SUCCESS)
+    @admin.action(
+        description="Record money received another way (bank transfer, cash)",
+        permissions=["record_payment_received"],
+    )
+    def record_payment_received(self, request, queryset):
+        """One application at a time: its page asks what was paid, how, and the reference, and
+        records it through the payments services (a deposit or the whole fee confirms the booking)."""
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one application.", messages.ERROR)
+            return None
+        return HttpResponseRedirect(
+            reverse("admin:payments_payment_record_received", args=[queryset.get().pk])
+        )
 
 
 @admin.register(ApplicationTransition)

@@ -1,8 +1,10 @@
 """Staff admin for money: read-only. Payments, refunds and the ledger change only through
 payments/services.py; Stripe's events are kept as received. Staff record a payout sent to a host on
-the ledger's "Record a payout" page (payments.services.payout_record), and refund a payment on its
-"Refund" page (payments.services.refund_by_staff); a refund Stripe refused is sent again or recorded
-as paid back another way from its page."""
+the ledger's "Record a payout" page (payments.services.payout_record), refund a payment on its
+"Refund" page (payments.services.refund_by_staff), and record money an applicant paid another way
+on the "Record money received" page an application's action opens
+(payments.services.payment_record_received); a refund Stripe refused is sent again or recorded as
+paid back another way from its page."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -14,8 +16,9 @@ from amo.admin_site import ReadOnlyAdmin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.money import format_cents
+from applicants.models import Application
 from payments import selectors, services
-from payments.forms import PayoutRecordForm, RefundPaidElsewhereForm, StaffRefundForm
+from payments.forms import PaymentReceivedForm, PayoutRecordForm, RefundPaidElsewhereForm, StaffRefundForm
 from payments.models import LedgerEntry, Payment, Refund, StripeEvent
 
 
@@ -25,14 +28,15 @@ class PaymentAdmin(ReadOnlyAdmin):
         "id",
         "application",
         "purpose",
+        "method",
         "amount_cents",
         "refunded_cents",
         "currency",
         "status",
         "created_at",
     ]
-    list_filter = ["purpose", "status"]
-    search_fields = ["payment_intent_id", "application__applicant__user__email"]
+    list_filter = ["purpose", "status", "method"]
+    search_fields = ["payment_intent_id", "reference", "application__applicant__user__email"]
     list_select_related = ["application__applicant__user", "application__block__rotation"]
     exclude = ["client_secret"]
     change_form_template = "admin/payments/payment/change_form.html"
@@ -40,7 +44,52 @@ class PaymentAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         refund = self.admin_site.admin_view(self.refund_view)
-        return [path("<int:pk>/refund/", refund, name="payments_payment_refund"), *super().get_urls()]
+        received = self.admin_site.admin_view(self.received_view)
+        return [
+            path("<int:pk>/refund/", refund, name="payments_payment_refund"),
+            path("received/<int:application_pk>/", received, name="payments_payment_record_received"),
+            *super().get_urls(),
+        ]
+
+    def has_record_received_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("applicants.change_application")
+
+    def received_view(self, request, application_pk: int):
+        """Record money an applicant paid another way (bank transfer, cash): what, how, and its
+        reference. A deposit or the whole fee confirms the booking; a refusal shows on the form and
+        writes nothing."""
+        if not self.has_record_received_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(
+            Application.objects.select_related("applicant__user", "block__rotation"), pk=application_pk
+        )
+        form = PaymentReceivedForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment = services.payment_record_received(
+                    application=application, actor=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                amount = format_cents(payment.amount_cents, payment.currency)
+                how = payment.get_method_display().lower()
+                messages.success(
+                    request,
+                    f"{payment.get_purpose_display()} of {amount} received by {how} recorded "
+                    f"(reference {payment.reference}).",
+                )
+                return redirect("admin:applicants_application_change", application.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Record money received for {application}",
+            "application": application,
+            "due": selectors.amounts_due(application),
+            "form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, "admin/payments/payment/received.html", context, status=status)
 
     def has_refund_permission(self, request) -> bool:
         return request.user.is_staff and request.user.has_perm("payments.add_refund")

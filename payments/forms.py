@@ -1,5 +1,5 @@
-"""Inputs of the payments pages: the payout report's period, staff recording a payout or a refund,
-or a refund paid back outside Stripe."""
+"""Inputs of the payments pages: the payout report's period, staff recording a payout, a refund,
+money received another way, or a refund paid back outside Stripe."""
 
 from decimal import Decimal
 
@@ -9,6 +9,7 @@ from amo.money import dollars_to_cents
 from amo.validators import MAX_REASON_CHARS
 from hosts.forms import BootstrapMixin
 from hosts.models import Organization
+from payments.models import Payment
 
 
 class PayoutReportForm(BootstrapMixin, forms.Form):
@@ -70,3 +71,19 @@ class RefundPaidElsewhereForm(forms.Form):
 
     method = forms.CharField(label="Paid back by (bank transfer, cheque...)", max_length=64)
     reference = forms.CharField(label="Reference (the transfer's or cheque's)", max_length=255)
+
+
+class PaymentReceivedForm(forms.Form):
+    """Staff: money for an application received another way than by card, and where to trace it."""
+
+    purpose = forms.ChoiceField(
+        label="What was paid",
+        choices=[(purpose, Payment.Purpose(purpose).label) for purpose in ("deposit", "full", "balance")],
+    )
+    method = forms.ChoiceField(
+        label="How it was received",
+        choices=[choice for choice in Payment.Method.choices if choice[0] != Payment.Method.CARD],
+    )
+    reference = forms.CharField(
+        label="Reference (the transfer's reference or the receipt's number)", max_length=200
+    )

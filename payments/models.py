@@ -32,7 +32,15 @@ class PaymentQuerySet(models.QuerySet):
 class Payment(models.Model):
     """One attempt to collect one amount for one purpose of an application, backed by one Stripe
     PaymentIntent. Stripe's word (the webhook or a server-side fetch) moves its status, never the
-    browser's return."""
+    browser's return. Money staff received another way (a bank transfer, cash) is a payment too,
+    recorded as succeeded with its method and reference and no PaymentIntent
+    (payments.services.payment_record_received)."""
+
+    class Method(models.TextChoices):
+        CARD = "card", "Card, through Stripe"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer"
+        CASH = "cash", "Cash"
+        OTHER = "other", "Other"
 
     class Purpose(models.TextChoices):
         APPLICATION_FEE = "application_fee", "Application fee"
@@ -51,7 +59,9 @@ class Payment(models.Model):
 
     # Statuses in which the payment may still succeed: one such per application and purpose.
     OPEN = [Status.CREATED, Status.REQUIRES_PAYMENT, Status.REQUIRES_ACTION, Status.PROCESSING]
-    FINAL = [Status.SUCCEEDED, Status.FAILED, Status.CANCELED]
+    # Statuses of a payment given up: its intent cancelled (or being cancelled) at Stripe. One that
+    # Stripe still reports paid is recorded as succeeded (payments.services.payment_sync).
+    GIVEN_UP = [Status.FAILED, Status.CANCELED]
     # The purposes that pay the program fee (the application fee is apart from it).
     PROGRAM_FEE = [Purpose.DEPOSIT, Purpose.FULL, Purpose.BALANCE]
     # The due key of the booking's own balance; an approved date change starts a new one
@@ -62,6 +72,12 @@ class Payment(models.Model):
         "applicants.Application", on_delete=models.PROTECT, related_name="payments"
     )
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    method = models.CharField(max_length=16, choices=Method.choices, default=Method.CARD)
+    # Where money received another way can be traced: the transfer's reference, a receipt number.
+    reference = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     amount_cents = models.PositiveIntegerField()
     currency = models.CharField(max_length=3, default="usd")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
@@ -121,6 +137,12 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=~Q(purpose="balance", off_session=True) | ~Q(due_key=""),
                 name="payment_off_session_balance_has_due_key",
+            ),
+            # Money received another way is recorded once it is in hand, with where to find it.
+            models.CheckConstraint(
+                condition=Q(method="card")
+                | Q(status="succeeded", payment_intent_id__isnull=True) & ~Q(reference=""),
+                name="payment_received_another_way_is_recorded",
             ),
         ]
         indexes = [models.Index(fields=["status", "created_at"])]

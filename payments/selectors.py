@@ -259,7 +259,9 @@ def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
         ("Amount", format_cents(payment.amount_cents, payment.currency)),
         ("Currency", payment.currency.upper()),
         ("Paid on", f"{moment_label(payment.succeeded_at)} UTC"),
-        ("Stripe PaymentIntent", payment.payment_intent_id or ""),
+        ("Stripe PaymentIntent", payment.payment_intent_id or "")
+        if payment.method == Payment.Method.CARD
+        else ("Received by", f"{payment.get_method_display()}, reference {payment.reference}"),
     ]
 
 
@@ -422,14 +424,25 @@ class ReportLine:
 
 @dataclass(frozen=True)
 class PayoutReport:
-    """An organization's ledger over a period (both dates included, UTC): each kind's total, the
-    period's net, and its lines, oldest first. Integer cents, computed from the ledger only."""
+    """An organization's ledger over a period (both dates included, UTC): the balance carried in
+    from before it, each kind's total, the period's net, and its lines, oldest first. Integer
+    cents, computed from the ledger only.
+
+    A negative balance (refunds after a payout took back more than came in since) is carried: it
+    is the next period's opening line, and the next payout is what the period adds to it, never
+    more (payments.services.payout_record refuses a payout above the balance)."""
 
     date_from: date | None
     date_to: date | None
+    carried_cents: int  # the balance at the start of the period (0 for a period from the start)
     totals: dict[str, int]
     net_cents: int
     lines: list[ReportLine]
+
+    @property
+    def closing_cents(self) -> int:
+        """The balance at the end of the period: what was carried in plus the period's net."""
+        return self.carried_cents + self.net_cents
 
 
 def organization_balance(*, organization: Organization | int) -> int:
@@ -441,12 +454,14 @@ def organization_balance(*, organization: Organization | int) -> int:
 def organization_payout_report(
     *, organization: Organization | int, date_from: date | None = None, date_to: date | None = None
 ) -> PayoutReport:
-    """The organization's ledger entries from `date_from` to `date_to` (inclusive, either open), in one
-    query: every kind's total (0 for a kind without entries) and the lines with their application,
-    applicant and payment purpose."""
+    """The organization's ledger entries from `date_from` to `date_to` (inclusive, either open), in
+    two queries: the balance carried in from before `date_from`, every kind's total (0 for a kind
+    without entries) and the lines with their application, applicant and payment purpose."""
     pk = organization if isinstance(organization, int) else organization.pk
     entries = LedgerEntry.objects.filter(organization_id=pk)
+    carried = 0
     if date_from is not None:
+        carried = entries.filter(created_at__date__lt=date_from).aggregate(s=Sum("amount_cents"))["s"] or 0
         entries = entries.filter(created_at__date__gte=date_from)
     if date_to is not None:
         entries = entries.filter(created_at__date__lte=date_to)
@@ -478,7 +493,12 @@ def organization_payout_report(
             )
         )
     return PayoutReport(
-        date_from=date_from, date_to=date_to, totals=totals, net_cents=sum(totals.values()), lines=lines
+        date_from=date_from,
+        date_to=date_to,
+        carried_cents=carried,
+        totals=totals,
+        net_cents=sum(totals.values()),
+        lines=lines,
     )
 
 
@@ -500,8 +520,15 @@ def _csv_text(text: str) -> str:
 
 
 def payout_report_csv_rows(report: PayoutReport) -> list[list]:
-    """The report's lines as CSV rows under REPORT_CSV_HEADER, then one total row per kind and the net."""
-    rows = [
+    """The report's rows under REPORT_CSV_HEADER: the balance carried in, its lines, then one total
+    row per kind, the net, and the balance at the end of the period."""
+    currency = report.lines[0].currency if report.lines else "usd"
+
+    def summary(label: str, kind: str, cents: int) -> list:
+        return [label, "", "", "", kind, cents, format_cents(cents, currency), currency]
+
+    rows = [summary("carried", "", report.carried_cents)]
+    rows += [
         [
             line.date.isoformat(),
             line.application_id or "",
@@ -514,8 +541,6 @@ def payout_report_csv_rows(report: PayoutReport) -> list[list]:
         ]
         for line in report.lines
     ]
-    currency = report.lines[0].currency if report.lines else "usd"
-    for kind, total in report.totals.items():
-        rows.append(["total", "", "", "", kind, total, format_cents(total, currency), currency])
-    rows.append(["net", "", "", "", "", report.net_cents, format_cents(report.net_cents, currency), currency])
+    rows += [summary("total", kind, total) for kind, total in report.totals.items()]
+    rows += [summary("net", "", report.net_cents), summary("balance", "", report.closing_cents)]
     return rows

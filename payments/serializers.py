@@ -86,11 +86,22 @@ class PayoutTotalsSerializer(serializers.Serializer):
 class PayoutReportSerializer(serializers.Serializer):
     """The organization's balance now and the period's ledger, integer cents signed from the host's side."""
 
-    balance_cents = serializers.IntegerField()
+    balance_cents = serializers.IntegerField(
+        help_text="The balance now. Negative when refunds after a payout took back more than came in "
+        "since: it is carried, and deducted from the next payout."
+    )
     date_from = serializers.DateField(allow_null=True, source="report.date_from")
     date_to = serializers.DateField(allow_null=True, source="report.date_to")
+    carried_cents = serializers.IntegerField(
+        source="report.carried_cents",
+        help_text="The balance carried in from before the period (0 without `from`).",
+    )
     totals = PayoutTotalsSerializer(source="report.totals")
     net_cents = serializers.IntegerField(source="report.net_cents")
+    closing_balance_cents = serializers.IntegerField(
+        source="report.closing_cents",
+        help_text="The balance at the end of the period: carried_cents + net_cents.",
+    )
     lines = PayoutLineSerializer(many=True, source="report.lines")
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from functools import partial
 
 import stripe
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
-from amo.money import format_cents
+from amo.money import commission_back_cents, commission_cents, format_cents
 from amo.services import notification_send
 from amo.transactions import enqueue_on_commit, transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
@@ -70,15 +71,6 @@ def _stripe_error(error: stripe.StripeError) -> DomainError:
     return DomainError(f"Stripe refused this payment: {error.user_message or error}", status=502)
 
 
-class IntentTaken(DomainError):
-    """An open payment's PaymentIntent can no longer be cancelled: Stripe took it (or is taking it)
-    meanwhile. The caller leaves its transaction, syncs the payment and goes on from what it says."""
-
-    def __init__(self, payment_id: int) -> None:
-        super().__init__("This payment went through at Stripe already.", status=409)
-        self.payment_id = payment_id
-
-
 # Stripe retries a webhook for three days: reconciliation looks that far back.
 RECONCILE_WINDOW = timedelta(days=3)
 
@@ -100,13 +92,10 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
         raise DomainError(f"Unknown purpose {purpose!r}.", field="purpose")
     pk = application if isinstance(application, int) else application.pk
     try:
-        payment = _payment_open(pk, purpose, actor)
-    except IntentTaken as taken:
-        try:
-            payment_sync(payment_id=taken.payment_id)
-        except stripe.StripeError as error:
-            raise _stripe_error(error) from error
-        payment = _payment_open(pk, purpose, actor)
+        _open_attempts_read(pk, [purpose])
+    except stripe.StripeError as error:
+        raise _stripe_error(error) from error
+    payment = _payment_open(pk, purpose, actor)
     if payment.payment_intent_id:
         return payment
     params = {
@@ -142,6 +131,20 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
                 logger.warning("Cancelling the unused PaymentIntent %s failed: %s", intent.id, error)
         raise DomainError(nothing_due_message(purpose), extra={"purpose": purpose}, status=409)
     return payment
+
+
+def _open_attempts_read(application_id: int, purposes: list[str]) -> None:
+    """Read from Stripe, before any row is locked, the open attempts a start or a charge may give
+    up: one Stripe took meanwhile is recorded first, so what is due next counts it. (One taken in
+    the moment after is seen when its intent's cancel is refused, and what it overpaid goes back.)"""
+    attempts = Payment.objects.filter(
+        application_id=application_id,
+        purpose__in=purposes,
+        status__in=Payment.OPEN,
+        payment_intent_id__isnull=False,
+    ).values_list("pk", flat=True)
+    for payment_id in list(attempts):
+        payment_sync(payment_id=payment_id)
 
 
 def _payment_open(pk: int, purpose: str, actor: User) -> Payment:
@@ -203,17 +206,26 @@ def stripe_customer_id(applicant: Applicant) -> str:
 
 def _cancel_intent(payment: Payment) -> None:
     """Give up an open payment (inside the caller's transaction, its row locked by the caller or
-    unseen by others): its intent is cancelled at Stripe first, so it can never take money. Stripe
-    refusing because the intent was paid (or is being paid) meanwhile is IntentTaken."""
-    if payment.payment_intent_id:
-        try:
-            stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
-        except stripe.InvalidRequestError as error:
-            raise IntentTaken(payment.pk) from error
-        except stripe.StripeError as error:
-            raise _stripe_error(error) from error
+    unseen by others): it is cancelled now, and its intent at Stripe right after the commit
+    (payment_intent_cancel), never while the caller's rows are locked. An intent paid in between
+    is still seen: payment_sync reads a given-up payment's intent and records what it took."""
     payment.status = Payment.Status.CANCELED
     payment.save(update_fields=["status"])
+    if payment.payment_intent_id:
+        transaction.on_commit(partial(payment_intent_cancel, payment_id=payment.pk), robust=True)
+
+
+def payment_intent_cancel(*, payment_id: int) -> Payment:
+    """Cancel at Stripe the PaymentIntent of a payment given up, so it can never take money. Stripe
+    refuses to cancel an intent that took money already: payment_sync then records the success,
+    and what is no longer owed goes back (_succeed)."""
+    payment = Payment.objects.get(pk=payment_id)
+    try:
+        stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+    except stripe.StripeError as error:
+        logger.warning("Cancelling the intent of payment %s failed (%s); reading it", payment.pk, error)
+        return payment_sync(payment_id=payment.pk)
+    return payment
 
 
 # --- What Stripe says about a payment ----------------------------------------------------------------
@@ -230,49 +242,67 @@ _STATUSES = {
 }
 
 
+# How often payment_sync reads Stripe again when the payment changed while Stripe answered.
+SYNC_READS = 3
+
+
 def payment_sync(*, payment_id: int) -> Payment:
-    """Read the payment's PaymentIntent from Stripe and apply what it says, under the payment's row
-    lock. A payment already final is left alone, so any number of calls in any order end the same.
+    """Read the payment's PaymentIntent from Stripe, then apply what it says under the payment's row
+    lock. Stripe is asked before the lock is taken, never while it is held (a slow Stripe would
+    hold the payment, and with a success the block, for as long as it takes); what it said is
+    applied only if the payment is still as it was when Stripe was asked, otherwise Stripe is asked
+    again. A payment that succeeded is left alone, so any number of calls in any order end the same.
 
     Success records the charge and the platform's commission in the ledger and has its effect: the
     application fee is paid, or the deposit/full payment confirms the booking (late: with a fresh
     seat if one is left). When the booking cannot be had (409), the payment is refunded in full at
     once and the applicant told; a busy block (503) rolls everything back and raises, to be retried.
-    A decline is recorded with Stripe's message and its intent cancelled,
+    A decline is recorded with Stripe's message and its intent cancelled first,
     so a new attempt is a new payment; a bank's authentication request is recorded likewise.
+    A payment given up (failed or cancelled) changes only if Stripe says its intent took money.
     """
-    refund_id = None
-    with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update(of=("self",))
-            .select_related("application__block__rotation__organization", "application__applicant__user")
-            .get(pk=payment_id)
-        )
-        if payment.status in Payment.FINAL or not payment.payment_intent_id:
-            return payment
-        intent = stripe_client().v1.payment_intents.retrieve(payment.payment_intent_id)
+    for _ in range(SYNC_READS):
+        seen = Payment.objects.filter(pk=payment_id).values("status", "payment_intent_id").get()
+        intent_id = seen["payment_intent_id"]
+        if seen["status"] == Payment.Status.SUCCEEDED or not intent_id:
+            return Payment.objects.get(pk=payment_id)
+        intent = stripe_client().v1.payment_intents.retrieve(intent_id)
+        if seen["status"] in Payment.GIVEN_UP and intent.status != "succeeded":
+            return Payment.objects.get(pk=payment_id)
         error = getattr(getattr(intent, "last_payment_error", None), "message", None) or ""
-        status = _STATUSES.get(intent.status, payment.status)
-        if status == Payment.Status.SUCCEEDED:
-            refund_id = _succeed(payment)
-        elif intent.status == "requires_payment_method" and error:
+        declined = intent.status == "requires_payment_method" and bool(error)
+        if declined:
             try:
-                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
+                stripe_client().v1.payment_intents.cancel(intent_id)
             except stripe.StripeError:
                 # Paid with another card meanwhile: the next read of the intent sees it.
-                return payment
-            payment.status = Payment.Status.FAILED
-            payment.failure_message = error
-            payment.save(update_fields=["status", "failure_message"])
-        else:
-            payment.status = status
-            if status == Payment.Status.REQUIRES_ACTION:
-                payment.failure_message = error or "The card's bank asks the cardholder to authenticate."
-            payment.save(update_fields=["status", "failure_message"])
-    if refund_id is not None:
-        refund_send(refund_id=refund_id)
-        payment.refresh_from_db()
-    return payment
+                return Payment.objects.get(pk=payment_id)
+        refund_id = None
+        with transaction.atomic():
+            payment = (
+                Payment.objects.select_for_update(of=("self",))
+                .select_related("application__block__rotation__organization", "application__applicant__user")
+                .get(pk=payment_id)
+            )
+            if (payment.status, payment.payment_intent_id) != (seen["status"], intent_id):
+                continue  # changed while Stripe answered: ask again
+            status = _STATUSES.get(intent.status, payment.status)
+            if status == Payment.Status.SUCCEEDED:
+                refund_id = _succeed(payment)
+            elif declined:
+                payment.status = Payment.Status.FAILED
+                payment.failure_message = error
+                payment.save(update_fields=["status", "failure_message"])
+            else:
+                payment.status = status
+                if status == Payment.Status.REQUIRES_ACTION:
+                    payment.failure_message = error or "The card's bank asks the cardholder to authenticate."
+                payment.save(update_fields=["status", "failure_message"])
+        if refund_id is not None:
+            refund_send(refund_id=refund_id)
+            payment.refresh_from_db()
+        return payment
+    return Payment.objects.get(pk=payment_id)
 
 
 def _succeed(payment: Payment) -> int | None:
@@ -280,17 +310,11 @@ def _succeed(payment: Payment) -> int | None:
     full refund written when the booking cannot be had, to send once committed."""
     transaction_required("_succeed")
     application = payment.application
-    organization = application.block.rotation.organization
     payment.status = Payment.Status.SUCCEEDED
     payment.succeeded_at = timezone.now()
     payment.failure_message = ""
     payment.save(update_fields=["status", "succeeded_at", "failure_message"])
-    _ledger(payment, LedgerEntry.Kind.CHARGE, payment.amount_cents)
-    _ledger(
-        payment,
-        LedgerEntry.Kind.COMMISSION,
-        -payment.amount_cents * organization.commission_rate_bps // 10000,
-    )
+    _charge_ledger(payment)
     _receipt_send(payment)
     # The booking code decides what the money does (payments.handoff); a busy block raises, and the
     # event's retry or reconciliation decides.
@@ -437,6 +461,14 @@ def _refund_overpaid(payment: Payment) -> int | None:
     return refund.pk
 
 
+def _charge_ledger(payment: Payment) -> None:
+    """A payment that succeeded, in the ledger: its charge, and the platform's commission on it
+    (amo.money.commission_cents, at the host's rate now)."""
+    rate_bps = payment.application.block.rotation.organization.commission_rate_bps
+    _ledger(payment, LedgerEntry.Kind.CHARGE, payment.amount_cents)
+    _ledger(payment, LedgerEntry.Kind.COMMISSION, -commission_cents(payment.amount_cents, rate_bps))
+
+
 def _ledger(payment: Payment, kind: str, amount_cents: int, refund: Refund | None = None) -> None:
     if amount_cents:
         LedgerEntry.objects.create(
@@ -525,11 +557,9 @@ def balance_charge(*, application_id: int) -> Payment | None:
     """
     application = Application.objects.select_related("applicant__user").get(pk=application_id)
     customer_id, card = _saved_card(application.applicant)
-    try:
-        payment = _balance_payment(application_id, card)
-    except IntentTaken as taken:
-        # The pay link's payment was paid meanwhile: recorded as Stripe says, and nothing charged.
-        return payment_sync(payment_id=taken.payment_id)
+    # The pay link's payment paid meanwhile is recorded as Stripe says, and nothing more is charged.
+    _open_attempts_read(application_id, [P.BALANCE])
+    payment = _balance_payment(application_id, card)
     if payment is None:
         return None
     if payment.status != Payment.Status.CREATED or payment.payment_intent_id:
@@ -623,15 +653,8 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
     if payment.balance_deadline is not None:
         return payment
     if payment.status in Payment.OPEN:
-        if payment.payment_intent_id:
-            try:  # never left to succeed later without us
-                stripe_client().v1.payment_intents.cancel(payment.payment_intent_id)
-            except stripe.InvalidRequestError:
-                # The cardholder passed the bank's check meanwhile: it is paid, not failed; Stripe's
-                # event (or reconciliation) records it.
-                return payment
-            except stripe.StripeError as error:
-                logger.warning("Cancelling the intent of balance payment %s failed: %s", payment.pk, error)
+        if payment.payment_intent_id:  # never left to succeed later without us
+            transaction.on_commit(partial(payment_intent_cancel, payment_id=payment.pk), robust=True)
         payment.status = Payment.Status.FAILED
     payment.failure_message = message or payment.failure_message
     payment.balance_deadline = timezone.now() + BALANCE_GRACE
@@ -853,7 +876,7 @@ def _refund_succeed(refund_id: int, **how) -> Refund:
             setattr(refund, field, value)
         refund.save(update_fields=["status", *how])
         _ledger(payment, LedgerEntry.Kind.REFUND, -refund.amount_cents, refund)
-        _ledger(payment, LedgerEntry.Kind.COMMISSION_REVERSAL, _commission_back(payment, refund), refund)
+        _ledger(payment, LedgerEntry.Kind.COMMISSION_REVERSAL, _commission_back(payment), refund)
     return refund
 
 
@@ -929,31 +952,91 @@ def refund_paid_elsewhere(*, refund: Refund | int, method: str, reference: str, 
     return refund
 
 
-def _commission_back(payment: Payment, refund: Refund) -> int:
-    """The commission a refund gives back: its share of what the charge took; the refund that
-    empties the payment gives back the rest, so a full refund nets to zero to the cent."""
+def _commission_back(payment: Payment) -> int:
+    """The commission the refund just recorded gives back: what all of the payment's refunds give
+    back by now (amo.money.commission_back_cents) less what the earlier ones gave, so a full
+    refund nets to zero to the cent however it was split (called under the payment's row lock)."""
     kinds = LedgerEntry.Kind
-    taken = -(
-        LedgerEntry.objects.filter(payment=payment, kind=kinds.COMMISSION).aggregate(s=Sum("amount_cents"))[
-            "s"
-        ]
-        or 0
+    ledger = LedgerEntry.objects.filter(payment=payment).aggregate(
+        taken=Sum("amount_cents", filter=Q(kind=kinds.COMMISSION)),
+        given=Sum("amount_cents", filter=Q(kind=kinds.COMMISSION_REVERSAL)),
     )
-    given = (
-        LedgerEntry.objects.filter(payment=payment, kind=kinds.COMMISSION_REVERSAL).aggregate(
-            s=Sum("amount_cents")
-        )["s"]
-        or 0
+    refunded = Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(
+        s=Sum("amount_cents")
+    )["s"]
+    given_by_now = commission_back_cents(
+        commission_cents=-(ledger["taken"] or 0),
+        amount_cents=payment.amount_cents,
+        refunded_cents=refunded or 0,
     )
-    refunded = (
-        Refund.objects.filter(payment=payment, status=Refund.Status.SUCCEEDED).aggregate(
-            s=Sum("amount_cents")
-        )["s"]
-        or 0
+    return given_by_now - (ledger["given"] or 0)
+
+
+# --- Money received another way -------------------------------------------------------------------
+
+MAX_REFERENCE_CHARS = 200
+# What staff may record as received another way: the program fee's purposes.
+RECEIVED_PURPOSES = [P.DEPOSIT, P.FULL, P.BALANCE]
+
+
+def payment_record_received(
+    *, application: Application | int, purpose: str, method: str, reference: str, actor: User
+) -> Payment:
+    """Staff record money received for `application` another way than by card through Stripe (a
+    bank transfer, cash): the amount due now for `purpose`, as a payment that succeeded, with its
+    method and reference, in the ledger like any other (charge and commission), and with its
+    effect: a deposit or the whole fee confirms the booking through the booking's own hand-off
+    (payments.handoff, with staff as the actor; a lapsed hold takes a seat afresh if one is left,
+    else it is refused), and the balance asks for what is left. A card attempt left open for it is
+    given up, and the applicant is sent a receipt. A refusal (not staff, nothing due, no reference,
+    a booking that cannot be confirmed) writes nothing."""
+    if actor is None or not actor.is_active or not actor.is_staff:
+        raise DomainError("Only staff record money received another way.", status=403)
+    if purpose not in RECEIVED_PURPOSES:
+        raise DomainError("Record a deposit, the whole program fee or the balance.", field="purpose")
+    if method not in Payment.Method.values or method == Payment.Method.CARD:
+        raise DomainError("Say how the money was received: bank transfer, cash or other.", field="method")
+    reference = bounded_text(
+        reference, field="reference", max_chars=MAX_REFERENCE_CHARS, what="the reference"
     )
-    if refunded >= payment.amount_cents:
-        return taken - given
-    return taken * refund.amount_cents // payment.amount_cents
+    if not reference:
+        raise DomainError("Give the transfer's reference or the receipt's number.", field="reference")
+    pk = application if isinstance(application, int) else application.pk
+    with transaction.atomic():
+        applications = Application.objects.select_related("block__rotation__organization", "applicant__user")
+        if purpose == P.BALANCE:
+            # As balance_charge: the booking's row lock orders this with a date change being approved.
+            applications = applications.select_for_update(of=("self",))
+        application = applications.get(pk=pk)
+        amount = amount_due(application, purpose)
+        if not amount:
+            label = P(purpose).label.lower()
+            raise DomainError(f"No {label} is due on this application now.", field="purpose", status=409)
+        superseded = [purpose] if purpose == P.BALANCE else [P.DEPOSIT, P.FULL]
+        for attempt in Payment.objects.select_for_update(of=("self",)).filter(
+            application=application, purpose__in=superseded, status__in=Payment.OPEN
+        ):
+            _cancel_intent(attempt)
+        payment = Payment.objects.create(
+            application=application,
+            purpose=purpose,
+            amount_cents=amount,
+            currency=application.currency,
+            method=method,
+            reference=reference,
+            recorded_by=actor,
+            status=Payment.Status.SUCCEEDED,
+            succeeded_at=timezone.now(),
+        )
+        _charge_ledger(payment)
+        # The booking decides what the money does, as for a card payment (payments.handoff); a
+        # deposit or whole fee it cannot book is refused here and nothing is written.
+        refusal = booking_receiver().payment_received(payment)
+        if refusal:
+            raise DomainError(refusal, status=409)
+        _receipt_send(payment)
+    logger.info("Payment %s received by %s recorded by %s", payment.pk, method, actor.pk)
+    return payment
 
 
 # --- Payouts ----------------------------------------------------------------------------------------
@@ -962,7 +1045,11 @@ def _commission_back(payment: Payment, refund: Refund) -> int:
 def payout_record(*, organization: Organization | int, amount_cents: int, actor: User) -> LedgerEntry:
     """Record, as staff, a payout of `amount_cents` sent to the host: a PAYOUT entry taking it off
     the host's balance. More than nothing and at most the balance, checked under the organization's
-    row lock, so two payouts at once never overdraw it; a refusal writes nothing."""
+    row lock, so two payouts at once never overdraw it; a refusal writes nothing.
+
+    Refunds after a payout can take the balance below zero (the money went to the host already).
+    That negative balance is carried: no payout is possible until new charges bring the balance
+    above zero, so it is deducted from the next payout, to the cent."""
     if actor is None or not actor.is_staff:
         raise DomainError("Only staff record payouts.", status=403)
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents <= 0:
@@ -973,9 +1060,18 @@ def payout_record(*, organization: Organization | int, amount_cents: int, actor:
         if locked is None:
             raise DomainError("No such organization.", status=404)
         balance = organization_balance(organization=locked)
+        if balance <= 0:
+            raise DomainError(
+                f"Nothing can be paid out: the balance is {format_cents(balance)}. A negative balance "
+                "(refunds after the last payout) is deducted from the next payout, once new charges "
+                "bring the balance above zero.",
+                extra={"balance_cents": balance},
+                field="amount_cents",
+                status=409,
+            )
         if amount_cents > balance:
             raise DomainError(
-                f"A payout can be at most the balance, {format_cents(max(balance, 0))}.",
+                f"A payout can be at most the balance, {format_cents(balance)}.",
                 extra={"balance_cents": balance},
                 field="amount_cents",
                 status=409,

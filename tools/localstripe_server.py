@@ -35,6 +35,11 @@ It serves localstripe's own aiohttp routes and middlewares (imported, not copied
    as Stripe.js does: with the publishable key and the intent's client secret, the card given as
    `payment_method_data`. A client secret that is not the intent's is a 401, as at Stripe.
 
+4. A slow Stripe, on demand, for tests of what a slow answer does: `POST /_config/slow` with JSON
+   `{"path_contains": "pi_123", "seconds": 2.5}` makes every request whose path contains that text
+   answer after that delay (other requests are not slowed; `"seconds": 0` ends it), and
+   `GET /_config/slow` answers `{"in_flight": n}`, how many slowed requests are waiting now.
+
 Persistence: localstripe pickles its whole store to /tmp/localstripe.pickle on every write, one
 file for every checkout on the machine. With `--store` the store is kept in that file instead (the
 devstack passes `.data/localstripe.pickle`), written at most once a second and on shutdown.
@@ -327,6 +332,42 @@ class SavingPaymentIntent(PaymentIntent):
         )
 
 
+# --- A slow Stripe, on demand -----------------------------------------------------------------
+
+SLOW_PATH = "/_config/slow"
+_slow: dict[str, float] = {}  # text a request's path contains -> seconds its answer waits
+_slow_in_flight = 0
+
+
+async def slow_settings(request: web.Request) -> web.Response:
+    """POST sets (or with 0 seconds ends) the delay of the paths containing `path_contains`; GET
+    says how many slowed requests are waiting now."""
+    if request.method == "POST":
+        data = await request.json()
+        contains, seconds = data.get("path_contains"), data.get("seconds")
+        if not isinstance(contains, str) or not contains or not isinstance(seconds, int | float):
+            error = {"error": "Give path_contains (text) and seconds (a number)."}
+            return web.json_response(error, status=400)
+        if seconds > 0:
+            _slow[contains] = float(seconds)
+        else:
+            _slow.pop(contains, None)
+    return web.json_response({"in_flight": _slow_in_flight, "slow": _slow})
+
+
+@web.middleware
+async def slow_middleware(request: web.Request, handler):
+    global _slow_in_flight
+    delay = max((seconds for text, seconds in _slow.items() if text in request.path), default=0)
+    if delay:
+        _slow_in_flight += 1
+        try:
+            await asyncio.sleep(delay)
+        finally:
+            _slow_in_flight -= 1
+    return await handler(request)
+
+
 # --- Stripe.js: the Payment Element, and confirming with the publishable key -------------------
 
 PAYMENT_ELEMENT_JS = Path(__file__).with_name("localstripe_payment_element.js")
@@ -372,6 +413,8 @@ async def auth_middleware(request: web.Request, handler):
 # --- The app -----------------------------------------------------------------------------------
 
 OVERRIDES = {
+    ("GET", SLOW_PATH): slow_settings,
+    ("POST", SLOW_PATH): slow_settings,
     ("GET", "/js.stripe.com/v3/"): stripe_js,
     ("POST", "/v1/payment_intents"): ls_server.api_create(SavingPaymentIntent, "/v1/payment_intents"),
     ("POST", "/v1/payment_intents/{id}/confirm"): ls_server.api_extra(
@@ -381,9 +424,10 @@ OVERRIDES = {
 
 
 def build_app() -> web.Application:
-    """localstripe's app, rebuilt with idempotency first and our PaymentIntent routes."""
+    """localstripe's app, rebuilt with the slow knob and idempotency first and our PaymentIntent routes."""
     app = web.Application(
         middlewares=[
+            slow_middleware,
             idempotency_middleware,
             ls_server.error_middleware,
             auth_middleware,

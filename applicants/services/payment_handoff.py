@@ -174,7 +174,8 @@ def payment_received(payment: Payment) -> str:
         )
         return "The booking was cancelled." if status == S.CANCELLED else ""
     try:
-        application_payment_confirm(application=payment.application_id, late=True)
+        # Staff who recorded money received another way confirm as staff; Stripe's money, as the system.
+        application_payment_confirm(application=payment.application_id, actor=payment.recorded_by, late=True)
     except DomainError as refusal:
         if refusal.status != 409:
             raise

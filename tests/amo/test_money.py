@@ -1,4 +1,5 @@
-"""Money is integer cents: one formatter, one refund rule, exact conversions, and no floats anywhere."""
+"""Money is integer cents: one formatter, one rounding rule for every share of money (commission,
+refund percent, commission given back), exact conversions, and no floats anywhere."""
 
 import re
 from decimal import Decimal
@@ -6,8 +7,18 @@ from pathlib import Path
 
 import pytest
 from django.template import Context, Template
+from hypothesis import given
+from hypothesis import strategies as st
 
-from amo.money import cents_to_dollars, dollars_to_cents, format_cents, refund_cents
+from amo.money import (
+    cents_to_dollars,
+    commission_back_cents,
+    commission_cents,
+    dollars_to_cents,
+    format_cents,
+    refund_cents,
+    share_cents,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +91,112 @@ def test_refund_cents_refuses_a_negative_payment_and_non_integers():
         refund_cents(100.0, 50)
     with pytest.raises(TypeError):
         refund_cents(100, 50.5)
+
+
+# --- Commission: rounded down, in the host's favour -----------------------------------------------
+
+AMOUNTS = st.integers(min_value=1, max_value=10**12)
+RATES = st.integers(min_value=0, max_value=10_000)
+
+
+@pytest.mark.parametrize(
+    ("amount", "rate_bps", "commission"),
+    [
+        (1_001, 1500, 150),  # 150.15: the fraction of a cent stays with the host
+        (1_234, 1800, 222),  # $12.34 at 18% is 222.12
+        (50_000, 1500, 7_500),
+        (99, 1500, 14),  # 14.85, not 15
+        (1, 9_999, 0),
+        (12_345, 10_000, 12_345),
+        (12_345, 0, 0),
+    ],
+)
+def test_commission_is_the_rate_of_the_charge_rounded_down_to_the_cent(amount, rate_bps, commission):
+    assert commission_cents(amount, rate_bps) == commission
+
+
+@given(amount=AMOUNTS, rate_bps=RATES)
+def test_commission_never_takes_a_fraction_of_a_cent_above_its_rate(amount, rate_bps):
+    commission = commission_cents(amount, rate_bps)
+    # commission <= amount * rate < commission + 1 cent, in exact integers
+    assert commission * 10_000 <= amount * rate_bps < (commission + 1) * 10_000
+    assert 0 <= commission <= amount
+
+
+@given(amount=AMOUNTS, rate_bps=RATES, data=st.data())
+def test_commission_given_back_over_any_refunds_never_exceeds_what_was_taken_and_a_full_refund_gives_it_all(
+    amount, rate_bps, data
+):
+    taken = commission_cents(amount, rate_bps)
+    # Partial refunds in any split, then (maybe) the rest: each gives back what the total rose by.
+    refunds = data.draw(st.lists(st.integers(min_value=1, max_value=amount), max_size=8))
+    refunded = given_back = 0
+    for refund in refunds:
+        refund = min(refund, amount - refunded)
+        if not refund:
+            break
+        refunded += refund
+        back = commission_back_cents(commission_cents=taken, amount_cents=amount, refunded_cents=refunded)
+        assert back - given_back >= 0  # a refund never takes commission back from the host
+        given_back = back
+        assert given_back <= taken
+        # What the platform keeps is its commission's share of what the host keeps, rounded down.
+        assert taken - given_back == taken * (amount - refunded) // amount
+    assert given_back == commission_back_cents(
+        commission_cents=taken, amount_cents=amount, refunded_cents=refunded
+    )  # the same however the refunds were split
+    everything = commission_back_cents(commission_cents=taken, amount_cents=amount, refunded_cents=amount)
+    assert everything == taken
+    assert commission_back_cents(commission_cents=taken, amount_cents=amount, refunded_cents=0) == 0
+
+
+@given(paid=AMOUNTS, percent=st.integers(min_value=0, max_value=100))
+def test_a_refund_by_percent_gives_back_whole_cents_of_its_share_and_never_more(paid, percent):
+    refund = refund_cents(paid, percent)
+    assert refund * 100 <= paid * percent < (refund + 1) * 100
+    assert refund == share_cents(paid, percent, 100)
+
+
+@pytest.mark.parametrize(("cents", "part", "whole"), [(-1, 1, 2), (10, 3, 2), (10, -1, 2), (10, 0, 0)])
+def test_a_share_refuses_a_negative_amount_or_a_part_outside_its_whole(cents, part, whole):
+    with pytest.raises(ValueError):
+        share_cents(cents, part, whole)
+
+
+def test_commission_given_back_refuses_more_refunded_than_charged():
+    with pytest.raises(ValueError, match="between 0 and the charge"):
+        commission_back_cents(commission_cents=150, amount_cents=1_001, refunded_cents=1_002)
+
+
+SHARE_OF_MONEY = re.compile(r"\b(?:\w*_bps|percent|10_?000)\b")
+
+
+def computes_a_share(line: str) -> bool:
+    return "//" in line and bool(SHARE_OF_MONEY.search(line))
+
+
+def test_the_share_guard_tells_a_share_of_money_from_other_integer_math():
+    assert computes_a_share("-payment.amount_cents * organization.commission_rate_bps // 10000")
+    assert computes_a_share("return paid_cents * percent // 100")
+    assert computes_a_share("fee * 15 // 10_000")
+    assert not computes_a_share("commission_cents(payment.amount_cents, rate_bps)")
+    assert not computes_a_share("whole, rest = divmod(abs(cents), 100)")
+    assert not computes_a_share("_, p95, _ = percentiles(timings)")
+
+
+def test_no_code_computes_a_share_of_money_but_amo_money():
+    """Basis points and percents of money go through amo.money, whose one rule rounds down
+    (`-amount * bps // 10000` floors a negative number: it rounded the commission up)."""
+    money_module = ROOT / "amo" / "money.py"
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for folder in PYTHON_DIRS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if path != money_module and "migrations" not in path.parts
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if computes_a_share(line)
+    ]
+    assert found == [], "Compute shares of money with amo.money:\n" + "\n".join(found)
 
 
 @pytest.mark.parametrize("cents", [0, 1, 5, 99, 100, 250_050, -1_205, 2**53 + 1, 10**40 + 1])

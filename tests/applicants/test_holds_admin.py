@@ -1,60 +1,18 @@
-"""Staff see seat holds and date changes in the admin, read-only, and confirm a deposit received
-another way only through the payment service."""
+"""Staff see seat holds and date changes in the admin, read-only (money received another way:
+tests/payments/test_received_another_way.py)."""
 
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from applicants.models import Application, BlockChange
 from rotations.models import Block, SeatHold
-from rotations.selectors import blocks_out_of_step
 from tests.factories import ApplicationFactory, BlockFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-def test_staff_confirm_a_deposit_received_another_way_through_the_service_and_see_each_refusal(client):
-    staff = StaffFactory()
-    block = BlockFactory(capacity=2)
-    awaiting = ApplicationFactory(block=block, status=S.AWAITING_PAYMENT, submitted_at=timezone.now())
-    lapsed = ApplicationFactory(
-        block=block,
-        status=S.AWAITING_PAYMENT,
-        submitted_at=timezone.now(),
-        seat=timezone.now() + timedelta(hours=1),
-    )
-    SeatHold.objects.filter(application=lapsed).update(expires_at=timezone.now() - timedelta(minutes=1))
-    submitted = ApplicationFactory(block=BlockFactory(), status=S.SUBMITTED, submitted_at=timezone.now())
-    client.force_login(staff)
-
-    response = client.post(
-        reverse("admin:applicants_application_changelist"),
-        {"action": "confirm_payment", "_selected_action": [awaiting.pk, lapsed.pk, submitted.pk]},
-        follow=True,
-    )
-
-    assert response.status_code == 200
-    said = messages_of(response)
-    assert "1 booking confirmed." in said
-    assert any(message.startswith(f"{lapsed}: ") and "deadline has passed" in message for message in said)
-    assert any(message.startswith(f"{submitted}: ") for message in said)
-    statuses = dict(
-        Application.objects.filter(pk__in=[awaiting.pk, lapsed.pk, submitted.pk]).values_list("pk", "status")
-    )
-    assert statuses == {awaiting.pk: S.CONFIRMED, lapsed.pk: S.AWAITING_PAYMENT, submitted.pk: S.SUBMITTED}
-    booking = SeatHold.objects.unreleased().get(application=awaiting)
-    assert (booking.kind, booking.expires_at) == (SeatHold.Kind.BOOKING, None)
-    last = awaiting.transitions.latest("created_at", "id")
-    assert (last.actor, last.actor_role) == (staff, "staff")
-    assert blocks_out_of_step() == []
 
 
 def test_the_application_page_shows_its_holds_and_date_changes_and_changes_neither(client):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from amo.models import Notification
 from applicants.models import Application, ApplicationTransition
-from payments.models import LedgerEntry, Payment, StripeCustomer
+from payments.models import LedgerEntry, Payment, Refund, StripeCustomer
 from payments.selectors import amount_due
 from payments.services import BALANCE_GRACE, NO_SAVED_CARD, balances_due_charge, payment_start, payment_sync
 from payments.stripe_client import stripe_client
@@ -194,13 +194,40 @@ def test_a_deposit_paid_inside_the_balance_window_has_the_balance_charged_right_
 
 
 @pytest.mark.django_db
-def test_paying_the_whole_fee_cancels_the_open_deposit_attempt_at_stripe():
+def test_paying_the_whole_fee_cancels_the_open_deposit_attempt_at_stripe(django_capture_on_commit_callbacks):
     application = ApplicationFactory(block=block(), status=S.AWAITING_PAYMENT)
     deposit = payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
     full = payment_start(application=application, purpose=P.FULL, actor=application.applicant.user)
     assert pay(full) == "succeeded"
-    assert payment_sync(payment_id=full.pk).status == Payment.Status.SUCCEEDED
+    # The deposit's intent is cancelled at Stripe once the success has committed, not under its locks.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert payment_sync(payment_id=full.pk).status == Payment.Status.SUCCEEDED
     deposit.refresh_from_db()
     assert deposit.status == Payment.Status.CANCELED
     assert stripe_client().v1.payment_intents.retrieve(deposit.payment_intent_id).status == "canceled"
     assert status_of(application) == S.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_a_given_up_attempt_that_stripe_took_anyway_is_recorded_and_given_back_in_full(
+    django_capture_on_commit_callbacks,
+):
+    """Both attempts paid before either was read: the whole fee confirms the booking and gives up
+    the deposit; Stripe refuses to cancel a paid intent, so the deposit is read again, recorded as
+    taken, and refunded in full as paid twice."""
+    application = ApplicationFactory(block=block(), status=S.AWAITING_PAYMENT)
+    deposit = payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
+    full = payment_start(application=application, purpose=P.FULL, actor=application.applicant.user)
+    assert pay(full) == pay(deposit) == "succeeded"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        payment_sync(payment_id=full.pk)
+
+    deposit.refresh_from_db()
+    assert (deposit.status, deposit.refunded_cents) == (Payment.Status.SUCCEEDED, deposit.amount_cents)
+    assert [(refund.reason, refund.status) for refund in deposit.refunds.all()] == [
+        (Refund.Reason.DUPLICATE, Refund.Status.SUCCEEDED)
+    ]
+    assert payment_sync(payment_id=deposit.pk).refunded_cents == deposit.amount_cents  # read again: no change
+    assert status_of(application) == S.CONFIRMED
+    assert amount_due(application, P.BALANCE) == 0

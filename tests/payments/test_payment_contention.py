@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import Notification
+from amo.money import commission_cents
 from applicants.models import Application
 from applicants.services import application_accept, holds_sweep
 from payments.models import LedgerEntry, Payment, Refund, StripeEvent
@@ -255,7 +256,7 @@ def test_two_hundred_payments_for_the_last_seats_make_five_bookings_and_every_lo
         if outcome[payment_id] == "won":
             assert entries == {
                 K.CHARGE: amount[payment_id],
-                K.COMMISSION: -amount[payment_id] * rate // 10000,
+                K.COMMISSION: -commission_cents(amount[payment_id], rate),
             }
         elif outcome[payment_id] == "refunded":
             assert entries[K.CHARGE] == -entries[K.REFUND] == amount[payment_id]
@@ -269,7 +270,7 @@ def test_two_hundred_payments_for_the_last_seats_make_five_bookings_and_every_lo
     assert charges_less_refunds == held_at_stripe
     assert ledger.filter(kind=K.REFUND).count() == len(refunded)
     assert organization_balance(organization=organization) == sum(
-        amount[pk] - amount[pk] * rate // 10000 for pk in won
+        amount[pk] - commission_cents(amount[pk], rate) for pk in won
     )
 
 

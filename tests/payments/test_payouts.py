@@ -4,7 +4,7 @@ never above the balance."""
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -12,6 +12,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from amo.errors import DomainError
+from amo.money import commission_cents
 from applicants.models import Application
 from hosts.models import Membership, Organization
 from payments.models import LedgerEntry, Payment
@@ -51,7 +52,7 @@ def ledger_for(organization: Organization, *, applicant: str, charge_cents: int 
         status=Payment.Status.SUCCEEDED,
         succeeded_at=application.created_at,
     )
-    for kind, amount in [(K.CHARGE, charge_cents), (K.COMMISSION, -charge_cents * 15 // 100)]:
+    for kind, amount in [(K.CHARGE, charge_cents), (K.COMMISSION, -commission_cents(charge_cents, 1500))]:
         LedgerEntry.objects.create(
             organization=organization, payment=payment, kind=kind, amount_cents=amount, currency="usd"
         )
@@ -72,11 +73,12 @@ def test_the_balance_is_charges_less_commission_and_refunds_plus_commission_retu
     staff = StaffFactory()
     payout_record(organization=organization, amount_cents=30_000, actor=staff)
 
-    commission = 50_000 * 1234 // 10_000  # 6,170
-    returned = commission * 10_001 // 50_000  # 1,234: the refund's share, rounded down
-    assert (commission, returned) == (6_170, 1_234)
+    commission = 6_170  # 12.34% of 50,000
+    # The platform keeps its commission's share of the 39,999 the host keeps, rounded down (4,935.88):
+    # 1,235 goes back, not the refund's own share rounded down (1,234.12).
+    returned = 6_170 - 4_935
     expected = 50_000 - commission - 10_001 + returned - 30_000
-    assert expected == 5_063
+    assert expected == 5_064
     assert organization_balance(organization=organization) == expected
 
     report = organization_payout_report(organization=organization)
@@ -84,7 +86,7 @@ def test_the_balance_is_charges_less_commission_and_refunds_plus_commission_retu
         K.CHARGE: 50_000,
         K.REFUND: -10_001,
         K.COMMISSION: -6_170,
-        K.COMMISSION_REVERSAL: 1_234,
+        K.COMMISSION_REVERSAL: 1_235,
         K.PAYOUT: -30_000,
     }
     assert report.net_cents == expected
@@ -100,6 +102,34 @@ def test_the_balance_is_charges_less_commission_and_refunds_plus_commission_retu
     assert charge.applicant == payment.application.applicant.legal_name
     assert charge.purpose == "Deposit"
     assert report.lines[-1].application_id is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("deposit", "rate_bps", "commission"), [(1_001, 1500, 150), (1_234, 1800, 222), (99, 1500, 14)]
+)
+def test_the_ledger_rounds_commission_down_and_its_refunds_give_all_of_it_back_and_never_more(
+    deposit, rate_bps, commission
+):
+    payment = paid_deposit(
+        block__rotation__deposit_cents=deposit,
+        block__rotation__organization__commission_rate_bps=rate_bps,
+    )
+    organization = payment.application.block.rotation.organization
+    assert organization_balance(organization=organization) == deposit - commission
+    given = []
+    for part in (deposit // 3, deposit // 3, deposit - 2 * (deposit // 3)):
+        refund = refund_create(payment=payment, amount_cents=part, reason="staff")
+        given.append(
+            sum(
+                LedgerEntry.objects.filter(refund=refund, kind=K.COMMISSION_REVERSAL).values_list(
+                    "amount_cents", flat=True
+                )
+            )
+        )
+        assert sum(given) <= commission
+    assert sum(given) == commission
+    assert organization_balance(organization=organization) == 0
 
 
 @pytest.mark.django_db
@@ -172,7 +202,17 @@ def test_the_report_keeps_to_its_period_and_the_csv_has_its_lines_totals_and_a_n
         "amount",
         "currency",
     ]
-    assert rows[1:4] == [
+    assert rows[1] == [
+        "carried",
+        "",
+        "",
+        "",
+        "",
+        "34000",
+        "$340.00",
+        "usd",
+    ]  # March's charge, less commission
+    assert rows[2:5] == [
         [
             "2026-04-15",
             str(payment.application_id),
@@ -203,7 +243,8 @@ def test_the_report_keeps_to_its_period_and_the_csv_has_its_lines_totals_and_a_n
         "commission_reversal": 0,
         "payout": -5_000,
     }
-    assert rows[-1][:1] + rows[-1][5:6] == ["net", "3500"]
+    assert rows[-2][:1] + rows[-2][5:6] == ["net", "3500"]
+    assert rows[-1][:1] + rows[-1][5:6] == ["balance", "37500"]
     assert str(early.application_id) not in {row[1] for row in rows}
 
     same = client.get(reverse("hosts:payouts_csv"), {"from": "2026-04-01", "to": "2026-04-30"})
@@ -219,6 +260,54 @@ def test_the_report_keeps_to_its_period_and_the_csv_has_its_lines_totals_and_a_n
     assert backwards.status_code == 400
     assert "The period ends before it starts." in backwards.content.decode()
     assert client.get(url, {"from": "not-a-date"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_negative_balance_after_a_payout_is_carried_and_deducted_from_the_next_payout():
+    staff = StaffFactory()
+    with time_machine.travel(datetime(2026, 3, 2, 12, tzinfo=UTC), tick=False):
+        payment = paid_deposit()  # 50,000 charged, 7,500 commission
+        organization = payment.application.block.rotation.organization
+        payout_record(organization=organization, amount_cents=42_500, actor=staff)
+    with time_machine.travel(datetime(2026, 3, 9, 12, tzinfo=UTC), tick=False):
+        # The deposit goes back after it was paid out: the host owes it, less the commission returned.
+        refund_create(payment=payment, amount_cents=50_000, reason="staff")
+    assert organization_balance(organization=organization) == -42_500
+
+    with pytest.raises(DomainError) as refusal:
+        payout_record(organization=organization, amount_cents=100, actor=staff)
+    assert refusal.value.status == 409
+    assert "balance is -$425.00" in refusal.value.message
+    assert "deducted from the next payout" in refusal.value.message
+    client = owner_client(organization)
+    page = client.get(reverse("hosts:payouts")).content.decode()
+    assert 'data-testid="negative-balance"' in page and "-$425.00" in page
+
+    with time_machine.travel(datetime(2026, 3, 16, 12, tzinfo=UTC), tick=False):
+        ledger_for(organization, applicant="Next Applicant", charge_cents=100_000)  # +85,000
+    with pytest.raises(DomainError, match="at most the balance, \\$425.00"):
+        payout_record(organization=organization, amount_cents=85_000, actor=staff)
+    payout_record(organization=organization, amount_cents=42_500, actor=staff)  # 85,000 less what was carried
+    assert organization_balance(organization=organization) == 0
+
+    # The report of the weeks after the refund opens with the negative balance carried in.
+    report = organization_payout_report(organization=organization, date_from=date(2026, 3, 10))
+    assert report.carried_cents == -42_500
+    assert report.net_cents == 85_000 - 42_500
+    assert report.closing_cents == 0
+    page = client.get(reverse("hosts:payouts"), {"from": "2026-03-10"}).content.decode()
+    assert "Carried from before Mar 10, 2026" in page and "-$425.00" in page
+    assert 'data-testid="negative-balance"' not in page
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(reverse("hosts:payouts_csv"), {"from": "2026-03-10"}).content.decode())
+        )
+    )
+    assert rows[1] == ["carried", "", "", "", "", "-42500", "-$425.00", "usd"]
+    api = APIClient()
+    api.force_authenticate(organization.memberships.filter(role=Membership.Role.OWNER).first().user)
+    body = api.get(reverse("hosts_api:payouts"), {"from": "2026-03-10"}).json()
+    assert (body["carried_cents"], body["net_cents"], body["closing_balance_cents"]) == (-42_500, 42_500, 0)
 
 
 @pytest.mark.django_db

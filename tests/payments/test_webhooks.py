@@ -8,6 +8,7 @@ import pytest
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from amo.money import commission_cents
 from amo.views import server_error
 from applicants.models import Application
 from payments.models import LedgerEntry, Payment, StripeEvent
@@ -58,7 +59,7 @@ def test_a_deposit_paid_at_stripe_confirms_the_booking_once_its_signed_webhook_a
     )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
-    commission = 50_000 * application.block.rotation.organization.commission_rate_bps // 10000
+    commission = commission_cents(50_000, application.block.rotation.organization.commission_rate_bps)
     assert sorted(LedgerEntry.objects.values_list("kind", "amount_cents")) == [
         ("charge", 50_000),
         ("commission", -commission),
