@@ -33,7 +33,6 @@ from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
 from tests.factories import (
     ApplicationFactory,
     BlockFactory,
-    DocumentFactory,
     MembershipFactory,
     take_seat,
 )
@@ -435,7 +434,6 @@ def test_every_seat_change_keeps_the_cache_equal_to_the_holds():
     active = SeatHold.objects.active(timezone.now()).filter(block=block).count()
     assert active == seats_taken(block) == 0
     assert blocks_out_of_step() == []
-    assert DocumentFactory  # the factories module provides documents for the book-now tests above
 
 
 def test_bookings_start_on_the_first_day_and_complete_after_the_last():
