@@ -329,7 +329,7 @@ def test_a_step_the_workflow_does_not_allow_is_refused_in_words_that_read():
         f"/api/v1/host/applications/{application.pk}/end-early/", {"reason": "Left"}, format="json"
     )
     assert response.status_code == 409
-    assert response.json()["message"] == (
-        "This application is “Confirmed”; it cannot be moved to “Ended early”."
+    assert (
+        response.json()["message"] == "This booking is confirmed, so you cannot end this rotation early yet."
     )
     assert status_of(application) == S.CONFIRMED
