@@ -116,10 +116,6 @@ class Applicant(models.Model):
         return country_name(self.citizenship)
 
     @property
-    def country_of_residence_name(self) -> str:
-        return country_name(self.country_of_residence)
-
-    @property
     def medical_school_country_name(self) -> str:
         return country_name(self.medical_school_country)
 
