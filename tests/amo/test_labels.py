@@ -6,7 +6,11 @@ import ast
 import inspect
 import textwrap
 
+import pytest
+from django.urls import reverse
+
 from amo.apps import our_app_configs
+from tests.factories import DocumentFactory, StaffFactory
 
 
 def _str_reads(model) -> set[str]:
@@ -33,3 +37,16 @@ def test_no_model_is_named_by_its_status_or_a_stored_choice_value():
             elif attribute in choice_fields:
                 offences.append(f"{model.__name__}: shows the stored value of {attribute}, not its label")
     assert offences == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("count", "said"), [(1, "1 document verified."), (2, "2 documents verified.")])
+def test_an_admin_action_counts_in_words(client, count, said):
+    documents = [DocumentFactory() for _ in range(count)]
+    client.force_login(StaffFactory())
+    response = client.post(
+        reverse("admin:applicants_document_changelist"),
+        {"action": "verify", "_selected_action": [document.pk for document in documents]},
+        follow=True,
+    )
+    assert [str(message) for message in response.context["messages"]] == [said]
