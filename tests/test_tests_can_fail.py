@@ -93,6 +93,21 @@ def test_no_test_asserts_what_is_always_true():
     assert always == []
 
 
+def _is_raises(item: ast.withitem) -> bool:
+    return isinstance(item.context_expr, ast.Call) and _name(item.context_expr) == "raises"
+
+
+def test_nothing_follows_the_raising_call_inside_pytest_raises():
+    """An assert after the call that raises, inside the same `with pytest.raises`, never runs."""
+    unreachable = [
+        f"{path.relative_to(TESTS)}:{node.lineno}"
+        for path, tree in _modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.With) and any(_is_raises(item) for item in node.items) and len(node.body) > 1
+    ]
+    assert unreachable == []
+
+
 def test_the_scan_finds_a_silent_test_and_an_assertion_that_always_holds():
     tree = ast.parse(
         "def helper(x):\n    assert x\n"
