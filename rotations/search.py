@@ -83,6 +83,13 @@ def search_rank(query: RawSQL) -> SearchRank:
     return SearchRank(F("search_vector"), query)
 
 
+def spell_correct(text: str) -> str:
+    """The query as it will be searched (for tests and for showing what was searched)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT searched FROM rotations_search_parse(%s)", [text])
+        return cursor.fetchone()[0]
+
+
 class Phrase(NamedTuple):
     words: str  # as the search reads it: lowercase, no accents, punctuation a single space
     searched: bool  # False when the search skips every word of it (stop words such as "of")

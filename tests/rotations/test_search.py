@@ -7,7 +7,7 @@ from django.db import connection
 
 from hosts.models import Organization
 from rotations.models import Block, Rotation, Specialty
-from rotations.search import next_start_dates_refresh, search_dictionary_refresh
+from rotations.search import next_start_dates_refresh, search_dictionary_refresh, spell_correct
 from rotations.selectors import rotation_catalog
 from rotations.states import US_STATES
 from tests.factories import (
@@ -19,13 +19,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def spell_correct(text: str) -> str:
-    """The words a search for `text` searches, as the database's parser corrects them."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT searched FROM rotations_search_parse(%s)", [text])
-        return cursor.fetchone()[0]
 
 
 def found(q: str) -> set[str]:
