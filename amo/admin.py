@@ -4,6 +4,7 @@ from django.db import transaction
 
 from amo.models import ApiToken, Notification, User
 from amo.services import api_token_revoke
+from amo.text import pluralize
 from applicants.admin import DocumentsGoWithTheirOwner
 from applicants.services import account_delete
 
@@ -77,4 +78,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset:
             api_token_revoke(user=token.user, token_id=token.pk)
-        self.message_user(request, f"{queryset.count()} API token(s) revoked.", messages.SUCCESS)
+        self.message_user(request, f"{pluralize(queryset.count(), 'API token')} revoked.", messages.SUCCESS)

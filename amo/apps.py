@@ -1,5 +1,8 @@
+from pathlib import Path
+
 from django import forms
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.conf import settings
 from django.contrib.admin import apps as admin_apps
 from django.db.models.signals import post_migrate
 
@@ -11,10 +14,18 @@ class AmoConfig(AppConfig):
 
     def ready(self) -> None:
         from amo.services import site_sync
+        from amo.validators import single_line_fields_validate
+
+        single_line_fields_validate(our_app_configs())
 
         # After django.contrib.sites' own handler (earlier in INSTALLED_APPS), which would make
         # example.com on an empty table (e.g. after a test flush).
         post_migrate.connect(site_sync, sender=self, dispatch_uid="amo.site_sync")
+
+
+def our_app_configs() -> list[AppConfig]:
+    """The apps of this project: the folders at its root (a package under .venv is not ours)."""
+    return [config for config in apps.get_app_configs() if Path(config.path).parent == settings.BASE_DIR]
 
 
 def refuse_choices_without_echo() -> None:

@@ -11,6 +11,13 @@ from markupsafe import escape
 
 from amo.errors import DomainError
 from amo.services import API_TOKEN_LIFETIMES
+from amo.validators import validate_single_line
+
+
+class SingleLineField(forms.CharField):
+    """A one-line text input of a plain form (a model form reads its model field's validators)."""
+
+    default_validators = [validate_single_line]
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
@@ -32,7 +39,7 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(
+    name = SingleLineField(
         max_length=100, help_text="What will use it, e.g. “Nightly sync script”. Only you see it."
     )
     lifetime_days = forms.TypedChoiceField(

@@ -24,7 +24,9 @@ from django.utils.formats import date_format
 from amo.errors import DomainError
 from amo.models import ApiToken, Notification, User
 from amo.selectors import user_has_totp
+from amo.text import one_line
 from amo.transactions import enqueue_on_commit
+from amo.validators import single_line_text
 from hosts.models import Membership
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,13 @@ def site_sync(*, apps=global_apps, using: str = DEFAULT_DB_ALIAS, **signal_kwarg
 
 
 def email_subject(subject: str) -> str:
-    """A subject as every email of ours starts, allauth's included: "[<SITE_NAME>] ..."."""
-    return f"[{settings.SITE_NAME}] {subject}"
+    """A subject as every email of ours starts, allauth's included: "[<SITE_NAME>] ...", on one line.
+
+    Subjects quote stored text (a rotation's title, a person's name) that may predate the one-line
+    rule or come from a write that skips validation: a line break there would make Django refuse
+    the whole email (BadHeaderError), so it becomes a space here.
+    """
+    return one_line(f"[{settings.SITE_NAME}] {subject}")
 
 
 def email_signature() -> str:
@@ -181,7 +188,7 @@ def api_token_create(*, user: User, name: str, lifetime_days: int) -> tuple[ApiT
     authentication first, as the host pages and API require: a token made from a password-only
     session would otherwise outlive the day they turn it on.
     """
-    name = name.strip()
+    name = single_line_text(name.strip(), field="name")
     if not name:
         raise DomainError("Name the token, e.g. after the script or tool that will use it.", field="name")
     if len(name) > ApiToken._meta.get_field("name").max_length:

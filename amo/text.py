@@ -2,10 +2,29 @@
 message may quote of someone's input."""
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 # C0 and C1 control characters but tab and newline: invisible, or worse (NUL), when echoed back.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+# What breaks a line or a header, or hides what text says: C0 and C1 controls (CR, LF, tab, NUL...),
+# lone surrogates, the Unicode line and paragraph separators, and the bidirectional embeddings,
+# overrides and isolates that make a name read backwards. Other invisible format characters stay
+# allowed: the zero-width joiners belong to names written in Persian, Hindi and other scripts.
+_NOT_ONE_LINE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def breaks_one_line(character: str) -> bool:
+    """Whether `character` has no place in text that must stay on one line (a name, a subject)."""
+    return character in _BIDI_CONTROLS or unicodedata.category(character) in _NOT_ONE_LINE_CATEGORIES
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: each run of blanks and characters that break a line becomes one space."""
+    return " ".join("".join(" " if breaks_one_line(c) else c for c in text).split())
 
 
 def pluralize(count: int, noun: str, plural: str | None = None) -> str:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 
+from amo.forms import SingleLineField
 from amo.views import too_many_requests
 from applicants.services import applicant_create
 
@@ -37,7 +38,7 @@ class SignupForm(AllauthSignupForm):
         initial=AccountType.APPLICANT,
         widget=forms.RadioSelect,
     )
-    full_name = forms.CharField(label="Full name", max_length=200)
+    full_name = SingleLineField(label="Full name", max_length=200)
     field_order = ["account_type", "full_name", "email", "password1", "password2"]
 
     def save(self, request: HttpRequest):

@@ -148,7 +148,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def verify(self, request, queryset):
         for document in queryset:
             services.document_verify(document=document, actor=request.user)
-        self.message_user(request, f"{queryset.count()} document(s) verified.", messages.SUCCESS)
+        self.message_user(request, f"{pluralize(queryset.count(), 'document')} verified.", messages.SUCCESS)
 
     @admin.action(description="Reject the selected documents (asks for a reason)", permissions=["verify"])
     def reject(self, request, queryset):
@@ -168,7 +168,9 @@ class DocumentAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, error.message, messages.ERROR)
         else:
-            self.message_user(request, f"{queryset.count()} document(s) rejected.", messages.SUCCESS)
+            self.message_user(
+                request, f"{pluralize(queryset.count(), 'document')} rejected.", messages.SUCCESS
+            )
         return HttpResponseRedirect(request.get_full_path())
 
 

@@ -116,10 +116,6 @@ class Applicant(models.Model):
         return country_name(self.citizenship)
 
     @property
-    def country_of_residence_name(self) -> str:
-        return country_name(self.country_of_residence)
-
-    @property
     def medical_school_country_name(self) -> str:
         return country_name(self.medical_school_country)
 
@@ -351,8 +347,20 @@ class ApplicationTransition(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    # Who took the step, as the timeline says it (actor_role holds applicants.workflow.ActorRole).
+    BY_WHOM = {
+        "applicant": "by the applicant",
+        "host": "by the host",
+        "staff": "by our staff",
+        "system": "automatically",
+    }
+
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+    @property
+    def by_whom(self) -> str:
+        return self.BY_WHOM.get(self.actor_role, "")
 
 
 class ApplicationMessage(models.Model):
@@ -419,7 +427,7 @@ class BlockChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.application}: {self.from_block} → {self.to_block} ({self.status})"
+        return f"{self.application}: {self.from_block} → {self.to_block}"
 
 
 class VisaDenial(models.Model):
@@ -466,4 +474,5 @@ class VisaDenial(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Visa denial for {self.application} ({self.get_status_display().lower()})"
+        # No status here: a label read after the row changed (an admin message) would show the old one.
+        return f"Visa denial for {self.application}"

@@ -158,10 +158,6 @@ def documents_visible_to(user: User) -> QuerySet[Document]:
     )
 
 
-def document_visible_to(*, user: User, document: Document) -> bool:
-    return documents_visible_to(user).filter(pk=document.pk).exists()
-
-
 def document_expiring_soon(document: Document, today: date | None = None) -> bool:
     today = today or timezone.now().date()
     return document.expires_on is not None and document.expires_on <= today + timedelta(

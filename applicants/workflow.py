@@ -84,6 +84,99 @@ FINAL = frozenset(
 )
 
 
+# How a refusal describes where an application stands, in the words a person uses (never a status
+# name), and what a refused move would have done to it. Every status has both: the test walks the
+# whole table.
+STANDING: dict[S, str] = {
+    S.DRAFT: "This application is still a draft",
+    S.SUBMITTED: "This application is waiting for the host's review",
+    S.UNDER_REVIEW: "This application is being reviewed by the host",
+    S.WAITLISTED: "This application is on the waitlist",
+    S.OFFERED: "This application has an offer waiting for an answer",
+    S.AWAITING_PAYMENT: "This application is waiting for its deposit",
+    S.CONFIRMED: "This booking is confirmed",
+    S.IN_PROGRESS: "This rotation is under way",
+    S.COMPLETED: "This rotation is completed",
+    S.REJECTED: "This application was turned down by the host",
+    S.WITHDRAWN: "This application was withdrawn",
+    S.DECLINED: "This application's offer was declined",
+    S.EXPIRED: "This application expired",
+    S.CANCELLED: "This booking was cancelled",
+    S.NO_SHOW: "This booking was marked as not attended",
+    S.ENDED_EARLY: "This rotation ended early",
+}
+ALREADY: dict[S, str] = {
+    S.DRAFT: "This application is still a draft.",
+    S.SUBMITTED: "This application is already sent.",
+    S.UNDER_REVIEW: "This application is already being reviewed.",
+    S.WAITLISTED: "This application is already on the waitlist.",
+    S.OFFERED: "This application already has an offer.",
+    S.AWAITING_PAYMENT: "This application already holds a seat until its deposit is paid.",
+    S.CONFIRMED: "This booking is already confirmed.",
+    S.IN_PROGRESS: "This rotation has already started.",
+    S.COMPLETED: "This rotation is already completed.",
+    S.REJECTED: "This application was already turned down.",
+    S.WITHDRAWN: "This application is already withdrawn.",
+    S.DECLINED: "This offer is already declined.",
+    S.EXPIRED: "This application has already expired.",
+    S.CANCELLED: "This application is already cancelled.",
+    S.NO_SHOW: "This booking is already marked as not attended.",
+    S.ENDED_EARLY: "This rotation has already ended early.",
+}
+# "You may not <action>." / "<standing>, so you can no longer <action>." / "... cannot <action> yet."
+ACTION: dict[S, str] = {
+    S.DRAFT: "turn this application back into a draft",
+    S.SUBMITTED: "send this application",
+    S.UNDER_REVIEW: "review this application",
+    S.WAITLISTED: "put this application on the waitlist",
+    S.OFFERED: "offer this applicant a seat",
+    S.AWAITING_PAYMENT: "reserve a seat for this application",
+    S.CONFIRMED: "confirm this booking",
+    S.IN_PROGRESS: "start this rotation",
+    S.COMPLETED: "complete this rotation",
+    S.REJECTED: "turn this application down",
+    S.WITHDRAWN: "withdraw this application",
+    S.DECLINED: "decline this offer",
+    S.EXPIRED: "let this application expire",
+    S.CANCELLED: "cancel this booking",
+    S.NO_SHOW: "mark this booking as not attended",
+    S.ENDED_EARLY: "end this rotation early",
+}
+# Where each status lies on the way from draft to a completed rotation: a step further along is
+# refused as "not yet", one behind (or any step from an ended application) as "no longer".
+_PROGRESS: dict[S, int] = {
+    S.DRAFT: 0,
+    S.SUBMITTED: 1,
+    S.UNDER_REVIEW: 2,
+    S.WAITLISTED: 2,
+    S.REJECTED: 3,
+    S.OFFERED: 3,
+    S.DECLINED: 4,
+    S.AWAITING_PAYMENT: 4,
+    S.WITHDRAWN: 4,
+    S.EXPIRED: 4,
+    S.CONFIRMED: 5,
+    S.CANCELLED: 6,
+    S.IN_PROGRESS: 6,
+    S.NO_SHOW: 6,
+    S.ENDED_EARLY: 7,
+    S.COMPLETED: 7,
+}
+
+
+def refusal(source: S, to: S) -> str:
+    """Why an application in `source` cannot go to `to`, as a person reads it."""
+    if source == to:
+        return ALREADY[to]
+    if to == S.CANCELLED and _PROGRESS[source] < _PROGRESS[S.CONFIRMED] and source not in FINAL:
+        return f"{STANDING[source]} and is not a booking yet: withdraw it instead."
+    if to == S.WITHDRAWN and source == S.CONFIRMED:
+        return f"{STANDING[source]}: cancel it instead."
+    if source not in FINAL and _PROGRESS[to] > _PROGRESS[source]:
+        return f"{STANDING[source]}, so you cannot {ACTION[to]} yet."
+    return f"{STANDING[source]}, so you can no longer {ACTION[to]}."
+
+
 def targets_from(status: str, role: ActorRole) -> list[S]:
     """The statuses `role` may move an application in `status` to (for buttons and docs)."""
     return [target for (source, target), roles in _ALLOWED.items() if source == status and role in roles]
@@ -125,16 +218,10 @@ def transition(
         source = S(locked.status)
         allowed_roles = _ALLOWED.get((source, to))
         if allowed_roles is None:
-            raise DomainError(
-                f"This application is “{source.label}”; it cannot be moved to “{to.label}”.",
-                extra={"from": source.value, "to": to.value},
-                status=409,
-            )
+            raise DomainError(refusal(source, to), extra={"from": source.value, "to": to.value}, status=409)
         if role not in allowed_roles or not actor_holds_role(locked, actor, role):
             raise DomainError(
-                f"You may not move this application from “{source.label}” to “{to.label}”.",
-                extra={"from": source.value, "to": to.value},
-                status=403,
+                f"You may not {ACTION[to]}.", extra={"from": source.value, "to": to.value}, status=403
             )
         locked.status = to
         if to == S.WAITLISTED:

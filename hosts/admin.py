@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from amo.text import pluralize
 from hosts import services
 from hosts.models import Invitation, Membership, Organization, Preceptor
 
@@ -25,13 +26,13 @@ class OrganizationAdmin(admin.ModelAdmin):
     def verify(self, request, queryset):
         for organization in queryset:
             services.organization_set_verified(organization=organization, verified=True)
-        messages.success(request, f"{queryset.count()} organizations verified.")
+        messages.success(request, f"{pluralize(queryset.count(), 'organization')} verified.")
 
     @admin.action(description="Withdraw verification (they may no longer publish)")
     def unverify(self, request, queryset):
         for organization in queryset:
             services.organization_set_verified(organization=organization, verified=False)
-        messages.success(request, f"{queryset.count()} organizations no longer verified.")
+        messages.success(request, f"{pluralize(queryset.count(), 'organization')} no longer verified.")
 
 
 @admin.register(Preceptor)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from django import forms
 
-from amo.forms import bounded_formfield
+from amo.forms import SingleLineField, bounded_formfield
 from amo.money import cents_to_dollars, dollars_to_cents
 from amo.text import day_label, moment_label
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
@@ -105,10 +105,10 @@ class InvitationForm(BootstrapMixin, forms.Form):
 
 
 class PreceptorForm(BootstrapMixin, forms.Form):
-    full_name = forms.CharField(max_length=200)
+    full_name = SingleLineField(max_length=200)
     credentials = forms.ChoiceField(choices=[("MD", "MD"), ("DO", "DO")])
     specialty = forms.ModelChoiceField(queryset=None)
-    board_certification = forms.CharField(max_length=200, required=False)
+    board_certification = SingleLineField(max_length=200, required=False)
     npi_number = forms.RegexField(r"^\d{10}$", label="NPI number", required=False, help_text="Ten digits.")
 
     def __init__(self, *args, specialties, **kwargs):

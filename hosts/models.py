@@ -129,7 +129,7 @@ class Preceptor(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.full_name}, {self.credentials}"
+        return f"{self.full_name}, {self.get_credentials_display()}"
 
 
 class Membership(models.Model):

@@ -256,8 +256,10 @@ def preceptor_create(
     board_certification: str = "",
     npi_number: str = "",
 ) -> Preceptor:
-    """A physician of the organization who supervises rotations (invite them to give them access)."""
-    return Preceptor.objects.create(
+    """A physician of the organization who supervises rotations (invite them to give them access).
+
+    Each field follows its model field's rules (lengths, one line for the names)."""
+    preceptor = Preceptor(
         organization=organization,
         full_name=full_name,
         credentials=credentials,
@@ -265,3 +267,9 @@ def preceptor_create(
         board_certification=board_certification,
         npi_number=npi_number,
     )
+    try:
+        preceptor.full_clean(validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        refuse_invalid(Preceptor, error)
+    preceptor.save()
+    return preceptor

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from amo.money import format_cents
+
 
 def STRIPE_KEY_FIELD() -> models.UUIDField:  # noqa: N802 - reads as the field it makes
     """A row's own idempotency key for Stripe. Stripe keeps a key for 24 hours per account, across
@@ -148,7 +150,8 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["status", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_purpose_display()} of application {self.application_id} ({self.status})"
+        # No status: a label read after the row changed (an admin message) would show the old one.
+        return f"{self.get_purpose_display()} of application {self.application_id}"
 
     @property
     def idempotency_key(self) -> str:
@@ -247,7 +250,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Refund of {self.amount_cents} on payment {self.payment_id} ({self.status})"
+        return f"{self.get_reason_display()}: refund of payment {self.payment_id}"
 
     @property
     def idempotency_key(self) -> str:
@@ -305,4 +308,4 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount_cents} {self.currency}"
+        return f"{self.get_kind_display()} of {format_cents(self.amount_cents, self.currency)}"

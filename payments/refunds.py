@@ -169,7 +169,7 @@ def refund_record(
 ) -> Refund:
     """Write the refund and raise refunded_cents; the caller holds the payment's row lock."""
     if reason not in Refund.Reason.values:
-        raise DomainError(f"Unknown refund reason {reason!r}.", field="reason")
+        raise DomainError("Choose a refund reason from the list.", field="reason")
     if payment.status != Payment.Status.SUCCEEDED:
         raise DomainError("Only a payment that succeeded can be refunded.", status=409)
     left = payment.amount_cents - payment.refunded_cents

@@ -24,6 +24,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.money import commission_back_cents, commission_cents, format_cents
 from amo.services import notification_send
+from amo.text import day_label, moment_label
 from amo.transactions import enqueue_on_commit, transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Applicant, Application
@@ -89,7 +90,10 @@ def payment_start(*, application: Application | int, purpose: str, actor: User) 
     is recorded first, and what is due after it decides.
     """
     if purpose not in P.values:
-        raise DomainError(f"Unknown purpose {purpose!r}.", field="purpose")
+        raise DomainError(
+            "Choose what to pay: the application fee, the deposit, the balance or the whole program fee.",
+            field="purpose",
+        )
     pk = application if isinstance(application, int) else application.pk
     try:
         _open_attempts_read(pk, [purpose])
@@ -417,9 +421,8 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
     logger.info("Refunding payment %s in full (%s): %s", payment.pk, reason, refusal)
     refund = refund_record(payment=payment, amount_cents=payment.amount_cents, reason=reason, actor=None)
     amount = format_cents(payment.amount_cents, payment.currency)
-    ended = application.get_status_display().lower()
     if payment.purpose == P.APPLICATION_FEE:
-        why = "the fee was already paid" if duplicate else f"your application had ended ({ended})"
+        why = "the fee was already paid" if duplicate else "your application had ended"
     elif duplicate:
         why = "your booking was already paid"
     elif reason == Refund.Reason.LATE_PAYMENT:
@@ -427,7 +430,7 @@ def _refund_late(payment: Payment, refusal: Exception) -> int:
     elif application.status == Application.Status.CANCELLED:
         why = f"your booking for {application.block} was cancelled"
     else:
-        why = f"your application had ended ({ended})"
+        why = "your application had ended"
     notification_send(
         recipient=application.applicant.user,
         key=f"payment:{payment.pk}:refunded_in_full",
@@ -663,14 +666,14 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
         pk=payment.application_id
     )
     amount = format_cents(payment.amount_cents, payment.currency)
-    deadline = payment.balance_deadline.strftime("%d %B %Y, %H:%M UTC")
+    deadline = f"{moment_label(payment.balance_deadline)} UTC"
     why = (
         "no card was saved with your deposit" if message == NO_SAVED_CARD else f"the charge failed: {message}"
     )
     notification_send(
         recipient=application.applicant.user,
         key=f"payment:{payment.pk}:balance_unpaid",
-        subject=f"Pay your balance by {payment.balance_deadline:%d %B}: {application.block.rotation}",
+        subject=f"Pay your balance by {day_label(payment.balance_deadline)}: {application.block.rotation}",
         body=f"The balance of {amount} for {application.block} is due, and your saved card was not "
         f"charged ({why}). Pay it through the link by {deadline}, or your booking will be cancelled "
         "under the cancellation policy and the seat offered to the waitlist.",
@@ -708,7 +711,7 @@ def balances_overdue_cancel() -> int:
             continue  # a payment is on its way: its outcome decides
         try:
             booking_receiver().balance_unpaid(
-                application.pk, f"The balance was not paid by {payment.balance_deadline:%d %B %Y}."
+                application.pk, f"The balance was not paid by {day_label(payment.balance_deadline)}."
             )
         except DomainError as refusal:
             logger.warning(

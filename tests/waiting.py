@@ -3,7 +3,7 @@ And racing: `run_at_once` starts many callers together, each on its own connecti
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -43,22 +43,12 @@ class Outcome:
     name: str
     result: Any = None
     error: BaseException | None = None
-    pid: int | None = None  # its database backend, for a test that looks at what it waits on
+    pid: int | None = None  # its database backend, whose query is cancelled if it outlives the timeout
 
 
 def _backend_pid() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        return cursor.fetchone()[0]
-
-
-def backends_waiting_on_a_lock(pids: Iterable[int]) -> int:
-    """How many of these database backends are queued behind a lock (a row, a key) right now."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s) AND wait_event_type = 'Lock'",
-            [list(pids)],
-        )
         return cursor.fetchone()[0]
 
 

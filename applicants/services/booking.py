@@ -35,7 +35,7 @@ from applicants.services.submission import (
     statement_required,
 )
 from applicants.services.terms import application_terms_fix
-from applicants.workflow import ActorRole
+from applicants.workflow import STANDING, ActorRole
 from payments.fees import application_fee_on_sending
 from rotations.models import Block, Rotation, SeatHold
 from rotations.services import seat_take
@@ -165,8 +165,8 @@ def application_documents_send(*, application: Application, actor: User, documen
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.status not in Application.SEATED:
             raise DomainError(
-                "Documents can be sent only to a booking still to come or under way; this application is "
-                f"“{locked.get_status_display()}”.",
+                "Documents can be sent only to a booking still to come or under way. "
+                f"{STANDING[locked.status]}.",
                 status=409,
             )
         locked.documents.add(*own)

@@ -19,7 +19,7 @@ from applicants.services.moves import (
     move,
     notify_applicant,
 )
-from applicants.workflow import ActorRole
+from applicants.workflow import STANDING, ActorRole
 from rotations.models import SeatHold
 from rotations.services import seat_release
 
@@ -32,13 +32,12 @@ def application_record_no_show(*, application: Application, actor: User, reason:
     application = application_loaded(application)
     if application.status not in (S.CONFIRMED, S.IN_PROGRESS):
         raise DomainError(
-            f"Only a booking can be recorded as a no-show; this application is "
-            f"“{application.get_status_display()}”.",
+            f"Only a booking can be marked as not attended. {STANDING[application.status]}.",
             status=409,
         )
     if not block_started(application.block):
         raise DomainError(
-            "A no-show can be recorded from the block's first day "
+            "A booking can be marked as not attended from the block's first day "
             f"({day_label(application.block.start_date)}).",
             status=409,
         )

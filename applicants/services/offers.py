@@ -24,7 +24,7 @@ from applicants.services.moves import (
 from applicants.services.payment_handoff import resale_refund
 from applicants.services.waitlist import offer_deadline_default, waitlist_promote
 from applicants.terms import application_terms
-from applicants.workflow import ActorRole
+from applicants.workflow import STANDING, ActorRole
 from rotations.models import SeatHold
 from rotations.services import seat_convert, seat_hold_locked, seat_release, seat_take
 
@@ -69,7 +69,7 @@ def _check_open_offer(status: str, answer: str) -> None:
     that say so: a second press of "Accept" is told the offer was answered, not a state machine's edge."""
     if status != S.OFFERED:
         raise DomainError(
-            f"There is no open offer to {answer}: this application is “{S(status).label}”.",
+            f"There is no open offer to {answer}. {STANDING[status]}.",
             extra={"status": status},
             status=409,
         )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 
 from amo.errors import DomainError, field_label
 from amo.models import User
 from amo.transactions import transaction_required
+from amo.validators import validate_single_line
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application
 from applicants.services.documents import _locked_applicant
@@ -44,6 +46,13 @@ def _profile_problems(values: dict, today: date) -> dict[str, list[str]]:
 
     def refuse(field: str, message: str) -> None:
         problems.setdefault(field, []).append(message)
+
+    for field in Applicant.PROFILE_FIELDS:
+        if isinstance(Applicant._meta.get_field(field), models.CharField):
+            try:
+                validate_single_line(values[field])
+            except ValidationError as error:
+                refuse(field, error.messages[0])
 
     countries = {code for code, _ in country_choices()}
     for field in Applicant.COUNTRY_FIELDS:

@@ -113,7 +113,10 @@ def applications_bulk(*, applications, actor: User, action: str, **arguments) ->
     """
     service = BULK_ACTIONS.get(action)
     if service is None:
-        raise DomainError(f"There is no action “{action}”.", extra={"actions": sorted(BULK_ACTIONS)})
+        raise DomainError(
+            f"Choose one of these actions: {', '.join(sorted(BULK_ACTIONS))}.",
+            extra={"actions": sorted(BULK_ACTIONS)},
+        )
     if action == "reject":
         arguments["reason"] = bounded_text(
             arguments.get("reason"), field="reason", max_chars=MAX_REASON_CHARS, what="the reason"

@@ -25,7 +25,7 @@ from applicants.selectors import thread_is_open
 from applicants.services.moves import applied_already, lock_seat, move, notify_host, readiness_refusal
 from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
-from applicants.workflow import ActorRole, actor_holds_role, transition
+from applicants.workflow import STANDING, ActorRole, actor_holds_role, transition
 from payments.fees import application_fee_on_sending
 from rotations.locking import lock_block
 from rotations.models import Block, SeatHold
@@ -240,7 +240,7 @@ def application_message_post(
         raise DomainError("Submit the application first; the host does not see drafts.", status=409)
     if not thread_is_open(application):
         raise DomainError(
-            f"This application is {application.get_status_display().lower()}; its thread is closed.",
+            f"{STANDING[application.status]}, so its messages are closed.",
             status=409,
         )
     if role is ActorRole.SYSTEM or not actor_holds_role(application, author, role):

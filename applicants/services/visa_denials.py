@@ -17,7 +17,7 @@ from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, VisaDenial
 from applicants.services.cancellation import application_cancel
 from applicants.services.documents import document_reject, document_upload, document_verify
-from applicants.workflow import ActorRole
+from applicants.workflow import STANDING, ActorRole
 from payments.models import Refund
 from rotations.models import DocumentKind
 
@@ -46,8 +46,7 @@ def visa_denial_submit(*, application: Application, actor: User, uploaded_file: 
             locked = Application.objects.select_for_update().get(pk=application.pk)
             if locked.status != S.CONFIRMED:
                 raise DomainError(
-                    "A visa denial letter is sent for a confirmed booking; this application is "
-                    f"“{locked.get_status_display()}”.",
+                    f"A visa denial letter is sent for a confirmed booking. {STANDING[S(locked.status)]}.",
                     status=409,
                 )
             if VisaDenial.objects.filter(application=locked, status__in=VisaDenial.OPEN).exists():

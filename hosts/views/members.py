@@ -131,6 +131,10 @@ class PreceptorCreateView(OrganizationMixin, FormView):
         )
 
     def form_valid(self, form):
-        preceptor = services.preceptor_create(organization=self.organization, **form.cleaned_data)
+        try:
+            preceptor = services.preceptor_create(organization=self.organization, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
         messages.success(self.request, f"{preceptor} added.")
         return redirect("hosts:preceptor_create")

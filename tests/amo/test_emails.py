@@ -2,6 +2,7 @@
 django.contrib.sites' example.com (which reads as phishing). tests/conftest.py reads every email
 the suite sends for the placeholder; here each kind is sent and read for what it must say."""
 
+from email import message_from_bytes
 from pathlib import Path
 
 import allauth
@@ -15,11 +16,17 @@ from django.core import mail
 from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 
+from amo.models import Notification
 from amo.services import notification_email, notification_send
+from applicants.models import Applicant
+from applicants.services import application_apply
 from hosts.services import invitation_email
+from rotations.models import Rotation
 from tests.factories import PASSWORD, EmailAddressFactory, InvitationFactory, UserFactory
+from tests.hosts.test_applicant_news import STATEMENT, _host_with_every_kind_of_member, _ready_applicant
 from tests.hosts.test_mfa import current_code, log_in_through_allauth
 from tests.mail import assert_no_placeholder_site, email_text
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
 NEW_PASSWORD = "a-long-unusual-passphrase-42"
@@ -203,3 +210,33 @@ def test_the_check_on_every_email_catches_the_placeholder_site(client, forget_th
         for message in mail.outbox:
             assert_no_placeholder_site(email_text(message))
     mail.outbox.clear()
+
+
+@pytest.mark.celery_worker
+def test_a_title_and_a_name_stored_with_line_breaks_are_still_emailed_with_one_line_subjects(
+    celery_worker, smtp_server
+):
+    """Text stored before the one-line rule, or by a write that skips validation (`.update()`),
+    reaches the real SMTP server: each subject flattened to one line, no header smuggled in."""
+    block, tell, _ = _host_with_every_kind_of_member()
+    applicant, documents = _ready_applicant(block)
+    Rotation.objects.filter(pk=block.rotation_id).update(title="Cardiology\r\nBcc: someone@example.test")
+    Applicant.objects.filter(pk=applicant.pk).update(legal_name="Amaka\r\nObi")
+    block.refresh_from_db()
+    applicant.refresh_from_db()
+
+    application_apply(applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents)
+
+    wait_until(
+        lambda: not Notification.objects.filter(emailed_at__isnull=True).exists(),
+        what="the worker emailing every notification",
+    )
+    assert Notification.objects.count() == len(smtp_server) == len(tell) + 1
+    for envelope in smtp_server:
+        message = message_from_bytes(envelope.content)
+        assert "\n" not in message["Subject"] and "\r" not in message["Subject"]
+        assert "Cardiology Bcc: someone@example.test" in message["Subject"], message["Subject"]
+        assert message["Bcc"] is None
+        assert "someone@example.test" not in envelope.rcpt_tos
+    subjects = {message_from_bytes(envelope.content)["Subject"] for envelope in smtp_server}
+    assert "[AMO] New application for Cardiology Bcc: someone@example.test" in subjects

@@ -568,7 +568,9 @@ def test_the_onboarding_form_answers_no_500(db):
     EmailAddressFactory(user=user)
     client = Client()
     client.force_login(user)
-    for form in forms_on(client, "/host/onboarding/"):
+    forms = forms_on(client, "/host/onboarding/")
+    assert forms, "the onboarding page has a form to sweep"
+    for form in forms:
         sweep_form(client, form)
     assert_no_oversized_text_stored()
 
@@ -683,7 +685,9 @@ def sweep_api(client: Client, method: str, path: str, baseline: dict, killers: d
 
 
 def test_no_api_input_answers_500_whatever_is_sent(world):
-    for method, template, parameters, properties in api_operations():
+    operations = api_operations()
+    assert len(operations) > 20, "the schema lists the API's operations to sweep"
+    for method, template, parameters, properties in operations:
         path = api_path(template, world)
         if method == "get":
             baseline = {}
@@ -706,9 +710,9 @@ def test_no_api_input_answers_500_whatever_is_sent(world):
 
 @pytest.mark.parametrize("bad_id", ["0", "2147483648", "9223372036854775808", "9" * 40])
 def test_no_api_path_answers_500_for_an_id_out_of_range(world, bad_id):
-    for method, template, _, _ in api_operations():
-        if "{id}" not in template:
-            continue
+    with_id = [(method, template) for method, template, _, _ in api_operations() if "{id}" in template]
+    assert with_id, "the API has operations on one object to sweep"
+    for method, template in with_id:
         path = template.replace("{id}", bad_id)
         response = send(api_client(path, world), method, path, {}, as_json=method != "get")
         assert_answered(response, f"{method.upper()} {path}")

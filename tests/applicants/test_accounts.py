@@ -204,7 +204,9 @@ def test_every_per_address_limit_fits_a_shared_address_and_per_account_limits_st
     from allauth.account import app_settings
     from allauth.core.internal.ratelimit import parse_rates
 
-    for rate in parse_rates(app_settings.RATE_LIMITS[action]):
+    rates = parse_rates(app_settings.RATE_LIMITS[action])
+    assert rates, f"{action} has no limit"
+    for rate in rates:
         if rate.per == "ip":
             # A hospital's NAT: 40 people in the same minute, and 100 in a quarter of an hour.
             in_a_minute = rate.amount * max(1, 60 / rate.duration)

@@ -281,10 +281,10 @@ def test_accepting_twice_says_the_offer_was_already_answered_and_changes_nothing
 
     assert (again.status_code, decline.status_code) == (409, 409)
     assert again.json()["message"] == (
-        "There is no open offer to accept: this application is “Awaiting payment”."
+        "There is no open offer to accept. This application is waiting for its deposit."
     )
     assert decline.json()["message"] == (
-        "There is no open offer to decline: this application is “Awaiting payment”."
+        "There is no open offer to decline. This application is waiting for its deposit."
     )
     assert status_of(application) == S.AWAITING_PAYMENT
     assert list(SeatHold.objects.filter(application=application).values()) == hold_before
@@ -314,8 +314,8 @@ def test_documents_sent_to_an_ended_booking_are_refused_in_words_that_read():
     )
     assert response.status_code == 409
     assert response.json()["message"] == (
-        "Documents can be sent only to a booking still to come or under way; "
-        "this application is “Did not attend”."
+        "Documents can be sent only to a booking still to come or under way. "
+        "This booking was marked as not attended."
     )
     assert not application.documents.filter(pk=document.pk).exists()
 
@@ -329,7 +329,7 @@ def test_a_step_the_workflow_does_not_allow_is_refused_in_words_that_read():
         f"/api/v1/host/applications/{application.pk}/end-early/", {"reason": "Left"}, format="json"
     )
     assert response.status_code == 409
-    assert response.json()["message"] == (
-        "This application is “Confirmed”; it cannot be moved to “Ended early”."
+    assert (
+        response.json()["message"] == "This booking is confirmed, so you cannot end this rotation early yet."
     )
     assert status_of(application) == S.CONFIRMED

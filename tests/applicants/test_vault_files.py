@@ -241,7 +241,11 @@ def test_another_applicants_files_do_not_count(private_storage, small_vault):
     _upload(ApplicantFactory(), "one.pdf")
     applicant = ApplicantFactory()
     _upload(applicant, "one.pdf")
-    _upload(applicant, "two.pdf")
+    _upload(applicant, "two.pdf")  # 4 files and 4 PDFs' worth stored: over both limits, were they shared
+    assert Document.objects.filter(applicant=applicant).count() == 2
+    assert len(stored_files(private_storage)) == 4
+    with pytest.raises(DomainError, match="Your vault already holds 2 files"):
+        _upload(applicant, "three.pdf")  # the applicant's own files do count
 
 
 def test_the_page_shows_the_usage_and_explains_a_refusal(client, private_storage, small_vault):

@@ -156,3 +156,18 @@ def test_the_application_page_offers_the_letter_and_shows_staffs_answer(client):
     visa_denial_refuse(visa_denial=VisaDenial.objects.get(), actor=StaffFactory(), reason="Unreadable scan.")
     html = client.get(detail).content.decode()
     assert "Refused" in html and "Unreadable scan." in html and "Send the denial letter" in html
+
+
+def test_a_letter_accepted_meanwhile_is_reported_as_accepted_not_as_waiting_for_staff(client):
+    """Two staff press Accept at once: the second request loaded the letter before the first
+    committed. Its refusal names the letter without the status it read, which is stale by then."""
+    application = confirmed_booking()
+    denial = submitted(application)
+    staff = StaffFactory()
+    loaded_before = VisaDenial.objects.get(pk=denial.pk)
+    visa_denial_accept(visa_denial=denial, actor=staff)
+
+    with pytest.raises(DomainError) as refused:
+        visa_denial_accept(visa_denial=loaded_before, actor=staff)
+    label = f"{loaded_before}: {refused.value.message}"
+    assert label == f"Visa denial for {application}: This visa denial was already accepted."

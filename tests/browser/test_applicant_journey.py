@@ -110,7 +110,7 @@ def staff_verifies_every_pending_document(open_page) -> None:
     page.get_by_label("Select all objects on this page for an action").check()
     page.get_by_role("combobox", name="Action").select_option(label="Verify the selected documents")
     page.get_by_role("button", name="Go").click()
-    expect(page.locator(".messagelist")).to_contain_text("2 document(s) verified.")
+    expect(page.locator(".messagelist")).to_contain_text("2 documents verified.")
 
 
 def test_an_img_signs_up_verifies_completes_the_profile_gets_documents_verified_and_applies(page, open_page):
@@ -251,7 +251,7 @@ def test_staff_reject_a_document_with_a_reason_in_the_admin_and_the_applicant_re
     expect(staff.get_by_text("Say why these documents are rejected")).to_be_visible()
     staff.get_by_label("Reason").fill("The photo page is unreadable; upload a sharper scan.")
     staff.get_by_role("button", name="Reject").click()
-    expect(staff.locator(".messagelist")).to_contain_text("1 document(s) rejected.")
+    expect(staff.locator(".messagelist")).to_contain_text("1 document rejected.")
     document.refresh_from_db()
     assert document.verification_status == Document.VerificationStatus.REJECTED
 
