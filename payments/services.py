@@ -909,6 +909,7 @@ def _refund_unanswered(refund_id: int, error: stripe.StripeError) -> Refund:
 
 def _refund_failed_locked(refund: Refund | int, actor: User) -> Refund:
     """The failed refund staff act on, locked (inside the caller's transaction)."""
+    transaction_required("_refund_failed_locked")
     if actor is None or not actor.is_active or not actor.is_staff:
         raise DomainError("Only staff act on failed refunds.", status=403)
     pk = refund if isinstance(refund, int) else refund.pk
