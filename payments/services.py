@@ -840,6 +840,11 @@ def refund_send(*, refund_id: int) -> Refund:
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.status != Refund.Status.PENDING:
         return refund
+    if refund.payment.payment_intent_id is None:
+        # Money staff recorded as received another way never went through Stripe: it goes back the
+        # way it came, by staff, who record it as paid back (refund_paid_elsewhere).
+        method = refund.payment.get_method_display().lower()
+        return _refund_fail(refund_id, f"Received by {method}, not through Stripe: pay it back the same way.")
     try:
         sent = stripe_client().v1.refunds.create(
             params={

@@ -187,8 +187,10 @@ def payment_return(request, pk: int, *, applicant):
     unreachable = False
     try:
         services.payment_sync(payment_id=payment.pk)
-    except stripe.StripeError as error:
-        logger.warning("Reading payment %s from Stripe on its return page failed: %s", payment.pk, error)
+    except (stripe.StripeError, DomainError) as error:
+        # Stripe out of reach, or the booking's block busy for a moment: the webhook's processing
+        # (or reconciliation) records it, and the page says to look again shortly.
+        logger.warning("Reading payment %s on its return page failed: %s", payment.pk, error)
         unreachable = True
     payment = selectors.applicant_payment(applicant=applicant, pk=pk)
     application = selectors.application_to_pay(applicant=applicant, pk=payment.application_id)

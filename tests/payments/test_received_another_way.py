@@ -14,11 +14,26 @@ from django.utils import timezone
 from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Application
-from payments.models import LedgerEntry, Payment
+from applicants.services import application_cancel
+from applicants.workflow import ActorRole
+from payments.models import LedgerEntry, Payment, Refund
 from payments.selectors import amount_due, balance_due_on
-from payments.services import balances_due_charge, payment_record_received, payment_start
+from payments.services import (
+    balances_due_charge,
+    payment_record_received,
+    payment_start,
+    refund_paid_elsewhere,
+    refund_send,
+)
 from rotations.models import SeatHold
-from tests.factories import ApplicationFactory, BlockFactory, StaffFactory, UserFactory, take_seat
+from tests.factories import (
+    ApplicationFactory,
+    BlockFactory,
+    OwnerFactory,
+    StaffFactory,
+    UserFactory,
+    take_seat,
+)
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -166,3 +181,25 @@ def test_only_staff_record_money_received_and_never_as_a_card_payment():
         if status:
             assert refusal.value.status == status
     assert not Payment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_of_money_received_another_way_is_left_to_staff_to_pay_back_the_same_way():
+    application = ApplicationFactory(status=S.AWAITING_PAYMENT, submitted_at=timezone.now())
+    staff = StaffFactory()
+    received = payment_record_received(
+        application=application, purpose=P.FULL, method="bank_transfer", reference="TRF 77", actor=staff
+    )
+    host = OwnerFactory(organization=application.block.rotation.organization).user
+    application_cancel(application=application, actor=host, role=ActorRole.HOST, reason="The unit closed.")
+
+    refund = Refund.objects.get(payment=received)
+    refund_send(refund_id=refund.pk)  # as the worker does after the cancellation commits
+    refund.refresh_from_db()
+    assert refund.status == Refund.Status.FAILED
+    assert (
+        refund.failure_message == "Received by bank transfer, not through Stripe: pay it back the same way."
+    )
+    refund_paid_elsewhere(refund=refund, method="bank transfer", reference="TRF 78", actor=staff)
+    assert Refund.objects.get(pk=refund.pk).status == Refund.Status.SUCCEEDED
+    assert LedgerEntry.objects.filter(refund=refund, kind=K.REFUND).get().amount_cents == -refund.amount_cents
