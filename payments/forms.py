@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django import forms
 
+from amo.forms import SingleLineField
 from amo.money import dollars_to_cents
 from amo.validators import MAX_REASON_CHARS
 from hosts.forms import BootstrapMixin
@@ -69,8 +70,8 @@ class StaffRefundForm(forms.Form):
 class RefundPaidElsewhereForm(forms.Form):
     """Staff: how a refund Stripe refused was paid back instead, and its reference."""
 
-    method = forms.CharField(label="Paid back by (bank transfer, cheque...)", max_length=64)
-    reference = forms.CharField(label="Reference (the transfer's or cheque's)", max_length=255)
+    method = SingleLineField(label="Paid back by (bank transfer, cheque...)", max_length=64)
+    reference = SingleLineField(label="Reference (the transfer's or cheque's)", max_length=255)
 
 
 class PaymentReceivedForm(forms.Form):
@@ -84,6 +85,6 @@ class PaymentReceivedForm(forms.Form):
         label="How it was received",
         choices=[choice for choice in Payment.Method.choices if choice[0] != Payment.Method.CARD],
     )
-    reference = forms.CharField(
+    reference = SingleLineField(
         label="Reference (the transfer's reference or the receipt's number)", max_length=200
     )

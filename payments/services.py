@@ -26,7 +26,7 @@ from amo.money import commission_back_cents, commission_cents, format_cents
 from amo.services import notification_send
 from amo.text import day_label, moment_label
 from amo.transactions import enqueue_on_commit, transaction_required
-from amo.validators import MAX_REASON_CHARS, bounded_text
+from amo.validators import MAX_REASON_CHARS, bounded_text, single_line_text
 from applicants.models import Applicant, Application
 from applicants.terms import application_terms
 from hosts.models import Organization
@@ -944,8 +944,12 @@ def refund_retry(*, refund: Refund | int, actor: User) -> Refund:
 def refund_paid_elsewhere(*, refund: Refund | int, method: str, reference: str, actor: User) -> Refund:
     """Staff record that a failed refund was paid back outside Stripe (a bank transfer, a cheque),
     with how and its reference: it is given back, and the ledger records it as a Stripe refund."""
-    method = bounded_text(method, field="method", max_chars=64, what="how it was paid back")
-    reference = bounded_text(reference, field="reference", max_chars=255, what="the reference")
+    method = single_line_text(
+        bounded_text(method, field="method", max_chars=64, what="how it was paid back"), field="method"
+    )
+    reference = single_line_text(
+        bounded_text(reference, field="reference", max_chars=255, what="the reference"), field="reference"
+    )
     if not method:
         raise DomainError("Say how the money was paid back (a bank transfer, a cheque...).", field="method")
     if not reference:
@@ -1005,8 +1009,9 @@ def payment_record_received(
         raise DomainError("Record a deposit, the whole program fee or the balance.", field="purpose")
     if method not in Payment.Method.values or method == Payment.Method.CARD:
         raise DomainError("Say how the money was received: bank transfer, cash or other.", field="method")
-    reference = bounded_text(
-        reference, field="reference", max_chars=MAX_REFERENCE_CHARS, what="the reference"
+    reference = single_line_text(
+        bounded_text(reference, field="reference", max_chars=MAX_REFERENCE_CHARS, what="the reference"),
+        field="reference",
     )
     if not reference:
         raise DomainError("Give the transfer's reference or the receipt's number.", field="reference")

@@ -164,6 +164,6 @@ def test_a_withdrawn_applications_thread_is_closed_on_the_page_and_in_the_servic
     application_withdraw(application=application, actor=user)
 
     assert "Send message" not in client.get(url).content.decode()
-    with pytest.raises(DomainError, match="thread is closed"):
+    with pytest.raises(DomainError, match="its messages are closed"):
         application_message_post(application=application, author=user, role=ActorRole.APPLICANT, body="Hello")
     assert not ApplicationMessage.objects.exists()

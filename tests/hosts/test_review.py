@@ -348,7 +348,7 @@ def test_the_host_cannot_write_on_the_thread_of_a_rejected_application(tenant_a,
     application = tenant_a.application
     services.application_reject(application=application, actor=coordinator, reason="No seats.")
     Notification.objects.all().delete()
-    with pytest.raises(DomainError, match="thread is closed") as error:
+    with pytest.raises(DomainError, match="its messages are closed") as error:
         services.application_request_info(application=application, actor=coordinator, message="Hello")
     assert error.value.status == 409
     assert not ApplicationMessage.objects.exists()

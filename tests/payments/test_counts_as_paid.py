@@ -124,7 +124,7 @@ def test_a_payment_that_arrives_after_the_application_ended_goes_back_as_such():
     )
     assert refund.get_reason_display() == "Paid after the application ended"
     told = Notification.objects.get(key=f"payment:{deposit.pk}:refunded_in_full")
-    assert "after your application had ended (withdrawn)" in told.body
+    assert "arrived after your application had ended, so it is refunded" in told.body
     assert status_of(application) == S.WITHDRAWN
 
 

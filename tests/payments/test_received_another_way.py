@@ -14,7 +14,7 @@ from django.utils import timezone
 from amo.errors import DomainError
 from amo.models import Notification
 from applicants.models import Application
-from applicants.services import application_cancel
+from applicants.services import application_cancel, application_expire
 from applicants.workflow import ActorRole
 from payments.models import LedgerEntry, Payment, Refund
 from payments.selectors import amount_due, balance_due_on
@@ -136,7 +136,7 @@ def test_the_whole_fee_received_another_way_leaves_no_balance_and_gives_up_the_o
 
 
 def test_a_refused_record_shows_on_the_page_and_writes_nothing(client):
-    block = BlockFactory(capacity=2)
+    block = BlockFactory(capacity=1)
     lapsed = ApplicationFactory(
         block=block,
         status=S.AWAITING_PAYMENT,
@@ -144,21 +144,26 @@ def test_a_refused_record_shows_on_the_page_and_writes_nothing(client):
         seat=timezone.now() + timedelta(hours=1),
     )
     SeatHold.objects.filter(application=lapsed).update(expires_at=timezone.now() - timedelta(minutes=1))
-    take_seat(block)  # the block's other seat is booked: the lapsed reservation cannot take one afresh
+    # The sweep expired the reservation and its seat was booked by another applicant: as for a card
+    # payment arriving late, the money would book a seat afresh only if one were left.
+    application_expire(application_id=lapsed.pk)
+    take_seat(block)
     submitted = ApplicationFactory(block=block, status=S.SUBMITTED, submitted_at=timezone.now())
     client.force_login(StaffFactory())
 
-    # As a card payment arriving late: a lapsed hold takes a seat afresh only if one is left.
     late = record_in_the_admin(client, lapsed, purpose=P.DEPOSIT, method="cash", reference="R-1")
-    assert late.status_code == 400 and "No seats are left on this block." in late.content.decode()
+    assert late.status_code == 400 and "No seats are left on this block." in late.content.decode(), (
+        late.content.decode()
+    )
     nothing_due = record_in_the_admin(client, submitted, purpose=P.DEPOSIT, method="cash", reference="R-2")
     assert nothing_due.status_code == 400 and "No deposit is due on this application now." in (
         nothing_due.content.decode()
     )
     no_reference = record_in_the_admin(client, lapsed, purpose=P.DEPOSIT, method="cash", reference=" ")
     assert no_reference.status_code == 400
-    assert not Payment.objects.exists() and not LedgerEntry.objects.exists()
-    assert Application.objects.get(pk=lapsed.pk).status == S.AWAITING_PAYMENT
+    assert not Payment.objects.filter(application__in=[lapsed, submitted]).exists()
+    assert not LedgerEntry.objects.exists()
+    assert Application.objects.get(pk=lapsed.pk).status == S.EXPIRED
 
     two = client.post(
         reverse("admin:applicants_application_changelist"),

@@ -295,7 +295,7 @@ def test_an_application_fee_paid_after_the_application_ended_goes_back_in_full()
     application.refresh_from_db()
     assert (application.status, application.application_fee_status) == (S.EXPIRED, "waived")
     told = Notification.objects.get(key=f"payment:{fee.pk}:refunded_in_full")
-    assert "your application had ended (expired)" in told.body
+    assert "arrived after your application had ended, so it is refunded" in told.body
     assert sum(ledger(application).values()) == 0
 
 
