@@ -144,17 +144,15 @@ def test_a_refused_record_shows_on_the_page_and_writes_nothing(client):
         seat=timezone.now() + timedelta(hours=1),
     )
     SeatHold.objects.filter(application=lapsed).update(expires_at=timezone.now() - timedelta(minutes=1))
-    # The sweep expired the reservation and its seat was booked by another applicant: as for a card
-    # payment arriving late, the money would book a seat afresh only if one were left.
+    # The sweep expired the reservation and its seat was booked by another applicant: nothing is due
+    # on it any more, so staff cannot record a deposit for it.
     application_expire(application_id=lapsed.pk)
     take_seat(block)
     submitted = ApplicationFactory(block=block, status=S.SUBMITTED, submitted_at=timezone.now())
     client.force_login(StaffFactory())
 
     late = record_in_the_admin(client, lapsed, purpose=P.DEPOSIT, method="cash", reference="R-1")
-    assert late.status_code == 400 and "No seats are left on this block." in late.content.decode(), (
-        late.content.decode()
-    )
+    assert late.status_code == 400 and "No deposit is due on this application now." in late.content.decode()
     nothing_due = record_in_the_admin(client, submitted, purpose=P.DEPOSIT, method="cash", reference="R-2")
     assert nothing_due.status_code == 400 and "No deposit is due on this application now." in (
         nothing_due.content.decode()
