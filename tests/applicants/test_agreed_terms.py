@@ -422,3 +422,35 @@ def test_the_migration_fixes_the_terms_of_applications_already_sent_from_their_r
         refund_tiers=(policies.Tier(90, 50), policies.Tier(0, 0)),
     )
     assert draft.terms_agreed_at is None  # a draft reads its rotation until it is sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_quotes_date_changes_waiting_for_the_host_from_their_target_rotation():
+    application = ApplicationFactory(status=S.CONFIRMED, submitted_at=timezone.now())
+    organization = application.block.rotation.organization
+    waiting_to, decided_to = (
+        BlockFactory(rotation__organization=organization, rotation__cancellation_policy="moderate")
+        for _ in range(2)
+    )
+    executor = MigrationExecutor(connection)
+    before = ("applicants", "0008_agreed_terms")
+    after = ("applicants", "0009_block_change_quoted_terms")
+    try:
+        executor.migrate([before])
+        OldBlockChange = executor.loader.project_state([before]).apps.get_model("applicants", "BlockChange")
+        made = {"application_id": application.pk, "from_block_id": application.block_id}
+        waiting = OldBlockChange.objects.create(**made, to_block_id=waiting_to.pk)
+        decided = OldBlockChange.objects.create(
+            **made, to_block_id=decided_to.pk, status="declined", decided_at=timezone.now()
+        )
+        Rotation.objects.filter(pk=waiting_to.rotation_id).update(
+            program_fee_cents=300_000, deposit_cents=70_000
+        )
+        executor.loader.build_graph()
+        executor.migrate([after])
+    finally:
+        call_command("migrate", verbosity=0)  # the next tests find the schema as it was, whatever happened
+    waiting_to.rotation.refresh_from_db()
+    # The target rotation as it stands when the migration runs is the nearest record of the quote.
+    assert BlockChange.objects.get(pk=waiting.pk).quoted_terms == terms_offered(waiting_to.rotation).fields()
+    assert BlockChange.objects.get(pk=decided.pk).quoted_terms is None
