@@ -6,8 +6,8 @@ policy with its tiers are copied from the rotation onto the application when it 
 waitlisted or booked at once) and again when a date change moves its booking to another block, a
 new price the applicant asked for (applicants.services.terms writes them). A date change's terms are
 the ones quoted when the applicant asked for it, kept on the request (BlockChange.quoted_terms), not
-the target rotation's at the host's approval. Accepting an offer agrees
-to the terms the application was sent with, which the offer shows, so nothing is copied then.
+the target rotation's at the host's approval. Accepting an offer agrees to the terms the application
+was sent with, which the offer shows, so nothing is copied then.
 
 Every amount and refund of an application is read from here, never from the rotation's live
 fields: a host's later edit changes what new applications agree to only. A draft has agreed to
