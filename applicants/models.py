@@ -399,6 +399,12 @@ class BlockChange(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
     reason = models.TextField(blank=True, help_text="Why the applicant asks.")
     answer = models.TextField(blank=True, help_text="The host's reason when declining.")
+    quoted_terms = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="The target rotation's terms when the applicant asked (applicants.terms.Terms.fields): "
+        "the price both sides see and approving agrees to. Empty only on changes decided before it was kept.",
+    )
     requested_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -423,6 +429,10 @@ class BlockChange(models.Model):
                 condition=Q(status="requested", decided_at__isnull=True)
                 | (~Q(status="requested") & Q(decided_at__isnull=False)),
                 name="block_change_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="requested") | Q(quoted_terms__isnull=False),
+                name="block_change_requested_has_quote",
             ),
         ]
 

@@ -4,8 +4,10 @@ each order position's price on the position.
 The application fee, program fee, deposit, currency, the balance's due rule and the cancellation
 policy with its tiers are copied from the rotation onto the application when it is sent (submitted,
 waitlisted or booked at once) and again when a date change moves its booking to another block, a
-new price the applicant asked for (applicants.services.terms writes them). Accepting an offer agrees
-to the terms the application was sent with, which the offer shows, so nothing is copied then.
+new price the applicant asked for (applicants.services.terms writes them). A date change's terms are
+the ones quoted when the applicant asked for it, kept on the request (BlockChange.quoted_terms), not
+the target rotation's at the host's approval. Accepting an offer agrees to the terms the application
+was sent with, which the offer shows, so nothing is copied then.
 
 Every amount and refund of an application is read from here, never from the rotation's live
 fields: a host's later edit changes what new applications agree to only. A draft has agreed to
@@ -16,9 +18,10 @@ change while the block holds anyone's seat (rotations.services.block_update).
 """
 
 from dataclasses import asdict, dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import date, timedelta
 
-from applicants.models import Application
+from applicants.models import Application, BlockChange
 from rotations.models import Block, Rotation
 from rotations.policies import TIERS, RefundWindow, Tier, refund_percent, refund_schedule
 
@@ -59,6 +62,11 @@ class Terms:
             "refund_tiers": [asdict(tier) for tier in self.refund_tiers],
         }
 
+    @classmethod
+    def from_fields(cls, fields: dict) -> "Terms":
+        """The terms that fields() wrote, read back from an application's fields or a stored quote."""
+        return cls(**{**fields, "refund_tiers": tuple(Tier(**tier) for tier in fields["refund_tiers"])})
+
 
 def terms_offered(rotation: Rotation) -> Terms:
     """What an application sent to `rotation` now agrees to: its fields and its policy's tiers today."""
@@ -77,12 +85,11 @@ def application_terms(application: Application) -> Terms:
     """The terms `application` agreed to; a draft's are its rotation's as they stand."""
     if application.terms_agreed_at is None:
         return terms_offered(application.block.rotation)
-    return Terms(
-        currency=application.currency,
-        application_fee_cents=application.application_fee_cents,
-        program_fee_cents=application.program_fee_cents,
-        deposit_cents=application.deposit_cents,
-        balance_due_days_before_start=application.balance_due_days_before_start,
-        cancellation_policy=application.cancellation_policy,
-        refund_tiers=tuple(Tier(**tier) for tier in application.refund_tiers),
+    return Terms.from_fields(
+        {field.name: getattr(application, field.name) for field in dataclass_fields(Terms)}
     )
+
+
+def block_change_terms(change: BlockChange) -> Terms:
+    """The terms quoted to the applicant when they asked for `change`: what approving it agrees to."""
+    return Terms.from_fields(change.quoted_terms)

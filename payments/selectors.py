@@ -25,7 +25,7 @@ from django.utils import timezone
 from amo.money import format_cents
 from amo.text import day_label, moment_label
 from applicants.models import Applicant, Application, BlockChange
-from applicants.terms import application_terms, terms_offered
+from applicants.terms import Terms, application_terms, block_change_terms, terms_offered
 from hosts.models import Organization
 from payments.models import LedgerEntry, Payment, Refund
 from rotations.models import Block
@@ -71,27 +71,24 @@ def balance_settled_expression(application: str = "pk") -> Exists:
     return Exists(_balance_settled(application=OuterRef(application)))
 
 
-def balance_due_on(application: Application, *, block: Block | None = None) -> date:
-    """The day the balance of `application`'s booking is due: on its own block by its agreed terms,
-    or on another `block` (with its rotation loaded) by the terms a date change there would agree to."""
-    if block is None or block.pk == application.block_id:
-        return application_terms(application).balance_due_on(application.block)
-    return terms_offered(block.rotation).balance_due_on(block)
+def balance_due_on(application: Application) -> date:
+    """The day the balance of `application`'s booking is due, by its agreed terms."""
+    return application_terms(application).balance_due_on(application.block)
 
 
 def balance_due_now(
     application: Application,
     *,
-    block: Block | None = None,
+    due_on: date | None = None,
     settled: bool | None = None,
     today: date | None = None,
 ) -> bool:
-    """Whether what the booking owes of its program fee on `block` (its own by default) is due now:
-    the block's balance due date has come, or the balance (or the whole fee) was paid already, so
-    that what a date change to a dearer block left owing has no balance left to join. A list passes
-    `settled` (balance_settled_expression) from its own query."""
+    """Whether what the booking owes of its program fee is due now: its balance due date (`due_on`
+    when a date change would give it another; its own by default) has come, or the balance (or the
+    whole fee) was paid already, so that what a date change to a dearer block left owing has no
+    balance left to join. A list passes `settled` (balance_settled_expression) from its own query."""
     today = today or timezone.now().date()
-    if balance_due_on(application, block=block) <= today:
+    if (due_on or balance_due_on(application)) <= today:
         return True
     return settled if settled is not None else _balance_settled(application=application).exists()
 
@@ -271,10 +268,10 @@ def receipt_lines(payment: Payment) -> list[tuple[str, str]]:
 @dataclass(frozen=True)
 class PriceDifference:
     """What moving a booking to another block does to its money: the payments stay with the
-    application, and the program fee the new rotation offers now replaces the one agreed (approving
-    the move fixes the new block's terms on the application). Shown to both sides before the
-    host decides; applied as it says when the host approves (payments.services
-    .block_change_money_settle)."""
+    application, and the program fee of the new block's terms replaces the one agreed (approving
+    the move fixes those terms on the application). The terms are quoted when the applicant asks
+    and kept on the request, so what both sides see before the host decides is what approving
+    applies (payments.services.block_change_money_settle)."""
 
     from_fee_cents: int
     to_fee_cents: int
@@ -339,23 +336,25 @@ def price_difference(
     *,
     application: Application,
     to_block: Block,
+    to_terms: Terms,
     paid_cents: int | None = None,
     settled: bool | None = None,
     today: date | None = None,
 ) -> PriceDifference:
     """The money of moving `application`'s booking from its block, at its agreed program fee, to
-    `to_block` (its rotation loaded), at the fee that rotation offers now. A list passes `paid_cents`
-    (program_fee_paid_expression) and `settled` (balance_settled_expression) from its own query;
-    otherwise they are read here."""
+    `to_block` at `to_terms` (what its rotation offers now for a choice or a quote; the quote kept on
+    a date change once asked for). A list passes `paid_cents` (program_fee_paid_expression) and
+    `settled` (balance_settled_expression) from its own query; otherwise they are read here."""
     if paid_cents is None:
         paid_cents = program_fee_paid_cents(application)
+    due_on = to_terms.balance_due_on(to_block)
     return PriceDifference(
         from_fee_cents=application_terms(application).program_fee_cents,
-        to_fee_cents=terms_offered(to_block.rotation).program_fee_cents,
+        to_fee_cents=to_terms.program_fee_cents,
         paid_cents=paid_cents,
         currency=application.currency,
-        due_now=balance_due_now(application, block=to_block, settled=settled, today=today),
-        balance_due_on=balance_due_on(application, block=to_block),
+        due_now=balance_due_now(application, due_on=due_on, settled=settled, today=today),
+        balance_due_on=due_on,
     )
 
 
@@ -365,7 +364,11 @@ def price_differences(application: Application) -> Callable[[Block], PriceDiffer
     paid = program_fee_paid_cents(application)
     settled = _balance_settled(application=application).exists()
     return lambda block: price_difference(
-        application=application, to_block=block, paid_cents=paid, settled=settled
+        application=application,
+        to_block=block,
+        to_terms=terms_offered(block.rotation),
+        paid_cents=paid,
+        settled=settled,
     )
 
 
@@ -378,8 +381,9 @@ def with_price_difference(changes: QuerySet[BlockChange]) -> QuerySet[BlockChang
 
 
 def block_change_price_difference(change: BlockChange) -> PriceDifference | None:
-    """The price difference of a date change waiting for the host's answer; None once decided (its
-    refunds and charges are then among the application's payments). With the annotations of
+    """The price difference of a date change waiting for the host's answer, at the terms quoted when
+    the applicant asked; None once decided (its refunds and charges are then among the
+    application's payments). With the annotations of
     with_price_difference (and the application, both blocks and their rotations loaded) it costs
     no query."""
     if change.status != BlockChange.Status.REQUESTED:
@@ -387,6 +391,7 @@ def block_change_price_difference(change: BlockChange) -> PriceDifference | None
     return price_difference(
         application=change.application,
         to_block=change.to_block,
+        to_terms=block_change_terms(change),
         paid_cents=getattr(change, "program_fee_paid_cents", None),
         settled=getattr(change, "balance_settled", None),
     )

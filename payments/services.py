@@ -28,7 +28,7 @@ from amo.text import day_label, moment_label
 from amo.transactions import enqueue_on_commit, transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text, single_line_text
 from applicants.models import Applicant, Application
-from applicants.terms import application_terms
+from applicants.terms import Terms, application_terms
 from hosts.models import Organization
 from payments import tasks
 from payments.handoff import booking_receiver
@@ -726,12 +726,12 @@ def balances_overdue_cancel() -> int:
 
 
 def block_change_money_settle(
-    *, application: Application, to_block: Block, actor: User | None
+    *, application: Application, to_block: Block, to_terms: Terms, actor: User | None
 ) -> PriceDifference:
-    """Apply the price difference of moving `application`'s booking to `to_block`, inside the
-    approval's transaction (applicants.services.block_change_decide, the booking's row locked;
-    `application` still carries the block it leaves). The payments stay with the application and
-    the new rotation's program fee is what counts.
+    """Apply the price difference of moving `application`'s booking to `to_block` at `to_terms` (those
+    quoted when the applicant asked), inside the approval's transaction (applicants.services
+    .block_change_decide, the booking's row locked; `application` still carries the block it
+    leaves). The payments stay with the application and the quoted program fee is what counts.
 
     The program fee paid, net, is read under the payments' row locks. Paid above the new fee: the
     excess is refunded, split over the payments newest first, written here and sent to Stripe by the
@@ -749,6 +749,7 @@ def block_change_money_settle(
     difference = price_difference(
         application=application,
         to_block=to_block,
+        to_terms=to_terms,
         paid_cents=sum(payment.refundable_cents for payment in paid),
         settled=any(payment.purpose in (P.BALANCE, P.FULL) for payment in paid),
     )

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from amo.models import User
-from applicants.models import Applicant, Application, Document
+from applicants.models import Applicant, Application, BlockChange, Document
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
@@ -181,6 +181,16 @@ def free_seat(block: Block) -> Application:
 
 # The smallest file the vault accepts as a PDF: the %PDF- header and the %%EOF trailer.
 PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+
+class BlockChangeFactory(factory.django.DjangoModelFactory):
+    """A date change asked for with the services' quote: its target rotation's terms as they stand."""
+
+    class Meta:
+        model = BlockChange
+
+    from_block = factory.LazyAttribute(lambda o: o.application.block)
+    quoted_terms = factory.LazyAttribute(lambda o: terms_offered(o.to_block.rotation).fields())
 
 
 class DocumentFactory(factory.django.DjangoModelFactory):

@@ -13,6 +13,7 @@ from applicants.models import Application, BlockChange
 from applicants.services.moves import application_loaded, block_started, notify_applicant, notify_host
 from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
+from applicants.terms import block_change_terms, terms_offered
 from applicants.workflow import ActorRole, actor_holds_role
 from payments.selectors import PriceDifference, price_difference
 from payments.services import block_change_money_settle
@@ -49,8 +50,9 @@ def block_change_quote(*, application: Application, actor: User, to_block: Block
     """What asking to move the booking to `to_block` would do to its money if the host approved,
     refused as the request itself would be; nothing is written."""
     application = application_loaded(application)
+    to_block = _block_change_target(application, actor, to_block)
     return price_difference(
-        application=application, to_block=_block_change_target(application, actor, to_block)
+        application=application, to_block=to_block, to_terms=terms_offered(to_block.rotation)
     )
 
 
@@ -59,20 +61,26 @@ def block_change_request(
 ) -> BlockChange:
     """The applicant asks to move a confirmed booking to another block of the same organization
     (switch or postpone); the host decides, seeing the price difference. One open request per
-    booking."""
+    booking. The target rotation's terms are quoted now and kept on the request: approving agrees to
+    them, whatever the host edits in between."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     application = application_loaded(application)
     to_block = _block_change_target(application, actor, to_block)
+    quoted = terms_offered(to_block.rotation)
     try:
         with transaction.atomic():
             change = BlockChange.objects.create(
-                application=application, from_block=application.block, to_block=to_block, reason=reason
+                application=application,
+                from_block=application.block,
+                to_block=to_block,
+                reason=reason,
+                quoted_terms=quoted.fields(),
             )
     except IntegrityError as error:
         raise DomainError(
             "This booking already has a date change waiting for the host.", status=409
         ) from error
-    difference = price_difference(application=application, to_block=to_block)
+    difference = price_difference(application=application, to_block=to_block, to_terms=quoted)
     notify_host(
         application,
         f"block-change:{change.pk}",
@@ -89,9 +97,10 @@ def block_change_decide(
 ) -> BlockChange:
     """The host approves (the booking's hold moves, both blocks locked in id order) or declines
     (with a reason) an applicant's date change. A seat freed by the move goes to the waitlist.
-    Approving settles the price difference in the same transaction (payments.services
-    .block_change_money_settle: the excess paid refunded, or what is owed charged or added to the
-    balance), and the applicant is told the amounts."""
+    Approving settles the price difference at the terms quoted when the applicant asked in the same
+    transaction (payments.services.block_change_money_settle: the excess paid refunded, or what is
+    owed charged or added to the balance), fixes those terms on the application, and the applicant
+    is told the amounts."""
     answer = bounded_text(answer, field="answer", max_chars=MAX_REASON_CHARS, what="the reason")
     if not approve and not answer:
         raise DomainError("Give the applicant a reason for declining.", field="answer")
@@ -119,7 +128,8 @@ def block_change_decide(
                 .exists()
             ):
                 raise DomainError("The applicant already has an application for that block.", status=409)
-            if change.to_block.rotation.currency != application.currency:
+            quoted = block_change_terms(change)
+            if quoted.currency != application.currency:
                 raise DomainError("That block is priced in another currency.", status=409)
             seat_move(application_id=application.pk, to_block_id=change.to_block_id)
             locked = Application.objects.select_for_update().get(pk=application.pk)
@@ -127,8 +137,10 @@ def block_change_decide(
                 raise DomainError("Only a confirmed booking can move to another block.", status=409)
             locked.block_id = change.to_block_id
             locked.save(update_fields=["block", "updated_at"])
-            money = block_change_money_settle(application=application, to_block=change.to_block, actor=actor)
-            application_terms_fix(application=locked, block=change.to_block)
+            money = block_change_money_settle(
+                application=application, to_block=change.to_block, to_terms=quoted, actor=actor
+            )
+            application_terms_fix(application=locked, terms=quoted)
             waitlist_promote(block_id=change.from_block_id)
         change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
         change.answer = answer

@@ -35,6 +35,7 @@ from applicants.services.submission import (
     statement_required,
 )
 from applicants.services.terms import application_terms_fix
+from applicants.terms import terms_offered
 from applicants.workflow import STANDING, ActorRole
 from payments.fees import application_fee_on_sending
 from rotations.models import Block, Rotation, SeatHold
@@ -108,7 +109,7 @@ def application_book_now(
         if blocking:
             raise readiness_refusal(blocking)
         documents_due_at = now + DOCUMENTS_DUE_WITHIN if unmet else None
-        terms = application_terms_fix(application=application, block=block)
+        terms = application_terms_fix(application=application, terms=terms_offered(block.rotation))
         changes = {
             "submitted_at": now,
             **application_fee_on_sending(application),

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
-from applicants.models import Application, BlockChange, Document
+from applicants.models import Application, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
 from hosts.models import Membership
 from payments.models import Payment
@@ -40,6 +40,7 @@ from rotations.models import Rotation
 from tests.factories import (
     ApplicantFactory,
     ApplicationFactory,
+    BlockChangeFactory,
     BlockFactory,
     DocumentFactory,
     EmailAddressFactory,
@@ -235,7 +236,7 @@ def world(db) -> World:
         ApplicationFactory(block=started, status=status, submitted_at=timezone.now())
         for status in (Application.Status.CONFIRMED, Application.Status.IN_PROGRESS)
     )
-    change = BlockChange.objects.create(application=started_booking, from_block=started, to_block=block)
+    change = BlockChangeFactory(application=started_booking, from_block=started, to_block=block)
     # Paying: a seat awaiting its deposit (its pay page starts the payment at localstripe), and a
     # deposit Stripe took (its return page and receipt).
     awaiting = ApplicationFactory(

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from amo.models import Notification
 from applicants.models import Application, BlockChange
 from applicants.selectors import refund_quote
 from applicants.services import (
@@ -34,7 +35,7 @@ from applicants.terms import Terms, application_terms, terms_offered
 from applicants.workflow import ActorRole
 from payments.models import Payment, Refund
 from payments.selectors import amounts_due, balance_due_on
-from payments.services import balances_due_charge, payment_start, payment_sync
+from payments.services import balance_charge, balances_due_charge, payment_start, payment_sync
 from payments.stripe_client import stripe_client
 from rotations import policies
 from rotations.models import Block, Rotation
@@ -296,6 +297,86 @@ def test_a_date_change_to_a_dearer_block_fixes_that_blocks_terms_when_the_host_a
     assert application_terms(application) == agreed
 
 
+# A date change's target: (its program fee, deposit) when the applicant asks, and what the host's
+# API then sets them to, with the strict policy, before approving. Paid in full (2,500.00), the
+# cheaper block's quote refunds 700.00, the dearer one's charges 500.00 to the saved card at once.
+QUOTES = {
+    "cheaper": ((180_000, 40_000), (100_000, 90_000), {"refund_cents": 70_000, "charge_cents": 0}),
+    "dearer": ((300_000, 60_000), (400_000, 200_000), {"refund_cents": 0, "charge_cents": 50_000}),
+}
+
+
+@pytest.mark.parametrize("edited", [True, False], ids=["host-edits-before-approving", "no-edit"])
+@pytest.mark.parametrize("direction", QUOTES)
+def test_a_date_change_is_settled_and_agreed_at_the_price_quoted_when_the_applicant_asked(direction, edited):
+    quoted_prices, edited_prices, expected = QUOTES[direction]
+    application = booked_with_deposit()
+    balance = payment_start(application=application, purpose=P.BALANCE, actor=application.applicant.user)
+    assert pay(balance) == "succeeded"
+    assert payment_sync(payment_id=balance.pk).status == Payment.Status.SUCCEEDED
+    organization = application.block.rotation.organization
+    owner = OwnerFactory(organization=organization)
+    target = BlockFactory(
+        start_date=START + timedelta(days=28),
+        rotation__organization=organization,
+        rotation__program_fee_cents=quoted_prices[0],
+        rotation__deposit_cents=quoted_prices[1],
+        rotation__balance_due_days_before_start=45,
+        rotation__cancellation_policy="flexible",
+    )
+    quoted = terms_offered(target.rotation)
+    change = block_change_request(application=application, actor=application.applicant.user, to_block=target)
+    summary = Notification.objects.get(
+        key=f"application:{application.pk}:block-change:{change.pk}:member:{owner.user_id}"
+    ).body.split("If you approve: ")[1]
+    assert BlockChange.objects.get(pk=change.pk).quoted_terms == quoted.fields()
+
+    if edited:
+        for field, value in (
+            ("program_fee_cents", edited_prices[0]),
+            ("deposit_cents", edited_prices[1]),
+            ("cancellation_policy", "strict"),
+        ):
+            host_edit(target, "api", field, value, monkeypatch=None)
+        target.rotation.refresh_from_db()
+        assert terms_offered(target.rotation) != quoted
+
+    # Both sides see the quote before the host decides.
+    host = login(Client(), owner)
+    listed = host.get(reverse("hosts_api:block-change-list")).json()["results"][0]["price_difference"]
+    assert {key: listed[key] for key in expected} == expected
+    assert summary in host.get(reverse("hosts:block_changes")).content.decode()
+    applicant = Client()
+    applicant.force_login(application.applicant.user)
+    seen = applicant.get(reverse("applicants_api:application", args=[application.pk])).json()
+    assert {key: seen["block_changes"][0]["price_difference"][key] for key in expected} == expected
+    page = applicant.get(reverse("applicants:application_detail", args=[application.pk])).content.decode()
+    assert f"If the host approves: {summary}" in page
+
+    block_change_decide(block_change=change, actor=owner.user, approve=True)
+    approved = Notification.objects.get(key=f"application:{application.pk}:block-change:{change.pk}:approved")
+    assert approved.body.endswith(summary)
+    refunded = Refund.objects.filter(payment__application=application, reason=Refund.Reason.PRICE_DIFFERENCE)
+    assert sum(refund.amount_cents for refund in refunded) == expected["refund_cents"]
+    charged = balance_charge(application_id=application.pk)  # what the worker does after the approval
+    if expected["charge_cents"]:
+        intent = stripe_client().v1.payment_intents.retrieve(charged.payment_intent_id)
+        cents = expected["charge_cents"]
+        assert (charged.status, charged.amount_cents, intent.amount) == ("succeeded", cents, cents)
+    else:
+        assert charged is None
+    moved = Application.objects.select_related("block__rotation").get(pk=application.pk)
+    # The quoted price and policy; the application fee stays the one agreed when it was sent.
+    assert application_terms(moved) == replace(quoted, application_fee_cents=AGREED["application_fee_cents"])
+
+
+def test_the_database_refuses_a_date_change_waiting_for_the_host_without_its_quote():
+    application = ApplicationFactory(status=S.CONFIRMED, submitted_at=timezone.now())
+    to_block = BlockFactory(rotation=application.block.rotation)
+    with pytest.raises(IntegrityError, match="block_change_requested_has_quote"), transaction.atomic():
+        BlockChange.objects.create(application=application, from_block=application.block, to_block=to_block)
+
+
 def test_the_database_refuses_an_application_sent_without_agreed_terms():
     draft = ApplicationFactory()
     sent = {"status": S.SUBMITTED, "submitted_at": timezone.now()}
@@ -341,3 +422,35 @@ def test_the_migration_fixes_the_terms_of_applications_already_sent_from_their_r
         refund_tiers=(policies.Tier(90, 50), policies.Tier(0, 0)),
     )
     assert draft.terms_agreed_at is None  # a draft reads its rotation until it is sent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_quotes_date_changes_waiting_for_the_host_from_their_target_rotation():
+    application = ApplicationFactory(status=S.CONFIRMED, submitted_at=timezone.now())
+    organization = application.block.rotation.organization
+    waiting_to, decided_to = (
+        BlockFactory(rotation__organization=organization, rotation__cancellation_policy="moderate")
+        for _ in range(2)
+    )
+    executor = MigrationExecutor(connection)
+    before = ("applicants", "0008_agreed_terms")
+    after = ("applicants", "0009_block_change_quoted_terms")
+    try:
+        executor.migrate([before])
+        OldBlockChange = executor.loader.project_state([before]).apps.get_model("applicants", "BlockChange")
+        made = {"application_id": application.pk, "from_block_id": application.block_id}
+        waiting = OldBlockChange.objects.create(**made, to_block_id=waiting_to.pk)
+        decided = OldBlockChange.objects.create(
+            **made, to_block_id=decided_to.pk, status="declined", decided_at=timezone.now()
+        )
+        Rotation.objects.filter(pk=waiting_to.rotation_id).update(
+            program_fee_cents=300_000, deposit_cents=70_000
+        )
+        executor.loader.build_graph()
+        executor.migrate([after])
+    finally:
+        call_command("migrate", verbosity=0)  # the next tests find the schema as it was, whatever happened
+    waiting_to.rotation.refresh_from_db()
+    # The target rotation as it stands when the migration runs is the nearest record of the quote.
+    assert BlockChange.objects.get(pk=waiting.pk).quoted_terms == terms_offered(waiting_to.rotation).fields()
+    assert BlockChange.objects.get(pk=decided.pk).quoted_terms is None

@@ -11,7 +11,14 @@ from rest_framework.test import APIClient
 from applicants.models import Application, BlockChange
 from rotations.models import Block, Rotation, SeatHold
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
-from tests.factories import ApplicationFactory, BlockFactory, DocumentFactory, MembershipFactory, take_seat
+from tests.factories import (
+    ApplicationFactory,
+    BlockChangeFactory,
+    BlockFactory,
+    DocumentFactory,
+    MembershipFactory,
+    take_seat,
+)
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -231,11 +238,7 @@ def test_the_list_costs_the_same_queries_for_many_seated_applications(django_ass
     for status in (S.AWAITING_PAYMENT, S.CONFIRMED, S.CONFIRMED, S.OFFERED):
         seated = ApplicationFactory(applicant=applicant, status=status, submitted_at=timezone.now())
         if status == S.CONFIRMED:
-            BlockChange.objects.create(
-                application=seated,
-                from_block=seated.block,
-                to_block=BlockFactory(rotation=seated.block.rotation),
-            )
+            BlockChangeFactory(application=seated, to_block=BlockFactory(rotation=seated.block.rotation))
     with django_assert_max_num_queries(len(few)):
         response = client.get("/api/v1/applications/")
     results = response.json()["results"]

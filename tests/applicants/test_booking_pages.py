@@ -14,6 +14,7 @@ from rotations.models import Block, Rotation, SeatHold
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
 from tests.factories import (
     ApplicationFactory,
+    BlockChangeFactory,
     BlockFactory,
     DocumentFactory,
     EmailAddressFactory,
@@ -345,10 +346,8 @@ def test_the_dashboard_shows_each_seated_deadline_in_a_fixed_number_of_queries(
     for status in (S.OFFERED, S.AWAITING_PAYMENT, S.CONFIRMED, S.OFFERED):
         application = ApplicationFactory(applicant=applicant, status=status, submitted_at=timezone.now())
         if status == S.CONFIRMED:
-            BlockChange.objects.create(
-                application=application,
-                from_block=application.block,
-                to_block=BlockFactory(rotation=application.block.rotation),
+            BlockChangeFactory(
+                application=application, to_block=BlockFactory(rotation=application.block.rotation)
             )
     with django_assert_max_num_queries(len(few)) as many:
         response = client.get(reverse("applicants:dashboard"))

@@ -7,9 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from applicants.models import Application, BlockChange
+from applicants.models import Application
 from rotations.models import Block, SeatHold
-from tests.factories import ApplicationFactory, BlockFactory, StaffFactory
+from tests.factories import ApplicationFactory, BlockChangeFactory, BlockFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -21,9 +21,7 @@ def test_the_application_page_shows_its_holds_and_date_changes_and_changes_neith
     later = BlockFactory(
         rotation=confirmed.block.rotation, start_date=confirmed.block.start_date + timedelta(weeks=8)
     )
-    BlockChange.objects.create(
-        application=confirmed, from_block=confirmed.block, to_block=later, reason="Visa date."
-    )
+    BlockChangeFactory(application=confirmed, to_block=later, reason="Visa date.")
     url = reverse("admin:applicants_application_change", args=[confirmed.pk])
 
     page = client.get(url).content.decode()

@@ -23,7 +23,7 @@ from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
 from payments.models import LedgerEntry, Payment
 from rotations.models import Block, Rotation, SeatHold
-from tests.factories import ApplicationFactory
+from tests.factories import ApplicationFactory, BlockChangeFactory
 from tests.hosts.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -249,7 +249,7 @@ def bookings(tenant_a, tenant_b):
             submitted_at=timezone.now(),
             applicant__legal_name=f"{name} Booked Applicant",
         )
-        tenant.block_change = BlockChange.objects.create(
+        tenant.block_change = BlockChangeFactory(
             application=tenant.booking, from_block=tenant.other_block, to_block=tenant.block, reason="Exams."
         )
 
