@@ -18,6 +18,33 @@ from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
 from amo.text import printable
 
+# DRF's messages for these codes quote the input as Python prints it ("\"['deposit']\" is not a
+# valid choice.") or name a Python type ("got type \"str\"", "received list"). People read words.
+PLAIN_MESSAGES = {
+    "invalid_choice": "Select a valid choice.",
+    "not_a_list": "Enter a list.",
+    "not_a_dict": "Enter an object of names and values.",
+    "does_not_exist": "No such item exists.",
+    "incorrect_type": "Enter the item's id, a whole number.",
+}
+# A serializer's "invalid" is an input that is not an object of fields (the body, or a nested
+# one); a field's "invalid" already says what it expects ("Enter a valid date.").
+NOT_AN_OBJECT = "Send a JSON object of named fields."
+
+
+def _plain(detail):
+    """DRF's error detail with every message that quotes Python said in words instead."""
+    if isinstance(detail, dict):
+        return {key: _plain(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(item) for item in detail]
+    code = getattr(detail, "code", None)
+    if code in PLAIN_MESSAGES:
+        return exceptions.ErrorDetail(PLAIN_MESSAGES[code], code=code)
+    if code == "invalid" and str(detail).startswith("Invalid data. Expected a dictionary"):
+        return exceptions.ErrorDetail(NOT_AN_OBJECT, code=code)
+    return detail
+
 
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
     """The first message in DRF's nested error detail, and the input it is about ("documents[0]")."""
@@ -91,7 +118,8 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail = _plain(exc.detail)
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         name, problem = _first_problem(fields)
         if name in ("", "non_field_errors"):
             message = problem

@@ -301,7 +301,7 @@ STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "amo.schema.AutoSchema",
     # Token first: DRF answers an anonymous request with the first class's challenge, so API
     # clients get 401 with WWW-Authenticate: Token rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
