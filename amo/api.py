@@ -46,6 +46,14 @@ def _plain(detail):
     return detail
 
 
+def _codes(detail) -> set[str]:
+    if isinstance(detail, dict):
+        return set().union(*(_codes(value) for value in detail.values()))
+    if isinstance(detail, list):
+        return set().union(*(_codes(item) for item in detail))
+    return {getattr(detail, "code", None)}
+
+
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
     """The first message in DRF's nested error detail, and the input it is about ("documents[0]")."""
     if isinstance(detail, dict):
@@ -120,6 +128,9 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         detail = _plain(exc.detail)
         fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        if _codes(fields) == {"does_not_exist"}:
+            # Only ids that name nothing: the same 404 as an id in the path that names nothing.
+            response.status_code = 404
         name, problem = _first_problem(fields)
         if name in ("", "non_field_errors"):
             message = problem

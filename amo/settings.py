@@ -309,12 +309,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    # DRF's own parsers, bounded in size and JSON nesting (amo/parsers.py).
-    "DEFAULT_PARSER_CLASSES": [
-        "amo.parsers.JSONParser",
-        "amo.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only, bounded in size and nesting (amo/parsers.py): a form cannot say null, so a form
+    # body could not send what the schema allows. Uploads take multipart (their views say so).
+    "DEFAULT_PARSER_CLASSES": ["amo.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "amo.api.exception_handler",

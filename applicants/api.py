@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -81,7 +81,7 @@ class ProfileAPI(ApplicantAPIView):
 
 class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
     serializer_class = DocumentSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     def get_queryset(self):
         return selectors.applicant_documents(applicant=self.applicant())
@@ -106,7 +106,7 @@ class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
             applicant=applicant,
             kind=data["kind"],
             uploaded_file=data["file"],
-            expires_on=data["expires_on"],
+            expires_on=data.get("expires_on"),
         )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
@@ -256,7 +256,7 @@ class ApplicationCancelAPI(ApplicantAPIView):
 
 
 class ApplicationVisaDenialAPI(ApplicantAPIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
         responses=VisaDenialSerializer(many=True),
