@@ -70,6 +70,16 @@ def _first_problem(detail, where: str = "") -> tuple[str, str]:
     return where, str(detail)
 
 
+def sent_values(data) -> dict:
+    """A query string's or form's values as a plain dict, one value per name, for a serializer.
+
+    DRF reads an empty value in a QueryDict as "left out", so `?submitted_to=` or a form's empty
+    `expires_on` would pass as no value at all; from a dict, "" is validated like any other value
+    and refused where it is not one (a date, a choice).
+    """
+    return data.dict() if hasattr(data, "dict") else data
+
+
 def validated_data(serializer) -> dict:
     """`serializer.is_valid(raise_exception=True)`, its refusal carrying the fields' labels, so the
     message names an input as the page does ("USMLE Step 2 CK score: ..."), not by its key."""

@@ -62,7 +62,8 @@ class AutoSchema(openapi.AutoSchema):
             answers[400] = BAD_REQUEST
         if not public:
             answers[403] = FORBIDDEN
-        if "{" in self.path or self._is_paginated_list():
+        # An id that names nothing of yours, in the path or in the body, is a 404.
+        if "{" in self.path or takes_body or self._is_paginated_list():
             answers[404] = NOT_FOUND
         if takes_body:
             answers.update({409: CONFLICT, 413: TOO_LARGE, 415: UNSUPPORTED})

@@ -12,7 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amo.api import validated_data
+from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants import selectors, services
 from applicants.models import Applicant, Application
@@ -100,7 +100,7 @@ class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
     )
     def post(self, request):
         applicant = self.applicant()
-        serializer = DocumentUploadSerializer(data=request.data)
+        serializer = DocumentUploadSerializer(data=sent_values(request.data))
         data = validated_data(serializer)
         document = services.document_upload(
             applicant=applicant,

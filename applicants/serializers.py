@@ -65,14 +65,6 @@ class DocumentSerializer(serializers.ModelSerializer):
         return reverse("applicants:document_file", args=[document.pk])
 
 
-class FormDateField(serializers.DateField):
-    """A date in a multipart form: left out, there is none; sent, it must be a date. DRF's own reads
-    an empty value as "left out", so a form could send anything that is not a date as none."""
-
-    def get_value(self, dictionary):
-        return dictionary.get(self.field_name, serializers.empty)
-
-
 class DocumentUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=VAULT_DOCUMENT_KINDS)
     file = serializers.FileField(
@@ -80,7 +72,9 @@ class DocumentUploadSerializer(serializers.Serializer):
         help_text=f"PDF, JPEG or PNG, at most 10 MB; your vault holds at most "
         f"{settings.DOCUMENT_VAULT_MAX_FILES} files and {settings.DOCUMENT_VAULT_MAX_BYTES // 2**20} MB.",
     )
-    expires_on = FormDateField(required=False, help_text="Leave out for a document that does not expire.")
+    expires_on = serializers.DateField(
+        required=False, help_text="Leave out for a document that does not expire."
+    )
 
 
 class TransitionSerializer(serializers.ModelSerializer):

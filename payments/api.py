@@ -8,7 +8,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amo.api import validated_data
+from amo.api import sent_values, validated_data
 from amo.schema import UNAVAILABLE
 from applicants.api import ApplicantAPIView, _own
 from hosts.api import ORGANIZATION_PARAMETER
@@ -73,7 +73,7 @@ class HostPayoutsAPI(Tenancy, APIView):
         operation_id="host_payouts_retrieve",
     )
     def get(self, request):
-        period = validated_data(PayoutPeriodSerializer(data=request.query_params))
+        period = validated_data(PayoutPeriodSerializer(data=sent_values(request.query_params)))
         report = selectors.organization_payout_report(organization=self.organization, **period)
         balance = selectors.organization_balance(organization=self.organization)
         return Response(PayoutReportSerializer({"balance_cents": balance, "report": report}).data)
