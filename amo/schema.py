@@ -80,6 +80,25 @@ class AutoSchema(openapi.AutoSchema):
         # A page past the last is a 404 (DRF's page number pagination).
         return self.method == "GET" and self._is_list_view() and self._get_paginator() is not None
 
+    def _get_filter_parameters(self):
+        """django-filter's parameters as its filters read them: within their bounds (min_value,
+        max_value), and empty for "any"."""
+        parameters = super()._get_filter_parameters()
+        filterset = getattr(self.view, "filterset_class", None)
+        filters = filterset.base_filters if filterset is not None else {}
+        for parameter in parameters:
+            extra = getattr(filters.get(parameter["name"]), "extra", {})
+            bounds = {"minimum": extra.get("min_value"), "maximum": extra.get("max_value")}
+            parameter["schema"].update({key: value for key, value in bounds.items() if value is not None})
+            if extra.get("decimal_places") == 0 and parameter["schema"].get("type") == "number":
+                parameter["schema"]["type"] = "integer"
+            # django-filter reads an empty value as no filter, as a page's form sends an unset one.
+            if "enum" in parameter["schema"]:
+                parameter["schema"]["enum"] = [*parameter["schema"]["enum"], ""]
+            elif "format" in parameter["schema"]:
+                parameter["schema"] = {"anyOf": [parameter["schema"], {"type": "string", "maxLength": 0}]}
+        return parameters
+
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
         if status_code == "429":

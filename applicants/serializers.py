@@ -203,7 +203,10 @@ class BlockChangeRequestSerializer(serializers.Serializer):
 
 class DocumentsSendSerializer(serializers.Serializer):
     documents = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="Documents from your vault."
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        min_length=1,  # allow_empty alone is not said in the schema
+        help_text="Documents from your vault.",
     )
 
 
