@@ -18,18 +18,17 @@ from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
 from amo.text import printable
 
-# DRF's messages for these codes quote the input as Python prints it ("\"['deposit']\" is not a
-# valid choice.") or name a Python type ("got type \"str\"", "received list"). People read words.
-PLAIN_MESSAGES = {
-    "invalid_choice": "Select a valid choice.",
-    "not_a_list": "Enter a list.",
-    "not_a_dict": "Enter an object of names and values.",
-    "does_not_exist": "No such item exists.",
-    "incorrect_type": "Enter the item's id, a whole number.",
-}
-# A serializer's "invalid" is an input that is not an object of fields (the body, or a nested
-# one); a field's "invalid" already says what it expects ("Enter a valid date.").
-NOT_AN_OBJECT = "Send a JSON object of named fields."
+# DRF's own messages that quote the input as Python prints it ("\"['deposit']\" is not a valid
+# choice.") or name a Python type ("got type \"str\"", "received list"), said in words instead.
+# A message a field was given in our words keeps them.
+PLAIN_MESSAGES = [
+    (r'".*" is not a valid (path )?choice\.', "Select a valid choice."),
+    (r'Expected a list of items but got type ".*"\.', "Enter a list."),
+    (r'Expected a dictionary of items but got type ".*"\.', "Enter an object of names and values."),
+    (r'Invalid pk ".*" - object does not exist\.|Object with .* does not exist\.', "No such item exists."),
+    (r"Incorrect type\. Expected pk value, received .*\.", "Enter the item's id, a whole number."),
+    (r"Invalid data\. Expected a dictionary, but got .*\.", "Send a JSON object of named fields."),
+]
 
 
 def _plain(detail):
@@ -38,11 +37,9 @@ def _plain(detail):
         return {key: _plain(value) for key, value in detail.items()}
     if isinstance(detail, list):
         return [_plain(item) for item in detail]
-    code = getattr(detail, "code", None)
-    if code in PLAIN_MESSAGES:
-        return exceptions.ErrorDetail(PLAIN_MESSAGES[code], code=code)
-    if code == "invalid" and str(detail).startswith("Invalid data. Expected a dictionary"):
-        return exceptions.ErrorDetail(NOT_AN_OBJECT, code=code)
+    for pattern, words in PLAIN_MESSAGES:
+        if re.fullmatch(pattern, str(detail), re.S):
+            return exceptions.ErrorDetail(words, code=getattr(detail, "code", None))
     return detail
 
 

@@ -95,7 +95,7 @@ class AutoSchema(openapi.AutoSchema):
             # django-filter reads an empty value as no filter, as a page's form sends an unset one.
             if "enum" in parameter["schema"]:
                 parameter["schema"]["enum"] = [*parameter["schema"]["enum"], ""]
-            elif "format" in parameter["schema"]:
+            elif "format" in parameter["schema"] or "pattern" in parameter["schema"]:
                 parameter["schema"] = {"anyOf": [parameter["schema"], {"type": "string", "maxLength": 0}]}
         return parameters
 

@@ -29,7 +29,11 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 class HostRotationSerializer(serializers.ModelSerializer):
     preceptor = ScopedPrimaryKeyField(Preceptor, allow_null=True, required=False)
     # The platform's one currency (rotation_services refuses any other), said in the schema.
-    currency = serializers.ChoiceField(choices=[settings.DEFAULT_CURRENCY], required=False)
+    currency = serializers.ChoiceField(
+        choices=[settings.DEFAULT_CURRENCY],
+        required=False,
+        error_messages={"invalid_choice": f"Fees are in {settings.DEFAULT_CURRENCY.upper()} only."},
+    )
 
     class Meta:
         model = Rotation

@@ -82,8 +82,8 @@ def error_messages_are_plain_english(ctx, response, case):
 # document not expired, dates within the window the platform accepts, the catalog's specialty one
 # that exists, a block's capacity not below its seats taken, cross-field rules (a Step 1 date needs
 # a result, a student's graduation year ahead, a certified applicant's ECFMG ID, a rotation open to
-# students or graduates), an upload that is a PDF, JPEG or PNG. A request refused for these
-# inputs alone (400 naming them) is still right.
+# students or graduates, a deposit not above the program fee), an upload that is a PDF, JPEG or
+# PNG. A request refused for these inputs alone (400 naming them) is still right.
 BEYOND_A_SCHEMA = {
     "expires_at",
     "expires_on",
@@ -100,6 +100,8 @@ BEYOND_A_SCHEMA = {
     "step2_date",
     "phone",
     "ecfmg_number",
+    "training_status",
+    "deposit_cents",
     "capacity",
     "accepts_students",
     "file",
