@@ -333,6 +333,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "rotations.models.DocumentKind",
         "VaultDocumentKindEnum": "rotations.models.VAULT_DOCUMENT_KINDS",
         "OrganizationKindEnum": "hosts.models.Organization.Kind",
+        "CountryEnum": "applicants.countries.COUNTRY_CHOICES",
     },
 }
 
