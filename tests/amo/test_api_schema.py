@@ -49,7 +49,8 @@ from tests.hosts.conftest import login
 
 pytestmark = pytest.mark.django_db
 
-# Bounded and seeded: the same requests on every run, in about a minute for all four sessions.
+# Bounded and seeded: the same requests on every run, two to four minutes for all four sessions
+# on a shared 2-core machine.
 CONFIG = schemathesis.Config.from_dict(
     {
         "seed": 18,
