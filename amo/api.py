@@ -20,6 +20,38 @@ from amo.errors import DomainError
 from amo.parsers import TOO_LARGE
 from amo.text import pluralize, printable
 
+# DRF's own messages that quote the input as Python prints it ("\"['deposit']\" is not a valid
+# choice.") or name a Python type ("got type \"str\"", "received list"), said in words instead.
+# A message a field was given in our words keeps them.
+PLAIN_MESSAGES = [
+    (r'".*" is not a valid (path )?choice\.', "Select a valid choice."),
+    (r'Expected a list of items but got type ".*"\.', "Enter a list."),
+    (r'Expected a dictionary of items but got type ".*"\.', "Enter an object of names and values."),
+    (r'Invalid pk ".*" - object does not exist\.|Object with .* does not exist\.', "No such item exists."),
+    (r"Incorrect type\. Expected pk value, received .*\.", "Enter the item's id, a whole number."),
+    (r"Invalid data\. Expected a dictionary, but got .*\.", "Send a JSON object of named fields."),
+]
+
+
+def _plain(detail):
+    """DRF's error detail with every message that quotes Python said in words instead."""
+    if isinstance(detail, dict):
+        return {key: _plain(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_plain(item) for item in detail]
+    for pattern, words in PLAIN_MESSAGES:
+        if re.fullmatch(pattern, str(detail), re.S):
+            return exceptions.ErrorDetail(words, code=getattr(detail, "code", None))
+    return detail
+
+
+def _codes(detail) -> set[str]:
+    if isinstance(detail, dict):
+        return set().union(*(_codes(value) for value in detail.values()))
+    if isinstance(detail, list):
+        return set().union(*(_codes(item) for item in detail))
+    return {getattr(detail, "code", None)}
+
 
 def _first_problem(detail, where: str = "") -> tuple[str, str]:
     """The first message in DRF's nested error detail, and the input it is about ("documents[0]")."""
@@ -35,6 +67,16 @@ def _first_problem(detail, where: str = "") -> tuple[str, str]:
             return where, str(item)
         return where, "Invalid input."
     return where, str(detail)
+
+
+def sent_values(data) -> dict:
+    """A query string's or form's values as a plain dict, one value per name, for a serializer.
+
+    DRF reads an empty value in a QueryDict as "left out", so `?submitted_to=` or a form's empty
+    `expires_on` would pass as no value at all; from a dict, "" is validated like any other value
+    and refused where it is not one (a date, a choice).
+    """
+    return data.dict() if hasattr(data, "dict") else data
 
 
 def validated_data(serializer) -> dict:
@@ -100,7 +142,11 @@ def exception_handler(exc, context):
             f"Too many requests. Try again in {pluralize(seconds, 'second')}."
         )
     elif isinstance(exc, exceptions.ValidationError):
-        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail = _plain(exc.detail)
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        if _codes(fields) == {"does_not_exist"}:
+            # Only ids that name nothing: the same 404 as an id in the path that names nothing.
+            response.status_code = 404
         name, problem = _first_problem(fields)
         if name in ("", "non_field_errors"):
             message = problem

@@ -1,11 +1,10 @@
-"""DRF's JSON and form parsers, bounded in what they read (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
+"""DRF's JSON parser, bounded in what it reads (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
 
 Kept apart from amo/api.py: DRF's views module reads the parser setting on import, so this module
 must not import it.
 """
 
 from django.conf import settings
-from django.http import QueryDict
 from rest_framework import exceptions, parsers
 from rest_framework.utils import json
 
@@ -68,12 +67,3 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError(f"JSON parse error - {error}") from error
         _json_depth_check(data)
         return data
-
-
-class FormParser(parsers.FormParser):
-    """DRF's form parser, bounded in size (413)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        parser_context = parser_context or {}
-        body = _read_bounded(stream, parser_context)
-        return QueryDict(body, encoding=parsers.get_encoding(parser_context))

@@ -337,7 +337,7 @@ STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 # since any client can write X-Forwarded-For.
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES") or "0")
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "amo.schema.AutoSchema",
     # Token first: DRF answers an anonymous request with the first class's challenge, so API
     # clients get 401 with WWW-Authenticate: Token rather than a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -345,12 +345,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    # DRF's own parsers, bounded in size and JSON nesting (amo/parsers.py).
-    "DEFAULT_PARSER_CLASSES": [
-        "amo.parsers.JSONParser",
-        "amo.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only, bounded in size and nesting (amo/parsers.py): a form cannot say null, so a form
+    # body could not send what the schema allows. Uploads take multipart (their views say so).
+    "DEFAULT_PARSER_CLASSES": ["amo.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "amo.api.exception_handler",
@@ -381,6 +378,7 @@ SPECTACULAR_SETTINGS = {
         "DocumentKindEnum": "rotations.models.DocumentKind",
         "VaultDocumentKindEnum": "rotations.models.VAULT_DOCUMENT_KINDS",
         "OrganizationKindEnum": "hosts.models.Organization.Kind",
+        "CountryEnum": "applicants.countries.COUNTRY_CHOICES",
     },
 }
 

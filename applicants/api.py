@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amo.api import validated_data
+from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants import selectors, services
 from applicants.models import Applicant, Application
@@ -36,7 +36,6 @@ from payments.serializers import PriceDifferenceSerializer
 
 S = Application.Status
 ONLY_CONFIRMED_CANCELS = "Only a confirmed booking can be cancelled."
-ERROR = OpenApiResponse(description='{"message": "...", "extra": {...}}')
 
 
 class ApplicantAPIView(APIView):
@@ -70,7 +69,7 @@ class ProfileAPI(ApplicantAPIView):
 
     @extend_schema(
         request=ProfileSerializer,
-        responses={200: ProfileSerializer, 400: ERROR},
+        responses=ProfileSerializer,
         summary="Change your profile",
     )
     def patch(self, request):
@@ -82,30 +81,32 @@ class ProfileAPI(ApplicantAPIView):
 
 class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
     serializer_class = DocumentSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     def get_queryset(self):
         return selectors.applicant_documents(applicant=self.applicant())
 
-    @extend_schema(summary="Your documents", operation_id="me_documents_list")
+    @extend_schema(
+        responses=DocumentSerializer(many=True), summary="Your documents", operation_id="me_documents_list"
+    )
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DocumentSerializer(page, many=True).data)
 
     @extend_schema(
         request={"multipart/form-data": DocumentUploadSerializer},
-        responses={201: DocumentSerializer, 400: ERROR},
+        responses={201: DocumentSerializer},
         summary="Upload a document (PDF, JPEG or PNG, at most 10 MB)",
     )
     def post(self, request):
         applicant = self.applicant()
-        serializer = DocumentUploadSerializer(data=request.data)
+        serializer = DocumentUploadSerializer(data=sent_values(request.data))
         data = validated_data(serializer)
         document = services.document_upload(
             applicant=applicant,
             kind=data["kind"],
             uploaded_file=data["file"],
-            expires_on=data["expires_on"],
+            expires_on=data.get("expires_on"),
         )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
@@ -116,14 +117,18 @@ class ApplicationListAPI(ApplicantAPIView, generics.GenericAPIView):
     def get_queryset(self):
         return selectors.applicant_applications(applicant=self.applicant())
 
-    @extend_schema(summary="Your applications", operation_id="applications_list")
+    @extend_schema(
+        responses=ApplicationSerializer(many=True),
+        summary="Your applications",
+        operation_id="applications_list",
+    )
     def get(self, request):
         page = _with_next_steps(self.paginate_queryset(self.get_queryset()))
         return self.get_paginated_response(ApplicationSerializer(page, many=True).data)
 
     @extend_schema(
         request=ApplicationCreateSerializer,
-        responses={201: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        responses={201: ApplicationDetailSerializer},
         summary="Apply for a block (submit at once, or keep a draft)",
     )
     def post(self, request):
@@ -149,9 +154,7 @@ def _detail_response(applicant: Applicant, pk: int, code: int = status.HTTP_200_
 
 
 class ApplicationDetailAPI(ApplicantAPIView):
-    @extend_schema(
-        responses={200: ApplicationDetailSerializer, 404: ERROR}, summary="One of your applications"
-    )
+    @extend_schema(responses=ApplicationDetailSerializer, summary="One of your applications")
     def get(self, request, pk: int):
         return _detail_response(self.applicant(), pk)
 
@@ -167,7 +170,7 @@ def _own(applicant: Applicant, pk: int):
 class ApplicationSubmitAPI(ApplicantAPIView):
     @extend_schema(
         request=None,
-        responses={200: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        responses=ApplicationDetailSerializer,
         summary="Submit one of your drafts",
     )
     def post(self, request, pk: int):
@@ -180,7 +183,7 @@ class ApplicationSubmitAPI(ApplicantAPIView):
 class ApplicationWithdrawAPI(ApplicantAPIView):
     @extend_schema(
         request=WithdrawSerializer,
-        responses={200: ApplicationDetailSerializer, 404: ERROR, 409: ERROR},
+        responses=ApplicationDetailSerializer,
         summary="Withdraw one of your applications",
     )
     def post(self, request, pk: int):
@@ -193,13 +196,10 @@ class ApplicationWithdrawAPI(ApplicantAPIView):
         return _detail_response(applicant, pk)
 
 
-ANSWER = {200: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
-
-
 class ApplicationAcceptAPI(ApplicantAPIView):
     @extend_schema(
         request=None,
-        responses=ANSWER,
+        responses=ApplicationDetailSerializer,
         summary="Accept an offer before its deadline (confirmed at once, or awaiting the deposit)",
     )
     def post(self, request, pk: int):
@@ -209,7 +209,9 @@ class ApplicationAcceptAPI(ApplicantAPIView):
 
 
 class ApplicationDeclineAPI(ApplicantAPIView):
-    @extend_schema(request=WithdrawSerializer, responses=ANSWER, summary="Decline an offer")
+    @extend_schema(
+        request=WithdrawSerializer, responses=ApplicationDetailSerializer, summary="Decline an offer"
+    )
     def post(self, request, pk: int):
         applicant = self.applicant()
         application = _own(applicant, pk)
@@ -235,10 +237,6 @@ class ApplicationCancelAPI(ApplicantAPIView):
                 serializers=[ApplicationDetailSerializer, RefundQuoteSerializer],
                 resource_type_field_name=None,
             ),
-            400: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
         },
         summary="Cancel a confirmed booking (?preview=1 shows the refund first)",
     )
@@ -258,10 +256,10 @@ class ApplicationCancelAPI(ApplicantAPIView):
 
 
 class ApplicationVisaDenialAPI(ApplicantAPIView):
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
 
     @extend_schema(
-        responses={200: VisaDenialSerializer(many=True), 404: ERROR},
+        responses=VisaDenialSerializer(many=True),
         summary="The visa denial letters sent for one of your bookings and staff's answers",
         operation_id="application_visa_denials_list",
     )
@@ -271,7 +269,7 @@ class ApplicationVisaDenialAPI(ApplicantAPIView):
 
     @extend_schema(
         request={"multipart/form-data": VisaDenialSubmitSerializer},
-        responses={201: VisaDenialSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+        responses={201: VisaDenialSerializer},
         summary="Send the consulate's visa denial letter for a confirmed booking",
         description=(
             "Our staff check the letter. Accepted, the booking is cancelled and the whole program fee "
@@ -300,10 +298,6 @@ class ApplicationBlockChangeAPI(ApplicantAPIView):
         responses={
             200: PriceDifferenceSerializer,
             201: ApplicationDetailSerializer,
-            400: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
         },
         summary="Ask to move a confirmed booking to another block of the same organization "
         "(?preview=1 shows the price difference first)",
@@ -326,7 +320,7 @@ class ApplicationBlockChangeAPI(ApplicantAPIView):
 class ApplicationDocumentsAPI(ApplicantAPIView):
     @extend_schema(
         request=DocumentsSendSerializer,
-        responses=ANSWER,
+        responses=ApplicationDetailSerializer,
         summary="Send documents from your vault to a booking whose documents are due",
     )
     def post(self, request, pk: int):
@@ -342,7 +336,7 @@ class ApplicationDocumentsAPI(ApplicantAPIView):
 class BookNowAPI(ApplicantAPIView):
     @extend_schema(
         request=BookNowSerializer,
-        responses={201: ApplicationDetailSerializer, 400: ERROR, 403: ERROR, 409: ERROR},
+        responses={201: ApplicationDetailSerializer},
         summary="Book a seat of a book-now block at once (documents may follow within 7 days)",
     )
     def post(self, request):

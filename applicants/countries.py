@@ -14,3 +14,7 @@ def country_choices() -> list[tuple[str, str]]:
 
 def country_name(code: str) -> str:
     return dict(country_choices()).get(code, code)
+
+
+# The same list as a value, for drf-spectacular's ENUM_NAME_OVERRIDES (one CountryEnum component).
+COUNTRY_CHOICES = country_choices()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from amo.validators import MAX_REASON_CHARS
+from applicants.countries import country_choices
 from applicants.models import (
     Applicant,
     Application,
@@ -26,8 +27,21 @@ class CompletenessSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.CharField())
 
 
+def country_field() -> serializers.ChoiceField:
+    """An ISO 3166 code, or empty: the list is said in the schema, the refusal in the service's words."""
+    return serializers.ChoiceField(
+        choices=country_choices(),
+        allow_blank=True,
+        required=False,
+        error_messages={"invalid_choice": "Choose a country from the list (ISO 3166 code)."},
+    )
+
+
 class ProfileSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
+    citizenship = country_field()
+    country_of_residence = country_field()
+    medical_school_country = country_field()
     specialties_of_interest = serializers.SlugRelatedField(
         slug_field="slug", queryset=Specialty.objects.all(), many=True, required=False
     )
@@ -72,7 +86,9 @@ class DocumentUploadSerializer(serializers.Serializer):
         help_text=f"PDF, JPEG or PNG, at most 10 MB; your vault holds at most "
         f"{settings.DOCUMENT_VAULT_MAX_FILES} files and {settings.DOCUMENT_VAULT_MAX_BYTES // 2**20} MB.",
     )
-    expires_on = serializers.DateField(required=False, allow_null=True, default=None)
+    expires_on = serializers.DateField(
+        required=False, help_text="Leave out for a document that does not expire."
+    )
 
 
 class TransitionSerializer(serializers.ModelSerializer):
@@ -201,7 +217,10 @@ class BlockChangeRequestSerializer(serializers.Serializer):
 
 class DocumentsSendSerializer(serializers.Serializer):
     documents = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), allow_empty=False, help_text="Documents from your vault."
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        min_length=1,  # allow_empty alone is not said in the schema
+        help_text="Documents from your vault.",
     )
 
 

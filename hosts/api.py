@@ -14,7 +14,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from amo.api import validated_data
+from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants.models import Application, BlockChange
 from applicants.services import (
@@ -188,7 +188,7 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
     def get_queryset(self):
         applications = self.scoped(Application.objects.all())
         if self.action == "list":
-            filters = HostApplicationFilterSerializer(data=self.request.query_params)
+            filters = HostApplicationFilterSerializer(data=sent_values(self.request.query_params))
             filters.is_valid(raise_exception=True)  # query parameters are named by their keys
             criteria = filters.validated_data
             applications = selectors.application_queue(
@@ -334,7 +334,7 @@ class BlockChangeViewSet(HostViewSet, mixins.ListModelMixin):
     def get_queryset(self):
         status = None
         if self.action == "list":
-            filters = HostBlockChangeFilterSerializer(data=self.request.query_params)
+            filters = HostBlockChangeFilterSerializer(data=sent_values(self.request.query_params))
             filters.is_valid(raise_exception=True)
             status = filters.validated_data.get("status")
         return selectors.block_changes(self.scoped(BlockChange.objects.all()), status=status)

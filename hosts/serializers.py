@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
@@ -27,6 +28,12 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
 class HostRotationSerializer(serializers.ModelSerializer):
     preceptor = ScopedPrimaryKeyField(Preceptor, allow_null=True, required=False)
+    # The platform's one currency (rotation_services refuses any other), said in the schema.
+    currency = serializers.ChoiceField(
+        choices=[settings.DEFAULT_CURRENCY],
+        required=False,
+        error_messages={"invalid_choice": f"Fees are in {settings.DEFAULT_CURRENCY.upper()} only."},
+    )
 
     class Meta:
         model = Rotation

@@ -8,8 +8,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amo.api import validated_data
-from applicants.api import ERROR, ApplicantAPIView, _own
+from amo.api import sent_values, validated_data
+from amo.schema import UNAVAILABLE
+from applicants.api import ApplicantAPIView, _own
 from hosts.api import ORGANIZATION_PARAMETER
 from hosts.tenancy import IsOrganizationMember, Role, Tenancy
 from payments import selectors, services
@@ -26,7 +27,7 @@ class ApplicationPaymentsAPI(ApplicantAPIView):
     @extend_schema(
         summary="The payments of one of your applications, with their refunds",
         operation_id="application_payments_list",
-        responses={200: PaymentSerializer(many=True), 404: ERROR},
+        responses=PaymentSerializer(many=True),
     )
     def get(self, request, pk: int):
         application = _own(self.applicant(), pk)
@@ -40,7 +41,7 @@ class ApplicationPaymentsAPI(ApplicantAPIView):
             "Stripe confirms it (webhook or server-side fetch), never on the browser's word."
         ),
         request=PaymentStartSerializer,
-        responses={201: PaymentStartedSerializer, 400: ERROR, 404: ERROR, 409: ERROR, 503: ERROR},
+        responses={201: PaymentStartedSerializer, 503: UNAVAILABLE},
     )
     def post(self, request, pk: int):
         application = _own(self.applicant(), pk)
@@ -68,11 +69,11 @@ class HostPayoutsAPI(Tenancy, APIView):
             OpenApiParameter("from", OpenApiTypes.DATE, OpenApiParameter.QUERY, required=False),
             OpenApiParameter("to", OpenApiTypes.DATE, OpenApiParameter.QUERY, required=False),
         ],
-        responses={200: PayoutReportSerializer, 400: ERROR, 403: ERROR},
+        responses=PayoutReportSerializer,
         operation_id="host_payouts_retrieve",
     )
     def get(self, request):
-        period = validated_data(PayoutPeriodSerializer(data=request.query_params))
+        period = validated_data(PayoutPeriodSerializer(data=sent_values(request.query_params)))
         report = selectors.organization_payout_report(organization=self.organization, **period)
         balance = selectors.organization_balance(organization=self.organization)
         return Response(PayoutReportSerializer({"balance_cents": balance, "report": report}).data)

@@ -55,7 +55,7 @@ class PayoutPeriodSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         renamed = {"date_from": data.get("from"), "date_to": data.get("to")}
-        return super().to_internal_value({key: value for key, value in renamed.items() if value})
+        return super().to_internal_value({key: value for key, value in renamed.items() if value is not None})
 
     def validate(self, attrs):
         start, end = attrs.get("date_from"), attrs.get("date_to")

@@ -52,6 +52,14 @@ class CatalogPagination(PageNumberPagination):
             }
         )
 
+    def get_schema_operation_parameters(self, view):
+        # The bounds the catalog's form checks (rotations.filters), said where clients read them.
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {"page": {"minimum": 1}, "page_size": {"minimum": 1, "maximum": MAX_PAGE_SIZE}}
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters
+
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)
         properties = described["properties"]

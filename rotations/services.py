@@ -153,6 +153,7 @@ def block_change_capacity(*, block_id: int, capacity: int) -> Block:
                 f"This block already has {pluralize(block.seats_taken, 'seat')} confirmed or held; "
                 f"capacity cannot go below that.",
                 extra={"seats_taken": block.seats_taken, "capacity": capacity},
+                field="capacity",
             )
         block.capacity = capacity
         block.save(update_fields=["capacity"])

@@ -44,6 +44,7 @@ def own_documents(applicant: Applicant, documents: Iterable[Document | int]) -> 
         raise DomainError(
             "You can only send documents from your own vault.",
             extra={"fields": {"documents": ["Unknown document."]}},
+            status=404,
         )
     return own
 

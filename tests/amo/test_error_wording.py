@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from rotations.filters import RotationFilter
-from tests.factories import ApplicantFactory, OwnerFactory, RotationFactory
+from tests.factories import ApplicantFactory, ApplicationFactory, OwnerFactory, RotationFactory
 from tests.hosts.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -51,12 +51,44 @@ def test_a_refused_choice_never_echoes_a_control_character(client, name, value):
 def test_what_the_api_quotes_of_the_input_shows_control_characters_escaped():
     client = Client()
     client.force_login(ApplicantFactory().user)
-    response = client.patch(
-        "/api/v1/me/profile/", {"specialties_of_interest": ["a\x1bb"]}, content_type="application/json"
-    )
-    assert response.status_code == 400
+    response = client.patch("/api/v1/me/profile/", "{}", content_type="text/a\x1bb")
+    assert response.status_code == 415
     assert not CONTROL.search(response.content.decode())
     assert "a\\x1bb" in response.json()["message"]
+
+
+# Each input of a shape DRF's own message would quote as Python prints it, or name by its Python
+# type: "\"['deposit']\" is not a valid choice.", "got type \"str\"", "received list".
+PYTHON_SHAPED = [
+    ("post", "/api/v1/applications/1/payments/", {"purpose": ["deposit"]}, "Select a valid choice."),
+    ("post", "/api/v1/applications/", {"block": [1]}, "Enter the item's id, a whole number."),
+    ("post", "/api/v1/applications/", {"block": 1, "documents": "1"}, "Enter a list."),
+    ("post", "/api/v1/applications/", ["block"], "Send a JSON object of named fields."),
+    ("patch", "/api/v1/me/profile/", {"training_status": {"a": 1}}, "Select a valid choice."),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "words"), PYTHON_SHAPED)
+def test_an_api_refusal_says_what_is_wrong_in_words_never_in_python(method, path, body, words):
+    applicant = ApplicantFactory()
+    ApplicationFactory(pk=1, applicant=applicant, block__pk=1, status="offered")
+    client = Client()
+    client.force_login(applicant.user)
+    response = getattr(client, method)(path, body, content_type="application/json")
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.endswith(words), message
+    assert not re.search(r"""\[['"]|\{['"]|\b(?:str|list|dict|int)"|(?:received|got) \w+\.""", message)
+
+
+def test_an_id_in_the_body_that_names_nothing_is_a_404_as_in_the_path():
+    client = Client()
+    client.force_login(ApplicantFactory().user)
+    response = client.patch(
+        "/api/v1/me/profile/", {"specialties_of_interest": ["nope"]}, content_type="application/json"
+    )
+    assert response.status_code == 404
+    assert response.json()["message"] == "Specialties of interest: No such item exists."
 
 
 @pytest.mark.parametrize(

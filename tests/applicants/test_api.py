@@ -166,7 +166,7 @@ def test_other_applicants_applications_are_404(api):
     assert api.get("/api/v1/applications/").json()["results"] == []
 
 
-def test_assigning_another_applicants_document_by_api_is_refused(api):
+def test_assigning_another_applicants_document_by_api_is_a_404_as_for_any_id_not_yours(api):
     block = BlockFactory()
     response = api.post(
         "/api/v1/applications/",
@@ -178,7 +178,7 @@ def test_assigning_another_applicants_document_by_api_is_refused(api):
         },
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert not Application.objects.exists()
 
 

@@ -180,13 +180,13 @@ def test_documents_sent_to_a_booking_complete_it():
     assert sorted(response.json()["documents"]) == sorted([cv.pk, tb.pk])
 
 
-def test_documents_of_another_vault_or_none_at_all_are_400():
+def test_documents_of_another_vault_are_404_and_none_at_all_400():
     application = _confirmed()
     client = api_as(application)
     foreign = DocumentFactory()
     assert (
         client.post(url(application, "documents"), {"documents": [foreign.pk]}, format="json").status_code
-        == 400
+        == 404
     )
     assert client.post(url(application, "documents"), {"documents": []}, format="json").status_code == 400
     assert not application.documents.exists()
@@ -222,10 +222,10 @@ def test_book_now_on_a_full_block_is_409_with_nothing_written():
     assert SeatHold.objects.filter(block=block).count() == 1
 
 
-def test_book_now_of_an_unknown_block_is_400():
+def test_book_now_of_an_unknown_block_is_404():
     applicant, _, _ = _ready_applicant_and_block()
     response = api_as(applicant.user).post("/api/v1/applications/book-now/", {"block": 0}, format="json")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert not Application.objects.exists()
 
 

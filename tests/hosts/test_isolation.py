@@ -174,7 +174,7 @@ def _accept_b_invitation(client, a, b):
 def _api_create_rotation_with_b_preceptor(client, a, b):
     data = {**api_rotation_data(a), "preceptor": b.preceptor.pk}
     response = client.post(reverse("hosts_api:rotation-list"), data, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "preceptor" in response.json()["extra"]["fields"]
 
 
@@ -187,7 +187,7 @@ def _api_create_block_on_b_rotation(client, a, b):
         "apply_by": BLOCK_DATA["apply_by"],
     }
     response = client.post(reverse("hosts_api:block-list"), data, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert list(response.json()["extra"]["fields"]) == ["rotation"]
 
 
