@@ -8,7 +8,6 @@ import logging
 import secrets
 from collections.abc import Callable
 from datetime import timedelta
-from smtplib import SMTPException
 from urllib.parse import urlsplit
 
 from django.apps import apps as global_apps
@@ -146,7 +145,9 @@ def emails_relay(*, unsent: QuerySet, send: Callable[[int], bool]) -> int:
             continue  # emailed meanwhile
         try:
             sent += send(pk)
-        except (SMTPException, OSError):
+        except Exception:
+            # Whatever failed (the mail server, a message that cannot be built), the rows after this
+            # one are still sent; this one is tried again on a later run, within its attempts.
             logger.warning("The relay could not email %s %s", unsent.model._meta.label, pk, exc_info=True)
     return sent
 

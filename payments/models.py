@@ -120,14 +120,10 @@ class Payment(models.Model):
                 name="payment_one_open_per_purpose",
                 violation_error_message="A payment for this is already under way.",
             ),
-            # A date change to a dearer block may leave more to pay after the balance was paid: the
-            # balance is the one purpose that may succeed again, once per amount due (below).
-            models.UniqueConstraint(
-                fields=["application", "purpose"],
-                condition=Q(status="succeeded") & ~Q(purpose="balance"),
-                name="payment_one_succeeded_per_purpose",
-                violation_error_message="This is already paid.",
-            ),
+            # No rule allows one succeeded payment per purpose: money Stripe took must always be
+            # recorded, and an attempt given up can still be paid at Stripe (or paid beside money
+            # staff recorded). The booking code refuses a second one and it goes back as paid twice
+            # (payments.handoff, _refund_late); what counts as paid never counts it twice.
             # Each amount due is charged to the saved card once: the daily task and a date change's
             # charge may run any number of times.
             models.UniqueConstraint(

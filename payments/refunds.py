@@ -207,4 +207,7 @@ def refund_news(plan: RefundPlan) -> str:
         R.RESALE: "the rest of the program fee you paid",
         R.UNDECIDED: "your application fee",
     }[plan.reason]
-    return f"{format_cents(plan.total_cents, currency)} is refunded to your card: {what}.{fee_kept}"
+    # Money staff recorded as received another way goes back the way it came, not to a card.
+    by_card = all(line.payment.method == Payment.Method.CARD for line in plan.lines)
+    to = "to your card" if by_card else "the way you paid"
+    return f"{format_cents(plan.total_cents, currency)} is refunded {to}: {what}.{fee_kept}"

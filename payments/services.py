@@ -49,6 +49,7 @@ from payments.selectors import (
     receipt_lines,
 )
 from payments.stripe_client import stripe_client
+from rotations.locking import lock_block
 from rotations.models import Block
 
 logger = logging.getLogger(__name__)
@@ -319,12 +320,12 @@ def _succeed(payment: Payment) -> int | None:
     payment.failure_message = ""
     payment.save(update_fields=["status", "succeeded_at", "failure_message"])
     _charge_ledger(payment)
-    _receipt_send(payment)
     # The booking code decides what the money does (payments.handoff); a busy block raises, and the
-    # event's retry or reconciliation decides.
+    # event's retry or reconciliation decides. Money it refuses gets the refund's notice, no receipt.
     refusal = booking_receiver().payment_received(payment)
     if refusal:
         return _refund_late(payment, DomainError(refusal))
+    _receipt_send(payment)
     if payment.purpose == P.APPLICATION_FEE:
         return None
     if payment.purpose == P.BALANCE:
@@ -348,11 +349,7 @@ def _others_cancel(payment: Payment) -> None:
     for other in others.exclude(pk=payment.pk).select_related("application__block__rotation"):
         if amount_due(other.application, other.purpose):
             continue
-        try:
-            _cancel_intent(other)
-        except DomainError:
-            # Stripe unreachable: reconciliation cancels it (payments_open_cancel).
-            logger.warning("Could not cancel the open payment %s after %s succeeded", other.pk, payment.pk)
+        _cancel_intent(other)
 
 
 def payments_open_cancel(*, application_id: int) -> int:
@@ -1018,15 +1015,19 @@ def payment_record_received(
         raise DomainError("Give the transfer's reference or the receipt's number.", field="reference")
     pk = application if isinstance(application, int) else application.pk
     with transaction.atomic():
-        applications = Application.objects.select_related("block__rotation__organization", "applicant__user")
-        if purpose == P.BALANCE:
-            # As balance_charge: the booking's row lock orders this with a date change being approved.
-            applications = applications.select_for_update(of=("self",))
-        application = applications.get(pk=pk)
+        if purpose != P.BALANCE:
+            # A deposit or whole fee books the seat: its block first, the order every seat change keeps.
+            lock_block(Application.objects.values_list("block_id", flat=True).get(pk=pk))
+        # What is due is read under the booking's row lock, so a card payment committing meanwhile
+        # is seen here (or waits), never paid twice beside it.
+        application = (
+            Application.objects.select_for_update(of=("self",))
+            .select_related("block__rotation__organization", "applicant__user")
+            .get(pk=pk)
+        )
         amount = amount_due(application, purpose)
         if not amount:
-            label = P(purpose).label.lower()
-            raise DomainError(f"No {label} is due on this application now.", field="purpose", status=409)
+            raise DomainError(nothing_due_message(purpose), field="purpose", status=409)
         superseded = [purpose] if purpose == P.BALANCE else [P.DEPOSIT, P.FULL]
         for attempt in Payment.objects.select_for_update(of=("self",)).filter(
             application=application, purpose__in=superseded, status__in=Payment.OPEN

@@ -5,18 +5,13 @@ through applicants.workflow and is told to the other side."""
 
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
 from applicants.services.booking import (
-    CHECKOUT_HOLD_FOR,
-    DOCUMENTS_DUE_WITHIN,
     application_book_now,
     application_documents_send,
 )
-from applicants.services.cancellation import CANCELLATION_REFUNDS, application_cancel
+from applicants.services.cancellation import application_cancel
 from applicants.services.documents import (
-    DOCUMENT_EXPIRY_MAX_YEARS,
     EXPIRING_KINDS,
     MAX_DOCUMENT_BYTES,
-    PDF_TRAILER_WINDOW,
-    SIGNATURES,
     document_delete,
     document_expiry_window,
     document_reject,
@@ -27,9 +22,6 @@ from applicants.services.lifecycle import application_end_early, application_rec
 from applicants.services.offers import application_accept, application_decline, application_offer
 from applicants.services.payment_handoff import application_payment_confirm
 from applicants.services.profile import (
-    PHONE_PATTERN,
-    STEP2_SCORE_RANGE,
-    STUDENT_YEARS_AHEAD,
     account_delete,
     applicant_create,
     applicant_delete,
@@ -37,7 +29,6 @@ from applicants.services.profile import (
 )
 from applicants.services.review import (
     BULK_ACTIONS,
-    BulkResult,
     application_reject,
     application_request_info,
     application_start_review,
@@ -55,30 +46,22 @@ from applicants.services.submission import (
     email_is_verified,
 )
 from applicants.services.sweeps import (
-    UNDECIDED_EXPIRE_AFTER,
-    SweepResult,
     application_expire,
     application_expire_undecided,
     holds_sweep,
 )
 from applicants.services.visa_denials import visa_denial_accept, visa_denial_refuse, visa_denial_submit
-from applicants.services.waitlist import OFFER_VALID_FOR, offer_deadline_default, waitlist_promote
+from applicants.services.waitlist import offer_deadline_default, waitlist_promote
 
 __all__ = [
     # profile
-    "PHONE_PATTERN",
-    "STEP2_SCORE_RANGE",
-    "STUDENT_YEARS_AHEAD",
     "account_delete",
     "applicant_create",
     "applicant_delete",
     "applicant_profile_update",
     # documents
-    "DOCUMENT_EXPIRY_MAX_YEARS",
     "EXPIRING_KINDS",
     "MAX_DOCUMENT_BYTES",
-    "PDF_TRAILER_WINDOW",
-    "SIGNATURES",
     "document_delete",
     "document_expiry_window",
     "document_reject",
@@ -86,15 +69,8 @@ __all__ = [
     "document_verify",
     # applications
     "BULK_ACTIONS",
-    "BulkResult",
-    "CANCELLATION_REFUNDS",
-    "CHECKOUT_HOLD_FOR",
-    "DOCUMENTS_DUE_WITHIN",
     "MAX_MESSAGE_CHARS",
     "MAX_STATEMENT_CHARS",
-    "OFFER_VALID_FOR",
-    "SweepResult",
-    "UNDECIDED_EXPIRE_AFTER",
     "application_accept",
     "application_apply",
     "application_book_now",

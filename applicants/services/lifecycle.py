@@ -96,12 +96,10 @@ def bookings_advance() -> tuple[int, int]:
         except DomainError:
             continue  # moved on meanwhile (cancelled, a no-show)
         started += 1
-    running = Application.objects.filter(status=S.IN_PROGRESS, block__start_date__lte=today).select_related(
-        "block"
-    )
-    for application in running.order_by("pk")[:SWEEP_BATCH]:
-        if application.block.end_date >= today:
-            continue
+    # Filtered on the block's last day in the query: a batch of rotations still under way never
+    # hides those that ended behind it.
+    ended = Application.objects.filter(status=S.IN_PROGRESS, block__end_date__lt=today)
+    for application in ended.order_by("pk")[:SWEEP_BATCH]:
         try:
             with transaction.atomic():
                 move(

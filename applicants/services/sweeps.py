@@ -3,6 +3,7 @@ waitlist), free seats are offered to waitlists, and applications left undecided 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +28,7 @@ from rotations.models import Block, SeatHold
 from rotations.services import seat_hold_locked, seat_release
 
 S = Application.Status
+logger = logging.getLogger(__name__)
 
 # A submitted application nobody at the host decides expires on its own after this long.
 UNDECIDED_EXPIRE_AFTER = timedelta(days=10)
@@ -115,6 +117,21 @@ class SweepResult:
     undecided: int
 
 
+def _each(expire, application_ids: list[int]) -> int:
+    """Run `expire` for each application, each in its own transaction; one that fails (its block busy
+    for a moment, or worse) is logged and left to the next run, and the rest go on. Returns how many
+    moved."""
+    moved = 0
+    for application_id in application_ids:
+        try:
+            moved += expire(application_id=application_id) is not None
+        except Exception:
+            logger.exception(
+                "%s of application %s failed; the next run tries again", expire.__name__, application_id
+            )
+    return moved
+
+
 def holds_sweep() -> SweepResult:
     """The every-minute sweep: expire offers and checkouts past their deadline (releasing their
     seats to the waitlist), offer any other free seat to a waitlist, and expire applications left
@@ -126,7 +143,7 @@ def holds_sweep() -> SweepResult:
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    expired = sum(1 for pk in list(due) if application_expire(application_id=pk))
+    expired = _each(application_expire, list(due))
     promoted = 0
     waiting_blocks = (
         Block.objects.filter(seats_taken__lt=F("capacity"), start_date__gt=now.date())
@@ -135,8 +152,13 @@ def holds_sweep() -> SweepResult:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for block_id in list(waiting_blocks):
-        with transaction.atomic():
-            promoted += len(waitlist_promote(block_id=block_id))
+        try:
+            with transaction.atomic():
+                promoted += len(waitlist_promote(block_id=block_id))
+        except Exception:
+            logger.exception(
+                "Offering block %s's free seats to its waitlist failed; the next run tries again", block_id
+            )
     undecided = (
         Application.objects.filter(
             status__in=[S.SUBMITTED, S.UNDER_REVIEW], submitted_at__lte=now - UNDECIDED_EXPIRE_AFTER
@@ -144,7 +166,7 @@ def holds_sweep() -> SweepResult:
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    undecided_count = sum(1 for pk in list(undecided) if application_expire_undecided(application_id=pk))
+    undecided_count = _each(application_expire_undecided, list(undecided))
     return SweepResult(expired=expired, promoted=promoted, undecided=undecided_count)
 
 

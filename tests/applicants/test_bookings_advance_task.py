@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from applicants.models import Application, ApplicationTransition
+from applicants.services import lifecycle
 from applicants.tasks import bookings_advance
 from tests.factories import BlockFactory, take_seat
 
@@ -34,3 +35,18 @@ def test_the_hourly_task_starts_bookings_that_began_and_completes_those_that_end
     )
     started = ApplicationTransition.objects.get(application=began_yesterday)
     assert (started.actor_role, started.reason) == ("system", "The rotation began.")
+
+
+def test_rotations_still_under_way_never_hide_those_that_ended_behind_them(monkeypatch):
+    """A batch's worth of rotations under way with lower ids than one that ended: the ended one is
+    completed on the first run, not after every one under way has ended."""
+    monkeypatch.setattr(lifecycle, "SWEEP_BATCH", 2)
+    today = timezone.localdate()
+    under_way = [take_seat(BlockFactory(start_date=today - timedelta(days=3), weeks=4)) for _ in range(2)]
+    ended = take_seat(BlockFactory(start_date=today - timedelta(weeks=2), weeks=1))
+    Application.objects.filter(pk__in=[a.pk for a in [*under_way, ended]]).update(status=S.IN_PROGRESS)
+    assert max(a.pk for a in under_way) < ended.pk
+
+    assert bookings_advance() == (0, 1)
+    assert status_of(ended) == S.COMPLETED
+    assert {status_of(application) for application in under_way} == {S.IN_PROGRESS}

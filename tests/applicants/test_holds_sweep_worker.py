@@ -2,11 +2,13 @@
 Celery worker. The worker runs in a thread of this process (tests/conftest.py), so time-machine's
 travel moves its clock too: deadlines pass without sleeping through them."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
@@ -14,7 +16,9 @@ from django_celery_beat.schedulers import DatabaseScheduler
 from amo.celery import app as celery_app
 from amo.models import Notification
 from applicants.models import Application
+from applicants.services.sweeps import holds_sweep as sweep_run
 from applicants.tasks import holds_sweep
+from rotations import locking
 from rotations.models import Block, SeatHold
 from rotations.selectors import blocks_out_of_step
 from tests.factories import ApplicationFactory, BlockFactory, MembershipFactory
@@ -102,3 +106,39 @@ def test_the_database_scheduler_that_make_run_uses_stores_the_sweep_every_sixty_
     assert (stored.task, stored.enabled) == (holds_sweep.name, True)
     assert (stored.interval.every, stored.interval.period) == (60, IntervalSchedule.SECONDS)
     assert scheduler.schedule["holds-sweep"].schedule.run_every == timedelta(seconds=60)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_offer_whose_block_is_busy_does_not_stop_the_sweep_expiring_the_others(monkeypatch):
+    """The first lapsed offer's block is locked by another transaction for the whole run (busy):
+    it is left for the next run, and the offer after it still expires."""
+    monkeypatch.setattr(locking, "LOCK_TIMEOUT", "200ms")
+    busy_block, free_block = BlockFactory(), BlockFactory()
+    lapsed = timezone.now() + timedelta(minutes=1)
+    stuck = ApplicationFactory(block=busy_block, status=Application.Status.OFFERED, seat=lapsed)
+    other = ApplicationFactory(block=free_block, status=Application.Status.OFFERED, seat=lapsed)
+    assert stuck.pk < other.pk
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_block():
+        try:
+            with transaction.atomic():
+                Block.objects.select_for_update().get(pk=busy_block.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            holding.set()
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_block)
+    holder.start()
+    try:
+        assert holding.wait(timeout=10)
+        with time_machine.travel(timezone.now() + timedelta(minutes=2), tick=False):
+            result = sweep_run()
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert result.expired == 1
+    statuses = dict(Application.objects.filter(pk__in=[stuck.pk, other.pk]).values_list("pk", "status"))
+    assert statuses == {stuck.pk: Application.Status.OFFERED, other.pk: Application.Status.EXPIRED}

@@ -34,6 +34,7 @@ from tests.factories import (
     UserFactory,
     take_seat,
 )
+from tests.payments.stripe_helpers import pay
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
@@ -206,3 +207,27 @@ def test_a_refund_of_money_received_another_way_is_left_to_staff_to_pay_back_the
     refund_paid_elsewhere(refund=refund, method="bank transfer", reference="TRF 78", actor=staff)
     assert Refund.objects.get(pk=refund.pk).status == Refund.Status.SUCCEEDED
     assert LedgerEntry.objects.filter(refund=refund, kind=K.REFUND).get().amount_cents == -refund.amount_cents
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_card_deposit_paid_while_staff_record_the_same_deposit_is_recorded_and_refunded_as_paid_twice():
+    """The applicant paid the deposit by card at Stripe (no event yet) while staff recorded it as
+    received by bank transfer: the card attempt, given up, is read back from Stripe, recorded as the
+    money it is, and refunded in full as paid twice; the booking is confirmed once."""
+    application = ApplicationFactory(status=S.AWAITING_PAYMENT, submitted_at=timezone.now())
+    card = payment_start(application=application, purpose=P.DEPOSIT, actor=application.applicant.user)
+    assert pay(card) == "succeeded"
+
+    payment_record_received(
+        application=application,
+        purpose=P.DEPOSIT,
+        method="bank_transfer",
+        reference="TRF 9",
+        actor=StaffFactory(),
+    )
+
+    card.refresh_from_db()
+    assert (card.status, card.refunded_cents) == (Payment.Status.SUCCEEDED, card.amount_cents)
+    assert Refund.objects.get(payment=card).reason == Refund.Reason.DUPLICATE
+    assert Application.objects.get(pk=application.pk).status == S.CONFIRMED
+    assert Payment.objects.filter(application=application, purpose=P.DEPOSIT).paid().count() == 1
