@@ -197,6 +197,10 @@ def test_a_refund_of_money_received_another_way_is_left_to_staff_to_pay_back_the
     host = OwnerFactory(organization=application.block.rotation.organization).user
     application_cancel(application=application, actor=host, role=ActorRole.HOST, reason="The unit closed.")
 
+    told = Notification.objects.get(
+        recipient=application.applicant.user, key__startswith=f"application:{application.pk}:cancelled:"
+    )
+    assert "is refunded the way you paid" in told.body and "card" not in told.body
     refund = Refund.objects.get(payment=received)
     refund_send(refund_id=refund.pk)  # as the worker does after the cancellation commits
     refund.refresh_from_db()
