@@ -3,7 +3,10 @@ recorded by the host as a no-show or an early end."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, F
 from django.utils import timezone
 
 from amo.errors import DomainError
@@ -98,7 +101,15 @@ def bookings_advance() -> tuple[int, int]:
         started += 1
     # Filtered on the block's last day in the query: a batch of rotations still under way never
     # hides those that ended behind it.
-    ended = Application.objects.filter(status=S.IN_PROGRESS, block__end_date__lt=today)
+    ended = (
+        Application.objects.filter(status=S.IN_PROGRESS)
+        .alias(
+            day_after_end=ExpressionWrapper(
+                F("block__start_date") + F("block__weeks") * timedelta(weeks=1), output_field=DateTimeField()
+            )
+        )
+        .filter(day_after_end__lte=today)
+    )
     for application in ended.order_by("pk")[:SWEEP_BATCH]:
         try:
             with transaction.atomic():
