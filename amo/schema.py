@@ -12,6 +12,8 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
+from amo.validators import validate_single_line
+
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -42,8 +44,22 @@ TOO_MANY = error("Too many requests: wait the seconds `Retry-After` says, then t
 UNAVAILABLE = error("A service AMO depends on (Stripe) did not answer; nothing was changed. Try again.")
 
 
+# What amo.text.breaks_one_line refuses, as a JSON Schema pattern: C0 and C1 controls, lone
+# surrogates, the line and paragraph separators, and the bidirectional controls.
+SINGLE_LINE_PATTERN = (
+    "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]*$"
+)
+
+
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema, adding to each operation the error statuses it can answer."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """A one-line text input (amo.validators.validate_single_line) says so with a pattern."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if validate_single_line in getattr(field, "validators", ()) and schema.get("type") == "string":
+            schema.setdefault("pattern", SINGLE_LINE_PATTERN)
+        return schema
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)

@@ -24,7 +24,8 @@ def _checks_directly(node: ast.AST) -> bool:
             return True
         if isinstance(each, ast.Call):
             name = _name(each)
-            if name in {"raises", "warns", "expect"} or "assert" in name:
+            # schemathesis' call_and_validate raises on every failed check.
+            if name in {"raises", "warns", "expect", "call_and_validate"} or "assert" in name:
                 return True
     return False
 

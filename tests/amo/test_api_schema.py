@@ -32,7 +32,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from amo.schema import SINGLE_LINE_PATTERN
 from amo.services import api_token_create
+from amo.text import breaks_one_line
 from applicants.models import Application
 from hosts.models import Membership
 from tests.factories import (
@@ -106,6 +108,7 @@ BEYOND_A_SCHEMA = {
     "capacity",
     "accepts_students",
     "file",
+    "date_to",  # a period that ends before it starts: a rule across two inputs
 }
 
 
@@ -337,3 +340,13 @@ def test_every_operation_documents_the_refusals_every_request_can_meet():
             assert "Retry-After" in answers["429"]["headers"], (method, path)
             if method in ("post", "patch"):
                 assert {"400", "404", "409", "413", "415"} <= set(answers), (method, path)
+
+
+def test_the_schemas_one_line_pattern_refuses_exactly_what_the_validator_refuses():
+    """Every character of the Basic Multilingual Plane, and the astral planes' first characters: the
+    pattern the schema states and amo.text.breaks_one_line agree on each."""
+    pattern = re.compile(SINGLE_LINE_PATTERN)
+    characters = [chr(code) for code in [*range(0x10000), *range(0x10000, 0x10100)]]
+    disagree = [c for c in characters if bool(pattern.fullmatch(c)) == breaks_one_line(c)]
+    assert disagree == []
+    assert not pattern.fullmatch("Dr. Ada\nLovelace") and pattern.fullmatch("Dr. Ada Lovelace")

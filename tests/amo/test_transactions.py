@@ -160,9 +160,13 @@ def empty_queue():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_is_sent_to_the_broker_once_its_transaction_commits_and_never_if_it_rolls_back(empty_queue):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        enqueue_on_commit(record_worker_heartbeat)
-        raise RuntimeError("the caller fails after enqueueing")
+    def enqueue_then_fail():
+        with transaction.atomic():
+            enqueue_on_commit(record_worker_heartbeat)
+            raise RuntimeError("the caller fails after enqueueing")
+
+    with pytest.raises(RuntimeError):
+        enqueue_then_fail()
     assert queued() == 0
     with transaction.atomic():
         enqueue_on_commit(record_worker_heartbeat)

@@ -51,10 +51,12 @@ def tab_through(page: Page) -> list[dict]:
     """Press Tab from the first control until focus comes round to it again; return each stop once.
 
     The last stop is the first control, reached by Tab like the others. Only once the page has
-    loaded: until its stylesheets apply, a collapsed menu's links still look shown, and they would
-    be counted as controls Tab must reach.
+    loaded and its scripts have drawn what they fetch (the pay page mounts the card form after its
+    POST answers): until its stylesheets apply, a collapsed menu's links still look shown, and they
+    would be counted as controls Tab must reach.
     """
     page.wait_for_load_state("load")
+    page.wait_for_load_state("networkidle")
     controls = page.evaluate(MARK_CONTROLS)
     page.evaluate("() => document.querySelector('[data-kb=\"0\"]').focus()")
     stops: list[dict] = []
