@@ -18,9 +18,11 @@ from pathlib import Path
 import psutil
 import psycopg2
 import pytest
+import redis
 from django.conf import settings
 from django.db import connection
 
+from amo.settings import redis_database_url
 from seeding.accounts import DEMO_LOGINS
 from seeding.catalog import DEMO_ORGANIZATION_SLUG
 
@@ -72,6 +74,12 @@ def make_run(database_url: str, tmp_path: Path):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    if os.environ.get("REDIS_URL"):
+        # The three Redis databases before the suite's, emptied: its worker never takes a task the
+        # suite left queued for rows of the test database (it would not find them in the scratch one).
+        env["REDIS_URL"] = redis_database_url(os.environ["REDIS_URL"], -3)
+        for offset in range(3):
+            redis.Redis.from_url(redis_database_url(env["REDIS_URL"], offset)).flushdb()
     log_path = tmp_path / "run.log"
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
