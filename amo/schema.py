@@ -45,9 +45,10 @@ UNAVAILABLE = error("A service AMO depends on (Stripe) did not answer; nothing w
 
 
 # What amo.text.breaks_one_line refuses, as a JSON Schema pattern: C0 and C1 controls, lone
-# surrogates, the line and paragraph separators, and the bidirectional controls.
+# surrogates, the line and paragraph separators, and the bidirectional controls. At least one
+# character: drf-spectacular offers blank as the other choice where a field allows it.
 SINGLE_LINE_PATTERN = (
-    "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]*$"
+    "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ud800-\\udfff]+$"
 )
 
 
