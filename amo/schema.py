@@ -58,7 +58,9 @@ class AutoSchema(openapi.AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         """A one-line text input (amo.validators.validate_single_line) says so with a pattern."""
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if validate_single_line in getattr(field, "validators", ()) and schema.get("type") == "string":
+        single_line = validate_single_line in getattr(field, "validators", ())
+        # What the server accepts: responses carry no input rules.
+        if direction == "request" and single_line and schema.get("type") == "string":
             schema.setdefault("pattern", SINGLE_LINE_PATTERN)
         return schema
 
