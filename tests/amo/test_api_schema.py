@@ -111,6 +111,8 @@ BEYOND_A_SCHEMA = {
     "file",
     "date_to",  # a period that ends before it starts: a rule across two inputs
     "start_month",  # within the catalog's window, counted from today
+    "page",  # within the first 10,000 rotations: how many pages that is depends on page_size
+    "preceptor",  # a row that must exist, as a specialty
 }
 
 
