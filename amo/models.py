@@ -1,7 +1,11 @@
 """The account: one User for applicants, host members and staff, logging in by email."""
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -40,6 +44,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="Can use the staff admin.")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The optional reminder kinds this person turned off on their account page (amo.reminders);
+    # money and deadline reminders are sent whatever this says.
+    reminders_off = ArrayField(models.CharField(max_length=32), default=list, blank=True)
 
     objects = UserManager()
 
@@ -139,3 +146,62 @@ class ApiToken(models.Model):
         if self.expires_at <= timezone.now():
             return "expired"
         return "active"
+
+
+class Reminder(models.Model):
+    """A message planned for a due time, sent once by the every-minute reminders sweep (amo.reminders).
+
+    `key` names the reminder and what it is anchored to (e.g. "rotation_starting:application:42:
+    block:7:7d"): the unique constraint makes planning it twice one row, and a reminder whose anchor
+    moved (the booking moved to another block) is a new row, while the old one is cancelled.
+    A row is sent or cancelled, never both; neither means it is still to come.
+    """
+
+    class Kind(models.TextChoices):
+        DRAFT_LEFT = "draft_left", "An application left as a draft"
+        HOLD_EXPIRING = "hold_expiring", "An offer or a held seat about to expire"
+        DOCUMENTS_DUE = "documents_due", "Documents due for a booking"
+        BALANCE_DUE = "balance_due", "A balance about to be charged"
+        ROTATION_STARTING = "rotation_starting", "A rotation about to start"
+        DOCUMENT_EXPIRING = "document_expiring", "A document expiring before a rotation ends"
+        APPLICATIONS_WAITING = "applications_waiting", "Applications waiting for a decision"
+        BLOCK_CHANGE_WAITING = "block_change_waiting", "Date changes waiting for a decision"
+
+    key = models.CharField(max_length=200, unique=True)
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    # What the reminder is about: an application, a document, a date change, a membership.
+    about_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    about_id = models.PositiveBigIntegerField()
+    about = GenericForeignKey("about_type", "about_id")
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Why it was not sent, in words: "The offer was accepted.", "Turned off on the account page."
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    notification = models.OneToOneField(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="reminder"
+    )
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sent_at__isnull=True) | Q(cancelled_at__isnull=True),
+                name="reminder_sent_or_cancelled_not_both",
+            ),
+        ]
+        indexes = [
+            # The sweep's question: what is due and still to come, oldest first.
+            models.Index(
+                fields=["due_at"],
+                name="reminder_to_come_due",
+                condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
+            ),
+            models.Index(fields=["about_type", "about_id"], name="reminder_about"),
+            models.Index(fields=["recipient", "due_at"], name="reminder_recipient_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient} at {self.due_at:%Y-%m-%d %H:%M}"

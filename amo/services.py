@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from django.apps import apps as global_apps
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Power
@@ -81,6 +81,29 @@ def notification_send(*, recipient: User, key: str, subject: str, body: str, lin
     return notification
 
 
+def notification_email_message(notification: Notification, *, connection=None) -> EmailMultiAlternatives:
+    """The email of one notification: plain text with an HTML version of the same words, and a
+    Message-ID made from the notification's id, so a mail client shows an email that was somehow
+    sent twice (a worker killed after the mail server took it) as one."""
+    link = f"{settings.SITE_URL}{notification.link}" if notification.link else ""
+    signature = email_signature()
+    text = "\n\n".join(part for part in (notification.body, link, signature) if part)
+    html = render_to_string(
+        "email/notification.html",
+        {"notification": notification, "link": link, "signature": signature, "site_name": settings.SITE_NAME},
+    )
+    message = EmailMultiAlternatives(
+        email_subject(notification.subject),
+        text,
+        settings.DEFAULT_FROM_EMAIL,
+        [notification.recipient.email],
+        connection=connection,
+        headers={"Message-ID": f"<notification-{notification.pk}@{urlsplit(settings.SITE_URL).hostname}>"},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
 def notification_email(*, notification_id: int) -> bool:
     """Email one notification unless it was already emailed; True when this call sent it.
 
@@ -93,16 +116,7 @@ def notification_email(*, notification_id: int) -> bool:
         )
         if notification.emailed_at is not None:
             return False
-        body = notification.body
-        if notification.link:
-            body = f"{body}\n\n{settings.SITE_URL}{notification.link}"
-        body = f"{body}\n\n{email_signature()}"
-        send_mail(
-            email_subject(notification.subject),
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient.email],
-        )
+        notification_email_message(notification).send()
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
         return True

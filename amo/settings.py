@@ -203,6 +203,8 @@ CELERY_BEAT_SCHEDULE = {
     # Emails whose own task never left (the broker was down, the mail server kept refusing).
     "notifications-relay": {"task": "amo.tasks.notifications_relay", "schedule": 60.0},
     "invitations-relay": {"task": "hosts.tasks.invitations_relay", "schedule": 60.0},
+    # Reminders that fell due (amo.reminders): each sent once, whatever runs twice.
+    "reminders-sweep": {"task": "amo.tasks.reminders_sweep", "schedule": 60.0},
     "seat-counts-check": {
         "task": "rotations.tasks.seat_counts_check",
         "schedule": crontab(hour=3, minute=30),

@@ -1,4 +1,5 @@
-"""Platform tasks: the worker heartbeat for /healthz, and emailing notifications (and relaying them)."""
+"""Platform tasks: the worker heartbeat for /healthz, emailing notifications (and relaying them), and
+the reminders sweep."""
 
 from smtplib import SMTPException
 
@@ -6,7 +7,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from amo import services
+from amo import reminders, services
+from amo.transactions import enqueue_on_commit
 
 WORKER_HEARTBEAT_KEY = "health:worker-heartbeat"
 
@@ -41,3 +43,26 @@ def notifications_relay() -> int:
     Idempotent: a notification is emailed once, whoever sends it. The time limit keeps one run
     inside its minute."""
     return services.notifications_relay()
+
+
+# A backlog above this many due reminders is shared: the sweep asks this many more workers to
+# send alongside it (they skip each other's locked rows).
+REMINDERS_SHARED_ABOVE = 500
+REMINDERS_HELPERS = 3
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=55, soft_time_limit=50)
+def reminders_sweep() -> int:
+    """Every minute (beat): send the reminders that are due, each once (amo.reminders). Safe when
+    two beats run by mistake, or a killed run is redelivered: rows are taken under SKIP LOCKED and
+    marked sent in the transaction that sends them."""
+    if reminders.reminders_due_count() > REMINDERS_SHARED_ABOVE:
+        for _ in range(REMINDERS_HELPERS):
+            enqueue_on_commit(reminders_send)
+    return reminders.reminders_send_due()
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=55, soft_time_limit=50)
+def reminders_send() -> int:
+    """A helper of the sweep while a backlog lasts: the same work, in another worker process."""
+    return reminders.reminders_send_due()

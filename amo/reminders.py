@@ -1,0 +1,232 @@
+"""Reminders: rows planned when the event that makes them due happens, cancelled or planned again
+when it changes, and sent exactly once by the every-minute sweep.
+
+Planning. The app that owns what a reminder is about computes, from that thing's current state,
+every reminder it should have (`Planned`), and calls `reminders_replan` with them and the rows they
+replace (`reminders_about`). Whatever changes it (an offer made or accepted, a booking confirmed or
+moved, a document uploaded or replaced) calls its planner again: planning is idempotent (the unique
+key makes a reminder planned twice one row), a reminder no longer wanted is cancelled, and one whose
+due time passed before it was planned (a booking made five days before the start gets no 14-day
+reminder) is not planned at all.
+
+Sending. The sweep takes one due row at a time with `SELECT ... FOR UPDATE SKIP LOCKED`, and
+records the in-app notification, emails it and marks the row sent in that row's own transaction.
+Zulip's deliver_scheduled_emails holds a whole batch in one transaction; then a worker killed in
+the middle of the batch rolls back the marks of emails that already left, and a restart sends
+them again. One row per transaction bounds that to the one email on the wire when the worker dies.
+Two sweeps (two beats started by mistake, or the fan-out below) skip each other's locked rows, and
+a row is read again under its lock, so each reminder is sent once whoever runs.
+
+What it says is decided when it is sent: each kind's renderer (registered by the app that owns it)
+reads the current state and may answer that the reminder no longer applies (the offer was answered
+meanwhile), which cancels it rather than sending stale news.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from smtplib import SMTPRecipientsRefused
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import get_connection
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from amo.models import Notification, Reminder, User
+
+logger = logging.getLogger(__name__)
+
+K = Reminder.Kind
+
+# The kinds a person may turn off on their account page. Money and deadline reminders (an offer or
+# a held seat expiring, documents due, a balance to be charged, a document expiring before a
+# rotation ends, applications that expire undecided) are sent whatever the account says.
+OPTIONAL_KINDS = (K.DRAFT_LEFT, K.ROTATION_STARTING, K.BLOCK_CHANGE_WAITING)
+
+TURNED_OFF = "Turned off on the account page."
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One reminder a planner wants: its key (unique, naming what it is anchored to), kind,
+    recipient, what it is about and when it is due."""
+
+    key: str
+    kind: str
+    recipient_id: int
+    about: models.Model
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a reminder says when it is sent: a subject, a plain-text body and the page it is about."""
+
+    subject: str
+    body: str
+    link: str = ""
+
+
+Renderer = Callable[[Reminder], Message | None]
+_RENDERERS: dict[str, Renderer] = {}
+
+
+def reminder_kind_register(kind: str, render: Renderer) -> None:
+    """Say how reminders of `kind` read when sent; called from the owning app's ready(). `render`
+    gets the locked reminder (its `about` loadable) and returns None when it no longer applies."""
+    _RENDERERS[kind] = render
+
+
+def reminders_about(about: models.Model, *kinds: str) -> QuerySet[Reminder]:
+    """The reminders of these kinds about one object: the rows a planner's result replaces."""
+    return Reminder.objects.filter(
+        about_type=ContentType.objects.get_for_model(about), about_id=about.pk, kind__in=kinds
+    )
+
+
+def reminders_replan(*, replaces: QuerySet[Reminder], wanted: Iterable[Planned], reason: str) -> None:
+    """Make the reminders to come among `replaces` be exactly `wanted`: new ones are planned (once
+    per key; one already due when planned is left out), wanted ones cancelled earlier are planned
+    again, and every other one still to come is cancelled with `reason` (plain words: "The offer
+    was accepted."). Rows already sent are history and never change."""
+    now = timezone.now()
+    wanted = list(wanted)
+    keys = [each.key for each in wanted]
+    replaces.filter(sent_at__isnull=True, cancelled_at__isnull=True).exclude(key__in=keys).update(
+        cancelled_at=now, cancel_reason=reason[: Reminder._meta.get_field("cancel_reason").max_length]
+    )
+    if not wanted:
+        return
+    cancelled_before = Reminder.objects.filter(
+        key__in=keys, sent_at__isnull=True, cancelled_at__isnull=False, due_at__gt=now
+    )
+    cancelled_before.update(cancelled_at=None, cancel_reason="")
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                key=each.key,
+                kind=each.kind,
+                recipient_id=each.recipient_id,
+                about_type=ContentType.objects.get_for_model(each.about),
+                about_id=each.about.pk,
+                due_at=each.due_at,
+                created_at=now,
+            )
+            for each in wanted
+            if each.due_at > now
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def reminders_turned_off(user: User) -> set[str]:
+    """The optional kinds `user` turned off (amo.reminders.OPTIONAL_KINDS)."""
+    return set(user.reminders_off) & set(OPTIONAL_KINDS)
+
+
+def reminders_settings_save(*, user: User, turned_off: Iterable[str]) -> None:
+    """Record which optional reminder kinds `user` does not want; money and deadline kinds cannot
+    be turned off, so naming one is refused."""
+    from amo.errors import DomainError
+
+    turned_off = set(turned_off)
+    refused = turned_off - set(OPTIONAL_KINDS)
+    if refused:
+        labels = ", ".join(sorted(K(kind).label.lower() if kind in K.values else kind for kind in refused))
+        raise DomainError(f"These reminders cannot be turned off: {labels}.", field="reminders_off")
+    User.objects.filter(pk=user.pk).update(reminders_off=sorted(turned_off))
+    user.reminders_off = sorted(turned_off)
+
+
+# --- The sweep ----------------------------------------------------------------------------------------
+
+# How long one sweep run keeps taking rows: inside the beat task's time limit, so a backlog is
+# worked through over several runs and two runs of the same minute never pile up.
+SWEEP_SECONDS = 45.0
+
+
+def _to_come_due(now: datetime) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(sent_at__isnull=True, cancelled_at__isnull=True, due_at__lte=now)
+
+
+def reminders_due_count() -> int:
+    return _to_come_due(timezone.now()).count()
+
+
+def reminders_send_due(*, seconds: float = SWEEP_SECONDS, limit: int | None = None) -> int:
+    """Send the reminders that are due, one row per transaction, until none is left, `seconds`
+    passed or `limit` were handled; returns how many were sent (cancelled ones are not counted).
+
+    One SMTP connection serves the whole run. A mail server that cannot be reached ends the run
+    with nothing marked for the row in hand: the next run sends it.
+    """
+    started = time.monotonic()
+    handled = sent = 0
+    with get_connection() as smtp:
+        while time.monotonic() - started < seconds and (limit is None or handled < limit):
+            with transaction.atomic():
+                reminder = (
+                    _to_come_due(timezone.now())
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .select_related("recipient")
+                    .order_by("due_at", "id")
+                    .first()
+                )
+                if reminder is None:
+                    break
+                sent += _reminder_send_locked(reminder, smtp)
+            handled += 1
+    return sent
+
+
+def _reminder_cancel(reminder: Reminder, reason: str) -> None:
+    reminder.cancelled_at = timezone.now()
+    reminder.cancel_reason = reason
+    reminder.save(update_fields=["cancelled_at", "cancel_reason"])
+
+
+def _reminder_send_locked(reminder: Reminder, smtp) -> bool:
+    """Send one locked reminder: the in-app notification, its email, the row marked sent. Returns
+    False when it was cancelled instead (turned off, the account closed, no longer applies)."""
+    from amo.services import notification_email_message
+
+    recipient = reminder.recipient
+    if not recipient.is_active:
+        _reminder_cancel(reminder, "The account is closed.")
+        return False
+    if reminder.kind in reminders_turned_off(recipient):
+        _reminder_cancel(reminder, TURNED_OFF)
+        return False
+    message = _RENDERERS[reminder.kind](reminder)
+    if message is None:
+        _reminder_cancel(reminder, "It no longer applies.")
+        return False
+    now = timezone.now()
+    notification, _ = Notification.objects.get_or_create(
+        key=f"reminder:{reminder.key}",
+        defaults={
+            "recipient": recipient,
+            "subject": message.subject,
+            "body": message.body,
+            "link": message.link,
+        },
+    )
+    if notification.emailed_at is None:
+        try:
+            notification_email_message(notification, connection=smtp).send()
+        except SMTPRecipientsRefused:
+            # The address is refused for good: the reminder stays in the app, and the row is
+            # marked so the sweep does not ask the mail server again every minute.
+            logger.warning("The mail server refused the address of reminder %s", reminder.pk)
+        else:
+            notification.emailed_at = now
+            notification.save(update_fields=["emailed_at"])
+    reminder.sent_at = now
+    reminder.notification = notification
+    reminder.save(update_fields=["sent_at", "notification"])
+    return True
