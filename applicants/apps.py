@@ -7,9 +7,18 @@ class ApplicantsConfig(AppConfig):
 
     def ready(self) -> None:
         # Payments report what Stripe said through this one hand-off; the booking code decides.
-        from applicants.services.payment_handoff import balance_unpaid, payment_received
+        from amo.reminders import reminder_kind_register
+        from applicants.reminders import RENDERERS
+        from applicants.services.payment_handoff import balance_deadline_set, balance_unpaid, payment_received
         from payments.handoff import BookingReceiver, booking_receiver_register
 
         booking_receiver_register(
-            BookingReceiver(payment_received=payment_received, balance_unpaid=balance_unpaid)
+            BookingReceiver(
+                payment_received=payment_received,
+                balance_deadline_set=balance_deadline_set,
+                balance_unpaid=balance_unpaid,
+            )
         )
+        # What the applicant's reminders say when they fall due (applicants/reminders.py).
+        for kind, render in RENDERERS.items():
+            reminder_kind_register(kind, render)

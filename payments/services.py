@@ -649,7 +649,8 @@ def _balance_confirm(payment: Payment, customer_id: str, card: str) -> Payment:
 
 def _balance_unpaid(payment: Payment, message: str) -> Payment:
     """The saved card did not pay the balance (inside the caller's transaction, the payment locked):
-    failed, with a deadline 7 days on, and the applicant sent the pay link. Once per payment."""
+    failed, with a deadline 7 days on, the applicant sent the pay link, and the booking told
+    (payments.handoff), which reminds them a day before the deadline. Once per payment."""
     if payment.balance_deadline is not None:
         return payment
     if payment.status in Payment.OPEN:
@@ -659,6 +660,7 @@ def _balance_unpaid(payment: Payment, message: str) -> Payment:
     payment.failure_message = message or payment.failure_message
     payment.balance_deadline = timezone.now() + BALANCE_GRACE
     payment.save(update_fields=["status", "failure_message", "balance_deadline"])
+    booking_receiver().balance_deadline_set(payment.application_id)
     application = Application.objects.select_related("block__rotation", "applicant__user").get(
         pk=payment.application_id
     )

@@ -10,6 +10,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, BlockChange
+from applicants.services.follow_up import application_follow_up
 from applicants.services.moves import application_loaded, block_started, notify_applicant, notify_host
 from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
@@ -142,6 +143,7 @@ def block_change_decide(
             )
             application_terms_fix(application=locked, terms=quoted)
             waitlist_promote(block_id=change.from_block_id)
+            application_follow_up(application, reason="The booking moved to another block.")
         change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
         change.answer = answer
         change.decided_at = timezone.now()

@@ -20,6 +20,7 @@ from applicants.models import (
     Document,
 )
 from applicants.readiness import is_ready, readiness_checklist
+from applicants.services.follow_up import application_follow_up
 from applicants.services.moves import (
     application_loaded,
     applied_already,
@@ -29,7 +30,7 @@ from applicants.services.moves import (
     readiness_refusal,
 )
 from applicants.services.submission import (
-    application_draft_save,
+    draft_write,
     email_is_verified,
     own_documents,
     statement_required,
@@ -93,7 +94,7 @@ def application_book_now(
     rotation = block.rotation
     now = timezone.now()
     with transaction.atomic():
-        application = application_draft_save(
+        application = draft_write(
             applicant=applicant,
             block=block,
             personal_statement=personal_statement,
@@ -183,4 +184,5 @@ def application_documents_send(*, application: Application, actor: User, documen
                 f"Documents complete: {application.block.rotation}",
                 f"{application.applicant} sent every document required for {application.block}.",
             )
+        application_follow_up(locked, reason="The documents are in.")
     return locked

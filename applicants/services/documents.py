@@ -23,6 +23,7 @@ from amo.validators import MAX_REASON_CHARS, bounded_text, years_from
 from applicants.files import document_filename
 from applicants.models import Applicant, Document
 from applicants.selectors import document_was_sent, vault_usage
+from applicants.services.follow_up import applicant_follow_up
 from rotations.models import DocumentKind
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -156,6 +157,7 @@ def document_upload(
             # The storage name comes from document_storage_name, never from the uploader.
             document.file.save("upload", uploaded_file, save=False)
             document.save()
+            applicant_follow_up(applicant, reason=f"A newer {document.get_kind_display()} was uploaded.")
     except BaseException:
         if document.file.name:
             document.file.storage.delete(document.file.name)
@@ -180,6 +182,7 @@ def document_delete(*, document: Document, actor: User) -> None:
             )
         name, storage = locked.file.name, locked.file.storage
         locked.delete()
+        applicant_follow_up(document.applicant_id, reason="The document was deleted.")
         transaction.on_commit(lambda: storage.delete(name))
 
 
@@ -206,6 +209,10 @@ def _document_review(
         document.verified_by = actor
         document.verified_at = timezone.now()
         document.save(update_fields=["verification_status", "rejection_reason", "verified_by", "verified_at"])
+        applicant_follow_up(
+            document.applicant_id,
+            reason=f"The document was {document.get_verification_status_display().lower()}.",
+        )
         if not tell:
             return document
         kind, name = document.get_kind_display(), document.original_filename

@@ -15,6 +15,7 @@ from amo.models import User
 from amo.transactions import transaction_required
 from applicants.models import Application, ApplicationTransition
 from applicants.services.cancellation import application_cancel
+from applicants.services.follow_up import application_follow_up
 from applicants.services.moves import (
     application_loaded,
     lock_seat,
@@ -172,7 +173,10 @@ def payment_received(payment: Payment) -> str:
             .values_list("status", flat=True)
             .get(pk=payment.application_id)
         )
-        return "The booking was cancelled." if status == S.CANCELLED else ""
+        if status == S.CANCELLED:
+            return "The booking was cancelled."
+        application_follow_up(payment.application_id, reason="The balance is paid.")
+        return ""
     try:
         # Staff who recorded money received another way confirm as staff; Stripe's money, as the system.
         application_payment_confirm(application=payment.application_id, actor=payment.recorded_by, late=True)
@@ -185,6 +189,12 @@ def payment_received(payment: Payment) -> str:
         logger.info("Booking refused for payment %s: %s", payment.pk, refusal)
         return "The block has no seat left."
     return ""
+
+
+def balance_deadline_set(application_id: int) -> None:
+    """The saved card did not pay the balance and a deadline to pay it through the link was set
+    (payments.handoff; inside the payment's transaction): the applicant is reminded before it."""
+    application_follow_up(application_id, reason="The saved card was not charged.")
 
 
 def balance_unpaid(application_id: int, reason: str) -> None:

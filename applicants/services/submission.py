@@ -22,6 +22,7 @@ from applicants.models import (
 )
 from applicants.readiness import block_closed_reason, is_ready, readiness_checklist
 from applicants.selectors import thread_is_open
+from applicants.services.follow_up import application_follow_up
 from applicants.services.moves import applied_already, lock_seat, move, notify_host, readiness_refusal
 from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
@@ -66,7 +67,30 @@ def application_draft_save(
     documents: Iterable[Document | int],
     application: Application | None = None,
 ) -> Application:
-    """Create or change the applicant's draft for `block`; refused once the block takes no applications.
+    """Create or change the applicant's draft for `block` and keep it: refused once the block takes
+    no applications; reminded 3 days after its last change while it stays a draft."""
+    with transaction.atomic():
+        application = draft_write(
+            applicant=applicant,
+            block=block,
+            personal_statement=personal_statement,
+            documents=documents,
+            application=application,
+        )
+        application_follow_up(application, reason="The draft was changed.")
+    return application
+
+
+def draft_write(
+    *,
+    applicant: Applicant,
+    block: Block,
+    personal_statement: str,
+    documents: Iterable[Document | int],
+    application: Application | None = None,
+) -> Application:
+    """Create or change the applicant's draft for `block`, for the caller to keep or send at once
+    (applying and booking in one go send it in the same transaction, so it is never reminded of).
 
     One live application per applicant and block: the database's unique constraint decides, so two
     requests racing to create one end with one application and a clear refusal.
@@ -153,6 +177,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
             submitted_at=timezone.now(),
             **application_fee_on_sending(application, waitlisted=full),
         )
+        application_follow_up(application, reason="The application was sent.")
         if full:
             applicant_news = (
                 f"You joined the waitlist: {rotation.title}",
@@ -197,7 +222,7 @@ def application_apply(
     changed: a refused submission leaves no new draft behind and an existing draft as it was.
     """
     with transaction.atomic():
-        application = application_draft_save(
+        application = draft_write(
             applicant=applicant,
             block=block,
             personal_statement=personal_statement,

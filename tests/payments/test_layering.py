@@ -88,3 +88,4 @@ def test_the_booking_receiver_is_registered_by_the_applicants_app():
     receiver = booking_receiver()
     assert receiver.payment_received is payment_handoff.payment_received
     assert receiver.balance_unpaid is payment_handoff.balance_unpaid
+    assert receiver.balance_deadline_set is payment_handoff.balance_deadline_set
