@@ -115,10 +115,6 @@ def calendar_feed_for_secret(secret: str) -> CalendarFeed | None:
     )
 
 
-def calendar_feed_url(secret: str) -> str:
-    return settings.SITE_URL + reverse("calendar_feed", kwargs={"secret": secret})
-
-
 # --- The events -------------------------------------------------------------------------------------
 
 

@@ -108,7 +108,10 @@ def calendar_feed_page(request):
         "amo/calendar_feed.html",
         {
             "feed": calendar.calendar_feed_working(user=request.user),
-            "feed_url": calendar.calendar_feed_url(secret) if secret else None,
+            # The address as the person reached this page, as the API tokens page shows its example.
+            "feed_url": request.build_absolute_uri(reverse("calendar_feed", kwargs={"secret": secret}))
+            if secret
+            else None,
             "refusal": calendar.calendar_feed_refusal(request.user),
             "error": error,
         },
