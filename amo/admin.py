@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
-from amo.models import ApiToken, Notification, User
+from amo.calendar import calendar_feed_revoke
+from amo.models import ApiToken, CalendarFeed, Notification, User
 from amo.services import api_token_revoke
 from amo.text import pluralize
 from applicants.admin import DocumentsGoWithTheirOwner
@@ -79,3 +80,32 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             api_token_revoke(user=token.user, token_id=token.pk)
         self.message_user(request, f"{pluralize(queryset.count(), 'API token')} revoked.", messages.SUCCESS)
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(admin.ModelAdmin):
+    """Staff see who has a calendar feed and turn off one whose address leaked; feeds are made on
+    the account page."""
+
+    list_display = ["user", "created_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    fields = readonly_fields = ["user", "created_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the revoke action is the only change
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm("amo.change_calendarfeed")
+
+    @admin.action(description="Turn off the selected calendar feeds", permissions=["revoke"])
+    def revoke(self, request, queryset):
+        feeds = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
+        for feed in feeds:
+            calendar_feed_revoke(user=feed.user)
+        self.message_user(request, f"{pluralize(len(feeds), 'calendar feed')} turned off.", messages.SUCCESS)

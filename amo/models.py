@@ -205,3 +205,35 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.recipient} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class CalendarFeed(models.Model):
+    """A person's private calendar feed (ICS): their bookings and deadlines, read by calendar apps
+    at `/calendar/<secret>.ics` without signing in, so the secret in the address is the only key.
+
+    Kept as API tokens are: the row holds the SHA-256 of the secret (256 random bits, so a fast hash
+    is enough), never the secret, and the address is shown once, when it is made. The feed shows
+    other people's names (a host member's lists applicants) and where they will be: a copy of the
+    database or a staff screen must not be enough to read it. Viewing the address again is traded for
+    that; whoever loses it replaces it, which also ends every copy they gave away. One feed works per
+    person at a time: replacing revokes the old one, whose row stays as history.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="calendar_feeds")
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the secret, hex.")
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="calendar_feed_one_working_per_user",
+                violation_error_message="You already have a calendar feed.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"

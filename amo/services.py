@@ -191,7 +191,8 @@ API_TOKEN_ACTIVE_LIMIT = 20
 API_TOKEN_LAST_USED_PRECISION = timedelta(minutes=1)
 
 
-def api_token_digest(secret: str) -> str:
+def secret_digest(secret: str) -> str:
+    """The SHA-256 of a random secret of ours (an API token, a calendar feed's address), as stored."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -229,7 +230,7 @@ def api_token_create(*, user: User, name: str, lifetime_days: int) -> tuple[ApiT
             user=user,
             name=name,
             key=secret[:API_TOKEN_KEY_LENGTH],
-            digest=api_token_digest(secret),
+            digest=secret_digest(secret),
             last_four=secret[-4:],
             created_at=now,
             expires_at=now + timedelta(days=lifetime_days),
@@ -259,7 +260,7 @@ def api_token_authenticate(*, secret: str) -> ApiToken:
     Refusals are 401s that say why (unknown, revoked, expired), so a client's owner knows to
     create a new one; only someone holding the whole secret learns more than "invalid".
     """
-    digest = api_token_digest(secret)
+    digest = secret_digest(secret)
     candidates = ApiToken.objects.filter(key=secret[:API_TOKEN_KEY_LENGTH]).select_related("user")
     token = next((each for each in candidates if hmac.compare_digest(each.digest, digest)), None)
     if token is None:

@@ -1,7 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -30,6 +30,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("accounts/calendar/", views.calendar_feed_page, name="calendar_feed_page"),
+    path("accounts/calendar/turn-off/", views.calendar_feed_revoke, name="calendar_feed_revoke"),
+    # A feed's address: its secret is 43 characters of URL-safe base64 (amo.calendar).
+    re_path(r"^calendar/(?P<secret>[A-Za-z0-9_-]{43})\.ics$", views.calendar_feed, name="calendar_feed"),
     path("accounts/", include("allauth.urls")),
     path("rotations/", include("rotations.urls")),
     path("", include("applicants.urls")),

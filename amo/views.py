@@ -1,14 +1,15 @@
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from amo import api, services
+from amo import api, calendar, services
 from amo.errors import DomainError
 from amo.forms import ApiTokenForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
@@ -85,6 +86,67 @@ def api_token_revoke(request, pk: int):
         request, f"API token “{token.name}” (…{token.last_four}) is revoked; it no longer works."
     )
     return redirect("api_tokens")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+# Making a feed address asks for the password again, as an API token does: a borrowed session
+# cannot leave behind an address that reads the person's bookings after it ends.
+@reauthentication_required(allow_get=True)
+def calendar_feed_page(request):
+    """The person's calendar feed; POST makes a new address (revoking the old one) and shows it on
+    this response only."""
+    secret = error = None
+    if request.method == "POST":
+        try:
+            _, secret = calendar.calendar_feed_issue(user=request.user)
+        except DomainError as refused:
+            error = refused.message
+    return render(
+        request,
+        "amo/calendar_feed.html",
+        {
+            "feed": calendar.calendar_feed_working(user=request.user),
+            # The address as the person reached this page, as the API tokens page shows its example.
+            "feed_url": request.build_absolute_uri(reverse("calendar_feed", kwargs={"secret": secret}))
+            if secret
+            else None,
+            "refusal": calendar.calendar_feed_refusal(request.user),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def calendar_feed_revoke(request):
+    try:
+        calendar.calendar_feed_revoke(user=request.user)
+    except DomainError as error:
+        messages.info(request, error.message)
+    else:
+        messages.success(
+            request, "Your calendar feed is turned off: calendar apps that read its address get nothing more."
+        )
+    return redirect("calendar_feed_page")
+
+
+@require_http_methods(["GET", "HEAD"])
+def calendar_feed(request, secret: str):
+    """The feed itself, for calendar apps: no sign-in, the secret in the address is the key. An
+    unknown or revoked address is a 404, as anything that is not there."""
+    feed = calendar.calendar_feed_for_secret(secret)
+    if feed is None:
+        raise Http404("No such calendar feed.")
+    body = calendar.calendar_ics(feed=feed, events=calendar.calendar_events(user=feed.user))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="calendar.ics"'
+    # One person's bookings: no shared cache keeps them, and search engines never list the address.
+    patch_cache_control(response, private=True, max_age=calendar.CACHE_FOR)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
 
 
 def too_many_requests(request, message: str = TOO_MANY_REQUESTS, retry_after: int | None = None):

@@ -1,5 +1,8 @@
 """Host organizations (the tenants), their preceptors and members."""
 
+import operator
+from functools import reduce
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
@@ -40,6 +43,11 @@ class OrganizationQuerySet(models.QuerySet):
         if not path or membership.preceptor_id is None:
             return scoped.none()
         return scoped.filter(**{path: membership.preceptor_id})
+
+    def for_members(self, memberships) -> "OrganizationQuerySet":
+        """What any of these memberships may see (one person's organizations at once, as their
+        calendar feed lists them): each one's `for_member` rows, in one query."""
+        return reduce(operator.or_, (self.for_member(membership) for membership in memberships), self.none())
 
 
 class PreceptorQuerySet(OrganizationQuerySet):
@@ -95,6 +103,12 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def address(self) -> str:
+        """Where the organization is, on one line: "1200 N Lake Shore Dr, Chicago, IL 60611"."""
+        street = f"{self.address_line}, " if self.address_line else ""
+        return f"{street}{self.city}, {self.state} {self.zip_code}"
 
 
 class Preceptor(models.Model):

@@ -25,3 +25,19 @@ document.addEventListener("click", (event) => {
   // A "Print" button (a receipt): the browser's print dialog; the page's print styles do the rest.
   if (event.target.closest("[data-print]")) window.print();
 });
+
+document.addEventListener("click", async (event) => {
+  // A "Copy" button (a calendar feed's address): the named field's text to the clipboard, and a
+  // word in its status region for screen readers. Without clipboard access the text is selected.
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.getElementById(button.dataset.copy);
+  const status = document.getElementById(button.dataset.copyStatus);
+  try {
+    await navigator.clipboard.writeText(field.value);
+    status.textContent = "Copied.";
+  } catch {
+    field.select();
+    status.textContent = "Selected: copy it with Ctrl+C (⌘C on a Mac).";
+  }
+});
