@@ -160,9 +160,10 @@ def reminders_settings_save(*, user: User, turned_off: Iterable[str]) -> None:
 
 # --- The sweep ----------------------------------------------------------------------------------------
 
-# How long one sweep run keeps taking rows: inside the beat task's time limit, so a backlog is
-# worked through over several runs and two runs of the same minute never pile up.
-SWEEP_SECONDS = 45.0
+# How long one sweep run keeps taking rows: most of its minute, so a backlog is sent with barely a
+# pause between beat's runs, and inside the task's time limit (amo.tasks), so each run ends about
+# when the next minute's begins.
+SWEEP_SECONDS = 55.0
 
 
 def _to_come_due(now: datetime) -> QuerySet[Reminder]:
@@ -253,27 +254,26 @@ def _reminder_send_locked(reminder: Reminder, smtp) -> bool:
         _reminder_cancel(reminder, NO_LONGER_APPLIES)
         return False
     now = timezone.now()
-    notification, _ = Notification.objects.get_or_create(
+    # Written before the email leaves and marked emailed at once, so a row that cannot be written
+    # fails before anything is sent; the row's transaction takes both back if the email fails.
+    notification = Notification.objects.create(
         key=f"reminder:{reminder.key}",
-        defaults={
-            "recipient": recipient,
-            "subject": message.subject,
-            "body": message.body,
-            "link": message.link,
-        },
+        recipient=recipient,
+        subject=message.subject[: Notification._meta.get_field("subject").max_length],
+        body=message.body,
+        link=message.link,
+        created_at=now,
+        emailed_at=now,
     )
-    if notification.emailed_at is None:
-        smtp.open()  # once per run: a connection already open is kept
-        try:
-            notification_email_message(notification, connection=smtp).send()
-        except SMTPRecipientsRefused:
-            # The address is refused: the reminder stays in the app and the row is marked sent,
-            # so the sweep does not ask the mail server again every minute. The notification's
-            # email is left to the relay's few spaced tries, as any email that did not leave.
-            logger.warning("The mail server refused the address of reminder %s", reminder.pk)
-        else:
-            notification.emailed_at = now
-            notification.save(update_fields=["emailed_at"])
+    smtp.open()  # once per run: a connection already open is kept
+    try:
+        notification_email_message(notification, connection=smtp).send()
+    except SMTPRecipientsRefused:
+        # The address is refused: the reminder stays in the app and the row is marked sent,
+        # so the sweep does not ask the mail server again every minute. The notification's
+        # email is left to the relay's few spaced tries, as any email that did not leave.
+        logger.warning("The mail server refused the address of reminder %s", reminder.pk)
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
     reminder.sent_at = now
     reminder.notification = notification
     reminder.save(update_fields=["sent_at", "notification"])
