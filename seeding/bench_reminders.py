@@ -10,6 +10,9 @@ thousand rows per statement; removing the stage's people removes their reminders
 
 from __future__ import annotations
 
+import contextlib
+import socket
+from collections.abc import Iterator
 from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
@@ -74,3 +77,20 @@ def reminders_stage_remove() -> int:
     """Remove the stage's people, their reminders and notifications; returns how many people."""
     deleted, by_model = User.objects.filter(email__endswith=f"@{STAGE_EMAIL_DOMAIN}").delete()
     return by_model.get(User._meta.label, 0)
+
+
+@contextlib.contextmanager
+def smtp_server_running(handler) -> Iterator[int]:
+    """Serve SMTP with aiosmtpd's `handler` (its handle_RCPT, handle_DATA...) on a free loopback
+    port, in a thread of this process; yields the port. The benchmark's mail server, and the tests'."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()

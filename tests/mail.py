@@ -1,17 +1,18 @@
-"""What an email says, read the way a recipient sees it, for tests that judge our mail; and a real
-SMTP server (aiosmtpd) to send it to."""
+"""What an email says, read the way a recipient sees it, for tests that judge our mail; and real
+SMTP servers (aiosmtpd) to send it to."""
 
 import asyncio
-import contextlib
-import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import Message
 
 from django.core.mail import EmailMessage
+
+from seeding.bench_reminders import smtp_server_running
+
+__all__ = ["smtp_server_running"]  # tests start their SMTP servers with the benchmark's
 
 # django.contrib.sites' default Site: mail naming it speaks as nobody and reads as phishing.
 PLACEHOLDER_SITE = "example.com"
@@ -42,23 +43,6 @@ def envelope_text(envelope) -> str:
 
 def assert_no_placeholder_site(text: str) -> None:
     assert PLACEHOLDER_SITE not in text.lower(), f"an email speaks as {PLACEHOLDER_SITE}:\n{text}"
-
-
-@contextlib.contextmanager
-def smtp_server_running(handler) -> Iterator[int]:
-    """Serve SMTP with aiosmtpd's `handler` (its handle_RCPT, handle_DATA...) on a free loopback
-    port, in a thread of this process; yields the port."""
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
 
 
 @dataclass(frozen=True)
