@@ -13,9 +13,12 @@ Sending. The sweep takes one due row at a time with `SELECT ... FOR UPDATE SKIP 
 records the in-app notification, emails it and marks the row sent in that row's own transaction.
 Zulip's deliver_scheduled_emails holds a whole batch in one transaction; then a worker killed in
 the middle of the batch rolls back the marks of emails that already left, and a restart sends
-them again. One row per transaction bounds that to the one email on the wire when the worker dies.
-Two sweeps (two beats started by mistake, or the fan-out below) skip each other's locked rows, and
-a row is read again under its lock, so each reminder is sent once whoever runs.
+them again. One row per transaction bounds that to the one email on the wire when the worker dies:
+only a death between the mail server's "accepted" and the commit, a few milliseconds, sends that
+one again, and with the same Message-ID (made from the notification's key), so mail clients show
+it once. Two sweeps (two beats started by mistake, or the fan-out in amo.tasks) skip each other's
+locked rows, and a row is read again under its lock, so each reminder is sent once whoever runs.
+tests/amo/test_reminders_worker.py kills a real worker in the middle of a run, and runs two beats.
 
 What it says is decided when it is sent: each kind's renderer (registered by the app that owns it)
 reads the current state and may answer that the reminder no longer applies (the offer was answered
