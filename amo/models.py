@@ -193,10 +193,12 @@ class Reminder(models.Model):
             ),
         ]
         indexes = [
-            # The sweep's question: what is due and still to come, oldest first.
+            # The sweep's question: what is due and still to come, oldest first, in the order it
+            # takes them (due_at, id), so each take reads the first rows of this index, not every
+            # due row, whatever the backlog.
             models.Index(
-                fields=["due_at"],
-                name="reminder_to_come_due",
+                fields=["due_at", "id"],
+                name="reminder_due_in_sweep_order",
                 condition=Q(sent_at__isnull=True, cancelled_at__isnull=True),
             ),
             models.Index(fields=["about_type", "about_id"], name="reminder_about"),

@@ -13,9 +13,12 @@ Sending. The sweep takes one due row at a time with `SELECT ... FOR UPDATE SKIP 
 records the in-app notification, emails it and marks the row sent in that row's own transaction.
 Zulip's deliver_scheduled_emails holds a whole batch in one transaction; then a worker killed in
 the middle of the batch rolls back the marks of emails that already left, and a restart sends
-them again. One row per transaction bounds that to the one email on the wire when the worker dies.
-Two sweeps (two beats started by mistake, or the fan-out below) skip each other's locked rows, and
-a row is read again under its lock, so each reminder is sent once whoever runs.
+them again. One row per transaction bounds that to the one email on the wire when the worker dies:
+only a death between the mail server's "accepted" and the commit, a few milliseconds, sends that
+one again, and with the same Message-ID (made from the notification's key), so mail clients show
+it once. Two sweeps (two beats started by mistake, or the fan-out in amo.tasks) skip each other's
+locked rows, and a row is read again under its lock, so each reminder is sent once whoever runs.
+tests/amo/test_reminders_worker.py kills a real worker in the middle of a run, and runs two beats.
 
 What it says is decided when it is sent: each kind's renderer (registered by the app that owns it)
 reads the current state and may answer that the reminder no longer applies (the offer was answered
@@ -38,6 +41,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from amo.models import Notification, Reminder, User
+from amo.transactions import transaction_required
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +53,10 @@ K = Reminder.Kind
 OPTIONAL_KINDS = (K.DRAFT_LEFT, K.ROTATION_STARTING, K.BLOCK_CHANGE_WAITING)
 
 TURNED_OFF = "Turned off on the account page."
+ACCOUNT_CLOSED = "The account is closed."
+NO_LONGER_APPLIES = "It no longer applies."
+ABOUT_GONE = "What it was about no longer exists."
+TIME_PASSED = "Its time had passed when it was planned again."
 
 
 @dataclass(frozen=True)
@@ -91,21 +99,27 @@ def reminders_about(about: models.Model, *kinds: str) -> QuerySet[Reminder]:
 
 def reminders_replan(*, replaces: QuerySet[Reminder], wanted: Iterable[Planned], reason: str) -> None:
     """Make the reminders to come among `replaces` be exactly `wanted`: new ones are planned (once
-    per key; one already due when planned is left out), wanted ones cancelled earlier are planned
-    again, and every other one still to come is cancelled with `reason` (plain words: "The offer
-    was accepted."). Rows already sent are history and never change."""
+    per key; one already due when planned is left out), one still to come whose due time changed
+    moves to it, wanted ones cancelled earlier are planned again, and every other one still to come
+    is cancelled with `reason` (plain words: "The offer was accepted."). A reminder whose new due
+    time has already passed is cancelled too, as one due when first planned is never planned. Rows
+    already sent are history and never change: each write re-checks that under the row's lock, so
+    a sweep sending it meanwhile wins."""
     now = timezone.now()
-    wanted = list(wanted)
-    keys = [each.key for each in wanted]
-    replaces.filter(sent_at__isnull=True, cancelled_at__isnull=True).exclude(key__in=keys).update(
-        cancelled_at=now, cancel_reason=reason[: Reminder._meta.get_field("cancel_reason").max_length]
+    wanted = {each.key: each for each in wanted}
+    replaces.filter(sent_at__isnull=True, cancelled_at__isnull=True).exclude(key__in=wanted).update(
+        cancelled_at=now, cancel_reason=_cancel_reason(reason)
     )
     if not wanted:
         return
-    cancelled_before = Reminder.objects.filter(
-        key__in=keys, sent_at__isnull=True, cancelled_at__isnull=False, due_at__gt=now
-    )
-    cancelled_before.update(cancelled_at=None, cancel_reason="")
+    unsent = Reminder.objects.filter(key__in=wanted, sent_at__isnull=True)
+    for key, due_at, cancelled_at in unsent.values_list("key", "due_at", "cancelled_at"):
+        planned_at = wanted[key].due_at
+        row = unsent.filter(key=key)
+        if planned_at > now and (cancelled_at is not None or due_at != planned_at):
+            row.update(due_at=planned_at, cancelled_at=None, cancel_reason="")
+        elif planned_at <= now and cancelled_at is None and due_at != planned_at:
+            row.update(cancelled_at=now, cancel_reason=TIME_PASSED)
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -117,11 +131,15 @@ def reminders_replan(*, replaces: QuerySet[Reminder], wanted: Iterable[Planned],
                 due_at=each.due_at,
                 created_at=now,
             )
-            for each in wanted
+            for each in wanted.values()
             if each.due_at > now
         ],
         ignore_conflicts=True,
     )
+
+
+def _cancel_reason(reason: str) -> str:
+    return reason[: Reminder._meta.get_field("cancel_reason").max_length]
 
 
 def reminders_turned_off(user: User) -> set[str]:
@@ -145,9 +163,10 @@ def reminders_settings_save(*, user: User, turned_off: Iterable[str]) -> None:
 
 # --- The sweep ----------------------------------------------------------------------------------------
 
-# How long one sweep run keeps taking rows: inside the beat task's time limit, so a backlog is
-# worked through over several runs and two runs of the same minute never pile up.
-SWEEP_SECONDS = 45.0
+# How long one sweep run keeps taking rows: most of its minute, so a backlog is sent with barely a
+# pause between beat's runs, and inside the task's time limit (amo.tasks), so each run ends about
+# when the next minute's begins.
+SWEEP_SECONDS = 55.0
 
 
 def _to_come_due(now: datetime) -> QuerySet[Reminder]:
@@ -162,26 +181,49 @@ def reminders_send_due(*, seconds: float = SWEEP_SECONDS, limit: int | None = No
     """Send the reminders that are due, one row per transaction, until none is left, `seconds`
     passed or `limit` were handled; returns how many were sent (cancelled ones are not counted).
 
-    One SMTP connection serves the whole run. A mail server that cannot be reached ends the run
-    with nothing marked for the row in hand: the next run sends it.
+    One SMTP connection serves the whole run, opened when the first email is sent (a run with
+    nothing due never asks the mail server). A mail server that cannot be reached, or fails in the
+    middle of the conversation, ends the run with nothing marked for the row in hand: the next run
+    sends it. A reminder whose renderer fails is logged and passed over for the rest of the run, so
+    one faulty kind never holds back the reminders due after it; every run tries it again.
     """
     started = time.monotonic()
     handled = sent = 0
-    with get_connection() as smtp:
+    passed_over: set[int] = set()
+    smtp = get_connection()
+    try:
         while time.monotonic() - started < seconds and (limit is None or handled < limit):
-            with transaction.atomic():
-                reminder = (
-                    _to_come_due(timezone.now())
-                    .select_for_update(skip_locked=True, of=("self",))
-                    .select_related("recipient")
-                    .order_by("due_at", "id")
-                    .first()
-                )
-                if reminder is None:
-                    break
-                sent += _reminder_send_locked(reminder, smtp)
+            try:
+                with transaction.atomic():
+                    reminder = _reminder_take_due(passing_over=passed_over)
+                    if reminder is None:
+                        break
+                    sent += _reminder_send_locked(reminder, smtp)
+            except _RenderFailed as failed:
+                passed_over.add(failed.reminder_id)
             handled += 1
+    finally:
+        smtp.close()
     return sent
+
+
+def _reminder_take_due(*, passing_over: set[int]) -> Reminder | None:
+    """Lock the reminder due first that no other sweep holds; None when none is left."""
+    transaction_required("_reminder_take_due")
+    return (
+        _to_come_due(timezone.now())
+        .exclude(pk__in=passing_over)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("recipient")
+        .order_by("due_at", "id")
+        .first()
+    )
+
+
+class _RenderFailed(Exception):
+    def __init__(self, reminder_id: int) -> None:
+        super().__init__(f"Reminder {reminder_id} could not be written.")
+        self.reminder_id = reminder_id
 
 
 def _reminder_cancel(reminder: Reminder, reason: str) -> None:
@@ -192,40 +234,49 @@ def _reminder_cancel(reminder: Reminder, reason: str) -> None:
 
 def _reminder_send_locked(reminder: Reminder, smtp) -> bool:
     """Send one locked reminder: the in-app notification, its email, the row marked sent. Returns
-    False when it was cancelled instead (turned off, the account closed, no longer applies)."""
+    False when it was cancelled instead (turned off, the account closed, what it is about deleted,
+    no longer applies)."""
     from amo.services import notification_email_message
 
     recipient = reminder.recipient
     if not recipient.is_active:
-        _reminder_cancel(reminder, "The account is closed.")
+        _reminder_cancel(reminder, ACCOUNT_CLOSED)
         return False
     if reminder.kind in reminders_turned_off(recipient):
         _reminder_cancel(reminder, TURNED_OFF)
         return False
-    message = _RENDERERS[reminder.kind](reminder)
+    if reminder.about is None:
+        _reminder_cancel(reminder, ABOUT_GONE)
+        return False
+    try:
+        message = _RENDERERS[reminder.kind](reminder)
+    except Exception as error:  # a bug in one kind's renderer: logged, the others still go out
+        logger.exception("Reminder %s (%s) could not be written", reminder.pk, reminder.kind)
+        raise _RenderFailed(reminder.pk) from error
     if message is None:
-        _reminder_cancel(reminder, "It no longer applies.")
+        _reminder_cancel(reminder, NO_LONGER_APPLIES)
         return False
     now = timezone.now()
-    notification, _ = Notification.objects.get_or_create(
+    # Written before the email leaves and marked emailed at once, so a row that cannot be written
+    # fails before anything is sent; the row's transaction takes both back if the email fails.
+    notification = Notification.objects.create(
         key=f"reminder:{reminder.key}",
-        defaults={
-            "recipient": recipient,
-            "subject": message.subject,
-            "body": message.body,
-            "link": message.link,
-        },
+        recipient=recipient,
+        subject=message.subject[: Notification._meta.get_field("subject").max_length],
+        body=message.body,
+        link=message.link,
+        created_at=now,
+        emailed_at=now,
     )
-    if notification.emailed_at is None:
-        try:
-            notification_email_message(notification, connection=smtp).send()
-        except SMTPRecipientsRefused:
-            # The address is refused for good: the reminder stays in the app, and the row is
-            # marked so the sweep does not ask the mail server again every minute.
-            logger.warning("The mail server refused the address of reminder %s", reminder.pk)
-        else:
-            notification.emailed_at = now
-            notification.save(update_fields=["emailed_at"])
+    smtp.open()  # once per run: a connection already open is kept
+    try:
+        notification_email_message(notification, connection=smtp).send()
+    except SMTPRecipientsRefused:
+        # The address is refused: the reminder stays in the app and the row is marked sent,
+        # so the sweep does not ask the mail server again every minute. The notification's
+        # email is left to the relay's few spaced tries, as any email that did not leave.
+        logger.warning("The mail server refused the address of reminder %s", reminder.pk)
+        Notification.objects.filter(pk=notification.pk).update(emailed_at=None)
     reminder.sent_at = now
     reminder.notification = notification
     reminder.save(update_fields=["sent_at", "notification"])

@@ -81,10 +81,17 @@ def notification_send(*, recipient: User, key: str, subject: str, body: str, lin
     return notification
 
 
+def notification_message_id(key: str) -> str:
+    """The Message-ID of a notification's email, made from the notification's key: the same for
+    the email of a notification written again after a rollback (a reminder's sweep killed after the
+    mail server took its email), so a mail client shows the two as one."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<notification-{digest}@{urlsplit(settings.SITE_URL).hostname}>"
+
+
 def notification_email_message(notification: Notification, *, connection=None) -> EmailMultiAlternatives:
     """The email of one notification: plain text with an HTML version of the same words, and a
-    Message-ID made from the notification's id, so a mail client shows an email that was somehow
-    sent twice (a worker killed after the mail server took it) as one."""
+    Message-ID that names the notification (notification_message_id)."""
     link = f"{settings.SITE_URL}{notification.link}" if notification.link else ""
     signature = email_signature()
     text = "\n\n".join(part for part in (notification.body, link, signature) if part)
@@ -98,7 +105,7 @@ def notification_email_message(notification: Notification, *, connection=None) -
         settings.DEFAULT_FROM_EMAIL,
         [notification.recipient.email],
         connection=connection,
-        headers={"Message-ID": f"<notification-{notification.pk}@{urlsplit(settings.SITE_URL).hostname}>"},
+        headers={"Message-ID": notification_message_id(notification.key)},
     )
     message.attach_alternative(html, "text/html")
     return message

@@ -179,6 +179,11 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or celery_redis_url(REDI
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or celery_redis_url(
     redis_database_url(REDIS_URL, 1)
 )
+# Redis gives a task a worker took and did not acknowledge (acks_late: the worker died) to another
+# worker after this many seconds. A task held longer than that, waiting for its countdown or eta
+# (a retry's backoff) or still running, would be given out again and run twice: every delay and
+# time limit stays below it (tests/amo/test_celery.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -51,7 +51,12 @@ REMINDERS_SHARED_ABOVE = 500
 REMINDERS_HELPERS = 3
 
 
-@shared_task(acks_late=True, ignore_result=True, time_limit=55, soft_time_limit=50)
+# A run stops taking rows after amo.reminders.SWEEP_SECONDS; the soft limit ends one whose last
+# email hangs (the row in hand rolls back and stays due), the hard limit one that ignores it.
+REMINDERS_TASK_OPTIONS = {"acks_late": True, "ignore_result": True, "time_limit": 60, "soft_time_limit": 58}
+
+
+@shared_task(**REMINDERS_TASK_OPTIONS)
 def reminders_sweep() -> int:
     """Every minute (beat): send the reminders that are due, each once (amo.reminders). Safe when
     two beats run by mistake, or a killed run is redelivered: rows are taken under SKIP LOCKED and
@@ -62,7 +67,7 @@ def reminders_sweep() -> int:
     return reminders.reminders_send_due()
 
 
-@shared_task(acks_late=True, ignore_result=True, time_limit=55, soft_time_limit=50)
+@shared_task(**REMINDERS_TASK_OPTIONS)
 def reminders_send() -> int:
     """A helper of the sweep while a backlog lasts: the same work, in another worker process."""
     return reminders.reminders_send_due()

@@ -42,7 +42,7 @@ class RefundPending(Exception):
     ignore_result=True,
     autoretry_for=(RefundPending,),
     retry_backoff=30,
-    retry_backoff_max=3600,
+    retry_backoff_max=1800,
     max_retries=6,
     time_limit=120,
     soft_time_limit=100,

@@ -3,7 +3,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 
 from amo.celery import app as celery_app
-from tests.mail import assert_no_placeholder_site, email_text, envelope_text
+from tests.mail import assert_no_placeholder_site, email_text, envelope_text, smtp_server_running
 
 
 @pytest.fixture(autouse=True)
@@ -70,10 +70,6 @@ def smtp_server(settings):
 
     Yields the list of received envelopes (aiosmtpd's Envelope objects), filled as mail arrives.
     """
-    import socket
-
-    from aiosmtpd.controller import Controller
-
     received = []
 
     class Recorder:
@@ -81,18 +77,11 @@ def smtp_server(settings):
             received.append(envelope)
             return "250 Message accepted for delivery"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Recorder(), hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    try:
+    with smtp_server_running(Recorder()) as port:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         yield received
-    finally:
-        controller.stop()
     for envelope in received:
         assert_no_placeholder_site(envelope_text(envelope))

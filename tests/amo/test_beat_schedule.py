@@ -44,6 +44,10 @@ COMMITTED_DATA_TESTS = {
         "tests.payments.test_beat_tasks::"
         "test_the_daily_reconciliation_confirms_a_payment_whose_webhook_was_lost_on_committed_data"
     ),
+    "amo.tasks.reminders_sweep": (
+        "tests.amo.test_reminders_worker::"
+        "test_a_worker_killed_in_the_middle_of_a_batch_leaves_each_reminder_to_be_sent_once_after_a_restart"
+    ),
     "payments.tasks.balances_charge": (
         "tests.payments.test_beat_tasks::test_the_daily_balance_charge_charges_a_balance_due_once_on_committed_data"
     ),

@@ -30,6 +30,16 @@ def test_app_services_run_the_right_processes_against_postgres_and_redis():
         assert {"postgres", "redis"} <= set(service["depends_on"])
 
 
+def test_exactly_one_beat_runs_and_no_worker_embeds_another():
+    services = load_compose()["services"]
+    beats = [name for name, service in services.items() if "beat" in service.get("command", [])]
+    assert beats == ["beat"]
+    assert services["beat"].get("deploy", {}).get("replicas", 1) == 1
+    for service in services.values():
+        assert not {"-B", "--beat"} & set(service.get("command", []))
+    assert "--scale beat" not in (ROOT / "docker-compose.yml").read_text()
+
+
 def test_web_health_check_runs_the_probe_module():
     web = load_compose()["services"]["web"]
     assert web["healthcheck"]["test"] == ["CMD", "python", "-m", "amo.health_probe"]

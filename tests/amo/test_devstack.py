@@ -105,6 +105,9 @@ def test_run_serves_home_and_admin_then_stops_every_process_on_sigint(scratch_da
         children = psutil.Process(process.pid).children(recursive=True)
         names = " ".join(" ".join(child.cmdline()) for child in children)
         assert "runserver" in names and "worker" in names and "beat" in names
+        # Exactly one beat, and no worker that runs one inside it (-B).
+        assert sum("beat" in child.cmdline() for child in children) == 1
+        assert not any({"-B", "--beat"} & set(child.cmdline()) for child in children)
         # The speed-up tests take never reaches what `make run` serves.
         assert all("DATABASE_SYNCHRONOUS_COMMIT" not in child.environ() for child in children)
         # Pay pages load the stripe.js localstripe serves, which confirms payments with it.

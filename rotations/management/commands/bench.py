@@ -1,6 +1,7 @@
 """`make bench`: server time and SQL queries per request of the catalog at 100,000 rotations, seat
-holds under a crowd: 200 applicants booking a 5-seat block at once, and payments under a crowd: 200
-applicants paying for the last seats of a 5-seat block at once (`--only catalog|holds|payments`).
+holds under a crowd: 200 applicants booking a 5-seat block at once, payments under a crowd: 200
+applicants paying for the last seats of a 5-seat block at once, and 10,000 reminders falling due at
+once (`--only catalog|holds|payments|reminders`).
 
 The scale data lives in its own database, `<name>_bench` on the same server, so the demo database
 stays small: the command creates it, migrates it and re-runs itself there. Each scenario is
@@ -17,6 +18,9 @@ the WSGI handler from the same pool, and a Celery worker in this process (2 thre
 starts 2 processes) processes them; from each delivery to its payment settled (booking confirmed, refunded
 in full, or declined) is read from the database's own timestamps. Its baselines, in the same run:
 the webhook answering a duplicate event, and one payment alone, delivered when nothing else is.
+
+The reminders scenario (_bench_reminders.py) runs a real Celery worker in a process of its own,
+mailing an SMTP server in this one; its baseline is the same email sent over one SMTP connection.
 
 `--load` runs the load test instead (_bench_load.py): gunicorn with production settings serving the
 same database over loopback, driven by Locust, the catalog's cache warm and then off.
@@ -50,6 +54,7 @@ from amo.errors import DomainError
 from amo.process import freeze_startup_objects
 from rotations.management.commands._bench_load import LoadBench
 from rotations.management.commands._bench_payments import PaymentsBench, route_tasks_to_bench_queue
+from rotations.management.commands._bench_reminders import RemindersBench
 from rotations.management.commands._bench_report import percentiles, write_table
 from rotations.models import Block, Rotation, SeatHold
 from seeding.bench_catalog import (
@@ -65,7 +70,7 @@ TARGET_P95_MS = 50.0
 TARGET_P95_MS_PAGE_OF_100 = 100.0
 MAX_QUERIES = 6
 HOLDS_TARGET_P95_MS = 250.0
-SCENARIOS = ("catalog", "holds", "payments")
+SCENARIOS = ("catalog", "holds", "payments", "reminders")
 
 
 def trivial(request):
@@ -109,7 +114,7 @@ def scenarios() -> list[tuple[str, str]]:
     return rows
 
 
-class Command(LoadBench, PaymentsBench, BaseCommand):
+class Command(LoadBench, PaymentsBench, RemindersBench, BaseCommand):
     help = (
         "Seed 100,000 rotations into a dedicated database (once) and print p50/p95 and queries per request."
     )
@@ -122,7 +127,12 @@ class Command(LoadBench, PaymentsBench, BaseCommand):
         parser.add_argument("--reseed", action="store_true", help="drop the scale data and insert it again")
         parser.add_argument("--in-place", action="store_true", help="measure the current database (internal)")
         parser.add_argument(
-            "--only", choices=SCENARIOS, help="run one scenario: the catalog, seat holds or payments"
+            "--only",
+            choices=SCENARIOS,
+            help="run one scenario: the catalog, seat holds, payments or reminders",
+        )
+        parser.add_argument(
+            "--reminders", type=int, default=10_000, help="reminders: how many fall due at once"
         )
         parser.add_argument(
             "--applicants",
@@ -162,6 +172,7 @@ class Command(LoadBench, PaymentsBench, BaseCommand):
         reseed,
         in_place,
         only,
+        reminders,
         applicants,
         seats,
         workers,
@@ -184,6 +195,8 @@ class Command(LoadBench, PaymentsBench, BaseCommand):
                 self.measure_holds(**holds)
             if only in (None, "payments"):
                 self.measure_payments(**holds)
+            if only in (None, "reminders"):
+                self.measure_reminders(reminders=reminders)
             return
         bench_name = name + BENCH_SUFFIX
         self._create_database(bench_name)
@@ -200,7 +213,13 @@ class Command(LoadBench, PaymentsBench, BaseCommand):
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         self.stderr.write(f"Benchmark database: {bench_name}")
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True)
-        argv = ["bench", "--in-place", f"--rotations={rotations}", f"--requests={requests}"]
+        argv = [
+            "bench",
+            "--in-place",
+            f"--rotations={rotations}",
+            f"--requests={requests}",
+            f"--reminders={reminders}",
+        ]
         argv += [f"--{key}={value}" for key, value in holds.items()] + ([f"--only={only}"] if only else [])
         argv += [f"--seconds={seconds}", f"--solo-seconds={solo_seconds}"] + (["--load"] if load else [])
         result = subprocess.run([*manage, *argv, *(["--reseed"] if reseed else [])], env=env)
