@@ -39,7 +39,7 @@ P = Payment.Purpose
 
 # Reminders about a day (a rotation's start, a document's expiry) go out at this hour, UTC: 9:00 in
 # New York, mid-afternoon in Lagos and Cairo, evening in Karachi and Delhi (19:30), late evening in
-# Manila; awake hours where the hosts and most of our applicants live, and never the night before.
+# Manila: awake hours where the hosts and most of our applicants live.
 DAY_REMINDER_AT = time(14, 0, tzinfo=UTC)
 
 DRAFT_LEFT_AFTER = timedelta(days=3)
