@@ -28,6 +28,7 @@ from amo.text import day_label, moment_label, pluralize
 from applicants.models import Applicant, Application, Document
 from applicants.readiness import readiness_checklist
 from applicants.selectors import draft_can_continue
+from applicants.workflow import STANDING
 from payments.models import Payment
 from payments.selectors import amount_due, balance_deadline, balance_due_now, balance_due_on
 from rotations.models import DocumentKind, SeatHold
@@ -38,7 +39,7 @@ P = Payment.Purpose
 
 # Reminders about a day (a rotation's start, a document's expiry) go out at this hour, UTC: 9:00 in
 # New York, mid-afternoon in Lagos and Cairo, evening in Karachi and Delhi (19:30), late evening in
-# Manila; awake hours where the hosts and most of our applicants live, and never the night before.
+# Manila: awake hours where the hosts and most of our applicants live.
 DAY_REMINDER_AT = time(14, 0, tzinfo=UTC)
 
 DRAFT_LEFT_AFTER = timedelta(days=3)
@@ -210,12 +211,16 @@ def _application_loaded(pk: int) -> Application | None:
     )
 
 
-def application_reminders_plan(application: Application | int, *, reason: str) -> None:
-    """Plan the reminders `application`'s current state wants, and cancel the rest with `reason`
-    (plain words: "This booking is confirmed."). Inside the caller's transaction."""
+def application_reminders_plan(application: Application | int, *, reason: str | None = None) -> None:
+    """Plan the reminders `application`'s current state wants, and its applicant's document
+    reminders (a booking confirmed, cancelled or moved changes which documents must last); cancel
+    the rest with `reason`, by default where the application now stands ("This booking is
+    confirmed."). Inside the caller's transaction."""
     application = _application_loaded(application if isinstance(application, int) else application.pk)
+    reason = reason or f"{STANDING[application.status]}."
     wanted = [each for planner in APPLICATION_PLANNERS.values() for each in planner(application)]
     reminders_replan(replaces=reminders_about(application, *APPLICATION_KINDS), wanted=wanted, reason=reason)
+    document_reminders_plan(application.applicant, reason=reason)
 
 
 # --- The applicant's documents ---------------------------------------------------------------------------
@@ -264,14 +269,25 @@ def document_reminders_plan(applicant: Applicant | int, *, reason: str) -> None:
     day a required document expires before a booking ends; every other one still to come (about a
     document replaced, rejected or deleted, or one no booking needs any more) is cancelled with
     `reason`. Inside the caller's transaction."""
-    pk = applicant if isinstance(applicant, int) else applicant.pk
-    applicant = Applicant.objects.get(pk=pk)
+    if isinstance(applicant, int):
+        applicant = Applicant.objects.get(pk=applicant)
     wanted = [
         each for document in _documents_expiring(applicant) for each in _document_planned(applicant, document)
     ]
     reminders_replan(
         replaces=Reminder.objects.filter(kind=K.DOCUMENT_EXPIRING, recipient_id=applicant.user_id),
         wanted=wanted,
+        reason=reason,
+    )
+
+
+def applicant_reminders_cancel(applicant: Applicant, *, reason: str) -> None:
+    """Cancel every reminder still to come of the applicant's kinds: their profile is deleted."""
+    reminders_replan(
+        replaces=Reminder.objects.filter(
+            recipient_id=applicant.user_id, kind__in=[*APPLICATION_KINDS, K.DOCUMENT_EXPIRING]
+        ),
+        wanted=[],
         reason=reason,
     )
 

@@ -4,23 +4,26 @@ every service that makes one, inside its transaction: the reminders (applicants.
 from __future__ import annotations
 
 from applicants.models import Applicant, Application
-from applicants.reminders import application_reminders_plan, document_reminders_plan
-from applicants.workflow import STANDING
+from applicants.reminders import (
+    applicant_reminders_cancel,
+    application_reminders_plan,
+    document_reminders_plan,
+)
 
 
 def application_follow_up(application: Application | int, *, reason: str | None = None) -> None:
-    """Plan again the reminders about `application` and its applicant's documents (a booking
-    confirmed, cancelled or moved changes which documents must last). What is no longer wanted is
-    cancelled with `reason`, by default where the application now stands ("This booking is
-    confirmed.")."""
-    pk = application if isinstance(application, int) else application.pk
-    status, applicant_id = Application.objects.values_list("status", "applicant_id").get(pk=pk)
-    reason = reason or f"{STANDING[status]}."
-    application_reminders_plan(pk, reason=reason)
-    document_reminders_plan(applicant_id, reason=reason)
+    """Plan again the reminders about `application` and its applicant's documents. What is no
+    longer wanted is cancelled with `reason`, by default where the application now stands ("This
+    booking is confirmed.")."""
+    application_reminders_plan(application, reason=reason)
 
 
 def applicant_follow_up(applicant: Applicant | int, *, reason: str) -> None:
     """Plan again the expiry reminders of the applicant's documents after one was uploaded,
     reviewed or deleted; those no longer wanted are cancelled with `reason`."""
     document_reminders_plan(applicant, reason=reason)
+
+
+def applicant_removed(applicant: Applicant) -> None:
+    """The applicant's profile, drafts and documents are being deleted: nothing is left to remind of."""
+    applicant_reminders_cancel(applicant, reason="The profile was deleted.")

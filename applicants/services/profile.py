@@ -17,6 +17,7 @@ from amo.validators import validate_single_line
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application
 from applicants.services.documents import _locked_applicant
+from applicants.services.follow_up import applicant_removed
 
 S = Application.Status
 
@@ -157,6 +158,7 @@ def _applicant_remove(applicant: Applicant) -> None:
             status=409,
         )
     files = [(document.file.storage, document.file.name) for document in applicant.documents.all()]
+    applicant_removed(applicant)
     Application.objects.filter(pk__in=[application.pk for application in applications]).delete()
     applicant.delete()
 

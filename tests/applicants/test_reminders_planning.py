@@ -17,6 +17,7 @@ from amo.text import day_label
 from applicants.models import Application, Document
 from applicants.reminders import DAY_REMINDER_AT, balance_charged_at
 from applicants.services import (
+    applicant_delete,
     application_accept,
     application_apply,
     application_book_now,
@@ -151,6 +152,16 @@ def test_a_draft_sent_or_withdrawn_is_not_reminded():
 
     assert sweep_at(timezone.now() + timedelta(days=4)) == 0
     assert mail.outbox == []
+
+
+def test_a_deleted_profile_leaves_no_draft_reminder_to_come():
+    applicant, block, documents = _ready_applicant_and_block()
+    draft = application_draft_save(
+        applicant=applicant, block=block, personal_statement=STATEMENT, documents=documents
+    )
+    applicant_delete(applicant=applicant)
+    (cancelled,) = rows(K.DRAFT_LEFT, about_id=draft.pk)
+    assert (cancelled.cancel_reason, cancelled.sent_at) == ("The profile was deleted.", None)
 
 
 def test_applying_in_one_go_plans_no_draft_reminder():
