@@ -10,6 +10,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import Application, BlockChange
+from applicants.services.letters import enrollment_letter_follow
 from applicants.services.moves import application_loaded, block_started, notify_applicant, notify_host
 from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
@@ -99,8 +100,8 @@ def block_change_decide(
     (with a reason) an applicant's date change. A seat freed by the move goes to the waitlist.
     Approving settles the price difference at the terms quoted when the applicant asked in the same
     transaction (payments.services.block_change_money_settle: the excess paid refunded, or what is
-    owed charged or added to the balance), fixes those terms on the application, and the applicant
-    is told the amounts."""
+    owed charged or added to the balance), fixes those terms on the application, issues a new
+    enrollment letter (the old one then says "replaced"), and the applicant is told the amounts."""
     answer = bounded_text(answer, field="answer", max_chars=MAX_REASON_CHARS, what="the reason")
     if not approve and not answer:
         raise DomainError("Give the applicant a reason for declining.", field="answer")
@@ -141,6 +142,7 @@ def block_change_decide(
                 application=application, to_block=change.to_block, to_terms=quoted, actor=actor
             )
             application_terms_fix(application=locked, terms=quoted)
+            enrollment_letter_follow(locked)  # a new letter for the new dates; the old one is replaced
             waitlist_promote(block_id=change.from_block_id)
         change.status = BlockChange.Status.APPROVED if approve else BlockChange.Status.DECLINED
         change.answer = answer

@@ -13,6 +13,7 @@ from amo.services import notification_send
 from amo.transactions import transaction_required
 from applicants.models import Application, ApplicationTransition
 from applicants.readiness import ChecklistItem
+from applicants.services.letters import enrollment_letter_follow
 from applicants.workflow import ActorRole, transition
 from hosts.models import Membership
 from payments.fees import application_fee_on_move, open_payments_on_move
@@ -46,13 +47,15 @@ def readiness_refusal(unmet: list[ChecklistItem]) -> DomainError:
 def move(
     application: Application, to: S, *, actor: User | None, role: ActorRole, reason: str = "", **changes
 ):
-    """Take one edge of the state machine with the fee change that goes with it (payments.fees);
-    returns the recorded transition. Callers that change seats have locked the block first."""
+    """Take one edge of the state machine with the fee change that goes with it (payments.fees) and
+    the enrollment letter's (issued on confirming, no longer valid on ending); returns the recorded
+    transition. Callers that change seats have locked the block first."""
     transaction_required("move")
     current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     fee = application_fee_on_move(current, to)
     transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})
     open_payments_on_move(application.pk, to)
+    enrollment_letter_follow(application)
     return ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
 
 
