@@ -368,6 +368,9 @@ REST_FRAMEWORK = {
     },
     "NUM_PROXIES": TRUSTED_PROXIES,
 }
+# The public verify page of enrollment letters, per client address (amo.throttles.PageRateThrottle):
+# a consulate checks a few letters; a client trying codes one after another is stopped.
+LETTER_VERIFY_RATE = os.environ.get("LETTER_VERIFY_RATE") or "30/minute"
 SPECTACULAR_SETTINGS = {
     "TITLE": "AMO API",
     "DESCRIPTION": "U.S. clinical rotations for international medical graduates.",

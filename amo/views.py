@@ -149,10 +149,19 @@ def calendar_feed(request, secret: str):
     return response
 
 
-def too_many_requests(request, message: str = TOO_MANY_REQUESTS, retry_after: int | None = None):
+def too_many_requests(
+    request,
+    message: str = TOO_MANY_REQUESTS,
+    retry_after: int | None = None,
+    *,
+    about_signing_in: bool = True,
+):
     """429 as a page of the site saying why and what to do; allauth's rate limits answer with it
-    (`handler429` in amo/urls.py)."""
-    response = render(request, "429.html", {"message": message}, status=429)
+    (`handler429` in amo/urls.py), offering the way back to logging in unless the limit is not
+    about signing in (`about_signing_in=False`, a public page's own limit)."""
+    response = render(
+        request, "429.html", {"message": message, "about_signing_in": about_signing_in}, status=429
+    )
     if retry_after:
         response["Retry-After"] = str(retry_after)
     return response

@@ -1,7 +1,8 @@
 """Staff admin: applicants, their documents (verified or rejected through the services), applications
 (read-mostly: statuses change only through the workflow; staff record money received another way
 through the payment service, which confirms the booking), their transitions, seat holds and date
-changes (read-only), and visa denials (accepted or refused through their services)."""
+changes (read-only), visa denials (accepted or refused through their services), and enrollment
+letters (read-only: issued, replaced and withdrawn by the booking's own changes)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -24,6 +25,7 @@ from applicants.models import (
     ApplicationTransition,
     BlockChange,
     Document,
+    EnrollmentLetter,
     VisaDenial,
 )
 from rotations.models import SeatHold
@@ -352,3 +354,11 @@ class VisaDenialAdmin(ReadOnlyAdmin):
             "refused; the applicants are told why.",
         )
         return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(EnrollmentLetter)
+class EnrollmentLetterAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "application", "standing", "issued_at", "replaced_at", "withdrawn_at"]
+    list_filter = ["standing", "withdrawal_reason"]
+    search_fields = ["code", "applicant_name", "application__applicant__user__email"]
+    list_select_related = ["application__applicant__user", "application__block__rotation"]

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants import selectors, services
+from applicants.letter_pdf import letter_response
 from applicants.models import Applicant, Application
 from applicants.serializers import (
     ApplicationCreateSerializer,
@@ -150,6 +151,7 @@ def _detail_response(applicant: Applicant, pk: int, code: int = status.HTTP_200_
     if application is None:
         raise Http404
     _with_next_steps([application])
+    application.enrollment_letter = selectors.enrollment_letter_standing(application)
     return Response(ApplicationDetailSerializer(application).data, status=code)
 
 
@@ -157,6 +159,21 @@ class ApplicationDetailAPI(ApplicantAPIView):
     @extend_schema(responses=ApplicationDetailSerializer, summary="One of your applications")
     def get(self, request, pk: int):
         return _detail_response(self.applicant(), pk)
+
+
+class ApplicationEnrollmentLetterAPI(ApplicantAPIView):
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Download the enrollment letter of one of your bookings (PDF)",
+        description="The letter for the consulate: your legal name and passport country, the host, the "
+        "preceptor, the dates, the site address, and the verification code with its URL. While the "
+        "booking is confirmed, under way or completed; otherwise, or for no letter yet, 404.",
+    )
+    def get(self, request, pk: int):
+        letter = selectors.enrollment_letter_of(applicant=self.applicant(), pk=pk)
+        if letter is None:
+            raise Http404
+        return letter_response(letter)
 
 
 def _own(applicant: Applicant, pk: int):

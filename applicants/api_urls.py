@@ -29,6 +29,11 @@ urlpatterns = [
         api.ApplicationVisaDenialAPI.as_view(),
         name="application_visa_denial",
     ),
+    path(
+        "applications/<int:pk>/enrollment-letter/",
+        api.ApplicationEnrollmentLetterAPI.as_view(),
+        name="application_enrollment_letter",
+    ),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

@@ -1,6 +1,7 @@
 """Applicants (IMGs), their document vault, and their applications for blocks."""
 
 import operator
+import re
 import uuid
 from functools import reduce
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from applicants.countries import country_name
 from applicants.files import EXTENSIONS
@@ -486,3 +488,131 @@ class VisaDenial(models.Model):
     def __str__(self) -> str:
         # No status here: a label read after the row changed (an admin message) would show the old one.
         return f"Visa denial for {self.application}"
+
+
+# An enrollment letter's verification code is read aloud and typed from paper: no I, L, O, 0 or 1
+# to mistake for one another. 12 of these 31 characters are about 59 random bits: unguessable.
+LETTER_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+LETTER_CODE_LENGTH = 12
+
+
+class EnrollmentLetter(models.Model):
+    """The visa-support and enrollment letter of a booking: what it says is fixed when it is issued
+    (the applicant's legal name and passport country, the host, the preceptor, the dates, the site
+    address), and a consulate checks it by its code on the public verify page. At most one letter
+    of a booking stands at a time; written only by applicants/services/letters.py."""
+
+    class Standing(models.TextChoices):
+        VALID = "valid", "Valid"
+        REPLACED = "replaced", "Replaced by a newer letter"
+        WITHDRAWN = "withdrawn", "No longer valid"
+
+    class WithdrawalReason(models.TextChoices):
+        # The label is what the verify page tells a consulate.
+        CANCELLED = "cancelled", "The booking was cancelled."
+        NO_SHOW = "no_show", "The host recorded that the applicant did not attend the rotation."
+        ENDED_EARLY = "ended_early", "The rotation ended before its last day."
+        # Moved while the applicant's profile lacked what a new letter needs (their legal name or
+        # passport country), so none could replace it.
+        MOVED = "moved", "The booking moved to other dates."
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="enrollment_letters")
+    code = models.CharField(
+        max_length=LETTER_CODE_LENGTH,
+        unique=True,
+        help_text="The verification code, stored without its dashes.",
+    )
+    issued_at = models.DateTimeField()
+    # What the letter says, as it was when issued.
+    block = models.ForeignKey(
+        "rotations.Block",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The block it was issued for.",
+    )
+    applicant_name = models.CharField(max_length=200)
+    passport_country = models.CharField(max_length=100)
+    organization_name = models.CharField(max_length=200)
+    site_address = models.CharField(max_length=400)
+    rotation_title = models.CharField(max_length=200)
+    rotation_type = models.CharField(max_length=100)
+    preceptor_name = models.CharField(
+        max_length=200, blank=True, help_text="Empty: no preceptor was named yet."
+    )
+    preceptor_credentials = models.CharField(max_length=2, blank=True)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    # Whether it still stands, and since when it does not.
+    standing = models.CharField(max_length=16, choices=Standing.choices, default=Standing.VALID)
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+        help_text="The letter this one replaced (the booking moved, or the applicant corrected their name).",
+    )
+    replaced_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.CharField(max_length=16, choices=WithdrawalReason.choices, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(standing="valid"),
+                name="enrollment_letter_one_valid_per_application",
+            ),
+            models.CheckConstraint(
+                condition=Q(standing="valid", replaced_at__isnull=True, withdrawn_at__isnull=True)
+                | Q(standing="replaced", replaced_at__isnull=False, withdrawn_at__isnull=True)
+                | Q(standing="withdrawn", replaced_at__isnull=True, withdrawn_at__isnull=False),
+                name="enrollment_letter_standing_has_its_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(standing="withdrawn") & ~Q(withdrawal_reason=""))
+                | (~Q(standing="withdrawn") & Q(withdrawal_reason="")),
+                name="enrollment_letter_withdrawn_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(code__regex=f"^[{LETTER_CODE_ALPHABET}]{{{LETTER_CODE_LENGTH}}}$"),
+                name="enrollment_letter_code_format",
+            ),
+            models.CheckConstraint(
+                condition=~Q(applicant_name="") & ~Q(passport_country=""),
+                name="enrollment_letter_names_the_applicant",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="enrollment_letter_dates_in_order"
+            ),
+            models.CheckConstraint(condition=~Q(replaces=F("id")), name="enrollment_letter_replaces_another"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Enrollment letter {self.code_display}"
+
+    def get_absolute_url(self) -> str:
+        """The public verify page, with the code as printed."""
+        return reverse("applicants:letter_verify", args=[self.code_display])
+
+    @property
+    def code_display(self) -> str:
+        """The code as printed and typed: ABCD-EFGH-JKMN."""
+        return "-".join(self.code[start : start + 4] for start in range(0, len(self.code), 4))
+
+    @property
+    def verification_url(self) -> str:
+        return f"{settings.SITE_URL}{self.get_absolute_url()}"
+
+    @property
+    def preceptor_line(self) -> str:
+        """The preceptor as the letter and the verify page name them."""
+        if not self.preceptor_name:
+            return f"To be named by {self.organization_name}"
+        return f"{self.preceptor_name}, {self.preceptor_credentials}"
+
+    @staticmethod
+    def code_normalized(typed: str) -> str:
+        """A code as typed (lower case, with or without its dashes or spaces) as it is stored."""
+        return re.sub(r"[\s-]", "", typed).upper()

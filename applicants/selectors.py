@@ -15,11 +15,13 @@ from amo.money import format_cents
 from amo.selectors import user_has_totp
 from amo.text import moment_label
 from applicants.models import (
+    LETTER_CODE_LENGTH,
     Applicant,
     Application,
     ApplicationTransition,
     BlockChange,
     Document,
+    EnrollmentLetter,
     VisaDenial,
 )
 from applicants.readiness import block_closed_reason
@@ -410,3 +412,41 @@ def block_for_apply(*, block_id: int) -> Block | None:
         .filter(pk=block_id, rotation__status=Rotation.Status.PUBLISHED)
         .first()
     )
+
+
+# --- Enrollment letters -----------------------------------------------------------------------
+
+# The statuses in which a booking's enrollment letter stands: confirmed, under way, and completed (it
+# took place as the letter said).
+LETTER_STANDS = frozenset({S.CONFIRMED, S.IN_PROGRESS, S.COMPLETED})
+# What a letter prints of the profile and cannot be issued without (the citizenship is the passport
+# country it names).
+LETTER_PROFILE_FIELDS = ("legal_name", "citizenship")
+
+
+def letter_profile_missing(applicant: Applicant) -> list[str]:
+    """The labels of the profile answers an enrollment letter still needs; empty when it has them."""
+    return [
+        Applicant.PROFILE_FIELDS[field] for field in LETTER_PROFILE_FIELDS if not getattr(applicant, field)
+    ]
+
+
+def enrollment_letter_standing(application: Application) -> EnrollmentLetter | None:
+    """The booking's letter that stands (confirmed, under way or completed), if one was issued."""
+    return application.enrollment_letters.filter(standing=EnrollmentLetter.Standing.VALID).first()
+
+
+def enrollment_letter_of(*, applicant: Applicant, pk: int) -> EnrollmentLetter | None:
+    """The standing letter of one of the applicant's own bookings; None for anyone else's, for an
+    application that is no booking, or a booking whose letter no longer stands."""
+    return EnrollmentLetter.objects.filter(
+        application__applicant=applicant, application_id=pk, standing=EnrollmentLetter.Standing.VALID
+    ).first()
+
+
+def enrollment_letter_by_code(typed: str) -> EnrollmentLetter | None:
+    """The letter a verification code names, typed in any case, with or without its dashes."""
+    code = EnrollmentLetter.code_normalized(typed)
+    if len(code) != LETTER_CODE_LENGTH:
+        return None
+    return EnrollmentLetter.objects.filter(code=code).first()

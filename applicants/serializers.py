@@ -178,10 +178,36 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
 
 class ApplicationDetailSerializer(ApplicationSerializer):
+    """An application with its history and, once it is a booking, its enrollment letter (the view
+    sets `enrollment_letter`: the letter that stands, or None)."""
+
     transitions = TransitionSerializer(many=True)
+    enrollment_letter_url = serializers.SerializerMethodField(
+        help_text="Where to download the booking's enrollment letter (PDF) with your token or session; "
+        "null until the booking is confirmed (and the profile has the legal name and citizenship the "
+        "letter prints), and once the letter no longer stands."
+    )
+    verification_code = serializers.SerializerMethodField(
+        help_text="The letter's verification code, as printed on it (ABCD-EFGH-JKMN); a consulate checks "
+        "it at /verify/<code>/. Null when there is no letter."
+    )
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [*ApplicationSerializer.Meta.fields, "transitions"]
+        fields = [
+            *ApplicationSerializer.Meta.fields,
+            "transitions",
+            "enrollment_letter_url",
+            "verification_code",
+        ]
+
+    def get_enrollment_letter_url(self, application: Application) -> str | None:
+        if application.enrollment_letter is None:
+            return None
+        return reverse("applicants_api:application_enrollment_letter", args=[application.pk])
+
+    def get_verification_code(self, application: Application) -> str | None:
+        letter = application.enrollment_letter
+        return None if letter is None else letter.code_display
 
 
 class ApplicationInputSerializer(serializers.Serializer):

@@ -1,4 +1,5 @@
-"""Pages of the applicant: dashboard, profile, document vault, applications."""
+"""Pages of the applicant: dashboard, profile, document vault, applications and their enrollment
+letters; and the public page that verifies a letter."""
 
 from django.urls import path
 
@@ -32,4 +33,11 @@ urlpatterns = [
     path(
         "me/applications/<int:pk>/visa-denial/", views.application_visa_denial, name="application_visa_denial"
     ),
+    path(
+        "me/applications/<int:pk>/enrollment-letter.pdf",
+        views.application_enrollment_letter,
+        name="application_enrollment_letter",
+    ),
+    # Public: a consulate checks an enrollment letter by the code printed on it.
+    path("verify/<str:code>/", views.letter_verify, name="letter_verify"),
 ]

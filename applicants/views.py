@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.selectors import recent_notifications
+from amo.throttles import PageRateThrottle
+from amo.views import too_many_requests
 from applicants import selectors, services
 from applicants.files import document_response
 from applicants.forms import (
@@ -27,6 +32,7 @@ from applicants.forms import (
     ReasonForm,
     VisaDenialForm,
 )
+from applicants.letter_pdf import letter_response
 from applicants.models import Application, BlockChange, Document, VisaDenial
 from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
 from applicants.terms import application_terms, terms_offered
@@ -351,8 +357,57 @@ def application_detail(request, pk: int, *, applicant):
             "terms": application_terms(application),
             "balance_deadline": payment_selectors.balance_deadline(application) if balance_due else None,
             "payments": list(payment_selectors.application_payments(application=application)),
+            "enrollment_letter": selectors.enrollment_letter_standing(application),
+            "letter_profile_missing": selectors.letter_profile_missing(applicant)
+            if application.status in selectors.LETTER_STANDS
+            else [],
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
+    )
+
+
+@applicant_required
+@require_GET
+def application_enrollment_letter(request, pk: int, *, applicant):
+    """The enrollment letter of one of the applicant's bookings, as a PDF, while it stands; anyone
+    else's, an application that is no booking, or a letter no longer valid is a 404. Reads only: the
+    letter was issued when the booking was confirmed (applicants/services/letters.py)."""
+    letter = selectors.enrollment_letter_of(applicant=applicant, pk=pk)
+    if letter is None:
+        raise Http404("No enrollment letter for this application.")
+    return letter_response(letter)
+
+
+class LetterVerifyThrottle(PageRateThrottle):
+    scope = "LETTER_VERIFY_RATE"
+
+
+LETTER_CHECKS_LIMITED = (
+    "Too many letters were checked from your network in a short while. Wait a minute, then open "
+    "the address on the letter again."
+)
+
+
+@never_cache  # a letter's standing changes; a kept copy of this page would say what no longer holds
+@require_GET
+def letter_verify(request, code: str):
+    """The public page a consulate opens from a letter: whether the letter is genuine and still
+    stands, replaced by a newer one, or no longer valid, with the date and the reason. An unknown
+    code is a 404; requests are limited per address (settings.LETTER_VERIFY_RATE)."""
+    throttle = LetterVerifyThrottle()
+    if not throttle.allow_request(request, None):
+        return too_many_requests(
+            request,
+            message=LETTER_CHECKS_LIMITED,
+            retry_after=max(1, math.ceil(throttle.wait() or 0)),
+            about_signing_in=False,
+        )
+    letter = selectors.enrollment_letter_by_code(code)
+    return render(
+        request,
+        "applicants/letter_verify.html",
+        {"letter": letter, "site_name": settings.SITE_NAME},
+        status=200 if letter else 404,
     )
 
 

@@ -1,7 +1,7 @@
 """Writes of the applicants app, one module per use case: the profile, the document vault, and
 applications (submission, review, offers, booking, the payment hand-off, cancellation, the
-lifecycle, date changes, the waitlist and the sweeps), and visa denials. Every transition goes
-through applicants.workflow and is told to the other side."""
+lifecycle, date changes, the waitlist and the sweeps), their enrollment letters, and visa
+denials. Every transition goes through applicants.workflow and is told to the other side."""
 
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
 from applicants.services.booking import (
@@ -18,6 +18,7 @@ from applicants.services.documents import (
     document_upload,
     document_verify,
 )
+from applicants.services.letters import enrollment_letter_follow
 from applicants.services.lifecycle import application_end_early, application_record_no_show, bookings_advance
 from applicants.services.offers import application_accept, application_decline, application_offer
 from applicants.services.payment_handoff import application_payment_confirm
@@ -97,6 +98,7 @@ __all__ = [
     "bookings_advance",
     "block_change_request",
     "email_is_verified",
+    "enrollment_letter_follow",
     "holds_sweep",
     "offer_deadline_default",
     "waitlist_promote",

@@ -100,8 +100,8 @@ def block_change_decide(
     (with a reason) an applicant's date change. A seat freed by the move goes to the waitlist.
     Approving settles the price difference at the terms quoted when the applicant asked in the same
     transaction (payments.services.block_change_money_settle: the excess paid refunded, or what is
-    owed charged or added to the balance), fixes those terms on the application, and the applicant
-    is told the amounts."""
+    owed charged or added to the balance), fixes those terms on the application, issues a new
+    enrollment letter (the old one then says "replaced"), and the applicant is told the amounts."""
     answer = bounded_text(answer, field="answer", max_chars=MAX_REASON_CHARS, what="the reason")
     if not approve and not answer:
         raise DomainError("Give the applicant a reason for declining.", field="answer")

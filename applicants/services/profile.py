@@ -16,8 +16,10 @@ from amo.transactions import transaction_required
 from amo.validators import validate_single_line
 from applicants.countries import country_choices
 from applicants.models import Applicant, Application
+from applicants.selectors import LETTER_STANDS
 from applicants.services.documents import _locked_applicant
 from applicants.services.follow_up import applicant_removed
+from applicants.services.letters import enrollment_letter_follow
 
 S = Application.Status
 
@@ -115,6 +117,8 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
     The rules: known country codes, a plausible date of birth, a graduation year that fits the
     training status, a Step 2 CK score in 1–300 with its date, exam dates not in the future, an
     ECFMG ID for the certified. On refusal nothing is saved and `extra.fields` names each problem.
+    A booking's enrollment letter follows the legal name and citizenship: issued once both are
+    given, issued again (the old one replaced) when either changes.
     """
     unknown = set(data) - {*Applicant.PROFILE_FIELDS, "specialties_of_interest"}
     if unknown:
@@ -141,6 +145,8 @@ def applicant_profile_update(*, applicant: Applicant, data: dict) -> Applicant:
         applicant.save()
         if "specialties_of_interest" in data:
             applicant.specialties_of_interest.set(data["specialties_of_interest"])
+        for booking in applicant.applications.filter(status__in=LETTER_STANDS).order_by("pk"):
+            enrollment_letter_follow(booking)
     return applicant
 
 

@@ -21,7 +21,7 @@ import schemathesis
 from django.core import signals
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -37,6 +37,7 @@ from amo.services import api_token_create
 from amo.text import breaks_one_line
 from amo.validators import SINGLE_LINE_MESSAGE
 from applicants.models import Application
+from applicants.services.letters import enrollment_letter_follow
 from hosts.models import Membership
 from tests.factories import (
     PDF_BYTES,
@@ -209,6 +210,8 @@ def _applicant_data(applicant) -> dict:
         )
         for status in (S.SUBMITTED, S.OFFERED, S.CONFIRMED, S.WITHDRAWN)
     ]
+    with transaction.atomic():
+        enrollment_letter_follow(applications[3])  # the booking's letter, for its PDF download
     return {
         "/api/v1/applications/": [application.pk for application in applications],
         "/api/v1/rotations/": [rotation.pk],

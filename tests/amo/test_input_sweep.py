@@ -34,6 +34,7 @@ from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
 from applicants.models import Application, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
+from applicants.services.letters import enrollment_letter_follow
 from hosts.models import Membership
 from payments.models import Payment
 from rotations.models import Rotation
@@ -228,6 +229,8 @@ def world(db) -> World:
         documents_due_at=timezone.now() + timedelta(days=7),
     )
     BlockFactory(rotation=booking.block.rotation, start_date=TODAY + timedelta(days=120))
+    with transaction.atomic():
+        letter = enrollment_letter_follow(booking)  # its public verify page
     book_now_block = BlockFactory(rotation=RotationFactory(booking_mode=Rotation.BookingMode.BOOK_NOW))
     MembershipFactory(user=owner.user, role=Membership.Role.COORDINATOR)  # a second organization to switch to
     # Bookings on a block that started today (a no-show may be recorded), one under way, and a date change.
@@ -261,6 +264,7 @@ def world(db) -> World:
             "/rotations/",
             f"/rotations/{rotation.slug}/",
             f"/rotations/{book_now_block.rotation.slug}/",
+            f"/verify/{letter.code_display}/",
         ],
         "applicant": [
             "/me/",
@@ -548,6 +552,7 @@ def our_page_url_names() -> set[str]:
 # Reached with a link rather than a form, or needing a secret, and taking no input but the URL.
 NOT_FORMS = {
     "applicants:document_file": "a file download by id",
+    "applicants:application_enrollment_letter": "a PDF download by id",
     "hosts:application_document": "a file download by id",
     "hosts:invitation_accept": "the invitation's signed token is its only input",
     "hosts:onboarding": "only for someone without an organization; its form is the organization form",
