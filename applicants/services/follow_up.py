@@ -5,12 +5,12 @@ enrollment letter (applicants.services.letters)."""
 from __future__ import annotations
 
 from applicants.models import Applicant, Application
-from applicants.services.letters import enrollment_letter_follow
 from applicants.reminders import (
     applicant_reminders_cancel,
     application_reminders_plan,
     document_reminders_plan,
 )
+from applicants.services.letters import enrollment_letter_follow
 
 
 def application_follow_up(application: Application | int, *, reason: str | None = None) -> None:
