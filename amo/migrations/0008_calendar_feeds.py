@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('amo', '0006_reminders'),
+        ('amo', '0007_reminder_due_index_in_sweep_order'),
     ]
 
     operations = [
