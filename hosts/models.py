@@ -1,5 +1,7 @@
 """Host organizations (the tenants), their preceptors and members."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
@@ -95,6 +97,24 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def address(self) -> str:
+        """The site's address on one line: street, city, state and ZIP code."""
+        return ", ".join(
+            filter(None, [self.address_line, self.city, f"{self.state} {self.zip_code}".strip()])
+        )
+
+    @property
+    def map_url(self) -> str:
+        """The site on OpenStreetMap: a plain link (pages load nothing from there), at its
+        coordinates when staff recorded them, else a search for its address."""
+        if self.latitude is not None and self.longitude is not None:
+            return (
+                f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}"
+                f"#map=17/{self.latitude}/{self.longitude}"
+            )
+        return f"https://www.openstreetmap.org/search?{urlencode({'query': self.address})}"
 
 
 class Preceptor(models.Model):
