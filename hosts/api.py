@@ -143,6 +143,7 @@ class RotationViewSet(
     )
     @action(detail=True, methods=["get", "patch"], url_path="first-day")
     def first_day(self, request, pk=None):
+        """Arrival time, where to go, who to ask for, dress code and what to bring on the first day."""
         rotation = self.get_object()
         if request.method == "PATCH":
             data = validated_data(FirstDaySerializer(data=request.data, partial=True))
