@@ -20,7 +20,7 @@ from amo.forms import add_domain_error
 from amo.models import User
 from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
-from applicants import services
+from applicants import selectors, services
 from applicants.countries import country_choices
 from applicants.forms import MessageForm
 from applicants.models import (
@@ -360,7 +360,7 @@ class ApplicationAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "title": f"Write to {application.applicant} as their advisor",
             "application": application,
-            "thread": application.advisor_messages.select_related("author"),
+            "thread": selectors.advisor_thread(application),
             "form": form,
         }
         status = 400 if form.is_bound and form.errors else 200

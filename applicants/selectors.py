@@ -220,14 +220,11 @@ def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
 
 def applicant_application(*, applicant: Applicant, pk: int) -> Application | None:
     """One application with what its page and API answer show beyond the list's: the host's thread,
-    and for a booking its advisor, their thread, the preceptor and the first-day information."""
+    and for a booking its advisor, the preceptor and the first-day information (joined, no query)."""
     return (
         applicant_applications(applicant=applicant)
         .select_related("advisor", "block__rotation__preceptor", "block__rotation__first_day")
-        .prefetch_related(
-            "messages__author",
-            Prefetch("advisor_messages", queryset=AdvisorMessage.objects.select_related("author")),
-        )
+        .prefetch_related("messages__author")
         .filter(pk=pk)
         .first()
     )
@@ -281,6 +278,12 @@ def booking_first_day(application: Application) -> BookingFirstDay | None:
 class BookingAdvisor:
     name: str
     email: str
+
+
+def advisor_thread(application: Application) -> list[AdvisorMessage]:
+    """The messages between the applicant and their advisor, oldest first (read by the booking's
+    page only, so the other readers of an application pay no query for it)."""
+    return list(application.advisor_messages.select_related("author"))
 
 
 def booking_advisor(application: Application) -> BookingAdvisor | None:

@@ -356,7 +356,7 @@ def application_detail(request, pk: int, *, applicant):
             # From confirmation on: the first day, the advisor and the thread with them.
             "first_day": selectors.booking_first_day(application),
             "advisor": selectors.booking_advisor(application),
-            "advisor_thread": list(application.advisor_messages.all()),
+            "advisor_thread": selectors.advisor_thread(application),
             "advisor_message_form": MessageForm(prefix=ADVISOR_MESSAGE_PREFIX),
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
