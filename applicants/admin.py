@@ -1,24 +1,31 @@
 """Staff admin: applicants, their documents (verified or rejected through the services), applications
 (read-mostly: statuses change only through the workflow; staff record money received another way
-through the payment service, which confirms the booking), their transitions, seat holds and date
-changes (read-only), visa denials (accepted or refused through their services), and enrollment
-letters (read-only: issued, replaced and withdrawn by the booking's own changes)."""
+through the payment service, which confirms the booking, assign a booking its advisor, and the
+advisor writes to the applicant, each through its service), their transitions, seat holds, date
+changes and threads (read-only), visa denials (accepted or refused through their services), and
+enrollment letters (read-only: issued, replaced and withdrawn by the booking's own changes)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from amo.admin_site import ReadOnlyAdmin
 from amo.errors import DomainError, field_label
+from amo.forms import add_domain_error
+from amo.models import User
 from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
-from applicants import services
+from applicants import selectors, services
 from applicants.countries import country_choices
+from applicants.forms import MessageForm
 from applicants.models import (
+    AdvisorMessage,
     Applicant,
     Application,
     ApplicationMessage,
@@ -97,11 +104,20 @@ class RejectForm(forms.Form):
     reason = forms.CharField(max_length=MAX_REASON_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def reason_asked(model_admin, request, queryset, *, action: str, intro: str, title: str):
-    """An action that needs a reason: its page asking for it, or (None, reason) once given."""
-    form = RejectForm(request.POST if "reason" in request.POST else None)
+class AdvisorForm(forms.Form):
+    advisor = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_staff=True, is_active=True).order_by("full_name", "email"),
+        help_text="A member of our staff: the applicants' contact before, during and after the rotation.",
+    )
+
+
+def form_asked(model_admin, request, queryset, *, form_class, action: str, intro: str, title: str):
+    """An action that needs more than the selection: its page asking with `form_class`, or
+    (None, the form's cleaned data) once given."""
+    sent = any(name in request.POST for name in form_class.base_fields)
+    form = form_class(request.POST if sent else None)
     if form.is_valid():
-        return None, form.cleaned_data["reason"]
+        return None, form.cleaned_data
     page = TemplateResponse(
         request,
         "applicants/admin_reason.html",
@@ -114,7 +130,15 @@ def reason_asked(model_admin, request, queryset, *, action: str, intro: str, tit
             "title": title,
         },
     )
-    return page, ""
+    return page, {}
+
+
+def reason_asked(model_admin, request, queryset, *, action: str, intro: str, title: str):
+    """An action that needs a reason: its page asking for it, or (None, reason) once given."""
+    page, data = form_asked(
+        model_admin, request, queryset, form_class=RejectForm, action=action, intro=intro, title=title
+    )
+    return page, data.get("reason", "")
 
 
 @admin.register(Document)
@@ -198,6 +222,21 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+class AdvisorMessageInline(admin.TabularInline):
+    """The thread between the booked applicant and their advisor; the advisor writes from the
+    application's action "Write to the applicant as their advisor"."""
+
+    model = AdvisorMessage
+    extra = 0
+    can_delete = False
+    readonly_fields = ["author", "author_role", "recipient", "body", "created_at"]
+    fields = readonly_fields
+    verbose_name = "advisor message"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class SeatHoldInline(admin.TabularInline):
     """The application's holds, the released ones kept as history; written only by the seat service."""
 
@@ -239,13 +278,97 @@ class BlockChangeInline(admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "status", "application_fee_status", "submitted_at"]
-    list_filter = ["status", "application_fee_status"]
+    list_display = ["__str__", "status", "application_fee_status", "submitted_at", "advisor"]
+    list_filter = ["status", "application_fee_status", ("advisor", admin.EmptyFieldListFilter)]
     search_fields = ["applicant__legal_name", "applicant__user__email", "block__rotation__title"]
-    list_select_related = ["applicant__user", "block__rotation"]
+    list_select_related = ["applicant__user", "block__rotation", "advisor"]
     readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
-    inlines = [SeatHoldInline, BlockChangeInline, TransitionInline, MessageInline]
-    actions = ["record_payment_received"]
+    inlines = [SeatHoldInline, BlockChangeInline, TransitionInline, MessageInline, AdvisorMessageInline]
+    actions = ["record_payment_received", "assign_advisor", "write_as_advisor"]
+
+    def get_urls(self):
+        write = self.admin_site.admin_view(self.advisor_message_view)
+        return [
+            path("<int:pk>/advisor-message/", write, name="applicants_application_advisor_message"),
+            *super().get_urls(),
+        ]
+
+    def has_advise_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("applicants.change_application")
+
+    @admin.action(
+        description="Assign an advisor to the selected bookings (asks whom)", permissions=["advise"]
+    )
+    def assign_advisor(self, request, queryset):
+        """Each selected booking gets the advisor chosen (applicants.services.booking_advisor_assign);
+        one refused (not a booking) is reported by name and leaves the others assigned."""
+        page, data = form_asked(
+            self,
+            request,
+            queryset,
+            form_class=AdvisorForm,
+            action="assign_advisor",
+            intro="Choose the advisor of these bookings: each applicant is told who, and the advisor too.",
+            title="Assign an advisor",
+        )
+        if page is not None:
+            return page
+        assigned = 0
+        for application in queryset:
+            try:
+                services.booking_advisor_assign(
+                    application=application, advisor=data["advisor"], actor=request.user
+                )
+            except DomainError as error:
+                self.message_user(request, f"{application}: {error.message}", messages.ERROR)
+            else:
+                assigned += 1
+        if assigned:
+            self.message_user(
+                request,
+                f"{data['advisor'].get_full_name()} advises {pluralize(assigned, 'booking')}.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description="Write to the applicant as their advisor", permissions=["advise"])
+    def write_as_advisor(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one booking.", messages.ERROR)
+            return None
+        return redirect("admin:applicants_application_advisor_message", pk=queryset.get().pk)
+
+    def advisor_message_view(self, request, pk: int):
+        """The booking's advisor writes to the applicant (applicants.services.advisor_message_post),
+        who is told; a refusal shows on the form and writes nothing."""
+        if not self.has_advise_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(
+            Application.objects.select_related("applicant__user", "block__rotation", "advisor"), pk=pk
+        )
+        form = MessageForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.advisor_message_post(
+                    application=application, author=request.user, body=form.cleaned_data["body"]
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, f"Message sent to {application.applicant}.")
+                return redirect("admin:applicants_application_change", application.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Write to {application.applicant} as their advisor",
+            "application": application,
+            "thread": selectors.advisor_thread(application),
+            "form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(
+            request, "admin/applicants/application/advisor_message.html", context, status=status
+        )
 
     def has_add_permission(self, request):
         return False

@@ -247,6 +247,10 @@ class Application(models.Model):
     ENDED_REAPPLICABLE = [Status.WITHDRAWN, Status.DECLINED, Status.EXPIRED, Status.CANCELLED]
     # Statuses in which the application holds a seat on its block (an unreleased SeatHold).
     SEATED = [Status.OFFERED, Status.AWAITING_PAYMENT, Status.CONFIRMED, Status.IN_PROGRESS]
+    # A booking: confirmed, under way, or ended after it was to start (completed, ended early, not
+    # attended). From confirmation on the applicant sees the preceptor, the site and the first day,
+    # and has an advisor; a cancelled booking is no longer one.
+    BOOKED = [Status.CONFIRMED, Status.IN_PROGRESS, Status.COMPLETED, Status.ENDED_EARLY, Status.NO_SHOW]
 
     class FeeStatus(models.TextChoices):
         # Joining a full block's waitlist: the fee falls due when the host offers a seat.
@@ -289,6 +293,20 @@ class Application(models.Model):
     resold_to = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="resold_from"
     )
+    # The booking's advisor: a staff member, the applicant's named contact before, during and after
+    # the rotation. Assigned only by applicants.services.advisors.booking_advisor_assign. Not
+    # indexed: bookings are read by their own id, and a plain index built on this existing table
+    # would stop every write to it while it is built.
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="advised_bookings",
+        limit_choices_to={"is_staff": True, "is_active": True},
+        db_index=False,
+    )
+    advisor_assigned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -320,6 +338,11 @@ class Application(models.Model):
             models.CheckConstraint(
                 condition=Q(deposit_cents__lte=F("program_fee_cents")),
                 name="application_deposit_within_program_fee",
+            ),
+            models.CheckConstraint(
+                condition=Q(advisor__isnull=True, advisor_assigned_at__isnull=True)
+                | Q(advisor__isnull=False, advisor_assigned_at__isnull=False),
+                name="application_advisor_has_assignment_time",
             ),
         ]
         indexes = [models.Index(fields=["block", "status"]), models.Index(fields=["status", "submitted_at"])]
@@ -379,6 +402,30 @@ class ApplicationMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_role} on application {self.application_id}"
+
+
+class AdvisorMessage(models.Model):
+    """The thread between a booked applicant and their advisor, apart from the host's thread
+    (ApplicationMessage), which the host reads: what an applicant tells our staff about a rotation
+    is not for its host. Written only by applicants.services.advisors.advisor_message_post."""
+
+    class AuthorRole(models.TextChoices):
+        APPLICANT = "applicant", "Applicant"
+        ADVISOR = "advisor", "Advisor"
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="advisor_messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=16, choices=AuthorRole.choices)
+    # Whom it was sent to: the advisor assigned when the applicant wrote, or the applicant.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_author_role_display()} message on booking {self.application_id}"
 
 
 class BlockChangeQuerySet(OrganizationQuerySet):

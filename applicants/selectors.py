@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
@@ -16,6 +16,7 @@ from amo.selectors import user_has_totp
 from amo.text import moment_label
 from applicants.models import (
     LETTER_CODE_LENGTH,
+    AdvisorMessage,
     Applicant,
     Application,
     ApplicationTransition,
@@ -26,12 +27,13 @@ from applicants.models import (
 )
 from applicants.readiness import block_closed_reason
 from applicants.terms import application_terms
-from hosts.models import Membership
+from hosts.models import Membership, Organization, Preceptor
 from payments.models import Payment, Refund
 from payments.refunds import refund_plan
 from payments.selectors import with_price_difference
-from rotations.models import Block, Rotation
+from rotations.models import Block, FirstDayInformation, Rotation
 from rotations.policies import RefundWindow
+from rotations.selectors import first_day_of
 
 S = Application.Status
 
@@ -219,8 +221,14 @@ def applicant_applications(*, applicant: Applicant) -> QuerySet[Application]:
 
 
 def applicant_application(*, applicant: Applicant, pk: int) -> Application | None:
+    """One application with what its page and API answer show beyond the list's: the host's thread,
+    and for a booking its advisor, the preceptor and the first-day information (joined, no query)."""
     return (
-        applicant_applications(applicant=applicant).prefetch_related("messages__author").filter(pk=pk).first()
+        applicant_applications(applicant=applicant)
+        .select_related("advisor", "block__rotation__preceptor", "block__rotation__first_day")
+        .prefetch_related("messages__author")
+        .filter(pk=pk)
+        .first()
     )
 
 
@@ -231,6 +239,61 @@ def live_application_for_block(*, applicant: Applicant, block: Block) -> Applica
         .prefetch_related("documents")
         .first()
     )
+
+
+# --- Bookings: the first day and the advisor ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BookingFirstDay:
+    """What a booked applicant reads about day one: the rotation's first-day information as its host
+    keeps it now (empty texts before they write any), its preceptor and the site."""
+
+    arrival_time: time | None
+    where_to_go: str
+    ask_for: str
+    dress_code: str
+    what_to_bring: str
+    updated_at: datetime | None
+    is_written: bool  # whether the host wrote any of it
+    preceptor: Preceptor | None
+    site: Organization
+
+
+def booking_first_day(application: Application) -> BookingFirstDay | None:
+    """The first day of a booking, from its confirmation on; None before (an applicant who has not
+    booked reads none of it). Live, not agreed: the host's latest version."""
+    if application.status not in Application.BOOKED:
+        return None
+    rotation = application.block.rotation
+    first_day = first_day_of(rotation) or FirstDayInformation(rotation=rotation)
+    return BookingFirstDay(
+        **{name: getattr(first_day, name) for name in FirstDayInformation.FIELDS},
+        updated_at=first_day.updated_at,
+        is_written=not first_day.is_empty,
+        preceptor=rotation.preceptor,
+        site=rotation.organization,
+    )
+
+
+@dataclass(frozen=True)
+class BookingAdvisor:
+    name: str
+    email: str
+
+
+def advisor_thread(application: Application) -> list[AdvisorMessage]:
+    """The messages between the applicant and their advisor, oldest first (read by the booking's
+    page only, so the other readers of an application pay no query for it)."""
+    return list(application.advisor_messages.select_related("author"))
+
+
+def booking_advisor(application: Application) -> BookingAdvisor | None:
+    """The booking's advisor as the applicant reads them; None before one is assigned or once the
+    application is no longer a booking."""
+    if application.status not in Application.BOOKED or application.advisor_id is None:
+        return None
+    return BookingAdvisor(name=application.advisor.get_full_name(), email=application.advisor.email)
 
 
 # An application that ended without a rotation has nothing left to discuss on its thread.

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amo.validators import MAX_REASON_CHARS
+from applicants import selectors
 from applicants.countries import country_choices
 from applicants.models import (
     Applicant,
@@ -17,9 +19,11 @@ from applicants.models import (
     VisaDenial,
 )
 from applicants.services import MAX_STATEMENT_CHARS
+from hosts.models import Organization
 from payments.models import Payment
 from payments.serializers import BlockChangePriceField
 from rotations.models import VAULT_DOCUMENT_KINDS, Block, SeatHold, Specialty
+from rotations.serializers import FirstDaySerializer, PreceptorSerializer
 
 
 class CompletenessSerializer(serializers.Serializer):
@@ -177,6 +181,33 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
 
 
+class BookingSiteSerializer(serializers.ModelSerializer):
+    address = serializers.CharField(help_text="Street, city, state and ZIP code on one line.")
+    map_url = serializers.URLField(
+        help_text="The site on OpenStreetMap: at its coordinates when known, else a search for its address."
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name", "address_line", "city", "state", "zip_code", "address", "map_url"]
+
+
+class BookingFirstDaySerializer(FirstDaySerializer):
+    """The rotation's first-day information as its host keeps it now (not an agreed term: the
+    latest version), with the preceptor and the site."""
+
+    preceptor = PreceptorSerializer(allow_null=True, help_text="Null while the host has named none.")
+    site = BookingSiteSerializer()
+
+    class Meta(FirstDaySerializer.Meta):
+        fields = [*FirstDaySerializer.Meta.fields, "preceptor", "site"]
+
+
+class AdvisorSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.EmailField()
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
     """An application with its history and, once it is a booking, its enrollment letter (the view
     sets `enrollment_letter`: the letter that stands, or None)."""
@@ -192,12 +223,21 @@ class ApplicationDetailSerializer(ApplicationSerializer):
         "it at /verify/<code>/. Null when there is no letter."
     )
 
+    advisor = serializers.SerializerMethodField(
+        help_text="Your advisor, of our staff, from confirmation on; null until one is assigned."
+    )
+    first_day = serializers.SerializerMethodField(
+        help_text="The preceptor, the site and the first-day plan, from confirmation on; null before."
+    )
+
     class Meta(ApplicationSerializer.Meta):
         fields = [
             *ApplicationSerializer.Meta.fields,
             "transitions",
             "enrollment_letter_url",
             "verification_code",
+            "advisor",
+            "first_day",
         ]
 
     def get_enrollment_letter_url(self, application: Application) -> str | None:
@@ -208,6 +248,16 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     def get_verification_code(self, application: Application) -> str | None:
         letter = application.enrollment_letter
         return None if letter is None else letter.code_display
+
+    @extend_schema_field(AdvisorSerializer(allow_null=True))
+    def get_advisor(self, application: Application) -> dict | None:
+        advisor = selectors.booking_advisor(application)
+        return AdvisorSerializer(advisor).data if advisor else None
+
+    @extend_schema_field(BookingFirstDaySerializer(allow_null=True))
+    def get_first_day(self, application: Application) -> dict | None:
+        first_day = selectors.booking_first_day(application)
+        return BookingFirstDaySerializer(first_day).data if first_day else None
 
 
 class ApplicationInputSerializer(serializers.Serializer):

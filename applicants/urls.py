@@ -24,6 +24,11 @@ urlpatterns = [
         name="application_block_change",
     ),
     path("me/applications/<int:pk>/documents/", views.application_documents, name="application_documents"),
+    path(
+        "me/applications/<int:pk>/advisor-message/",
+        views.application_advisor_message,
+        name="application_advisor_message",
+    ),
     # Paying what an application owes, in the browser (payments/views.py).
     path(
         "me/applications/<int:pk>/pay/<str:purpose>/", payments_views.application_pay, name="application_pay"

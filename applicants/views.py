@@ -44,6 +44,8 @@ from payments.selectors import application_refunds, block_change_price_differenc
 from rotations.models import Rotation
 
 S = Application.Status
+# The advisor's message form shares the booking's page with the host's: its own input names and ids.
+ADVISOR_MESSAGE_PREFIX = "advisor"
 
 
 def applicant_required(view):
@@ -361,6 +363,11 @@ def application_detail(request, pk: int, *, applicant):
             "letter_profile_missing": selectors.letter_profile_missing(applicant)
             if application.status in selectors.LETTER_STANDS
             else [],
+            # From confirmation on: the first day, the advisor and the thread with them.
+            "first_day": selectors.booking_first_day(application),
+            "advisor": selectors.booking_advisor(application),
+            "advisor_thread": selectors.advisor_thread(application),
+            "advisor_message_form": MessageForm(prefix=ADVISOR_MESSAGE_PREFIX),
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
     )
@@ -559,4 +566,23 @@ def application_documents(request, pk: int, *, applicant):
             application=application, actor=request.user, documents=list(form.cleaned_data["documents"])
         ),
         "Documents sent to the host.",
+    )
+
+
+@applicant_required
+@require_POST
+def application_advisor_message(request, pk: int, *, applicant):
+    """Write to the booking's advisor; the answer comes back on the booking's page."""
+    application = _own_application(applicant, pk)
+    form = MessageForm(request.POST, prefix=ADVISOR_MESSAGE_PREFIX)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("applicants:application_detail", pk=application.pk)
+    return _back(
+        request,
+        application,
+        lambda: services.advisor_message_post(
+            application=application, author=request.user, body=form.cleaned_data["body"]
+        ),
+        "Message sent to your advisor.",
     )

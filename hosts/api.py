@@ -51,7 +51,9 @@ from hosts.serializers import (
 )
 from hosts.tenancy import EVERY_ROLE, MANAGERS, ORGANIZATION_HEADER, IsOrganizationMember, Tenancy
 from rotations import services as rotation_services
-from rotations.models import Block, Rotation
+from rotations.models import Block, FirstDayInformation, Rotation
+from rotations.selectors import first_day_of
+from rotations.serializers import FirstDaySerializer
 
 ORGANIZATION_PARAMETER = OpenApiParameter(
     ORGANIZATION_HEADER,
@@ -94,7 +96,14 @@ class RotationViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return self.scoped(Rotation.objects.order_by("-created_at", "id"))
+        rotations = self.scoped(Rotation.objects.order_by("-created_at", "id"))
+        return rotations.select_related("first_day") if self.action == "first_day" else rotations
+
+    def roles_for_action(self) -> frozenset:
+        # Every member reads a rotation's first-day information; managers change it.
+        if self.action == "first_day" and self.request.method == "GET":
+            return EVERY_ROLE
+        return super().roles_for_action()
 
     def perform_create(self, serializer):
         serializer.instance = rotation_services.rotation_create(
@@ -115,6 +124,34 @@ class RotationViewSet(
     def publish(self, request, pk=None):
         """List the rotation (verified organizations only, at least one block)."""
         return self._lifecycle(rotation_services.rotation_publish)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=FirstDaySerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+        summary="The rotation's first-day information (empty before you write any)",
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        request=FirstDaySerializer,
+        responses=FirstDaySerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+        summary="Change the rotation's first-day information; the parts left out stay as they are",
+        description="Applicants with a confirmed booking on the rotation read it as it stands, from "
+        "their booking; it is not one of the terms they agreed to.",
+    )
+    @action(detail=True, methods=["get", "patch"], url_path="first-day")
+    def first_day(self, request, pk=None):
+        """Arrival time, where to go, who to ask for, dress code and what to bring on the first day."""
+        rotation = self.get_object()
+        if request.method == "PATCH":
+            data = validated_data(FirstDaySerializer(data=request.data, partial=True))
+            written = rotation_services.first_day_update(rotation=rotation, **data)
+            return Response(FirstDaySerializer(written).data)
+        return Response(
+            FirstDaySerializer(first_day_of(rotation) or FirstDayInformation(rotation=rotation)).data
+        )
 
     @extend_schema(request=None, responses=HostRotationSerializer, parameters=[ORGANIZATION_PARAMETER])
     @action(detail=True, methods=["post"])

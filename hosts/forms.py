@@ -16,7 +16,7 @@ from hosts.models import Membership, Organization
 from hosts.services import STATE_MESSAGE
 from rotations import limits
 from rotations import services as rotation_services
-from rotations.models import VAULT_DOCUMENT_KINDS, Block, Rotation, VisaType
+from rotations.models import VAULT_DOCUMENT_KINDS, Block, FirstDayInformation, Rotation, VisaType
 from rotations.states import US_STATES
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -196,6 +196,24 @@ class BlockForm(BootstrapMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The date pickers offer the window the service accepts.
         self.fields["start_date"].widget.attrs["max"] = limits.latest_block_start().isoformat()
+
+    def _post_clean(self):
+        pass
+
+
+class FirstDayForm(BootstrapMixin, forms.ModelForm):
+    """Shapes only; rotations.services.first_day_update checks and writes."""
+
+    class Meta:
+        model = FirstDayInformation
+        fields = list(FirstDayInformation.FIELDS)
+        widgets = {
+            # The one format a time input reads back, so a re-shown value is not lost.
+            "arrival_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "where_to_go": forms.Textarea(attrs={"rows": 3}),
+            "dress_code": forms.Textarea(attrs={"rows": 2}),
+            "what_to_bring": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def _post_clean(self):
         pass

@@ -2,6 +2,7 @@
 
 import operator
 from functools import reduce
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
@@ -109,6 +110,17 @@ class Organization(models.Model):
         """Where the organization is, on one line: "1200 N Lake Shore Dr, Chicago, IL 60611"."""
         street = f"{self.address_line}, " if self.address_line else ""
         return f"{street}{self.city}, {self.state} {self.zip_code}"
+
+    @property
+    def map_url(self) -> str:
+        """The site on OpenStreetMap: a plain link (pages load nothing from there), at its
+        coordinates when staff recorded them, else a search for its address."""
+        if self.latitude is not None and self.longitude is not None:
+            return (
+                f"https://www.openstreetmap.org/?mlat={self.latitude}&mlon={self.longitude}"
+                f"#map=17/{self.latitude}/{self.longitude}"
+            )
+        return f"https://www.openstreetmap.org/search?{urlencode({'query': self.address})}"
 
 
 class Preceptor(models.Model):

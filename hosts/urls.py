@@ -29,6 +29,7 @@ urlpatterns = [
     path("rotations/new/", views.RotationCreateView.as_view(), name="rotation_create"),
     path("rotations/<int:pk>/", views.RotationDetailView.as_view(), name="rotation_detail"),
     path("rotations/<int:pk>/edit/", views.RotationUpdateView.as_view(), name="rotation_update"),
+    path("rotations/<int:pk>/first-day/", views.FirstDayUpdateView.as_view(), name="rotation_first_day"),
     *_each(
         "rotations/<int:pk>/",
         views.RotationStatusView.as_view(),

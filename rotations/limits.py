@@ -26,6 +26,8 @@ MAX_TOTAL_PRICE_DOLLARS = 2 * MAX_FEE_CENTS // 100
 MAX_STEP2_SCORE = 300
 MAX_WEEKLY_HOURS = 80
 MAX_BALANCE_DUE_DAYS = 365
+# Each text of a rotation's first-day information (where to go, dress code, what to bring).
+MAX_FIRST_DAY_CHARS = 1000
 # How far back the catalog's date filters reach (a bookmarked search stays valid for a while).
 CATALOG_PAST_YEARS = 1
 

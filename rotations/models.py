@@ -7,7 +7,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
@@ -361,6 +361,60 @@ class Block(models.Model):
     def is_full(self) -> bool:
         """No seat left: applying joins the block's waitlist."""
         return self.seats_left <= 0
+
+
+class FirstDayInformationQuerySet(OrganizationQuerySet):
+    organization_path = "rotation__organization"
+
+
+def _first_day_text(verbose_name: str, help_text: str) -> models.TextField:
+    return models.TextField(
+        verbose_name,
+        blank=True,
+        max_length=limits.MAX_FIRST_DAY_CHARS,
+        validators=[MaxLengthValidator(limits.MAX_FIRST_DAY_CHARS)],
+        help_text=help_text,
+    )
+
+
+class FirstDayInformation(models.Model):
+    """What an applicant needs on the first day of a rotation, kept by its host.
+
+    A row of its own beside the rotation rather than columns on it: the catalog reads rotation rows
+    by the thousand through covering indexes and never shows this; it is edited on its own page by
+    rotations.services.first_day_update, which also takes it while a rotation is archived (its
+    bookings still run) and announces no catalog change. It is practical information, not an agreed
+    term: a booking always reads the latest version.
+    """
+
+    rotation = models.OneToOneField(
+        Rotation, on_delete=models.CASCADE, primary_key=True, related_name="first_day"
+    )
+    arrival_time = models.TimeField(
+        null=True, blank=True, help_text="When to arrive on the first day, local time at the site."
+    )
+    where_to_go = _first_day_text("where to go", "The entrance, building, floor or room to go to.")
+    ask_for = models.CharField(
+        "who to ask for", max_length=200, blank=True, help_text="The person or desk to ask for on arrival."
+    )
+    dress_code = _first_day_text("dress code", "What to wear, e.g. business casual with a white coat.")
+    what_to_bring = _first_day_text("what to bring", "Papers and things to bring on the first day.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FirstDayInformationQuerySet.as_manager()
+
+    # What a host writes (rotations.services.first_day_update), in the order pages show it.
+    FIELDS = ("arrival_time", "where_to_go", "ask_for", "dress_code", "what_to_bring")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "first-day information"
+
+    def __str__(self) -> str:
+        return f"First day of {self.rotation}"
+
+    @property
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) in (None, "") for name in self.FIELDS)
 
 
 class SeatHoldQuerySet(models.QuerySet):

@@ -20,7 +20,14 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 
 from hosts.models import Organization
-from rotations.models import Block, Rotation, RotationQuerySet, Specialty, unreleased_holds_count
+from rotations.models import (
+    Block,
+    FirstDayInformation,
+    Rotation,
+    RotationQuerySet,
+    Specialty,
+    unreleased_holds_count,
+)
 from rotations.search import (
     CandidateOrder,
     CatalogCount,
@@ -349,6 +356,12 @@ def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) 
     )
     lookup = {"slug": slug} if slug is not None else {"pk": rotation_id}
     return get_object_or_404(rotations, **lookup)
+
+
+def first_day_of(rotation: Rotation) -> FirstDayInformation | None:
+    """The rotation's first-day information, or None before its host wrote any: no query when the
+    rotation was read with select_related("first_day")."""
+    return getattr(rotation, "first_day", None)
 
 
 def specialty_list() -> QuerySet[Specialty]:

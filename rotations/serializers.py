@@ -1,9 +1,13 @@
-"""Shapes of the catalog API. Read-only: the catalog is written by hosts and staff."""
+"""Shapes of the catalog API. Read-only: the catalog is written by hosts and staff. The first-day
+information's shape serves the host API (which writes it) and a booking's answer (which reads it)."""
 
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from hosts.models import Organization, Preceptor
-from rotations.models import Block, Rotation, Specialty
+from rotations.models import Block, FirstDayInformation, Rotation, Specialty
 from rotations.policies import TIERS, refund_schedule
 
 
@@ -23,6 +27,41 @@ class PreceptorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Preceptor
         fields = ["full_name", "credentials", "board_certification", "npi_number"]
+
+
+# A time of day as the API reads and writes it: HH:MM, on the 24-hour clock.
+CLOCK_TIME_PATTERN = "^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+@extend_schema_field({"type": "string", "pattern": CLOCK_TIME_PATTERN, "example": "07:30"})
+class ClockTimeField(serializers.TimeField):
+    """HH:MM and nothing else: strptime alone would take "7:5" and an ISO time with seconds or an
+    offset, which the schema's pattern refuses."""
+
+    default_error_messages = {"invalid": "Enter a time as HH:MM on the 24-hour clock, e.g. 07:30."}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(CLOCK_TIME_PATTERN, value):
+            self.fail("invalid")
+        return super().to_internal_value(value)
+
+
+class FirstDaySerializer(serializers.ModelSerializer):
+    arrival_time = ClockTimeField(
+        allow_null=True, required=False, help_text="When to arrive, local time at the site (HH:MM)."
+    )
+    updated_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the host last changed it; null before they wrote any.",
+    )
+
+    class Meta:
+        model = FirstDayInformation
+        fields = [*FirstDayInformation.FIELDS, "updated_at"]
 
 
 class BlockSerializer(serializers.ModelSerializer):

@@ -17,7 +17,7 @@ from hosts.selectors import OPEN_STATUSES
 from rotations import limits
 from rotations.cache import catalog_changed
 from rotations.locking import lock_block, lock_blocks
-from rotations.models import Block, Rotation, SeatHold, unreleased_holds_count
+from rotations.models import Block, FirstDayInformation, Rotation, SeatHold, unreleased_holds_count
 
 
 def _recount(block_ids: list[int]) -> None:
@@ -285,6 +285,44 @@ def rotation_archive(*, rotation: Rotation) -> Rotation:
         locked.status = Rotation.Status.ARCHIVED
         locked.save(update_fields=["status", "updated_at"])
     return locked
+
+
+# The first-day texts, as a refusal names them.
+FIRST_DAY_TEXTS = {
+    "where_to_go": "where to go",
+    "dress_code": "the dress code",
+    "what_to_bring": "what to bring",
+}
+
+
+def first_day_update(*, rotation: Rotation, **fields) -> FirstDayInformation:
+    """Set the given parts of a rotation's first-day information (the others stay as they are),
+    creating it on the first edit. Allowed in every status, archived too: bookings already made
+    still start, and they read the latest version. Nothing is written when one part is refused.
+    """
+    unknown = set(fields).difference(FirstDayInformation.FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown first-day fields: {', '.join(sorted(unknown))}.")
+    for name, what in FIRST_DAY_TEXTS.items():
+        if name in fields:
+            fields[name] = bounded_text(
+                fields[name], field=name, max_chars=limits.MAX_FIRST_DAY_CHARS, what=what
+            )
+    if "ask_for" in fields:
+        fields["ask_for"] = (fields["ask_for"] or "").strip()
+    with transaction.atomic():
+        # The rotation's row lock makes two first edits write one row between them.
+        Rotation.objects.select_for_update().get(pk=rotation.pk)
+        first_day = FirstDayInformation.objects.filter(rotation=rotation).first()
+        first_day = first_day or FirstDayInformation(rotation=rotation)
+        for name, value in fields.items():
+            setattr(first_day, name, value)
+        try:
+            first_day.full_clean(exclude=["rotation"], validate_unique=False)
+        except ValidationError as error:
+            refuse_invalid(FirstDayInformation, error)
+        first_day.save()
+    return first_day
 
 
 def _block_check(block: Block, *, before: Block | None = None) -> None:

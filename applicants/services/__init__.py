@@ -1,8 +1,9 @@
 """Writes of the applicants app, one module per use case: the profile, the document vault, and
 applications (submission, review, offers, booking, the payment hand-off, cancellation, the
-lifecycle, date changes, the waitlist and the sweeps), their enrollment letters, and visa
-denials. Every transition goes through applicants.workflow and is told to the other side."""
+lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, and
+visa denials. Every transition goes through applicants.workflow and is told to the other side."""
 
+from applicants.services.advisors import advisor_message_post, booking_advisor_assign
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
 from applicants.services.booking import (
     application_book_now,
@@ -102,6 +103,9 @@ __all__ = [
     "holds_sweep",
     "offer_deadline_default",
     "waitlist_promote",
+    # advisors
+    "advisor_message_post",
+    "booking_advisor_assign",
     # visa denials
     "visa_denial_accept",
     "visa_denial_refuse",

@@ -26,6 +26,7 @@ from hosts.views.review import (
 from hosts.views.rotations import (
     BlockCreateView,
     BlockUpdateView,
+    FirstDayUpdateView,
     RotationCreateView,
     RotationDetailView,
     RotationListView,
@@ -45,6 +46,7 @@ __all__ = [
     "BlockUpdateView",
     "CalendarView",
     "DashboardView",
+    "FirstDayUpdateView",
     "InvitationAcceptView",
     "InvitationCreateView",
     "InvitationRevokeView",

@@ -11,12 +11,13 @@ from django.views.generic import FormView, ListView, TemplateView
 from amo.errors import DomainError
 from amo.forms import add_domain_error
 from hosts import selectors
-from hosts.forms import BlockForm, RotationForm
+from hosts.forms import BlockForm, FirstDayForm, RotationForm
 from hosts.models import Preceptor
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
 from rotations import services as rotation_services
 from rotations.models import Block, Rotation, Specialty
+from rotations.selectors import first_day_of
 
 
 class RotationListView(OrganizationMixin, ListView):
@@ -80,15 +81,46 @@ class RotationDetailView(OrganizationMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         rotation = self.scoped_get(
-            Rotation.objects.select_related("specialty", "preceptor", "organization"), pk=self.kwargs["pk"]
+            Rotation.objects.select_related("specialty", "preceptor", "organization", "first_day"),
+            pk=self.kwargs["pk"],
         )
         return super().get_context_data(
             rotation=rotation,
+            first_day=first_day_of(rotation),
             publish_refusal=rotation_services.rotation_publish_refusal(rotation),
             blocks=self.scoped(Block.objects.filter(rotation=rotation)).order_by("start_date"),
             block_form=kwargs.pop("block_form", None) or BlockForm(),
             **kwargs,
         )
+
+
+class FirstDayUpdateView(OrganizationMixin, FormView):
+    """The rotation's first-day information, which its booked applicants read as it stands."""
+
+    template_name = "hosts/first_day_form.html"
+    form_class = FirstDayForm
+
+    @cached_property
+    def rotation(self) -> Rotation:
+        return self.scoped_get(Rotation.objects.select_related("first_day"), pk=self.kwargs["pk"])
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": first_day_of(self.rotation)}
+
+    def form_valid(self, form):
+        try:
+            rotation_services.first_day_update(rotation=self.rotation, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "First-day information saved; booked applicants see it now.")
+        return redirect("hosts:rotation_detail", pk=self.rotation.pk)
+
+    def form_invalid(self, form):
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(rotation=self.rotation, **kwargs)
 
 
 ROTATION_ACTIONS = {

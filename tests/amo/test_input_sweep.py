@@ -33,11 +33,12 @@ from hypothesis import strategies as st
 from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
 from applicants.models import Application, Document
-from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, booking_advisor_assign
 from applicants.services.letters import enrollment_letter_follow
 from hosts.models import Membership
 from payments.models import Payment
 from rotations.models import Rotation
+from rotations.services import first_day_update
 from tests.factories import (
     ApplicantFactory,
     ApplicationFactory,
@@ -50,6 +51,7 @@ from tests.factories import (
     OwnerFactory,
     PreceptorFactory,
     RotationFactory,
+    StaffFactory,
 )
 from tests.hosts.conftest import login
 
@@ -231,6 +233,10 @@ def world(db) -> World:
     BlockFactory(rotation=booking.block.rotation, start_date=TODAY + timedelta(days=120))
     with transaction.atomic():
         letter = enrollment_letter_follow(booking)  # its public verify page
+    # The booking's first day and its advisor, whom the applicant writes to from its page.
+    first_day_update(rotation=booking.block.rotation, arrival_time="07:30", where_to_go="Room 301.")
+    staff = StaffFactory()
+    booking_advisor_assign(application=booking, advisor=staff, actor=staff)
     book_now_block = BlockFactory(rotation=RotationFactory(booking_mode=Rotation.BookingMode.BOOK_NOW))
     MembershipFactory(user=owner.user, role=Membership.Role.COORDINATOR)  # a second organization to switch to
     # Bookings on a block that started today (a no-show may be recorded), one under way, and a date change.
@@ -291,6 +297,7 @@ def world(db) -> World:
             f"/host/rotations/{draft_rotation.pk}/",
             f"/host/rotations/{rotation.pk}/",
             f"/host/rotations/{rotation.pk}/edit/",
+            f"/host/rotations/{rotation.pk}/first-day/",
             f"/host/blocks/{block.pk}/edit/",
             f"/host/applications/{started_booking.pk}/",
             f"/host/applications/{running.pk}/",

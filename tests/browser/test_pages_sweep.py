@@ -5,8 +5,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from applicants.models import Application
+from applicants.services import advisor_message_post, booking_advisor_assign
 from payments.services import payment_start
 from rotations.models import DocumentKind
+from rotations.services import first_day_update
 from tests.browser.actions import log_in
 from tests.browser.audit import assert_keyboard_complete
 from tests.factories import (
@@ -51,6 +53,12 @@ def test_every_applicant_page_works_by_keyboard(page):
         actor=applicant.user,
     )
     pay(paid)
+    # A booking with its first day and an advisor, whom the applicant writes to from its page.
+    booking = ApplicationFactory(applicant=applicant, status=Application.Status.CONFIRMED)
+    first_day_update(rotation=booking.block.rotation, arrival_time="07:30", where_to_go="Room 301.")
+    advisor = StaffFactory()
+    booking_advisor_assign(application=booking, advisor=advisor, actor=advisor)
+    advisor_message_post(application=booking, author=advisor, body="Welcome; write to me any time.")
     log_in(page, applicant.user.email)
     sweep(
         page,
@@ -59,6 +67,7 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/me/profile/",
             "/me/documents/",
             f"/me/applications/{application.pk}/",
+            f"/me/applications/{booking.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
             f"/me/payments/{paid.pk}/receipt/",
@@ -93,6 +102,7 @@ def test_every_host_page_works_by_keyboard(page):
             "/host/rotations/new/",
             f"/host/rotations/{block.rotation.pk}/",
             f"/host/rotations/{block.rotation.pk}/edit/",
+            f"/host/rotations/{block.rotation.pk}/first-day/",
             f"/host/blocks/{block.pk}/edit/",
             "/host/roster/",
             "/host/calendar/",
@@ -119,8 +129,15 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
     EmailAddressFactory(user=staff)
     secret = totp_activate(staff)
     DocumentFactory(applicant=ApplicantFactory())
+    booking = ApplicationFactory(status=Application.Status.CONFIRMED)
+    booking_advisor_assign(application=booking, advisor=staff, actor=staff)
     log_in(page, staff.email, totp_secret=secret)
-    for path in ["/admin/", "/admin/applicants/document/", "/admin/applicants/application/"]:
+    for path in [
+        "/admin/",
+        "/admin/applicants/document/",
+        "/admin/applicants/application/",
+        f"/admin/applicants/application/{booking.pk}/advisor-message/",
+    ]:
         assert page.goto(path).status == 200
         assert_keyboard_complete(page)
 

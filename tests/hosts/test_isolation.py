@@ -22,7 +22,7 @@ from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
 from payments.models import LedgerEntry, Payment
-from rotations.models import Block, Rotation, SeatHold
+from rotations.models import Block, FirstDayInformation, Rotation, SeatHold
 from tests.factories import ApplicationFactory, BlockChangeFactory
 from tests.hosts.conftest import login
 
@@ -52,6 +52,7 @@ def snapshot() -> dict:
     return {
         "organizations": list(Organization.objects.order_by("pk").values_list("pk", "is_verified")),
         "rotations": list(Rotation.objects.order_by("pk").values_list()),
+        "first_days": list(FirstDayInformation.objects.order_by("pk").values_list()),
         "blocks": list(Block.objects.order_by("pk").values_list()),
         "applications": list(
             Application.objects.order_by("pk").values_list("pk", "status", "block_id", "documents_due_at")
@@ -231,6 +232,7 @@ BLOCK_DATA = {
     "apply_by": (date.today() + timedelta(days=60)).isoformat(),
 }
 rotation = lambda a, b: {"pk": b.rotation.pk}  # noqa: E731
+first_day = lambda a, b: {"where_to_go": "Taken over.", "ask_for": "Mallory"}  # noqa: E731
 application = lambda a, b: {"pk": b.application.pk}  # noqa: E731
 booking = lambda a, b: {"pk": b.booking.pk}  # noqa: E731
 block_change = lambda a, b: {"pk": b.block_change.pk}  # noqa: E731
@@ -311,6 +313,7 @@ CASES: dict[str, Objects | Check] = {
     "hosts:rotation_create": Check(_create_rotation_with_b_preceptor),
     "hosts:rotation_detail": Objects(rotation, ("get",)),
     "hosts:rotation_update": Objects(rotation, ("get", "post"), lambda a, b: rotation_form_data(b)),
+    "hosts:rotation_first_day": Objects(rotation, ("get", "post"), first_day),
     "hosts:rotation_publish": Objects(rotation, ("post",)),
     "hosts:rotation_unpublish": Objects(rotation, ("post",)),
     "hosts:rotation_archive": Objects(rotation, ("post",)),
@@ -347,6 +350,7 @@ CASES: dict[str, Objects | Check] = {
         )
     ),
     "hosts_api:rotation-detail": Objects(rotation, ("get", "patch"), lambda a, b: {"title": "Taken over"}),
+    "hosts_api:rotation-first-day": Objects(rotation, ("get", "patch"), first_day),
     "hosts_api:rotation-publish": Objects(rotation, ("post",)),
     "hosts_api:rotation-unpublish": Objects(rotation, ("post",)),
     "hosts_api:rotation-archive": Objects(rotation, ("post",)),
@@ -502,6 +506,7 @@ def test_a_member_of_two_organizations_switches_and_sees_only_the_chosen_one(cli
 
 HOST_OWNED = {
     "Rotation",
+    "FirstDayInformation",
     "Block",
     "Application",
     "BlockChange",
