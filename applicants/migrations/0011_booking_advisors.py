@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applicants', '0009_block_change_quoted_terms'),
+        ('applicants', '0010_enrollment_letters'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
