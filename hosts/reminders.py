@@ -28,6 +28,7 @@ from django.utils import timezone
 from amo.models import Reminder
 from amo.reminders import Message, Planned, reminders_about, reminders_replan
 from amo.text import day_label, pluralize
+from amo.transactions import transaction_required
 from applicants.models import Application, BlockChange
 from applicants.workflow import UNDECIDED, UNDECIDED_EXPIRE_AFTER
 from hosts.models import Membership, Organization
@@ -100,6 +101,7 @@ def _locked_organization(organization_id: int) -> Organization:
     """The organization's row, locked until the caller commits: two plans of its digests (two
     applications of one host sent at once) run one after the other, so neither cancels a digest the
     other planned from what it could not see yet. NO KEY: rows that refer to it are still written."""
+    transaction_required("_locked_organization")
     return Organization.objects.select_for_update(no_key=True).get(pk=organization_id)
 
 
