@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/tokens/", views.api_tokens, name="api_tokens"),
     path("accounts/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("accounts/reminders/", views.reminder_settings, name="reminder_settings"),
     path("accounts/", include("allauth.urls")),
     path("rotations/", include("rotations.urls")),
     path("", include("applicants.urls")),

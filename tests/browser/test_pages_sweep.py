@@ -67,6 +67,7 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/accounts/password/change/",
             "/accounts/2fa/",
             "/accounts/tokens/",
+            "/accounts/reminders/",
         ],
     )
 
@@ -97,6 +98,7 @@ def test_every_host_page_works_by_keyboard(page):
             "/host/calendar/",
             "/host/members/",
             "/host/preceptors/",
+            "/accounts/reminders/",
         ],
     )
 
