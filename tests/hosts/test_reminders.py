@@ -171,6 +171,18 @@ def test_applications_crossing_5_days_the_same_day_make_one_digest_naming_them_a
     assert str(not_yet.applicant) not in last and str(elsewhere.applicant) not in last
 
 
+def test_a_long_digest_names_the_first_and_counts_the_rest(host, time_machine, monkeypatch):
+    monkeypatch.setattr("hosts.reminders.DIGEST_LISTS_AT_MOST", 2)
+    applications = [sent(host.block), sent(host.block), sent(host.other_block)]
+    time_machine.move_to(at(6, 14), tick=False)
+    assert reminders_send_due() == 2
+    [email] = emails_to(host.owner.user_id)
+    assert email.subject.endswith(f"3 applications waiting for a decision at {host.organization}")
+    assert email.body.count("waiting 5 days") == 2
+    assert "…and 1 more: see them all on your applications page." in email.body
+    assert str(applications[2].applicant) not in email.body
+
+
 def test_once_every_waiting_application_is_decided_no_digest_is_left(host, time_machine):
     rejected, offered, withdrawn = sent(host.block), sent(host.block), sent(host.other_block)
     owner = host.owner.user
