@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markupsafe import escape
 
 from amo.errors import DomainError
+from amo.models import Reminder
 from amo.services import API_TOKEN_LIFETIMES
 from amo.validators import validate_single_line
 
@@ -49,6 +50,26 @@ class ApiTokenForm(forms.Form):
         initial=90,
         help_text="The token stops working then; create a new one before it does.",
     )
+
+
+class ReminderSettingsForm(forms.Form):
+    """The optional reminder kinds a person turns off (amo.reminders.OPTIONAL_KINDS): `kinds` are the
+    ones their roles are sent. Any other kind is refused: money and deadline reminders always go."""
+
+    turned_off = forms.MultipleChoiceField(
+        label="Do not send me these reminders",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "That reminder cannot be turned off: reminders about money and deadlines "
+            "are always sent."
+        },
+        help_text="Tick a reminder to stop it; untick it to have it sent again.",
+    )
+
+    def __init__(self, *args, kinds: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["turned_off"].choices = [(kind, Reminder.Kind(kind).label) for kind in kinds]
 
 
 def bounded_formfield(db_field, **kwargs):

@@ -52,6 +52,19 @@ K = Reminder.Kind
 # rotation ends, applications that expire undecided) are sent whatever the account says.
 OPTIONAL_KINDS = (K.DRAFT_LEFT, K.ROTATION_STARTING, K.BLOCK_CHANGE_WAITING)
 
+# Who is sent each kind, by role (User.roles): what the account page shows a person.
+KINDS_BY_ROLE = {
+    "applicant": (
+        K.DRAFT_LEFT,
+        K.HOLD_EXPIRING,
+        K.DOCUMENTS_DUE,
+        K.BALANCE_DUE,
+        K.ROTATION_STARTING,
+        K.DOCUMENT_EXPIRING,
+    ),
+    "host member": (K.APPLICATIONS_WAITING, K.BLOCK_CHANGE_WAITING),
+}
+
 TURNED_OFF = "Turned off on the account page."
 ACCOUNT_CLOSED = "The account is closed."
 NO_LONGER_APPLIES = "It no longer applies."
@@ -140,6 +153,12 @@ def reminders_replan(*, replaces: QuerySet[Reminder], wanted: Iterable[Planned],
 
 def _cancel_reason(reason: str) -> str:
     return reason[: Reminder._meta.get_field("cancel_reason").max_length]
+
+
+def reminder_kinds_of(user: User) -> list[str]:
+    """The kinds `user` may be sent, by their roles (KINDS_BY_ROLE), in Reminder.Kind's order."""
+    theirs = {kind for role in user.roles for kind in KINDS_BY_ROLE.get(role, ())}
+    return [kind for kind in K.values if kind in theirs]
 
 
 def reminders_turned_off(user: User) -> set[str]:

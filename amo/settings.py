@@ -384,6 +384,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "applicants.models.Application.Status",
         "BlockChangeStatusEnum": "applicants.models.BlockChange.Status",
+        "ReminderKindEnum": "amo.models.Reminder.Kind",
         "VisaTypeEnum": "rotations.models.VisaType",
         "DocumentKindEnum": "rotations.models.DocumentKind",
         "VaultDocumentKindEnum": "rotations.models.VAULT_DOCUMENT_KINDS",

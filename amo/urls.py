@@ -34,6 +34,7 @@ urlpatterns = [
     path("accounts/calendar/turn-off/", views.calendar_feed_revoke, name="calendar_feed_revoke"),
     # A feed's address: its secret is 43 characters of URL-safe base64 (amo.calendar).
     re_path(r"^calendar/(?P<secret>[A-Za-z0-9_-]{43})\.ics$", views.calendar_feed, name="calendar_feed"),
+    path("accounts/reminders/", views.reminder_settings, name="reminder_settings"),
     path("accounts/", include("allauth.urls")),
     path("rotations/", include("rotations.urls")),
     path("", include("applicants.urls")),

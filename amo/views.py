@@ -9,11 +9,13 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from amo import api, calendar, services
+from amo import api, calendar, selectors, services
 from amo.errors import DomainError
-from amo.forms import ApiTokenForm, add_domain_error
+from amo.forms import ApiTokenForm, ReminderSettingsForm, add_domain_error
 from amo.health_checks import check_health, worker_last_seen
+from amo.models import Reminder
 from amo.redirects import redirect_back
+from amo.reminders import OPTIONAL_KINDS, reminder_kinds_of, reminders_settings_save, reminders_turned_off
 
 SERVER_ERROR = "Something went wrong on our side. Try again in a few minutes."
 TOO_MANY_REQUESTS = "You have tried this too many times in a short while. Wait a few minutes and try again."
@@ -147,6 +149,48 @@ def calendar_feed(request, secret: str):
     patch_cache_control(response, private=True, max_age=calendar.CACHE_FOR)
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+# How many of the person's reminders to come the reminders page shows.
+UPCOMING_SHOWN = 10
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reminder_settings(request):
+    """The reminders page of the account: the optional kinds their roles are sent, to turn off (POST
+    saves), the ones always sent, and what is coming up."""
+    user = request.user
+    kinds = reminder_kinds_of(user)
+    optional = [kind for kind in kinds if kind in OPTIONAL_KINDS]
+    turned_off = reminders_turned_off(user)
+    form = ReminderSettingsForm(
+        request.POST if request.method == "POST" else None,
+        kinds=optional,
+        initial={"turned_off": sorted(turned_off & set(optional))},
+    )
+    if form.is_bound and form.is_valid():
+        # A kind this page does not offer (a role the person no longer holds) stays as it was.
+        kept = turned_off - set(optional)
+        try:
+            reminders_settings_save(user=user, turned_off=kept | set(form.cleaned_data["turned_off"]))
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Your reminder settings are saved.")
+            return redirect("reminder_settings")
+    return render(
+        request,
+        "amo/reminder_settings.html",
+        {
+            "form": form,
+            "optional": optional,
+            "always_sent": [Reminder.Kind(kind).label for kind in kinds if kind not in OPTIONAL_KINDS],
+            "upcoming": list(selectors.reminders_upcoming(user=user)[:UPCOMING_SHOWN]),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def too_many_requests(

@@ -14,6 +14,8 @@ from rest_framework.views import APIView
 
 from amo.api import sent_values, validated_data
 from amo.errors import DomainError
+from amo.models import User
+from amo.selectors import reminders_upcoming
 from applicants import selectors, services
 from applicants.letter_pdf import letter_response
 from applicants.models import Applicant, Application
@@ -28,6 +30,7 @@ from applicants.serializers import (
     DocumentUploadSerializer,
     ProfileSerializer,
     RefundQuoteSerializer,
+    ReminderSerializer,
     VisaDenialSerializer,
     VisaDenialSubmitSerializer,
     WithdrawSerializer,
@@ -44,10 +47,15 @@ class ApplicantAPIView(APIView):
 
     permission_classes = [IsAuthenticated]
 
-    def applicant(self) -> Applicant:
+    def applicant_user(self) -> User:
+        """The requester, who must be an applicant."""
         user = self.request.user
         if not user.is_applicant:
             raise PermissionDenied("This account is not an applicant.")
+        return user
+
+    def applicant(self) -> Applicant:
+        user = self.applicant_user()
         applicant = selectors.applicant_profile(user=user)
         # An applicant account made outside signup (admin, seed data) gets its empty profile here.
         return applicant or services.applicant_create(user=user)
@@ -110,6 +118,22 @@ class DocumentListAPI(ApplicantAPIView, generics.GenericAPIView):
             expires_on=data.get("expires_on"),
         )
         return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class ReminderListAPI(ApplicantAPIView, generics.GenericAPIView):
+    serializer_class = ReminderSerializer
+
+    def get_queryset(self):
+        return selectors.reminders_with_application(reminders_upcoming(user=self.applicant_user()))
+
+    @extend_schema(
+        responses=ReminderSerializer(many=True),
+        summary="Your reminders to come (neither sent nor cancelled), soonest first",
+        operation_id="me_reminders_list",
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(ReminderSerializer(page, many=True).data)
 
 
 class ApplicationListAPI(ApplicantAPIView, generics.GenericAPIView):

@@ -8,6 +8,7 @@ app_name = "applicants_api"
 urlpatterns = [
     path("me/profile/", api.ProfileAPI.as_view(), name="profile"),
     path("me/documents/", api.DocumentListAPI.as_view(), name="documents"),
+    path("me/reminders/", api.ReminderListAPI.as_view(), name="reminders"),
     path("applications/", api.ApplicationListAPI.as_view(), name="applications"),
     path("applications/book-now/", api.BookNowAPI.as_view(), name="book_now"),
     path("applications/<int:pk>/", api.ApplicationDetailAPI.as_view(), name="application"),

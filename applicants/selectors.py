@@ -6,11 +6,25 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from amo.models import User
+from amo.models import Reminder, User
 from amo.money import format_cents
 from amo.selectors import user_has_totp
 from amo.text import moment_label
@@ -513,3 +527,24 @@ def enrollment_letter_by_code(typed: str) -> EnrollmentLetter | None:
     if len(code) != LETTER_CODE_LENGTH:
         return None
     return EnrollmentLetter.objects.filter(code=code).first()
+
+
+# --- Reminders --------------------------------------------------------------------------------
+
+
+def reminders_with_application(reminders: QuerySet[Reminder]) -> QuerySet[Reminder]:
+    """Annotate `application_id`: the application a reminder is about, itself or through its date
+    change; None for one about anything else (a document, an organization). No extra query."""
+    return reminders.annotate(
+        application_id=Case(
+            When(about_type=ContentType.objects.get_for_model(Application), then=F("about_id")),
+            When(
+                about_type=ContentType.objects.get_for_model(BlockChange),
+                then=Subquery(
+                    BlockChange.objects.filter(pk=OuterRef("about_id")).values("application_id")[:1]
+                ),
+            ),
+            default=None,
+            output_field=BigIntegerField(),
+        )
+    )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from amo.models import Reminder
 from amo.validators import MAX_REASON_CHARS
 from applicants import selectors
 from applicants.countries import country_choices
@@ -343,3 +347,24 @@ class VisaDenialSubmitSerializer(serializers.Serializer):
         allow_empty_file=True,
         help_text="The consulate's letter denying the visa: PDF, JPEG or PNG, at most 10 MB.",
     )
+
+
+class ReminderSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="get_kind_display", help_text="What it reminds of, in words.")
+    about_type = serializers.SerializerMethodField(
+        help_text="What it is about: application, block_change, document, organization..."
+    )
+    about_id = serializers.IntegerField(help_text="The id of what it is about.")
+    application_id = serializers.IntegerField(
+        allow_null=True, help_text="The application it is about, itself or through a date change; else null."
+    )
+
+    class Meta:
+        model = Reminder
+        fields = ["id", "kind", "label", "due_at", "about_type", "about_id", "application_id"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_about_type(self, reminder: Reminder) -> str:
+        # The model's name in snake case: BlockChange is "block_change".
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", reminder.about_type.model_class().__name__).lower()

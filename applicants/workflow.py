@@ -9,6 +9,7 @@ seats, payments) and before their side effects.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from django.db import transaction
@@ -77,6 +78,11 @@ EDGES: list[Edge] = [
     *_edges([S.IN_PROGRESS], S.ENDED_EARLY, ActorRole.HOST),
 ]
 _ALLOWED: dict[tuple[S, S], frozenset[ActorRole]] = {(edge.source, edge.target): edge.roles for edge in EDGES}
+
+# Sent and waiting for the host's decision (an offer, the waitlist or a refusal); one nobody decides
+# expires this long after its submission (applicants.services.sweeps).
+UNDECIDED = frozenset({S.SUBMITTED, S.UNDER_REVIEW})
+UNDECIDED_EXPIRE_AFTER = timedelta(days=10)
 
 # Statuses that will never change again (but for an expired one's late payment, above).
 FINAL = frozenset(

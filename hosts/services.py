@@ -23,6 +23,7 @@ from amo.text import day_label
 from amo.transactions import enqueue_on_commit
 from applicants.services import email_is_verified
 from hosts.models import Invitation, Membership, Organization, Preceptor
+from hosts.reminders import host_reminders_plan
 from rotations.cache import catalog_changed
 from rotations.models import Rotation
 from rotations.states import US_STATES
@@ -227,6 +228,8 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
         if not user.is_host_member:
             user.is_host_member = True
             user.save(update_fields=["is_host_member"])
+        # An owner or a coordinator gets the digests of what waits for a decision from now on.
+        host_reminders_plan(organization_id=locked.organization_id)
     return membership
 
 
@@ -245,6 +248,10 @@ def membership_remove(*, membership: Membership) -> None:
         if not Membership.objects.filter(user=user).exists():
             user.is_host_member = False
             user.save(update_fields=["is_host_member"])
+        # Their digests to come are cancelled (the sweep would find them no longer deciding anyway).
+        host_reminders_plan(
+            organization_id=membership.organization_id, reason="The member left the organization."
+        )
 
 
 def preceptor_create(

@@ -16,6 +16,7 @@ from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
 from applicants.terms import block_change_terms, terms_offered
 from applicants.workflow import ActorRole, actor_holds_role
+from hosts.reminders import host_reminders_after_block_change
 from payments.selectors import PriceDifference, price_difference
 from payments.services import block_change_money_settle
 from rotations.locking import lock_blocks
@@ -81,6 +82,7 @@ def block_change_request(
         raise DomainError(
             "This booking already has a date change waiting for the host.", status=409
         ) from error
+    host_reminders_after_block_change(change)
     difference = price_difference(application=application, to_block=to_block, to_terms=quoted)
     notify_host(
         application,
@@ -149,6 +151,7 @@ def block_change_decide(
         change.decided_at = timezone.now()
         change.decided_by = actor
         change.save(update_fields=["status", "answer", "decided_at", "decided_by"])
+        host_reminders_after_block_change(change)
         notify_applicant(
             application,
             f"block-change:{change.pk}:{change.status}",

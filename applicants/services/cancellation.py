@@ -19,6 +19,7 @@ from applicants.services.moves import (
 )
 from applicants.services.waitlist import waitlist_promote
 from applicants.workflow import ActorRole
+from hosts.reminders import block_changes_waiting_plan
 from payments.models import Refund
 from payments.refunds import refund_news
 from rotations.models import SeatHold
@@ -61,9 +62,10 @@ def application_cancel(
         block_id = lock_seat(application)
         recorded = move(application, S.CANCELLED, actor=actor, role=role, reason=reason)
         seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.CANCELLED)
-        application.block_changes.filter(status=BlockChange.Status.REQUESTED).update(
+        if application.block_changes.filter(status=BlockChange.Status.REQUESTED).update(
             status=BlockChange.Status.WITHDRAWN, decided_at=timezone.now()
-        )
+        ):
+            block_changes_waiting_plan(organization_id=rotation.organization_id)
         waitlist_promote(block_id=block_id)
         refunded = refund_news(refunds_give(application=application, reason=refund_reason, actor=actor))
         because = f"\n\nReason: {reason}" if reason else ""

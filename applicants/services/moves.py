@@ -16,6 +16,7 @@ from applicants.readiness import ChecklistItem
 from applicants.services.follow_up import application_follow_up
 from applicants.workflow import ActorRole, transition
 from hosts.models import Membership
+from hosts.reminders import host_reminders_after_move
 from payments.fees import application_fee_on_move, open_payments_on_move
 from payments.refunds import RefundPlan, refunds_write
 from rotations.locking import lock_block
@@ -54,6 +55,7 @@ def move(
     current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
     fee = application_fee_on_move(current, to)
     transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})
+    host_reminders_after_move(application, was=current.status)
     open_payments_on_move(application.pk, to)
     application_follow_up(application)
     return ApplicationTransition.objects.filter(application=application).latest("created_at", "id")

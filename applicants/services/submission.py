@@ -27,6 +27,7 @@ from applicants.services.moves import applied_already, lock_seat, move, notify_h
 from applicants.services.terms import application_terms_fix
 from applicants.services.waitlist import waitlist_promote
 from applicants.workflow import STANDING, ActorRole, actor_holds_role, transition
+from hosts.reminders import host_reminders_after_move
 from payments.fees import application_fee_on_sending
 from rotations.locking import lock_block
 from rotations.models import Block, SeatHold
@@ -178,6 +179,7 @@ def application_submit(*, application: Application, actor: User) -> Application:
             **application_fee_on_sending(application, waitlisted=full),
         )
         application_follow_up(application, reason="The application was sent.")
+        host_reminders_after_move(application, was=S.DRAFT)
         if full:
             applicant_news = (
                 f"You joined the waitlist: {rotation.title}",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
@@ -20,7 +19,7 @@ from applicants.services.moves import (
     refunds_give,
 )
 from applicants.services.waitlist import waitlist_promote
-from applicants.workflow import ActorRole
+from applicants.workflow import UNDECIDED, UNDECIDED_EXPIRE_AFTER, ActorRole
 from payments.models import Refund
 from payments.refunds import refund_news
 from rotations.locking import lock_block
@@ -29,9 +28,6 @@ from rotations.services import seat_hold_locked, seat_release
 
 S = Application.Status
 logger = logging.getLogger(__name__)
-
-# A submitted application nobody at the host decides expires on its own after this long.
-UNDECIDED_EXPIRE_AFTER = timedelta(days=10)
 
 
 def application_expire(*, application_id: int) -> Application | None:
@@ -79,10 +75,7 @@ def application_expire_undecided(*, application_id: int) -> Application | None:
     now = timezone.now()
     with transaction.atomic():
         locked = Application.objects.select_for_update().get(pk=application.pk)
-        if (
-            locked.status not in (S.SUBMITTED, S.UNDER_REVIEW)
-            or locked.submitted_at > now - UNDECIDED_EXPIRE_AFTER
-        ):
+        if locked.status not in UNDECIDED or locked.submitted_at > now - UNDECIDED_EXPIRE_AFTER:
             return None
         recorded = move(
             application,
@@ -160,9 +153,7 @@ def holds_sweep() -> SweepResult:
                 "Offering block %s's free seats to its waitlist failed; the next run tries again", block_id
             )
     undecided = (
-        Application.objects.filter(
-            status__in=[S.SUBMITTED, S.UNDER_REVIEW], submitted_at__lte=now - UNDECIDED_EXPIRE_AFTER
-        )
+        Application.objects.filter(status__in=UNDECIDED, submitted_at__lte=now - UNDECIDED_EXPIRE_AFTER)
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )

@@ -77,6 +77,7 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/accounts/2fa/",
             "/accounts/tokens/",
             "/accounts/calendar/",
+            "/accounts/reminders/",
         ],
     )
 
@@ -109,6 +110,7 @@ def test_every_host_page_works_by_keyboard(page):
             "/host/members/",
             "/host/preceptors/",
             "/accounts/calendar/",
+            "/accounts/reminders/",
         ],
     )
 
