@@ -120,12 +120,12 @@ def reminders_replan(*, replaces: QuerySet[Reminder], wanted: Iterable[Planned],
     a sweep sending it meanwhile wins."""
     now = timezone.now()
     wanted = {each.key: each for each in wanted}
-    replaces.filter(sent_at__isnull=True, cancelled_at__isnull=True).exclude(key__in=wanted).update(
+    replaces.filter(sent_at__isnull=True, cancelled_at__isnull=True).exclude(key__in=list(wanted)).update(
         cancelled_at=now, cancel_reason=_cancel_reason(reason)
     )
     if not wanted:
         return
-    unsent = Reminder.objects.filter(key__in=wanted, sent_at__isnull=True)
+    unsent = Reminder.objects.filter(key__in=list(wanted), sent_at__isnull=True)
     for key, due_at, cancelled_at in unsent.values_list("key", "due_at", "cancelled_at"):
         planned_at = wanted[key].due_at
         row = unsent.filter(key=key)
