@@ -27,7 +27,7 @@ from amo.reminders import Message, Planned, reminders_about, reminders_replan
 from amo.text import day_label, moment_label, pluralize
 from applicants.models import Applicant, Application, Document
 from applicants.readiness import readiness_checklist
-from applicants.selectors import draft_can_continue
+from applicants.selectors import booking_advisor, booking_first_day, draft_can_continue
 from applicants.workflow import STANDING
 from payments.models import Payment
 from payments.selectors import amount_due, balance_deadline, balance_due_now, balance_due_on
@@ -204,7 +204,11 @@ APPLICATION_PLANNERS: dict[str, Callable[[Application], list[Planned]]] = {
 def _application_loaded(pk: int) -> Application | None:
     return (
         Application.objects.select_related(
-            "applicant__user", "block__rotation__organization", "block__rotation__preceptor"
+            "applicant__user",
+            "advisor",
+            "block__rotation__organization",
+            "block__rotation__preceptor",
+            "block__rotation__first_day",
         )
         .filter(pk=pk)
         .first()
@@ -416,25 +420,37 @@ def _balance_due_render(reminder: Reminder) -> Message | None:
     )
 
 
-def site_address(application: Application) -> str:
-    """The host's address, on one line: "100 Main Street, Chicago, IL 60601"."""
-    organization = application.block.rotation.organization
-    street = f"{organization.address_line}, " if organization.address_line else ""
-    return f"{street}{organization.city}, {organization.state} {organization.zip_code}"
-
-
 def rotation_starting_message(application: Application, days: int) -> Message:
     """What a booking's start reminder says, `days` before the block starts: when and where, who
-    supervises, and the booking's page for the rest."""
+    supervises, the host's first-day information as it stands now, and the advisor to call."""
     block = application.block
     rotation = block.rotation
     lines = [
         f"Your rotation {rotation} at {rotation.organization} starts {_in_days(days)}, on "
         f"{day_label(block.start_date)}, and runs until {day_label(block.end_date)}.",
-        f"Where: {site_address(application)}",
+        f"Where: {rotation.organization.address}\nMap: {rotation.organization.map_url}",
     ]
     if rotation.preceptor is not None:
         lines.append(f"Your preceptor: {rotation.preceptor}")
+    first_day = booking_first_day(application)
+    if first_day is not None and first_day.is_written:
+        plan = [
+            f"{label}: {value}"
+            for label, value in (
+                ("Arrive at", first_day.arrival_time and f"{first_day.arrival_time:%H:%M} (local time)"),
+                ("Where to go", first_day.where_to_go),
+                ("Ask for", first_day.ask_for),
+                ("Dress code", first_day.dress_code),
+                ("What to bring", first_day.what_to_bring),
+            )
+            if value
+        ]
+        lines.append("Your first day\n" + "\n".join(plan))
+    else:
+        lines.append("The host has not written the first-day plan yet; it will be on your booking's page.")
+    advisor = booking_advisor(application)
+    if advisor is not None:
+        lines.append(f"Your advisor at {settings.SITE_NAME}: {advisor.name} ({advisor.email}).")
     lines.append("Everything about your booking is on its page.")
     return _message(
         f"Your rotation starts {_in_days(days)}: {rotation}",

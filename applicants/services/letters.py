@@ -12,7 +12,6 @@ from django.utils import timezone
 from amo.transactions import transaction_required
 from applicants.models import LETTER_CODE_ALPHABET, LETTER_CODE_LENGTH, Application, EnrollmentLetter
 from applicants.selectors import LETTER_STANDS, letter_profile_missing
-from hosts.models import Organization
 
 S = Application.Status
 Reason = EnrollmentLetter.WithdrawalReason
@@ -22,12 +21,6 @@ LETTER_ENDS = {S.CANCELLED: Reason.CANCELLED, S.NO_SHOW: Reason.NO_SHOW, S.ENDED
 # What a new letter is issued for when it changes; the host's later edits (its name, address,
 # preceptor) leave an issued letter as it was, as they leave the agreed terms.
 LETTER_FOLLOWS = ("block_id", "applicant_name", "passport_country")
-
-
-def site_address(organization: Organization) -> str:
-    """The host's address on one line, as the letter prints it."""
-    street = f"{organization.address_line}, " if organization.address_line else ""
-    return f"{street}{organization.city}, {organization.state} {organization.zip_code}"
 
 
 def letter_content(application: Application) -> dict | None:
@@ -44,7 +37,7 @@ def letter_content(application: Application) -> dict | None:
         "applicant_name": applicant.legal_name,
         "passport_country": applicant.citizenship_name,
         "organization_name": rotation.organization.name,
-        "site_address": site_address(rotation.organization),
+        "site_address": rotation.organization.address,
         "rotation_title": rotation.title,
         "rotation_type": rotation.get_rotation_type_display(),
         "preceptor_name": preceptor.full_name if preceptor else "",

@@ -2,7 +2,7 @@
 depend on, cancelled or planned again when it changes, and sent by the reminders sweep only while
 they still apply. State changes go through the real services; the clock moves with time-machine."""
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -30,6 +30,7 @@ from applicants.services import (
     application_withdraw,
     block_change_decide,
     block_change_request,
+    booking_advisor_assign,
     document_delete,
     document_reject,
     document_upload,
@@ -38,6 +39,7 @@ from applicants.workflow import ActorRole
 from payments.models import Payment
 from payments.services import BALANCE_GRACE, balances_due_charge
 from rotations.models import DocumentKind, Rotation, SeatHold
+from rotations.services import first_day_update
 from tests.applicants.test_apply import STATEMENT, _ready_applicant_and_block
 from tests.factories import (
     PDF_BYTES,
@@ -372,6 +374,38 @@ def test_a_confirmed_booking_is_reminded_14_7_and_1_days_before_the_start_with_w
     assert "Where: 100 Main Street, Chicago, IL 60601" in body
     assert f"Your preceptor: {rotation.preceptor}" in body
     assert reverse("applicants:application_detail", kwargs={"pk": application.pk}) in body
+    assert "The host has not written the first-day plan yet" in body
+
+
+def test_the_start_reminder_carries_the_first_day_plan_and_the_advisor_as_they_stand_when_it_is_sent():
+    application = booked(start_date=date.today() + timedelta(days=30))
+    rotation = application.block.rotation
+    (first, *_) = to_come(K.ROTATION_STARTING, **about(application))
+    # Written after the reminder was planned: the reminder says what stands when it is sent.
+    first_day_update(
+        rotation=rotation,
+        arrival_time=time(7, 30),
+        where_to_go="Main lobby, then the third-floor clinic desk.",
+        ask_for="Dr. Rivera's coordinator",
+        dress_code="Business casual with a white coat.",
+        what_to_bring="Your passport and your badge letter.",
+    )
+    staff = StaffFactory(full_name="Ada Advisor")
+    booking_advisor_assign(application=application, advisor=staff, actor=staff)
+
+    assert sweep_at(first.due_at + timedelta(minutes=1)) == 1
+    body = mail.outbox[-1].body
+    for line in (
+        "Arrive at: 07:30 (local time)",
+        "Where to go: Main lobby, then the third-floor clinic desk.",
+        "Ask for: Dr. Rivera's coordinator",
+        "Dress code: Business casual with a white coat.",
+        "What to bring: Your passport and your badge letter.",
+        f"Your advisor at AMO: Ada Advisor ({staff.email}).",
+        f"Map: {rotation.organization.map_url}",
+    ):
+        assert line in body
+    assert "has not written the first-day plan" not in body
 
 
 def test_a_booking_made_five_days_before_the_start_gets_only_the_one_day_reminder():
