@@ -6,6 +6,7 @@ ended early. One function makes the letters agree with the booking, whatever cha
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -96,7 +97,7 @@ def enrollment_letter_follow(application: Application | int) -> EnrollmentLetter
     )
 
 
-def _withdraw(letter: EnrollmentLetter, reason: Reason, now) -> None:
+def _withdraw(letter: EnrollmentLetter, reason: Reason, now: datetime) -> None:
     letter.standing = EnrollmentLetter.Standing.WITHDRAWN
     letter.withdrawn_at = now
     letter.withdrawal_reason = reason
