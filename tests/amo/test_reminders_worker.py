@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from amo.celery import app as celery_app
-from amo.models import Reminder
+from amo.models import Notification, Reminder
 from amo.reminders import _reminder_take_due
 from amo.services import notification_message_id
 from amo.tasks import reminders_sweep
@@ -112,9 +112,18 @@ class CeleryProcesses:
         return (self.logs / f"{name}.log").read_text()
 
 
+def unacknowledged_restored() -> None:
+    """Put back in its queue every task a worker took and never acknowledged, as Redis does once
+    the broker's visibility timeout has passed; here at once (no worker of these tests is alive)."""
+    with celery_app.connection_for_write(transport_options={"visibility_timeout": 0}) as broker:
+        broker.default_channel.qos.restore_visible(num=1000)
+
+
 @contextlib.contextmanager
 def celery_processes(server: SlowMailServer, tmp_path: Path) -> Iterator[CeleryProcesses]:
-    """The SMTP server `server` running, and Celery processes mailing it; the stage's queue empty."""
+    """The SMTP server `server` running, and Celery processes mailing it; the stage's queue empty,
+    nothing a killed worker of an earlier run left in it either."""
+    unacknowledged_restored()
     with celery_app.connection_for_write() as broker:
         broker.default_channel.queue_purge(BENCH_QUEUE)
     with smtp_server_running(server) as port:
@@ -152,7 +161,8 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_each_reminder_to_be_sen
     sweep has the row locked and its notification written in the row's open transaction: the
     worker is killed there (SIGKILL, parent and pool). The 7 sent before are marked sent, the 8th
     and the rest are not, and nothing of the 8th's transaction stays. A new worker sends the 13
-    left: every reminder arrives exactly once."""
+    left, running the killed worker's own sweep, given out again: every reminder arrives exactly
+    once."""
     due = plan_due([UserFactory() for _ in range(20)], kind=KIND)
     server = SlowMailServer(hold_at=8)
     with celery_processes(server, tmp_path) as processes:
@@ -168,10 +178,13 @@ def test_a_worker_killed_in_the_middle_of_a_batch_leaves_each_reminder_to_be_sen
         assert [accepted.recipient for accepted in server.accepted] == [r.recipient.email for r in due[:7]]
         assert list(Reminder.objects.filter(sent_at__isnull=False).order_by("due_at")) == due[:7]
         assert not Reminder.objects.filter(cancelled_at__isnull=False).exists()
-        # The killed worker never acknowledged its sweep (acks_late): nothing of it is lost, and
-        # beat's next minute, here sent at once, runs the sweep again on a new worker.
+        assert Notification.objects.count() == 7
+        # The killed worker never acknowledged its sweep (acks_late): Redis gives it out again
+        # after the visibility timeout (here at once), and a new worker runs it.
+        assert queued() == 0
+        unacknowledged_restored()
+        assert queued() == 1
         processes.worker("second")
-        reminders_sweep.apply_async(queue=BENCH_QUEUE)
         wait_until(
             lambda: len(server.accepted) >= len(due) and sent_count() == len(due), what="all sent", timeout=60
         )
