@@ -123,9 +123,16 @@ def seed_host_demo() -> int:
     for index, (email, name, country, school) in enumerate(DEMO_APPLICANTS):
         user = demo_user(email, full_name=name, is_applicant=True)
         applicant = _demo_applicant(user, name, country, school)
-        block = blocks[index % len(blocks)]
+        # Once: a second run finds the application on whichever block it went to, though the
+        # organization's blocks open to apply change with the days and with seeding.trip's own.
+        application = (
+            Application.objects.for_org(membership.organization)
+            .filter(applicant=applicant)
+            .select_related("block__rotation")
+            .first()
+        )
+        block = application.block if application is not None else blocks[index % len(blocks)]
         documents = _demo_documents(applicant, block, staff)
-        application = Application.objects.filter(applicant=applicant, block=block).first()
         if application is None or application.status == Application.Status.DRAFT:
             application = applicant_services.application_draft_save(
                 applicant=applicant,

@@ -1,9 +1,15 @@
 """Accessibility audits run in the browser: what Tab reaches, whether focus shows, and whether every
-control has a name and every ARIA reference resolves."""
+control has a name and every ARIA reference resolves; and axe-core's rules (WCAG 2.x A and AA, and
+its best practices), run in the page."""
 
 import re
 
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
+
+# axe-core's impacts that block or seriously hinder a person using assistive technology; the minor
+# and moderate ones are advice.
+BLOCKING_IMPACTS = ("serious", "critical")
 
 # Every control a keyboard user must reach, as shown on the page (hidden, disabled and collapsed ones
 # are out of reach for everyone, so they are left out).
@@ -98,3 +104,17 @@ def press_tab_until(page: Page, name: str, *, limit: int = 40) -> None:
         if target.evaluate_all("(els) => els.includes(document.activeElement)"):
             return
     raise AssertionError(f"Tab never reached {name!r}")
+
+
+def assert_no_serious_axe_violations(page: Page) -> None:
+    """axe-core (the copy bundled with axe-playwright-python) finds no serious or critical
+    violation on the page as it now shows, once it has loaded and drawn what its scripts fetch."""
+    page.wait_for_load_state("load")
+    page.wait_for_load_state("networkidle")
+    results = Axe().run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    report = "\n".join(
+        f"{v['id']} ({v['impact']}): {v['help']}: " + "; ".join(node["html"][:160] for node in v["nodes"])
+        for v in blocking
+    )
+    assert blocking == [], f"{page.url}: axe-core finds:\n{report}"

@@ -1,16 +1,18 @@
 """Every page of each role, in a real browser: it loads without a console error or CSP violation,
-has one main heading, Tab reaches every control with a visible outline, and no input lacks a label."""
+has one main heading, Tab reaches every control with a visible outline, no input lacks a label, and
+axe-core finds no serious or critical violation."""
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from applicants.models import Application
-from applicants.services import advisor_message_post, booking_advisor_assign
+from applicants.models import Application, EnrollmentLetter
+from applicants.services import advisor_message_post, application_accept, booking_advisor_assign
 from payments.services import payment_start
 from rotations.models import DocumentKind
 from rotations.services import first_day_update
 from tests.browser.actions import log_in
-from tests.browser.audit import assert_keyboard_complete
+from tests.browser.audit import assert_keyboard_complete, assert_no_serious_axe_violations
 from tests.factories import (
     ApplicantFactory,
     ApplicationFactory,
@@ -37,6 +39,7 @@ def sweep(page: Page, paths: list[str]) -> None:
         assert response.status == 200, f"{path}: {response.status}"
         expect(page.get_by_role("heading", level=1), path).to_have_count(1)
         assert_keyboard_complete(page)
+        assert_no_serious_axe_violations(page)
 
 
 def test_every_applicant_page_works_by_keyboard(page):
@@ -123,7 +126,22 @@ def test_a_new_host_onboards_by_keyboard(page):
 
 
 def test_the_public_and_account_pages_work_by_keyboard(page):
-    sweep(page, ["/", "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"])
+    # The page a consulate opens to check an enrollment letter, issued as an offer is accepted.
+    offer = ApplicationFactory(
+        status=Application.Status.OFFERED, submitted_at=timezone.now(), block__rotation__deposit_cents=0
+    )
+    application_accept(application=offer, actor=offer.applicant.user)
+    letter = EnrollmentLetter.objects.get(application=offer)
+    sweep(
+        page,
+        [
+            "/",
+            "/accounts/login/",
+            "/accounts/signup/",
+            "/accounts/password/reset/",
+            f"/verify/{letter.code}/",
+        ],
+    )
 
 
 def test_the_admin_pages_staff_use_work_by_keyboard(page):

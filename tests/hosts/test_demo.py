@@ -1,9 +1,11 @@
+from datetime import timedelta
+
 import pytest
 
 from applicants.models import Application, Document
 from applicants.readiness import is_ready, readiness_checklist
 from hosts.models import Membership
-from rotations.models import DocumentKind
+from rotations.models import Block, DocumentKind
 from seeding.accounts import DEMO_LOGINS, seed_demo_accounts
 from seeding.host_queue import seed_host_demo
 from tests.factories import BlockFactory, MembershipFactory
@@ -46,6 +48,20 @@ def test_the_host_demo_fills_the_coordinators_queue_once(demo_organization):
         [submission] = application.transitions.all()
         assert (submission.from_status, submission.to_status) == ("draft", "submitted")
         assert submission.actor_id == application.applicant.user_id
+
+
+def test_the_host_demo_finds_its_applications_again_when_an_earlier_block_opens(demo_organization):
+    seed_host_demo()
+    made = set(Application.objects.values_list("pk", "block_id"))
+    first = Block.objects.order_by("start_date").first()
+    # The host adds a block that starts sooner, as the demo's own bookings do (seeding.trip).
+    BlockFactory(
+        rotation=first.rotation,
+        start_date=first.start_date - timedelta(days=7),
+        apply_by=first.apply_by - timedelta(days=7),
+    )
+    assert seed_host_demo() == 4
+    assert set(Application.objects.values_list("pk", "block_id")) == made
 
 
 def test_the_host_demo_queue_holds_ready_applicants_with_verified_documents(demo_organization):

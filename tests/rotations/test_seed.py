@@ -3,24 +3,28 @@
 import ast
 import re
 from datetime import timedelta
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
-from amo.models import Notification, User
-from applicants.models import Applicant, Application, ApplicationTransition, Document
+from amo.models import Notification, Reminder, User
+from applicants.models import Applicant, Application, ApplicationTransition, Document, EnrollmentLetter
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import profile_completeness
 from hosts.models import Membership, Organization, Preceptor
-from rotations.models import Block, Rotation, SeatHold, Specialty
+from rotations.models import Block, FirstDayInformation, Rotation, SeatHold, Specialty
 from rotations.selectors import blocks_out_of_step, rotation_catalog
 from seeding.bench_catalog import scale_catalog_remove, seed_scale_catalog
 from seeding.bookings import BOOKED_APPLICANTS
 from seeding.catalog import DEMO_ORGANIZATION_SLUG, npi_number
 
 pytestmark = pytest.mark.django_db
+
+DEMO_APPLICANT = "applicant@demo.amo.test"
 
 
 def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing():
@@ -31,7 +35,8 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
         Rotation.objects.count(),
         Block.objects.count(),
     )
-    assert counts[0] >= 40 and counts[1] == 120 and counts[2] == 900
+    # The catalog's 900, and the two of the demo applicant's bookings (seeding.trip).
+    assert counts[0] >= 40 and counts[1] == 120 and counts[2] == 902
     assert Organization.objects.values("state").distinct().count() >= 35
     # What the product promises a newcomer; unverified organizations hold drafts only.
     assert Rotation.objects.published().count() >= 700
@@ -54,14 +59,25 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     queue = Application.objects.for_org(membership.organization)
     assert queue.filter(status=Application.Status.SUBMITTED).count() == 4
     assert queue.filter(status=Application.Status.OFFERED).count() == 1  # the demo applicant's offer
-    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4 + 2
-    everything_else = (
-        Document.objects.count(),
-        Application.objects.count(),
-        Notification.objects.count(),
-        SeatHold.objects.count(),
-        User.objects.count(),
-    )
+    # Submissions, the offer, and the demo applicant's booking (applied, offered, accepted) and her
+    # rotation under way (booked at once, started).
+    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4 + 2 + 3 + 2
+
+    def everything_else():
+        return (
+            Document.objects.count(),
+            Application.objects.count(),
+            ApplicationTransition.objects.count(),
+            Notification.objects.count(),
+            SeatHold.objects.count(),
+            User.objects.count(),
+            Reminder.objects.count(),
+            EnrollmentLetter.objects.count(),
+            FirstDayInformation.objects.count(),
+            Preceptor.objects.count(),
+        )
+
+    before = everything_else()
 
     out = StringIO()
     call_command("seed_demo", stdout=out)
@@ -74,13 +90,7 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
         Rotation.objects.count(),
         Block.objects.count(),
     ) == counts
-    assert (
-        Document.objects.count(),
-        Application.objects.count(),
-        Notification.objects.count(),
-        SeatHold.objects.count(),
-        User.objects.count(),
-    ) == everything_else
+    assert everything_else() == before
     assert blocks_out_of_step() == []
 
 
@@ -90,7 +100,10 @@ def test_every_seat_the_demo_counts_as_taken_is_a_booking_of_its_own_applicant()
     taken = sum(Block.objects.values_list("seats_taken", flat=True))
     bookings = SeatHold.objects.unreleased().filter(kind=SeatHold.Kind.BOOKING)
     assert taken > 1000 and bookings.count() == taken - 1  # and the demo applicant's offer
-    confirmed = Application.objects.filter(pk__in=bookings.values("application"))
+    # The demo applicant's own bookings are the next tests'; these are the placeholders'.
+    confirmed = Application.objects.filter(pk__in=bookings.values("application")).exclude(
+        applicant__user__email="applicant@demo.amo.test"
+    )
     assert set(confirmed.values_list("status", flat=True)) == {Application.Status.CONFIRMED}
     placeholders = User.objects.filter(email__startswith="booked-", email__endswith="@demo.amo.test")
     assert placeholders.count() == BOOKED_APPLICANTS
@@ -103,13 +116,82 @@ def test_every_seat_the_demo_counts_as_taken_is_a_booking_of_its_own_applicant()
 def test_the_demo_applicant_has_an_open_offer_to_accept_with_a_real_hold():
     call_command("seed_demo", stdout=StringIO())
     demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    # Her one application there that is not a booking (seeding.trip makes those).
     offer = (
-        Application.objects.for_org(demo).with_hold().get(applicant__user__email="applicant@demo.amo.test")
+        Application.objects.for_org(demo)
+        .with_hold()
+        .exclude(status__in=Application.BOOKED)
+        .get(applicant__user__email=DEMO_APPLICANT)
     )
     assert (offer.status, offer.hold_kind) == (Application.Status.OFFERED, SeatHold.Kind.OFFER)
     assert offer.hold_expires_at > timezone.now() + timedelta(days=6)
     assert Notification.objects.filter(recipient=offer.applicant.user, key__contains=":offered:").exists()
     assert Block.objects.get(pk=offer.block_id).seats_taken == 1
+
+
+def demo_bookings() -> dict[str, Application]:
+    """The demo applicant's bookings with the demo organization, by status."""
+    bookings = Application.objects.filter(
+        applicant__user__email=DEMO_APPLICANT, status__in=Application.BOOKED
+    ).select_related("block__rotation__first_day", "advisor", "applicant__user")
+    return {booking.status: booking for booking in bookings}
+
+
+def path_taken(application: Application) -> list[tuple[str, str, str, str]]:
+    """Each transition of `application`: from, to, the actor's role and their email ("" for the system)."""
+    return [
+        (t.from_status, t.to_status, t.actor_role, t.actor.email if t.actor else "")
+        for t in application.transitions.select_related("actor").order_by("created_at", "id")
+    ]
+
+
+def test_the_demo_applicant_has_a_booking_confirmed_through_an_offer_starting_within_two_weeks(client):
+    call_command("seed_demo", stdout=StringIO())
+    booking = demo_bookings()[Application.Status.CONFIRMED]
+    today = timezone.localdate()
+    assert today + timedelta(days=8) <= booking.block.start_date <= today + timedelta(days=14)
+    # Applied by her, offered by the demo coordinator, accepted by her: the services' own path.
+    assert path_taken(booking) == [
+        ("draft", "submitted", "applicant", DEMO_APPLICANT),
+        ("submitted", "offered", "host", "coordinator@demo.amo.test"),
+        ("offered", "confirmed", "applicant", DEMO_APPLICANT),
+    ]
+    assert booking.advisor.email == "staff@demo.amo.test"
+    assert not booking.block.rotation.first_day.is_empty
+    # The reminders to come: the rotation's 7 and 1 days ahead, and the balance's week ahead.
+    planned = Reminder.objects.filter(
+        recipient=booking.applicant.user, sent_at__isnull=True, cancelled_at__isnull=True
+    )
+    keys = {key.split(f":application:{booking.pk}:")[-1] for key in planned.values_list("key", flat=True)}
+    block = f"block:{booking.block_id}"
+    assert {f"{block}:7d", f"{block}:1d", f"charge:{booking.block.start_date.isoformat()}"} <= keys
+    assert planned.filter(due_at__lte=timezone.now()).count() == 0
+
+    letter = EnrollmentLetter.objects.get(application=booking, standing=EnrollmentLetter.Standing.VALID)
+    client.force_login(booking.applicant.user)
+    download = client.get(reverse("applicants:application_enrollment_letter", args=[booking.pk]))
+    assert download["Content-Type"] == "application/pdf"
+    words = PdfReader(BytesIO(download.content)).pages[0].extract_text()
+    assert "Amina Okafor" in words and letter.code_display in words
+    assert "genuine and valid" in client.get(letter.get_absolute_url()).content.decode()
+
+
+def test_the_demo_applicant_has_a_rotation_under_way_booked_at_once_and_started_by_the_advance():
+    call_command("seed_demo", stdout=StringIO())
+    bookings = demo_bookings()
+    under_way = bookings[Application.Status.IN_PROGRESS]
+    assert under_way.block.start_date <= timezone.localdate() < under_way.block.end_date
+    assert path_taken(under_way) == [
+        ("draft", "confirmed", "applicant", DEMO_APPLICANT),
+        ("confirmed", "in_progress", "system", ""),
+    ]
+    assert under_way.advisor.email == "staff@demo.amo.test"
+    assert EnrollmentLetter.objects.filter(application=under_way, standing="valid").exists()
+    assert sorted(bookings) == ["confirmed", "in_progress"]
+    # Every rotation of the demo organization tells its bookings about the first day.
+    demo = Rotation.objects.filter(organization__slug=DEMO_ORGANIZATION_SLUG)
+    assert demo.count() >= 8
+    assert not demo.filter(first_day__isnull=True).exists()
 
 
 def test_only_verified_organizations_publish_in_the_demo_catalog():
@@ -121,15 +203,16 @@ def test_only_verified_organizations_publish_in_the_demo_catalog():
     assert Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG).is_verified
 
 
-def test_the_demo_organizations_seats_are_taken_only_by_its_roster_which_holds_one_offer():
+def test_the_demo_organizations_seats_are_taken_only_by_its_roster_of_one_offer_and_two_bookings():
     call_command("seed_demo", stdout=StringIO())
     demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
     blocks = Block.objects.for_org(demo)
     assert blocks.count() >= 5
-    # Its demo applications are submitted, but for the demo applicant's offer: one seat taken.
+    # Its demo applications are submitted, but for the demo applicant's offer and her two bookings:
+    # three seats taken.
     statuses = sorted(Application.objects.for_org(demo).values_list("status", flat=True))
-    assert statuses == ["offered"] + ["submitted"] * 4
-    assert sum(blocks.values_list("seats_taken", flat=True)) == 1
+    assert statuses == ["confirmed", "in_progress", "offered"] + ["submitted"] * 4
+    assert sum(blocks.values_list("seats_taken", flat=True)) == 3
     assert blocks_out_of_step() == []
 
 

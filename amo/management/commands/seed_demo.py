@@ -5,6 +5,7 @@ from seeding.applicants import seed_demo_applicant
 from seeding.bookings import seed_demo_offer
 from seeding.catalog import seed_demo_catalog
 from seeding.host_queue import seed_host_demo
+from seeding.trip import seed_demo_bookings
 
 
 class Command(BaseCommand):
@@ -22,3 +23,9 @@ class Command(BaseCommand):
         offer = seed_demo_offer()
         if offer is not None:
             self.stdout.write(self.style.SUCCESS(f"Demo offer made: {offer}, to accept or decline"))
+        # After the offer and the review queue: those choose among the catalog's blocks, and these
+        # bookings' rotations are the demo organization's too.
+        for booking in seed_demo_bookings():
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo booking made: {booking}, {booking.get_status_display()}")
+            )
