@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F
+from django.db.models import DateField, ExpressionWrapper, F
 from django.utils import timezone
 
 from amo.errors import DomainError
@@ -104,8 +104,9 @@ def bookings_advance() -> tuple[int, int]:
     ended = (
         Application.objects.filter(status=S.IN_PROGRESS)
         .alias(
+            # A date plus whole weeks is a date: compared with today as dates, no time zone involved.
             day_after_end=ExpressionWrapper(
-                F("block__start_date") + F("block__weeks") * timedelta(weeks=1), output_field=DateTimeField()
+                F("block__start_date") + F("block__weeks") * timedelta(weeks=1), output_field=DateField()
             )
         )
         .filter(day_after_end__lte=today)
