@@ -47,8 +47,22 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
+class RevokeOnlyAdmin(admin.ModelAdmin):
+    """A secret's admin (API tokens, calendar feeds): rows are made by their owner, and the one change
+    staff make is revoking, allowed to those who may change the model."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the revoke action is the only change
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.has_perm(f"{self.opts.app_label}.change_{self.opts.model_name}")
+
+
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(RevokeOnlyAdmin):
     """Staff see who holds which API token and revoke a leaked one; tokens are made on the account page."""
 
     list_display = ["name", "user", "last_four", "created_at", "expires_at", "last_used_at", "revoked_at"]
@@ -66,15 +80,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     ]
     actions = ["revoke"]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the revoke action is the only change
-
-    def has_revoke_permission(self, request) -> bool:
-        return request.user.has_perm("amo.change_apitoken")
-
     @admin.action(description="Revoke the selected API tokens", permissions=["revoke"])
     def revoke(self, request, queryset):
         for token in queryset:
@@ -83,7 +88,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(RevokeOnlyAdmin):
     """Staff see who has a calendar feed and turn off one whose address leaked; feeds are made on
     the account page."""
 
@@ -93,15 +98,6 @@ class CalendarFeedAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     fields = readonly_fields = ["user", "created_at", "revoked_at"]
     actions = ["revoke"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # the revoke action is the only change
-
-    def has_revoke_permission(self, request) -> bool:
-        return request.user.has_perm("amo.change_calendarfeed")
 
     @admin.action(description="Turn off the selected calendar feeds", permissions=["revoke"])
     def revoke(self, request, queryset):

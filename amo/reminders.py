@@ -40,6 +40,7 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from amo.errors import DomainError
 from amo.models import Notification, Reminder, User
 from amo.transactions import transaction_required
 
@@ -169,8 +170,6 @@ def reminders_turned_off(user: User) -> set[str]:
 def reminders_settings_save(*, user: User, turned_off: Iterable[str]) -> None:
     """Record which optional reminder kinds `user` does not want; money and deadline kinds cannot
     be turned off, so naming one is refused."""
-    from amo.errors import DomainError
-
     turned_off = set(turned_off)
     refused = turned_off - set(OPTIONAL_KINDS)
     if refused:
