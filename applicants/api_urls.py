@@ -2,13 +2,16 @@
 
 from django.urls import path
 
-from applicants import api
+from applicants import api, lor_api
 
 app_name = "applicants_api"
 urlpatterns = [
     path("me/profile/", api.ProfileAPI.as_view(), name="profile"),
     path("me/documents/", api.DocumentListAPI.as_view(), name="documents"),
     path("me/reminders/", api.ReminderListAPI.as_view(), name="reminders"),
+    path("me/letters/", lor_api.LetterListAPI.as_view(), name="letters"),
+    path("me/letters/<int:pk>/withdraw/", lor_api.LetterWithdrawAPI.as_view(), name="letter_withdraw"),
+    path("me/letters/<int:pk>/file/", lor_api.LetterFileAPI.as_view(), name="letter_file"),
     path("applications/", api.ApplicationListAPI.as_view(), name="applications"),
     path("applications/book-now/", api.BookNowAPI.as_view(), name="book_now"),
     path("applications/<int:pk>/", api.ApplicationDetailAPI.as_view(), name="application"),
@@ -35,6 +38,7 @@ urlpatterns = [
         api.ApplicationEnrollmentLetterAPI.as_view(),
         name="application_enrollment_letter",
     ),
+    path("applications/<int:pk>/letters/", lor_api.ApplicationLettersAPI.as_view(), name="application_letters"),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

@@ -7,12 +7,14 @@ from collections.abc import Callable
 from django import forms
 from django.utils import timezone
 
-from amo.forms import FastSelect
+from amo.forms import FastSelect, SingleLineField
 from amo.text import day_label
 from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
-from applicants.models import Applicant, Document
+from applicants.selectors import letter_author_email_default
+from applicants.models import KEEP_RIGHT_WORDING, WAIVER_WORDING, Applicant, Application, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
+from hosts.models import Preceptor
 from payments.selectors import PriceDifference
 from rotations.models import VAULT_DOCUMENT_KINDS, Block, Specialty
 
@@ -179,3 +181,96 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message", max_length=MAX_MESSAGE_CHARS, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- Letters of recommendation ----------------------------------------------------------------
+
+
+class WaiverField(forms.TypedChoiceField):
+    """The waiver as a choice between its two wordings, word for word (applicants.models)."""
+
+    WAIVE, KEEP = "waive", "keep"
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[(self.WAIVE, WAIVER_WORDING), (self.KEEP, KEEP_RIGHT_WORDING)],
+            coerce=lambda value: value == self.WAIVE,
+            widget=forms.RadioSelect,
+            error_messages={"required": "Choose whether you waive your right to see the letter."},
+            **kwargs,
+        )
+
+    @classmethod
+    def initial_for(cls, waived: bool) -> str:
+        return cls.WAIVE if waived else cls.KEEP
+
+
+class LetterRequestForm(forms.Form):
+    """A letter of recommendation asked of a preceptor of the booking's organization, as the
+    applicant entered it in MyERAS; the service decides whether it may be asked now."""
+
+    preceptor = forms.ModelChoiceField(
+        queryset=Preceptor.objects.none(), label="Author", empty_label=None
+    )
+    author_title = SingleLineField(
+        max_length=200,
+        label="Author's title or department",
+        help_text="As you entered it in MyERAS, e.g. “Associate Professor of Medicine”.",
+    )
+    author_email = forms.EmailField(
+        required=False,
+        label="Author's email",
+        help_text="We email the author a link to answer, upload the letter and confirm its submission. "
+        "Leave it empty to use the address of the author's AMO account.",
+    )
+    eras_letter_id = SingleLineField(
+        max_length=20,
+        label="ERAS Letter ID",
+        help_text="The Letter ID printed on the Letter Request Form you generated in MyERAS.",
+    )
+    specialty = forms.ModelChoiceField(
+        queryset=Specialty.objects.order_by("name"),
+        required=False,
+        label="Target specialty",
+        empty_label="None in particular",
+    )
+    due_on = forms.DateField(
+        widget=DateInput, label="Needed in ERAS by", help_text="The day you need the letter in ERAS."
+    )
+    request_form = forms.FileField(
+        label="Letter Request Form (PDF)",
+        help_text="The form you generated in MyERAS for this letter: a PDF of at most 1 MB. The author "
+        "receives it with the request.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        allow_empty_file=True,  # the service refuses an empty file in its own words
+    )
+    waived = WaiverField(label="Your right to see this letter")
+
+    def __init__(self, *args, application: Application, waived: bool, **kwargs):
+        """`waived`: the applicant's standing choice (selectors.letter_default_waiver)."""
+        super().__init__(*args, **kwargs)
+        rotation = application.block.rotation
+        self.fields["preceptor"].queryset = (
+            Preceptor.objects.for_org(rotation.organization_id).select_related("user").order_by("full_name")
+        )
+        self.fields["preceptor"].help_text = (
+            f"A preceptor of {rotation.organization.name}; usually the one who supervised you."
+        )
+        default_author = rotation.preceptor
+        self.initial.setdefault("preceptor", default_author.pk if default_author else None)
+        self.initial.setdefault("author_email", letter_author_email_default(default_author))
+        self.initial.setdefault("specialty", rotation.specialty_id)
+        self.initial.setdefault("waived", WaiverField.initial_for(waived))
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("author_email") and "author_email" not in self.errors:
+            # Left empty: the address of the author's account, if any (the service refuses none).
+            data["author_email"] = letter_author_email_default(data.get("preceptor"))
+        return data
+
+
+class LetterWaiverForm(forms.Form):
+    """The applicant's standing choice, the default for the letters they request from now on."""
+
+    waived = WaiverField(label="For the letters you request from now on")

@@ -13,6 +13,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -37,6 +38,8 @@ from applicants.models import (
     BlockChange,
     Document,
     EnrollmentLetter,
+    LetterRequest,
+    LetterVersion,
     VisaDenial,
 )
 from applicants.readiness import block_closed_reason
@@ -547,4 +550,37 @@ def reminders_with_application(reminders: QuerySet[Reminder]) -> QuerySet[Remind
             default=None,
             output_field=BigIntegerField(),
         )
+    )
+
+
+# --- Letters of recommendation: what the pages and the API show -------------------------------------
+
+
+def letters_with_receipt(letters: QuerySet[LetterRequest]) -> QuerySet[LetterRequest]:
+    """`letters` with `received_at`: when AMO first received the author's letter (a date, nothing
+    of the file, so a waived letter's page may show it); None before."""
+    return letters.annotate(received_at=Min("versions__uploaded_at"))
+
+
+def letter_version_for_applicant(letter: LetterRequest) -> LetterVersion | None:
+    """The version of `letter` its applicant may download: the newest, only when they kept the
+    right to see it. None for a waived letter, whatever it holds."""
+    if letter.waived:
+        return None
+    return letter.versions.order_by("-number").first()
+
+
+def letter_author_email_default(preceptor: Preceptor | None) -> str:
+    """Where to email an author the applicant gave no address for: their AMO account's, or ""."""
+    user = preceptor.user if preceptor is not None else None
+    return user.email if user is not None else ""
+
+
+def letter_author_preceptor_ids(user: User) -> frozenset[int]:
+    """The preceptors `user` answers letters as (applicants.lor_workflow.actor_holds_role): the
+    preceptor records of their account and of their preceptor memberships, in one query."""
+    return frozenset(
+        Preceptor.objects.filter(
+            Q(user=user) | Q(memberships__user=user, memberships__role=Membership.Role.PRECEPTOR)
+        ).values_list("pk", flat=True)
     )

@@ -11,19 +11,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amo.models import Reminder
-from amo.validators import MAX_REASON_CHARS
+from amo.validators import MAX_REASON_CHARS, validate_single_line
 from applicants import selectors
 from applicants.countries import country_choices
 from applicants.models import (
+    KEEP_RIGHT_WORDING,
+    WAIVER_WORDING,
     Applicant,
     Application,
     ApplicationTransition,
     BlockChange,
     Document,
+    LetterRequest,
     VisaDenial,
 )
 from applicants.services import MAX_STATEMENT_CHARS
-from hosts.models import Organization
+from applicants.services.letter_requests import LETTER_ID_FORMAT
+from hosts.models import Organization, Preceptor
 from payments.models import Payment
 from payments.serializers import BlockChangePriceField
 from rotations.models import VAULT_DOCUMENT_KINDS, Block, SeatHold, Specialty
@@ -368,3 +372,117 @@ class ReminderSerializer(serializers.ModelSerializer):
     def get_about_type(self, reminder: Reminder) -> str:
         # The model's name in snake case: BlockChange is "block_change".
         return re.sub(r"(?<!^)(?=[A-Z])", "_", reminder.about_type.model_class().__name__).lower()
+
+
+# --- Letters of recommendation ----------------------------------------------------------------
+
+
+class LetterFileURLField(serializers.CharField):
+    """Where the applicant downloads a letter they kept the right to see, once its author's letter
+    is received. Left out of the answer otherwise: a waived letter carries no file field at all."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", required=False, **kwargs)
+
+    def get_attribute(self, letter: LetterRequest) -> str:
+        if letter.waived or letter.received_at is None:
+            raise serializers.SkipField
+        return reverse("applicants_api:letter_file", args=[letter.pk])
+
+
+class LetterSerializer(serializers.ModelSerializer):
+    """A letter request as its applicant sees it: what they asked, its status and dates."""
+
+    application = serializers.IntegerField(source="application_id")
+    rotation = serializers.CharField(source="application.block.rotation.title")
+    preceptor = serializers.IntegerField(source="preceptor_id", help_text="The author's preceptor id.")
+    specialty = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    status_label = serializers.CharField(source="get_status_display", help_text="The status in words.")
+    received_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When AMO first received the author's letter, checked against the ERAS portal's rules "
+        "and kept for safekeeping; null before.",
+    )
+    download_url = LetterFileURLField(
+        help_text="Only for a letter you kept the right to see, once received: where to download its "
+        "newest version (PDF) with your token or session. Never present for a waived letter."
+    )
+
+    class Meta:
+        model = LetterRequest
+        fields = [
+            "id",
+            "application",
+            "rotation",
+            "preceptor",
+            "author_name",
+            "author_title",
+            "author_email",
+            "eras_letter_id",
+            "specialty",
+            "due_on",
+            "waived",
+            "waiver_wording",
+            "waiver_recorded_at",
+            "status",
+            "status_label",
+            "requested_at",
+            "accepted_at",
+            "received_at",
+            "eras_submitted_on",
+            "submitted_at",
+            "declined_at",
+            "decline_reason",
+            "expired_at",
+            "withdrawn_at",
+            "download_url",
+        ]
+        read_only_fields = [name for name in fields if name != "download_url"]
+
+
+class LetterRequestCreateSerializer(serializers.Serializer):
+    """A letter asked of a preceptor of the booking's organization, as entered in MyERAS."""
+
+    preceptor = serializers.PrimaryKeyRelatedField(
+        queryset=Preceptor.objects.all(),
+        required=False,
+        help_text="The author: a preceptor of the rotation's organization. Default: the rotation's preceptor.",
+    )
+    author_name = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        validators=[validate_single_line],
+        help_text="The author's name as in MyERAS. Default: the preceptor's name.",
+    )
+    author_title = serializers.CharField(
+        max_length=200, validators=[validate_single_line], help_text="The author's title or department."
+    )
+    author_email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        help_text="Where the author's link is emailed. Default: the address of the preceptor's AMO account "
+        "(required when they have none).",
+    )
+    eras_letter_id = serializers.RegexField(
+        LETTER_ID_FORMAT,
+        max_length=20,
+        help_text="The Letter ID on the Letter Request Form: 4 to 20 letters, digits or dashes.",
+        error_messages={"invalid": "Enter the ERAS Letter ID: 4 to 20 letters, digits or dashes."},
+    )
+    specialty = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Specialty.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The specialty you will assign the letter to (its slug); leave out for none in particular.",
+    )
+    due_on = serializers.DateField(help_text="When you need the letter in ERAS: a day after today.")
+    request_form = serializers.FileField(
+        allow_empty_file=True, help_text="The Letter Request Form from MyERAS: a PDF of at most 1 MB."
+    )
+    waived = serializers.BooleanField(
+        required=False,
+        help_text=f"True: “{WAIVER_WORDING}” False: “{KEEP_RIGHT_WORDING}” Default: your standing choice "
+        "(waived when you never made one).",
+    )

@@ -1,9 +1,9 @@
-"""Pages of the applicant: dashboard, profile, document vault, applications and their enrollment
-letters; and the public page that verifies a letter."""
+"""Pages of the applicant: dashboard, profile, document vault, applications, their enrollment
+letters and letters of recommendation; and the public page that verifies a letter."""
 
 from django.urls import path
 
-from applicants import views
+from applicants import lor_views, views
 from payments import views as payments_views
 
 app_name = "applicants"
@@ -43,6 +43,11 @@ urlpatterns = [
         views.application_enrollment_letter,
         name="application_enrollment_letter",
     ),
+    # Letters of recommendation asked of a booking's preceptor (applicants/lor_views.py).
+    path("me/applications/<int:pk>/letters/new/", lor_views.letter_request, name="letter_request"),
+    path("me/letters/<int:pk>/withdraw/", lor_views.letter_withdraw_view, name="letter_withdraw"),
+    path("me/letters/<int:pk>/letter.pdf", lor_views.letter_file, name="letter_file"),
+    path("me/letter-waiver/", lor_views.letter_waiver, name="letter_waiver"),
     # Public: a consulate checks an enrollment letter by the code printed on it.
     path("verify/<str:code>/", views.letter_verify, name="letter_verify"),
 ]

@@ -93,6 +93,7 @@ def dashboard(request, *, applicant):
         {
             "applicant": applicant,
             "applications": applications,
+            "letters": list(selectors.letters_with_receipt(selectors.letters_of_applicant(applicant))),
             "documents": documents,
             "completeness": selectors.profile_completeness(applicant=profile),
             "notifications": recent_notifications(user=request.user),
@@ -368,9 +369,25 @@ def application_detail(request, pk: int, *, applicant):
             "advisor": selectors.booking_advisor(application),
             "advisor_thread": selectors.advisor_thread(application),
             "advisor_message_form": MessageForm(prefix=ADVISOR_MESSAGE_PREFIX),
+            **_booking_letters(applicant, application),
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
     )
+
+
+def _booking_letters(applicant, application: Application) -> dict:
+    """The booking's letters of recommendation, and whether one may be requested now (else why not)."""
+    letters = list(
+        selectors.letters_with_receipt(selectors.letters_of_applicant(applicant).filter(application=application))
+    )
+    booked = application.status in Application.BOOKED
+    refusal = selectors.letter_request_allowed(application) if booked else None
+    return {
+        "letters": letters,
+        "show_letters": booked or bool(letters),
+        "letter_request_refusal": refusal,
+        "can_request_letter": booked and refusal is None,
+    }
 
 
 @applicant_required

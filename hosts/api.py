@@ -12,11 +12,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from amo.api import sent_values, validated_data
 from amo.errors import DomainError
-from applicants.models import Application, BlockChange
+from applicants.lor_workflow import ActorRole as LetterRole
+from applicants.models import Application, BlockChange, LetterRequest
+from applicants.selectors import letter_author_preceptor_ids, letters_with_receipt
 from applicants.services import (
     application_cancel,
     application_end_early,
@@ -28,6 +31,12 @@ from applicants.services import (
     application_waitlist,
     applications_bulk,
     block_change_decide,
+)
+from applicants.services.letter_requests import (
+    letter_accept,
+    letter_confirm_submitted,
+    letter_decline,
+    letter_upload,
 )
 from applicants.workflow import ActorRole
 from hosts import selectors
@@ -42,6 +51,11 @@ from hosts.serializers import (
     HostBulkSerializer,
     HostCancelSerializer,
     HostEndEarlySerializer,
+    HostLetterConfirmSerializer,
+    HostLetterDeclineSerializer,
+    HostLetterFilterSerializer,
+    HostLetterSerializer,
+    HostLetterUploadSerializer,
     HostMessageOutSerializer,
     HostMessageSerializer,
     HostNoShowSerializer,
@@ -399,4 +413,82 @@ class BlockChangeViewSet(HostViewSet, mixins.ListModelMixin):
         change = self.get_object()
         data = validated_data(HostBlockChangeDeclineSerializer(data=request.data))
         block_change_decide(block_change=change, actor=request.user, approve=False, answer=data["answer"])
+        return self._done()
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[ORGANIZATION_PARAMETER, HostLetterFilterSerializer]),
+    retrieve=extend_schema(parameters=[ORGANIZATION_PARAMETER]),
+)
+class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    """Letters of recommendation asked of the organization's preceptors (a preceptor sees those
+    addressed to them). Every member reads them; only the author acts on one, as its author: the
+    services refuse anyone else (403)."""
+
+    serializer_class = HostLetterSerializer
+
+    def roles_for_action(self) -> frozenset:
+        return EVERY_ROLE
+
+    def get_queryset(self):
+        letters = self.scoped(LetterRequest.objects.all())
+        if self.action == "list":
+            filters = HostLetterFilterSerializer(data=sent_values(self.request.query_params))
+            filters.is_valid(raise_exception=True)
+            status = filters.validated_data.get("status")
+            if status:
+                letters = letters.filter(status=status)
+        return letters_with_receipt(letters).prefetch_related("versions")
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user if self.request else None
+        context["author_of"] = letter_author_preceptor_ids(user) if user and user.is_authenticated else set()
+        return context
+
+    def _done(self, code: int = status.HTTP_200_OK):
+        return Response(HostLetterSerializer(self.get_object(), context=self.get_serializer_context()).data, status=code)
+
+    def _as_author(self) -> dict:
+        return {"letter": self.get_object(), "actor": self.request.user, "role": LetterRole.AUTHOR}
+
+    @extend_schema(request=None, responses=HostLetterSerializer, parameters=[ORGANIZATION_PARAMETER])
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Accept to write the letter (once); the applicant is told."""
+        letter_accept(**self._as_author())
+        return self._done()
+
+    @extend_schema(
+        request=HostLetterDeclineSerializer, responses=HostLetterSerializer, parameters=[ORGANIZATION_PARAMETER]
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        """Decline the request (once), with a reason the applicant reads."""
+        data = validated_data(HostLetterDeclineSerializer(data=request.data))
+        letter_decline(**self._as_author(), reason=data["reason"])
+        return self._done()
+
+    @extend_schema(
+        request={"multipart/form-data": HostLetterUploadSerializer},
+        responses={201: HostLetterSerializer},
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def upload(self, request, pk=None):
+        """Upload the letter once accepted, until its submission is confirmed: checked against the ERAS
+        portal's rules first (a refusal lists every problem in extra.problems and keeps nothing); a new
+        upload is a new version, the one for ERAS, and earlier ones are kept."""
+        data = validated_data(HostLetterUploadSerializer(data=request.data))
+        letter_upload(**self._as_author(), file=data["file"])
+        return self._done(status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=HostLetterConfirmSerializer, responses=HostLetterSerializer, parameters=[ORGANIZATION_PARAMETER]
+    )
+    @action(detail=True, methods=["post"], url_path="confirm-submission")
+    def confirm_submission(self, request, pk=None):
+        """Confirm (once) the day you uploaded the letter to the ERAS portal; the applicant is told."""
+        data = validated_data(HostLetterConfirmSerializer(data=request.data))
+        letter_confirm_submitted(**self._as_author(), eras_submitted_on=data["eras_submitted_on"])
         return self._done()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
-from applicants.models import Application, BlockChange, Document
+from applicants.models import Application, BlockChange, Document, LetterRequest, LetterVersion
 from applicants.services import BULK_ACTIONS, MAX_MESSAGE_CHARS
 from hosts.models import Preceptor
 from payments.serializers import BlockChangePriceField
@@ -223,4 +224,100 @@ class HostBlockChangeFilterSerializer(serializers.Serializer):
 class HostBlockChangeDeclineSerializer(serializers.Serializer):
     answer = serializers.CharField(
         max_length=MAX_REASON_CHARS, help_text="Why the date change is declined; shown to the applicant."
+    )
+
+
+# --- Letters of recommendation ------------------------------------------------------------------
+
+
+class HostLetterVersionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LetterVersion
+        fields = ["number", "filename", "size_bytes", "page_count", "uploaded_at"]
+        read_only_fields = fields
+
+
+class HostLetterSerializer(serializers.ModelSerializer):
+    """A letter request as a host member sees it. Only its author is shown the letter's versions
+    (the view puts their preceptor ids in the context as `author_of`)."""
+
+    applicant = serializers.CharField(source="application.applicant.legal_name")
+    rotation = serializers.IntegerField(source="application.block.rotation_id")
+    rotation_title = serializers.CharField(source="application.block.rotation.title")
+    specialty = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    status_label = serializers.CharField(source="get_status_display", help_text="The status in words.")
+    received_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the author's letter was first received and checked; null before."
+    )
+    you_are_the_author = serializers.SerializerMethodField(
+        help_text="Whether you are the author, who alone answers the request and sees the letter."
+    )
+    versions = serializers.SerializerMethodField(
+        help_text="The letter's uploads, newest (the one for ERAS) first: for its author only, else empty."
+    )
+
+    class Meta:
+        model = LetterRequest
+        fields = [
+            "id",
+            "application",
+            "applicant",
+            "rotation",
+            "rotation_title",
+            "preceptor",
+            "author_name",
+            "author_title",
+            "author_email",
+            "eras_letter_id",
+            "specialty",
+            "due_on",
+            "waived",
+            "status",
+            "status_label",
+            "requested_at",
+            "accepted_at",
+            "received_at",
+            "eras_submitted_on",
+            "submitted_at",
+            "declined_at",
+            "decline_reason",
+            "expired_at",
+            "withdrawn_at",
+            "you_are_the_author",
+            "versions",
+        ]
+        read_only_fields = fields
+
+    def get_you_are_the_author(self, letter: LetterRequest) -> bool:
+        return letter.preceptor_id in self.context["author_of"]
+
+    @extend_schema_field(HostLetterVersionSerializer(many=True))
+    def get_versions(self, letter: LetterRequest) -> list:
+        if not self.get_you_are_the_author(letter):
+            return []
+        versions = sorted(letter.versions.all(), key=lambda version: -version.number)
+        return HostLetterVersionSerializer(versions, many=True).data
+
+
+class HostLetterFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LetterRequest.Status.choices, required=False)
+
+
+class HostLetterDeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=MAX_REASON_CHARS, help_text="Why you decline; the applicant reads it."
+    )
+
+
+class HostLetterUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,
+        help_text="The letter: a PDF of at most 1 MB, not encrypted, US Letter pages, not blank, and no "
+        "| * ? or : in its name (each problem is listed in extra.problems, and nothing is kept).",
+    )
+
+
+class HostLetterConfirmSerializer(serializers.Serializer):
+    eras_submitted_on = serializers.DateField(
+        help_text="The day you uploaded the letter to the ERAS portal: not ahead, not before the request."
     )

@@ -2,7 +2,7 @@
 
 from django import template
 
-from applicants.models import Application
+from applicants.models import Application, LetterRequest
 
 register = template.Library()
 
@@ -22,3 +22,16 @@ def status_tone(status: str) -> str:
     """The badge colour of an application status: good news green, ended grey, waiting (for a seat,
     for a payment) yellow."""
     return STATUS_TONES.get(status, "text-bg-primary")
+
+
+L = LetterRequest.Status
+LETTER_TONES = {
+    L.SUBMITTED: "text-bg-success",
+    **dict.fromkeys([L.DECLINED, L.EXPIRED, L.WITHDRAWN], "text-bg-secondary"),
+}
+
+
+@register.filter
+def letter_tone(status: str) -> str:
+    """The badge colour of a letter request: submitted to ERAS green, ended grey, under way blue."""
+    return LETTER_TONES.get(status, "text-bg-primary")

@@ -1,6 +1,7 @@
 """Pages of the host dashboard under /host/. Every object comes through `self.scoped` (hosts.tenancy)."""
 
 from hosts.views.bookings import BlockChangeDecideView, BlockChangeListView
+from hosts.views.letters import LetterActionView, LetterDetailView, LetterListView, LetterVersionFileView
 from hosts.views.members import (
     InvitationAcceptView,
     InvitationCreateView,
@@ -50,6 +51,10 @@ __all__ = [
     "InvitationAcceptView",
     "InvitationCreateView",
     "InvitationRevokeView",
+    "LetterActionView",
+    "LetterDetailView",
+    "LetterListView",
+    "LetterVersionFileView",
     "MemberRemoveView",
     "MembersView",
     "OnboardingView",
