@@ -37,6 +37,7 @@ from applicants.letter_reminders import (
     letter_link_emailed_since,
     letter_reminders_plan,
 )
+from applicants.lor_format import letter_file_problems, letter_filename_suggestion
 from applicants.lor_workflow import (
     AUTHOR_ROLES,
     FINAL,
@@ -348,8 +349,6 @@ def letter_upload(
     one moves the request to "uploaded". No version is ever changed or deleted. The applicant is
     told a letter was uploaded, and nothing of it.
     """
-    from applicants.lor_format import letter_file_problems, letter_filename_suggestion
-
     _may_upload(letter, actor, role)
     file.seek(0)
     data = file.read()
