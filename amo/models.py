@@ -166,9 +166,18 @@ class Reminder(models.Model):
         DOCUMENT_EXPIRING = "document_expiring", "A document expiring before a rotation ends"
         APPLICATIONS_WAITING = "applications_waiting", "Applications waiting for a decision"
         BLOCK_CHANGE_WAITING = "block_change_waiting", "Date changes waiting for a decision"
+        LETTER_AUTHOR_LINK = "letter_author_link", "A letter request emailed to its author, with its link"
+        LETTER_NUDGE = "letter_nudge", "A letter request waiting for its author"
+        LETTER_DUE_SOON = "letter_due_soon", "A letter due in ERAS soon"
+        LETTER_ESCALATED = "letter_escalated", "A letter request still not submitted after three weeks"
 
     key = models.CharField(max_length=200, unique=True)
-    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    # A person with an account, or an email address of someone without one (a letter's author):
+    # exactly one of the two. An address is sent the email only, with no in-app notification.
+    recipient = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders"
+    )
+    to_address = models.EmailField(blank=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
     # What the reminder is about: an application, a document, a date change, a membership.
     about_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
@@ -191,6 +200,11 @@ class Reminder(models.Model):
                 condition=Q(sent_at__isnull=True) | Q(cancelled_at__isnull=True),
                 name="reminder_sent_or_cancelled_not_both",
             ),
+            models.CheckConstraint(
+                condition=(Q(recipient__isnull=False) & Q(to_address=""))
+                | (Q(recipient__isnull=True) & ~Q(to_address="")),
+                name="reminder_to_a_person_or_an_address",
+            ),
         ]
         indexes = [
             # The sweep's question: what is due and still to come, oldest first, in the order it
@@ -206,7 +220,9 @@ class Reminder(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} → {self.recipient} at {self.due_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_kind_display()} → {self.recipient or self.to_address} at {self.due_at:%Y-%m-%d %H:%M}"
+        )
 
 
 class CalendarFeed(models.Model):

@@ -76,13 +76,15 @@ TIME_PASSED = "Its time had passed when it was planned again."
 @dataclass(frozen=True)
 class Planned:
     """One reminder a planner wants: its key (unique, naming what it is anchored to), kind,
-    recipient, what it is about and when it is due."""
+    recipient (a person, or `to_address` for someone without an account), what it is about and
+    when it is due."""
 
     key: str
     kind: str
-    recipient_id: int
+    recipient_id: int | None
     about: models.Model
     due_at: datetime
+    to_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ def reminders_replan(*, replaces: QuerySet[Reminder], wanted: Iterable[Planned],
                 key=each.key,
                 kind=each.kind,
                 recipient_id=each.recipient_id,
+                to_address=each.to_address,
                 about_type=ContentType.objects.get_for_model(each.about),
                 about_id=each.about.pk,
                 due_at=each.due_at,
@@ -225,6 +228,24 @@ def reminders_send_due(*, seconds: float = SWEEP_SECONDS, limit: int | None = No
     return sent
 
 
+def reminder_send_now(*, key: str) -> bool:
+    """Send the reminder `key` now, before its due time, unless it was sent or cancelled: for an
+    email that should leave at once (a letter request to its author), planned a little ahead so
+    that the sweep sends it should this call never run. True when this call sent it."""
+    smtp = get_connection()
+    try:
+        with transaction.atomic():
+            reminder = (
+                Reminder.objects.filter(key=key, sent_at__isnull=True, cancelled_at__isnull=True)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("recipient")
+                .first()
+            )
+            return reminder is not None and _reminder_send_locked(reminder, smtp)
+    finally:
+        smtp.close()
+
+
 def _reminder_take_due(*, passing_over: set[int]) -> Reminder | None:
     """Lock the reminder due first that no other sweep holds; None when none is left."""
     transaction_required("_reminder_take_due")
@@ -251,16 +272,16 @@ def _reminder_cancel(reminder: Reminder, reason: str) -> None:
 
 
 def _reminder_send_locked(reminder: Reminder, smtp) -> bool:
-    """Send one locked reminder: the in-app notification, its email, the row marked sent. Returns
-    False when it was cancelled instead (turned off, the account closed, what it is about deleted,
-    no longer applies)."""
-    from amo.services import notification_email_message
+    """Send one locked reminder: the in-app notification, its email, the row marked sent (to an
+    address without an account: the email alone). Returns False when it was cancelled instead
+    (turned off, the account closed, what it is about deleted, no longer applies)."""
+    from amo.services import email_message, notification_email_message
 
     recipient = reminder.recipient
-    if not recipient.is_active:
+    if recipient is not None and not recipient.is_active:
         _reminder_cancel(reminder, ACCOUNT_CLOSED)
         return False
-    if reminder.kind in reminders_turned_off(recipient):
+    if recipient is not None and reminder.kind in reminders_turned_off(recipient):
         _reminder_cancel(reminder, TURNED_OFF)
         return False
     if reminder.about is None:
@@ -275,6 +296,23 @@ def _reminder_send_locked(reminder: Reminder, smtp) -> bool:
         _reminder_cancel(reminder, NO_LONGER_APPLIES)
         return False
     now = timezone.now()
+    if recipient is None:
+        smtp.open()
+        try:
+            email_message(
+                to=reminder.to_address,
+                key=f"reminder:{reminder.key}",
+                subject=message.subject,
+                body=message.body,
+                link=message.link,
+                connection=smtp,
+            ).send()
+        except SMTPRecipientsRefused:
+            # Nobody to tell in the app and nothing to relay: logged, and not asked again.
+            logger.warning("The mail server refused the address of reminder %s", reminder.pk)
+        reminder.sent_at = now
+        reminder.save(update_fields=["sent_at"])
+        return True
     # Written before the email leaves and marked emailed at once, so a row that cannot be written
     # fails before anything is sent; the row's transaction takes both back if the email fails.
     notification = Notification.objects.create(

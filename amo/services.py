@@ -92,20 +92,42 @@ def notification_message_id(key: str) -> str:
 def notification_email_message(notification: Notification, *, connection=None) -> EmailMultiAlternatives:
     """The email of one notification: plain text with an HTML version of the same words, and a
     Message-ID that names the notification (notification_message_id)."""
-    link = f"{settings.SITE_URL}{notification.link}" if notification.link else ""
+    return email_message(
+        to=notification.recipient.email,
+        key=notification.key,
+        subject=notification.subject,
+        body=notification.body,
+        link=notification.link,
+        connection=connection,
+    )
+
+
+def email_message(
+    *, to: str, key: str, subject: str, body: str, link: str = "", connection=None
+) -> EmailMultiAlternatives:
+    """An email of ours to one address: plain text with an HTML version of the same words, the page
+    it is about (a path of the site, or an absolute address such as a letter author's signed link)
+    and a Message-ID made from `key` (notification_message_id)."""
+    if link and not link.startswith(("http://", "https://")):
+        link = f"{settings.SITE_URL}{link}"
     signature = email_signature()
-    text = "\n\n".join(part for part in (notification.body, link, signature) if part)
+    text = "\n\n".join(part for part in (body, link, signature) if part)
     html = render_to_string(
         "email/notification.html",
-        {"notification": notification, "link": link, "signature": signature, "site_name": settings.SITE_NAME},
+        {
+            "notification": {"subject": subject, "body": body},
+            "link": link,
+            "signature": signature,
+            "site_name": settings.SITE_NAME,
+        },
     )
     message = EmailMultiAlternatives(
-        email_subject(notification.subject),
+        email_subject(subject),
         text,
         settings.DEFAULT_FROM_EMAIL,
-        [notification.recipient.email],
+        [to],
         connection=connection,
-        headers={"Message-ID": notification_message_id(notification.key)},
+        headers={"Message-ID": notification_message_id(key)},
     )
     message.attach_alternative(html, "text/html")
     return message

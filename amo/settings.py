@@ -214,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rotations.tasks.seat_counts_check",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Letter requests nobody answered within 30 days expire (the applicant is told).
+    "letters-expire": {"task": "applicants.tasks.letters_expire_unanswered", "schedule": crontab(minute=15)},
 }
 
 # --- Auth ---------------------------------------------------------------------------------

@@ -71,3 +71,10 @@ def reminders_sweep() -> int:
 def reminders_send() -> int:
     """A helper of the sweep while a backlog lasts: the same work, in another worker process."""
     return reminders.reminders_send_due()
+
+
+@shared_task(**EMAIL_TASK_OPTIONS)
+def reminder_send_now(key: str) -> bool:
+    """Send one reminder at once, ahead of its due time (amo.reminders.reminder_send_now); the sweep
+    sends it when its time comes if this never ran. Idempotent: a reminder is sent once."""
+    return reminders.reminder_send_now(key=key)

@@ -828,6 +828,11 @@ class LetterRequest(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "requested_at"], name="letter_request_status_age")]
+        permissions = [
+            # Staff who may open a letter's file (its author may always): held by the groups the
+            # admin assigns; every opening is logged (LetterFileAccess).
+            ("view_letter_file", "Can open the file of a letter of recommendation"),
+        ]
 
     def __str__(self) -> str:
         return f"Letter {self.eras_letter_id} from {self.author_name}"
@@ -907,3 +912,34 @@ class LetterTransition(models.Model):
     @property
     def by_whom(self) -> str:
         return self.BY_WHOM.get(self.actor_role, "")
+
+
+class LetterFileAccess(models.Model):
+    """One opening of a letter's file: who (empty: the author through their emailed link), in what
+    capacity, when, which version, from which page. Kept for good, as the versions are (a trigger)."""
+
+    class Via(models.TextChoices):
+        AUTHOR = "author", "The author, signed in"
+        AUTHOR_LINK = "author_link", "The author, through the emailed link"
+        STAFF = "staff", "Staff holding the letter permission"
+        APPLICANT = "applicant", "The applicant (the letter is not waived)"
+
+    version = models.ForeignKey(LetterVersion, on_delete=models.PROTECT, related_name="accesses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the author opened it through their emailed link.",
+    )
+    via = models.CharField(max_length=16, choices=Via.choices)
+    page = models.CharField(max_length=200, blank=True, help_text="The page it was opened from.")
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name_plural = "letter file accesses"
+
+    def __str__(self) -> str:
+        return f"{self.version} opened {self.opened_at:%Y-%m-%d %H:%M} ({self.get_via_display()})"

@@ -28,7 +28,7 @@ from django.utils import timezone
 from amo.models import Reminder, User
 from amo.money import format_cents
 from amo.selectors import user_has_totp
-from amo.text import moment_label
+from amo.text import day_label, moment_label
 from applicants.models import (
     LETTER_CODE_LENGTH,
     AdvisorMessage,
@@ -40,6 +40,7 @@ from applicants.models import (
     EnrollmentLetter,
     LetterRequest,
     LetterVersion,
+    LetterWaiver,
     VisaDenial,
 )
 from applicants.readiness import block_closed_reason
@@ -553,13 +554,58 @@ def reminders_with_application(reminders: QuerySet[Reminder]) -> QuerySet[Remind
     )
 
 
-# --- Letters of recommendation: what the pages and the API show -------------------------------------
+# --- Letters of recommendation ------------------------------------------------------------------------
+
+# An applicant asks for a letter from the third week of a rotation under way (its 15th day), once the
+# preceptor has seen them work, or after it is completed.
+LETTER_FROM_DAY = 15
+
+
+def letter_request_allowed(application: Application) -> str | None:
+    """None when the applicant may request a letter for this booking now; otherwise why not, in words."""
+    if application.status == S.COMPLETED:
+        return None
+    first_day = application.block.start_date + timedelta(days=LETTER_FROM_DAY - 1)
+    if application.status in (S.CONFIRMED, S.IN_PROGRESS):
+        if application.status == S.IN_PROGRESS and timezone.now().date() >= first_day:
+            return None
+        return (
+            "You can ask for a letter of recommendation from the third week of your rotation, "
+            f"from {day_label(first_day)}, or once it is completed."
+        )
+    return "Letters of recommendation can be requested only for a rotation you are doing or have completed."
+
+
+def letter_default_waiver(applicant: Applicant) -> bool:
+    """Whether the applicant's next letter request waives their right to see the letter: their
+    latest recorded choice, and waived when they never made one (as most programs expect)."""
+    latest = LetterWaiver.objects.filter(applicant=applicant).order_by("-recorded_at", "-id").first()
+    return True if latest is None else latest.waived
+
+
+def _letters_loaded(letters: QuerySet[LetterRequest]) -> QuerySet[LetterRequest]:
+    return letters.select_related(
+        "application__applicant__user",
+        "application__block__rotation__organization",
+        "preceptor",
+        "specialty",
+    )
+
+
+def letters_of_applicant(applicant: Applicant) -> QuerySet[LetterRequest]:
+    """The applicant's letter requests, newest first, with what their list shows."""
+    return _letters_loaded(LetterRequest.objects.filter(application__applicant=applicant))
+
+
+def letters_for_member(membership: Membership) -> QuerySet[LetterRequest]:
+    """The letter requests a host member sees: their organization's, a preceptor's own only."""
+    return _letters_loaded(LetterRequest.objects.for_member(membership))
 
 
 def letters_with_receipt(letters: QuerySet[LetterRequest]) -> QuerySet[LetterRequest]:
-    """`letters` with `received_at`: when AMO first received the author's letter (a date, nothing
-    of the file, so a waived letter's page may show it); None before."""
-    return letters.annotate(received_at=Min("versions__uploaded_at"))
+    """`letters` as their lists show them, with `received_at`: when AMO first received the author's
+    letter (a date, nothing of the file, so a waived letter's page may show it); None before."""
+    return _letters_loaded(letters).annotate(received_at=Min("versions__uploaded_at"))
 
 
 def letter_version_for_applicant(letter: LetterRequest) -> LetterVersion | None:

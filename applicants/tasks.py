@@ -21,3 +21,12 @@ def bookings_advance() -> tuple[int, int]:
     from applicants.services import bookings_advance as advance
 
     return advance()
+
+
+@shared_task(acks_late=True, ignore_result=True, time_limit=300)
+def letters_expire_unanswered() -> int:
+    """Hourly (beat): letter requests nobody answered within 30 days expire. Idempotent: each is taken
+    under SKIP LOCKED and changes once."""
+    from applicants.services import letters_expire_unanswered as expire
+
+    return expire()

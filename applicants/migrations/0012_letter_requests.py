@@ -6,8 +6,8 @@ import django.db.models.functions.text
 from django.conf import settings
 from django.db import migrations, models
 
-# No version of a letter is ever changed or deleted, nor any record of a letter request's moves:
-# the database refuses, whatever code asks.
+# No version of a letter is ever changed or deleted, nor any record of a letter request's moves or
+# of a letter's file being opened: the database refuses, whatever code asks.
 APPEND_ONLY = """
 CREATE FUNCTION applicants_letter_refuse_change() RETURNS trigger AS $$
 BEGIN
@@ -21,10 +21,14 @@ CREATE TRIGGER applicants_letterversion_append_only
 CREATE TRIGGER applicants_lettertransition_append_only
     BEFORE UPDATE OR DELETE ON applicants_lettertransition
     FOR EACH ROW EXECUTE FUNCTION applicants_letter_refuse_change();
+CREATE TRIGGER applicants_letterfileaccess_append_only
+    BEFORE UPDATE OR DELETE ON applicants_letterfileaccess
+    FOR EACH ROW EXECUTE FUNCTION applicants_letter_refuse_change();
 """
 APPEND_ONLY_REVERSE = """
 DROP TRIGGER IF EXISTS applicants_letterversion_append_only ON applicants_letterversion;
 DROP TRIGGER IF EXISTS applicants_lettertransition_append_only ON applicants_lettertransition;
+DROP TRIGGER IF EXISTS applicants_letterfileaccess_append_only ON applicants_letterfileaccess;
 DROP FUNCTION IF EXISTS applicants_letter_refuse_change();
 """
 
@@ -69,6 +73,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-requested_at', '-id'],
+                'permissions': [('view_letter_file', 'Can open the file of a letter of recommendation')],
             },
         ),
         migrations.CreateModel(
@@ -161,6 +166,21 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name='letterversion',
             constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='letter_version_number_from_one'),
+        ),
+        migrations.CreateModel(
+            name='LetterFileAccess',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('via', models.CharField(choices=[('author', 'The author, signed in'), ('author_link', 'The author, through the emailed link'), ('staff', 'Staff holding the letter permission'), ('applicant', 'The applicant (the letter is not waived)')], max_length=16)),
+                ('page', models.CharField(blank=True, help_text='The page it was opened from.', max_length=200)),
+                ('opened_at', models.DateTimeField()),
+                ('user', models.ForeignKey(blank=True, help_text='Empty when the author opened it through their emailed link.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accesses', to='applicants.letterversion')),
+            ],
+            options={
+                'verbose_name_plural': 'letter file accesses',
+                'ordering': ['-opened_at', '-id'],
+            },
         ),
         migrations.RunSQL(APPEND_ONLY, APPEND_ONLY_REVERSE),
     ]

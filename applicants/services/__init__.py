@@ -1,7 +1,8 @@
 """Writes of the applicants app, one module per use case: the profile, the document vault, and
 applications (submission, review, offers, booking, the payment hand-off, cancellation, the
-lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, and
-visa denials. Every transition goes through applicants.workflow and is told to the other side."""
+lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, letters
+of recommendation, and visa denials. Every transition goes through applicants.workflow (a letter
+request's through applicants.lor_workflow) and is told to the other side."""
 
 from applicants.services.advisors import advisor_message_post, booking_advisor_assign
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
@@ -18,6 +19,18 @@ from applicants.services.documents import (
     document_reject,
     document_upload,
     document_verify,
+)
+from applicants.services.letter_requests import (
+    letter_accept,
+    letter_author_link_send,
+    letter_confirm_submitted,
+    letter_decline,
+    letter_file_open,
+    letter_request_make,
+    letter_upload,
+    letter_waiver_record,
+    letter_withdraw,
+    letters_expire_unanswered,
 )
 from applicants.services.letters import enrollment_letter_follow
 from applicants.services.lifecycle import application_end_early, application_record_no_show, bookings_advance
@@ -106,6 +119,17 @@ __all__ = [
     # advisors
     "advisor_message_post",
     "booking_advisor_assign",
+    # letters of recommendation
+    "letter_accept",
+    "letter_author_link_send",
+    "letter_confirm_submitted",
+    "letter_decline",
+    "letter_file_open",
+    "letter_request_make",
+    "letter_upload",
+    "letter_waiver_record",
+    "letter_withdraw",
+    "letters_expire_unanswered",
     # visa denials
     "visa_denial_accept",
     "visa_denial_refuse",

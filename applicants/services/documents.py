@@ -56,7 +56,7 @@ SIGNATURES = {
 PDF_TRAILER_WINDOW = 1024
 
 
-def _sniffed_content_type(uploaded_file: UploadedFile) -> str | None:
+def sniffed_content_type(uploaded_file: UploadedFile) -> str | None:
     """The accepted type the file's bytes prove, or None; both our signatures and filetype must agree."""
     uploaded_file.seek(0)
     head = uploaded_file.read(262)  # what filetype needs to decide
@@ -126,7 +126,7 @@ def document_upload(
     if uploaded_file.size > MAX_DOCUMENT_BYTES:
         message = f"The file is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB."
         raise DomainError(message, extra={"fields": {"file": [message]}, "max_bytes": MAX_DOCUMENT_BYTES})
-    content_type = _sniffed_content_type(uploaded_file)
+    content_type = sniffed_content_type(uploaded_file)
     if content_type is None:
         message = "Only PDF, JPEG or PNG files are accepted; this file's content is none of them."
         raise DomainError(message, extra={"fields": {"file": [message]}})

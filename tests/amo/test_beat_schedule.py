@@ -48,6 +48,10 @@ COMMITTED_DATA_TESTS = {
         "tests.amo.test_reminders_worker::"
         "test_a_worker_killed_in_the_middle_of_a_batch_leaves_each_reminder_to_be_sent_once_after_a_restart"
     ),
+    "applicants.tasks.letters_expire_unanswered": (
+        "tests.applicants.test_letter_reminders_worker::"
+        "test_a_request_left_unanswered_is_nudged_escalated_and_expires_with_each_email_once"
+    ),
     "payments.tasks.balances_charge": (
         "tests.payments.test_beat_tasks::test_the_daily_balance_charge_charges_a_balance_due_once_on_committed_data"
     ),
