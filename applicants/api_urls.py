@@ -38,7 +38,9 @@ urlpatterns = [
         api.ApplicationEnrollmentLetterAPI.as_view(),
         name="application_enrollment_letter",
     ),
-    path("applications/<int:pk>/letters/", lor_api.ApplicationLettersAPI.as_view(), name="application_letters"),
+    path(
+        "applications/<int:pk>/letters/", lor_api.ApplicationLettersAPI.as_view(), name="application_letters"
+    ),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

@@ -11,8 +11,8 @@ from amo.forms import FastSelect, SingleLineField
 from amo.text import day_label
 from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
-from applicants.selectors import letter_author_email_default
 from applicants.models import KEEP_RIGHT_WORDING, WAIVER_WORDING, Applicant, Application, Document
+from applicants.selectors import letter_author_email_default
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
 from hosts.models import Preceptor
 from payments.selectors import PriceDifference
@@ -209,9 +209,7 @@ class LetterRequestForm(forms.Form):
     """A letter of recommendation asked of a preceptor of the booking's organization, as the
     applicant entered it in MyERAS; the service decides whether it may be asked now."""
 
-    preceptor = forms.ModelChoiceField(
-        queryset=Preceptor.objects.none(), label="Author", empty_label=None
-    )
+    preceptor = forms.ModelChoiceField(queryset=Preceptor.objects.none(), label="Author", empty_label=None)
     author_title = SingleLineField(
         max_length=200,
         label="Author's title or department",
@@ -253,9 +251,9 @@ class LetterRequestForm(forms.Form):
         self.fields["preceptor"].queryset = (
             Preceptor.objects.for_org(rotation.organization_id).select_related("user").order_by("full_name")
         )
-        self.fields["preceptor"].help_text = (
-            f"A preceptor of {rotation.organization.name}; usually the one who supervised you."
-        )
+        self.fields[
+            "preceptor"
+        ].help_text = f"A preceptor of {rotation.organization.name}; usually the one who supervised you."
         default_author = rotation.preceptor
         self.initial.setdefault("preceptor", default_author.pk if default_author else None)
         self.initial.setdefault("author_email", letter_author_email_default(default_author))

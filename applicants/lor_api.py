@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from amo.api import sent_values, validated_data
 from applicants import selectors
 from applicants.api import ApplicantAPIView, _own
-from applicants.files import attachment_response
+from applicants.files import file_download
 from applicants.lor_workflow import ActorRole
 from applicants.models import LetterRequest
 from applicants.serializers import LetterRequestCreateSerializer, LetterSerializer
@@ -109,4 +109,4 @@ class LetterFileAPI(ApplicantAPIView):
         if version is None:
             raise Http404
         opened = letter_file_open(version=version, actor=request.user, page=request.path)
-        return attachment_response(opened, filename=version.filename, content_type="application/pdf")
+        return file_download(opened, content_type="application/pdf", filename=version.filename)

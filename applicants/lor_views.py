@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from amo.errors import DomainError
 from amo.forms import add_domain_error
 from applicants import selectors
-from applicants.files import attachment_response
+from applicants.files import file_download
 from applicants.forms import LetterRequestForm, LetterWaiverForm, WaiverField
 from applicants.lor_workflow import ActorRole
 from applicants.models import LetterWaiver
@@ -99,7 +99,7 @@ def letter_file(request, pk: int, *, applicant):
     if version is None:
         raise Http404("No letter to download.")
     opened = letter_file_open(version=version, actor=request.user, page=request.path)
-    return attachment_response(opened, filename=version.filename, content_type="application/pdf")
+    return file_download(opened, content_type="application/pdf", filename=version.filename)
 
 
 @applicant_required

@@ -446,7 +446,7 @@ class LetterRequestCreateSerializer(serializers.Serializer):
     preceptor = serializers.PrimaryKeyRelatedField(
         queryset=Preceptor.objects.all(),
         required=False,
-        help_text="The author: a preceptor of the rotation's organization. Default: the rotation's preceptor.",
+        help_text="The author: a preceptor of the rotation's organization (default: the rotation's).",
     )
     author_name = serializers.CharField(
         max_length=200,

@@ -378,7 +378,9 @@ def application_detail(request, pk: int, *, applicant):
 def _booking_letters(applicant, application: Application) -> dict:
     """The booking's letters of recommendation, and whether one may be requested now (else why not)."""
     letters = list(
-        selectors.letters_with_receipt(selectors.letters_of_applicant(applicant).filter(application=application))
+        selectors.letters_with_receipt(
+            selectors.letters_of_applicant(applicant).filter(application=application)
+        )
     )
     booked = application.status in Application.BOOKED
     refusal = selectors.letter_request_allowed(application) if booked else None

@@ -447,7 +447,9 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return context
 
     def _done(self, code: int = status.HTTP_200_OK):
-        return Response(HostLetterSerializer(self.get_object(), context=self.get_serializer_context()).data, status=code)
+        return Response(
+            HostLetterSerializer(self.get_object(), context=self.get_serializer_context()).data, status=code
+        )
 
     def _as_author(self) -> dict:
         return {"letter": self.get_object(), "actor": self.request.user, "role": LetterRole.AUTHOR}
@@ -460,7 +462,9 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return self._done()
 
     @extend_schema(
-        request=HostLetterDeclineSerializer, responses=HostLetterSerializer, parameters=[ORGANIZATION_PARAMETER]
+        request=HostLetterDeclineSerializer,
+        responses=HostLetterSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
     )
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
@@ -484,7 +488,9 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return self._done(status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=HostLetterConfirmSerializer, responses=HostLetterSerializer, parameters=[ORGANIZATION_PARAMETER]
+        request=HostLetterConfirmSerializer,
+        responses=HostLetterSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
     )
     @action(detail=True, methods=["post"], url_path="confirm-submission")
     def confirm_submission(self, request, pk=None):

@@ -61,7 +61,12 @@ urlpatterns = [
     ),
     path("letters/", views.LetterListView.as_view(), name="letters"),
     path("letters/<int:pk>/", views.LetterDetailView.as_view(), name="letter_detail"),
-    *_each("letters/<int:pk>/", views.LetterActionView.as_view(), ["accept", "decline", "upload", "confirm"], "letter"),
+    *_each(
+        "letters/<int:pk>/",
+        views.LetterActionView.as_view(),
+        ["accept", "decline", "upload", "confirm"],
+        "letter",
+    ),
     path(
         "letters/<int:pk>/versions/<int:number>/file/",
         views.LetterVersionFileView.as_view(),

@@ -20,7 +20,7 @@ from django.views.generic import ListView, TemplateView
 from amo.errors import DomainError
 from amo.forms import add_domain_error
 from applicants import selectors as applicant_selectors
-from applicants.files import attachment_response
+from applicants.files import file_download
 from applicants.lor_workflow import ActorRole, actor_holds_role, targets_from
 from applicants.models import LetterRequest
 from applicants.services.letter_requests import (
@@ -91,7 +91,8 @@ class LetterDetailView(LetterScopeMixin, TemplateView):
             received=letter.versions.exists(),
             can_accept=L.ACCEPTED in targets,
             decline_form=forms.get("decline") or (LetterDeclineForm() if L.DECLINED in targets else None),
-            upload_form=forms.get("upload") or (LetterUploadForm() if is_author and letter.status in UPLOADABLE else None),
+            upload_form=forms.get("upload")
+            or (LetterUploadForm() if is_author and letter.status in UPLOADABLE else None),
             confirm_form=forms.get("confirm") or (LetterConfirmForm() if L.SUBMITTED in targets else None),
             **kwargs,
         )
@@ -156,7 +157,7 @@ class LetterVersionFileView(LetterScopeMixin, View):
         letter = self.get_letter()
         version = get_object_or_404(letter.versions, number=number)
         try:
-            opened = letter_file_open(version=version, actor=request.user)
+            opened = letter_file_open(version=version, actor=request.user, page=request.path)
         except DomainError as error:
             raise PermissionDenied(error.message) from error
-        return attachment_response(opened, filename=version.filename, content_type="application/pdf")
+        return file_download(opened, content_type="application/pdf", filename=version.filename)
