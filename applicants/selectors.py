@@ -13,7 +13,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -605,7 +604,8 @@ def letters_for_member(membership: Membership) -> QuerySet[LetterRequest]:
 def letters_with_receipt(letters: QuerySet[LetterRequest]) -> QuerySet[LetterRequest]:
     """`letters` as their lists show them, with `received_at`: when AMO first received the author's
     letter (a date, nothing of the file, so a waived letter's page may show it); None before."""
-    return _letters_loaded(letters).annotate(received_at=Min("versions__uploaded_at"))
+    first = LetterVersion.objects.filter(letter_request=OuterRef("pk")).order_by("number")
+    return _letters_loaded(letters).annotate(received_at=Subquery(first.values("uploaded_at")[:1]))
 
 
 def letter_version_for_applicant(letter: LetterRequest) -> LetterVersion | None:

@@ -452,6 +452,7 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         )
 
     def _as_author(self) -> dict:
+        """The request, found in the member's scope (another's is a 404 before any input is read)."""
         return {"letter": self.get_object(), "actor": self.request.user, "role": LetterRole.AUTHOR}
 
     @extend_schema(request=None, responses=HostLetterSerializer, parameters=[ORGANIZATION_PARAMETER])
@@ -469,8 +470,9 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=True, methods=["post"])
     def decline(self, request, pk=None):
         """Decline the request (once), with a reason the applicant reads."""
+        author = self._as_author()
         data = validated_data(HostLetterDeclineSerializer(data=request.data))
-        letter_decline(**self._as_author(), reason=data["reason"])
+        letter_decline(**author, reason=data["reason"])
         return self._done()
 
     @extend_schema(
@@ -483,8 +485,9 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         """Upload the letter once accepted, until its submission is confirmed: checked against the ERAS
         portal's rules first (a refusal lists every problem in extra.problems and keeps nothing); a new
         upload is a new version, the one for ERAS, and earlier ones are kept."""
+        author = self._as_author()
         data = validated_data(HostLetterUploadSerializer(data=request.data))
-        letter_upload(**self._as_author(), file=data["file"])
+        letter_upload(**author, file=data["file"])
         return self._done(status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -495,6 +498,7 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=True, methods=["post"], url_path="confirm-submission")
     def confirm_submission(self, request, pk=None):
         """Confirm (once) the day you uploaded the letter to the ERAS portal; the applicant is told."""
+        author = self._as_author()
         data = validated_data(HostLetterConfirmSerializer(data=request.data))
-        letter_confirm_submitted(**self._as_author(), eras_submitted_on=data["eras_submitted_on"])
+        letter_confirm_submitted(**author, eras_submitted_on=data["eras_submitted_on"])
         return self._done()

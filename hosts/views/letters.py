@@ -122,7 +122,7 @@ class LetterActionView(LetterScopeMixin, View):
         except DomainError as error:
             if form is None:
                 fail(request, error)
-                return redirect("hosts:letter_detail", pk=letter.pk)
+                return self.render_page(letter, action, form, status=error.status)
             problems = error.extra.get("problems")
             if problems:
                 for problem in problems:
@@ -146,7 +146,7 @@ class LetterActionView(LetterScopeMixin, View):
 
     def render_page(self, letter: LetterRequest, action: str, form, *, status: int):
         view = LetterDetailView(request=self.request, kwargs={"pk": letter.pk}, membership=self.membership)
-        context = view.get_context_data(letter=letter, forms={action: form})
+        context = view.get_context_data(letter=letter, forms={action: form} if form else {})
         return render(self.request, view.template_name, context, status=status)
 
 

@@ -47,9 +47,14 @@ class Booking:
         return self.application.applicant.user
 
 
-def completed_booking(*, status: str = Application.Status.COMPLETED, **application_fields) -> Booking:
-    """A booking of a rotation whose preceptor has an account and a preceptor membership."""
-    membership = MembershipFactory(role=Membership.Role.PRECEPTOR)
+def completed_booking(
+    *, status: str = Application.Status.COMPLETED, organization=None, **application_fields
+) -> Booking:
+    """A booking of a rotation whose preceptor has an account and a preceptor membership (of
+    `organization`, a new one by default)."""
+    membership = MembershipFactory(
+        role=Membership.Role.PRECEPTOR, **({"organization": organization} if organization else {})
+    )
     preceptor = PreceptorFactory(organization=membership.organization, user=membership.user)
     membership.preceptor = preceptor
     membership.save(update_fields=["preceptor"])
@@ -59,6 +64,17 @@ def completed_booking(*, status: str = Application.Status.COMPLETED, **applicati
         fields["block__start_date"] = date.today() - timedelta(days=20)
     application = ApplicationFactory(**{**fields, **application_fields})
     return Booking(application=application, author=membership)
+
+
+def another_booking(booking: Booking) -> Booking:
+    """Another applicant's completed booking of the same rotation, so of the same author."""
+    application = ApplicationFactory(
+        block__rotation=booking.application.block.rotation,
+        block__start_date=date.today() - timedelta(days=20),
+        status=Application.Status.COMPLETED,
+        submitted_at=timezone.now(),
+    )
+    return Booking(application=application, author=booking.author)
 
 
 def letter_requested(booking: Booking, *, waived: bool = True, **fields) -> LetterRequest:

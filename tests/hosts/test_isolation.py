@@ -17,12 +17,22 @@ from django.utils import timezone
 
 from amo.models import Notification
 from amo.services import api_token_create
-from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange
+from applicants.models import (
+    Application,
+    ApplicationMessage,
+    ApplicationTransition,
+    BlockChange,
+    LetterFileAccess,
+    LetterRequest,
+    LetterTransition,
+    LetterVersion,
+)
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
 from payments.models import LedgerEntry, Payment
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold
+from tests.applicants.letters import Booking, letter_requested, letter_uploaded
 from tests.factories import ApplicationFactory, BlockChangeFactory
 from tests.hosts.conftest import login
 
@@ -65,6 +75,10 @@ def snapshot() -> dict:
         "invitations": list(Invitation.objects.order_by("pk").values_list()),
         "preceptors": list(Preceptor.objects.order_by("pk").values_list()),
         "notifications": Notification.objects.count(),
+        "letters": list(LetterRequest.objects.order_by("pk").values_list()),
+        "letter_versions": LetterVersion.objects.count(),
+        "letter_transitions": LetterTransition.objects.count(),
+        "letter_accesses": LetterFileAccess.objects.count(),
     }
 
 
@@ -236,6 +250,8 @@ first_day = lambda a, b: {"where_to_go": "Taken over.", "ask_for": "Mallory"}  #
 application = lambda a, b: {"pk": b.application.pk}  # noqa: E731
 booking = lambda a, b: {"pk": b.booking.pk}  # noqa: E731
 block_change = lambda a, b: {"pk": b.block_change.pk}  # noqa: E731
+letter = lambda a, b: {"pk": b.letter.pk}  # noqa: E731
+submitted_on = lambda a, b: {"eras_submitted_on": date.today().isoformat()}  # noqa: E731
 reason = lambda a, b: {"reason": "Taken over."}  # noqa: E731
 
 
@@ -254,6 +270,29 @@ def bookings(tenant_a, tenant_b):
         tenant.block_change = BlockChangeFactory(
             application=tenant.booking, from_block=tenant.other_block, to_block=tenant.block, reason="Exams."
         )
+
+
+@pytest.fixture
+def letters(tenant_a, tenant_b):
+    """Each tenant's preceptor was asked for a letter by an applicant who completed their rotation,
+    accepted and uploaded it: what the letter pages and their actions reach."""
+    for tenant in (tenant_a, tenant_b):
+        completed = ApplicationFactory(
+            block=tenant.block,
+            status=Application.Status.COMPLETED,
+            submitted_at=timezone.now(),
+            applicant__legal_name=f"{tenant.organization.name} Letter Applicant",
+        )
+        booking = Booking(application=completed, author=tenant.preceptor_member)
+        tenant.letter = letter_requested(booking)
+        letter_uploaded(booking, tenant.letter, texts=[f"{tenant.organization.name} letter"])
+
+
+def _letters_page_hides_b(client, a, b):
+    _page_hides_b("hosts:letters").run(client, a, b)
+    response = client.get(reverse("hosts:letters"))
+    assert [letter.pk for letter in response.context["object_list"]] == [a.letter.pk]
+    assert b.letter.eras_letter_id not in response.content.decode()
 
 
 def _block_changes_page_hides_b(client, a, b):
@@ -336,6 +375,13 @@ CASES: dict[str, Objects | Check] = {
     "hosts:application_document": Objects(
         lambda a, b: {"pk": b.application.pk, "document_id": b.document.pk}, ("get",)
     ),
+    "hosts:letters": Check(_letters_page_hides_b),
+    "hosts:letter_detail": Objects(letter, ("get",)),
+    "hosts:letter_accept": Objects(letter, ("post",)),
+    "hosts:letter_decline": Objects(letter, ("post",), reason),
+    "hosts:letter_upload": Objects(letter, ("post",)),
+    "hosts:letter_confirm": Objects(letter, ("post",), submitted_on),
+    "hosts:letter_version_file": Objects(lambda a, b: {"pk": b.letter.pk, "number": 1}, ("get",)),
     "hosts:roster": _page_hides_b("hosts:roster"),
     "hosts:calendar": _page_hides_b("hosts:calendar"),
     "hosts:payouts": _payouts_show_only_a("hosts:payouts"),
@@ -366,7 +412,8 @@ CASES: dict[str, Objects | Check] = {
         lambda a, b: {"pk": b.block.pk}, ("get", "patch"), lambda a, b: {"capacity": 0}
     ),
     "hosts_api:application-list": _api_list_hides_b(
-        "hosts_api:application-list", lambda t: {t.application.pk, t.other_application.pk, t.booking.pk}
+        "hosts_api:application-list",
+        lambda t: {t.application.pk, t.other_application.pk, t.booking.pk, t.letter.application_id},
     ),
     "hosts_api:application-detail": Objects(application, ("get",)),
     "hosts_api:application-start-review": Objects(application, ("post",)),
@@ -384,6 +431,14 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:block-change-approve": Objects(block_change, ("post",)),
     "hosts_api:block-change-decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
     "hosts_api:payouts": _payouts_show_only_a("hosts_api:payouts"),
+    "hosts_api:letter-list": _api_list_hides_b(
+        "hosts_api:letter-list", lambda t: {t.letter.pk}, filters=False
+    ),
+    "hosts_api:letter-detail": Objects(letter, ("get",)),
+    "hosts_api:letter-accept": Objects(letter, ("post",)),
+    "hosts_api:letter-decline": Objects(letter, ("post",), reason),
+    "hosts_api:letter-upload": Objects(letter, ("post",)),
+    "hosts_api:letter-confirm-submission": Objects(letter, ("post",), submitted_on),
 }
 
 
@@ -401,7 +456,9 @@ def test_every_host_endpoint_has_an_isolation_case():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_a_member_of_a_cannot_see_or_change_organization_b(client, tenant_a, tenant_b, bookings, name):
+def test_a_member_of_a_cannot_see_or_change_organization_b(
+    client, tenant_a, tenant_b, bookings, letters, name
+):
     login(client, tenant_a.owner)
     before = snapshot()
     case = CASES[name]
@@ -514,6 +571,8 @@ HOST_OWNED = {
     "Membership",
     "Invitation",
     "Document",
+    "LetterRequest",
+    "LetterVersion",
 }
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = sorted(
