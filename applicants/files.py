@@ -65,13 +65,18 @@ def attachment_disposition(filename: str) -> str:
 
 
 def document_response(document: Document) -> FileResponse:
-    """The stored file as a download under its stored name, typed by what its bytes proved.
+    """The stored file as a download under its stored name, typed by what its bytes proved."""
+    return file_download(
+        document.file.open("rb"), content_type=document.content_type, filename=document.original_filename
+    )
 
-    Always an attachment, never sniffed, never cached: a browser does not render a vault file as a
-    page of our site.
-    """
-    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
-    response["Content-Disposition"] = attachment_disposition(document.original_filename)
+
+def file_download(file, *, content_type: str, filename: str) -> FileResponse:
+    """An open private file as a download named `filename`: always an attachment, never sniffed,
+    never cached, so a browser does not render it as a page of our site (a vault document, a letter
+    of recommendation, its request form)."""
+    response = FileResponse(file, content_type=content_type)
+    response["Content-Disposition"] = attachment_disposition(filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
