@@ -2,8 +2,10 @@
 (read-mostly: statuses change only through the workflow; staff record money received another way
 through the payment service, which confirms the booking, assign a booking its advisor, and the
 advisor writes to the applicant, each through its service), their transitions, seat holds, date
-changes and threads (read-only), visa denials (accepted or refused through their services), and
-enrollment letters (read-only: issued, replaced and withdrawn by the booking's own changes)."""
+changes and threads (read-only), visa denials (accepted or refused through their services),
+enrollment letters (read-only: issued, replaced and withdrawn by the booking's own changes), and
+letters of recommendation (read-only; a letter's file opens for staff holding the letter permission,
+and every opening is logged)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -23,6 +25,7 @@ from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
 from applicants import selectors, services
 from applicants.countries import country_choices
+from applicants.files import file_download
 from applicants.forms import MessageForm
 from applicants.models import (
     AdvisorMessage,
@@ -33,6 +36,10 @@ from applicants.models import (
     BlockChange,
     Document,
     EnrollmentLetter,
+    LetterFileAccess,
+    LetterRequest,
+    LetterTransition,
+    LetterVersion,
     VisaDenial,
 )
 from rotations.models import SeatHold
@@ -485,3 +492,80 @@ class EnrollmentLetterAdmin(ReadOnlyAdmin):
     list_filter = ["standing", "withdrawal_reason"]
     search_fields = ["code", "applicant_name", "application__applicant__user__email"]
     list_select_related = ["application__applicant__user", "application__block__rotation"]
+
+
+class LetterTransitionInline(admin.TabularInline):
+    model = LetterTransition
+    extra = 0
+    can_delete = False
+    fields = ["from_status", "to_status", "actor", "actor_role", "reason", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class LetterVersionInline(admin.TabularInline):
+    model = LetterVersion
+    extra = 0
+    can_delete = False
+    # The file itself only through the logged download (LetterRequestAdmin.version_file_view).
+    fields = ["number", "filename", "size_bytes", "page_count", "uploaded_at", "uploaded_by", "download"]
+    readonly_fields = fields
+
+    @admin.display(description="File")
+    def download(self, version: LetterVersion) -> str:
+        url = reverse(
+            "admin:applicants_letterrequest_version_file", args=[version.letter_request_id, version.number]
+        )
+        return format_html('<a href="{}">Open (logged)</a>', url)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LetterRequest)
+class LetterRequestAdmin(ReadOnlyAdmin):
+    """Letter requests as they stand, with every move and version; statuses change only through the
+    services. The letter's file opens for staff holding applicants.view_letter_file, logged."""
+
+    list_display = ["__str__", "application", "status", "waived", "due_on", "requested_at", "escalated_at"]
+    list_filter = ["status", "waived"]
+    search_fields = ["eras_letter_id", "author_name", "author_email", "application__applicant__user__email"]
+    list_select_related = ["application__applicant__user", "application__block__rotation", "preceptor"]
+    exclude = ["request_form"]
+    inlines = [LetterVersionInline, LetterTransitionInline]
+
+    def get_urls(self):
+        version_file = self.admin_site.admin_view(self.version_file_view)
+        return [
+            path(
+                "<int:pk>/versions/<int:number>/file/",
+                version_file,
+                name="applicants_letterrequest_version_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def version_file_view(self, request, pk: int, number: int):
+        """One version of the letter, for staff holding the letter permission (the service decides
+        and logs the opening); anyone else is refused."""
+        version = get_object_or_404(LetterVersion, letter_request_id=pk, number=number)
+        try:
+            file = services.letter_file_open(version=version, actor=request.user, page="staff admin")
+        except DomainError as error:
+            raise PermissionDenied(error.message) from error
+        return file_download(file, content_type="application/pdf", filename=version.filename)
+
+
+@admin.register(LetterFileAccess)
+class LetterFileAccessAdmin(ReadOnlyAdmin):
+    list_display = ["version", "via", "user", "page", "opened_at"]
+    list_filter = ["via"]
+    list_select_related = ["version__letter_request", "user"]

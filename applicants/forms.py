@@ -272,3 +272,33 @@ class LetterWaiverForm(forms.Form):
     """The applicant's standing choice, the default for the letters they request from now on."""
 
     waived = WaiverField(label="For the letters you request from now on")
+
+
+# --- A letter of recommendation, answered by its author through the emailed link ---------------------
+
+
+class LetterAuthorDeclineForm(forms.Form):
+    reason = forms.CharField(
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why you decline",
+        help_text="The applicant will read it.",
+    )
+
+
+class LetterAuthorUploadForm(forms.Form):
+    file = forms.FileField(
+        label="The letter (PDF)",
+        help_text="Checked against the ERAS portal's rules before it is kept. A new upload replaces the "
+        "letter for ERAS; earlier ones are kept.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        allow_empty_file=True,  # the format check refuses an empty file in its own words
+    )
+
+
+class LetterAuthorConfirmForm(forms.Form):
+    eras_submitted_on = forms.DateField(
+        widget=DateInput,
+        label="The day you uploaded it to ERAS",
+        help_text="As the ERAS Letter of Recommendation Portal shows it.",
+    )

@@ -1,9 +1,10 @@
 """Pages of the applicant: dashboard, profile, document vault, applications, their enrollment
-letters and letters of recommendation; and the public page that verifies a letter."""
+letters and letters of recommendation; the public page that verifies a letter; and the pages of a
+letter of recommendation's author, reached through their emailed link."""
 
 from django.urls import path
 
-from applicants import lor_views, views
+from applicants import letter_author_views, lor_views, views
 from payments import views as payments_views
 
 app_name = "applicants"
@@ -48,6 +49,43 @@ urlpatterns = [
     path("me/letters/<int:pk>/withdraw/", lor_views.letter_withdraw_view, name="letter_withdraw"),
     path("me/letters/<int:pk>/letter.pdf", lor_views.letter_file, name="letter_file"),
     path("me/letter-waiver/", lor_views.letter_waiver, name="letter_waiver"),
+    # A letter's author, without an account: the signed token in the address is the key.
+    path("letters/author/<str:token>/", letter_author_views.letter_author, name="letter_author"),
+    path(
+        "letters/author/<str:token>/accept/",
+        letter_author_views.letter_author_accept,
+        name="letter_author_accept",
+    ),
+    path(
+        "letters/author/<str:token>/decline/",
+        letter_author_views.letter_author_decline,
+        name="letter_author_decline",
+    ),
+    path(
+        "letters/author/<str:token>/upload/",
+        letter_author_views.letter_author_upload,
+        name="letter_author_upload",
+    ),
+    path(
+        "letters/author/<str:token>/confirm/",
+        letter_author_views.letter_author_confirm,
+        name="letter_author_confirm",
+    ),
+    path(
+        "letters/author/<str:token>/fresh-link/",
+        letter_author_views.letter_author_fresh_link,
+        name="letter_author_fresh_link",
+    ),
+    path(
+        "letters/author/<str:token>/request-form.pdf",
+        letter_author_views.letter_author_request_form,
+        name="letter_author_request_form",
+    ),
+    path(
+        "letters/author/<str:token>/letter/<int:number>/",
+        letter_author_views.letter_author_version,
+        name="letter_author_version",
+    ),
     # Public: a consulate checks an enrollment letter by the code printed on it.
     path("verify/<str:code>/", views.letter_verify, name="letter_verify"),
 ]

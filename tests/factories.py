@@ -5,11 +5,12 @@ from datetime import date, timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from django.utils.text import slugify
 
 from amo.models import User
-from applicants.models import Applicant, Application, BlockChange, Document
+from applicants.models import Applicant, Application, BlockChange, Document, LetterRequest
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
@@ -288,3 +289,48 @@ def catalog_rotation(*, blocks: list[dict] | None = None, **fields) -> Rotation:
         for _ in range(booked):
             take_seat(block)
     return rotation
+
+
+# --- Letters of recommendation ---------------------------------------------------------------------
+
+
+def completed_booking(**fields) -> Application:
+    """A booking whose four-week rotation ended twelve days ago: its applicant may ask for letters."""
+    block = BlockFactory(
+        start_date=date.today() - timedelta(days=40), apply_by=date.today() - timedelta(days=70)
+    )
+    return ApplicationFactory(
+        block=block, status=Application.Status.COMPLETED, submitted_at=timezone.now(), **fields
+    )
+
+
+def request_form_upload(data: bytes = PDF_BYTES, name: str = "letter-request-form.pdf") -> SimpleUploadedFile:
+    """A Letter Request Form as the applicant's browser sends it."""
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+_letter_ids = iter(range(10_000, 100_000))
+
+
+def letter_request(application: Application | None = None, **fields) -> LetterRequest:
+    """A letter request made through the service by the applicant of a completed booking (or of
+    `application`), to the rotation's preceptor, due in 25 days; `fields` override the service's
+    arguments."""
+    from applicants.services import letter_request_make
+
+    application = application or completed_booking()
+    arguments = {
+        "application": application,
+        "actor": application.applicant.user,
+        "preceptor": None,
+        "author_name": "Dr. Jane Smith",
+        "author_title": "Associate Professor of Medicine",
+        "author_email": "jane.smith@hospital.test",
+        "eras_letter_id": f"LOR-{next(_letter_ids)}",
+        "specialty": None,
+        "due_on": date.today() + timedelta(days=25),
+        "request_form": request_form_upload(),
+        "waived": None,
+        **fields,
+    }
+    return letter_request_make(**arguments)
