@@ -340,33 +340,3 @@ class BulkForm(BootstrapMixin, forms.Form):
         if not ids or not all(value.isdecimal() for value in ids):
             raise forms.ValidationError("Tick at least one application.")
         return sorted({int(value) for value in ids})
-
-
-# --- Letters of recommendation, answered by their author ------------------------------------------
-
-
-class LetterDeclineForm(PrefixedIdsMixin, BootstrapMixin, forms.Form):
-    id_prefix = "letter-decline"
-    reason = _reason_field(label="Why you decline", help_text="The applicant will read it.")
-
-
-class LetterUploadForm(PrefixedIdsMixin, BootstrapMixin, forms.Form):
-    id_prefix = "letter-upload"
-    file = forms.FileField(
-        label="The letter (PDF)",
-        help_text="Checked against the ERAS portal's rules before it is kept: a PDF of at most 1 MB, not "
-        "encrypted, US Letter pages (8.5 × 11 in), not blank, and no | * ? or : in its name. A new upload "
-        "replaces the letter for ERAS; earlier ones are kept.",
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
-        allow_empty_file=True,  # the format check refuses an empty file in its own words
-    )
-
-
-class LetterConfirmForm(PrefixedIdsMixin, BootstrapMixin, forms.Form):
-    id_prefix = "letter-confirm"
-    eras_submitted_on = forms.DateField(
-        label="The day you uploaded it to the ERAS portal",
-        widget=DATE,
-        help_text="You confirm that you uploaded the letter to the ERAS Letter of Recommendation Portal "
-        "with the applicant's Letter ID. This can be done once.",
-    )

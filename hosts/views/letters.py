@@ -21,6 +21,8 @@ from amo.errors import DomainError
 from amo.forms import add_domain_error
 from applicants import selectors as applicant_selectors
 from applicants.files import file_download
+from applicants.forms import LetterAuthorConfirmForm, LetterAuthorDeclineForm, LetterAuthorUploadForm
+from applicants.letter_author_views import LORP_RULES
 from applicants.lor_workflow import ActorRole, actor_holds_role, targets_from
 from applicants.models import LetterRequest
 from applicants.services.letter_requests import (
@@ -30,7 +32,6 @@ from applicants.services.letter_requests import (
     letter_file_open,
     letter_upload,
 )
-from hosts.forms import LetterConfirmForm, LetterDeclineForm, LetterUploadForm
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
 
@@ -90,10 +91,13 @@ class LetterDetailView(LetterScopeMixin, TemplateView):
             versions=list(letter.versions.order_by("-number")) if is_author else [],
             received=letter.versions.exists(),
             can_accept=L.ACCEPTED in targets,
-            decline_form=forms.get("decline") or (LetterDeclineForm() if L.DECLINED in targets else None),
+            lorp_rules=LORP_RULES,
+            decline_form=forms.get("decline")
+            or (LetterAuthorDeclineForm() if L.DECLINED in targets else None),
             upload_form=forms.get("upload")
-            or (LetterUploadForm() if is_author and letter.status in UPLOADABLE else None),
-            confirm_form=forms.get("confirm") or (LetterConfirmForm() if L.SUBMITTED in targets else None),
+            or (LetterAuthorUploadForm() if is_author and letter.status in UPLOADABLE else None),
+            confirm_form=forms.get("confirm")
+            or (LetterAuthorConfirmForm() if L.SUBMITTED in targets else None),
             **kwargs,
         )
 
@@ -101,7 +105,12 @@ class LetterDetailView(LetterScopeMixin, TemplateView):
 class LetterActionView(LetterScopeMixin, View):
     """Accept, decline, upload or confirm the submission, as the letter's author."""
 
-    FORMS = {"decline": LetterDeclineForm, "upload": LetterUploadForm, "confirm": LetterConfirmForm}
+    # The forms of the author's emailed-link page (applicants/letter_author_views.py): the same answer.
+    FORMS = {
+        "decline": LetterAuthorDeclineForm,
+        "upload": LetterAuthorUploadForm,
+        "confirm": LetterAuthorConfirmForm,
+    }
     DONE = {
         "accept": "Letter request accepted; the applicant is told.",
         "decline": "Letter request declined; the applicant is told why.",

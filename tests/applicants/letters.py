@@ -1,5 +1,6 @@
-"""Letters of recommendation made as people make them, through the services: a completed booking
-whose preceptor has an account, a request with its Letter Request Form, an author's answer."""
+"""Letters of recommendation made as people make them, through the services, for the pages and the
+API: a booking whose preceptor has an account (tests.factories.letter_request makes the request),
+the author's answer and uploads."""
 
 from __future__ import annotations
 
@@ -14,27 +15,33 @@ from pypdf import PdfReader
 
 from applicants.lor_workflow import ActorRole
 from applicants.models import Application, LetterRequest, LetterVersion
-from applicants.services.letter_requests import letter_accept, letter_request_make, letter_upload
+from applicants.services.letter_requests import letter_accept, letter_upload
 from hosts.models import Membership
-from tests.factories import ApplicationFactory, MembershipFactory, PreceptorFactory, RotationFactory
+from tests.factories import (
+    ApplicationFactory,
+    MembershipFactory,
+    PreceptorFactory,
+    RotationFactory,
+    letter_request,
+)
 from tests.pdfs import letter_pdf_bytes
 
 _letter_ids = count(1)
 
 
 def letter_id() -> str:
-    """A Letter ID no other request of the test holds."""
-    return f"LOR-{next(_letter_ids):06d}"
-
-
-def request_form(name: str = "letter-request-form.pdf", data: bytes | None = None) -> SimpleUploadedFile:
-    """The Letter Request Form an applicant downloads from MyERAS (a real PDF by default)."""
-    return SimpleUploadedFile(name, letter_pdf_bytes() if data is None else data, "application/pdf")
+    """A Letter ID no other request of the test holds, for a form or an API call."""
+    return f"LID-{next(_letter_ids):06d}"
 
 
 def letter_file(text: str, name: str = "letter.pdf") -> SimpleUploadedFile:
     """An author's letter that passes the ERAS portal's rules, its text `text`."""
     return SimpleUploadedFile(name, letter_pdf_bytes(text=(text,)), "application/pdf")
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF's pages (reportlab compresses them, so the bytes do not show it)."""
+    return " ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
 
 
 @dataclass
@@ -47,11 +54,11 @@ class Booking:
         return self.application.applicant.user
 
 
-def completed_booking(
+def booking_with_author(
     *, status: str = Application.Status.COMPLETED, organization=None, **application_fields
 ) -> Booking:
     """A booking of a rotation whose preceptor has an account and a preceptor membership (of
-    `organization`, a new one by default)."""
+    `organization`, a new one by default), started 20 days ago."""
     membership = MembershipFactory(
         role=Membership.Role.PRECEPTOR, **({"organization": organization} if organization else {})
     )
@@ -59,11 +66,14 @@ def completed_booking(
     membership.preceptor = preceptor
     membership.save(update_fields=["preceptor"])
     rotation = RotationFactory(organization=membership.organization, preceptor=preceptor)
-    fields = {"block__rotation": rotation, "status": status, "submitted_at": timezone.now()}
-    if status in (Application.Status.COMPLETED, Application.Status.IN_PROGRESS):
-        fields["block__start_date"] = date.today() - timedelta(days=20)
-    application = ApplicationFactory(**{**fields, **application_fields})
-    return Booking(application=application, author=membership)
+    fields = {
+        "block__rotation": rotation,
+        "block__start_date": date.today() - timedelta(days=20),
+        "status": status,
+        "submitted_at": timezone.now(),
+        **application_fields,
+    }
+    return Booking(application=ApplicationFactory(**fields), author=membership)
 
 
 def another_booking(booking: Booking) -> Booking:
@@ -78,34 +88,19 @@ def another_booking(booking: Booking) -> Booking:
 
 
 def letter_requested(booking: Booking, *, waived: bool = True, **fields) -> LetterRequest:
-    """A letter asked of the booking's preceptor, through the applicant's service."""
-    application = booking.application
-    values = {
-        "preceptor": application.block.rotation.preceptor,
-        "author_name": "",
-        "author_title": "Professor of Medicine",
-        "author_email": booking.author.user.email,
-        "eras_letter_id": letter_id(),
-        "specialty": None,
-        "due_on": date.today() + timedelta(days=45),
-        "request_form": request_form(),
-        "waived": waived,
-        **fields,
-    }
-    return letter_request_make(application=application, actor=booking.applicant_user, **values)
+    """A letter asked of the booking's preceptor at their account's address."""
+    return letter_request(
+        booking.application, author_email=booking.author.user.email, waived=waived, **fields
+    )
 
 
 def letter_uploaded(booking: Booking, letter: LetterRequest, *, texts: list[str]) -> list[LetterVersion]:
-    """The author accepts (if not yet) and uploads one version per text."""
+    """The author accepts (if not yet) and uploads one version per text, as letter-1.pdf, ..."""
     author = {"letter": letter, "actor": booking.author.user, "role": ActorRole.AUTHOR}
     letter.refresh_from_db()
     if letter.status == LetterRequest.Status.REQUESTED:
         letter_accept(**author)
     return [
-        letter_upload(**author, file=letter_file(text, f"letter-{n}.pdf")) for n, text in enumerate(texts, 1)
+        letter_upload(**author, file=letter_file(text, f"letter-{number}.pdf"))
+        for number, text in enumerate(texts, 1)
     ]
-
-
-def pdf_text(data: bytes) -> str:
-    """The text of a PDF's pages (reportlab compresses them, so the bytes do not show it)."""
-    return " ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)

@@ -9,14 +9,13 @@ from django.urls import reverse
 
 from applicants.models import KEEP_RIGHT_WORDING, WAIVER_WORDING, Application, LetterFileAccess, LetterRequest
 from tests.applicants.letters import (
-    completed_booking,
+    booking_with_author,
     letter_id,
     letter_requested,
     letter_uploaded,
     pdf_text,
-    request_form,
 )
-from tests.factories import ApplicationFactory, PreceptorFactory
+from tests.factories import ApplicationFactory, PreceptorFactory, request_form_upload
 from tests.pdfs import html_named_pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +30,7 @@ def form_data(booking, **overrides) -> dict:
         "eras_letter_id": letter_id(),
         "specialty": "",
         "due_on": (date.today() + timedelta(days=40)).isoformat(),
-        "request_form": request_form(),
+        "request_form": request_form_upload(),
         "waived": "waive",
         **overrides,
     }
@@ -43,7 +42,7 @@ def letters_table() -> list[tuple]:
 
 @pytest.fixture
 def booking(client):
-    booking = completed_booking()
+    booking = booking_with_author()
     client.force_login(booking.applicant_user)
     return booking
 
@@ -81,7 +80,7 @@ def test_requesting_a_letter_on_a_completed_booking_stores_it_and_the_booking_li
 
 
 def test_a_rotation_in_its_second_week_cannot_ask_for_a_letter_yet_and_the_page_says_when(client):
-    booking = completed_booking(status=Application.Status.IN_PROGRESS, block__start_date=date.today())
+    booking = booking_with_author(status=Application.Status.IN_PROGRESS, block__start_date=date.today())
     client.force_login(booking.applicant_user)
     detail = client.get(reverse("applicants:application_detail", args=[booking.application.pk]))
     assert "third week" in detail.context["letter_request_refusal"]
@@ -96,7 +95,7 @@ def test_a_rotation_in_its_second_week_cannot_ask_for_a_letter_yet_and_the_page_
     ("overrides", "field", "words"),
     [
         ({"eras_letter_id": "AB"}, "eras_letter_id", "4 to 20 letters, digits or dashes"),
-        ({"request_form": request_form("lrf.pdf", html_named_pdf_bytes())}, "request_form", "PDF"),
+        ({"request_form": request_form_upload(html_named_pdf_bytes(), "lrf.pdf")}, "request_form", "PDF"),
         ({"due_on": date.today().isoformat()}, "due_on", "after today"),
     ],
     ids=["bad-letter-id", "lrf-not-a-pdf", "due-today"],
@@ -113,7 +112,7 @@ def test_a_request_with_bad_input_is_refused_in_words_and_stores_nothing(
 
 
 def test_a_letter_id_another_request_holds_is_refused(client, booking):
-    taken = letter_requested(completed_booking())
+    taken = letter_requested(booking_with_author())
     before = letters_table()
     url = reverse("applicants:letter_request", args=[booking.application.pk])
     response = client.post(url, form_data(booking, eras_letter_id=taken.eras_letter_id.lower()))
@@ -161,7 +160,7 @@ def test_a_preceptor_of_another_organization_is_not_offered(client, booking):
 
 
 def test_someone_elses_booking_is_404_for_the_request_form(client, booking):
-    other = completed_booking()
+    other = booking_with_author()
     url = reverse("applicants:letter_request", args=[other.application.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, form_data(other)).status_code == 404
@@ -185,7 +184,7 @@ def test_withdrawing_an_open_request_ends_it_and_its_button_goes(client, booking
 
 
 def test_someone_elses_letter_cannot_be_withdrawn(client, booking):
-    theirs = letter_requested(completed_booking())
+    theirs = letter_requested(booking_with_author())
     assert client.post(reverse("applicants:letter_withdraw", args=[theirs.pk])).status_code == 404
     theirs.refresh_from_db()
     assert theirs.status == S.REQUESTED

@@ -13,7 +13,7 @@ from applicants.models import LetterFileAccess, LetterRequest, LetterTransition,
 from hosts.models import Membership
 from tests.applicants.letters import (
     another_booking,
-    completed_booking,
+    booking_with_author,
     letter_file,
     letter_requested,
     letter_uploaded,
@@ -37,7 +37,7 @@ def state(letter: LetterRequest) -> tuple:
 
 @pytest.fixture
 def booking():
-    return completed_booking()
+    return booking_with_author()
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def letter(booking):
 
 
 def test_the_preceptor_sees_the_requests_addressed_to_them_and_not_a_colleagues(client, booking, letter):
-    colleague = completed_booking(organization=booking.author.organization)
+    colleague = booking_with_author(organization=booking.author.organization)
     letter_requested(colleague)
     login(client, booking.author)
     response = client.get(reverse("hosts:letters"))
