@@ -76,9 +76,11 @@ def booking_with_author(
     return Booking(application=ApplicationFactory(**fields), author=membership)
 
 
-def another_booking(booking: Booking) -> Booking:
-    """Another applicant's completed booking of the same rotation, so of the same author."""
+def another_booking(booking: Booking, **fields) -> Booking:
+    """Another completed booking of the same rotation, so of the same author (another applicant's,
+    unless `applicant=` says whose)."""
     application = ApplicationFactory(
+        **fields,
         block__rotation=booking.application.block.rotation,
         block__start_date=date.today() - timedelta(days=20),
         status=Application.Status.COMPLETED,
