@@ -386,6 +386,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicationStatusEnum": "applicants.models.Application.Status",
         "BlockChangeStatusEnum": "applicants.models.BlockChange.Status",
+        "LetterRequestStatusEnum": "applicants.models.LetterRequest.Status",
         "ReminderKindEnum": "amo.models.Reminder.Kind",
         "VisaTypeEnum": "rotations.models.VisaType",
         "DocumentKindEnum": "rotations.models.DocumentKind",

@@ -48,6 +48,8 @@ from tests.factories import (
     MembershipFactory,
     OwnerFactory,
     RotationFactory,
+    completed_booking,
+    letter_request,
 )
 from tests.hosts.conftest import login
 
@@ -114,6 +116,15 @@ BEYOND_A_SCHEMA = {
     "start_month",  # within the catalog's window, counted from today
     "page",  # within the first 10,000 rotations: how many pages that is depends on page_size
     "preceptor",  # a row that must exist, as a specialty
+    # A letter of recommendation: due after today, submitted to ERAS not ahead and not before the
+    # request, a Letter Request Form that is a PDF by its content, an author's address that is needed
+    # only when their preceptor has no account, and names not blank once trimmed.
+    "due_on",
+    "eras_submitted_on",
+    "request_form",
+    "author_email",
+    "author_title",
+    "author_name",
 }
 
 
@@ -188,10 +199,21 @@ def _host_data(organization) -> dict:
         ApplicationFactory(block=block, status=status, submitted_at=block.start_date - timedelta(days=60))
         for status in (S.SUBMITTED, S.UNDER_REVIEW, S.OFFERED, S.CONFIRMED, S.WAITLISTED)
     ]
+    # Letters asked of the organization's preceptor, which its managers read but may not answer.
+    ended = BlockFactory(
+        rotation=rotation,
+        start_date=date.today() - timedelta(days=40),
+        apply_by=date.today() - timedelta(days=70),
+    )
+    letters = [
+        letter_request(ApplicationFactory(block=ended, status=S.COMPLETED, submitted_at=date.today()))
+        for _ in range(2)
+    ]
     return {
         "/api/v1/host/rotations/": [rotation.pk],
         "/api/v1/host/blocks/": [block.pk],
         "/api/v1/host/applications/": [application.pk for application in applications],
+        "/api/v1/host/letters/": [letter.pk for letter in letters],
         "/api/v1/organizations/": [organization.slug],
     }
 
@@ -212,8 +234,15 @@ def _applicant_data(applicant) -> dict:
     ]
     with transaction.atomic():
         enrollment_letter_follow(applications[3])  # the booking's letter, for its PDF download
+    # A completed booking, which may ask for letters of recommendation, and two letters asked already.
+    completed = completed_booking(applicant=applicant)
+    letters = [
+        letter_request(completed_booking(applicant=applicant), waived=waived) for waived in (True, False)
+    ]
+    applications.append(completed)
     return {
         "/api/v1/applications/": [application.pk for application in applications],
+        "/api/v1/me/letters/": [letter.pk for letter in letters],
         "/api/v1/rotations/": [rotation.pk],
         "/api/v1/organizations/": [rotation.organization.slug],
     }
