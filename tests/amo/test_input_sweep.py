@@ -32,8 +32,9 @@ from hypothesis import strategies as st
 
 from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
+from applicants.lor_workflow import ActorRole as LetterRole
 from applicants.models import Application, Document
-from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, booking_advisor_assign
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, booking_advisor_assign, letter_accept
 from applicants.services.letters import enrollment_letter_follow
 from hosts.models import Membership
 from payments.models import Payment
@@ -52,6 +53,8 @@ from tests.factories import (
     PreceptorFactory,
     RotationFactory,
     StaffFactory,
+    completed_booking,
+    letter_request,
 )
 from tests.hosts.conftest import login
 
@@ -261,6 +264,24 @@ def world(db) -> World:
         succeeded_at=timezone.now(),
         payment_intent_id="pi_sweep",
     )
+    # Letters of recommendation: the applicant's completed booking with a letter asked (its request
+    # form, its withdrawal), and two letters the owner answers as their author (one to accept or
+    # decline, one accepted to upload and confirm).
+    letter_booking = completed_booking(applicant=applicant)
+    letter_request(letter_booking, author_email="author@example.test")
+    authored_rotation = RotationFactory(
+        organization=organization, preceptor=PreceptorFactory(organization=organization, user=owner.user)
+    )
+    ended = BlockFactory(
+        rotation=authored_rotation, start_date=TODAY - timedelta(days=40), apply_by=TODAY - timedelta(days=70)
+    )
+    to_answer, accepted = (
+        letter_request(
+            ApplicationFactory(block=ended, status=Application.Status.COMPLETED, submitted_at=timezone.now())
+        )
+        for _ in range(2)
+    )
+    letter_accept(letter=accepted, actor=owner.user, role=LetterRole.AUTHOR)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
@@ -287,6 +308,9 @@ def world(db) -> World:
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
             f"/me/payments/{paid.pk}/receipt/",
+            f"/me/applications/{letter_booking.pk}/",
+            f"/me/applications/{letter_booking.pk}/letters/new/",
+            "/me/letter-waiver/",
         ],
         "owner": [
             "/host/",
@@ -308,6 +332,9 @@ def world(db) -> World:
             "/host/preceptors/",
             "/host/payouts/",
             "/host/payouts/report.csv",
+            "/host/letters/",
+            f"/host/letters/{to_answer.pk}/",
+            f"/host/letters/{accepted.pk}/",
         ],
     }
     world.block_change_id = change.pk
@@ -561,6 +588,8 @@ NOT_FORMS = {
     "applicants:document_file": "a file download by id",
     "applicants:application_enrollment_letter": "a PDF download by id",
     "hosts:application_document": "a file download by id",
+    "applicants:letter_file": "a PDF download by id",
+    "hosts:letter_version_file": "a PDF download by id and version number",
     "hosts:invitation_accept": "the invitation's signed token is its only input",
     "hosts:onboarding": "only for someone without an organization; its form is the organization form",
 }
