@@ -32,8 +32,10 @@ from hypothesis import strategies as st
 
 from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
+from applicants.letter_links import letter_author_token
+from applicants.lor_workflow import ActorRole
 from applicants.models import Application, Document
-from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, booking_advisor_assign
+from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, booking_advisor_assign, letter_accept
 from applicants.services.letters import enrollment_letter_follow
 from hosts.models import Membership
 from payments.models import Payment
@@ -52,6 +54,7 @@ from tests.factories import (
     PreceptorFactory,
     RotationFactory,
     StaffFactory,
+    letter_request,
 )
 from tests.hosts.conftest import login
 
@@ -261,6 +264,10 @@ def world(db) -> World:
         succeeded_at=timezone.now(),
         payment_intent_id="pi_sweep",
     )
+    # Letters of recommendation: the author's pages of a request waiting for an answer (accept,
+    # decline) and of one accepted (decline, upload, confirm).
+    waiting, accepted = letter_request(), letter_request()
+    letter_accept(letter=accepted, actor=None, role=ActorRole.AUTHOR_LINK)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
@@ -271,6 +278,8 @@ def world(db) -> World:
             f"/rotations/{rotation.slug}/",
             f"/rotations/{book_now_block.rotation.slug}/",
             f"/verify/{letter.code_display}/",
+            f"/letters/author/{letter_author_token(waiting)}/",
+            f"/letters/author/{letter_author_token(accepted)}/",
         ],
         "applicant": [
             "/me/",
@@ -563,6 +572,9 @@ NOT_FORMS = {
     "hosts:application_document": "a file download by id",
     "hosts:invitation_accept": "the invitation's signed token is its only input",
     "hosts:onboarding": "only for someone without an organization; its form is the organization form",
+    "applicants:letter_author_request_form": "a PDF download by the author's signed token",
+    "applicants:letter_author_version": "a PDF download by the author's signed token and its number",
+    "applicants:letter_author_fresh_link": "a button on a refused link's page; the token is its only input",
 }
 
 
