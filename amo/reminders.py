@@ -53,7 +53,8 @@ K = Reminder.Kind
 # rotation ends, applications that expire undecided) are sent whatever the account says.
 OPTIONAL_KINDS = (K.DRAFT_LEFT, K.ROTATION_STARTING, K.BLOCK_CHANGE_WAITING)
 
-# Who is sent each kind, by role (User.roles): what the account page shows a person.
+# Who is sent each kind, by role (User.roles): what the account page shows a person. A letter's
+# author is sent theirs at the address on the request, with or without an account.
 KINDS_BY_ROLE = {
     "applicant": (
         K.DRAFT_LEFT,
@@ -64,6 +65,8 @@ KINDS_BY_ROLE = {
         K.DOCUMENT_EXPIRING,
     ),
     "host member": (K.APPLICATIONS_WAITING, K.BLOCK_CHANGE_WAITING),
+    # An advisor, or staff given the letter permission: letters left unsubmitted for three weeks.
+    "staff": (K.LETTER_ESCALATED,),
 }
 
 TURNED_OFF = "Turned off on the account page."

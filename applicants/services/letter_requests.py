@@ -4,8 +4,8 @@ fresh links for the author, the waiver, and who may open a letter's file.
 
 Every status change goes through applicants.lor_workflow (which records it); every change tells the
 applicant (applicants.letter_news) and plans the request's reminders again
-(applicants.letter_reminders). A request that closes (submitted, declined, expired, withdrawn) calls
-letter_case_closed once its transaction commits.
+(applicants.letter_reminders). The author's track record follows the state machine's own moves
+(applicants/lor_workflow.py).
 """
 
 from __future__ import annotations
@@ -83,18 +83,10 @@ CONSTRAINT_MESSAGES = {
 }
 
 
-def letter_case_closed(letter: LetterRequest) -> None:
-    """A letter request closed (submitted, declined, expired or withdrawn), its change committed:
-    the one place where what follows a closed case starts (the author's and the host's track records
-    are refreshed from here once they exist)."""
-
-
 def _follow_up(letter: LetterRequest, *, reason: str | None = None) -> None:
-    """Plan the request's reminders again and, when it has closed, call letter_case_closed after
-    the commit. Inside the caller's transaction."""
+    """Plan the request's reminders again (a closed request's to come are cancelled). Inside the
+    caller's transaction."""
     letter_reminders_plan(letter, reason=reason)
-    if letter.status in FINAL:
-        transaction.on_commit(lambda: letter_case_closed(letter))
 
 
 def _locked(letter: LetterRequest) -> LetterRequest:

@@ -32,7 +32,8 @@ from hypothesis import strategies as st
 
 from amo.services import notification_send
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
-from applicants.lor_workflow import ActorRole as LetterRole
+from applicants.letter_links import letter_author_token
+from applicants.lor_workflow import ActorRole
 from applicants.models import Application, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, booking_advisor_assign, letter_accept
 from applicants.services.letters import enrollment_letter_follow
@@ -264,9 +265,13 @@ def world(db) -> World:
         succeeded_at=timezone.now(),
         payment_intent_id="pi_sweep",
     )
-    # Letters of recommendation: the applicant's completed booking with a letter asked (its request
-    # form, its withdrawal), and two letters the owner answers as their author (one to accept or
-    # decline, one accepted to upload and confirm).
+    # Letters of recommendation: the author's pages of a request waiting for an answer (accept,
+    # decline) and of one accepted (decline, upload, confirm).
+    waiting, accepted = letter_request(), letter_request()
+    letter_accept(letter=accepted, actor=None, role=ActorRole.AUTHOR_LINK)
+    # The applicant's completed booking with a letter asked (its request form, its withdrawal), and
+    # two letters the owner answers on the dashboard as their author (one to accept or decline, one
+    # accepted to upload and confirm).
     letter_booking = completed_booking(applicant=applicant)
     letter_request(letter_booking, author_email="author@example.test")
     authored_rotation = RotationFactory(
@@ -275,13 +280,13 @@ def world(db) -> World:
     ended = BlockFactory(
         rotation=authored_rotation, start_date=TODAY - timedelta(days=40), apply_by=TODAY - timedelta(days=70)
     )
-    to_answer, accepted = (
+    to_answer, answered = (
         letter_request(
             ApplicationFactory(block=ended, status=Application.Status.COMPLETED, submitted_at=timezone.now())
         )
         for _ in range(2)
     )
-    letter_accept(letter=accepted, actor=owner.user, role=LetterRole.AUTHOR)
+    letter_accept(letter=answered, actor=owner.user, role=ActorRole.AUTHOR)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
@@ -292,6 +297,8 @@ def world(db) -> World:
             f"/rotations/{rotation.slug}/",
             f"/rotations/{book_now_block.rotation.slug}/",
             f"/verify/{letter.code_display}/",
+            f"/letters/author/{letter_author_token(waiting)}/",
+            f"/letters/author/{letter_author_token(accepted)}/",
         ],
         "applicant": [
             "/me/",
@@ -334,7 +341,7 @@ def world(db) -> World:
             "/host/payouts/report.csv",
             "/host/letters/",
             f"/host/letters/{to_answer.pk}/",
-            f"/host/letters/{accepted.pk}/",
+            f"/host/letters/{answered.pk}/",
         ],
     }
     world.block_change_id = change.pk
@@ -592,6 +599,9 @@ NOT_FORMS = {
     "hosts:letter_version_file": "a PDF download by id and version number",
     "hosts:invitation_accept": "the invitation's signed token is its only input",
     "hosts:onboarding": "only for someone without an organization; its form is the organization form",
+    "applicants:letter_author_request_form": "a PDF download by the author's signed token",
+    "applicants:letter_author_version": "a PDF download by the author's signed token and its number",
+    "applicants:letter_author_fresh_link": "a button on a refused link's page; the token is its only input",
 }
 
 

@@ -75,14 +75,15 @@ def open_page(browser, live_server):
             ),
         )
         page.on("pageerror", lambda error: errors.append((str(error), "")))
-        # A form the server refuses comes back as a 400 page the user reads, and Stripe answers a
-        # declined card with a 402 that stripe.js reads; Chromium logs both like a failed load.
+        # A form the server refuses comes back as a 400 page the user reads, a link that no longer
+        # works (a letter author's expired one) as a 410 page saying so, and Stripe answers a
+        # declined card with a 402 that stripe.js reads; Chromium logs each like a failed load.
         # Any other failed page or resource is still an error.
         page.on(
             "response",
             lambda response: (
                 refusals.__setitem__(response.url, response.status)
-                if (response.status == 400 and response.request.resource_type == "document")
+                if (response.status in (400, 410) and response.request.resource_type == "document")
                 or (response.status == 402 and response.url.startswith(settings.STRIPE_API_BASE))
                 else None
             ),

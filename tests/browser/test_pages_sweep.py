@@ -2,12 +2,25 @@
 has one main heading, Tab reaches every control with a visible outline, no input lacks a label, and
 axe-core finds no serious or critical violation."""
 
+from datetime import timedelta
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from amo.models import Reminder
+from applicants.letter_links import letter_author_token
+from applicants.lor_workflow import ActorRole
 from applicants.models import Application, EnrollmentLetter
-from applicants.services import advisor_message_post, application_accept, booking_advisor_assign
+from applicants.services import (
+    advisor_message_post,
+    application_accept,
+    booking_advisor_assign,
+    letter_accept,
+    letter_author_link_send,
+    letter_upload,
+)
 from payments.services import payment_start
 from rotations.models import DocumentKind
 from rotations.services import first_day_update
@@ -26,9 +39,11 @@ from tests.factories import (
     RotationFactory,
     StaffFactory,
     UserFactory,
+    letter_request,
     totp_activate,
 )
 from tests.payments.stripe_helpers import pay
+from tests.pdfs import letter_pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,6 +147,20 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
     )
     application_accept(application=offer, actor=offer.applicant.user)
     letter = EnrollmentLetter.objects.get(application=offer)
+    # A letter's author, without an account: a request waiting for an answer, one with a letter
+    # uploaded, and a link replaced by a fresh one (its page offers another).
+    waiting, uploaded = letter_request(), letter_request()
+    letter_accept(letter=uploaded, actor=None, role=ActorRole.AUTHOR_LINK)
+    letter_upload(
+        letter=uploaded,
+        actor=None,
+        role=ActorRole.AUTHOR_LINK,
+        file=SimpleUploadedFile("letter.pdf", letter_pdf_bytes(), "application/pdf"),
+    )
+    replaced = letter_author_token(waiting)
+    Reminder.objects.update(created_at=timezone.now() - timedelta(hours=1))  # past the fresh link's limit
+    letter_author_link_send(letter=waiting)
+    waiting.refresh_from_db()
     sweep(
         page,
         [
@@ -140,8 +169,14 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
             "/accounts/signup/",
             "/accounts/password/reset/",
             f"/verify/{letter.code}/",
+            f"/letters/author/{letter_author_token(waiting)}/",
+            f"/letters/author/{letter_author_token(uploaded)}/",
         ],
     )
+    assert page.goto(f"/letters/author/{replaced}/").status == 410
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link was replaced by a newer one")
+    assert_keyboard_complete(page)
+    assert_no_serious_axe_violations(page)
 
 
 def test_the_admin_pages_staff_use_work_by_keyboard(page):
@@ -157,6 +192,9 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
         "/admin/applicants/document/",
         "/admin/applicants/application/",
         f"/admin/applicants/application/{booking.pk}/advisor-message/",
+        "/admin/applicants/letterrequest/",
+        f"/admin/applicants/letterrequest/{letter_request().pk}/change/",
+        "/admin/applicants/letterfileaccess/",
     ]:
         assert page.goto(path).status == 200
         assert_keyboard_complete(page)
