@@ -8,7 +8,7 @@ from functools import reduce
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Coalesce, Length, Upper
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
@@ -761,3 +761,247 @@ class Review(models.Model):
     def completed_label(self) -> str:
         """When the reviewer's rotation ended, as the public page says it: "Completed March 2025"."""
         return f"Completed {self.application.block.end_date:%B %Y}"
+
+
+# --- Letters of recommendation ----------------------------------------------------------------------
+
+# The words an applicant agrees to when they waive, or keep, the right to see a letter, as ERAS asks
+# (FERPA). Copied onto the request when it is made: a later change of wording never rewrites one.
+WAIVER_WORDING = (
+    "I waive my right to read this letter of recommendation or to obtain it, now or later, under "
+    "any circumstances (the Family Educational Rights and Privacy Act, 20 U.S.C. § 1232g)."
+)
+KEEP_RIGHT_WORDING = (
+    "I keep my right to read this letter of recommendation. Programs are told that I have not waived it."
+)
+
+
+class LetterWaiver(models.Model):
+    """The applicant's standing choice to waive, or keep, the right to see their letters, as said.
+
+    Never edited: a new choice is a new row, and the latest is the default for the next request.
+    A revocation (a row with waived False) applies to later letters only: each LetterRequest keeps
+    the choice, its wording and its time as they were when it was made.
+    """
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="letter_waivers")
+    waived = models.BooleanField()
+    wording = models.TextField()
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{'Waived' if self.waived else 'Kept'} the right to see letters ({self.recorded_at:%Y-%m-%d})"
+
+
+def letter_request_form_storage_name(instance: "LetterRequest", filename: str) -> str:
+    return f"letters/{instance.application_id}/request-form-{uuid.uuid4().hex}.pdf"
+
+
+def letter_version_storage_name(instance: "LetterVersion", filename: str) -> str:
+    return f"letters/{instance.letter_request_id}/letter-{uuid.uuid4().hex}.pdf"
+
+
+class LetterRequestQuerySet(OrganizationQuerySet):
+    organization_path = "application__block__rotation__organization"
+    preceptor_path = "preceptor"
+
+
+class LetterRequest(models.Model):
+    """An applicant's request to a preceptor for a letter of recommendation for ERAS, for one booking.
+
+    Its status changes only in applicants/lor_workflow.py, which records every change. What the
+    applicant gave (the ERAS Letter ID, the Letter Request Form, the waiver and its wording) is
+    fixed when it is made. The letter itself is a LetterVersion, and none is ever deleted.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACCEPTED = "accepted", "Accepted by the author"
+        UPLOADED = "uploaded", "Letter uploaded to AMO"
+        SUBMITTED = "submitted", "Submitted to ERAS"
+        DECLINED = "declined", "Declined by the author"
+        EXPIRED = "expired", "Expired without an answer"
+        WITHDRAWN = "withdrawn", "Withdrawn by the applicant"
+
+    # Waiting on the author: at most one such request per booking and author.
+    OPEN = [Status.REQUESTED, Status.ACCEPTED, Status.UPLOADED]
+    # The Letter ID is in use (ERAS takes each Letter ID once, from one author).
+    HOLDS_LETTER_ID = [*OPEN, Status.SUBMITTED]
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="letter_requests")
+    preceptor = models.ForeignKey(
+        "hosts.Preceptor", on_delete=models.PROTECT, related_name="letter_requests", help_text="The author."
+    )
+    # The author as the applicant named them in MyERAS, and where their links are emailed.
+    author_name = models.CharField(max_length=200)
+    author_title = models.CharField("author's title or department", max_length=200)
+    author_email = models.EmailField()
+    eras_letter_id = models.CharField("ERAS Letter ID", max_length=20)
+    specialty = models.ForeignKey(
+        "rotations.Specialty",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The specialty the applicant will assign the letter to.",
+    )
+    due_on = models.DateField(help_text="When the applicant needs the letter in ERAS.")
+    request_form = models.FileField(
+        "Letter Request Form", upload_to=letter_request_form_storage_name, max_length=200
+    )
+    # The waiver as agreed when the request was made.
+    waived = models.BooleanField(default=True)
+    waiver_wording = models.TextField()
+    waiver_recorded_at = models.DateTimeField()
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="When the author confirmed it.")
+    eras_submitted_on = models.DateField(
+        "submitted to ERAS on", null=True, blank=True, help_text="The day the author says they uploaded it."
+    )
+    expired_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the applicant's advisor was asked to follow it up."
+    )
+    # The author's emailed links carry this number: emailing a fresh link raises it, so an older
+    # link is refused as replaced.
+    link_generation = models.PositiveIntegerField(default=1)
+
+    objects = LetterRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "preceptor"],
+                condition=Q(status__in=["requested", "accepted", "uploaded"]),
+                name="letter_request_one_open_per_booking_and_author",
+                violation_error_message="You already have an open request to this author for this rotation.",
+            ),
+            models.UniqueConstraint(
+                Upper("eras_letter_id"),
+                condition=Q(status__in=["requested", "accepted", "uploaded", "submitted"]),
+                name="letter_request_letter_id_in_use_once",
+                violation_error_message="This ERAS Letter ID is already used by another letter request.",
+            ),
+            models.CheckConstraint(
+                condition=Q(eras_letter_id__regex=r"^[A-Za-z0-9-]{4,20}$"),
+                name="letter_request_letter_id_format",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested", accepted_at__isnull=True)
+                | Q(status__in=["accepted", "uploaded", "submitted"], accepted_at__isnull=False)
+                | Q(status__in=["declined", "expired", "withdrawn"]),
+                name="letter_request_accepted_has_its_time",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="declined") & Q(declined_at__isnull=False) & ~Q(decline_reason=""))
+                | (~Q(status="declined") & Q(declined_at__isnull=True)),
+                name="letter_request_declined_has_time_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="submitted") & Q(submitted_at__isnull=False, eras_submitted_on__isnull=False)
+                )
+                | (~Q(status="submitted") & Q(submitted_at__isnull=True)),
+                name="letter_request_submitted_has_its_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="expired", expired_at__isnull=False)
+                | (~Q(status="expired") & Q(expired_at__isnull=True)),
+                name="letter_request_expired_has_its_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="withdrawn", withdrawn_at__isnull=False)
+                | (~Q(status="withdrawn") & Q(withdrawn_at__isnull=True)),
+                name="letter_request_withdrawn_has_its_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="letter_request_status_age")]
+
+    def __str__(self) -> str:
+        return f"Letter {self.eras_letter_id} from {self.author_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class LetterVersion(models.Model):
+    """One upload of the letter, checked against the ERAS portal's rules before it was stored.
+
+    The newest version is the one for ERAS; older ones are kept. A database trigger refuses to
+    update or delete a row (applicants/migrations), so no version of a letter is ever lost.
+    """
+
+    letter_request = models.ForeignKey(LetterRequest, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    file = models.FileField(upload_to=letter_version_storage_name, max_length=200)
+    filename = models.CharField(max_length=255, help_text="A name the ERAS portal accepts.")
+    size_bytes = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    page_count = models.PositiveSmallIntegerField()
+    uploaded_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the author uploaded it through their emailed link.",
+    )
+
+    class Meta:
+        ordering = ["letter_request", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["letter_request", "number"], name="letter_version_number_once"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="letter_version_number_from_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.letter_request} — version {self.number}"
+
+
+class LetterTransition(models.Model):
+    """Every change of a letter request's status: who, in what capacity, when, from, to, why."""
+
+    letter_request = models.ForeignKey(LetterRequest, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=16, choices=LetterRequest.Status.choices)
+    to_status = models.CharField(max_length=16, choices=LetterRequest.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Empty when the system, or the author through their emailed link, made the change.",
+    )
+    actor_role = models.CharField(max_length=16)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    BY_WHOM = {
+        "applicant": "by the applicant",
+        "author": "by the author",
+        "author_link": "by the author, through the emailed link",
+        "staff": "by our staff",
+        "system": "automatically",
+    }
+
+    def __str__(self) -> str:
+        return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
+
+    @property
+    def by_whom(self) -> str:
+        return self.BY_WHOM.get(self.actor_role, "")
