@@ -11,7 +11,7 @@ from amo.forms import FastSelect
 from amo.text import day_label
 from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
-from applicants.models import Applicant, Document
+from applicants.models import MAX_REVIEW_CHARS, REVIEW_RATINGS, Applicant, Document
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
 from payments.selectors import PriceDifference
 from rotations.models import VAULT_DOCUMENT_KINDS, Block, Specialty
@@ -179,3 +179,34 @@ class MessageForm(forms.Form):
     body = forms.CharField(
         label="Message", max_length=MAX_MESSAGE_CHARS, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# A rating's choices, best first, with the words that say what each number means.
+RATING_CHOICES = [
+    ("", "Choose a rating"),
+    (5, "5: excellent"),
+    (4, "4: good"),
+    (3, "3: fair"),
+    (2, "2: poor"),
+    (1, "1: very poor"),
+]
+
+
+class ReviewForm(forms.Form):
+    """A review of a completed booking: the four ratings, then the words."""
+
+    text = forms.CharField(
+        label="Your review",
+        max_length=MAX_REVIEW_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What should future applicants know? Shown on the rotation's page without your name, "
+        "with the month your rotation ended.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ratings = {
+            field: forms.TypedChoiceField(label=label, coerce=int, choices=RATING_CHOICES)
+            for field, label in REVIEW_RATINGS.items()
+        }
+        self.fields = {**ratings, **self.fields}

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 
 from amo.api import sent_values, validated_data
 from amo.errors import DomainError
-from applicants.models import Application, BlockChange
+from applicants.models import Application, BlockChange, Review
 from applicants.services import (
     application_cancel,
     application_end_early,
@@ -28,6 +28,7 @@ from applicants.services import (
     application_waitlist,
     applications_bulk,
     block_change_decide,
+    review_answer,
 )
 from applicants.workflow import ActorRole
 from hosts import selectors
@@ -47,6 +48,8 @@ from hosts.serializers import (
     HostNoShowSerializer,
     HostOfferSerializer,
     HostRejectSerializer,
+    HostReviewAnswerSerializer,
+    HostReviewSerializer,
     HostRotationSerializer,
 )
 from hosts.tenancy import EVERY_ROLE, MANAGERS, ORGANIZATION_HEADER, IsOrganizationMember, Tenancy
@@ -400,3 +403,25 @@ class BlockChangeViewSet(HostViewSet, mixins.ListModelMixin):
         data = validated_data(HostBlockChangeDeclineSerializer(data=request.data))
         block_change_decide(block_change=change, actor=request.user, approve=False, answer=data["answer"])
         return self._done()
+
+
+@extend_schema_view(list=extend_schema(parameters=[ORGANIZATION_PARAMETER]))
+class ReviewViewSet(HostViewSet, mixins.ListModelMixin):
+    """Reviews of your rotations (a preceptor's: of theirs), newest first; hidden ones say so."""
+
+    serializer_class = HostReviewSerializer
+
+    def get_queryset(self):
+        return selectors.host_reviews(self.scoped(Review.objects.all()))
+
+    @extend_schema(
+        request=HostReviewAnswerSerializer,
+        responses=HostReviewSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """Answer a review in public, once; the applicant is told. A second answer: 409."""
+        data = validated_data(HostReviewAnswerSerializer(data=request.data))
+        review_answer(review=self.get_object(), actor=request.user, text=data["answer"])
+        return Response(HostReviewSerializer(self.get_object(), context=self.get_serializer_context()).data)

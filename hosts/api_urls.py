@@ -12,4 +12,5 @@ router.register("rotations", api.RotationViewSet, basename="rotation")
 router.register("blocks", api.BlockViewSet, basename="block")
 router.register("applications", api.ApplicationViewSet, basename="application")
 router.register("block-changes", api.BlockChangeViewSet, basename="block-change")
+router.register("reviews", api.ReviewViewSet, basename="review")
 urlpatterns = [*router.urls, path("payouts/", HostPayoutsAPI.as_view(), name="payouts")]

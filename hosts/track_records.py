@@ -9,13 +9,17 @@ our own records, never from what a host says of itself.
   undecided; and the median days from submission to that decision. An application withdrawn, or
   decided by our staff, before the host decided is no case either way; a book-now application never
   waits for a decision.
+- A preceptor's letter rate: of the letters of recommendation they accepted to write, the share
+  they confirmed submitting to ERAS; and the median days from the applicant's request to that
+  confirmation.
 
 Each figure is shown only when it rests on at least TRACK_RECORD_MIN_CASES cases; with fewer it
 says so, and how many it has.
 
 Here, in the hosts app, because every figure is about a host, its people and its listings, and the
 host pages, the rotation page and both APIs read them; the records they are computed from
-(applications, their transitions, reviews) are the applicants app's, which hosts already reads.
+(applications, their transitions, reviews, letter requests) are the applicants app's, which hosts
+already reads.
 
 The raw counts of each organization, preceptor and rotation are cached in Redis under a version of
 their own, as the catalog's pages are (rotations.cache): `track_records_refresh` gives the ones a
@@ -35,7 +39,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Aggregate, Count, DurationField, F, Q, QuerySet, Sum
 
-from applicants.models import REVIEW_RATINGS, Application, ApplicationTransition, Review
+from applicants.models import REVIEW_RATINGS, Application, ApplicationTransition, LetterRequest, Review
 from applicants.workflow import UNDECIDED, ActorRole
 from hosts.models import Organization, Preceptor
 from rotations.cache import catalog_changed
@@ -121,11 +125,14 @@ class Days(Figure):
 @dataclass(frozen=True)
 class TrackRecord:
     """The figures of one page; a figure that is not about its subject is None (a preceptor's page
-    has no response rate: deciding is the organization's)."""
+    has no response rate: deciding is the organization's; a rotation without a preceptor has no
+    letter rate)."""
 
     ratings: Ratings
     response_rate: Rate | None = None
     decision_days: Days | None = None
+    letter_rate: Rate | None = None
+    letter_days: Days | None = None
 
 
 # Counting, from the records.
@@ -163,6 +170,25 @@ def _decisions_counted(organization_id: int) -> dict:
     }
 
 
+def _letters_counted(preceptor_id: int) -> dict:
+    accepted, submitted = Q(accepted_at__isnull=False), Q(submitted_at__isnull=False)
+    counted = (
+        LetterRequest.objects.filter(preceptor_id=preceptor_id)
+        .order_by()
+        .aggregate(
+            accepted=Count("pk", filter=accepted),
+            submitted=Count("pk", filter=submitted),
+            median=Median(F("submitted_at") - F("requested_at"), filter=submitted),
+        )
+    )
+    median = counted["median"]
+    return {
+        "letters_accepted": counted["accepted"],
+        "letters_submitted": counted["submitted"],
+        "letter_median_microseconds": None if median is None else median // MICROSECOND,
+    }
+
+
 def _rotation_counted(pk: int) -> dict:
     return _ratings_counted(Review.objects.filter(application__block__rotation_id=pk))
 
@@ -172,7 +198,10 @@ def _organization_counted(pk: int) -> dict:
 
 
 def _preceptor_counted(pk: int) -> dict:
-    return _ratings_counted(Review.objects.filter(application__block__rotation__preceptor_id=pk))
+    return {
+        **_ratings_counted(Review.objects.filter(application__block__rotation__preceptor_id=pk)),
+        **_letters_counted(pk),
+    }
 
 
 _COUNTERS = {
@@ -225,8 +254,9 @@ def track_records_refresh(
     *, organization_id: int | None = None, preceptor_id: int | None = None, rotation_id: int | None = None
 ) -> None:
     """Say that a case closed for these (a review written, hidden or shown again; an application
-    decided or expired undecided): their figures are counted again once the caller's transaction
-    commits (at once outside one), and the catalog's cached pages, which show them, are dropped."""
+    decided or expired undecided; a letter submitted, declined or expired): their figures are
+    counted again once the caller's transaction commits (at once outside one), and the catalog's
+    cached pages, which show them, are dropped."""
     subjects = (("organization", organization_id), ("preceptor", preceptor_id), ("rotation", rotation_id))
     keys = [_version_key(kind, pk) for kind, pk in subjects if pk is not None]
     if keys:
@@ -253,40 +283,68 @@ def _ratings(counted: dict) -> Ratings:
     )
 
 
+def _percent(part: int, whole: int) -> int | None:
+    return int((Decimal(part * 100) / whole).to_integral_value(ROUND_HALF_UP)) if whole else None
+
+
+def _days(microseconds: int | None) -> Decimal | None:
+    return None if microseconds is None else _tenths(Decimal(microseconds) / MICROSECONDS_A_DAY)
+
+
 def _response(counted: dict) -> tuple[Rate, Days]:
     decided, closed = counted["decided"], counted["decided"] + counted["expired"]
-    percent = int((Decimal(decided * 100) / closed).to_integral_value(ROUND_HALF_UP)) if closed else None
-    median = counted["median_microseconds"]
     rate = Rate(
-        cases=closed, too_few="Not enough closed applications yet to show a response rate", percent=percent
+        cases=closed,
+        too_few="Not enough closed applications yet to show a response rate",
+        percent=_percent(decided, closed),
     )
     days = Days(
         cases=decided,
         too_few="Not enough decisions yet to show the time to decide",
-        days=None if median is None else _tenths(Decimal(median) / MICROSECONDS_A_DAY),
+        days=_days(counted["median_microseconds"]),
+    )
+    return rate, days
+
+
+def _letters(counted: dict) -> tuple[Rate, Days]:
+    accepted, submitted = counted["letters_accepted"], counted["letters_submitted"]
+    rate = Rate(
+        cases=accepted, too_few="Not enough letters yet to show a rate", percent=_percent(submitted, accepted)
+    )
+    days = Days(
+        cases=submitted,
+        too_few="Not enough letters submitted yet to show the time to a letter",
+        days=_days(counted["letter_median_microseconds"]),
     )
     return rate, days
 
 
 def rotation_track_record(rotation: Rotation) -> TrackRecord:
-    """The rotation page's figures: the rotation's ratings and its host's response."""
-    counted = _counted([("rotation", rotation.pk), ("organization", rotation.organization_id)])
+    """The rotation page's figures: the rotation's ratings, its host's answers to applications and
+    its preceptor's letters."""
+    preceptor = ("preceptor", rotation.preceptor_id)
+    wanted = [("rotation", rotation.pk), ("organization", rotation.organization_id)]
+    counted = _counted([*wanted, preceptor] if rotation.preceptor_id else wanted)
     response_rate, decision_days = _response(counted["organization", rotation.organization_id])
+    letter_rate, letter_days = _letters(counted[preceptor]) if rotation.preceptor_id else (None, None)
     return TrackRecord(
         ratings=_ratings(counted["rotation", rotation.pk]),
         response_rate=response_rate,
         decision_days=decision_days,
+        letter_rate=letter_rate,
+        letter_days=letter_days,
     )
 
 
 def organization_track_record(organization: Organization) -> TrackRecord:
-    """The organization's figures: ratings over all its rotations and its response."""
+    """The organization's figures: ratings over all its rotations and its answers to applications."""
     counted = _counted([("organization", organization.pk)])["organization", organization.pk]
     response_rate, decision_days = _response(counted)
     return TrackRecord(ratings=_ratings(counted), response_rate=response_rate, decision_days=decision_days)
 
 
 def preceptor_track_record(preceptor: Preceptor) -> TrackRecord:
-    """A preceptor's figures: ratings over the rotations they supervise."""
+    """A preceptor's figures: ratings over the rotations they supervise, and their letters."""
     counted = _counted([("preceptor", preceptor.pk)])["preceptor", preceptor.pk]
-    return TrackRecord(ratings=_ratings(counted))
+    letter_rate, letter_days = _letters(counted)
+    return TrackRecord(ratings=_ratings(counted), letter_rate=letter_rate, letter_days=letter_days)

@@ -59,6 +59,8 @@ urlpatterns = [
         ["approve", "decline"],
         "block_change",
     ),
+    path("reviews/", views.ReviewListView.as_view(), name="reviews"),
+    path("reviews/<int:pk>/answer/", views.ReviewAnswerView.as_view(), name="review_answer"),
     path("roster/", views.RosterView.as_view(), name="roster"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("payouts/", payments_views.PayoutsView.as_view(), name="payouts"),

@@ -219,6 +219,22 @@ class TrackRecordSerializer(serializers.Serializer):
     )
 
 
+class RotationTrackRecordSerializer(TrackRecordSerializer):
+    letter_rate = RateSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Share of the letters of recommendation the rotation's preceptor accepted to write that "
+        "they submitted to ERAS; cases: the letters accepted. Null when the rotation names no preceptor.",
+    )
+    median_days_to_letter = DaysSerializer(
+        source="letter_days",
+        read_only=True,
+        allow_null=True,
+        help_text="Median days from a letter's request to its submission to ERAS; cases: the letters "
+        "submitted. Null when the rotation names no preceptor.",
+    )
+
+
 class RotationDetailSerializer(serializers.ModelSerializer):
     specialty = SpecialtySerializer(read_only=True)
     organization = OrganizationSummarySerializer(read_only=True)
@@ -229,10 +245,10 @@ class RotationDetailSerializer(serializers.ModelSerializer):
     blocks = serializers.SerializerMethodField(
         help_text="Blocks not yet started, with their refund schedule."
     )
-    track_record = TrackRecordSerializer(
+    track_record = RotationTrackRecordSerializer(
         read_only=True,
-        help_text="Counted from our own records: this rotation's ratings, and its host's answers to "
-        "applications.",
+        help_text="Counted from our own records: this rotation's ratings, its host's answers to "
+        "applications and its preceptor's letters.",
     )
 
     class Meta:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from amo.models import User
-from applicants.models import Applicant, Application, BlockChange, Document
+from applicants.models import Applicant, Application, BlockChange, Document, Review
+from applicants.services.reviews import review_submit
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
@@ -288,3 +289,41 @@ def catalog_rotation(*, blocks: list[dict] | None = None, **fields) -> Rotation:
         for _ in range(booked):
             take_seat(block)
     return rotation
+
+
+# --- Reviews ---------------------------------------------------------------------------------------
+
+# The block of a completed booking: four weeks from Monday January 6, 2025, so ended in February.
+COMPLETED_BLOCK_START = date(2025, 1, 6)
+
+
+def completed_booking(
+    rotation: Rotation | None = None, *, start_date: date = COMPLETED_BLOCK_START, **fields
+):
+    """A booking whose rotation is completed, on a past block of `rotation` (a new one by default)."""
+    block = BlockFactory(
+        rotation=rotation or RotationFactory(),
+        start_date=start_date,
+        apply_by=start_date - timedelta(days=30),
+    )
+    return ApplicationFactory(
+        block=block,
+        status=Application.Status.COMPLETED,
+        submitted_at=timezone.now() - timedelta(days=60),
+        **fields,
+    )
+
+
+def review_written(application: Application, *ratings: int, text: str = "Great teaching.") -> Review:
+    """The applicant's review of their completed booking, through the service: four ratings (all
+    four the same when one is given) and the words."""
+    teaching, hands_on, organization, value = ratings * 4 if len(ratings) == 1 else ratings
+    return review_submit(
+        application=application,
+        actor=application.applicant.user,
+        teaching_rating=teaching,
+        hands_on_rating=hands_on,
+        organization_rating=organization,
+        value_rating=value,
+        text=text,
+    )
