@@ -52,6 +52,8 @@ from tests.factories import (
     PreceptorFactory,
     RotationFactory,
     StaffFactory,
+    completed_booking,
+    review_written,
 )
 from tests.hosts.conftest import login
 
@@ -188,6 +190,7 @@ class World:
     open_block_id: int
     paths: dict[str, list[str]] = field(default_factory=dict)
     block_change_id: int = 0  # a booking's date change waiting for the owner's answer
+    review_id: int = 0  # a review of the owner's rotation, waiting for their answer
 
 
 @pytest.fixture
@@ -261,9 +264,14 @@ def world(db) -> World:
         succeeded_at=timezone.now(),
         payment_intent_id="pi_sweep",
     )
+    # Reviews: the applicant's completed booking to review, and a review of the owner's rotation to
+    # answer (both shown on the rotation's page, with its host's and preceptor's pages).
+    to_review = completed_booking(applicant=applicant)
+    review = review_written(completed_booking(rotation), 4)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
+    world.review_id = review.pk
     world.paths = {
         "anonymous": [
             "/",
@@ -271,6 +279,8 @@ def world(db) -> World:
             f"/rotations/{rotation.slug}/",
             f"/rotations/{book_now_block.rotation.slug}/",
             f"/verify/{letter.code_display}/",
+            f"/hosts/{rotation.organization.slug}/",
+            f"/hosts/{rotation.organization.slug}/preceptors/{rotation.preceptor_id}/",
         ],
         "applicant": [
             "/me/",
@@ -283,6 +293,7 @@ def world(db) -> World:
             f"/me/applications/{booking.pk}/",
             f"/me/applications/{booking.pk}/cancel/",
             f"/me/applications/{booking.pk}/visa-denial/",
+            f"/me/applications/{to_review.pk}/",
             f"/book/{book_now_block.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
@@ -308,6 +319,7 @@ def world(db) -> World:
             "/host/preceptors/",
             "/host/payouts/",
             "/host/payouts/report.csv",
+            "/host/reviews/",
         ],
     }
     world.block_change_id = change.pk
@@ -648,6 +660,7 @@ def api_path(template: str, world: World) -> str:
         "/api/v1/host/applications/": world.application.pk,
         "/api/v1/host/blocks/": world.rotation.blocks.first().pk,
         "/api/v1/host/block-changes/": world.block_change_id,
+        "/api/v1/host/reviews/": world.review_id,
         "/api/v1/host/rotations/": world.rotation.pk,
         "/api/v1/rotations/": world.rotation.pk,
     }

@@ -17,13 +17,13 @@ from django.utils import timezone
 
 from amo.models import Notification
 from amo.services import api_token_create
-from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange
+from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange, Review
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
 from payments.models import LedgerEntry, Payment
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold
-from tests.factories import ApplicationFactory, BlockChangeFactory
+from tests.factories import ApplicationFactory, BlockChangeFactory, completed_booking, review_written
 from tests.hosts.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +65,7 @@ def snapshot() -> dict:
         "invitations": list(Invitation.objects.order_by("pk").values_list()),
         "preceptors": list(Preceptor.objects.order_by("pk").values_list()),
         "notifications": Notification.objects.count(),
+        "reviews": list(Review.objects.order_by("pk").values_list()),
     }
 
 
@@ -236,13 +237,15 @@ first_day = lambda a, b: {"where_to_go": "Taken over.", "ask_for": "Mallory"}  #
 application = lambda a, b: {"pk": b.application.pk}  # noqa: E731
 booking = lambda a, b: {"pk": b.booking.pk}  # noqa: E731
 block_change = lambda a, b: {"pk": b.block_change.pk}  # noqa: E731
+review = lambda a, b: {"pk": b.review.pk}  # noqa: E731
 reason = lambda a, b: {"reason": "Taken over."}  # noqa: E731
 
 
 @pytest.fixture
 def bookings(tenant_a, tenant_b):
-    """Each tenant also has a confirmed booking (on its other block) with a date change asked for:
-    the objects the booking actions and date-change endpoints act on."""
+    """Each tenant also has a confirmed booking (on its other block) with a date change asked for,
+    and a review of a completed booking: the objects the booking actions, date-change and review
+    endpoints act on."""
     for tenant in (tenant_a, tenant_b):
         name = tenant.organization.name
         tenant.booking = ApplicationFactory(
@@ -254,6 +257,7 @@ def bookings(tenant_a, tenant_b):
         tenant.block_change = BlockChangeFactory(
             application=tenant.booking, from_block=tenant.other_block, to_block=tenant.block, reason="Exams."
         )
+        tenant.review = review_written(completed_booking(tenant.rotation), 4, text=f"{name} was a fine host.")
 
 
 def _block_changes_page_hides_b(client, a, b):
@@ -261,6 +265,13 @@ def _block_changes_page_hides_b(client, a, b):
     response = client.get(reverse("hosts:block_changes"))
     assert [change.pk for change in response.context["object_list"]] == [a.block_change.pk]
     assert b.booking.applicant.legal_name not in response.content.decode()
+
+
+def _reviews_page_hides_b(client, a, b):
+    _page_hides_b("hosts:reviews").run(client, a, b)
+    response = client.get(reverse("hosts:reviews"))
+    assert [shown.pk for shown in response.context["object_list"]] == [a.review.pk]
+    assert b.review.text not in response.content.decode()
 
 
 def _payouts_show_only_a(name: str) -> Check:
@@ -336,6 +347,8 @@ CASES: dict[str, Objects | Check] = {
     "hosts:application_document": Objects(
         lambda a, b: {"pk": b.application.pk, "document_id": b.document.pk}, ("get",)
     ),
+    "hosts:reviews": Check(_reviews_page_hides_b),
+    "hosts:review_answer": Objects(review, ("post",), lambda a, b: {"answer": "Taken over."}),
     "hosts:roster": _page_hides_b("hosts:roster"),
     "hosts:calendar": _page_hides_b("hosts:calendar"),
     "hosts:payouts": _payouts_show_only_a("hosts:payouts"),
@@ -356,9 +369,10 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:rotation-archive": Objects(rotation, ("post",)),
     "hosts_api:block-list": Check(
         lambda client, a, b: (
-            _api_list_hides_b("hosts_api:block-list", lambda t: {t.block.pk, t.other_block.pk}).run(
-                client, a, b
-            ),
+            _api_list_hides_b(
+                "hosts_api:block-list",
+                lambda t: {t.block.pk, t.other_block.pk, t.review.application.block_id},
+            ).run(client, a, b),
             _api_create_block_on_b_rotation(client, a, b),
         )
     ),
@@ -366,7 +380,8 @@ CASES: dict[str, Objects | Check] = {
         lambda a, b: {"pk": b.block.pk}, ("get", "patch"), lambda a, b: {"capacity": 0}
     ),
     "hosts_api:application-list": _api_list_hides_b(
-        "hosts_api:application-list", lambda t: {t.application.pk, t.other_application.pk, t.booking.pk}
+        "hosts_api:application-list",
+        lambda t: {t.application.pk, t.other_application.pk, t.booking.pk, t.review.application_id},
     ),
     "hosts_api:application-detail": Objects(application, ("get",)),
     "hosts_api:application-start-review": Objects(application, ("post",)),
@@ -384,6 +399,10 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:block-change-approve": Objects(block_change, ("post",)),
     "hosts_api:block-change-decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
     "hosts_api:payouts": _payouts_show_only_a("hosts_api:payouts"),
+    "hosts_api:review-list": _api_list_hides_b(
+        "hosts_api:review-list", lambda t: {t.review.pk}, filters=False
+    ),
+    "hosts_api:review-answer": Objects(review, ("post",), lambda a, b: {"answer": "Taken over."}),
 }
 
 
