@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from amo.models import User
 from applicants import services as applicant_services
-from applicants.models import Application, Review
+from applicants.models import Applicant, Application, Review
 from hosts.models import Membership
 from payments.models import Payment
 from payments.services import payment_record_received
@@ -76,8 +76,8 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 
 def _rotations(membership: Membership) -> list[Rotation]:
-    """Published host-review rotations of the demo organization whose requirements a demo graduate
-    meets, the same ones on every run (the oldest first)."""
+    """Published host-review rotations of the demo organization, with a deposit, whose requirements
+    a demo graduate meets, the same ones on every run (the oldest first)."""
     return list(
         Rotation.objects.for_org(membership.organization)
         .filter(
@@ -86,14 +86,21 @@ def _rotations(membership: Membership) -> list[Rotation]:
             status=Rotation.Status.PUBLISHED,
             booking_mode=Rotation.BookingMode.HOST_REVIEW,
             accepts_graduates=True,
+            # Accepting awaits the deposit, and staff record the whole fee paid: nothing is left due.
+            deposit_cents__gt=0,
         )
         .order_by("pk")[: len(REVIEWS)]
     )
 
 
-def _past_block(rotation: Rotation, start: date) -> Block:
-    """The rotation's block starting on `start`, added as its host adds one, 5 weeks before it."""
-    block = rotation.blocks.filter(start_date=start).first()
+def _past_block(rotation: Rotation, start: date, reviewers: list[Applicant]) -> Block:
+    """The past block the reviewers booked on the rotation in an earlier run, whatever day that was;
+    else one starting on `start`, added as its host adds one, 5 weeks before it."""
+    block = (
+        Block.objects.filter(rotation=rotation, applications__applicant__in=reviewers)
+        .order_by("start_date")
+        .first()
+    )
     if block is None:
         with time_machine.travel(_at(start - timedelta(weeks=5)), tick=False):
             block = rotation_services.block_create(
@@ -108,6 +115,8 @@ def _past_block(rotation: Rotation, start: date) -> Block:
 def _completed(reviewer, block: Block, coordinator: User, staff: User, offset: int) -> Application:
     """The reviewer's booking on `block`, lived through to its completion (see the module's words)."""
     application = Application.objects.filter(applicant=reviewer, block=block).first()
+    if application is not None and application.status == Application.Status.COMPLETED:
+        return application
     if application is None:
         with time_machine.travel(_at(block.start_date - timedelta(days=28)), tick=False):
             application = applicant_services.application_apply(
@@ -151,7 +160,7 @@ def seed_demo_reviews() -> int:
     ]
     written = 0
     for place, (rotation, weeks) in enumerate(zip(_rotations(membership), WEEKS_AGO, strict=False)):
-        block = _past_block(rotation, _monday_weeks_ago(weeks))
+        block = _past_block(rotation, _monday_weeks_ago(weeks), reviewers)
         for number, ((ratings, text), reviewer) in enumerate(zip(REVIEWS[place], reviewers, strict=False)):
             application = _completed(reviewer, block, membership.user, staff, offset=number)
             if application.status != Application.Status.COMPLETED:

@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from applicants.lor_workflow import ActorRole as LetterRole
+from applicants.lor_workflow import transition as lor_transition
 from applicants.models import Application, LetterRequest, Review
 from applicants.services import (
     application_expire_undecided,
@@ -241,6 +243,17 @@ def test_the_letter_rate_is_letters_submitted_over_letters_accepted(django_captu
         "14 days",
         True,
     )
+
+
+def test_a_letter_accepted_or_submitted_refreshes_its_authors_figures_once_committed(
+    django_capture_on_commit_callbacks,
+):
+    preceptor = PreceptorFactory()
+    requested = letter(preceptor)
+    assert preceptor_track_record(preceptor).letter_rate.cases == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        lor_transition(requested, LetterRequest.Status.ACCEPTED, actor=StaffFactory(), role=LetterRole.STAFF)
+    assert preceptor_track_record(preceptor).letter_rate.cases == 1
 
 
 def test_too_few_letters_say_how_many_of_the_five_are_there():
