@@ -36,7 +36,7 @@ urlpatterns = [
     re_path(r"^calendar/(?P<secret>[A-Za-z0-9_-]{43})\.ics$", views.calendar_feed, name="calendar_feed"),
     path("accounts/reminders/", views.reminder_settings, name="reminder_settings"),
     path("accounts/", include("allauth.urls")),
-    path("rotations/", include("rotations.urls")),
+    path("", include("rotations.urls")),
     path("", include("applicants.urls")),
     path("host/", include("hosts.urls")),
     path("payments/", include("payments.urls")),

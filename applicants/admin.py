@@ -3,9 +3,10 @@
 through the payment service, which confirms the booking, assign a booking its advisor, and the
 advisor writes to the applicant, each through its service), their transitions, seat holds, date
 changes and threads (read-only), visa denials (accepted or refused through their services),
-enrollment letters (read-only: issued, replaced and withdrawn by the booking's own changes), and
+enrollment letters (read-only: issued, replaced and withdrawn by the booking's own changes),
 letters of recommendation (read-only; a letter's file opens for staff holding the letter permission,
-and every opening is logged)."""
+and every opening is logged), and reviews (read-only: hidden with a reason, or shown again, through
+their services)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -40,6 +41,7 @@ from applicants.models import (
     LetterRequest,
     LetterTransition,
     LetterVersion,
+    Review,
     VisaDenial,
 )
 from rotations.models import SeatHold
@@ -569,3 +571,67 @@ class LetterFileAccessAdmin(ReadOnlyAdmin):
     list_display = ["version", "via", "user", "page", "opened_at"]
     list_filter = ["via"]
     list_select_related = ["version__letter_request", "user"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    """Applicants' reviews of completed bookings, as written: staff hide one from the public with a
+    reason (the applicant is told; it leaves the track records) or show it again, through the
+    services, and each is kept in the object's history with its reason."""
+
+    list_display = ["__str__", "overall", "created_at", "answered_at", "hidden_at", "hidden_reason"]
+    list_filter = [("hidden_at", admin.EmptyFieldListFilter), ("answered_at", admin.EmptyFieldListFilter)]
+    search_fields = ["application__applicant__legal_name", "application__applicant__user__email", "text"]
+    list_select_related = ["application__applicant__user", "application__block__rotation"]
+    readonly_fields = [f.name for f in Review._meta.fields]
+    actions = ["hide", "unhide"]
+
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm("applicants.change_review")
+
+    @admin.display(description="ratings")
+    def overall(self, review: Review) -> str:
+        return " · ".join(f"{label} {rating}" for label, rating in review.ratings)
+
+    def _each(self, request, queryset, change, done: str) -> None:
+        """`change` each selected review, kept in its history; one refusal (already hidden, not
+        hidden) is reported by name and stops only that one."""
+        changed = 0
+        for review in queryset:
+            try:
+                message = change(review)
+            except DomainError as error:
+                self.message_user(request, f"{review}: {error.message}", messages.ERROR)
+            else:
+                self.log_change(request, review, message)
+                changed += 1
+        if changed:
+            self.message_user(request, f"{pluralize(changed, 'review')} {done}", messages.SUCCESS)
+
+    @admin.action(description="Hide with a reason (the applicants are told)", permissions=["moderate"])
+    def hide(self, request, queryset):
+        page, reason = reason_asked(
+            self,
+            request,
+            queryset,
+            action="hide",
+            intro="Say why these reviews are hidden from the public: the applicants are told the reason.",
+            title="Hide reviews",
+        )
+        if page is not None:
+            return page
+
+        def hide(review):
+            services.review_hide(review=review, actor=request.user, reason=reason)
+            return f"Hidden from the public: {reason}"
+
+        self._each(request, queryset, hide, "hidden; the applicants are told why.")
+        return HttpResponseRedirect(request.get_full_path())
+
+    @admin.action(description="Show again to the public", permissions=["moderate"])
+    def unhide(self, request, queryset):
+        def unhide(review):
+            services.review_unhide(review=review, actor=request.user)
+            return "Shown to the public again."
+
+        self._each(request, queryset, unhide, "shown again; the applicants are told.")

@@ -31,6 +31,8 @@ from applicants.serializers import (
     ProfileSerializer,
     RefundQuoteSerializer,
     ReminderSerializer,
+    ReviewSerializer,
+    ReviewSubmitSerializer,
     VisaDenialSerializer,
     VisaDenialSubmitSerializer,
     WithdrawSerializer,
@@ -324,6 +326,33 @@ class ApplicationVisaDenialAPI(ApplicantAPIView):
             application=application, actor=request.user, uploaded_file=data["file"]
         )
         return Response(VisaDenialSerializer(denial).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationReviewAPI(ApplicantAPIView):
+    @extend_schema(
+        responses=ReviewSerializer,
+        summary="Your review of one of your completed bookings (404 before you wrote one)",
+        operation_id="application_review_retrieve",
+    )
+    def get(self, request, pk: int):
+        review = selectors.review_of(_own(self.applicant(), pk))
+        if review is None:
+            raise Http404("You have not reviewed this booking.")
+        return Response(ReviewSerializer(review).data)
+
+    @extend_schema(
+        request=ReviewSubmitSerializer,
+        responses={201: ReviewSerializer},
+        summary="Review one of your completed bookings (once)",
+        description="Four ratings from 1 (poor) to 5 (excellent) and a few words, shown on the rotation's "
+        "page with the month it ended; the host may answer once, in public. Only a completed booking, and "
+        "only once: otherwise 409.",
+    )
+    def post(self, request, pk: int):
+        application = _own(self.applicant(), pk)
+        data = validated_data(ReviewSubmitSerializer(data=request.data))
+        review = services.review_submit(application=application, actor=request.user, **data)
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
 class ApplicationBlockChangeAPI(ApplicantAPIView):

@@ -11,7 +11,15 @@ from amo.forms import FastSelect, SingleLineField
 from amo.text import day_label
 from amo.validators import MAX_REASON_CHARS
 from applicants.countries import country_choices
-from applicants.models import KEEP_RIGHT_WORDING, WAIVER_WORDING, Applicant, Application, Document
+from applicants.models import (
+    KEEP_RIGHT_WORDING,
+    MAX_REVIEW_CHARS,
+    REVIEW_RATINGS,
+    WAIVER_WORDING,
+    Applicant,
+    Application,
+    Document,
+)
 from applicants.selectors import letter_author_email_default
 from applicants.services import MAX_MESSAGE_CHARS, MAX_STATEMENT_CHARS, document_expiry_window
 from hosts.models import Preceptor
@@ -302,3 +310,34 @@ class LetterAuthorConfirmForm(forms.Form):
         label="The day you uploaded it to ERAS",
         help_text="As the ERAS Letter of Recommendation Portal shows it.",
     )
+
+
+# A rating's choices, best first, with the words that say what each number means.
+RATING_CHOICES = [
+    ("", "Choose a rating"),
+    (5, "5: excellent"),
+    (4, "4: good"),
+    (3, "3: fair"),
+    (2, "2: poor"),
+    (1, "1: very poor"),
+]
+
+
+class ReviewForm(forms.Form):
+    """A review of a completed booking: the four ratings, then the words."""
+
+    text = forms.CharField(
+        label="Your review",
+        max_length=MAX_REVIEW_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What should future applicants know? Shown on the rotation's page without your name, "
+        "with the month your rotation ended.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ratings = {
+            field: forms.TypedChoiceField(label=label, coerce=int, choices=RATING_CHOICES)
+            for field, label in REVIEW_RATINGS.items()
+        }
+        self.fields = {**ratings, **self.fields}

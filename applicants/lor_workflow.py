@@ -24,6 +24,7 @@ from django.utils import timezone
 from amo.errors import DomainError
 from applicants.models import LetterRequest, LetterTransition
 from hosts.models import Membership
+from hosts.track_records import track_records_refresh
 
 S = LetterRequest.Status
 
@@ -121,6 +122,11 @@ _PROGRESS: dict[S, int] = {
 }
 
 
+# What changes the author's letter rate (accepted letters, and those submitted to ERAS) or closes
+# one of its cases: their track record is counted again once the change commits.
+TRACK_RECORD_CHANGES = frozenset({S.ACCEPTED, S.SUBMITTED, S.DECLINED, S.EXPIRED})
+
+
 def refusal(source: S, to: S) -> str:
     """Why a request in `source` cannot go to `to`, as a person reads it."""
     if source == to:
@@ -192,5 +198,7 @@ def transition(
             actor_role=role.value,
             reason=reason,
         )
+        if to in TRACK_RECORD_CHANGES:
+            track_records_refresh(preceptor_id=locked.preceptor_id)
     letter.refresh_from_db()
     return letter

@@ -8,7 +8,8 @@ from functools import reduce
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce, Length, Upper
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
 from applicants.countries import country_name
@@ -663,6 +664,103 @@ class EnrollmentLetter(models.Model):
     def code_normalized(typed: str) -> str:
         """A code as typed (lower case, with or without its dashes or spaces) as it is stored."""
         return re.sub(r"[\s-]", "", typed).upper()
+
+
+class ReviewQuerySet(OrganizationQuerySet):
+    organization_path = "application__block__rotation__organization"
+
+    def visible(self) -> "ReviewQuerySet":
+        """Reviews the public reads: not hidden by our staff."""
+        return self.filter(hidden_at__isnull=True)
+
+
+# A review's four ratings, with the words pages and the API use for them.
+REVIEW_RATINGS = {
+    "teaching_rating": "Teaching",
+    "hands_on_rating": "Hands-on involvement",
+    "organization_rating": "Organization",
+    "value_rating": "Value",
+}
+RATING_MIN, RATING_MAX = 1, 5
+MAX_REVIEW_CHARS = 3000
+MAX_REVIEW_ANSWER_CHARS = 2000
+
+
+def _rating(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, help_text=f"From {RATING_MIN} (poor) to {RATING_MAX} (excellent)."
+    )
+
+
+class Review(models.Model):
+    """The applicant's verified review of a completed booking: one per booking, four ratings and
+    words, shown on the rotation's public page with the host's one public answer, unless our staff
+    hid it (with the reason recorded). Written only by applicants/services/reviews.py."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="review")
+    teaching_rating = _rating("teaching")
+    hands_on_rating = _rating("hands-on involvement")
+    organization_rating = _rating("organization")
+    value_rating = _rating("value")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    # The host's one public answer.
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Hidden by our staff: no page or API shows it to the public, and track records leave it out.
+    hidden_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__gte": RATING_MIN, f"{field}__lte": RATING_MAX}),
+                    name=f"review_{field}_range",
+                )
+                for field in REVIEW_RATINGS
+            ],
+            models.CheckConstraint(
+                condition=~Q(text="") & LessThanOrEqual(Length("text"), MAX_REVIEW_CHARS),
+                name="review_text_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(answer="", answered_at__isnull=True)
+                | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="review_answer_has_its_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(hidden_at__isnull=True, hidden_reason="")
+                | (Q(hidden_at__isnull=False) & ~Q(hidden_reason="")),
+                name="review_hidden_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {self.application}"
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
+    @property
+    def ratings(self) -> list[tuple[str, int]]:
+        """Each rating with its label, in the order pages show them."""
+        return [(label, getattr(self, field)) for field, label in REVIEW_RATINGS.items()]
+
+    @property
+    def completed_label(self) -> str:
+        """When the reviewer's rotation ended, as the public page says it: "Completed March 2025"."""
+        return f"Completed {self.application.block.end_date:%B %Y}"
 
 
 # --- Letters of recommendation ----------------------------------------------------------------------

@@ -40,6 +40,7 @@ from applicants.models import (
     LetterRequest,
     LetterVersion,
     LetterWaiver,
+    Review,
     VisaDenial,
 )
 from applicants.readiness import block_closed_reason
@@ -630,3 +631,23 @@ def letter_author_preceptor_ids(user: User) -> frozenset[int]:
             Q(user=user) | Q(memberships__user=user, memberships__role=Membership.Role.PRECEPTOR)
         ).values_list("pk", flat=True)
     )
+
+
+# A rotation's page shows this many of its newest reviews; its track record counts them all.
+REVIEWS_ON_A_PAGE = 20
+
+
+def reviews_public(*, rotation_id: int, limit: int = REVIEWS_ON_A_PAGE) -> list[Review]:
+    """A rotation's reviews as the public reads them: none our staff hid, newest first, each with its
+    booking's block (its "Completed <month year>"). One query however many."""
+    return list(
+        Review.objects.visible()
+        .filter(application__block__rotation_id=rotation_id)
+        .select_related("application__block")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def review_of(application: Application) -> Review | None:
+    """The applicant's review of a booking, if they wrote one."""
+    return Review.objects.filter(application=application).first()

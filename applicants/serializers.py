@@ -16,6 +16,10 @@ from applicants import selectors
 from applicants.countries import country_choices
 from applicants.models import (
     KEEP_RIGHT_WORDING,
+    MAX_REVIEW_CHARS,
+    RATING_MAX,
+    RATING_MIN,
+    REVIEW_RATINGS,
     WAIVER_WORDING,
     Applicant,
     Application,
@@ -23,6 +27,7 @@ from applicants.models import (
     BlockChange,
     Document,
     LetterRequest,
+    Review,
     VisaDenial,
 )
 from applicants.services import MAX_STATEMENT_CHARS
@@ -486,3 +491,47 @@ class LetterRequestCreateSerializer(serializers.Serializer):
         help_text=f"True: “{WAIVER_WORDING}” False: “{KEEP_RIGHT_WORDING}” Default: your standing choice "
         "(waived when you never made one).",
     )
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    """A review as its author and the host read it (the public reads the rotation's page)."""
+
+    completed_month = serializers.SerializerMethodField(
+        help_text="The month the rotation ended (YYYY-MM): the public page says “Completed <month year>”."
+    )
+    hidden = serializers.BooleanField(
+        source="is_hidden", read_only=True, help_text="Hidden from the public by our staff."
+    )
+    hidden_reason = serializers.CharField(read_only=True, help_text="Our staff's reason; empty when shown.")
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "application",
+            *REVIEW_RATINGS,
+            "text",
+            "created_at",
+            "completed_month",
+            "answer",
+            "answered_at",
+            "hidden",
+            "hidden_reason",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-03"})
+    def get_completed_month(self, review: Review) -> str:
+        return f"{review.application.block.end_date:%Y-%m}"
+
+
+class ReviewSubmitSerializer(serializers.Serializer):
+    teaching_rating = serializers.IntegerField(min_value=RATING_MIN, max_value=RATING_MAX)
+    hands_on_rating = serializers.IntegerField(
+        min_value=RATING_MIN, max_value=RATING_MAX, help_text="How much you took part in care."
+    )
+    organization_rating = serializers.IntegerField(min_value=RATING_MIN, max_value=RATING_MAX)
+    value_rating = serializers.IntegerField(
+        min_value=RATING_MIN, max_value=RATING_MAX, help_text="Value for the fees paid."
+    )
+    text = serializers.CharField(max_length=MAX_REVIEW_CHARS, help_text="What future applicants should know.")

@@ -25,6 +25,7 @@ urlpatterns = [
         name="application_block_change",
     ),
     path("me/applications/<int:pk>/documents/", views.application_documents, name="application_documents"),
+    path("me/applications/<int:pk>/review/", views.application_review, name="application_review"),
     path(
         "me/applications/<int:pk>/advisor-message/",
         views.application_advisor_message,

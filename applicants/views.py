@@ -30,6 +30,7 @@ from applicants.forms import (
     MessageForm,
     ProfileForm,
     ReasonForm,
+    ReviewForm,
     VisaDenialForm,
 )
 from applicants.letter_pdf import letter_response
@@ -326,6 +327,7 @@ def application_detail(request, pk: int, *, applicant):
     payments_due = payment_selectors.amounts_due(application)
     balance_due = next((due for due in payments_due if due.purpose == Payment.Purpose.BALANCE), None)
     visa_denials = list(application.visa_denials.all())
+    review = selectors.review_of(application) if application.status == S.COMPLETED else None
     return TemplateResponse(
         request,
         "applicants/application_detail.html",
@@ -370,6 +372,9 @@ def application_detail(request, pk: int, *, applicant):
             "advisor_thread": selectors.advisor_thread(application),
             "advisor_message_form": MessageForm(prefix=ADVISOR_MESSAGE_PREFIX),
             **_booking_letters(applicant, application),
+            # A completed booking: the applicant's review, or the form to write it.
+            "review": review,
+            "review_form": ReviewForm() if application.status == S.COMPLETED and review is None else None,
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
     )
@@ -585,6 +590,23 @@ def application_documents(request, pk: int, *, applicant):
             application=application, actor=request.user, documents=list(form.cleaned_data["documents"])
         ),
         "Documents sent to the host.",
+    )
+
+
+@applicant_required
+@require_POST
+def application_review(request, pk: int, *, applicant):
+    """Review a completed booking, once; the review shows on the booking's page and the rotation's."""
+    application = _own_application(applicant, pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _first_error(form))
+        return redirect("applicants:application_detail", pk=application.pk)
+    return _back(
+        request,
+        application,
+        lambda: services.review_submit(application=application, actor=request.user, **form.cleaned_data),
+        "Thank you: your review is on the rotation's page.",
     )
 
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants.lor_workflow import ActorRole as LetterRole
-from applicants.models import Application, BlockChange, LetterRequest
+from applicants.models import Application, BlockChange, LetterRequest, Review
 from applicants.selectors import letter_author_preceptor_ids, letters_with_receipt
 from applicants.services import (
     application_cancel,
@@ -31,6 +31,7 @@ from applicants.services import (
     application_waitlist,
     applications_bulk,
     block_change_decide,
+    review_answer,
 )
 from applicants.services.letter_requests import (
     letter_accept,
@@ -61,6 +62,8 @@ from hosts.serializers import (
     HostNoShowSerializer,
     HostOfferSerializer,
     HostRejectSerializer,
+    HostReviewAnswerSerializer,
+    HostReviewSerializer,
     HostRotationSerializer,
 )
 from hosts.tenancy import EVERY_ROLE, MANAGERS, ORGANIZATION_HEADER, IsOrganizationMember, Tenancy
@@ -502,3 +505,25 @@ class LetterViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixi
         data = validated_data(HostLetterConfirmSerializer(data=request.data))
         letter_confirm_submitted(**author, eras_submitted_on=data["eras_submitted_on"])
         return self._done()
+
+
+@extend_schema_view(list=extend_schema(parameters=[ORGANIZATION_PARAMETER]))
+class ReviewViewSet(HostViewSet, mixins.ListModelMixin):
+    """Reviews of your rotations (a preceptor's: of theirs), newest first; hidden ones say so."""
+
+    serializer_class = HostReviewSerializer
+
+    def get_queryset(self):
+        return selectors.host_reviews(self.scoped(Review.objects.all()))
+
+    @extend_schema(
+        request=HostReviewAnswerSerializer,
+        responses=HostReviewSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        """Answer a review in public, once; the applicant is told. A second answer: 409."""
+        data = validated_data(HostReviewAnswerSerializer(data=request.data))
+        review_answer(review=self.get_object(), actor=request.user, text=data["answer"])
+        return Response(HostReviewSerializer(self.get_object(), context=self.get_serializer_context()).data)

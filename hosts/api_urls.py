@@ -13,4 +13,5 @@ router.register("blocks", api.BlockViewSet, basename="block")
 router.register("applications", api.ApplicationViewSet, basename="application")
 router.register("block-changes", api.BlockChangeViewSet, basename="block-change")
 router.register("letters", api.LetterViewSet, basename="letter")
+router.register("reviews", api.ReviewViewSet, basename="review")
 urlpatterns = [*router.urls, path("payouts/", HostPayoutsAPI.as_view(), name="payouts")]

@@ -10,7 +10,7 @@ from amo.forms import SingleLineField, bounded_formfield
 from amo.money import cents_to_dollars, dollars_to_cents
 from amo.text import day_label, moment_label
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
-from applicants.models import Application
+from applicants.models import MAX_REVIEW_ANSWER_CHARS, Application
 from applicants.services import MAX_MESSAGE_CHARS
 from hosts.models import Membership, Organization
 from hosts.services import STATE_MESSAGE
@@ -304,6 +304,19 @@ class BlockChangeDeclineForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, block_change_id: int, **kwargs):
         kwargs.setdefault("auto_id", f"change-{block_change_id}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class ReviewAnswerForm(BootstrapMixin, forms.Form):
+    answer = forms.CharField(
+        label="Your public answer",
+        max_length=MAX_REVIEW_ANSWER_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown under the review on the rotation's page. You can answer once.",
+    )
+
+    def __init__(self, *args, review_id: int, **kwargs):
+        kwargs.setdefault("auto_id", f"review-{review_id}-%s")
         super().__init__(*args, **kwargs)
 
 

@@ -21,7 +21,14 @@ from django.db.models import (
 from django.db.models.functions import Now
 
 from amo.models import User
-from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange, Document
+from applicants.models import (
+    Application,
+    ApplicationMessage,
+    ApplicationTransition,
+    BlockChange,
+    Document,
+    Review,
+)
 from hosts.models import Membership
 from payments.selectors import with_price_difference
 
@@ -248,4 +255,12 @@ def rotations_with_counts(rotations: QuerySet) -> QuerySet:
             ),
         )
         .order_by("status", "title")
+    )
+
+
+def host_reviews(reviews: QuerySet[Review]) -> QuerySet[Review]:
+    """The reviews of a host's rotations (already scoped), newest first, with what each row shows:
+    the rotation, the booking's block and who answered. The same few queries for any number."""
+    return reviews.select_related("application__block__rotation", "answered_by").order_by(
+        "-created_at", "-pk"
     )

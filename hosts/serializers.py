@@ -7,7 +7,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
-from applicants.models import Application, BlockChange, Document, LetterRequest, LetterVersion
+from applicants.models import (
+    MAX_REVIEW_ANSWER_CHARS,
+    Application,
+    BlockChange,
+    Document,
+    LetterRequest,
+    LetterVersion,
+)
+from applicants.serializers import ReviewSerializer
 from applicants.services import BULK_ACTIONS, MAX_MESSAGE_CHARS
 from hosts.models import Preceptor
 from payments.serializers import BlockChangePriceField
@@ -320,4 +328,19 @@ class HostLetterUploadSerializer(serializers.Serializer):
 class HostLetterConfirmSerializer(serializers.Serializer):
     eras_submitted_on = serializers.DateField(
         help_text="The day you uploaded the letter to the ERAS portal: not ahead, not before the request."
+    )
+
+
+class HostReviewSerializer(ReviewSerializer):
+    rotation = serializers.IntegerField(source="application.block.rotation_id", read_only=True)
+    rotation_title = serializers.CharField(source="application.block.rotation.title", read_only=True)
+
+    class Meta(ReviewSerializer.Meta):
+        fields = [*ReviewSerializer.Meta.fields, "rotation", "rotation_title"]
+        read_only_fields = fields
+
+
+class HostReviewAnswerSerializer(serializers.Serializer):
+    answer = serializers.CharField(
+        max_length=MAX_REVIEW_ANSWER_CHARS, help_text="Your public answer, shown under the review. Once."
     )

@@ -72,6 +72,8 @@ urlpatterns = [
         views.LetterVersionFileView.as_view(),
         name="letter_version_file",
     ),
+    path("reviews/", views.ReviewListView.as_view(), name="reviews"),
+    path("reviews/<int:pk>/answer/", views.ReviewAnswerView.as_view(), name="review_answer"),
     path("roster/", views.RosterView.as_view(), name="roster"),
     path("calendar/", views.CalendarView.as_view(), name="calendar"),
     path("payouts/", payments_views.PayoutsView.as_view(), name="payouts"),

@@ -7,6 +7,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from hosts.track_records import organization_track_record, rotation_track_record
 from rotations.cache import catalog_cache_on, catalog_cached
 from rotations.filters import MAX_PAGE_SIZE, PAGE_SIZE, RotationFilter
 from rotations.models import Rotation
@@ -112,13 +113,16 @@ class RotationListApi(generics.ListAPIView):
 
 
 class RotationDetailApi(generics.RetrieveAPIView):
-    """A published rotation with its blocks not yet started and each block's refund schedule."""
+    """A published rotation with its blocks not yet started, each block's refund schedule, and its
+    track record."""
 
     permission_classes = [AllowAny]
     serializer_class = RotationDetailSerializer
 
     def get_object(self):
-        return rotation_detail(rotation_id=self.kwargs["pk"])
+        rotation = rotation_detail(rotation_id=self.kwargs["pk"])
+        rotation.track_record = rotation_track_record(rotation)
+        return rotation
 
 
 class SpecialtyListApi(generics.ListAPIView):
@@ -131,10 +135,12 @@ class SpecialtyListApi(generics.ListAPIView):
 
 
 class OrganizationDetailApi(generics.RetrieveAPIView):
-    """A host organization and its published rotations."""
+    """A host organization, its published rotations and its track record."""
 
     permission_classes = [AllowAny]
     serializer_class = OrganizationSerializer
 
     def get_object(self):
-        return organization_public_detail(slug=self.kwargs["slug"])
+        organization = organization_public_detail(slug=self.kwargs["slug"])
+        organization.track_record = organization_track_record(organization)
+        return organization

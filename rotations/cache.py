@@ -31,6 +31,7 @@ from django.contrib.messages import get_messages
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
+from django.http import HttpResponse
 from django.utils import timezone
 
 CACHE_ALIAS = "catalog"
@@ -111,6 +112,16 @@ def catalog_cached(kind: str, query: dict[str, Any], build: Callable[[], Any]) -
     if value is not None:
         cache.set(key, (version, value), timeout=settings.CATALOG_CACHE_SECONDS)
     return value
+
+
+def public_page(request, kind: str, query: dict[str, Any], build: Callable[[], str]) -> HttpResponse:
+    """A public page of the catalog (a rotation, a host, a preceptor): an anonymous visitor's comes
+    whole from the cache, which forgets it as soon as what it shows changes, unless a message waits
+    to be shown to the visitor or the address carries parameters; a signed-in visitor's is always
+    read, as it may offer them more (booking)."""
+    if catalog_cache_on(request) and not request.GET and not messages_pending(request):
+        return HttpResponse(catalog_cached(kind, query, build))
+    return HttpResponse(build())
 
 
 def _changed(sender, **kwargs) -> None:

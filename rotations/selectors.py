@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from hosts.models import Organization
+from hosts.models import Organization, Preceptor
 from rotations.models import (
     Block,
     FirstDayInformation,
@@ -372,15 +372,34 @@ def specialty_choices() -> list[tuple[str, str]]:
     return list(specialty_list().values_list("slug", "name"))
 
 
-def organization_public_detail(*, slug: str) -> Organization:
-    """A host organization as the public sees it, with its published rotations."""
-    published = (
-        Rotation.objects.published().select_related("specialty").defer("search_vector").order_by("title")
+def _published_titled() -> RotationQuerySet:
+    return (
+        Rotation.objects.published()
+        .select_related("specialty", "preceptor")
+        .defer("search_vector")
+        .order_by("title", "id")
     )
+
+
+def organization_public_detail(*, slug: str) -> Organization:
+    """A host organization as the public sees it, with its published rotations and their preceptors."""
     organizations = Organization.objects.prefetch_related(
-        Prefetch("rotations", queryset=published, to_attr="published_rotations")
+        Prefetch("rotations", queryset=_published_titled(), to_attr="published_rotations")
     )
     return get_object_or_404(organizations, slug=slug)
+
+
+def preceptor_public_detail(*, organization_slug: str, pk: int) -> Preceptor:
+    """A preceptor as the public sees them, with their organization and the published rotations they
+    supervise; 404 for one who supervises none (nothing of theirs is public)."""
+    published = _published_titled()
+    preceptors = (
+        Preceptor.objects.filter(organization__slug=organization_slug)
+        .filter(Exists(published.filter(preceptor=OuterRef("pk"))))
+        .select_related("organization", "specialty")
+        .prefetch_related(Prefetch("rotations", queryset=published, to_attr="published_rotations"))
+    )
+    return get_object_or_404(preceptors, pk=pk)
 
 
 def blocks_out_of_step() -> list[tuple[int, int, int]]:

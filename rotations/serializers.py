@@ -141,6 +141,100 @@ class RotationListSerializer(serializers.ModelSerializer):
         extra_kwargs = {"blocks": {"help_text": "Blocks still open for applications."}}
 
 
+class FigureSerializer(serializers.Serializer):
+    """A figure of a track record (hosts.track_records): its value only when shown."""
+
+    shown = serializers.BooleanField(
+        read_only=True, help_text="Whether the figure rests on enough cases (at least 5) to be shown."
+    )
+    reason = serializers.CharField(
+        read_only=True, help_text="Why it is not shown, in words (e.g. too few cases); empty when shown."
+    )
+    cases = serializers.IntegerField(read_only=True, help_text="How many cases it is counted from.")
+    values: tuple[str, ...] = ()
+
+    def to_representation(self, figure):
+        data = super().to_representation(figure)
+        if not figure.shown:
+            data.update(dict.fromkeys(self.values))
+        return data
+
+
+def _tenths_field(help_text: str) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=6,
+        decimal_places=1,
+        coerce_to_string=False,
+        read_only=True,
+        allow_null=True,
+        help_text=help_text,
+    )
+
+
+class RatingsSerializer(FigureSerializer):
+    overall = _tenths_field("Average of every rating, out of 5; null unless shown.")
+    teaching = _tenths_field("Average teaching rating, out of 5.")
+    hands_on = _tenths_field("Average hands-on involvement rating, out of 5.")
+    organization = _tenths_field("Average organization rating, out of 5.")
+    value = _tenths_field("Average value rating, out of 5.")
+    values = ("overall", "teaching", "hands_on", "organization", "value")
+
+    def to_representation(self, figure):
+        data = super().to_representation(figure)
+        if figure.shown:
+            averages = figure.averages
+            data.update(
+                teaching=averages["teaching_rating"],
+                hands_on=averages["hands_on_rating"],
+                organization=averages["organization_rating"],
+                value=averages["value_rating"],
+            )
+        return data
+
+
+class RateSerializer(FigureSerializer):
+    percent = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Whole percent; null unless shown."
+    )
+    values = ("percent",)
+
+
+class DaysSerializer(FigureSerializer):
+    days = _tenths_field("Median days, to a tenth; null unless shown.")
+    values = ("days",)
+
+
+class TrackRecordSerializer(serializers.Serializer):
+    ratings = RatingsSerializer(read_only=True, help_text="Reviews by applicants after a completed booking.")
+    response_rate = RateSerializer(
+        read_only=True,
+        help_text="Share of the applications sent for the host's review that the host decided (offered, "
+        "waitlisted or turned down) rather than left to expire; cases: those applications.",
+    )
+    median_days_to_decision = DaysSerializer(
+        source="decision_days",
+        read_only=True,
+        help_text="Median days from an application's submission to the host's decision; cases: "
+        "the decisions.",
+    )
+
+
+class RotationTrackRecordSerializer(TrackRecordSerializer):
+    letter_rate = RateSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Share of the letters of recommendation the rotation's preceptor accepted to write that "
+        "they submitted to ERAS; cases: the letters accepted. Null when the rotation names no preceptor.",
+    )
+    median_days_to_letter = DaysSerializer(
+        source="letter_days",
+        read_only=True,
+        allow_null=True,
+        help_text="Median days from a letter's request to its submission to ERAS; cases: the letters "
+        "submitted. Null when the rotation names no preceptor.",
+    )
+
+
 class RotationDetailSerializer(serializers.ModelSerializer):
     specialty = SpecialtySerializer(read_only=True)
     organization = OrganizationSummarySerializer(read_only=True)
@@ -150,6 +244,11 @@ class RotationDetailSerializer(serializers.ModelSerializer):
     )
     blocks = serializers.SerializerMethodField(
         help_text="Blocks not yet started, with their refund schedule."
+    )
+    track_record = RotationTrackRecordSerializer(
+        read_only=True,
+        help_text="Counted from our own records: this rotation's ratings, its host's answers to "
+        "applications and its preceptor's letters.",
     )
 
     class Meta:
@@ -168,6 +267,7 @@ class RotationDetailSerializer(serializers.ModelSerializer):
             "cancellation_policy",
             "weekly_hours",
             "blocks",
+            "track_record",
         ]
 
     def get_blocks(self, rotation) -> list[dict]:
@@ -187,6 +287,11 @@ class OrganizationRotationSerializer(serializers.ModelSerializer):
 
 class OrganizationSerializer(serializers.ModelSerializer):
     rotations = OrganizationRotationSerializer(source="published_rotations", many=True, read_only=True)
+    track_record = TrackRecordSerializer(
+        read_only=True,
+        help_text="Counted from our own records: ratings over all its rotations, and its answers to "
+        "applications.",
+    )
 
     class Meta:
         model = Organization
@@ -204,4 +309,5 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "description",
             "is_verified",
             "rotations",
+            "track_record",
         ]

@@ -1,4 +1,5 @@
-"""Pages of the catalog: /rotations/ and /rotations/<slug>/."""
+"""The public catalog's pages: /rotations/, /rotations/<slug>/, and the pages of a host
+organization (/hosts/<slug>/) and of one of its preceptors, which the rotation page links to."""
 
 from django.urls import path
 
@@ -6,6 +7,8 @@ from rotations import views
 
 app_name = "rotations"
 urlpatterns = [
-    path("", views.rotation_list, name="list"),
-    path("<slug:slug>/", views.rotation_page, name="detail"),
+    path("rotations/", views.rotation_list, name="list"),
+    path("rotations/<slug:slug>/", views.rotation_page, name="detail"),
+    path("hosts/<slug:slug>/", views.organization_page, name="organization"),
+    path("hosts/<slug:slug>/preceptors/<int:pk>/", views.preceptor_page, name="preceptor"),
 ]

@@ -1,4 +1,5 @@
-"""Pages of the catalog: the public list with search and filters, and a rotation's page."""
+"""Pages of the catalog: the public list with search and filters, a rotation's page with its
+reviews, and the public pages of a host organization and of a preceptor, each with its track record."""
 
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -6,10 +7,23 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from rotations.cache import catalog_cache_on, catalog_cached, messages_pending
+from applicants.selectors import reviews_public
+from hosts.track_records import organization_track_record, preceptor_track_record, rotation_track_record
+from rotations.cache import catalog_cache_on, catalog_cached, messages_pending, public_page
 from rotations.filters import PAGE_SIZE, RotationFilter
 from rotations.policies import TIERS, refund_schedule
-from rotations.selectors import CatalogPaginator, rotation_detail
+from rotations.selectors import (
+    CatalogPaginator,
+    organization_public_detail,
+    preceptor_public_detail,
+    rotation_detail,
+)
+
+
+def _page(request, template: str, title: str, context: dict) -> str:
+    """A page whose body Jinja2 renders (amo/jinja.py says why) inside the site's layout."""
+    body = render_to_string(template, context, request)
+    return render_to_string("rotations/page.html", {"title": title, "page": body}, request)
 
 
 @require_GET
@@ -60,9 +74,7 @@ def rotation_list(request):
 
 @require_GET
 def rotation_page(request, slug: str):
-    """A rotation's page. An anonymous visitor's comes whole from the catalog cache, which forgets it
-    as soon as the rotation, its blocks' seats or its host change; a signed-in visitor's may offer
-    booking, so it is always read."""
+    """A rotation's page, with its reviews (newest first) and its track record."""
 
     def page() -> str:
         rotation = rotation_detail(slug=slug)
@@ -77,10 +89,46 @@ def rotation_page(request, slug: str):
             )
             for block in rotation.upcoming_blocks
         ]
-        context = {"rotation": rotation, "blocks": blocks, "today": timezone.localdate()}
-        body = render_to_string("rotations/detail.jinja", context, request)
-        return render_to_string("rotations/detail.html", {"rotation": rotation, "page": body}, request)
+        context = {
+            "rotation": rotation,
+            "blocks": blocks,
+            "today": timezone.localdate(),
+            "reviews": reviews_public(rotation_id=rotation.pk),
+            "track_record": rotation_track_record(rotation),
+        }
+        return _page(request, "rotations/detail.jinja", rotation.title, context)
 
-    if catalog_cache_on(request) and not request.GET and not messages_pending(request):
-        return HttpResponse(catalog_cached("rotation", {"slug": slug}, page))
-    return HttpResponse(page())
+    return public_page(request, "rotation", {"slug": slug}, page)
+
+
+@require_GET
+def organization_page(request, slug: str):
+    """A host organization's public page: who they are, their published rotations and preceptors,
+    and their track record."""
+
+    def page() -> str:
+        organization = organization_public_detail(slug=slug)
+        context = {
+            "organization": organization,
+            "preceptors": sorted(
+                {rotation.preceptor for rotation in organization.published_rotations if rotation.preceptor},
+                key=lambda preceptor: (preceptor.full_name, preceptor.pk),
+            ),
+            "track_record": organization_track_record(organization),
+        }
+        return _page(request, "rotations/organization.jinja", organization.name, context)
+
+    return public_page(request, "organization", {"slug": slug}, page)
+
+
+@require_GET
+def preceptor_page(request, slug: str, pk: int):
+    """A preceptor's public page, while they supervise a published rotation: their credentials,
+    their rotations and their track record."""
+
+    def page() -> str:
+        preceptor = preceptor_public_detail(organization_slug=slug, pk=pk)
+        context = {"preceptor": preceptor, "track_record": preceptor_track_record(preceptor)}
+        return _page(request, "rotations/preceptor.jinja", preceptor.full_name, context)
+
+    return public_page(request, "preceptor", {"slug": slug, "pk": pk}, page)

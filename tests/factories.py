@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from amo.models import User
-from applicants.models import Applicant, Application, BlockChange, Document, LetterRequest
+from applicants.models import Applicant, Application, BlockChange, Document, LetterRequest, Review
+from applicants.services.reviews import review_submit
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
@@ -294,16 +295,6 @@ def catalog_rotation(*, blocks: list[dict] | None = None, **fields) -> Rotation:
 # --- Letters of recommendation ---------------------------------------------------------------------
 
 
-def completed_booking(**fields) -> Application:
-    """A booking whose four-week rotation ended twelve days ago: its applicant may ask for letters."""
-    block = BlockFactory(
-        start_date=date.today() - timedelta(days=40), apply_by=date.today() - timedelta(days=70)
-    )
-    return ApplicationFactory(
-        block=block, status=Application.Status.COMPLETED, submitted_at=timezone.now(), **fields
-    )
-
-
 def request_form_upload(data: bytes = PDF_BYTES, name: str = "letter-request-form.pdf") -> SimpleUploadedFile:
     """A Letter Request Form as the applicant's browser sends it."""
     return SimpleUploadedFile(name, data, content_type="application/pdf")
@@ -334,3 +325,41 @@ def letter_request(application: Application | None = None, **fields) -> LetterRe
         **fields,
     }
     return letter_request_make(**arguments)
+
+
+# --- Reviews ---------------------------------------------------------------------------------------
+
+# The block of a completed booking: four weeks from Monday January 6, 2025, so ended in February.
+COMPLETED_BLOCK_START = date(2025, 1, 6)
+
+
+def completed_booking(
+    rotation: Rotation | None = None, *, start_date: date = COMPLETED_BLOCK_START, **fields
+):
+    """A booking whose rotation is completed, on a past block of `rotation` (a new one by default)."""
+    block = BlockFactory(
+        rotation=rotation or RotationFactory(),
+        start_date=start_date,
+        apply_by=start_date - timedelta(days=30),
+    )
+    return ApplicationFactory(
+        block=block,
+        status=Application.Status.COMPLETED,
+        submitted_at=timezone.now() - timedelta(days=60),
+        **fields,
+    )
+
+
+def review_written(application: Application, *ratings: int, text: str = "Great teaching.") -> Review:
+    """The applicant's review of their completed booking, through the service: four ratings (all
+    four the same when one is given) and the words."""
+    teaching, hands_on, organization, value = ratings * 4 if len(ratings) == 1 else ratings
+    return review_submit(
+        application=application,
+        actor=application.applicant.user,
+        teaching_rating=teaching,
+        hands_on_rating=hands_on,
+        organization_rating=organization,
+        value_rating=value,
+        text=text,
+    )

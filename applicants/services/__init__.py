@@ -1,8 +1,8 @@
 """Writes of the applicants app, one module per use case: the profile, the document vault, and
 applications (submission, review, offers, booking, the payment hand-off, cancellation, the
 lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, letters
-of recommendation, and visa denials. Every transition goes through applicants.workflow (a letter
-request's through applicants.lor_workflow) and is told to the other side."""
+of recommendation, visa denials and reviews. Every transition goes through applicants.workflow (a
+letter request's through applicants.lor_workflow) and is told to the other side."""
 
 from applicants.services.advisors import advisor_message_post, booking_advisor_assign
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
@@ -50,6 +50,7 @@ from applicants.services.review import (
     application_waitlist,
     applications_bulk,
 )
+from applicants.services.reviews import review_answer, review_hide, review_submit, review_unhide
 from applicants.services.submission import (
     MAX_MESSAGE_CHARS,
     MAX_STATEMENT_CHARS,
@@ -130,6 +131,11 @@ __all__ = [
     "letter_waiver_record",
     "letter_withdraw",
     "letters_expire_unanswered",
+    # reviews
+    "review_answer",
+    "review_hide",
+    "review_submit",
+    "review_unhide",
     # visa denials
     "visa_denial_accept",
     "visa_denial_refuse",

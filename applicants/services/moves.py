@@ -14,9 +14,10 @@ from amo.transactions import transaction_required
 from applicants.models import Application, ApplicationTransition
 from applicants.readiness import ChecklistItem
 from applicants.services.follow_up import application_follow_up
-from applicants.workflow import ActorRole, transition
+from applicants.workflow import UNDECIDED, ActorRole, transition
 from hosts.models import Membership
 from hosts.reminders import host_reminders_after_move
+from hosts.track_records import track_records_refresh
 from payments.fees import application_fee_on_move, open_payments_on_move
 from payments.refunds import RefundPlan, refunds_write
 from rotations.locking import lock_block
@@ -50,14 +51,22 @@ def move(
 ):
     """Take one edge of the state machine with the fee change that goes with it (payments.fees)
     and plan again what follows (applicants.services.follow_up); returns the recorded transition.
+    A move that ends the host's review of an application refreshes the host's track record.
     Callers that change seats have locked the block, and taken or converted the seat, first."""
     transaction_required("move")
-    current = Application.objects.select_for_update(of=("self",)).get(pk=application.pk)
+    current = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("block__rotation")
+        .get(pk=application.pk)
+    )
     fee = application_fee_on_move(current, to)
     transition(application, to, actor=actor, role=role, reason=reason, **{**fee, **changes})
     host_reminders_after_move(application, was=current.status)
     open_payments_on_move(application.pk, to)
     application_follow_up(application)
+    if current.status in UNDECIDED and to not in UNDECIDED:
+        # Out of the host's review (decided, expired undecided, withdrawn): its response figures may change.
+        track_records_refresh(organization_id=current.block.rotation.organization_id)
     return ApplicationTransition.objects.filter(application=application).latest("created_at", "id")
 
 

@@ -24,6 +24,7 @@ from hosts.views.review import (
     ApplicationDocumentView,
     ApplicationQueueView,
 )
+from hosts.views.reviews import ReviewAnswerView, ReviewListView
 from hosts.views.rotations import (
     BlockCreateView,
     BlockUpdateView,
@@ -59,6 +60,8 @@ __all__ = [
     "MembersView",
     "OnboardingView",
     "PreceptorCreateView",
+    "ReviewAnswerView",
+    "ReviewListView",
     "RosterView",
     "RotationCreateView",
     "RotationDetailView",

@@ -56,6 +56,7 @@ from tests.factories import (
     StaffFactory,
     completed_booking,
     letter_request,
+    review_written,
 )
 from tests.hosts.conftest import login
 
@@ -192,6 +193,7 @@ class World:
     open_block_id: int
     paths: dict[str, list[str]] = field(default_factory=dict)
     block_change_id: int = 0  # a booking's date change waiting for the owner's answer
+    review_id: int = 0  # a review of the owner's rotation, waiting for their answer
 
 
 @pytest.fixture
@@ -287,9 +289,14 @@ def world(db) -> World:
         for _ in range(2)
     )
     letter_accept(letter=answered, actor=owner.user, role=ActorRole.AUTHOR)
+    # Reviews: the applicant's completed booking to review, and a review of the owner's rotation to
+    # answer (both shown on the rotation's page, with its host's and preceptor's pages).
+    to_review = completed_booking(applicant=applicant)
+    review = review_written(completed_booking(rotation), 4)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
+    world.review_id = review.pk
     world.paths = {
         "anonymous": [
             "/",
@@ -299,6 +306,8 @@ def world(db) -> World:
             f"/verify/{letter.code_display}/",
             f"/letters/author/{letter_author_token(waiting)}/",
             f"/letters/author/{letter_author_token(accepted)}/",
+            f"/hosts/{rotation.organization.slug}/",
+            f"/hosts/{rotation.organization.slug}/preceptors/{rotation.preceptor_id}/",
         ],
         "applicant": [
             "/me/",
@@ -311,6 +320,7 @@ def world(db) -> World:
             f"/me/applications/{booking.pk}/",
             f"/me/applications/{booking.pk}/cancel/",
             f"/me/applications/{booking.pk}/visa-denial/",
+            f"/me/applications/{to_review.pk}/",
             f"/book/{book_now_block.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
@@ -342,6 +352,7 @@ def world(db) -> World:
             "/host/letters/",
             f"/host/letters/{to_answer.pk}/",
             f"/host/letters/{answered.pk}/",
+            "/host/reviews/",
         ],
     }
     world.block_change_id = change.pk
@@ -687,6 +698,7 @@ def api_path(template: str, world: World) -> str:
         "/api/v1/host/applications/": world.application.pk,
         "/api/v1/host/blocks/": world.rotation.blocks.first().pk,
         "/api/v1/host/block-changes/": world.block_change_id,
+        "/api/v1/host/reviews/": world.review_id,
         "/api/v1/host/rotations/": world.rotation.pk,
         "/api/v1/rotations/": world.rotation.pk,
     }

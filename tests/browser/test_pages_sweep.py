@@ -20,6 +20,7 @@ from applicants.services import (
     letter_accept,
     letter_author_link_send,
     letter_upload,
+    review_answer,
 )
 from payments.services import payment_start
 from rotations.models import DocumentKind
@@ -39,13 +40,21 @@ from tests.factories import (
     RotationFactory,
     StaffFactory,
     UserFactory,
+    completed_booking,
     letter_request,
+    review_written,
     totp_activate,
 )
 from tests.payments.stripe_helpers import pay
 from tests.pdfs import letter_pdf_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def answer_review(booking: Application, answer: str) -> None:
+    """A review of the completed `booking`, answered by an owner of its rotation's organization."""
+    owner = OwnerFactory(organization=booking.block.rotation.organization)
+    review_answer(review=review_written(booking, 5), actor=owner.user, text=answer)
 
 
 def sweep(page: Page, paths: list[str]) -> None:
@@ -77,6 +86,10 @@ def test_every_applicant_page_works_by_keyboard(page):
     advisor = StaffFactory()
     booking_advisor_assign(application=booking, advisor=advisor, actor=advisor)
     advisor_message_post(application=booking, author=advisor, body="Welcome; write to me any time.")
+    # A completed booking with its review form, and a reviewed one with the host's answer.
+    to_review = completed_booking(applicant=applicant)
+    reviewed = completed_booking(applicant=applicant)
+    answer_review(reviewed, "Thank you for your time with us.")
     log_in(page, applicant.user.email)
     sweep(
         page,
@@ -86,6 +99,8 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/me/documents/",
             f"/me/applications/{application.pk}/",
             f"/me/applications/{booking.pk}/",
+            f"/me/applications/{to_review.pk}/",
+            f"/me/applications/{reviewed.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
             f"/me/payments/{paid.pk}/receipt/",
@@ -110,6 +125,8 @@ def test_every_host_page_works_by_keyboard(page):
     application = ApplicationFactory(block=block, status=Application.Status.SUBMITTED)
     application.documents.add(DocumentFactory(applicant=application.applicant))
     InvitationFactory(organization=organization, invited_by=owner.user)
+    review_written(completed_booking(block.rotation), 4)
+    answer_review(completed_booking(block.rotation), "We hope to see you again.")
     log_in(page, owner.user.email, totp_secret=secret)
     sweep(
         page,
@@ -124,6 +141,7 @@ def test_every_host_page_works_by_keyboard(page):
             f"/host/rotations/{block.rotation.pk}/first-day/",
             f"/host/blocks/{block.pk}/edit/",
             "/host/roster/",
+            "/host/reviews/",
             "/host/calendar/",
             "/host/members/",
             "/host/preceptors/",
@@ -161,6 +179,11 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
     Reminder.objects.update(created_at=timezone.now() - timedelta(hours=1))  # past the fresh link's limit
     letter_author_link_send(letter=waiting)
     waiting.refresh_from_db()
+    # A rotation with reviews (one answered) and a track record, and its host's and preceptor's pages.
+    rotation = RotationFactory()
+    for _ in range(5):
+        review_written(completed_booking(rotation), 5, 4, 3, 4)
+    answer_review(completed_booking(rotation), "Thank you for your time with us.")
     sweep(
         page,
         [
@@ -171,6 +194,9 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
             f"/verify/{letter.code}/",
             f"/letters/author/{letter_author_token(waiting)}/",
             f"/letters/author/{letter_author_token(uploaded)}/",
+            f"/rotations/{rotation.slug}/",
+            f"/hosts/{rotation.organization.slug}/",
+            f"/hosts/{rotation.organization.slug}/preceptors/{rotation.preceptor.pk}/",
         ],
     )
     assert page.goto(f"/letters/author/{replaced}/").status == 410
@@ -186,11 +212,13 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
     DocumentFactory(applicant=ApplicantFactory())
     booking = ApplicationFactory(status=Application.Status.CONFIRMED)
     booking_advisor_assign(application=booking, advisor=staff, actor=staff)
+    review_written(completed_booking(), 3)
     log_in(page, staff.email, totp_secret=secret)
     for path in [
         "/admin/",
         "/admin/applicants/document/",
         "/admin/applicants/application/",
+        "/admin/applicants/review/",
         f"/admin/applicants/application/{booking.pk}/advisor-message/",
         "/admin/applicants/letterrequest/",
         f"/admin/applicants/letterrequest/{letter_request().pk}/change/",

@@ -26,6 +26,7 @@ from applicants.models import (
     LetterRequest,
     LetterTransition,
     LetterVersion,
+    Review,
 )
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
@@ -33,7 +34,7 @@ from hosts.tenancy import SESSION_KEY
 from payments.models import LedgerEntry, Payment
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold
 from tests.applicants.letters import Booking, letter_requested, letter_uploaded
-from tests.factories import ApplicationFactory, BlockChangeFactory
+from tests.factories import ApplicationFactory, BlockChangeFactory, completed_booking, review_written
 from tests.hosts.conftest import login
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +80,7 @@ def snapshot() -> dict:
         "letter_versions": LetterVersion.objects.count(),
         "letter_transitions": LetterTransition.objects.count(),
         "letter_accesses": LetterFileAccess.objects.count(),
+        "reviews": list(Review.objects.order_by("pk").values_list()),
     }
 
 
@@ -252,13 +254,15 @@ booking = lambda a, b: {"pk": b.booking.pk}  # noqa: E731
 block_change = lambda a, b: {"pk": b.block_change.pk}  # noqa: E731
 letter = lambda a, b: {"pk": b.letter.pk}  # noqa: E731
 submitted_on = lambda a, b: {"eras_submitted_on": date.today().isoformat()}  # noqa: E731
+review = lambda a, b: {"pk": b.review.pk}  # noqa: E731
 reason = lambda a, b: {"reason": "Taken over."}  # noqa: E731
 
 
 @pytest.fixture
 def bookings(tenant_a, tenant_b):
-    """Each tenant also has a confirmed booking (on its other block) with a date change asked for:
-    the objects the booking actions and date-change endpoints act on."""
+    """Each tenant also has a confirmed booking (on its other block) with a date change asked for,
+    and a review of a completed booking: the objects the booking actions, date-change and review
+    endpoints act on."""
     for tenant in (tenant_a, tenant_b):
         name = tenant.organization.name
         tenant.booking = ApplicationFactory(
@@ -270,6 +274,7 @@ def bookings(tenant_a, tenant_b):
         tenant.block_change = BlockChangeFactory(
             application=tenant.booking, from_block=tenant.other_block, to_block=tenant.block, reason="Exams."
         )
+        tenant.review = review_written(completed_booking(tenant.rotation), 4, text=f"{name} was a fine host.")
 
 
 @pytest.fixture
@@ -300,6 +305,13 @@ def _block_changes_page_hides_b(client, a, b):
     response = client.get(reverse("hosts:block_changes"))
     assert [change.pk for change in response.context["object_list"]] == [a.block_change.pk]
     assert b.booking.applicant.legal_name not in response.content.decode()
+
+
+def _reviews_page_hides_b(client, a, b):
+    _page_hides_b("hosts:reviews").run(client, a, b)
+    response = client.get(reverse("hosts:reviews"))
+    assert [shown.pk for shown in response.context["object_list"]] == [a.review.pk]
+    assert b.review.text not in response.content.decode()
 
 
 def _payouts_show_only_a(name: str) -> Check:
@@ -382,6 +394,8 @@ CASES: dict[str, Objects | Check] = {
     "hosts:letter_upload": Objects(letter, ("post",)),
     "hosts:letter_confirm": Objects(letter, ("post",), submitted_on),
     "hosts:letter_version_file": Objects(lambda a, b: {"pk": b.letter.pk, "number": 1}, ("get",)),
+    "hosts:reviews": Check(_reviews_page_hides_b),
+    "hosts:review_answer": Objects(review, ("post",), lambda a, b: {"answer": "Taken over."}),
     "hosts:roster": _page_hides_b("hosts:roster"),
     "hosts:calendar": _page_hides_b("hosts:calendar"),
     "hosts:payouts": _payouts_show_only_a("hosts:payouts"),
@@ -402,9 +416,10 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:rotation-archive": Objects(rotation, ("post",)),
     "hosts_api:block-list": Check(
         lambda client, a, b: (
-            _api_list_hides_b("hosts_api:block-list", lambda t: {t.block.pk, t.other_block.pk}).run(
-                client, a, b
-            ),
+            _api_list_hides_b(
+                "hosts_api:block-list",
+                lambda t: {t.block.pk, t.other_block.pk, t.review.application.block_id},
+            ).run(client, a, b),
             _api_create_block_on_b_rotation(client, a, b),
         )
     ),
@@ -413,7 +428,13 @@ CASES: dict[str, Objects | Check] = {
     ),
     "hosts_api:application-list": _api_list_hides_b(
         "hosts_api:application-list",
-        lambda t: {t.application.pk, t.other_application.pk, t.booking.pk, t.letter.application_id},
+        lambda t: {
+            t.application.pk,
+            t.other_application.pk,
+            t.booking.pk,
+            t.letter.application_id,
+            t.review.application_id,
+        },
     ),
     "hosts_api:application-detail": Objects(application, ("get",)),
     "hosts_api:application-start-review": Objects(application, ("post",)),
@@ -439,6 +460,10 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:letter-decline": Objects(letter, ("post",), reason),
     "hosts_api:letter-upload": Objects(letter, ("post",)),
     "hosts_api:letter-confirm-submission": Objects(letter, ("post",), submitted_on),
+    "hosts_api:review-list": _api_list_hides_b(
+        "hosts_api:review-list", lambda t: {t.review.pk}, filters=False
+    ),
+    "hosts_api:review-answer": Objects(review, ("post",), lambda a, b: {"answer": "Taken over."}),
 }
 
 

@@ -12,15 +12,24 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from amo.models import Notification, Reminder, User
-from applicants.models import Applicant, Application, ApplicationTransition, Document, EnrollmentLetter
+from applicants.models import (
+    Applicant,
+    Application,
+    ApplicationTransition,
+    Document,
+    EnrollmentLetter,
+    Review,
+)
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import profile_completeness
 from hosts.models import Membership, Organization, Preceptor
+from hosts.track_records import organization_track_record, rotation_track_record
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold, Specialty
 from rotations.selectors import blocks_out_of_step, rotation_catalog
 from seeding.bench_catalog import scale_catalog_remove, seed_scale_catalog
 from seeding.bookings import BOOKED_APPLICANTS
 from seeding.catalog import DEMO_ORGANIZATION_SLUG, npi_number
+from seeding.reviews import ANSWERED, REVIEWERS, REVIEWS
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +69,10 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     assert queue.filter(status=Application.Status.SUBMITTED).count() == 4
     assert queue.filter(status=Application.Status.OFFERED).count() == 1  # the demo applicant's offer
     # Submissions, the offer, and the demo applicant's booking (applied, offered, accepted) and her
-    # rotation under way (booked at once, started).
-    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4 + 2 + 3 + 2
+    # rotation under way (booked at once, started); and each reviewer's completed booking (applied,
+    # offered, accepted, paid, started, completed).
+    reviewed = sum(map(len, REVIEWS))
+    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4 + 2 + 3 + 2 + 6 * reviewed
 
     def everything_else():
         return (
@@ -101,8 +112,9 @@ def test_every_seat_the_demo_counts_as_taken_is_a_booking_of_its_own_applicant()
     bookings = SeatHold.objects.unreleased().filter(kind=SeatHold.Kind.BOOKING)
     assert taken > 1000 and bookings.count() == taken - 1  # and the demo applicant's offer
     # The demo applicant's own bookings are the next tests'; these are the placeholders'.
+    # The reviewers' completed bookings keep their holds too (seeding.reviews).
     confirmed = Application.objects.filter(pk__in=bookings.values("application")).exclude(
-        applicant__user__email="applicant@demo.amo.test"
+        applicant__user__email__in=["applicant@demo.amo.test", *(email for email, *_ in REVIEWERS)]
     )
     assert set(confirmed.values_list("status", flat=True)) == {Application.Status.CONFIRMED}
     placeholders = User.objects.filter(email__startswith="booked-", email__endswith="@demo.amo.test")
@@ -278,7 +290,7 @@ def test_seed_demo_leaves_every_demo_applicant_with_a_complete_profile_ready_to_
         .exclude(user__email__startswith="booked-")  # placeholders behind the catalog's taken seats
         .prefetch_related("documents", "specialties_of_interest")
     )
-    assert applicants.count() == 5
+    assert applicants.count() == 5 + len(REVIEWERS)
     assert {profile_completeness(applicant=applicant).percent for applicant in applicants} == {100}
 
     amina = applicants.get(user__email="applicant@demo.amo.test")
@@ -290,3 +302,23 @@ def test_seed_demo_leaves_every_demo_applicant_with_a_complete_profile_ready_to_
         if is_ready(readiness_checklist(applicant=amina, block=block, documents=documents))
     ]
     assert len(ready) > 10, "the demo applicant can apply to the demo catalog"
+
+
+def test_seed_demo_gives_two_demo_rotations_reviews_and_track_records_to_show():
+    call_command("seed_demo", stdout=StringIO())
+    demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
+    reviews = Review.objects.for_org(demo).visible()
+    assert reviews.count() == sum(map(len, REVIEWS))
+    assert set(reviews.values_list("application__status", flat=True)) == {Application.Status.COMPLETED}
+    assert reviews.exclude(answer="").count() == len(ANSWERED)
+    shown = [
+        rotation
+        for rotation in Rotation.objects.filter(pk__in=reviews.values("application__block__rotation"))
+        if rotation_track_record(rotation).ratings.shown
+    ]
+    assert len(shown) == 2
+    record = organization_track_record(demo)
+    assert record.ratings.shown and record.response_rate.shown and record.decision_days.shown
+    # Every booking happened in the past, as a booking does: its block ended before its review.
+    assert all(review.application.block.end_date < review.created_at.date() for review in reviews)
+    assert all(review.created_at < timezone.now() - timedelta(weeks=4) for review in reviews)

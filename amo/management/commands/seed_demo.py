@@ -5,6 +5,7 @@ from seeding.applicants import seed_demo_applicant
 from seeding.bookings import seed_demo_offer
 from seeding.catalog import seed_demo_catalog
 from seeding.host_queue import seed_host_demo
+from seeding.reviews import seed_demo_reviews
 from seeding.trip import seed_demo_bookings
 
 
@@ -29,3 +30,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"Demo booking made: {booking}, {booking.get_status_display()}")
             )
+        reviews = seed_demo_reviews()
+        self.stdout.write(self.style.SUCCESS(f"Demo reviews ready: {reviews} reviews of completed bookings"))
