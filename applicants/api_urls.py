@@ -35,6 +35,11 @@ urlpatterns = [
         api.ApplicationEnrollmentLetterAPI.as_view(),
         name="application_enrollment_letter",
     ),
+    path(
+        "applications/<int:pk>/certificate/",
+        api.ApplicationCertificateAPI.as_view(),
+        name="application_certificate",
+    ),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

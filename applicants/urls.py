@@ -1,5 +1,5 @@
 """Pages of the applicant: dashboard, profile, document vault, applications and their enrollment
-letters; and the public page that verifies a letter."""
+letters and certificates of completion; and the public page that verifies either."""
 
 from django.urls import path
 
@@ -43,6 +43,12 @@ urlpatterns = [
         views.application_enrollment_letter,
         name="application_enrollment_letter",
     ),
-    # Public: a consulate checks an enrollment letter by the code printed on it.
+    path(
+        "me/applications/<int:pk>/certificate.pdf",
+        views.application_certificate,
+        name="application_certificate",
+    ),
+    # Public: a consulate checks an enrollment letter, anyone a certificate of completion, by the
+    # code printed on it.
     path("verify/<str:code>/", views.letter_verify, name="letter_verify"),
 ]

@@ -1,7 +1,8 @@
 """Writes of the applicants app, one module per use case: the profile, the document vault, and
 applications (submission, review, offers, booking, the payment hand-off, cancellation, the
-lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, and
-visa denials. Every transition goes through applicants.workflow and is told to the other side."""
+lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, visa
+denials, and the evaluation of a completed rotation with its certificate of completion. Every
+transition goes through applicants.workflow and is told to the other side."""
 
 from applicants.services.advisors import advisor_message_post, booking_advisor_assign
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
@@ -19,6 +20,7 @@ from applicants.services.documents import (
     document_upload,
     document_verify,
 )
+from applicants.services.evaluations import evaluation_submit
 from applicants.services.letters import enrollment_letter_follow
 from applicants.services.lifecycle import application_end_early, application_record_no_show, bookings_advance
 from applicants.services.offers import application_accept, application_decline, application_offer
@@ -110,4 +112,6 @@ __all__ = [
     "visa_denial_accept",
     "visa_denial_refuse",
     "visa_denial_submit",
+    # evaluations and certificates of completion
+    "evaluation_submit",
 ]
