@@ -17,6 +17,8 @@ from rest_framework.response import Response
 from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants.models import Application, BlockChange
+from applicants.selectors import evaluation_of
+from applicants.serializers import EvaluationSerializer
 from applicants.services import (
     application_cancel,
     application_end_early,
@@ -28,6 +30,7 @@ from applicants.services import (
     application_waitlist,
     applications_bulk,
     block_change_decide,
+    evaluation_submit,
 )
 from applicants.workflow import ActorRole
 from hosts import selectors
@@ -42,6 +45,7 @@ from hosts.serializers import (
     HostBulkSerializer,
     HostCancelSerializer,
     HostEndEarlySerializer,
+    HostEvaluationSerializer,
     HostMessageOutSerializer,
     HostMessageSerializer,
     HostNoShowSerializer,
@@ -222,6 +226,12 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
     serializer_class = HostApplicationSerializer
 
+    def roles_for_action(self) -> frozenset:
+        # A preceptor member evaluates their own rotations' bookings (evaluation_submit decides who).
+        if self.action == "evaluation":
+            return EVERY_ROLE
+        return super().roles_for_action()
+
     def get_queryset(self):
         applications = self.scoped(Application.objects.all())
         if self.action == "list":
@@ -335,6 +345,38 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         data = self._input(HostEndEarlySerializer)
         application_end_early(application=application, actor=request.user, reason=data["reason"])
         return self._done(application)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=EvaluationSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+        summary="The evaluation of a completed booking (404 until it is submitted)",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=HostEvaluationSerializer,
+        responses={201: EvaluationSerializer},
+        parameters=[ORGANIZATION_PARAMETER],
+        summary="Submit the evaluation of a completed booking; it issues the certificate of completion",
+        description="By the member who is the rotation's preceptor, or an owner or coordinator (else 403). "
+        "Only a completed booking, once: before completion or a second time, 409. Fixed once submitted; "
+        "the applicant is told and reads it.",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def evaluation(self, request, pk=None):
+        application = self.get_object()
+        if request.method == "POST":
+            serializer = HostEvaluationSerializer(data=request.data)
+            validated_data(serializer)
+            evaluation = evaluation_submit(
+                application=application, actor=request.user, **serializer.submission()
+            )
+            return Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)
+        evaluation = evaluation_of(application)
+        if evaluation is None:
+            raise Http404("This booking has no evaluation yet.")
+        return Response(EvaluationSerializer(evaluation).data)
 
     @extend_schema(
         request=HostBulkSerializer,

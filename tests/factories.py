@@ -10,6 +10,7 @@ from django.utils.text import slugify
 
 from amo.models import User
 from applicants.models import Applicant, Application, BlockChange, Document
+from applicants.services import bookings_advance
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
@@ -175,6 +176,20 @@ def free_seat(block: Block) -> Application:
     seat_release(application_id=application.pk, reason=SeatHold.ReleaseReason.CANCELLED)
     Application.objects.filter(pk=application.pk).update(status=Application.Status.CANCELLED)
     return application
+
+
+def completed_booking(*, weeks: int = 4, **fields) -> Application:
+    """A booking on a block that ended last week, started and completed by the hourly advance
+    (applicants.services.bookings_advance), as the real booking would be. `fields` go to the
+    booking's factory (block__rotation__..., applicant__...); a `block` given is used as it is."""
+    if "block" not in fields:
+        start = date.today() - timedelta(weeks=weeks, days=7)
+        fields.update(block__start_date=start, block__apply_by=start - timedelta(days=7), block__weeks=weeks)
+    booking = ApplicationFactory(status=Application.Status.CONFIRMED, submitted_at=timezone.now(), **fields)
+    bookings_advance()
+    booking.refresh_from_db()
+    assert booking.status == Application.Status.COMPLETED, booking.status
+    return booking
 
 
 # --- Applicants: documents and verified email addresses ----------------------------------------

@@ -1,6 +1,6 @@
 """Pages of the host dashboard under /host/. Every object comes through `self.scoped` (hosts.tenancy)."""
 
-from hosts.views.bookings import BlockChangeDecideView, BlockChangeListView
+from hosts.views.bookings import BlockChangeDecideView, BlockChangeListView, EvaluationView
 from hosts.views.members import (
     InvitationAcceptView,
     InvitationCreateView,
@@ -46,6 +46,7 @@ __all__ = [
     "BlockUpdateView",
     "CalendarView",
     "DashboardView",
+    "EvaluationView",
     "FirstDayUpdateView",
     "InvitationAcceptView",
     "InvitationCreateView",
