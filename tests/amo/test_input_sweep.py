@@ -52,6 +52,7 @@ from tests.factories import (
     PreceptorFactory,
     RotationFactory,
     StaffFactory,
+    completed_booking,
 )
 from tests.hosts.conftest import login
 
@@ -206,6 +207,9 @@ def world(db) -> World:
         block=block, status=Application.Status.SUBMITTED, submitted_at=timezone.now()
     )
     application.documents.add(DocumentFactory(applicant=application.applicant))
+    # A completed booking whose evaluation is to write (before the bookings below that the hourly
+    # advance, which completes it, would start).
+    completed = completed_booking(block__rotation=rotation)
 
     applicant = ApplicantFactory()
     EmailAddressFactory(user=applicant.user)
@@ -301,6 +305,8 @@ def world(db) -> World:
             f"/host/blocks/{block.pk}/edit/",
             f"/host/applications/{started_booking.pk}/",
             f"/host/applications/{running.pk}/",
+            f"/host/applications/{completed.pk}/",
+            f"/host/applications/{completed.pk}/evaluation/",
             "/host/block-changes/",
             "/host/roster/",
             "/host/calendar/",
@@ -560,6 +566,7 @@ def our_page_url_names() -> set[str]:
 NOT_FORMS = {
     "applicants:document_file": "a file download by id",
     "applicants:application_enrollment_letter": "a PDF download by id",
+    "applicants:application_certificate": "a PDF download by id",
     "hosts:application_document": "a file download by id",
     "hosts:invitation_accept": "the invitation's signed token is its only input",
     "hosts:onboarding": "only for someone without an organization; its form is the organization form",

@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from amo.models import Notification
 from amo.services import api_token_create
-from applicants.models import Application, ApplicationMessage, ApplicationTransition, BlockChange
+from applicants.models import (
+    Application,
+    ApplicationMessage,
+    ApplicationTransition,
+    BlockChange,
+    CompletionCertificate,
+    Evaluation,
+)
 from hosts.models import Invitation, Membership, Organization, Preceptor
 from hosts.services import invitation_token, membership_remove
 from hosts.tenancy import SESSION_KEY
@@ -25,6 +32,7 @@ from payments.models import LedgerEntry, Payment
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold
 from tests.factories import ApplicationFactory, BlockChangeFactory
 from tests.hosts.conftest import login
+from tests.hosts.test_evaluations import api_data
 
 pytestmark = pytest.mark.django_db
 HOST_PREFIXES = ("host/", "api/v1/host/")
@@ -65,6 +73,8 @@ def snapshot() -> dict:
         "invitations": list(Invitation.objects.order_by("pk").values_list()),
         "preceptors": list(Preceptor.objects.order_by("pk").values_list()),
         "notifications": Notification.objects.count(),
+        "evaluations": Evaluation.objects.count(),
+        "certificates": CompletionCertificate.objects.count(),
     }
 
 
@@ -238,6 +248,8 @@ booking = lambda a, b: {"pk": b.booking.pk}  # noqa: E731
 block_change = lambda a, b: {"pk": b.block_change.pk}  # noqa: E731
 reason = lambda a, b: {"reason": "Taken over."}  # noqa: E731
 
+evaluation = lambda a, b: api_data()  # noqa: E731  a whole, valid evaluation: only the scope refuses it
+
 
 @pytest.fixture
 def bookings(tenant_a, tenant_b):
@@ -330,6 +342,7 @@ CASES: dict[str, Objects | Check] = {
     "hosts:application_cancel": Objects(booking, ("post",), reason),
     "hosts:application_no_show": Objects(booking, ("post",), reason),
     "hosts:application_end_early": Objects(booking, ("post",), reason),
+    "hosts:application_evaluation": Objects(booking, ("get", "post"), evaluation),
     "hosts:block_changes": Check(_block_changes_page_hides_b),
     "hosts:block_change_approve": Objects(block_change, ("post",)),
     "hosts:block_change_decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
@@ -378,6 +391,7 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:application-cancel": Objects(booking, ("post",), reason),
     "hosts_api:application-no-show": Objects(booking, ("post",), reason),
     "hosts_api:application-end-early": Objects(booking, ("post",), reason),
+    "hosts_api:application-evaluation": Objects(booking, ("get", "post"), evaluation),
     "hosts_api:block-change-list": _api_list_hides_b(
         "hosts_api:block-change-list", lambda t: {t.block_change.pk}, filters=False
     ),
