@@ -6,11 +6,17 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from applicants.models import Application, EnrollmentLetter
-from applicants.services import advisor_message_post, application_accept, booking_advisor_assign
+from applicants.models import Application, CompletionCertificate, EnrollmentLetter
+from applicants.services import (
+    advisor_message_post,
+    application_accept,
+    booking_advisor_assign,
+    evaluation_submit,
+)
 from payments.services import payment_start
 from rotations.models import DocumentKind
 from rotations.services import first_day_update
+from tests.applicants.test_evaluations import answers
 from tests.browser.actions import log_in
 from tests.browser.audit import assert_keyboard_complete, assert_no_serious_axe_violations
 from tests.factories import (
@@ -26,6 +32,7 @@ from tests.factories import (
     RotationFactory,
     StaffFactory,
     UserFactory,
+    completed_booking,
     totp_activate,
 )
 from tests.payments.stripe_helpers import pay
@@ -62,6 +69,10 @@ def test_every_applicant_page_works_by_keyboard(page):
     advisor = StaffFactory()
     booking_advisor_assign(application=booking, advisor=advisor, actor=advisor)
     advisor_message_post(application=booking, author=advisor, body="Welcome; write to me any time.")
+    # A completed rotation with its evaluation and certificate, and one whose evaluation is awaited.
+    evaluated = completed_booking(applicant=applicant)
+    evaluation_submit(application=evaluated, actor=advisor, **answers())
+    awaited = completed_booking(applicant=applicant)
     log_in(page, applicant.user.email)
     sweep(
         page,
@@ -71,6 +82,8 @@ def test_every_applicant_page_works_by_keyboard(page):
             "/me/documents/",
             f"/me/applications/{application.pk}/",
             f"/me/applications/{booking.pk}/",
+            f"/me/applications/{evaluated.pk}/",
+            f"/me/applications/{awaited.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
             f"/me/payments/{paid.pk}/receipt/",
@@ -95,6 +108,10 @@ def test_every_host_page_works_by_keyboard(page):
     application = ApplicationFactory(block=block, status=Application.Status.SUBMITTED)
     application.documents.add(DocumentFactory(applicant=application.applicant))
     InvitationFactory(organization=organization, invited_by=owner.user)
+    # A completed booking: its page says the evaluation is to write, and the evaluation's form.
+    completed = completed_booking(block__rotation__organization=organization)
+    evaluated = completed_booking(block__rotation__organization=organization)
+    evaluation_submit(application=evaluated, actor=owner.user, **answers())
     log_in(page, owner.user.email, totp_secret=secret)
     sweep(
         page,
@@ -102,6 +119,9 @@ def test_every_host_page_works_by_keyboard(page):
             "/host/",
             "/host/applications/",
             f"/host/applications/{application.pk}/",
+            f"/host/applications/{completed.pk}/",
+            f"/host/applications/{completed.pk}/evaluation/",
+            f"/host/applications/{evaluated.pk}/evaluation/",
             "/host/rotations/",
             "/host/rotations/new/",
             f"/host/rotations/{block.rotation.pk}/",
@@ -132,6 +152,10 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
     )
     application_accept(application=offer, actor=offer.applicant.user)
     letter = EnrollmentLetter.objects.get(application=offer)
+    # And the page that shows what a certificate of completion certifies.
+    evaluated = completed_booking()
+    evaluation_submit(application=evaluated, actor=StaffFactory(), **answers())
+    certificate = CompletionCertificate.objects.get(application=evaluated)
     sweep(
         page,
         [
@@ -140,6 +164,7 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
             "/accounts/signup/",
             "/accounts/password/reset/",
             f"/verify/{letter.code}/",
+            f"/verify/{certificate.code_display}/",
         ],
     )
 
