@@ -17,7 +17,7 @@ from amo.errors import DomainError
 from amo.models import User
 from amo.selectors import reminders_upcoming
 from applicants import selectors, services
-from applicants.letter_pdf import letter_response
+from applicants.letter_pdf import certificate_response, letter_response
 from applicants.models import Applicant, Application
 from applicants.serializers import (
     ApplicationCreateSerializer,
@@ -178,6 +178,8 @@ def _detail_response(applicant: Applicant, pk: int, code: int = status.HTTP_200_
         raise Http404
     _with_next_steps([application])
     application.enrollment_letter = selectors.enrollment_letter_standing(application)
+    application.submitted_evaluation = selectors.evaluation_of(application)
+    application.certificate_issued = selectors.certificate_standing(application)
     return Response(ApplicationDetailSerializer(application).data, status=code)
 
 
@@ -200,6 +202,21 @@ class ApplicationEnrollmentLetterAPI(ApplicantAPIView):
         if letter is None:
             raise Http404
         return letter_response(letter)
+
+
+class ApplicationCertificateAPI(ApplicantAPIView):
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        summary="Download the certificate of completion of one of your bookings (PDF)",
+        description="Issued when the preceptor submits the evaluation of your completed rotation: your "
+        "name, the rotation, the host, the preceptor, the dates, the hours, and the verification code with "
+        "its URL. Before the evaluation, or for anyone else's booking, 404.",
+    )
+    def get(self, request, pk: int):
+        certificate = selectors.certificate_of(applicant=self.applicant(), pk=pk)
+        if certificate is None:
+            raise Http404
+        return certificate_response(certificate)
 
 
 def _own(applicant: Applicant, pk: int):

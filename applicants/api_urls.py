@@ -42,6 +42,11 @@ urlpatterns = [
         "applications/<int:pk>/letters/", lor_api.ApplicationLettersAPI.as_view(), name="application_letters"
     ),
     path("applications/<int:pk>/review/", api.ApplicationReviewAPI.as_view(), name="application_review"),
+    path(
+        "applications/<int:pk>/certificate/",
+        api.ApplicationCertificateAPI.as_view(),
+        name="application_certificate",
+    ),
     path("applications/<int:pk>/submit/", api.ApplicationSubmitAPI.as_view(), name="application_submit"),
     path(
         "applications/<int:pk>/withdraw/", api.ApplicationWithdrawAPI.as_view(), name="application_withdraw"

@@ -1,5 +1,6 @@
-"""The enrollment letter as a PDF (US Letter), drawn with reportlab from what the letter fixed when it
-was issued, never from the booking as it is now: the PDF and the verify page say the same thing.
+"""The enrollment letter and the certificate of completion as PDFs (US Letter), drawn with reportlab
+from what each fixed when it was issued, never from the booking as it is now: the PDF and the verify
+page say the same thing.
 
 Names are drawn in DejaVu Serif (applicants/fonts, with its license), which has the Latin letters
 of every alphabet a passport's name is written in (ł, ş, ő, ñ...); reportlab's built-in fonts
@@ -23,7 +24,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from amo.text import day_label
 from applicants.files import attachment_disposition
-from applicants.models import EnrollmentLetter
+from applicants.models import CompletionCertificate, EnrollmentLetter, VerifiedByCode
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 
@@ -59,12 +60,6 @@ def letter_pdf(letter: EnrollmentLetter) -> bytes:
         ("Preceptor", escape(letter.preceptor_line)),
         ("Dates", f"{day_label(letter.starts_on)} to {day_label(letter.ends_on)} (first and last day)"),
     ]
-    table = Table(
-        [[Paragraph(label, styles["label"]), Paragraph(value, styles["cell"])] for label, value in facts],
-        colWidths=[1.8 * inch, 4.7 * inch],
-        hAlign="LEFT",
-    )
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
     story = [
         Paragraph(site, styles["site"]),
         Paragraph("Letter of enrollment", styles["title"]),
@@ -77,7 +72,7 @@ def letter_pdf(letter: EnrollmentLetter) -> bytes:
             f"booked through {site} with the host organization that offers it.",
             styles["body"],
         ),
-        table,
+        _facts_table(facts),
         Spacer(1, 10),
         Paragraph("Verify this letter", styles["label"]),
         Paragraph(
@@ -94,6 +89,73 @@ def letter_pdf(letter: EnrollmentLetter) -> bytes:
             styles["small"],
         ),
     ]
+    return _pdf(
+        story,
+        title=f"Letter of enrollment {code}",
+        subject=f"Enrollment of {letter.applicant_name} at {letter.organization_name}",
+    )
+
+
+def certificate_pdf(certificate: CompletionCertificate) -> bytes:
+    """The certificate as issued: the applicant's name, the rotation, the host, the preceptor, the
+    dates and the hours completed, and the verification code with its URL."""
+    styles = _styles()
+    site = escape(settings.SITE_NAME)
+    code = certificate.code_display
+    url = escape(certificate.verification_url)
+    facts = [
+        ("Rotation", escape(certificate.rotation_title)),
+        ("Type", escape(certificate.rotation_type)),
+        ("Host organization", escape(certificate.organization_name)),
+        ("Preceptor", escape(certificate.preceptor_line)),
+        ("Dates", f"{day_label(certificate.starts_on)} to {day_label(certificate.ends_on)}"),
+        ("Hours completed", str(certificate.hours_completed)),
+    ]
+    story = [
+        Paragraph(site, styles["site"]),
+        Paragraph("Certificate of completion", styles["title"]),
+        Paragraph(f"Issued {day_label(certificate.issued_at)} · Verification code {code}", styles["body"]),
+        Spacer(1, 10),
+        Paragraph(
+            f"This certifies that <b>{escape(certificate.applicant_name)}</b> completed the clinical "
+            f"rotation below, booked through {site}, and was evaluated by its preceptor at its end.",
+            styles["body"],
+        ),
+        _facts_table(facts),
+        Spacer(1, 10),
+        Paragraph("Verify this certificate", styles["label"]),
+        Paragraph(
+            f"Open <b>{url}</b> (the code is {code}). The page shows what {site} issued under this "
+            "code: a certificate that says anything else was altered.",
+            styles["body"],
+        ),
+        Spacer(1, 16),
+        Paragraph(
+            f"{site} issued this certificate from its booking records and the preceptor's evaluation.",
+            styles["small"],
+        ),
+    ]
+    return _pdf(
+        story,
+        title=f"Certificate of completion {code}",
+        subject=f"Completion by {certificate.applicant_name} at {certificate.organization_name}",
+    )
+
+
+def _facts_table(facts: list[tuple[str, str]]) -> Table:
+    """What a document states, a label and its value a row."""
+    styles = _styles()
+    table = Table(
+        [[Paragraph(label, styles["label"]), Paragraph(value, styles["cell"])] for label, value in facts],
+        colWidths=[1.8 * inch, 4.7 * inch],
+        hAlign="LEFT",
+    )
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+    return table
+
+
+def _pdf(story: list, *, title: str, subject: str) -> bytes:
+    """The story on US Letter pages with one-inch margins."""
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,
@@ -102,18 +164,28 @@ def letter_pdf(letter: EnrollmentLetter) -> bytes:
         rightMargin=inch,
         topMargin=inch,
         bottomMargin=inch,
-        title=f"Letter of enrollment {code}",
+        title=title,
         author=settings.SITE_NAME,
-        subject=f"Enrollment of {letter.applicant_name} at {letter.organization_name}",
+        subject=subject,
     )
     document.build(story)
     return buffer.getvalue()
 
 
-def letter_response(letter: EnrollmentLetter) -> HttpResponse:
-    """The letter's PDF as a download, never cached: once the letter no longer stands, it is gone."""
-    response = HttpResponse(letter_pdf(letter), content_type="application/pdf")
-    response["Content-Disposition"] = attachment_disposition(f"enrollment-letter-{letter.code_display}.pdf")
+def _download(issued: VerifiedByCode, content: bytes, name: str) -> HttpResponse:
+    """A PDF as a download named with its code, never cached."""
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = attachment_disposition(f"{name}-{issued.code_display}.pdf")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def letter_response(letter: EnrollmentLetter) -> HttpResponse:
+    """The letter's PDF as a download, never cached: once the letter no longer stands, it is gone."""
+    return _download(letter, letter_pdf(letter), "enrollment-letter")
+
+
+def certificate_response(certificate: CompletionCertificate) -> HttpResponse:
+    """The certificate's PDF as a download."""
+    return _download(certificate, certificate_pdf(certificate), "certificate-of-completion")

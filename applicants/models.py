@@ -538,13 +538,48 @@ class VisaDenial(models.Model):
         return f"Visa denial for {self.application}"
 
 
-# An enrollment letter's verification code is read aloud and typed from paper: no I, L, O, 0 or 1
-# to mistake for one another. 12 of these 31 characters are about 59 random bits: unguessable.
+# A verification code (an enrollment letter's, a certificate of completion's) is read aloud and typed
+# from paper: no I, L, O, 0 or 1 to mistake for one another. 12 of these 31 characters are about 59
+# random bits: unguessable.
 LETTER_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LETTER_CODE_LENGTH = 12
+LETTER_CODE_REGEX = f"^[{LETTER_CODE_ALPHABET}]{{{LETTER_CODE_LENGTH}}}$"
 
 
-class EnrollmentLetter(models.Model):
+class VerifiedByCode(models.Model):
+    """What we issue that anyone checks by its code on the public verify page: an enrollment letter,
+    a certificate of completion. One code names one of them, whichever kind (the code is drawn by
+    applicants.services.letters.verification_code_new, which looks in both)."""
+
+    code = models.CharField(
+        max_length=LETTER_CODE_LENGTH,
+        unique=True,
+        help_text="The verification code, stored without its dashes.",
+    )
+
+    class Meta:
+        abstract = True
+
+    def get_absolute_url(self) -> str:
+        """The public verify page, with the code as printed."""
+        return reverse("applicants:letter_verify", args=[self.code_display])
+
+    @property
+    def code_display(self) -> str:
+        """The code as printed and typed: ABCD-EFGH-JKMN."""
+        return "-".join(self.code[start : start + 4] for start in range(0, len(self.code), 4))
+
+    @property
+    def verification_url(self) -> str:
+        return f"{settings.SITE_URL}{self.get_absolute_url()}"
+
+    @staticmethod
+    def code_normalized(typed: str) -> str:
+        """A code as typed (lower case, with or without its dashes or spaces) as it is stored."""
+        return re.sub(r"[\s-]", "", typed).upper()
+
+
+class EnrollmentLetter(VerifiedByCode):
     """The visa-support and enrollment letter of a booking: what it says is fixed when it is issued
     (the applicant's legal name and passport country, the host, the preceptor, the dates, the site
     address), and a consulate checks it by its code on the public verify page. At most one letter
@@ -565,11 +600,6 @@ class EnrollmentLetter(models.Model):
         MOVED = "moved", "The booking moved to other dates."
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="enrollment_letters")
-    code = models.CharField(
-        max_length=LETTER_CODE_LENGTH,
-        unique=True,
-        help_text="The verification code, stored without its dashes.",
-    )
     issued_at = models.DateTimeField()
     # What the letter says, as it was when issued.
     block = models.ForeignKey(
@@ -624,8 +654,7 @@ class EnrollmentLetter(models.Model):
                 name="enrollment_letter_withdrawn_has_reason",
             ),
             models.CheckConstraint(
-                condition=Q(code__regex=f"^[{LETTER_CODE_ALPHABET}]{{{LETTER_CODE_LENGTH}}}$"),
-                name="enrollment_letter_code_format",
+                condition=Q(code__regex=LETTER_CODE_REGEX), name="enrollment_letter_code_format"
             ),
             models.CheckConstraint(
                 condition=~Q(applicant_name="") & ~Q(passport_country=""),
@@ -640,30 +669,12 @@ class EnrollmentLetter(models.Model):
     def __str__(self) -> str:
         return f"Enrollment letter {self.code_display}"
 
-    def get_absolute_url(self) -> str:
-        """The public verify page, with the code as printed."""
-        return reverse("applicants:letter_verify", args=[self.code_display])
-
-    @property
-    def code_display(self) -> str:
-        """The code as printed and typed: ABCD-EFGH-JKMN."""
-        return "-".join(self.code[start : start + 4] for start in range(0, len(self.code), 4))
-
-    @property
-    def verification_url(self) -> str:
-        return f"{settings.SITE_URL}{self.get_absolute_url()}"
-
     @property
     def preceptor_line(self) -> str:
         """The preceptor as the letter and the verify page name them."""
         if not self.preceptor_name:
             return f"To be named by {self.organization_name}"
         return f"{self.preceptor_name}, {self.preceptor_credentials}"
-
-    @staticmethod
-    def code_normalized(typed: str) -> str:
-        """A code as typed (lower case, with or without its dashes or spaces) as it is stored."""
-        return re.sub(r"[\s-]", "", typed).upper()
 
 
 class ReviewQuerySet(OrganizationQuerySet):
@@ -1041,3 +1052,176 @@ class LetterFileAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version} opened {self.opened_at:%Y-%m-%d %H:%M} ({self.get_via_display()})"
+
+
+# The six ACGME core competencies an evaluation rates, as (field, name, what it looks at). Each is a
+# rating field of Evaluation and a `<field>_comment`; pages, the API and the PDF list them in this order.
+COMPETENCIES = (
+    ("patient_care", "Patient care", "Gathers a history, examines, and proposes sound, compassionate plans."),
+    (
+        "medical_knowledge",
+        "Medical knowledge",
+        "Knows the medicine of the rotation and applies it to patients.",
+    ),
+    (
+        "practice_based_learning",
+        "Practice-based learning and improvement",
+        "Seeks feedback, reads around cases, and learns from mistakes.",
+    ),
+    (
+        "interpersonal_communication",
+        "Interpersonal and communication skills",
+        "Talks clearly with patients and families, presents well, writes clear notes.",
+    ),
+    ("professionalism", "Professionalism", "Punctual, honest, respectful, and accountable for tasks."),
+    (
+        "systems_based_practice",
+        "Systems-based practice",
+        "Works within the team and the health system: consults, hand-offs, resources.",
+    ),
+)
+# What each rating means: for the applicant's level of training.
+RATINGS = {
+    1: "Well below expectations",
+    2: "Below expectations",
+    3: "Meets expectations",
+    4: "Above expectations",
+    5: "Well above expectations",
+}
+# The most hours a week a trainee may work (ACGME's duty-hour limit): an evaluation never counts more
+# than this for each week of its block.
+MAX_WEEKLY_HOURS = 80
+# The longest block lasts 52 weeks (rotations.models.Block).
+MAX_EVALUATION_HOURS = 52 * MAX_WEEKLY_HOURS
+
+
+class Evaluation(models.Model):
+    """The preceptor's end-of-rotation evaluation of a completed booking: the six ACGME core
+    competencies rated 1 to 5 with a comment each, the hours completed and the attendance, and an
+    overall comment. Submitted once and then fixed (the database refuses any change); written only
+    by applicants/services/evaluations.py, which issues the certificate of completion with it."""
+
+    class Attendance(models.TextChoices):
+        EVERY_DAY = "every_day", "Attended every scheduled day"
+        MISSED_SOME = "missed_some", "Missed some days"
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="evaluation")
+    preceptor = models.ForeignKey(
+        "hosts.Preceptor",
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        help_text="The rotation's preceptor when it was written: whose evaluation it is.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who submitted it: the preceptor, a manager of the host, or our staff.",
+    )
+    patient_care = models.PositiveSmallIntegerField()
+    patient_care_comment = models.TextField(blank=True)
+    medical_knowledge = models.PositiveSmallIntegerField()
+    medical_knowledge_comment = models.TextField(blank=True)
+    practice_based_learning = models.PositiveSmallIntegerField()
+    practice_based_learning_comment = models.TextField(blank=True)
+    interpersonal_communication = models.PositiveSmallIntegerField()
+    interpersonal_communication_comment = models.TextField(blank=True)
+    professionalism = models.PositiveSmallIntegerField()
+    professionalism_comment = models.TextField(blank=True)
+    systems_based_practice = models.PositiveSmallIntegerField()
+    systems_based_practice_comment = models.TextField(blank=True)
+    hours_completed = models.PositiveSmallIntegerField()
+    attendance = models.CharField(max_length=16, choices=Attendance.choices)
+    days_missed = models.PositiveSmallIntegerField(default=0)
+    overall_comment = models.TextField()
+    submitted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            *(
+                models.CheckConstraint(
+                    condition=Q(**{f"{field}__gte": 1, f"{field}__lte": 5}),
+                    name=f"evaluation_{field}_rating_1_to_5",
+                    violation_error_message=f"{name} is rated from 1 to 5.",
+                )
+                for field, name, _ in COMPETENCIES
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_completed__gte=1, hours_completed__lte=MAX_EVALUATION_HOURS),
+                name="evaluation_hours_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(attendance="every_day", days_missed=0)
+                | Q(attendance="missed_some", days_missed__gte=1, days_missed__lte=52 * 7),
+                name="evaluation_attendance_days_missed",
+            ),
+            models.CheckConstraint(condition=~Q(overall_comment=""), name="evaluation_overall_comment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Evaluation of booking {self.application_id}"
+
+    @property
+    def ratings(self) -> list[dict]:
+        """Each competency in order: its name, what it looks at, the rating with its words, the comment."""
+        return [
+            {
+                "key": field,
+                "name": name,
+                "description": description,
+                "rating": getattr(self, field),
+                "rating_label": RATINGS[getattr(self, field)],
+                "comment": getattr(self, f"{field}_comment"),
+            }
+            for field, name, description in COMPETENCIES
+        ]
+
+    @property
+    def attendance_line(self) -> str:
+        if self.attendance == self.Attendance.EVERY_DAY:
+            return self.get_attendance_display()
+        return f"Missed {self.days_missed} scheduled day{'' if self.days_missed == 1 else 's'}"
+
+
+class CompletionCertificate(VerifiedByCode):
+    """The certificate of completion of a booking, issued with its evaluation: what it says is fixed
+    when it is issued (the applicant's name, the rotation, the host, the preceptor, the dates and
+    the hours the evaluation counted), and anyone checks it by its code on the public verify page.
+    Written only by applicants/services/evaluations.py; the database refuses any change."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="certificate")
+    issued_at = models.DateTimeField()
+    applicant_name = models.CharField(max_length=200)
+    rotation_title = models.CharField(max_length=200)
+    rotation_type = models.CharField(max_length=100)
+    organization_name = models.CharField(max_length=200)
+    preceptor_name = models.CharField(max_length=200)
+    preceptor_credentials = models.CharField(max_length=2)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    hours_completed = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(code__regex=LETTER_CODE_REGEX), name="completion_certificate_code_format"
+            ),
+            models.CheckConstraint(
+                condition=~Q(applicant_name="") & ~Q(preceptor_name=""),
+                name="completion_certificate_names_both",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="completion_certificate_dates_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(hours_completed__gte=1, hours_completed__lte=MAX_EVALUATION_HOURS),
+                name="completion_certificate_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Certificate of completion {self.code_display}"
+
+    @property
+    def preceptor_line(self) -> str:
+        return f"{self.preceptor_name}, {self.preceptor_credentials}"

@@ -35,12 +35,15 @@ from applicants.models import (
     Application,
     ApplicationTransition,
     BlockChange,
+    CompletionCertificate,
     Document,
     EnrollmentLetter,
+    Evaluation,
     LetterRequest,
     LetterVersion,
     LetterWaiver,
     Review,
+    VerifiedByCode,
     VisaDenial,
 )
 from applicants.readiness import block_closed_reason
@@ -525,12 +528,49 @@ def enrollment_letter_of(*, applicant: Applicant, pk: int) -> EnrollmentLetter |
     ).first()
 
 
-def enrollment_letter_by_code(typed: str) -> EnrollmentLetter | None:
-    """The letter a verification code names, typed in any case, with or without its dashes."""
-    code = EnrollmentLetter.code_normalized(typed)
+def issued_by_code(typed: str) -> VerifiedByCode | None:
+    """The enrollment letter or certificate of completion a verification code names, typed in any
+    case, with or without its dashes (applicants.services.letters.verification_code_new gives each
+    code to one document of either kind)."""
+    code = VerifiedByCode.code_normalized(typed)
     if len(code) != LETTER_CODE_LENGTH:
         return None
-    return EnrollmentLetter.objects.filter(code=code).first()
+    return (
+        EnrollmentLetter.objects.filter(code=code).first()
+        or CompletionCertificate.objects.filter(code=code).first()
+    )
+
+
+# --- Evaluations and certificates of completion ---------------------------------------------------
+
+
+def may_evaluate(*, user: User, application: Application) -> bool:
+    """Whether `user` writes the evaluation of `application`'s rotation: our staff, an owner or
+    coordinator of its host organization, or the member who is the rotation's preceptor."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    rotation = application.block.rotation
+    writes = Q(role__in=[Membership.Role.OWNER, Membership.Role.COORDINATOR])
+    if rotation.preceptor_id is not None:
+        writes |= Q(role=Membership.Role.PRECEPTOR, preceptor_id=rotation.preceptor_id)
+    return Membership.objects.for_org(rotation.organization_id).filter(writes, user=user).exists()
+
+
+def evaluation_of(application: Application) -> Evaluation | None:
+    """The booking's evaluation with its preceptor, once submitted."""
+    return Evaluation.objects.select_related("preceptor").filter(application=application).first()
+
+
+def certificate_standing(application: Application) -> CompletionCertificate | None:
+    return CompletionCertificate.objects.filter(application=application).first()
+
+
+def certificate_of(*, applicant: Applicant, pk: int) -> CompletionCertificate | None:
+    """The certificate of one of the applicant's own bookings; None for anyone else's, or before
+    its evaluation was submitted."""
+    return CompletionCertificate.objects.filter(application__applicant=applicant, application_id=pk).first()
 
 
 # --- Reminders --------------------------------------------------------------------------------

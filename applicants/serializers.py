@@ -15,6 +15,7 @@ from amo.validators import MAX_REASON_CHARS, validate_single_line
 from applicants import selectors
 from applicants.countries import country_choices
 from applicants.models import (
+    COMPETENCIES,
     KEEP_RIGHT_WORDING,
     MAX_REVIEW_CHARS,
     RATING_MAX,
@@ -26,6 +27,7 @@ from applicants.models import (
     ApplicationTransition,
     BlockChange,
     Document,
+    Evaluation,
     LetterRequest,
     Review,
     VisaDenial,
@@ -221,9 +223,45 @@ class AdvisorSerializer(serializers.Serializer):
     email = serializers.EmailField()
 
 
+class CompetencyRatingSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=[field for field, _, _ in COMPETENCIES])
+    name = serializers.CharField(help_text="The ACGME core competency.")
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    rating_label = serializers.CharField(
+        help_text="What the rating means, for the applicant's level of training."
+    )
+    comment = serializers.CharField(allow_blank=True)
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    """The preceptor's end-of-rotation evaluation as submitted: fixed from then on."""
+
+    ratings = CompetencyRatingSerializer(
+        many=True, read_only=True, help_text="The six ACGME core competencies, each rated 1 to 5."
+    )
+    preceptor_name = serializers.CharField(source="preceptor.full_name", read_only=True)
+    preceptor_credentials = serializers.CharField(source="preceptor.credentials", read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "ratings",
+            "hours_completed",
+            "attendance",
+            "days_missed",
+            "overall_comment",
+            "preceptor_name",
+            "preceptor_credentials",
+            "submitted_at",
+        ]
+        read_only_fields = fields
+
+
 class ApplicationDetailSerializer(ApplicationSerializer):
-    """An application with its history and, once it is a booking, its enrollment letter (the view
-    sets `enrollment_letter`: the letter that stands, or None)."""
+    """An application with its history and, once it is a booking, its enrollment letter, and once
+    completed and evaluated, its evaluation and certificate of completion (the view sets
+    `enrollment_letter`: the letter that stands, or None; `submitted_evaluation` and
+    `certificate_issued`, or None)."""
 
     transitions = TransitionSerializer(many=True)
     enrollment_letter_url = serializers.SerializerMethodField(
@@ -242,6 +280,17 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     first_day = serializers.SerializerMethodField(
         help_text="The preceptor, the site and the first-day plan, from confirmation on; null before."
     )
+    evaluation = serializers.SerializerMethodField(
+        help_text="The preceptor's evaluation of the completed rotation; null until it is submitted."
+    )
+    certificate_url = serializers.SerializerMethodField(
+        help_text="Where to download the certificate of completion (PDF) with your token or session; null "
+        "until the evaluation is submitted."
+    )
+    certificate_code = serializers.SerializerMethodField(
+        help_text="The certificate's verification code, as printed on it (ABCD-EFGH-JKMN); anyone checks it "
+        "at /verify/<code>/. Null when there is no certificate."
+    )
 
     class Meta(ApplicationSerializer.Meta):
         fields = [
@@ -251,6 +300,9 @@ class ApplicationDetailSerializer(ApplicationSerializer):
             "verification_code",
             "advisor",
             "first_day",
+            "evaluation",
+            "certificate_url",
+            "certificate_code",
         ]
 
     def get_enrollment_letter_url(self, application: Application) -> str | None:
@@ -271,6 +323,20 @@ class ApplicationDetailSerializer(ApplicationSerializer):
     def get_first_day(self, application: Application) -> dict | None:
         first_day = selectors.booking_first_day(application)
         return BookingFirstDaySerializer(first_day).data if first_day else None
+
+    @extend_schema_field(EvaluationSerializer(allow_null=True))
+    def get_evaluation(self, application: Application) -> dict | None:
+        evaluation = application.submitted_evaluation
+        return None if evaluation is None else EvaluationSerializer(evaluation).data
+
+    def get_certificate_url(self, application: Application) -> str | None:
+        if application.certificate_issued is None:
+            return None
+        return reverse("applicants_api:application_certificate", args=[application.pk])
+
+    def get_certificate_code(self, application: Application) -> str | None:
+        certificate = application.certificate_issued
+        return None if certificate is None else certificate.code_display
 
 
 class ApplicationInputSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Pages of the applicant: dashboard, profile, document vault, applications, their enrollment
-letters and letters of recommendation; the public page that verifies a letter; and the pages of a
-letter of recommendation's author, reached through their emailed link."""
+letters, certificates of completion and letters of recommendation; the public page that verifies an
+enrollment letter or a certificate; and the pages of a letter of recommendation's author, reached
+through their emailed link."""
 
 from django.urls import path
 
@@ -87,6 +88,12 @@ urlpatterns = [
         letter_author_views.letter_author_version,
         name="letter_author_version",
     ),
-    # Public: a consulate checks an enrollment letter by the code printed on it.
+    path(
+        "me/applications/<int:pk>/certificate.pdf",
+        views.application_certificate,
+        name="application_certificate",
+    ),
+    # Public: a consulate checks an enrollment letter, anyone a certificate of completion, by the
+    # code printed on it.
     path("verify/<str:code>/", views.letter_verify, name="letter_verify"),
 ]

@@ -33,8 +33,8 @@ from applicants.forms import (
     ReviewForm,
     VisaDenialForm,
 )
-from applicants.letter_pdf import letter_response
-from applicants.models import Application, BlockChange, Document, VisaDenial
+from applicants.letter_pdf import certificate_response, letter_response
+from applicants.models import Application, BlockChange, CompletionCertificate, Document, VisaDenial
 from applicants.readiness import is_ready, is_ready_to_book, readiness_checklist
 from applicants.terms import application_terms, terms_offered
 from applicants.workflow import ActorRole, targets_from
@@ -375,6 +375,11 @@ def application_detail(request, pk: int, *, applicant):
             # A completed booking: the applicant's review, or the form to write it.
             "review": review,
             "review_form": ReviewForm() if application.status == S.COMPLETED and review is None else None,
+            # Once completed: the preceptor's evaluation and the certificate issued with it.
+            "evaluation": selectors.evaluation_of(application) if application.status == S.COMPLETED else None,
+            "certificate": selectors.certificate_standing(application)
+            if application.status == S.COMPLETED
+            else None,
         },
         status=400 if (message_form.errors or withdraw_form.errors) else 200,
     )
@@ -409,21 +414,33 @@ def application_enrollment_letter(request, pk: int, *, applicant):
     return letter_response(letter)
 
 
+@applicant_required
+@require_GET
+def application_certificate(request, pk: int, *, applicant):
+    """The certificate of completion of one of the applicant's bookings, as a PDF, once its
+    evaluation was submitted; anyone else's, or none yet, is a 404."""
+    certificate = selectors.certificate_of(applicant=applicant, pk=pk)
+    if certificate is None:
+        raise Http404("No certificate of completion for this application.")
+    return certificate_response(certificate)
+
+
 class LetterVerifyThrottle(PageRateThrottle):
     scope = "LETTER_VERIFY_RATE"
 
 
 LETTER_CHECKS_LIMITED = (
-    "Too many letters were checked from your network in a short while. Wait a minute, then open "
-    "the address on the letter again."
+    "Too many letters or certificates were checked from your network in a short while. Wait a "
+    "minute, then open the address printed on it again."
 )
 
 
 @never_cache  # a letter's standing changes; a kept copy of this page would say what no longer holds
 @require_GET
 def letter_verify(request, code: str):
-    """The public page a consulate opens from a letter: whether the letter is genuine and still
-    stands, replaced by a newer one, or no longer valid, with the date and the reason. An unknown
+    """The public page a consulate opens from an enrollment letter, or anyone from a certificate of
+    completion: for a letter, whether it is genuine and still stands, replaced by a newer one, or no
+    longer valid, with the date and the reason; for a certificate, what it certifies. An unknown
     code is a 404; requests are limited per address (settings.LETTER_VERIFY_RATE)."""
     throttle = LetterVerifyThrottle()
     if not throttle.allow_request(request, None):
@@ -433,12 +450,17 @@ def letter_verify(request, code: str):
             retry_after=max(1, math.ceil(throttle.wait() or 0)),
             about_signing_in=False,
         )
-    letter = selectors.enrollment_letter_by_code(code)
+    issued = selectors.issued_by_code(code)
+    certificate = issued if isinstance(issued, CompletionCertificate) else None
     return render(
         request,
         "applicants/letter_verify.html",
-        {"letter": letter, "site_name": settings.SITE_NAME},
-        status=200 if letter else 404,
+        {
+            "letter": None if certificate else issued,
+            "certificate": certificate,
+            "site_name": settings.SITE_NAME,
+        },
+        status=200 if issued else 404,
     )
 
 

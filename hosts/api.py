@@ -19,7 +19,8 @@ from amo.api import sent_values, validated_data
 from amo.errors import DomainError
 from applicants.lor_workflow import ActorRole as LetterRole
 from applicants.models import Application, BlockChange, LetterRequest, Review
-from applicants.selectors import letter_author_preceptor_ids, letters_with_receipt
+from applicants.selectors import evaluation_of, letter_author_preceptor_ids, letters_with_receipt
+from applicants.serializers import EvaluationSerializer
 from applicants.services import (
     application_cancel,
     application_end_early,
@@ -31,6 +32,7 @@ from applicants.services import (
     application_waitlist,
     applications_bulk,
     block_change_decide,
+    evaluation_submit,
     review_answer,
 )
 from applicants.services.letter_requests import (
@@ -52,6 +54,7 @@ from hosts.serializers import (
     HostBulkSerializer,
     HostCancelSerializer,
     HostEndEarlySerializer,
+    HostEvaluationSerializer,
     HostLetterConfirmSerializer,
     HostLetterDeclineSerializer,
     HostLetterFilterSerializer,
@@ -239,6 +242,12 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
 
     serializer_class = HostApplicationSerializer
 
+    def roles_for_action(self) -> frozenset:
+        # A preceptor member evaluates their own rotations' bookings (evaluation_submit decides who).
+        if self.action == "evaluation":
+            return EVERY_ROLE
+        return super().roles_for_action()
+
     def get_queryset(self):
         applications = self.scoped(Application.objects.all())
         if self.action == "list":
@@ -352,6 +361,38 @@ class ApplicationViewSet(HostViewSet, mixins.ListModelMixin, mixins.RetrieveMode
         data = self._input(HostEndEarlySerializer)
         application_end_early(application=application, actor=request.user, reason=data["reason"])
         return self._done(application)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=EvaluationSerializer,
+        parameters=[ORGANIZATION_PARAMETER],
+        summary="The evaluation of a completed booking (404 until it is submitted)",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=HostEvaluationSerializer,
+        responses={201: EvaluationSerializer},
+        parameters=[ORGANIZATION_PARAMETER],
+        summary="Submit the evaluation of a completed booking; it issues the certificate of completion",
+        description="By the member who is the rotation's preceptor, or an owner or coordinator (else 403). "
+        "Only a completed booking, once: before completion or a second time, 409. Fixed once submitted; "
+        "the applicant is told and reads it.",
+    )
+    @action(detail=True, methods=["get", "post"])
+    def evaluation(self, request, pk=None):
+        application = self.get_object()
+        if request.method == "POST":
+            serializer = HostEvaluationSerializer(data=request.data)
+            validated_data(serializer)
+            evaluation = evaluation_submit(
+                application=application, actor=request.user, **serializer.submission()
+            )
+            return Response(EvaluationSerializer(evaluation).data, status=status.HTTP_201_CREATED)
+        evaluation = evaluation_of(application)
+        if evaluation is None:
+            raise Http404("This booking has no evaluation yet.")
+        return Response(EvaluationSerializer(evaluation).data)
 
     @extend_schema(
         request=HostBulkSerializer,

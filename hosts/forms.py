@@ -10,8 +10,16 @@ from amo.forms import SingleLineField, bounded_formfield
 from amo.money import cents_to_dollars, dollars_to_cents
 from amo.text import day_label, moment_label
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
-from applicants.models import MAX_REVIEW_ANSWER_CHARS, Application
+from applicants.models import (
+    COMPETENCIES,
+    MAX_REVIEW_ANSWER_CHARS,
+    MAX_WEEKLY_HOURS,
+    RATINGS,
+    Application,
+    Evaluation,
+)
 from applicants.services import MAX_MESSAGE_CHARS
+from applicants.services.evaluations import MAX_COMPETENCY_COMMENT_CHARS
 from hosts.models import Membership, Organization
 from hosts.services import STATE_MESSAGE
 from rotations import limits
@@ -353,3 +361,77 @@ class BulkForm(BootstrapMixin, forms.Form):
         if not ids or not all(value.isdecimal() for value in ids):
             raise forms.ValidationError("Tick at least one application.")
         return sorted({int(value) for value in ids})
+
+
+class EvaluationForm(BootstrapMixin, forms.Form):
+    """The end-of-rotation evaluation: each ACGME core competency rated 1 to 5 (radio buttons with
+    what each rating means) with an optional comment, the hours, the attendance and an overall
+    comment. Shapes only; applicants.services.evaluation_submit checks and writes."""
+
+    def __init__(self, *args, weeks: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        rating_choices = [(value, f"{value}: {label}") for value, label in RATINGS.items()]
+        for field, name, description in COMPETENCIES:
+            self.fields[field] = forms.TypedChoiceField(
+                label=name,
+                help_text=description,
+                coerce=int,
+                choices=rating_choices,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={
+                    "required": f"Rate {name.lower()}.",
+                    "invalid_choice": f"Rate {name.lower()} from 1 to 5.",
+                },
+            )
+            self.fields[f"{field}_comment"] = forms.CharField(
+                label=f"Comment on {name.lower()}",
+                required=False,
+                max_length=MAX_COMPETENCY_COMMENT_CHARS,
+                widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+            )
+        most = weeks * MAX_WEEKLY_HOURS
+        self.fields["hours_completed"] = forms.IntegerField(
+            label="Hours completed",
+            min_value=1,
+            max_value=most,
+            help_text=f"At most {most}: {MAX_WEEKLY_HOURS} hours a week over {weeks} weeks.",
+            widget=forms.NumberInput(attrs={"class": "form-control"}),
+        )
+        self.fields["attendance"] = forms.ChoiceField(
+            label="Attendance",
+            choices=Evaluation.Attendance.choices,
+            widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+        )
+        self.fields["days_missed"] = forms.IntegerField(
+            label="Days missed",
+            required=False,
+            min_value=0,
+            max_value=weeks * 7,
+            help_text="Only if the applicant missed some days.",
+            widget=forms.NumberInput(attrs={"class": "form-control"}),
+        )
+        self.fields["overall_comment"] = forms.CharField(
+            label="Overall comment",
+            max_length=MAX_DESCRIPTION_CHARS,
+            help_text="The applicant reads it, and every comment above.",
+            widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
+        )
+
+        for name in ("hours_completed", "days_missed", "overall_comment"):
+            self.fields[name].widget.attrs["aria-describedby"] = f"{self._element_id(name)}-help"
+
+    def competencies(self) -> list[tuple]:
+        """Each competency's rating and comment fields, in order, for the template."""
+        return [(self[field], self[f"{field}_comment"]) for field, _, _ in COMPETENCIES]
+
+    def submission(self) -> dict:
+        """The cleaned answers as evaluation_submit takes them."""
+        data = self.cleaned_data
+        return {
+            "ratings": {field: data[field] for field, _, _ in COMPETENCIES},
+            "comments": {field: data[f"{field}_comment"] for field, _, _ in COMPETENCIES},
+            "hours_completed": data["hours_completed"],
+            "attendance": data["attendance"],
+            "days_missed": data.get("days_missed") or 0,
+            "overall_comment": data["overall_comment"],
+        }

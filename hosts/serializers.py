@@ -8,15 +8,20 @@ from rest_framework import serializers
 
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS, validate_platform_date
 from applicants.models import (
+    COMPETENCIES,
+    MAX_EVALUATION_HOURS,
     MAX_REVIEW_ANSWER_CHARS,
+    RATINGS,
     Application,
     BlockChange,
     Document,
+    Evaluation,
     LetterRequest,
     LetterVersion,
 )
 from applicants.serializers import ReviewSerializer
 from applicants.services import BULK_ACTIONS, MAX_MESSAGE_CHARS
+from applicants.services.evaluations import MAX_COMPETENCY_COMMENT_CHARS
 from hosts.models import Preceptor
 from payments.serializers import BlockChangePriceField
 from rotations import services as rotation_services
@@ -189,6 +194,57 @@ class HostEndEarlySerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=MAX_REASON_CHARS, help_text="Why the rotation ended early; shown to the applicant."
     )
+
+
+class HostEvaluationSerializer(serializers.Serializer):
+    """The end-of-rotation evaluation of a completed booking: each ACGME core competency rated 1 to
+    5 with an optional comment (`<competency>_comment`), the hours, the attendance and an overall
+    comment. The service checks the hours against the block's weeks and the days missed against the
+    attendance."""
+
+    hours_completed = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_EVALUATION_HOURS,
+        help_text="Hours the applicant completed: at most 80 a week of the block (the duty-hour limit).",
+    )
+    attendance = serializers.ChoiceField(choices=Evaluation.Attendance.choices)
+    days_missed = serializers.IntegerField(
+        min_value=0,
+        max_value=52 * 7,
+        default=0,
+        help_text="With attendance missed_some: the days missed, from 1 to the block's days; else 0.",
+    )
+    overall_comment = serializers.CharField(
+        max_length=MAX_DESCRIPTION_CHARS, help_text="The applicant reads it."
+    )
+
+    def get_fields(self):
+        ratings = ", ".join(f"{value} {label.lower()}" for value, label in RATINGS.items())
+        fields = {}
+        for field, name, description in COMPETENCIES:
+            fields[field] = serializers.IntegerField(
+                min_value=1, max_value=5, label=name, help_text=f"{name}: {description} Rated {ratings}."
+            )
+            fields[f"{field}_comment"] = serializers.CharField(
+                max_length=MAX_COMPETENCY_COMMENT_CHARS,
+                allow_blank=True,
+                default="",
+                label=f"Comment on {name.lower()}",
+                help_text=f"Optional comment on {name.lower()}; the applicant reads it.",
+            )
+        return {**fields, **super().get_fields()}
+
+    def submission(self) -> dict:
+        """The validated answers as evaluation_submit takes them."""
+        data = self.validated_data
+        return {
+            "ratings": {field: data[field] for field, _, _ in COMPETENCIES},
+            "comments": {field: data[f"{field}_comment"] for field, _, _ in COMPETENCIES},
+            "hours_completed": data["hours_completed"],
+            "attendance": data["attendance"],
+            "days_missed": data["days_missed"],
+            "overall_comment": data["overall_comment"],
+        }
 
 
 class HostBlockSummarySerializer(serializers.Serializer):

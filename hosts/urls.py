@@ -47,6 +47,7 @@ urlpatterns = [
         ["start_review", "offer", "reject", "waitlist", "request_info", "cancel", "no_show", "end_early"],
         "application",
     ),
+    path("applications/<int:pk>/evaluation/", views.EvaluationView.as_view(), name="application_evaluation"),
     path(
         "applications/<int:pk>/documents/<int:document_id>/",
         views.ApplicationDocumentView.as_view(),

@@ -13,6 +13,9 @@ DEMO_LOGINS = {
     # Owners must set up two-factor authentication (any TOTP app) on their first visit to /host/.
     "host owner": ("owner@demo.amo.test", DEMO_PASSWORD),
     "staff": ("staff@demo.amo.test", DEMO_PASSWORD),
+    # The demo organization's cardiologist, who evaluated the demo applicant's completed rotation
+    # (seeding.completion makes this login when it links it to the preceptor).
+    "host preceptor": ("preceptor@demo.amo.test", DEMO_PASSWORD),
 }
 
 

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from amo.models import User
 from applicants.models import Applicant, Application, BlockChange, Document, LetterRequest, Review
+from applicants.services import bookings_advance
 from applicants.services.reviews import review_submit
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
@@ -179,6 +180,25 @@ def free_seat(block: Block) -> Application:
     return application
 
 
+def completed_booking(
+    rotation: Rotation | None = None, *, start_date: date | None = None, weeks: int = 4, **fields
+) -> Application:
+    """A booking on a block that ended (last week by default, or one starting on `start_date`),
+    started and completed by the hourly advance (applicants.services.bookings_advance), as the real
+    booking would be. `rotation` (or block__rotation__... fields) is the block's rotation; other
+    `fields` go to the booking's factory (applicant__...); a `block` given is used as it is."""
+    if "block" not in fields:
+        start = start_date or date.today() - timedelta(weeks=weeks, days=7)
+        fields.update(block__start_date=start, block__apply_by=start - timedelta(days=7), block__weeks=weeks)
+        if rotation is not None:
+            fields["block__rotation"] = rotation
+    booking = ApplicationFactory(status=Application.Status.CONFIRMED, submitted_at=timezone.now(), **fields)
+    bookings_advance()
+    booking.refresh_from_db()
+    assert booking.status == Application.Status.COMPLETED, booking.status
+    return booking
+
+
 # --- Applicants: documents and verified email addresses ----------------------------------------
 
 # The smallest file the vault accepts as a PDF: the %PDF- header and the %%EOF trailer.
@@ -331,23 +351,6 @@ def letter_request(application: Application | None = None, **fields) -> LetterRe
 
 # The block of a completed booking: four weeks from Monday January 6, 2025, so ended in February.
 COMPLETED_BLOCK_START = date(2025, 1, 6)
-
-
-def completed_booking(
-    rotation: Rotation | None = None, *, start_date: date = COMPLETED_BLOCK_START, **fields
-):
-    """A booking whose rotation is completed, on a past block of `rotation` (a new one by default)."""
-    block = BlockFactory(
-        rotation=rotation or RotationFactory(),
-        start_date=start_date,
-        apply_by=start_date - timedelta(days=30),
-    )
-    return ApplicationFactory(
-        block=block,
-        status=Application.Status.COMPLETED,
-        submitted_at=timezone.now() - timedelta(days=60),
-        **fields,
-    )
 
 
 def review_written(application: Application, *ratings: int, text: str = "Great teaching.") -> Review:

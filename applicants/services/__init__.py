@@ -1,8 +1,9 @@
 """Writes of the applicants app, one module per use case: the profile, the document vault, and
 applications (submission, review, offers, booking, the payment hand-off, cancellation, the
 lifecycle, date changes, the waitlist and the sweeps), advisors, their enrollment letters, letters
-of recommendation, visa denials and reviews. Every transition goes through applicants.workflow (a
-letter request's through applicants.lor_workflow) and is told to the other side."""
+of recommendation, visa denials, reviews, and the evaluation of a completed rotation with its
+certificate of completion. Every transition goes through applicants.workflow (a letter request's
+through applicants.lor_workflow) and is told to the other side."""
 
 from applicants.services.advisors import advisor_message_post, booking_advisor_assign
 from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
@@ -20,6 +21,7 @@ from applicants.services.documents import (
     document_upload,
     document_verify,
 )
+from applicants.services.evaluations import evaluation_submit
 from applicants.services.letter_requests import (
     letter_accept,
     letter_author_link_send,
@@ -140,4 +142,6 @@ __all__ = [
     "visa_denial_accept",
     "visa_denial_refuse",
     "visa_denial_submit",
+    # evaluations and certificates of completion
+    "evaluation_submit",
 ]

@@ -11,7 +11,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from amo.transactions import transaction_required
-from applicants.models import LETTER_CODE_ALPHABET, LETTER_CODE_LENGTH, Application, EnrollmentLetter
+from applicants.models import (
+    LETTER_CODE_ALPHABET,
+    LETTER_CODE_LENGTH,
+    Application,
+    CompletionCertificate,
+    EnrollmentLetter,
+)
 from applicants.selectors import LETTER_STANDS, letter_profile_missing
 
 S = Application.Status
@@ -48,9 +54,17 @@ def letter_content(application: Application) -> dict | None:
     }
 
 
-def _code() -> str:
-    # A clash of two 59-bit codes is too unlikely to plan for; the unique index would refuse it.
-    return "".join(secrets.choice(LETTER_CODE_ALPHABET) for _ in range(LETTER_CODE_LENGTH))
+def verification_code_new() -> str:
+    """A fresh verification code for an enrollment letter or a certificate of completion: one the
+    verify page finds as neither yet, so a code names one document of either kind. A clash of two
+    59-bit codes is too unlikely to plan more for; each kind's unique index refuses one in its table."""
+    while True:
+        code = "".join(secrets.choice(LETTER_CODE_ALPHABET) for _ in range(LETTER_CODE_LENGTH))
+        if not (
+            EnrollmentLetter.objects.filter(code=code).exists()
+            or CompletionCertificate.objects.filter(code=code).exists()
+        ):
+            return code
 
 
 def enrollment_letter_follow(application: Application | int) -> EnrollmentLetter | None:
@@ -93,7 +107,7 @@ def enrollment_letter_follow(application: Application | int) -> EnrollmentLetter
         standing.replaced_at = now
         standing.save(update_fields=["standing", "replaced_at"])
     return EnrollmentLetter.objects.create(
-        application=locked, code=_code(), issued_at=now, replaces=standing, **content
+        application=locked, code=verification_code_new(), issued_at=now, replaces=standing, **content
     )
 
 

@@ -1,6 +1,6 @@
 """Pages of the host dashboard under /host/. Every object comes through `self.scoped` (hosts.tenancy)."""
 
-from hosts.views.bookings import BlockChangeDecideView, BlockChangeListView
+from hosts.views.bookings import BlockChangeDecideView, BlockChangeListView, EvaluationView
 from hosts.views.letters import LetterActionView, LetterDetailView, LetterListView, LetterVersionFileView
 from hosts.views.members import (
     InvitationAcceptView,
@@ -48,6 +48,7 @@ __all__ = [
     "BlockUpdateView",
     "CalendarView",
     "DashboardView",
+    "EvaluationView",
     "FirstDayUpdateView",
     "InvitationAcceptView",
     "InvitationCreateView",

@@ -1,4 +1,5 @@
-"""Host pages: the date changes applicants ask for on their bookings, and the host's answer."""
+"""Host pages: the date changes applicants ask for on their bookings, and the host's answer; the
+evaluation of a completed booking."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 
 from amo.errors import DomainError
 from amo.forms import add_domain_error
-from applicants.models import BlockChange
-from applicants.services import block_change_decide
+from applicants import selectors as applicant_selectors
+from applicants.models import Application, BlockChange
+from applicants.services import block_change_decide, evaluation_submit
 from hosts import selectors
-from hosts.forms import BlockChangeDeclineForm
+from hosts.forms import BlockChangeDeclineForm, EvaluationForm
 from hosts.tenancy import EVERY_ROLE, OrganizationMixin
 from hosts.views.common import PAGE_SIZE, fail
-from hosts.views.review import ApplicationDetailView
+from hosts.views.review import ApplicationDetailView, ApplicationReviewMixin
 from payments.selectors import block_change_price_difference
 
 # Where a decision was asked from, so the answer (or a form error) is shown on that same page.
@@ -100,3 +102,40 @@ class BlockChangeDecideView(OrganizationMixin, View):
             view.object_list = view.get_queryset()
             context = view.get_context_data(decline_forms={change.pk: form})
         return render(self.request, view.template_name, context, status=status)
+
+
+class EvaluationView(ApplicationReviewMixin, TemplateView):
+    """The evaluation of a completed booking: the form for the rotation's preceptor (or a manager of
+    the host) until it is submitted, then what was submitted, fixed. A preceptor member reaches only
+    their own rotations' bookings (hosts.tenancy); anyone else's is a 404."""
+
+    allowed_roles = EVERY_ROLE
+    template_name = "hosts/evaluation_form.html"
+
+    def post(self, request, pk):
+        self.application = self.get_application()
+        form = EvaluationForm(request.POST, weeks=self.application.block.weeks)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        try:
+            evaluation_submit(application=self.application, actor=request.user, **form.submission())
+        except DomainError as error:
+            add_domain_error(form, error)
+            return self.render_to_response(self.get_context_data(form=form), status=error.status)
+        messages.success(
+            request,
+            "Evaluation submitted: the applicant reads it and downloads their certificate of completion.",
+        )
+        return redirect("hosts:application_detail", pk=pk)
+
+    def get_context_data(self, **kwargs):
+        application = getattr(self, "application", None) or self.get_application()
+        return super().get_context_data(
+            application=application,
+            applicant=application.applicant,
+            evaluation=applicant_selectors.evaluation_of(application),
+            can_evaluate=application.status == Application.Status.COMPLETED
+            and applicant_selectors.may_evaluate(user=self.request.user, application=application),
+            form=kwargs.pop("form", None) or EvaluationForm(weeks=application.block.weeks),
+            **kwargs,
+        )

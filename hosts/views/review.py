@@ -15,7 +15,7 @@ from amo.text import pluralize
 from applicants.files import document_response
 from applicants.models import Application
 from applicants.readiness import is_ready, readiness_checklist
-from applicants.selectors import thread_is_open
+from applicants.selectors import evaluation_of, may_evaluate, thread_is_open
 from applicants.services import (
     application_cancel,
     application_end_early,
@@ -167,9 +167,13 @@ class ApplicationDetailView(ApplicationReviewMixin, TemplateView):
             change.decline_form = decline_forms.get(change.pk) or BlockChangeDeclineForm(
                 block_change_id=change.pk
             )
+        completed = application.status == S.COMPLETED
         return super().get_context_data(
             application=application,
             applicant=application.applicant,
+            # A completed booking's evaluation, or the line that says it is to write.
+            evaluation=evaluation_of(application) if completed else None,
+            can_evaluate=completed and may_evaluate(user=self.request.user, application=application),
             documents=documents,
             checklist=checklist,
             ready=is_ready(checklist),

@@ -212,6 +212,9 @@ def world(db) -> World:
         block=block, status=Application.Status.SUBMITTED, submitted_at=timezone.now()
     )
     application.documents.add(DocumentFactory(applicant=application.applicant))
+    # A completed booking whose evaluation is to write (before the bookings below that the hourly
+    # advance, which completes it, would start).
+    completed = completed_booking(block__rotation=rotation)
 
     applicant = ApplicantFactory()
     EmailAddressFactory(user=applicant.user)
@@ -342,6 +345,8 @@ def world(db) -> World:
             f"/host/blocks/{block.pk}/edit/",
             f"/host/applications/{started_booking.pk}/",
             f"/host/applications/{running.pk}/",
+            f"/host/applications/{completed.pk}/",
+            f"/host/applications/{completed.pk}/evaluation/",
             "/host/block-changes/",
             "/host/roster/",
             "/host/calendar/",
@@ -605,6 +610,7 @@ def our_page_url_names() -> set[str]:
 NOT_FORMS = {
     "applicants:document_file": "a file download by id",
     "applicants:application_enrollment_letter": "a PDF download by id",
+    "applicants:application_certificate": "a PDF download by id",
     "hosts:application_document": "a file download by id",
     "applicants:letter_file": "a PDF download by id",
     "hosts:letter_version_file": "a PDF download by id and version number",

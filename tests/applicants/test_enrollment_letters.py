@@ -368,7 +368,7 @@ def test_an_unknown_code_is_a_404(client, code):
     booked()
     response = verify(client, code)
     assert response.status_code == 404
-    assert "No letter has this code" in response.content.decode()
+    assert "No letter or certificate has this code" in response.content.decode()
 
 
 def test_the_verify_page_is_limited_per_address(client, settings):
@@ -381,7 +381,7 @@ def test_the_verify_page_is_limited_per_address(client, settings):
     assert refused.status_code == 429
     assert 1 <= int(refused["Retry-After"]) <= 60
     page = refused.content.decode()
-    assert "Too many letters were checked from your network" in page
+    assert "Too many letters or certificates were checked from your network" in page
     assert "Back to log in" not in page and "Reset your password" not in page  # not about signing in
     assert verify(client, letter.code_display, REMOTE_ADDR="198.51.100.7").status_code == 200
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):

@@ -14,6 +14,7 @@ from applicants.services import review_answer, review_hide, review_submit, revie
 from hosts.models import Membership
 from tests.applicants.test_refusal_words import assert_plain
 from tests.factories import (
+    COMPLETED_BLOCK_START,
     ApplicantFactory,
     ApplicationFactory,
     MembershipFactory,
@@ -40,7 +41,7 @@ def booking():
     """A completed booking (January 6 to February 2, 2025) on a rotation with an owner."""
     rotation = RotationFactory(title="Nephrology Clerkship")
     OwnerFactory(organization=rotation.organization)
-    return completed_booking(rotation)
+    return completed_booking(rotation, start_date=COMPLETED_BLOCK_START)
 
 
 def submit(application, actor=None, **changes):
@@ -195,7 +196,7 @@ def test_a_hidden_review_takes_no_answer(booking):
 
 def test_the_rotation_page_lists_visible_reviews_newest_first_with_their_month(client):
     rotation = RotationFactory()
-    january = completed_booking(rotation)
+    january = completed_booking(rotation, start_date=COMPLETED_BLOCK_START)
     march = completed_booking(rotation, start_date=date(2025, 3, 3))
     review_written(january, 4, text="First one.")
     review_written(march, 5, text="Second one.")

@@ -12,11 +12,12 @@ from playwright.sync_api import Page, expect
 from amo.models import Reminder
 from applicants.letter_links import letter_author_token
 from applicants.lor_workflow import ActorRole
-from applicants.models import Application, EnrollmentLetter
+from applicants.models import Application, CompletionCertificate, EnrollmentLetter
 from applicants.services import (
     advisor_message_post,
     application_accept,
     booking_advisor_assign,
+    evaluation_submit,
     letter_accept,
     letter_author_link_send,
     letter_upload,
@@ -25,6 +26,7 @@ from applicants.services import (
 from payments.services import payment_start
 from rotations.models import DocumentKind
 from rotations.services import first_day_update
+from tests.applicants.test_evaluations import answers
 from tests.browser.actions import log_in
 from tests.browser.audit import assert_keyboard_complete, assert_no_serious_axe_violations
 from tests.factories import (
@@ -90,6 +92,10 @@ def test_every_applicant_page_works_by_keyboard(page):
     to_review = completed_booking(applicant=applicant)
     reviewed = completed_booking(applicant=applicant)
     answer_review(reviewed, "Thank you for your time with us.")
+    # A completed rotation with its evaluation and certificate, and one whose evaluation is awaited.
+    evaluated = completed_booking(applicant=applicant)
+    evaluation_submit(application=evaluated, actor=advisor, **answers())
+    awaited = completed_booking(applicant=applicant)
     log_in(page, applicant.user.email)
     sweep(
         page,
@@ -101,6 +107,8 @@ def test_every_applicant_page_works_by_keyboard(page):
             f"/me/applications/{booking.pk}/",
             f"/me/applications/{to_review.pk}/",
             f"/me/applications/{reviewed.pk}/",
+            f"/me/applications/{evaluated.pk}/",
+            f"/me/applications/{awaited.pk}/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
             f"/me/payments/{paid.pk}/receipt/",
@@ -127,6 +135,10 @@ def test_every_host_page_works_by_keyboard(page):
     InvitationFactory(organization=organization, invited_by=owner.user)
     review_written(completed_booking(block.rotation), 4)
     answer_review(completed_booking(block.rotation), "We hope to see you again.")
+    # A completed booking: its page says the evaluation is to write, and the evaluation's form.
+    completed = completed_booking(block__rotation__organization=organization)
+    evaluated = completed_booking(block__rotation__organization=organization)
+    evaluation_submit(application=evaluated, actor=owner.user, **answers())
     log_in(page, owner.user.email, totp_secret=secret)
     sweep(
         page,
@@ -134,6 +146,9 @@ def test_every_host_page_works_by_keyboard(page):
             "/host/",
             "/host/applications/",
             f"/host/applications/{application.pk}/",
+            f"/host/applications/{completed.pk}/",
+            f"/host/applications/{completed.pk}/evaluation/",
+            f"/host/applications/{evaluated.pk}/evaluation/",
             "/host/rotations/",
             "/host/rotations/new/",
             f"/host/rotations/{block.rotation.pk}/",
@@ -184,6 +199,10 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
     for _ in range(5):
         review_written(completed_booking(rotation), 5, 4, 3, 4)
     answer_review(completed_booking(rotation), "Thank you for your time with us.")
+    # And the page that shows what a certificate of completion certifies.
+    evaluated = completed_booking()
+    evaluation_submit(application=evaluated, actor=StaffFactory(), **answers())
+    certificate = CompletionCertificate.objects.get(application=evaluated)
     sweep(
         page,
         [
@@ -197,6 +216,7 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
             f"/rotations/{rotation.slug}/",
             f"/hosts/{rotation.organization.slug}/",
             f"/hosts/{rotation.organization.slug}/preceptors/{rotation.preceptor.pk}/",
+            f"/verify/{certificate.code_display}/",
         ],
     )
     assert page.goto(f"/letters/author/{replaced}/").status == 410

@@ -22,6 +22,8 @@ from applicants.models import (
     ApplicationMessage,
     ApplicationTransition,
     BlockChange,
+    CompletionCertificate,
+    Evaluation,
     LetterFileAccess,
     LetterRequest,
     LetterTransition,
@@ -36,6 +38,7 @@ from rotations.models import Block, FirstDayInformation, Rotation, SeatHold
 from tests.applicants.letters import Booking, letter_requested, letter_uploaded
 from tests.factories import ApplicationFactory, BlockChangeFactory, completed_booking, review_written
 from tests.hosts.conftest import login
+from tests.hosts.test_evaluations import api_data
 
 pytestmark = pytest.mark.django_db
 HOST_PREFIXES = ("host/", "api/v1/host/")
@@ -81,6 +84,8 @@ def snapshot() -> dict:
         "letter_transitions": LetterTransition.objects.count(),
         "letter_accesses": LetterFileAccess.objects.count(),
         "reviews": list(Review.objects.order_by("pk").values_list()),
+        "evaluations": Evaluation.objects.count(),
+        "certificates": CompletionCertificate.objects.count(),
     }
 
 
@@ -257,6 +262,8 @@ submitted_on = lambda a, b: {"eras_submitted_on": date.today().isoformat()}  # n
 review = lambda a, b: {"pk": b.review.pk}  # noqa: E731
 reason = lambda a, b: {"reason": "Taken over."}  # noqa: E731
 
+evaluation = lambda a, b: api_data()  # noqa: E731  a whole, valid evaluation: only the scope refuses it
+
 
 @pytest.fixture
 def bookings(tenant_a, tenant_b):
@@ -381,6 +388,7 @@ CASES: dict[str, Objects | Check] = {
     "hosts:application_cancel": Objects(booking, ("post",), reason),
     "hosts:application_no_show": Objects(booking, ("post",), reason),
     "hosts:application_end_early": Objects(booking, ("post",), reason),
+    "hosts:application_evaluation": Objects(booking, ("get", "post"), evaluation),
     "hosts:block_changes": Check(_block_changes_page_hides_b),
     "hosts:block_change_approve": Objects(block_change, ("post",)),
     "hosts:block_change_decline": Objects(block_change, ("post",), lambda a, b: {"answer": "No."}),
@@ -446,6 +454,7 @@ CASES: dict[str, Objects | Check] = {
     "hosts_api:application-cancel": Objects(booking, ("post",), reason),
     "hosts_api:application-no-show": Objects(booking, ("post",), reason),
     "hosts_api:application-end-early": Objects(booking, ("post",), reason),
+    "hosts_api:application-evaluation": Objects(booking, ("get", "post"), evaluation),
     "hosts_api:block-change-list": _api_list_hides_b(
         "hosts_api:block-change-list", lambda t: {t.block_change.pk}, filters=False
     ),

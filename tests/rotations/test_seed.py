@@ -16,8 +16,10 @@ from applicants.models import (
     Applicant,
     Application,
     ApplicationTransition,
+    CompletionCertificate,
     Document,
     EnrollmentLetter,
+    Evaluation,
     Review,
 )
 from applicants.readiness import is_ready, readiness_checklist
@@ -26,9 +28,11 @@ from hosts.models import Membership, Organization, Preceptor
 from hosts.track_records import organization_track_record, rotation_track_record
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold, Specialty
 from rotations.selectors import blocks_out_of_step, rotation_catalog
+from seeding.accounts import DEMO_LOGINS
 from seeding.bench_catalog import scale_catalog_remove, seed_scale_catalog
 from seeding.bookings import BOOKED_APPLICANTS
 from seeding.catalog import DEMO_ORGANIZATION_SLUG, npi_number
+from seeding.completion import demo_completed_booking
 from seeding.reviews import ANSWERED, REVIEWERS, REVIEWS
 
 pytestmark = pytest.mark.django_db
@@ -44,8 +48,9 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
         Rotation.objects.count(),
         Block.objects.count(),
     )
-    # The catalog's 900, and the two of the demo applicant's bookings (seeding.trip).
-    assert counts[0] >= 40 and counts[1] == 120 and counts[2] == 902
+    # The catalog's 900, the two of the demo applicant's bookings (seeding.trip) and her completed
+    # rotation's (seeding.completion).
+    assert counts[0] >= 40 and counts[1] == 120 and counts[2] == 903
     assert Organization.objects.values("state").distinct().count() >= 35
     # What the product promises a newcomer; unverified organizations hold drafts only.
     assert Rotation.objects.published().count() >= 700
@@ -68,11 +73,14 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     queue = Application.objects.for_org(membership.organization)
     assert queue.filter(status=Application.Status.SUBMITTED).count() == 4
     assert queue.filter(status=Application.Status.OFFERED).count() == 1  # the demo applicant's offer
-    # Submissions, the offer, and the demo applicant's booking (applied, offered, accepted) and her
-    # rotation under way (booked at once, started); and each reviewer's completed booking (applied,
-    # offered, accepted, paid, started, completed).
+    # Submissions, the offer, and the demo applicant's booking (applied, offered, accepted), her
+    # rotation under way (booked at once, started) and her completed one (booked, started, completed);
+    # and each reviewer's completed booking (applied, offered, accepted, paid, started, completed).
     reviewed = sum(map(len, REVIEWS))
-    assert ApplicationTransition.objects.filter(application__in=queue).count() == 4 + 2 + 3 + 2 + 6 * reviewed
+    assert (
+        ApplicationTransition.objects.filter(application__in=queue).count()
+        == 4 + 2 + 3 + 2 + 3 + 6 * reviewed
+    )
 
     def everything_else():
         return (
@@ -86,6 +94,10 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
             EnrollmentLetter.objects.count(),
             FirstDayInformation.objects.count(),
             Preceptor.objects.count(),
+            list(Preceptor.objects.order_by("pk").values_list("pk", "user_id")),
+            Membership.objects.count(),
+            Evaluation.objects.count(),
+            CompletionCertificate.objects.count(),
         )
 
     before = everything_else()
@@ -199,11 +211,53 @@ def test_the_demo_applicant_has_a_rotation_under_way_booked_at_once_and_started_
     ]
     assert under_way.advisor.email == "staff@demo.amo.test"
     assert EnrollmentLetter.objects.filter(application=under_way, standing="valid").exists()
-    assert sorted(bookings) == ["confirmed", "in_progress"]
+    assert sorted(bookings) == ["completed", "confirmed", "in_progress"]
     # Every rotation of the demo organization tells its bookings about the first day.
     demo = Rotation.objects.filter(organization__slug=DEMO_ORGANIZATION_SLUG)
     assert demo.count() >= 8
     assert not demo.filter(first_day__isnull=True).exists()
+
+
+def test_the_demo_applicant_has_a_completed_rotation_evaluated_by_the_demo_preceptor_who_logs_in(client):
+    call_command("seed_demo", stdout=StringIO())
+    booking = demo_completed_booking()
+    assert booking == demo_bookings()[Application.Status.COMPLETED]
+    assert booking.block.end_date < timezone.localdate()
+    assert path_taken(booking) == [
+        ("draft", "confirmed", "applicant", DEMO_APPLICANT),
+        ("confirmed", "in_progress", "system", ""),
+        ("in_progress", "completed", "system", ""),
+    ]
+    # The rotation's preceptor has a login of their own, a preceptor member of the organization.
+    preceptor = booking.block.rotation.preceptor
+    email, password = DEMO_LOGINS["host preceptor"]
+    assert preceptor.user.email == email
+    membership = Membership.objects.get(user=preceptor.user)
+    assert (membership.role, membership.preceptor, membership.organization.slug) == (
+        Membership.Role.PRECEPTOR,
+        preceptor,
+        DEMO_ORGANIZATION_SLUG,
+    )
+    assert client.login(email=email, password=password)
+    page = client.get(reverse("hosts:application_evaluation", args=[booking.pk]))
+    assert page.status_code == 200 and 'id="evaluation-fixed"' in page.content.decode()
+    # Submitted by them, with the certificate it issued.
+    evaluation = Evaluation.objects.get(application=booking)
+    assert (evaluation.submitted_by, evaluation.preceptor) == (preceptor.user, preceptor)
+    certificate = CompletionCertificate.objects.get(application=booking)
+    assert (certificate.applicant_name, certificate.hours_completed) == (
+        "Amina Okafor",
+        evaluation.hours_completed,
+    )
+    client.force_login(booking.applicant.user)
+    pdf = client.get(reverse("applicants:application_certificate", args=[booking.pk]))
+    assert certificate.code_display in " ".join(
+        p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages
+    )
+    # A second run makes nothing new (the first test of this module checks every table).
+    call_command("seed_demo", stdout=StringIO())
+    assert demo_completed_booking() == booking
+    assert Evaluation.objects.filter(application=booking).count() == 1
 
 
 def test_only_verified_organizations_publish_in_the_demo_catalog():
@@ -215,16 +269,16 @@ def test_only_verified_organizations_publish_in_the_demo_catalog():
     assert Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG).is_verified
 
 
-def test_the_demo_organizations_seats_are_taken_only_by_its_roster_of_one_offer_and_two_bookings():
+def test_the_demo_organizations_seats_are_taken_only_by_its_roster_of_one_offer_and_three_bookings():
     call_command("seed_demo", stdout=StringIO())
     demo = Organization.objects.get(slug=DEMO_ORGANIZATION_SLUG)
     blocks = Block.objects.for_org(demo)
     assert blocks.count() >= 5
-    # Its demo applications are submitted, but for the demo applicant's offer and her two bookings:
-    # three seats taken.
+    # Its demo applications are submitted, but for the demo applicant's offer and her three bookings
+    # (the completed one keeps its seat, as every booking that took place does): four seats taken.
     statuses = sorted(Application.objects.for_org(demo).values_list("status", flat=True))
-    assert statuses == ["confirmed", "in_progress", "offered"] + ["submitted"] * 4
-    assert sum(blocks.values_list("seats_taken", flat=True)) == 3
+    assert statuses == ["completed", "confirmed", "in_progress", "offered"] + ["submitted"] * 4
+    assert sum(blocks.values_list("seats_taken", flat=True)) == 4
     assert blocks_out_of_step() == []
 
 

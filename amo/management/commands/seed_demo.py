@@ -4,6 +4,7 @@ from seeding.accounts import seed_demo_accounts
 from seeding.applicants import seed_demo_applicant
 from seeding.bookings import seed_demo_offer
 from seeding.catalog import seed_demo_catalog
+from seeding.completion import seed_demo_completed
 from seeding.host_queue import seed_host_demo
 from seeding.reviews import seed_demo_reviews
 from seeding.trip import seed_demo_bookings
@@ -32,3 +33,6 @@ class Command(BaseCommand):
             )
         reviews = seed_demo_reviews()
         self.stdout.write(self.style.SUCCESS(f"Demo reviews ready: {reviews} reviews of completed bookings"))
+        completed = seed_demo_completed()
+        if completed is not None:
+            self.stdout.write(self.style.SUCCESS(f"Demo completed rotation, evaluated: {completed}"))
