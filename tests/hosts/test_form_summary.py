@@ -35,6 +35,7 @@ HOST_FORMS = {
     "blockchangedecline": lambda: forms.BlockChangeDeclineForm({}, block_change_id=7),
     # Every part is optional: refused for a time that is none and text past its bound.
     "firstday": lambda: forms.FirstDayForm({"arrival_time": "25:00", "what_to_bring": "x" * 1001}),
+    "reviewanswer": lambda: forms.ReviewAnswerForm({}, review_id=7),
 }
 
 
@@ -46,8 +47,9 @@ def test_every_form_rendered_with_the_host_template_is_listed():
         and issubclass(value, forms.BootstrapMixin)
         and value is not forms.BootstrapMixin
     }
-    # The queue's filters and the bulk form are laid out by their own page, not hosts/_form.html.
-    assert used - {"queuefilter", "bulk"} == set(HOST_FORMS)
+    # The queue's filters, the bulk form and the evaluation (competencies in rating groups) are laid
+    # out by their own pages, not hosts/_form.html.
+    assert used - {"queuefilter", "bulk", "evaluation"} == set(HOST_FORMS)
 
 
 def summary_of(form) -> tuple[str, list[tuple[str, str]]]:
