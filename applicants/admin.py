@@ -535,7 +535,7 @@ class LetterVersionInline(admin.TabularInline):
 @admin.register(LetterRequest)
 class LetterRequestAdmin(ReadOnlyAdmin):
     """Letter requests as they stand, with every move and version; statuses change only through the
-    services. The letter's file opens for staff holding applicants.view_letter_file, logged."""
+    services. The letter's file opens for staff holding the letter permission, logged."""
 
     list_display = ["__str__", "application", "status", "waived", "due_on", "requested_at", "escalated_at"]
     list_filter = ["status", "waived"]

@@ -35,7 +35,7 @@ from amo.text import day_label
 from applicants.letter_links import letter_author_url
 from applicants.letter_news import SUBJECT_MAX, letter_applicant_tell, letter_described
 from applicants.lor_workflow import AUTHOR_LINK_LIFETIME, STANDING, UNANSWERED_EXPIRE_AFTER
-from applicants.models import LetterRequest
+from applicants.models import LETTER_FILE_PERMISSION, LetterRequest
 from applicants.reminders import DAY_REMINDER_AT
 
 K = Reminder.Kind
@@ -49,7 +49,6 @@ DUE_SOON_DAYS_BEFORE = 7
 ESCALATE_AFTER = timedelta(days=21)
 # The kinds planned from a request's state; its link emails are planned when a link is sent.
 STATE_KINDS = (K.LETTER_NUDGE, K.LETTER_DUE_SOON, K.LETTER_ESCALATED)
-LETTER_FILE_PERMISSION = ("applicants", "view_letter_file")
 
 
 def _key(kind: str, letter: LetterRequest, anchor: str) -> str:
@@ -111,9 +110,8 @@ def escalation_recipients(letter: LetterRequest) -> list[int]:
     staff member given the letter permission (themselves or through a group); none when nobody is."""
     if letter.application.advisor_id is not None:
         return [letter.application.advisor_id]
-    permission = Permission.objects.filter(
-        content_type__app_label=LETTER_FILE_PERMISSION[0], codename=LETTER_FILE_PERMISSION[1]
-    ).first()
+    app_label, codename = LETTER_FILE_PERMISSION.split(".")
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
     if permission is None:
         return []
     holders = User.objects.filter(is_active=True, is_staff=True).filter(

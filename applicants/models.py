@@ -787,6 +787,11 @@ KEEP_RIGHT_WORDING = (
 )
 
 
+# Staff who may open a letter's file hold this permission (LetterRequest's Meta), themselves or
+# through a group; the admin groups assign it.
+LETTER_FILE_PERMISSION = "applicants.view_letter_file"
+
+
 class LetterWaiver(models.Model):
     """The applicant's standing choice to waive, or keep, the right to see their letters, as said.
 

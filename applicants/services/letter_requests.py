@@ -50,6 +50,7 @@ from applicants.lor_workflow import (
 )
 from applicants.models import (
     KEEP_RIGHT_WORDING,
+    LETTER_FILE_PERMISSION,
     WAIVER_WORDING,
     Applicant,
     Application,
@@ -500,7 +501,7 @@ def letter_file_open(
     """Open a letter's file for someone who may read it, logging the opening (LetterFileAccess).
 
     The author may: signed in as the preceptor, or through their emailed link (`link_token`, with no
-    actor). Staff may when they hold the permission applicants.view_letter_file. The applicant may
+    actor). Staff may when they hold the letter permission (view_letter_file). The applicant may
     only when they kept the right to see it: a waived letter is never theirs to open, however asked.
     Anyone else is refused.
     """
@@ -512,11 +513,9 @@ def letter_file_open(
         if link_token is not None and _link_opens(link_token, letter):
             via = LetterFileAccess.Via.AUTHOR_LINK
     elif actor.is_active:
-        if actor_holds_role(letter, actor, ActorRole.AUTHOR):
-            via = LetterFileAccess.Via.AUTHOR
-        elif actor.is_staff and actor.has_perm("applicants.view_letter_file"):
-            via = LetterFileAccess.Via.STAFF
-        elif letter.application.applicant.user_id == actor.pk:
+        # The applicant first: whatever else their account is (staff too), a letter they waived
+        # stays closed to them.
+        if letter.application.applicant.user_id == actor.pk:
             if letter.waived:
                 raise DomainError(
                     "You waived your right to see this letter, so it cannot be shown to you. You can follow "
@@ -524,6 +523,10 @@ def letter_file_open(
                     status=403,
                 )
             via = LetterFileAccess.Via.APPLICANT
+        elif actor_holds_role(letter, actor, ActorRole.AUTHOR):
+            via = LetterFileAccess.Via.AUTHOR
+        elif actor.is_staff and actor.has_perm(LETTER_FILE_PERMISSION):
+            via = LetterFileAccess.Via.STAFF
     if not via:
         raise DomainError("You may not open this letter.", status=403)
     LetterFileAccess.objects.create(

@@ -343,6 +343,17 @@ def test_the_applicant_of_a_waived_letter_may_never_open_it_and_nothing_is_logge
     assert not LetterFileAccess.objects.exists()
 
 
+def test_an_applicant_who_is_also_staff_with_the_letter_permission_still_never_opens_a_letter_they_waived():
+    letter, version = accepted_and_uploaded(waived=True)
+    user = letter.application.applicant.user
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(Permission.objects.get(codename="view_letter_file"))
+    with pytest.raises(DomainError, match="You waived your right to see this letter"):
+        services.letter_file_open(version=version, actor=user)
+    assert not LetterFileAccess.objects.exists()
+
+
 def test_the_applicant_who_kept_the_right_opens_the_letter_logged():
     letter, version = accepted_and_uploaded(waived=False)
     with services.letter_file_open(
