@@ -12,6 +12,9 @@ DEMO_LOGINS = {
     "host coordinator": ("coordinator@demo.amo.test", DEMO_PASSWORD),
     # Owners must set up two-factor authentication (any TOTP app) on their first visit to /host/.
     "host owner": ("owner@demo.amo.test", DEMO_PASSWORD),
+    # The demo organization's cardiologist, who answers the demo applicant's letter of
+    # recommendation on the dashboard (seeding.letters makes the account when it asks for one).
+    "host preceptor": ("preceptor@demo.amo.test", DEMO_PASSWORD),
     "staff": ("staff@demo.amo.test", DEMO_PASSWORD),
 }
 

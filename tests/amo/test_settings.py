@@ -219,4 +219,4 @@ def test_devstack_reads_the_demo_logins_before_django_is_set_up():
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "4"
+    assert result.stdout.strip() == "5"

@@ -5,6 +5,7 @@ from seeding.applicants import seed_demo_applicant
 from seeding.bookings import seed_demo_offer
 from seeding.catalog import seed_demo_catalog
 from seeding.host_queue import seed_host_demo
+from seeding.letters import seed_demo_letter
 from seeding.trip import seed_demo_bookings
 
 
@@ -28,4 +29,10 @@ class Command(BaseCommand):
         for booking in seed_demo_bookings():
             self.stdout.write(
                 self.style.SUCCESS(f"Demo booking made: {booking}, {booking.get_status_display()}")
+            )
+        # After the bookings: the letter is asked on one of them, of the rotation's preceptor.
+        letter = seed_demo_letter()
+        if letter is not None:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo letter of recommendation: {letter}, {letter.get_status_display()}")
             )
