@@ -26,7 +26,7 @@ from applicants.services import letter_accept, letter_request_make, letter_uploa
 from hosts.models import Membership, Preceptor
 from hosts.services import invitation_accept, invitation_create
 from seeding.accounts import DEMO_LOGINS, demo_user
-from seeding.trip import demo_preceptor
+from seeding.trip import _demo_preceptor
 
 DEMO_LETTER_ID = "DEMO-LOR-0001"
 DUE_IN = timedelta(days=30)
@@ -165,7 +165,7 @@ def seed_demo_letter() -> LetterRequest | None:
         .select_related("organization")
         .first()
     )
-    preceptor = coordinator and demo_preceptor(coordinator.organization)
+    preceptor = coordinator and _demo_preceptor(coordinator.organization)
     if preceptor is None:
         return None
     demo_preceptor_login(preceptor)

@@ -93,7 +93,7 @@ def seed_demo_first_days(organization: Organization) -> int:
     return written
 
 
-def demo_preceptor(organization: Organization) -> Preceptor:
+def _demo_preceptor(organization: Organization) -> Preceptor:
     """The demo organization's cardiologist (seeding.catalog gives it one first). Not a preceptor of
     the seed's own: the catalog draws each rotation's preceptor from its organization's, so one more
     would change what a second run of the catalog's seed generates."""
@@ -194,7 +194,7 @@ def seed_demo_bookings() -> list[Application]:
         Applicant.objects.filter(user__email=DEMO_LOGINS["applicant"][0]).select_related("user").first()
     )
     staff = User.objects.filter(email=DEMO_LOGINS["staff"][0], is_staff=True).first()
-    preceptor = membership and demo_preceptor(membership.organization)
+    preceptor = membership and _demo_preceptor(membership.organization)
     if preceptor is None or applicant is None or staff is None:
         return []
     organization = membership.organization
