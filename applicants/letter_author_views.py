@@ -42,14 +42,16 @@ LORP_RULES = (
 
 
 def author_link_page(view):
-    """A page whose address carries the author's token: never cached or indexed, no Referer sent."""
+    """A page whose address carries the author's token: never cached or indexed, and no Referer sent
+    to another site. Not "no-referrer": a browser then sends its forms' POSTs with "Origin: null",
+    which Django's CSRF check refuses (the browser journey, tests/browser/test_lor_journey.py)."""
 
     @never_cache
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         response = view(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"
         return response
 
     return wrapper

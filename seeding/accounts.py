@@ -12,10 +12,11 @@ DEMO_LOGINS = {
     "host coordinator": ("coordinator@demo.amo.test", DEMO_PASSWORD),
     # Owners must set up two-factor authentication (any TOTP app) on their first visit to /host/.
     "host owner": ("owner@demo.amo.test", DEMO_PASSWORD),
-    "staff": ("staff@demo.amo.test", DEMO_PASSWORD),
     # The demo organization's cardiologist, who evaluated the demo applicant's completed rotation
-    # (seeding.completion makes this login when it links it to the preceptor).
+    # and answers her letter of recommendation on the dashboard (seeding.completion makes the login
+    # when it links it to the preceptor).
     "host preceptor": ("preceptor@demo.amo.test", DEMO_PASSWORD),
+    "staff": ("staff@demo.amo.test", DEMO_PASSWORD),
 }
 
 

@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -206,7 +207,7 @@ def _host_data(organization) -> dict:
         apply_by=date.today() - timedelta(days=70),
     )
     letters = [
-        letter_request(ApplicationFactory(block=ended, status=S.COMPLETED, submitted_at=date.today()))
+        letter_request(ApplicationFactory(block=ended, status=S.COMPLETED, submitted_at=timezone.now()))
         for _ in range(2)
     ]
     return {

@@ -194,6 +194,8 @@ class World:
     paths: dict[str, list[str]] = field(default_factory=dict)
     block_change_id: int = 0  # a booking's date change waiting for the owner's answer
     review_id: int = 0  # a review of the owner's rotation, waiting for their answer
+    letter_id: int = 0  # the applicant's letter request, open
+    host_letter_id: int = 0  # a letter request the owner answers as its author
 
 
 @pytest.fixture
@@ -278,7 +280,7 @@ def world(db) -> World:
     # two letters the owner answers on the dashboard as their author (one to accept or decline, one
     # accepted to upload and confirm).
     letter_booking = completed_booking(applicant=applicant)
-    letter_request(letter_booking, author_email="author@example.test")
+    applicant_letter = letter_request(letter_booking, author_email="author@example.test")
     authored_rotation = RotationFactory(
         organization=organization, preceptor=PreceptorFactory(organization=organization, user=owner.user)
     )
@@ -361,6 +363,8 @@ def world(db) -> World:
         ],
     }
     world.block_change_id = change.pk
+    world.letter_id = applicant_letter.pk
+    world.host_letter_id = to_answer.pk
     return world
 
 
@@ -650,6 +654,17 @@ def test_the_onboarding_form_answers_no_500(db):
 # --- The API, from its schema -------------------------------------------------------------------
 
 
+def multipart_operations() -> set[tuple[str, str]]:
+    """(method, path template) of the operations whose body is a form with a file (multipart only)."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    return {
+        (method, path)
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if list(operation.get("requestBody", {}).get("content", {})) == ["multipart/form-data"]
+    }
+
+
 def api_operations() -> list[tuple[str, str, dict, dict]]:
     """(method, path template, parameters, body schema) of every operation, $refs resolved."""
     schema = SchemaGenerator().get_schema(request=None, public=True)
@@ -705,6 +720,8 @@ def api_path(template: str, world: World) -> str:
         "/api/v1/host/blocks/": world.rotation.blocks.first().pk,
         "/api/v1/host/block-changes/": world.block_change_id,
         "/api/v1/host/reviews/": world.review_id,
+        "/api/v1/host/letters/": world.host_letter_id,
+        "/api/v1/me/letters/": world.letter_id,
         "/api/v1/host/rotations/": world.rotation.pk,
         "/api/v1/rotations/": world.rotation.pk,
     }
@@ -738,10 +755,22 @@ def query_kind(spec: dict) -> str:
     return "month" if "\\d{4}-\\d{2}" in spec.get("pattern", "") else "text"
 
 
-def sweep_api(client: Client, method: str, path: str, baseline: dict, killers: dict, values: dict) -> None:
+def spec_is_text(spec: dict) -> bool:
+    """Whether a form input is sent as text (a file is not)."""
+    return spec.get("format") != "binary"
+
+
+def sweep_api(
+    client: Client,
+    method: str,
+    path: str,
+    baseline: dict,
+    killers: dict,
+    values: dict,
+    multipart: bool = False,
+) -> None:
+    """`multipart`: the operation takes a form with a file only; its other inputs are swept as text."""
     names = sorted(values) or ["unknown"]
-    # The document upload takes multipart only (a file); its other inputs are swept as text.
-    multipart = path == "/api/v1/me/documents/"
     how = {} if method == "get" else {"multipart": True} if multipart else {"as_json": True}
     walk_inputs(client, method, path, baseline, killers, **how)
 
@@ -760,8 +789,11 @@ def sweep_api(client: Client, method: str, path: str, baseline: dict, killers: d
 def test_no_api_input_answers_500_whatever_is_sent(world):
     operations = api_operations()
     assert len(operations) > 20, "the schema lists the API's operations to sweep"
+    forms = multipart_operations()
+    assert ("post", "/api/v1/me/documents/") in forms
     for method, template, parameters, properties in operations:
         path = api_path(template, world)
+        multipart = (method, template) in forms
         if method == "get":
             baseline = {}
             killers = {name: KILLERS[query_kind(spec)] for name, spec in parameters.items()}
@@ -773,11 +805,20 @@ def test_no_api_input_answers_500_whatever_is_sent(world):
                 for name in properties
             }
             values = dict.fromkeys(properties, TEXT)
+        elif multipart:
+            # A form's values are text: the other inputs valid, as text, the file left out.
+            valid = {name: api_valid_value(name, spec, world) for name, spec in properties.items()}
+            baseline = {name: str(value) for name, value in valid.items() if spec_is_text(properties[name])}
+            killers = {
+                name: KILLERS["date" if properties[name].get("format") == "date" else "text"]
+                for name in baseline
+            }
+            values = dict.fromkeys(baseline, TEXT)
         else:
             baseline = {name: api_valid_value(name, spec, world) for name, spec in properties.items()}
             killers = {name: JSON_KILLERS[json_kind(spec)] for name, spec in properties.items()}
             values = dict.fromkeys(properties, JSON_VALUE)
-        sweep_api(api_client(path, world), method, path, baseline, killers, values)
+        sweep_api(api_client(path, world), method, path, baseline, killers, values, multipart=multipart)
     assert_no_oversized_text_stored()
 
 

@@ -78,7 +78,7 @@ def test_the_authors_page_shows_the_request_and_keeps_its_token_to_itself(client
         assert shown in text
     assert 'name="robots" content="noindex, nofollow"' in text
     assert response["X-Robots-Tag"] == "noindex, nofollow"
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     assert snapshot(letter) == before  # a GET changes nothing
     form = client.get(page(token, "request_form"))

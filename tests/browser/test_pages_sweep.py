@@ -96,6 +96,22 @@ def test_every_applicant_page_works_by_keyboard(page):
     evaluated = completed_booking(applicant=applicant)
     evaluation_submit(application=evaluated, actor=advisor, **answers())
     awaited = completed_booking(applicant=applicant)
+    # A completed booking with two letters of recommendation, one waived and received, one not.
+    completed = completed_booking(applicant=applicant)
+    for waived in (True, False):
+        letter = letter_request(
+            completed,
+            waived=waived,
+            preceptor=PreceptorFactory(organization=completed.block.rotation.organization),
+        )
+        letter_accept(letter=letter, actor=None, role=ActorRole.AUTHOR_LINK)
+        if waived:
+            letter_upload(
+                letter=letter,
+                actor=None,
+                role=ActorRole.AUTHOR_LINK,
+                file=SimpleUploadedFile("letter.pdf", letter_pdf_bytes(), "application/pdf"),
+            )
     log_in(page, applicant.user.email)
     sweep(
         page,
@@ -109,6 +125,9 @@ def test_every_applicant_page_works_by_keyboard(page):
             f"/me/applications/{reviewed.pk}/",
             f"/me/applications/{evaluated.pk}/",
             f"/me/applications/{awaited.pk}/",
+            f"/me/applications/{completed.pk}/",
+            f"/me/applications/{completed.pk}/letters/new/",
+            "/me/letter-waiver/",
             f"/me/applications/{awaiting.pk}/pay/deposit/",
             f"/me/payments/{paid.pk}/return/",
             f"/me/payments/{paid.pk}/receipt/",
@@ -139,10 +158,32 @@ def test_every_host_page_works_by_keyboard(page):
     completed = completed_booking(block__rotation__organization=organization)
     evaluated = completed_booking(block__rotation__organization=organization)
     evaluation_submit(application=evaluated, actor=owner.user, **answers())
+    # Letters of recommendation the owner answers as their author, the preceptor of the rotation:
+    # one to accept or decline, one accepted with a version to replace and a submission to confirm.
+    authored = BlockFactory(
+        rotation__organization=organization,
+        rotation__preceptor=PreceptorFactory(organization=organization, user=owner.user),
+        start_date=timezone.localdate() - timedelta(days=40),
+        apply_by=timezone.localdate() - timedelta(days=70),
+    )
+    to_answer, answered = (
+        letter_request(
+            ApplicationFactory(
+                block=authored, status=Application.Status.COMPLETED, submitted_at=timezone.now()
+            )
+        )
+        for _ in range(2)
+    )
+    as_author = {"letter": answered, "actor": owner.user, "role": ActorRole.AUTHOR}
+    letter_accept(**as_author)
+    letter_upload(**as_author, file=SimpleUploadedFile("letter.pdf", letter_pdf_bytes(), "application/pdf"))
     log_in(page, owner.user.email, totp_secret=secret)
     sweep(
         page,
         [
+            "/host/letters/",
+            f"/host/letters/{to_answer.pk}/",
+            f"/host/letters/{answered.pk}/",
             "/host/",
             "/host/applications/",
             f"/host/applications/{application.pk}/",

@@ -6,6 +6,7 @@ from seeding.bookings import seed_demo_offer
 from seeding.catalog import seed_demo_catalog
 from seeding.completion import seed_demo_completed
 from seeding.host_queue import seed_host_demo
+from seeding.letters import seed_demo_letter
 from seeding.reviews import seed_demo_reviews
 from seeding.trip import seed_demo_bookings
 
@@ -36,3 +37,9 @@ class Command(BaseCommand):
         completed = seed_demo_completed()
         if completed is not None:
             self.stdout.write(self.style.SUCCESS(f"Demo completed rotation, evaluated: {completed}"))
+        # After the bookings: the letter is asked on one of them, of the rotation's preceptor.
+        letter = seed_demo_letter()
+        if letter is not None:
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo letter of recommendation: {letter}, {letter.get_status_display()}")
+            )
