@@ -33,6 +33,7 @@ HOST_FORMS = {
     "noshow": lambda: forms.NoShowForm({"reason": "x" * (MAX_REASON_CHARS + 1)}),
     "endearly": lambda: forms.EndEarlyForm({}),
     "blockchangedecline": lambda: forms.BlockChangeDeclineForm({}, block_change_id=7),
+    "reviewanswer": lambda: forms.ReviewAnswerForm({}, review_id=7),
     # Every part is optional: refused for a time that is none and text past its bound.
     "firstday": lambda: forms.FirstDayForm({"arrival_time": "25:00", "what_to_bring": "x" * 1001}),
     "reviewanswer": lambda: forms.ReviewAnswerForm({}, review_id=7),

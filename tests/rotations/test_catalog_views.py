@@ -85,7 +85,9 @@ def test_the_detail_page_shows_cost_blocks_refunds_host_and_an_apply_link(
             {"days_ahead": 150, "capacity": 2, "seats_taken": 2},
         ],
     )
-    with django_assert_max_num_queries(2):
+    # The rotation and its blocks, its reviews, and its track record counted afresh (hosts.track_records:
+    # the rotation's ratings, its host's and its preceptor's two each), however many there are.
+    with django_assert_max_num_queries(8):
         page = client.get(reverse("rotations:detail", args=[rotation.slug])).content.decode()
     assert "$2,600.00" in page and "$500.00" in page  # total, deposit
     assert "3 of 4" in page and "Full" in page
