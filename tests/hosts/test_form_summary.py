@@ -36,7 +36,6 @@ HOST_FORMS = {
     "reviewanswer": lambda: forms.ReviewAnswerForm({}, review_id=7),
     # Every part is optional: refused for a time that is none and text past its bound.
     "firstday": lambda: forms.FirstDayForm({"arrival_time": "25:00", "what_to_bring": "x" * 1001}),
-    "reviewanswer": lambda: forms.ReviewAnswerForm({}, review_id=7),
 }
 
 
