@@ -33,7 +33,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -262,7 +261,12 @@ def track_records_refresh(
     if keys:
         # Robust: with Redis unreachable the case is closed all the same; the figures then catch up
         # within TRACK_RECORD_CACHE_SECONDS.
-        transaction.on_commit(partial(_versions_bump, keys), robust=True)
+        # A function of its own, not a partial: Django names a robust callback that failed by its
+        # __qualname__.
+        def bump() -> None:
+            _versions_bump(keys)
+
+        transaction.on_commit(bump, robust=True)
     catalog_changed()
 
 

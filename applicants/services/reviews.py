@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
+from amo.transactions import transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text
 from applicants.models import (
     MAX_REVIEW_ANSWER_CHARS,
@@ -99,6 +100,7 @@ def review_submit(
 
 
 def _review_locked(review: Review) -> Review:
+    transaction_required("_review_locked")
     return (
         Review.objects.select_for_update(of=("self",))
         .select_related("application__applicant__user", "application__block__rotation__organization")
