@@ -23,6 +23,7 @@ from applicants import services as applicant_services
 from applicants.models import Applicant, Application, Evaluation
 from hosts import services as host_services
 from hosts.models import Membership, Organization, Preceptor
+from rotations.cache import catalog_changed
 from rotations.models import Block, DocumentKind, Rotation
 from seeding.accounts import DEMO_LOGINS, demo_user
 from seeding.trip import (
@@ -131,6 +132,7 @@ def _booked_and_completed(applicant: Applicant, rotation: Rotation, staff: User)
     applicant_services.booking_advisor_assign(application=application, advisor=staff, actor=staff)
     start = today - timedelta(weeks=block.weeks + 1)
     Block.objects.filter(pk=block.pk).update(start_date=start, apply_by=start)
+    catalog_changed()  # an update sends no signal; the rotation's listed dates changed
     applicant_services.bookings_advance()
     application.refresh_from_db()
     return application

@@ -36,6 +36,8 @@ HOST_FORMS = {
     "reviewanswer": lambda: forms.ReviewAnswerForm({}, review_id=7),
     # Every part is optional: refused for a time that is none and text past its bound.
     "firstday": lambda: forms.FirstDayForm({"arrival_time": "25:00", "what_to_bring": "x" * 1001}),
+    # Laid out by its own page (a fieldset per competency), under the same summary.
+    "evaluation": lambda: forms.EvaluationForm({"patient_care": "6", "hours_completed": "0"}, weeks=4),
 }
 
 
