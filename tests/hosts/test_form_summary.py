@@ -49,9 +49,8 @@ def test_every_form_rendered_with_the_host_template_is_listed():
         and issubclass(value, forms.BootstrapMixin)
         and value is not forms.BootstrapMixin
     }
-    # The queue's filters, the bulk form and the evaluation (competencies in rating groups) are laid
-    # out by their own pages, not hosts/_form.html.
-    assert used - {"queuefilter", "bulk", "evaluation"} == set(HOST_FORMS)
+    # The queue's filters and the bulk form are laid out by their own page, not hosts/_form.html.
+    assert used - {"queuefilter", "bulk"} == set(HOST_FORMS)
 
 
 def summary_of(form) -> tuple[str, list[tuple[str, str]]]:
