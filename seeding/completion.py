@@ -28,6 +28,7 @@ from rotations.models import Block, DocumentKind, Rotation
 from seeding.accounts import DEMO_LOGINS, demo_user
 from seeding.trip import (
     _block_for,
+    _demo_parties,
     _demo_preceptor,
     _demo_rotation,
     _documents_for,
@@ -71,21 +72,6 @@ EVALUATION = {
     "overall_comment": "Amina is among the best international graduates I have supervised. She would be "
     "an asset to any internal medicine program, and I would gladly write her a letter.",
 }
-
-
-def _demo_parties() -> tuple[Membership, Applicant, User] | None:
-    membership = (
-        Membership.objects.filter(user__email=DEMO_LOGINS["host coordinator"][0])
-        .select_related("organization", "user")
-        .first()
-    )
-    applicant = (
-        Applicant.objects.filter(user__email=DEMO_LOGINS["applicant"][0]).select_related("user").first()
-    )
-    staff = User.objects.filter(email=DEMO_LOGINS["staff"][0], is_staff=True).first()
-    if membership is None or applicant is None or staff is None:
-        return None
-    return membership, applicant, staff
 
 
 def demo_completed_booking() -> Application | None:

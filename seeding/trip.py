@@ -172,6 +172,23 @@ def _booking_under_way(applicant: Applicant, rotation: Rotation, block: Block) -
     return application
 
 
+def _demo_parties() -> tuple[Membership, Applicant, User] | None:
+    """The demo organization's coordinator membership, the demo applicant and the demo staff user,
+    once seeded; None before."""
+    membership = (
+        Membership.objects.filter(user__email=DEMO_LOGINS["host coordinator"][0])
+        .select_related("organization", "user")
+        .first()
+    )
+    applicant = (
+        Applicant.objects.filter(user__email=DEMO_LOGINS["applicant"][0]).select_related("user").first()
+    )
+    staff = User.objects.filter(email=DEMO_LOGINS["staff"][0], is_staff=True).first()
+    if membership is None or applicant is None or staff is None:
+        return None
+    return membership, applicant, staff
+
+
 def _monday_on_or_after(day: date) -> date:
     return day + timedelta(days=-day.weekday() % 7)
 
@@ -185,18 +202,11 @@ def seed_demo_bookings() -> list[Application]:
       within two weeks, with its 7- and 1-day reminders and the balance's still to come).
     - Under way: a research elective booked at once and started today (see _booking_under_way).
     """
-    membership = (
-        Membership.objects.filter(user__email=DEMO_LOGINS["host coordinator"][0])
-        .select_related("organization", "user")
-        .first()
-    )
-    applicant = (
-        Applicant.objects.filter(user__email=DEMO_LOGINS["applicant"][0]).select_related("user").first()
-    )
-    staff = User.objects.filter(email=DEMO_LOGINS["staff"][0], is_staff=True).first()
-    preceptor = membership and _demo_preceptor(membership.organization)
-    if preceptor is None or applicant is None or staff is None:
+    parties = _demo_parties()
+    preceptor = parties and _demo_preceptor(parties[0].organization)
+    if preceptor is None:
         return []
+    membership, applicant, staff = parties
     organization = membership.organization
     today = timezone.localdate()
     start = _monday_on_or_after(today + timedelta(days=8))
