@@ -230,6 +230,16 @@ def world(db) -> World:
     draft = ApplicationFactory(applicant=applicant, block=BlockFactory())
     draft.documents.add(document)
     notification_send(recipient=applicant.user, key="sweep", subject="Welcome", body="Hello.")
+    # The applicant's completed bookings (one to ask a letter on, one to review), another one of the
+    # rotation to review, and two of other applicants whose letters an author answers: made before
+    # the confirmed bookings below, which their advance would start.
+    letter_booking, to_review, reviewed, for_waiting, for_accepted = (
+        completed_booking(applicant=applicant),
+        completed_booking(applicant=applicant),
+        completed_booking(rotation),
+        completed_booking(),
+        completed_booking(),
+    )
     # The booking pages: an offer to answer, a booking with documents due and another block to move
     # to, and a book-now block.
     offer = ApplicationFactory(
@@ -274,12 +284,11 @@ def world(db) -> World:
     )
     # Letters of recommendation: the author's pages of a request waiting for an answer (accept,
     # decline) and of one accepted (decline, upload, confirm).
-    waiting, accepted = letter_request(), letter_request()
+    waiting, accepted = letter_request(for_waiting), letter_request(for_accepted)
     letter_accept(letter=accepted, actor=None, role=ActorRole.AUTHOR_LINK)
     # The applicant's completed booking with a letter asked (its request form, its withdrawal), and
     # two letters the owner answers on the dashboard as their author (one to accept or decline, one
     # accepted to upload and confirm).
-    letter_booking = completed_booking(applicant=applicant)
     applicant_letter = letter_request(letter_booking, author_email="author@example.test")
     authored_rotation = RotationFactory(
         organization=organization, preceptor=PreceptorFactory(organization=organization, user=owner.user)
@@ -296,8 +305,7 @@ def world(db) -> World:
     letter_accept(letter=answered, actor=owner.user, role=ActorRole.AUTHOR)
     # Reviews: the applicant's completed booking to review, and a review of the owner's rotation to
     # answer (both shown on the rotation's page, with its host's and preceptor's pages).
-    to_review = completed_booking(applicant=applicant)
-    review = review_written(completed_booking(rotation), 4)
+    review = review_written(reviewed, 4)
     world = World(
         owner, rotation, draft_rotation, application, applicant_application, draft, document, open_block.pk
     )
