@@ -440,13 +440,16 @@ def _wait_until_ready(processes: dict[str, subprocess.Popen], checks: dict, time
 
 
 def _stop_processes(processes: dict[str, subprocess.Popen]) -> None:
+    # SIGTERM to each leader only: the Celery worker's leader then shuts down warm, letting its
+    # pool processes finish the task at hand (a signal to the whole group would kill them mid-task,
+    # and the task would be lost and redelivered later). What is still there after the wait goes.
     for process in processes.values():
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)
     for process in processes.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):  # unless the whole group has ended
             os.killpg(process.pid, signal.SIGKILL)
 
 
