@@ -2,9 +2,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
+from amo.audit_admin import AuditEventAdmin
 from amo.calendar import calendar_feed_revoke
-from amo.models import ApiToken, CalendarFeed, Notification, User
-from amo.services import api_token_revoke
+from amo.errors import DomainError
+from amo.models import ApiToken, AuditEvent, CalendarFeed, Notification, User
+from amo.services import api_token_revoke, notification_resend
 from amo.text import pluralize
 from applicants.admin import DocumentsGoWithTheirOwner
 from applicants.services import account_delete
@@ -24,6 +26,14 @@ class UserAdmin(DocumentsGoWithTheirOwner, DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    # Who is staff, a superuser, or in which group: changed by the founders (superusers) only.
+    ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += self.ROLE_FIELDS
+        return fields
 
     # Deleting goes through account_delete, so an applicant's documents leave the disk too.
     def delete_model(self, request, obj):
@@ -42,9 +52,28 @@ class NotificationAdmin(admin.ModelAdmin):
     search_fields = ["key", "subject", "recipient__email"]
     list_select_related = ["recipient"]
     readonly_fields = ["key", "recipient", "subject", "body", "link", "created_at", "emailed_at", "read_at"]
+    actions = ["resend"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_resend_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("amo.change_notification")
+
+    @admin.action(description="Email the selected notifications again", permissions=["resend"])
+    def resend(self, request, queryset):
+        """Each through amo.services.notification_resend; a refusal is reported by name and stops
+        only that one."""
+        sent = 0
+        for notification in queryset:
+            try:
+                notification_resend(notification_id=notification.pk)
+            except DomainError as error:
+                self.message_user(request, f"{notification.subject}: {error.message}", messages.ERROR)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(request, f"{pluralize(sent, 'notification')} emailed again.", messages.SUCCESS)
 
 
 class RevokeOnlyAdmin(admin.ModelAdmin):
@@ -105,3 +134,9 @@ class CalendarFeedAdmin(RevokeOnlyAdmin):
         for feed in feeds:
             calendar_feed_revoke(user=feed.user)
         self.message_user(request, f"{pluralize(len(feeds), 'calendar feed')} turned off.", messages.SUCCESS)
+
+
+admin.site.register(AuditEvent, AuditEventAdmin)
+
+# Evaluations, the access log and reminders register themselves on the same site.
+from amo import admin_access  # noqa: E402, F401

@@ -18,6 +18,15 @@ SET_UP_TOTP = (
 
 
 class StaffAdminSite(admin.AdminSite):
+    index_template = "admin/amo_index.html"
+
+    def index(self, request, extra_context=None):
+        """The admin's index with the operations dashboard above the list of models."""
+        from amo.operations import operations_dashboard  # the models are not ready when this loads
+
+        extra_context = {**(extra_context or {}), "operations": operations_dashboard(user=request.user)}
+        return super().index(request, extra_context)
+
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and user_has_totp(user=request.user)
 

@@ -1,5 +1,7 @@
 """The account: one User for applicants, host members and staff, logging in by email."""
 
+import pghistory
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -8,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from pghistory.models import Events
 
 
 class UserManager(BaseUserManager):
@@ -255,3 +258,43 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class AuditEvent(Events):
+    """Every tracked model's events in one list (amo/audit.py): pghistory's aggregate of the event
+    tables, read-only, with what each event's context says of who acted."""
+
+    user = pghistory.ProxyField(
+        "pgh_context__user",
+        models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, null=True),
+    )
+    url = pghistory.ProxyField("pgh_context__url", models.TextField(null=True))
+    task = pghistory.ProxyField("pgh_context__task", models.TextField(null=True))
+    command = pghistory.ProxyField("pgh_context__command", models.TextField(null=True))
+
+    class Meta:
+        proxy = True
+        verbose_name = "audit event"
+
+
+class StaffAccess(models.Model):
+    """One opening by staff of something private about an applicant: a document's file or a
+    preceptor's evaluation. Who, when, which object, from which page. Written only by
+    amo.services.staff_access_record; kept for good. Letters of recommendation keep their own log
+    (applicants.models.LetterFileAccess), which also records their authors and applicants."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    object_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    opened = GenericForeignKey("object_type", "object_id")
+    page = models.CharField(max_length=200, blank=True, help_text="The page it was opened from.")
+    opened_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        verbose_name = "staff access"
+        verbose_name_plural = "staff accesses"
+        indexes = [models.Index(fields=["object_type", "object_id"], name="staff_access_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type.name} {self.object_id} opened {self.opened_at:%Y-%m-%d %H:%M}"

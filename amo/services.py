@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from django.apps import apps as global_apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMultiAlternatives
-from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, QuerySet, Value
 from django.db.models.functions import Power
 from django.template.loader import render_to_string
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from amo.errors import DomainError
-from amo.models import ApiToken, Notification, User
+from amo.models import ApiToken, Notification, StaffAccess, User
 from amo.selectors import user_has_totp
 from amo.text import one_line
 from amo.transactions import enqueue_on_commit
@@ -75,6 +76,29 @@ def notification_send(*, recipient: User, key: str, subject: str, body: str, lin
         key=key, defaults={"recipient": recipient, "subject": subject, "body": body, "link": link}
     )
     if created:
+        from amo.tasks import email_notification
+
+        enqueue_on_commit(email_notification, notification.pk)
+    return notification
+
+
+def notification_resend(*, notification_id: int) -> Notification:
+    """Staff send a notification's email again (the recipient says it never came): the worker
+    emails it anew after commit, as it did the first time, and the relay is the backstop. Refused
+    while the first email is still on its way, and to a closed account."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update().select_related("recipient").get(pk=notification_id)
+        )
+        if notification.emailed_at is None:
+            raise DomainError(
+                "Its email is not sent yet: it goes out shortly, so nothing more was sent.", status=409
+            )
+        if not notification.recipient.is_active:
+            raise DomainError("The recipient's account is closed: nothing was sent.", status=409)
+        notification.emailed_at = None
+        notification.email_attempts = 0
+        notification.save(update_fields=["emailed_at", "email_attempts"])
         from amo.tasks import email_notification
 
         enqueue_on_commit(email_notification, notification.pk)
@@ -313,3 +337,11 @@ def api_token_authenticate(*, secret: str) -> ApiToken:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def staff_access_record(*, user: User, obj: models.Model, page: str) -> StaffAccess:
+    """Log that staff member `user` opened `obj` (an applicant's document file, an evaluation) from
+    `page`: staff read private things about applicants only with a trace of who read what."""
+    return StaffAccess.objects.create(
+        user=user, object_type=ContentType.objects.get_for_model(obj), object_id=obj.pk, page=page[:200]
+    )

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import dj_database_url
+import pghistory
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
@@ -62,6 +63,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # The audit trail (docs/audit-trail.md): triggers record every change to the tracked models.
+    "pgtrigger",
+    "pghistory",
     "amo",
     "hosts",
     "rotations",
@@ -80,7 +84,24 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: the audit trail records who made each change (amo/audit.py).
+    "pghistory.middleware.HistoryMiddleware",
 ]
+
+# --- Audit trail (docs/audit-trail.md) -----------------------------------------------------------
+# A GET changes nothing (tests/amo/test_get_writes_nothing.py), so only writing methods are given a
+# context: who acted (the signed-in user, or the API token's) and the address they posted to.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# An event is history: the database refuses to change or delete one, as it does a ledger entry.
+PGHISTORY_APPEND_ONLY = True
+# An event table is read by object (pgh_obj, indexed) and by time; the copies of the tracked
+# model's foreign keys are not looked up, and each index would be one more write per event.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+# When each change happened, not when its transaction began: one request's changes to several
+# records then read in the order they were made.
+PGHISTORY_CREATED_AT_FUNCTION = "clock_timestamp()"
 
 ROOT_URLCONF = "amo.urls"
 WSGI_APPLICATION = "amo.wsgi.application"

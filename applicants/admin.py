@@ -1,12 +1,15 @@
 """Staff admin: applicants, their documents (verified or rejected through the services), applications
 (read-mostly: statuses change only through the workflow; staff record money received another way
-through the payment service, which confirms the booking, assign a booking its advisor, and the
-advisor writes to the applicant, each through its service), their transitions, seat holds, date
+through the payment service, which confirms the booking, assign a booking its advisor, the advisor
+writes to the applicant, and staff cancel a booking with the policy's refund or an amount they set,
+or move it to another block, each through its service), their transitions, seat holds, date
 changes and threads (read-only), visa denials (accepted or refused through their services),
 enrollment letters (read-only: issued, replaced and withdrawn by the booking's own changes),
-letters of recommendation (read-only; a letter's file opens for staff holding the letter permission,
-and every opening is logged), and reviews (read-only: hidden with a reason, or shown again, through
-their services)."""
+letters of recommendation (read-only; their author is sent a fresh link through the service; a
+letter's file opens for staff holding the letter permission, and every opening is logged), and
+reviews (read-only: hidden with a reason, or shown again, through their services)."""
+
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
@@ -19,15 +22,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from amo.admin_site import ReadOnlyAdmin
+from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError, field_label
 from amo.forms import add_domain_error
 from amo.models import User
+from amo.money import dollars_to_cents
 from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
 from applicants import selectors, services
 from applicants.countries import country_choices
 from applicants.files import file_download
-from applicants.forms import MessageForm
+from applicants.forms import BlockChangeForm, MessageForm
 from applicants.models import (
     AdvisorMessage,
     Applicant,
@@ -44,19 +49,17 @@ from applicants.models import (
     Review,
     VisaDenial,
 )
+from applicants.workflow import ActorRole
+from hosts.admin import ReadOnlyInline
+from payments.models import Refund
 from rotations.models import SeatHold
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(ReadOnlyInline, admin.TabularInline):
     model = Document
-    extra = 0
-    can_delete = False
     fields = ["kind", "original_filename", "verification_status", "expires_on", "uploaded_at"]
     readonly_fields = fields
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class DocumentsGoWithTheirOwner:
@@ -82,7 +85,12 @@ class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
     ]
     list_filter = ["training_status", "step1_result", "ecfmg_status", "visa_status"]
     search_fields = ["legal_name", "user__email", "medical_school_name"]
-    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    readonly_fields = ["user"]  # whose profile it is never changes
+
+    def has_add_permission(self, request):
+        return False  # a profile is made by its applicant signing up (applicant_create)
+
     filter_horizontal = ["specialties_of_interest"]
 
     @admin.display(description="citizenship", ordering="citizenship")
@@ -120,6 +128,45 @@ class AdvisorForm(forms.Form):
     )
 
 
+class StaffCancelForm(forms.Form):
+    """Staff cancel a booking: why (the applicant is told), and the refund: the cancellation
+    policy's, or an amount staff set, up to what was paid."""
+
+    service_field_names = {"refund_cents": "amount"}
+    POLICY, SET = "policy", "set"
+
+    reason = forms.CharField(
+        label="Reason (told to the applicant and the host)",
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    refund = forms.ChoiceField(
+        label="Refund",
+        choices=[(POLICY, "What the cancellation policy gives today"), (SET, "The amount below")],
+        widget=forms.RadioSelect,
+        initial=POLICY,
+    )
+    amount = forms.DecimalField(
+        label="Amount to refund (USD), with “the amount below”",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=11,
+        decimal_places=2,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("refund") == self.SET and data.get("amount") is None:
+            self.add_error("amount", "Give the amount to refund, or choose the policy's refund.")
+        return data
+
+    @property
+    def refund_cents(self) -> int | None:
+        if self.cleaned_data["refund"] != self.SET:
+            return None
+        return dollars_to_cents(self.cleaned_data["amount"])
+
+
 def form_asked(model_admin, request, queryset, *, form_class, action: str, intro: str, title: str):
     """An action that needs more than the selection: its page asking with `form_class`, or
     (None, the form's cleaned data) once given."""
@@ -151,7 +198,7 @@ def reason_asked(model_admin, request, queryset, *, action: str, intro: str, tit
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "kind", "verification_status", "expires_on", "uploaded_at", "open_file"]
     list_filter = ["verification_status", "kind"]
     search_fields = ["applicant__legal_name", "applicant__user__email", "original_filename"]
@@ -179,11 +226,28 @@ class DocumentAdmin(admin.ModelAdmin):
     def open_file(self, document: Document) -> str:
         return format_html('<a href="{}">open</a>', reverse("applicants:document_file", args=[document.pk]))
 
+    def _each(self, request, queryset, change, done: str) -> None:
+        """`change` each selected document through its service; a refusal is reported by name and
+        stops only that one."""
+        changed = 0
+        for document in queryset.select_related("applicant__user"):
+            try:
+                change(document)
+            except DomainError as error:
+                self.message_user(request, f"{document}: {error.message}", messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{pluralize(changed, 'document')} {done}", messages.SUCCESS)
+
     @admin.action(description="Verify the selected documents", permissions=["verify"])
     def verify(self, request, queryset):
-        for document in queryset:
-            services.document_verify(document=document, actor=request.user)
-        self.message_user(request, f"{pluralize(queryset.count(), 'document')} verified.", messages.SUCCESS)
+        self._each(
+            request,
+            queryset,
+            lambda document: services.document_verify(document=document, actor=request.user),
+            "verified.",
+        )
 
     @admin.action(description="Reject the selected documents (asks for a reason)", permissions=["verify"])
     def reject(self, request, queryset):
@@ -197,75 +261,47 @@ class DocumentAdmin(admin.ModelAdmin):
         )
         if page is not None:
             return page
-        try:
-            for document in queryset:
-                services.document_reject(document=document, actor=request.user, reason=reason)
-        except DomainError as error:
-            self.message_user(request, error.message, messages.ERROR)
-        else:
-            self.message_user(
-                request, f"{pluralize(queryset.count(), 'document')} rejected.", messages.SUCCESS
-            )
+        self._each(
+            request,
+            queryset,
+            lambda document: services.document_reject(document=document, actor=request.user, reason=reason),
+            "rejected.",
+        )
         return HttpResponseRedirect(request.get_full_path())
 
 
-class TransitionInline(admin.TabularInline):
+class TransitionInline(ReadOnlyInline, admin.TabularInline):
     model = ApplicationTransition
-    extra = 0
-    can_delete = False
     readonly_fields = ["from_status", "to_status", "actor", "actor_role", "reason", "created_at"]
     fields = readonly_fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class MessageInline(admin.TabularInline):
+class MessageInline(ReadOnlyInline, admin.TabularInline):
     model = ApplicationMessage
-    extra = 0
-    can_delete = False
     readonly_fields = ["author", "author_role", "body", "created_at"]
     fields = readonly_fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class AdvisorMessageInline(admin.TabularInline):
+class AdvisorMessageInline(ReadOnlyInline, admin.TabularInline):
     """The thread between the booked applicant and their advisor; the advisor writes from the
     application's action "Write to the applicant as their advisor"."""
 
     model = AdvisorMessage
-    extra = 0
-    can_delete = False
     readonly_fields = ["author", "author_role", "recipient", "body", "created_at"]
     fields = readonly_fields
     verbose_name = "advisor message"
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class SeatHoldInline(admin.TabularInline):
+class SeatHoldInline(ReadOnlyInline, admin.TabularInline):
     """The application's holds, the released ones kept as history; written only by the seat service."""
 
     model = SeatHold
-    extra = 0
-    can_delete = False
     fields = ["block", "kind", "created_at", "expires_at", "released_at", "release_reason"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class BlockChangeInline(admin.TabularInline):
+class BlockChangeInline(ReadOnlyInline, admin.TabularInline):
     model = BlockChange
-    extra = 0
-    can_delete = False
     fields = [
         "from_block",
         "to_block",
@@ -278,29 +314,134 @@ class BlockChangeInline(admin.TabularInline):
     ]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "status", "application_fee_status", "submitted_at", "advisor"]
     list_filter = ["status", "application_fee_status", ("advisor", admin.EmptyFieldListFilter)]
     search_fields = ["applicant__legal_name", "applicant__user__email", "block__rotation__title"]
     list_select_related = ["applicant__user", "block__rotation", "advisor"]
     readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
     inlines = [SeatHoldInline, BlockChangeInline, TransitionInline, MessageInline, AdvisorMessageInline]
-    actions = ["record_payment_received", "assign_advisor", "write_as_advisor"]
+    actions = [
+        "record_payment_received",
+        "assign_advisor",
+        "write_as_advisor",
+        "cancel_booking",
+        "move_booking",
+    ]
 
     def get_urls(self):
         write = self.admin_site.admin_view(self.advisor_message_view)
+        cancel = self.admin_site.admin_view(self.cancel_view)
+        move = self.admin_site.admin_view(self.move_view)
         return [
             path("<int:pk>/advisor-message/", write, name="applicants_application_advisor_message"),
+            path("<int:pk>/cancel/", cancel, name="applicants_application_cancel"),
+            path("<int:pk>/move/", move, name="applicants_application_move"),
             *super().get_urls(),
         ]
+
+    def has_manage_booking_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("applicants.change_application")
+
+    def _one(self, request, queryset, url_name: str):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one booking.", messages.ERROR)
+            return None
+        return redirect(url_name, pk=queryset.get().pk)
+
+    @admin.action(
+        description="Cancel the selected booking with a refund (asks why and how much)",
+        permissions=["manage_booking"],
+    )
+    def cancel_booking(self, request, queryset):
+        return self._one(request, queryset, "admin:applicants_application_cancel")
+
+    @admin.action(
+        description="Move the selected booking to another block (asks which)", permissions=["manage_booking"]
+    )
+    def move_booking(self, request, queryset):
+        return self._one(request, queryset, "admin:applicants_application_move")
+
+    def _booking(self, pk: int) -> Application:
+        return get_object_or_404(
+            Application.objects.select_related("applicant__user", "block__rotation__organization"), pk=pk
+        )
+
+    def _page(self, request, template: str, title: str, application: Application, form, **context):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            "application": application,
+            "form": form,
+            **context,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, f"admin/applicants/application/{template}", context, status=status)
+
+    def cancel_view(self, request, pk: int):
+        """Cancel a confirmed booking as staff (applicants.services.application_cancel): the seat
+        goes to the waitlist, both sides are told, and the refund, the policy's or the amount set
+        (never more than was paid), is written in the ledger's path in the same transaction. A
+        refusal shows on the form and changes nothing."""
+        if not self.has_manage_booking_permission(request):
+            raise PermissionDenied
+        application = self._booking(pk)
+        form = StaffCancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.application_cancel(
+                    application=application,
+                    actor=request.user,
+                    role=ActorRole.STAFF,
+                    reason=form.cleaned_data["reason"],
+                    refund_reason=Refund.Reason.CANCELLATION,
+                    refund_cents=form.refund_cents,
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, f"{application} is cancelled; the refund is on its way.")
+                return redirect("admin:applicants_application_change", application.pk)
+        return self._page(
+            request,
+            "cancel.html",
+            f"Cancel the booking of {application}",
+            application,
+            form,
+            quote=selectors.refund_quote(application=application),
+        )
+
+    def move_view(self, request, pk: int):
+        """Move a confirmed booking to another open block of the same host
+        (applicants.services.booking_move_by_staff): only where a seat is free, the price difference
+        settled, both sides told. A refusal shows on the form and changes nothing."""
+        if not self.has_manage_booking_permission(request):
+            raise PermissionDenied
+        application = self._booking(pk)
+        form = BlockChangeForm(
+            request.POST or None, targets=selectors.block_change_targets(application=application)
+        )
+        form.fields["reason"].required = True
+        form.fields["reason"].label = "Reason (told to the applicant and the host)"
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.booking_move_by_staff(
+                    application=application,
+                    actor=request.user,
+                    to_block=form.cleaned_data["to_block"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(
+                    request, f"{application.applicant}'s booking moved to {form.cleaned_data['to_block']}."
+                )
+                return redirect("admin:applicants_application_change", application.pk)
+        return self._page(request, "move.html", f"Move the booking of {application}", application, form)
 
     def has_advise_permission(self, request) -> bool:
         return request.user.is_staff and request.user.has_perm("applicants.change_application")
@@ -496,24 +637,14 @@ class EnrollmentLetterAdmin(ReadOnlyAdmin):
     list_select_related = ["application__applicant__user", "application__block__rotation"]
 
 
-class LetterTransitionInline(admin.TabularInline):
+class LetterTransitionInline(ReadOnlyInline, admin.TabularInline):
     model = LetterTransition
-    extra = 0
-    can_delete = False
     fields = ["from_status", "to_status", "actor", "actor_role", "reason", "created_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class LetterVersionInline(admin.TabularInline):
+class LetterVersionInline(ReadOnlyInline, admin.TabularInline):
     model = LetterVersion
-    extra = 0
-    can_delete = False
     # The file itself only through the logged download (LetterRequestAdmin.version_file_view).
     fields = ["number", "filename", "size_bytes", "page_count", "uploaded_at", "uploaded_by", "download"]
     readonly_fields = fields
@@ -524,12 +655,6 @@ class LetterVersionInline(admin.TabularInline):
             "admin:applicants_letterrequest_version_file", args=[version.letter_request_id, version.number]
         )
         return format_html('<a href="{}">Open (logged)</a>', url)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LetterRequest)
@@ -543,6 +668,28 @@ class LetterRequestAdmin(ReadOnlyAdmin):
     list_select_related = ["application__applicant__user", "application__block__rotation", "preceptor"]
     exclude = ["request_form"]
     inlines = [LetterVersionInline, LetterTransitionInline]
+    actions = ["send_author_link"]
+
+    def has_send_author_link_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("applicants.change_letterrequest")
+
+    @admin.action(
+        description="Email the author a fresh link (earlier links stop working)",
+        permissions=["send_author_link"],
+    )
+    def send_author_link(self, request, queryset):
+        """Each through applicants.services.letter_author_link_send (open requests only, at most once
+        every 10 minutes); a refusal is reported by name and stops only that one."""
+        sent = 0
+        for letter in queryset:
+            try:
+                services.letter_author_link_send(letter=letter)
+            except DomainError as error:
+                self.message_user(request, f"{letter}: {error.message}", messages.ERROR)
+            else:
+                sent += 1
+        if sent:
+            self.message_user(request, f"A fresh link went to {pluralize(sent, 'author')}.", messages.SUCCESS)
 
     def get_urls(self):
         version_file = self.admin_site.admin_view(self.version_file_view)

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce, Length, Upper
 from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 
+from amo.audit import tracked
 from applicants.countries import country_name
 from applicants.files import EXTENSIONS
 from hosts.models import OrganizationQuerySet
@@ -129,6 +130,9 @@ def document_storage_name(instance: "Document", filename: str) -> str:
     return f"documents/{instance.applicant_id}/{uuid.uuid4().hex}{EXTENSIONS[instance.content_type][0]}"
 
 
+# The file's original name often carries the applicant's name, which deleting their account
+# erases: history keeps no copy of it (the stored file's own name is kept).
+@tracked(exclude=["original_filename"])
 class Document(models.Model):
     class VerificationStatus(models.TextChoices):
         PENDING = "pending", "Pending verification"
@@ -155,6 +159,9 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-uploaded_at"]
+        # Seeing that a document exists (the admin's lists) is not opening it: the file itself opens
+        # for staff only with this permission (the placement coordinators), and each opening is logged.
+        permissions = [("view_document_file", "Can open the file of an applicant's document")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(verification_status="rejected") | ~Q(rejection_reason=""),
@@ -221,6 +228,9 @@ class ApplicationQuerySet(OrganizationQuerySet):
         )
 
 
+# updated_at moves on every save; the event's own time says when. The personal statement is the
+# applicant's own words, which deleting their account erases: history keeps no copy of it.
+@tracked(exclude=["updated_at", "personal_statement"])
 class Application(models.Model):
     """An applicant's request for a seat on one block. Its status changes only in workflow.py."""
 

@@ -162,10 +162,11 @@ def documents_visible_to(user: User) -> QuerySet[Document]:
     """The documents `user` may open: their own, all for staff, and for a host member those an
     applicant sent with a (non-draft) application that the member sees on the host side: any of
     their organization's for owners and coordinators, only their own rotations' for a preceptor.
-    Staff see every document only once they use two-factor authentication (as in the admin)."""
+    Staff see every document only with the document permission (view_document_file, the
+    placement coordinators') and once they use two-factor authentication (as in the admin)."""
     if not user.is_authenticated or not user.is_active:
         return Document.objects.none()
-    if user.is_staff and user_has_totp(user=user):
+    if user.is_staff and user_has_totp(user=user) and user.has_perm("applicants.view_document_file"):
         return Document.objects.all()
     # The host side's own scope (OrganizationQuerySet.for_member), so both doors open the same files.
     sent_to_me = Application.objects.none()

@@ -8,6 +8,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
@@ -170,8 +171,15 @@ def _document_delete(request, applicant, pk: str):
 
 @require_GET
 def document_file(request, pk: int):
-    """Stream a document to those who may see it; everyone else gets the same 404 as for no document."""
-    return document_response(get_object_or_404(selectors.documents_visible_to(request.user), pk=pk))
+    """Stream a document to those who may see it, staff's openings logged; staff without the document
+    permission get a 403, everyone else the same 404 as for no document."""
+    try:
+        document = services.document_file_open(user=request.user, pk=pk, page=request.path)
+    except DomainError as error:
+        if error.status == 403:
+            raise PermissionDenied(error.message) from error
+        raise Http404(error.message) from error
+    return document_response(document)
 
 
 def _apply_page(request, block_id: int, applicant, *, book_now: bool):

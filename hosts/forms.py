@@ -20,8 +20,17 @@ from applicants.models import (
 )
 from applicants.services import MAX_MESSAGE_CHARS
 from applicants.services.evaluations import MAX_COMPETENCY_COMMENT_CHARS
-from hosts.models import Membership, Organization
+from hosts.models import (
+    Accreditation,
+    Membership,
+    Organization,
+    OrganizationVerification,
+    Preceptor,
+    PreceptorCheck,
+)
+from hosts.npi import validate_npi
 from hosts.services import STATE_MESSAGE
+from hosts.verification import PreceptorCheckInput
 from rotations import limits
 from rotations import services as rotation_services
 from rotations.models import VAULT_DOCUMENT_KINDS, Block, FirstDayInformation, Rotation, VisaType
@@ -117,7 +126,13 @@ class PreceptorForm(BootstrapMixin, forms.Form):
     credentials = forms.ChoiceField(choices=[("MD", "MD"), ("DO", "DO")])
     specialty = forms.ModelChoiceField(queryset=None)
     board_certification = SingleLineField(max_length=200, required=False)
-    npi_number = forms.RegexField(r"^\d{10}$", label="NPI number", required=False, help_text="Ten digits.")
+    npi_number = SingleLineField(
+        label="NPI number",
+        max_length=10,
+        required=False,
+        validators=[validate_npi],
+        help_text="Ten digits, as the NPPES registry lists them.",
+    )
 
     def __init__(self, *args, specialties, **kwargs):
         super().__init__(*args, **kwargs)
@@ -435,3 +450,118 @@ class EvaluationForm(BootstrapMixin, forms.Form):
             "days_missed": data.get("days_missed") or 0,
             "overall_comment": data["overall_comment"],
         }
+
+
+# --- Staff (the admin's pages) ---------------------------------------------------------------------
+
+
+class VerificationRecordForm(forms.Form):
+    """Staff: how they verified an organization. The accreditation, then one group of inputs per
+    preceptor of the organization (`preceptor_groups`): ticked when checked, with the NPI number
+    found in the NPPES registry and the state license found on the medical board's lookup."""
+
+    accreditation = forms.ChoiceField(choices=Accreditation.choices)
+    accreditation_reference = SingleLineField(
+        label="Accreditation or license number",
+        max_length=OrganizationVerification._meta.get_field("accreditation_reference").max_length,
+        required=False,
+    )
+    accreditation_expires_on = forms.DateField(
+        label="Accreditation expires on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_platform_date],
+    )
+    notes = forms.CharField(
+        required=False,
+        max_length=OrganizationVerification._meta.get_field("notes").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you looked at and where, for the next person who checks.",
+    )
+
+    def __init__(self, *args, organization: Organization, today, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.preceptors = list(Preceptor.objects.for_org(organization).select_related("specialty"))
+        for preceptor in self.preceptors:
+            prefix = f"p{preceptor.pk}_"
+            self.fields[prefix + "checked"] = forms.BooleanField(label="Checked", required=False)
+            self.fields[prefix + "npi_number"] = SingleLineField(
+                label="NPI number",
+                max_length=10,
+                required=False,
+                validators=[validate_npi],
+                initial=preceptor.npi_number,
+            )
+            self.fields[prefix + "license_number"] = SingleLineField(
+                label="State license number",
+                max_length=PreceptorCheck._meta.get_field("license_number").max_length,
+                required=False,
+            )
+            self.fields[prefix + "license_state"] = forms.ChoiceField(
+                label="License state",
+                choices=[("", "---------"), *US_STATES],
+                required=False,
+                initial=organization.state,
+            )
+            self.fields[prefix + "checked_on"] = forms.DateField(
+                label="Checked on",
+                required=False,
+                initial=today,
+                widget=forms.DateInput(attrs={"type": "date"}),
+                validators=[validate_platform_date],
+            )
+
+    @property
+    def accreditation_fields(self) -> list:
+        return [
+            self[name]
+            for name in ("accreditation", "accreditation_reference", "accreditation_expires_on", "notes")
+        ]
+
+    @property
+    def preceptor_groups(self) -> list[tuple[Preceptor, list]]:
+        """Each preceptor with its inputs, for the page to show as one group per preceptor."""
+        names = ["checked", "npi_number", "license_number", "license_state", "checked_on"]
+        return [
+            (preceptor, [self[f"p{preceptor.pk}_{name}"] for name in names]) for preceptor in self.preceptors
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for preceptor in self.preceptors:
+            prefix = f"p{preceptor.pk}_"
+            if not cleaned.get(prefix + "checked"):
+                continue
+            for name, words in [
+                ("npi_number", "the NPI number you checked"),
+                ("license_number", "the state license number"),
+                ("license_state", "the license's state"),
+            ]:
+                if not cleaned.get(prefix + name) and prefix + name not in self.errors:
+                    self.add_error(prefix + name, f"Enter {words}, or untick {preceptor.full_name}.")
+        return cleaned
+
+    def preceptor_checks(self) -> list[PreceptorCheckInput]:
+        """The ticked preceptors' checks, as the service takes them."""
+        data = self.cleaned_data
+        return [
+            PreceptorCheckInput(
+                preceptor=preceptor,
+                npi_number=data[f"p{preceptor.pk}_npi_number"],
+                license_number=data[f"p{preceptor.pk}_license_number"],
+                license_state=data[f"p{preceptor.pk}_license_state"],
+                checked_on=data[f"p{preceptor.pk}_checked_on"],
+            )
+            for preceptor in self.preceptors
+            if data.get(f"p{preceptor.pk}_checked")
+        ]
+
+
+class VerificationWithdrawForm(forms.Form):
+    """Staff: why they stop vouching for an organization (kept on its verification records)."""
+
+    reason = forms.CharField(
+        max_length=MAX_REASON_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept on the organization's verification records. Its rotations leave the catalog.",
+    )

@@ -1,17 +1,23 @@
 """Host organizations (the tenants), their preceptors and members."""
 
+import json
 import operator
+from dataclasses import dataclass
+from datetime import date
 from functools import reduce
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, JSONObject, Lower, TruncDate
 from django.utils import timezone
 
-from amo.validators import MAX_DESCRIPTION_CHARS
+from amo.audit import tracked
+from amo.text import pluralize
+from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
+from hosts.npi import NPI_PATTERN, validate_npi
 from rotations.states import US_STATES
 
 # Five digits, or ZIP+4; the database's constraint says the same in its own words.
@@ -59,6 +65,7 @@ class MembershipQuerySet(OrganizationQuerySet):
     preceptor_path = ""
 
 
+@tracked()
 class Organization(models.Model):
     class Kind(models.TextChoices):
         HOSPITAL = "hospital", "Hospital"
@@ -89,6 +96,9 @@ class Organization(models.Model):
         default=1500, help_text="Platform commission in basis points of the program fee (1500 = 15%)."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Its standing verification, where the catalog's selectors read it (verification_summary).
+    verification: "VerificationSummary | None" = None
 
     class Meta:
         ordering = ["name"]
@@ -142,7 +152,7 @@ class Preceptor(models.Model):
     credentials = models.CharField(max_length=2, choices=Credentials.choices)
     board_certification = models.CharField(max_length=200, blank=True)
     specialty = models.ForeignKey("rotations.Specialty", on_delete=models.PROTECT, related_name="preceptors")
-    npi_number = models.CharField("NPI number", max_length=10, blank=True)
+    npi_number = models.CharField("NPI number", max_length=10, blank=True, validators=[validate_npi])
 
     objects = PreceptorQuerySet.as_manager()
 
@@ -158,6 +168,7 @@ class Preceptor(models.Model):
         return f"{self.full_name}, {self.get_credentials_display()}"
 
 
+@tracked(indexes=[models.Index(fields=["organization"], name="membership_event_org_idx")])
 class Membership(models.Model):
     """A person acting for a host organization, with one role there."""
 
@@ -251,3 +262,202 @@ class Invitation(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class Accreditation(models.TextChoices):
+    """What staff checked an organization against. The first four are the accrediting organizations
+    CMS recognizes as deeming hospitals compliant with Medicare's conditions of participation
+    (CMS, "Accrediting Organizations" approved under 42 CFR 488.5; ACHC took over HFAP in 2020);
+    AAAHC accredits ambulatory and office-based care; ACGME accredits residency and fellowship
+    programs, so a host that runs one is vetted for teaching; AAHRPP accredits the human research
+    protection programs of research institutes. A private practice or a clinic without any of them
+    is checked against its state license."""
+
+    JOINT_COMMISSION = "joint_commission", "The Joint Commission"
+    DNV = "dnv", "DNV Healthcare"
+    ACHC = "achc", "Accreditation Commission for Health Care (ACHC, formerly HFAP)"
+    CIHQ = "cihq", "Center for Improvement in Healthcare Quality (CIHQ)"
+    AAAHC = "aaahc", "Accreditation Association for Ambulatory Health Care (AAAHC)"
+    ACGME = "acgme", "ACGME-accredited residency or fellowship program"
+    AAHRPP = "aahrpp", "AAHRPP-accredited human research protection program"
+    STATE_LICENSE = "state_license", "State-licensed facility"
+    NONE = "none", "None"
+
+    @property
+    def short_label(self) -> str:
+        """The name the badge gives: "The Joint Commission", "ACHC"."""
+        return ACCREDITATION_SHORT.get(self, self.label)
+
+
+ACCREDITATION_SHORT = {
+    Accreditation.ACHC: "ACHC",
+    Accreditation.CIHQ: "CIHQ",
+    Accreditation.AAAHC: "AAAHC",
+    Accreditation.ACGME: "ACGME-accredited program",
+    Accreditation.AAHRPP: "AAHRPP",
+}
+
+
+class OrganizationVerificationQuerySet(models.QuerySet):
+    def standing(self) -> "OrganizationVerificationQuerySet":
+        """Records not withdrawn; an organization's latest of them is its standing verification."""
+        return self.filter(withdrawn_at__isnull=True, organization__is_verified=True)
+
+
+class OrganizationVerification(models.Model):
+    """How staff verified an organization, as they recorded it; never edited.
+
+    A new verification is a new row. The latest row not withdrawn stands while the organization is
+    verified. Withdrawing stamps the rows standing then (who, when, why) and nothing else: a trigger
+    (hosts' migration that creates this table) refuses any other change.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="verifications")
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verified_at = models.DateTimeField(default=timezone.now)
+    accreditation = models.CharField(max_length=32, choices=Accreditation.choices)
+    accreditation_reference = models.CharField(
+        max_length=100, blank=True, help_text="The accreditor's number or the license number, if any."
+    )
+    accreditation_expires_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawal_reason = models.TextField(blank=True, max_length=MAX_REASON_CHARS)
+
+    objects = OrganizationVerificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-verified_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["organization", "-verified_at", "-id"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="verification_standing",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(accreditation__in=Accreditation.values), name="verification_accreditation_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(accreditation=Accreditation.NONE)
+                | Q(accreditation_reference="", accreditation_expires_on__isnull=True),
+                name="verification_no_reference_without_accreditation",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False) & ~Q(withdrawal_reason="")),
+                name="verification_withdrawn_with_who_and_why",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} verified on {self.verified_at:%Y-%m-%d}"
+
+
+class PreceptorCheck(models.Model):
+    """One preceptor's NPI number and state license, as staff checked them for a verification."""
+
+    verification = models.ForeignKey(
+        OrganizationVerification, on_delete=models.CASCADE, related_name="preceptor_checks"
+    )
+    # The record outlives a preceptor the organization later removes: what was checked stays.
+    preceptor = models.ForeignKey(Preceptor, null=True, on_delete=models.SET_NULL, related_name="checks")
+    npi_number = models.CharField("NPI number", max_length=10, validators=[validate_npi])
+    license_number = models.CharField("state license number", max_length=30)
+    license_state = models.CharField("license state", max_length=2, choices=US_STATES)
+    checked_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["verification", "preceptor"], name="preceptor_check_once_each"),
+            models.CheckConstraint(
+                condition=Q(npi_number__regex=NPI_PATTERN), name="preceptor_check_npi_ten_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(license_state__in=[code for code, _ in US_STATES]),
+                name="preceptor_check_license_state",
+            ),
+            models.CheckConstraint(condition=~Q(license_number=""), name="preceptor_check_license_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"NPI {self.npi_number}, {self.get_license_state_display()} license {self.license_number}"
+
+
+@dataclass(frozen=True)
+class VerificationSummary:
+    """What a visitor is told of an organization's standing verification: what staff checked, when."""
+
+    accreditation: str
+    preceptors_checked: int
+    verified_on: date
+
+    @property
+    def checked(self) -> str:
+        """In words: "accreditation (The Joint Commission), 2 preceptors' NPI numbers and state
+        licenses checked"."""
+        accreditation = Accreditation(self.accreditation)
+        parts = []
+        if accreditation == Accreditation.STATE_LICENSE:
+            parts.append("state facility license")
+        elif accreditation != Accreditation.NONE:
+            parts.append(f"accreditation ({accreditation.short_label})")
+        count = self.preceptors_checked
+        if count:
+            whose = (
+                "1 preceptor's NPI number and state license"
+                if count == 1
+                else (f"{pluralize(count, 'preceptor')}' NPI numbers and state licenses")
+            )
+            parts.append(whose)
+        return (", ".join(parts) or "identity") + " checked"
+
+    @property
+    def month(self) -> str:
+        """When, as the badge says it: "November 2026"."""
+        return f"{self.verified_on:%B %Y}"
+
+
+class VerificationSummaryField(models.JSONField):
+    """The output of `verification_summary`: the JSON Postgres builds, read as a VerificationSummary."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        data = json.loads(value) if isinstance(value, str | bytes) else value
+        return VerificationSummary(
+            accreditation=data["accreditation"],
+            preceptors_checked=data["preceptors_checked"],
+            verified_on=date.fromisoformat(data["verified_on"]),
+        )
+
+
+def verification_summary(organization: str = "organization") -> Subquery:
+    """An annotation: the standing verification (the latest not withdrawn, of a verified
+    organization) of the organization at `organization` of the outer query, or None. Part of the
+    row's own query, so a list of any length reads it without one query more."""
+    checks = (
+        PreceptorCheck.objects.filter(verification=OuterRef("pk"))
+        .order_by()
+        .values("verification")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    standing = (
+        OrganizationVerification.objects.standing()
+        .filter(organization=OuterRef(organization))
+        .order_by("-verified_at", "-id")
+        .values(
+            summary=JSONObject(
+                accreditation=F("accreditation"),
+                preceptors_checked=Coalesce(Subquery(checks), 0),
+                verified_on=TruncDate("verified_at"),
+            )
+        )[:1]
+    )
+    return Subquery(standing, output_field=VerificationSummaryField())

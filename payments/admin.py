@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from amo.admin_site import ReadOnlyAdmin
+from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.money import format_cents
@@ -23,7 +24,7 @@ from payments.models import LedgerEntry, Payment, Refund, StripeEvent
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "application",
@@ -147,7 +148,7 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     """Refunds; a failed one (filter by status) shows Stripe's reason, and its page sends it again
     (payments.services.refund_retry) or records it as paid back another way
     (payments.services.refund_paid_elsewhere)."""
@@ -257,7 +258,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     def payout_record_view(self, request):
         """Record a payout sent to a host: at most its balance (checked again under a row lock)."""
-        if not request.user.is_staff or not self.has_view_permission(request):
+        if not request.user.is_staff or not request.user.has_perm("payments.add_ledgerentry"):
             raise PermissionDenied
         form = PayoutRecordForm(
             request.POST or None, initial={"organization": request.GET.get("organization")}

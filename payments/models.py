@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from amo.audit import tracked
 from amo.money import format_cents
 
 
@@ -31,6 +32,8 @@ class PaymentQuerySet(models.QuerySet):
         return self.filter(status=Payment.Status.SUCCEEDED, refunded_cents__lt=F("amount_cents"))
 
 
+# The client secret completes a payment for whoever holds it: history keeps no copy of it.
+@tracked(exclude=["client_secret"])
 class Payment(models.Model):
     """One attempt to collect one amount for one purpose of an application, backed by one Stripe
     PaymentIntent. Stripe's word (the webhook or a server-side fetch) moves its status, never the
@@ -178,6 +181,7 @@ class StripeCustomer(models.Model):
         return f"amo-customer-{self.stripe_key}"
 
 
+@tracked()
 class Refund(models.Model):
     """Money given back from one payment; a payment may have several. Their sum is the payment's
     refunded_cents, raised in the same transaction under the payment's row lock. What each reason

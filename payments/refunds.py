@@ -140,7 +140,43 @@ def refund_plan(
     )
 
 
-def refunds_write(*, application: Application, reason: str, actor: User | None = None) -> RefundPlan:
+def refund_plan_set(*, application: Application, amount_cents: int, payments: list[Payment]) -> RefundPlan:
+    """A refund of `amount_cents` staff set when they cancel a booking, taken from the program fee
+    paid first, then the application fee, each newest first; refused above what was paid and is not
+    refunded yet, or below nothing."""
+    held = _newest_first([payment for payment in payments if payment.refundable_cents])
+    program = [payment for payment in held if payment.purpose in PROGRAM_FEE_PURPOSES]
+    fees = [payment for payment in held if payment.purpose == P.APPLICATION_FEE]
+    program_held = sum(payment.refundable_cents for payment in program)
+    fee_held = sum(payment.refundable_cents for payment in fees)
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents < 0:
+        raise DomainError("A refund is a whole number of cents, nothing or more.", field="refund_cents")
+    left = program_held + fee_held
+    if amount_cents > left:
+        raise DomainError(
+            f"A refund cannot be more than was paid: {format_cents(left, application.currency)} is paid "
+            "and not refunded yet.",
+            extra={"refundable_cents": left},
+            field="refund_cents",
+        )
+    program_back = min(amount_cents, program_held)
+    fee_back = amount_cents - program_back
+    return RefundPlan(
+        reason=R.STAFF,
+        currency=application.currency,
+        program_fee_held_cents=program_held,
+        # The share of the program fee held, rounded down (0 of nothing): the news reads the amount.
+        refund_percent=program_back * 100 // program_held if program_held else 0,
+        program_fee_refund_cents=program_back,
+        application_fee_held_cents=fee_held,
+        application_fee_refund_cents=fee_back,
+        lines=(*_split(program, program_back), *_split(fees, fee_back)),
+    )
+
+
+def refunds_write(
+    *, application: Application, reason: str, actor: User | None = None, amount_cents: int | None = None
+) -> RefundPlan:
     """Give back what `reason` gives on `application`, inside the caller's transaction.
 
     The application's succeeded payments are locked first (id order) and the plan made from the
@@ -152,7 +188,10 @@ def refunds_write(*, application: Application, reason: str, actor: User | None =
     locked = list(
         Payment.objects.paid().select_for_update().filter(application_id=application.pk).order_by("pk")
     )
-    plan = refund_plan(application=application, reason=reason, payments=locked)
+    if amount_cents is None:
+        plan = refund_plan(application=application, reason=reason, payments=locked)
+    else:
+        plan = refund_plan_set(application=application, amount_cents=amount_cents, payments=locked)
     refunds = [
         refund_record(payment=line.payment, amount_cents=line.amount_cents, reason=reason, actor=actor)
         for line in plan.lines
@@ -206,6 +245,7 @@ def refund_news(plan: RefundPlan) -> str:
         R.VISA_DENIAL: "the whole program fee you paid",
         R.RESALE: "the rest of the program fee you paid",
         R.UNDECIDED: "your application fee",
+        R.STAFF: "the amount our staff set",
     }[plan.reason]
     # Money staff recorded as received another way goes back the way it came, not to a card.
     by_card = all(line.payment.method == Payment.Method.CARD for line in plan.lines)

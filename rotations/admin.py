@@ -1,8 +1,25 @@
-"""Staff admin of the catalog. Seats are changed only by rotations.services, never here."""
+"""Staff admin of the catalog. A rotation's status, fees, currency and organization are read-only:
+staff publish or unpublish it with the actions (rotations.services.rotation_publish and
+rotation_unpublish), and the rest of its form is saved through rotations.services.rotation_update.
+Blocks are read-only in the rotation's form; a block's dates and capacity change on its own page
+through rotations.services.block_update, under the block's lock, as the host's page does. Seats are
+changed only by rotations.services, never here."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from amo.admin_site import ReadOnlyAdmin
+from amo.audit_admin import AuditHistoryMixin
+from amo.errors import DomainError
+from amo.forms import add_domain_error
+from amo.text import pluralize
+from hosts.admin import ReadOnlyInline
+from hosts.forms import BlockForm
+from rotations import services
 from rotations.models import Block, Rotation, SearchSynonym, SeatHold, Specialty
 
 
@@ -13,22 +30,140 @@ class SpecialtyAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
 
-class BlockInline(admin.TabularInline):
+class BlockInline(ReadOnlyInline, admin.TabularInline):
+    """The rotation's blocks as they stand; each opens its own page to change dates or capacity."""
+
     model = Block
-    extra = 0
-    fields = ["start_date", "weeks", "capacity", "seats_taken", "apply_by"]
-    readonly_fields = ["seats_taken"]
+    fields = ["start_date", "weeks", "capacity", "seats_taken", "apply_by", "change"]
+    readonly_fields = fields
+
+    @admin.display(description="Dates and capacity")
+    def change(self, block: Block) -> str:
+        url = reverse("admin:rotations_rotation_block_change", args=[block.rotation_id, block.pk])
+        return format_html('<a href="{}">Change</a>', url)
+
+
+# What only the services change: the state machine, the money, and whose rotation it is.
+ROTATION_SERVICE_FIELDS = [
+    "organization",
+    "preceptor",
+    "slug",
+    "status",
+    "published_at",
+    "currency",
+    "application_fee_cents",
+    "program_fee_cents",
+    "deposit_cents",
+]
 
 
 @admin.register(Rotation)
-class RotationAdmin(admin.ModelAdmin):
+class RotationAdmin(AuditHistoryMixin, admin.ModelAdmin):
+    audit_related = [(Block, "rotation")]
     list_display = ["title", "organization", "specialty", "rotation_type", "status", "total_price_cents"]
-    list_filter = ["status", "rotation_type", "setting", "offers_lor", "specialty"]
+    list_filter = ["status", "rotation_type", "setting", "offers_lor", "specialty", "organization__state"]
     search_fields = ["title", "slug", "organization__name"]
     list_select_related = ["organization", "specialty"]
-    raw_id_fields = ["organization", "preceptor"]
-    readonly_fields = ["total_price_cents", "next_start_date", "open_seats_until", "created_at", "updated_at"]
+    readonly_fields = [
+        *ROTATION_SERVICE_FIELDS,
+        "total_price_cents",
+        "next_start_date",
+        "open_seats_until",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [BlockInline]
+    actions = ["publish", "unpublish"]
+
+    def get_urls(self):
+        block = self.admin_site.admin_view(self.block_change_view)
+        return [
+            path("<int:pk>/blocks/<int:block_pk>/", block, name="rotations_rotation_block_change"),
+            *super().get_urls(),
+        ]
+
+    def has_add_permission(self, request):
+        return False  # hosts make rotations (rotations.services.rotation_create), as drafts
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # applications and payments hang on its blocks; archiving is the host's
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A refusal of rotation_update (an archived rotation, students or graduates, neither)
+        shows as an error and, the admin's transaction rolled back, changes nothing."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return redirect(request.get_full_path())
+
+    def save_model(self, request, obj, form, change):
+        changed = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in services.ROTATION_FIELDS
+        }
+        if changed:
+            services.rotation_update(rotation=obj, **changed)
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("rotations.change_rotation")
+
+    def _each(self, request, queryset, change, done: str) -> None:
+        """`change` each selected rotation through its service; a refusal is reported by name and
+        stops only that one."""
+        changed = 0
+        for rotation in queryset.select_related("organization"):
+            try:
+                change(rotation)
+            except DomainError as error:
+                self.message_user(request, f"{rotation}: {error.message}", messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            self.message_user(request, f"{pluralize(changed, 'rotation')} {done}", messages.SUCCESS)
+
+    @admin.action(description="Publish the selected rotations", permissions=["publish"])
+    def publish(self, request, queryset):
+        self._each(
+            request, queryset, lambda rotation: services.rotation_publish(rotation=rotation), "published."
+        )
+
+    @admin.action(description="Unpublish the selected rotations (back to draft)", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda rotation: services.rotation_unpublish(rotation=rotation),
+            "taken off the catalog; applications already made stand.",
+        )
+
+    def block_change_view(self, request, pk: int, block_pk: int):
+        """A block's dates and capacity, through rotations.services.block_update: under the block's
+        lock, capacity never below the seats taken, dates kept while anyone holds an offer or a seat,
+        and the applicants waiting for a decision told of new dates. A refusal shows on the form and
+        writes nothing."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        block = get_object_or_404(
+            Block.objects.select_related("rotation__organization"), pk=block_pk, rotation_id=pk
+        )
+        form = BlockForm(request.POST or None, instance=block)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.block_update(block=block, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, f"Block saved: {block}.")
+                return redirect("admin:rotations_rotation_change", pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Dates and capacity of {block}",
+            "rotation_block": block,
+            "form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(request, "admin/rotations/rotation/block_change.html", context, status=status)
 
 
 @admin.register(SearchSynonym)

@@ -13,6 +13,7 @@ from django.db.models import Count, F, Func, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
+from amo.audit import tracked
 from amo.text import day_label, pluralize
 from hosts.models import OrganizationQuerySet
 from rotations import limits
@@ -97,6 +98,10 @@ class RotationQuerySet(OrganizationQuerySet):
         return clone
 
 
+# Left out, as the database or a sum keeps them from the columns that are recorded: the search
+# vector, the next start and open-seats dates (moved by every block change and each night's
+# catalog refresh), the total price; and updated_at, which the event's own time says.
+@tracked(exclude=["search_vector", "next_start_date", "open_seats_until", "total_price_cents", "updated_at"])
 class Rotation(models.Model):
     class Type(models.TextChoices):
         HANDS_ON = "hands_on", "Hands-on (externship / clerkship)"
@@ -280,6 +285,11 @@ class BlockQuerySet(OrganizationQuerySet):
     organization_path = "rotation__organization"
 
 
+# seats_taken is left out: it moves with every seat taken or given back, under the block's lock, and
+# the seat holds are its history (a released hold stays, with its reason).
+@tracked(
+    exclude=["seats_taken"], indexes=[models.Index(fields=["rotation"], name="block_event_rotation_idx")]
+)
 class Block(models.Model):
     """One bookable run of a rotation. seats_taken caches the block's unreleased seat holds.
 

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from hosts.models import Organization, Preceptor
+from hosts.models import Organization, Preceptor, verification_summary
 from rotations.models import (
     Block,
     FirstDayInformation,
@@ -204,8 +204,18 @@ def _catalog_rows(rotations: QuerySet[Rotation]) -> QuerySet[Rotation]:
     return (
         rotations.select_related("organization", "specialty")
         .only(*CATALOG_ROW_FIELDS)
+        .annotate(host_verification=verification_summary())
         .prefetch_related(Prefetch("blocks", queryset=bookable_blocks(), to_attr="bookable_blocks"))
     )
+
+
+def _with_host_verification(rotations) -> list[Rotation]:
+    """The rows, each one's organization given its standing verification (`Organization.verification`,
+    the "Verified host" badge), which the row's own query read (`verification_summary`)."""
+    rows = list(rotations)
+    for rotation in rows:
+        rotation.organization.verification = rotation.host_verification
+    return rows
 
 
 def rotation_catalog_rows(
@@ -223,9 +233,8 @@ def rotation_catalog_rows(
 
 def rotation_page_rows(ids: tuple[int, ...]) -> list[Rotation]:
     """The rotations of `ids`, in that order, with what `rotation_catalog_rows` reads for each."""
-    by_id = {
-        rotation.pk: rotation for rotation in _catalog_rows(Rotation.objects.published().filter(pk__in=ids))
-    }
+    rows = _with_host_verification(_catalog_rows(Rotation.objects.published().filter(pk__in=ids)))
+    by_id = {rotation.pk: rotation for rotation in rows}
     # A rotation unpublished since the count read it is left out, as the next request would.
     return [by_id[pk] for pk in ids if pk in by_id]
 
@@ -339,11 +348,12 @@ class CatalogPaginator(Paginator):
         if catalog.broad is not None and not self.count_is_exact:
             ids_from = catalog.broad()
         rows = rotation_catalog_rows(catalog, start=start, stop=stop, ids_from=ids_from)
-        return self._get_page(rows, number, self)
+        return self._get_page(_with_host_verification(rows), number, self)
 
 
 def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) -> Rotation:
-    """A published rotation, by slug or id, with its host, preceptor and blocks not yet started.
+    """A published rotation, by slug or id, with its host (and its standing verification),
+    preceptor and blocks not yet started.
 
     404 for anything unpublished.
     """
@@ -352,10 +362,12 @@ def rotation_detail(*, slug: str | None = None, rotation_id: int | None = None) 
         Rotation.objects.published()
         .select_related("organization", "specialty", "preceptor")
         .defer("search_vector")
+        .annotate(host_verification=verification_summary())
         .prefetch_related(Prefetch("blocks", queryset=upcoming, to_attr="upcoming_blocks"))
     )
     lookup = {"slug": slug} if slug is not None else {"pk": rotation_id}
-    return get_object_or_404(rotations, **lookup)
+    [rotation] = _with_host_verification([get_object_or_404(rotations, **lookup)])
+    return rotation
 
 
 def first_day_of(rotation: Rotation) -> FirstDayInformation | None:
@@ -382,8 +394,9 @@ def _published_titled() -> RotationQuerySet:
 
 
 def organization_public_detail(*, slug: str) -> Organization:
-    """A host organization as the public sees it, with its published rotations and their preceptors."""
-    organizations = Organization.objects.prefetch_related(
+    """A host organization as the public sees it, with its standing verification and its published
+    rotations and their preceptors."""
+    organizations = Organization.objects.annotate(verification=verification_summary("pk")).prefetch_related(
         Prefetch("rotations", queryset=_published_titled(), to_attr="published_rotations")
     )
     return get_object_or_404(organizations, slug=slug)

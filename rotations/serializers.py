@@ -6,7 +6,7 @@ import re
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from hosts.models import Organization, Preceptor
+from hosts.models import Accreditation, Organization, Preceptor
 from rotations.models import Block, FirstDayInformation, Rotation, Specialty
 from rotations.policies import TIERS, refund_schedule
 
@@ -17,10 +17,27 @@ class SpecialtySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug"]
 
 
+class VerificationSerializer(serializers.Serializer):
+    """What staff checked when they verified the host (hosts.models.VerificationSummary)."""
+
+    accreditation = serializers.ChoiceField(
+        choices=Accreditation.choices, help_text="The accreditation staff checked; `none` for none."
+    )
+    preceptors_checked = serializers.IntegerField(
+        min_value=0, help_text="How many of its preceptors' NPI numbers and state licenses staff checked."
+    )
+    verified_on = serializers.DateField(help_text="The day staff recorded the verification (UTC).")
+
+
+VERIFICATION_HELP = "The host's standing verification: null when staff recorded none (or withdrew it)."
+
+
 class OrganizationSummarySerializer(serializers.ModelSerializer):
+    verification = VerificationSerializer(read_only=True, allow_null=True, help_text=VERIFICATION_HELP)
+
     class Meta:
         model = Organization
-        fields = ["slug", "name", "kind", "city", "state", "is_verified"]
+        fields = ["slug", "name", "kind", "city", "state", "is_verified", "verification"]
 
 
 class PreceptorSerializer(serializers.ModelSerializer):
@@ -286,6 +303,7 @@ class OrganizationRotationSerializer(serializers.ModelSerializer):
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
+    verification = VerificationSerializer(read_only=True, allow_null=True, help_text=VERIFICATION_HELP)
     rotations = OrganizationRotationSerializer(source="published_rotations", many=True, read_only=True)
     track_record = TrackRecordSerializer(
         read_only=True,
@@ -308,6 +326,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
             "website",
             "description",
             "is_verified",
+            "verification",
             "rotations",
             "track_record",
         ]

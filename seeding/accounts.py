@@ -41,5 +41,17 @@ def seed_demo_accounts() -> dict:
             DEMO_LOGINS["host coordinator"][0], full_name="Dana Whitfield", is_host_member=True
         ),
         "host owner": demo_user(DEMO_LOGINS["host owner"][0], full_name="Morgan Ellis", is_host_member=True),
-        "staff": demo_user(DEMO_LOGINS["staff"][0], full_name="Sam Rivera", is_staff=True, is_superuser=True),
+        "staff": _placement_coordinator(
+            demo_user(DEMO_LOGINS["staff"][0], full_name="Sam Rivera", is_staff=True)
+        ),
     }
+
+
+def _placement_coordinator(user):
+    """The demo staff login works as a placement coordinator: superuser is for the founders only."""
+    from django.contrib.auth.models import Group
+
+    from amo.staff_groups import PLACEMENT_COORDINATOR
+
+    user.groups.add(Group.objects.get(name=PLACEMENT_COORDINATOR))
+    return user

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from hosts.models import Membership, Organization, Preceptor
+from hosts.npi import npi_with_check_digit
 from rotations.cache import catalog_changed
 from rotations.models import Block, DocumentKind, Rotation, Specialty, VisaType
 from rotations.search import search_dictionary_refresh
@@ -149,16 +150,8 @@ DEMO_ORGANIZATION_SLUG = "lakeshore-medical-center-chicago"
 
 
 def npi_number(rng: random.Random) -> str:
-    """A 10-digit NPI with a valid check digit (Luhn over the prefix 80840 and the first 9 digits)."""
-    body = str(rng.randint(1, 2)) + "".join(str(rng.randint(0, 9)) for _ in range(8))
-    digits = [int(d) for d in "80840" + body]
-    total = 0
-    for position, digit in enumerate(reversed(digits)):
-        if position % 2 == 0:
-            digit *= 2
-            digit = digit - 9 if digit > 9 else digit
-        total += digit
-    return body + str((10 - total % 10) % 10)
+    """A 10-digit NPI with a valid check digit (hosts.npi)."""
+    return npi_with_check_digit(str(rng.randint(1, 2)) + "".join(str(rng.randint(0, 9)) for _ in range(8)))
 
 
 def _organization_name(rng: random.Random, kind: str, city: City) -> str:

@@ -15,6 +15,7 @@ from applicants.services import bookings_advance
 from applicants.services.reviews import review_submit
 from applicants.terms import terms_offered
 from hosts.models import Invitation, Membership, Organization, Preceptor
+from hosts.npi import npi_with_check_digit
 from rotations.models import Block, DocumentKind, Rotation, SeatHold, Specialty
 from rotations.services import seat_release, seat_take
 
@@ -63,7 +64,7 @@ class PreceptorFactory(factory.django.DjangoModelFactory):
     credentials = Preceptor.Credentials.MD
     board_certification = "American Board of Internal Medicine"
     specialty = factory.SubFactory(SpecialtyFactory)
-    npi_number = factory.Sequence(lambda n: f"{1000000000 + n}")
+    npi_number = factory.Sequence(lambda n: npi_with_check_digit(f"{100000000 + n}"))
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

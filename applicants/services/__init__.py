@@ -6,7 +6,12 @@ certificate of completion. Every transition goes through applicants.workflow (a 
 through applicants.lor_workflow) and is told to the other side."""
 
 from applicants.services.advisors import advisor_message_post, booking_advisor_assign
-from applicants.services.block_changes import block_change_decide, block_change_quote, block_change_request
+from applicants.services.block_changes import (
+    block_change_decide,
+    block_change_quote,
+    block_change_request,
+    booking_move_by_staff,
+)
 from applicants.services.booking import (
     application_book_now,
     application_documents_send,
@@ -17,6 +22,7 @@ from applicants.services.documents import (
     MAX_DOCUMENT_BYTES,
     document_delete,
     document_expiry_window,
+    document_file_open,
     document_reject,
     document_upload,
     document_verify,
@@ -81,6 +87,7 @@ __all__ = [
     "EXPIRING_KINDS",
     "MAX_DOCUMENT_BYTES",
     "document_delete",
+    "document_file_open",
     "document_expiry_window",
     "document_reject",
     "document_upload",
@@ -114,6 +121,7 @@ __all__ = [
     "block_change_quote",
     "bookings_advance",
     "block_change_request",
+    "booking_move_by_staff",
     "email_is_verified",
     "enrollment_letter_follow",
     "holds_sweep",

@@ -42,6 +42,7 @@ def application_cancel(
     role: ActorRole,
     reason: str = "",
     refund_reason: str | None = None,
+    refund_cents: int | None = None,
 ) -> Application:
     """The applicant, the host, the system or staff cancel a confirmed booking; the seat goes to the
     waitlist and the refund is written in the same transaction, and the other side is told.
@@ -49,10 +50,15 @@ def application_cancel(
     The refund is what payments.refunds plans for who cancels (CANCELLATION_REFUNDS; staff give
     `refund_reason`) from the payments that succeeded, written under their row locks and sent to
     Stripe once committed: the amount the cancel page showed before. A host, the system or staff
-    give the applicant a reason, e.g. a balance left unpaid past its deadline."""
+    give the applicant a reason, e.g. a balance left unpaid past its deadline. Staff may instead
+    set the amount refunded (`refund_cents`), at most what was paid and is not refunded yet."""
     reason = bounded_text(reason, field="reason", max_chars=MAX_REASON_CHARS, what="the reason")
     if role is not ActorRole.APPLICANT and not reason:
         raise DomainError("Give the applicant a reason for cancelling.", field="reason")
+    if refund_cents is not None:
+        if role is not ActorRole.STAFF:
+            raise DomainError("Only staff set the amount a cancellation refunds.", status=403)
+        refund_reason = Refund.Reason.STAFF
     refund_reason = CANCELLATION_REFUNDS.get(role, refund_reason)
     if refund_reason is None:
         raise DomainError("Say which refund this cancellation gives.", field="refund_reason")
@@ -67,7 +73,11 @@ def application_cancel(
         ):
             block_changes_waiting_plan(organization_id=rotation.organization_id)
         waitlist_promote(block_id=block_id)
-        refunded = refund_news(refunds_give(application=application, reason=refund_reason, actor=actor))
+        refunded = refund_news(
+            refunds_give(
+                application=application, reason=refund_reason, actor=actor, amount_cents=refund_cents
+            )
+        )
         because = f"\n\nReason: {reason}" if reason else ""
         if role is ActorRole.HOST:
             # The host who cancelled knows it already.

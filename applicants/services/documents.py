@@ -16,13 +16,14 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
-from amo.services import notification_send
+from amo.selectors import user_has_totp
+from amo.services import notification_send, staff_access_record
 from amo.text import day_label
 from amo.transactions import transaction_required
 from amo.validators import MAX_REASON_CHARS, bounded_text, years_from
 from applicants.files import document_filename
 from applicants.models import Applicant, Document
-from applicants.selectors import document_was_sent, vault_usage
+from applicants.selectors import document_was_sent, documents_visible_to, vault_usage
 from applicants.services.follow_up import applicant_follow_up
 from rotations.models import DocumentKind
 
@@ -184,6 +185,25 @@ def document_delete(*, document: Document, actor: User) -> None:
         locked.delete()
         applicant_follow_up(document.applicant_id, reason="The document was deleted.")
         transaction.on_commit(lambda: storage.delete(name))
+
+
+def document_file_open(*, user: User, pk: int, page: str) -> Document:
+    """The document whose file `user` may open (applicants.selectors.documents_visible_to), an
+    opening by staff logged (amo.models.StaffAccess) with the page it came from. Staff past two-factor
+    authentication without the document permission are refused (403); anyone else who may not open
+    it is told there is no such document (404), as when there is none, so its existence is not
+    given away."""
+    document = documents_visible_to(user).filter(pk=pk).first()
+    if document is None:
+        if user.is_staff and user_has_totp(user=user) and Document.objects.filter(pk=pk).exists():
+            raise DomainError(
+                "Applicants' documents open only for placement coordinators: ask one, or a founder.",
+                status=403,
+            )
+        raise DomainError("No such document.", status=404)
+    if user.is_staff:
+        staff_access_record(user=user, obj=document, page=page)
+    return document
 
 
 def _require_staff(actor: User) -> None:

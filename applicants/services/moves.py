@@ -144,10 +144,13 @@ def news_send(
         notify_host(application, event, *host)
 
 
-def refunds_give(*, application: Application, reason: str, actor: User | None = None) -> RefundPlan:
-    """Give back what `reason` gives on `application` (payments.refunds, inside the caller's
-    transaction); an application fee given back is marked refunded on the application."""
-    plan = refunds_write(application=application, reason=reason, actor=actor)
+def refunds_give(
+    *, application: Application, reason: str, actor: User | None = None, amount_cents: int | None = None
+) -> RefundPlan:
+    """Give back what `reason` gives on `application`, or `amount_cents` staff set (payments.refunds,
+    inside the caller's transaction); an application fee given back is marked refunded on the
+    application."""
+    plan = refunds_write(application=application, reason=reason, actor=actor, amount_cents=amount_cents)
     if plan.application_fee_refund_cents:
         Application.objects.filter(pk=application.pk).update(
             application_fee_status=Application.FeeStatus.REFUNDED, updated_at=timezone.now()

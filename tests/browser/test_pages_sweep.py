@@ -23,6 +23,8 @@ from applicants.services import (
     letter_upload,
     review_answer,
 )
+from hosts.models import Accreditation
+from hosts.verification import PreceptorCheckInput, organization_verification_record
 from payments.services import payment_start
 from rotations.models import DocumentKind
 from rotations.services import first_day_update
@@ -244,10 +246,21 @@ def test_the_public_and_account_pages_work_by_keyboard(page):
     evaluated = completed_booking()
     evaluation_submit(application=evaluated, actor=StaffFactory(), **answers())
     certificate = CompletionCertificate.objects.get(application=evaluated)
+    # The catalog and a rotation's page with the "Verified host" badge.
+    verified = BlockFactory().rotation
+    preceptor = verified.preceptor
+    organization_verification_record(
+        organization=verified.organization,
+        actor=StaffFactory(),
+        accreditation=Accreditation.JOINT_COMMISSION,
+        preceptor_checks=[PreceptorCheckInput(preceptor, preceptor.npi_number, "036-123456", "IL")],
+    )
     sweep(
         page,
         [
             "/",
+            "/rotations/",
+            f"/rotations/{verified.slug}/",
             "/accounts/login/",
             "/accounts/signup/",
             "/accounts/password/reset/",
@@ -274,6 +287,8 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
     booking = ApplicationFactory(status=Application.Status.CONFIRMED)
     booking_advisor_assign(application=booking, advisor=staff, actor=staff)
     review_written(completed_booking(), 3)
+    organization = OwnerFactory().organization
+    PreceptorFactory(organization=organization)
     log_in(page, staff.email, totp_secret=secret)
     for path in [
         "/admin/",
@@ -281,9 +296,22 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
         "/admin/applicants/application/",
         "/admin/applicants/review/",
         f"/admin/applicants/application/{booking.pk}/advisor-message/",
+        f"/admin/applicants/application/{booking.pk}/cancel/",
+        f"/admin/applicants/application/{booking.pk}/move/",
+        f"/admin/rotations/rotation/{booking.block.rotation_id}/change/",
+        f"/admin/rotations/rotation/{booking.block.rotation_id}/blocks/{booking.block_id}/",
         "/admin/applicants/letterrequest/",
         f"/admin/applicants/letterrequest/{letter_request().pk}/change/",
         "/admin/applicants/letterfileaccess/",
+        f"/admin/hosts/organization/{organization.pk}/change/",
+        f"/admin/hosts/organization/{organization.pk}/record-verification/",
+        f"/admin/hosts/organization/withdraw-verification/?ids={organization.pk}",
+        "/admin/hosts/membership/",
+        f"/admin/applicants/application/{booking.pk}/history/",
+        "/admin/amo/auditevent/",
+        "/admin/amo/staffaccess/",
+        "/admin/amo/reminder/",
+        "/admin/applicants/evaluation/",
     ]:
         assert page.goto(path).status == 200
         assert_keyboard_complete(page)

@@ -14,7 +14,6 @@ from tests.factories import (
     MembershipFactory,
     OrganizationFactory,
     OwnerFactory,
-    StaffFactory,
     UserFactory,
 )
 from tests.hosts.conftest import ORGANIZATION, login
@@ -289,15 +288,3 @@ def test_a_member_of_several_organizations_gets_a_switcher(client):
     page = client.get(reverse("hosts:dashboard"))
     assert "Switch organization" in page.content.decode()
     assert "Second Site" in page.content.decode()
-
-
-def test_staff_verify_a_pending_organization_from_the_admin(client):
-    organization = OrganizationFactory(is_verified=False)
-    client.force_login(StaffFactory())
-    response = client.post(
-        reverse("admin:hosts_organization_changelist"),
-        {"action": "verify", "_selected_action": [organization.pk]},
-    )
-    assert response.status_code == 302
-    organization.refresh_from_db()
-    assert organization.is_verified

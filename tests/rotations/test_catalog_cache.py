@@ -243,11 +243,9 @@ def test_withdrawing_verification_in_the_admin_takes_the_rotations_off_the_cache
     anonymous = Client()
     assert titles(anonymous.get(LIST)) == [rotation.title]
     client.force_login(StaffFactory())
-    changelist = reverse("admin:hosts_organization_changelist")
+    withdraw = reverse("admin:hosts_organization_withdraw_verification") + f"?ids={rotation.organization_id}"
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            changelist, {"action": "unverify", "_selected_action": [rotation.organization_id]}
-        )
+        response = client.post(withdraw, {"reason": "Its license lapsed."})
     assert response.status_code == 302
     assert titles(anonymous.get(LIST)) == []
 

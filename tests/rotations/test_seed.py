@@ -24,7 +24,8 @@ from applicants.models import (
 )
 from applicants.readiness import is_ready, readiness_checklist
 from applicants.selectors import profile_completeness
-from hosts.models import Membership, Organization, Preceptor
+from hosts.models import Membership, Organization, OrganizationVerification, Preceptor, PreceptorCheck
+from hosts.npi import npi_is_valid
 from hosts.track_records import organization_track_record, rotation_track_record
 from rotations.models import Block, FirstDayInformation, Rotation, SeatHold, Specialty
 from rotations.selectors import blocks_out_of_step, rotation_catalog
@@ -58,7 +59,13 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
     assert Rotation.objects.exclude(status=Rotation.Status.PUBLISHED).exists()
     assert Rotation.objects.values("rotation_type").distinct().count() == 4
     assert Rotation.objects.values("program_fee_cents").distinct().count() > 30
-    assert all(re.fullmatch(r"\d{10}", npi) for npi in Preceptor.objects.values_list("npi_number", flat=True))
+    assert all(npi_is_valid(npi) for npi in Preceptor.objects.values_list("npi_number", flat=True))
+    # Every verified demo organization says how staff verified it, each of its preceptors checked.
+    verified = Organization.objects.filter(is_verified=True)
+    assert set(OrganizationVerification.objects.values_list("organization", flat=True)) == set(
+        verified.values_list("pk", flat=True)
+    )
+    assert PreceptorCheck.objects.count() == Preceptor.objects.filter(organization__in=verified).count()
     full = [block for block in Block.objects.all() if block.seats_left == 0]
     assert full
     coordinator = User.objects.get(email="coordinator@demo.amo.test")
@@ -98,6 +105,7 @@ def test_seed_demo_builds_a_realistic_catalog_and_a_second_run_changes_nothing()
             Membership.objects.count(),
             Evaluation.objects.count(),
             CompletionCertificate.objects.count(),
+            OrganizationVerification.objects.count(),
         )
 
     before = everything_else()
@@ -309,17 +317,7 @@ def test_npi_numbers_carry_a_valid_check_digit():
     import random
 
     rng = random.Random(1)
-
-    def luhn_ok(npi: str) -> bool:
-        digits = [int(d) for d in "80840" + npi]
-        total = sum(
-            d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(reversed(digits))
-        )
-        return total % 10 == 0
-
-    assert luhn_ok("1234567893")  # the example of a valid NPI in the CMS documentation
-    assert not luhn_ok("1234567890")
-    assert all(luhn_ok(npi_number(rng)) for _ in range(50))
+    assert all(npi_is_valid(npi_number(rng)) for _ in range(50))
 
 
 def test_scale_seed_inserts_published_rotations_with_four_blocks_each_and_removes_only_them():

@@ -1,5 +1,4 @@
-from django.core.management.base import BaseCommand
-
+from amo.audit import AuditedCommand
 from seeding.accounts import seed_demo_accounts
 from seeding.applicants import seed_demo_applicant
 from seeding.bookings import seed_demo_offer
@@ -9,9 +8,10 @@ from seeding.host_queue import seed_host_demo
 from seeding.letters import seed_demo_letter
 from seeding.reviews import seed_demo_reviews
 from seeding.trip import seed_demo_bookings
+from seeding.verifications import seed_demo_verifications
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Seed demo data (idempotent: a second run changes nothing). The benchmark's data: seed_bench."
 
     def handle(self, *args, **options):
@@ -19,6 +19,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo accounts ready: {', '.join(accounts)}"))
         counts = seed_demo_catalog(coordinator=accounts["host coordinator"])
         self.stdout.write(self.style.SUCCESS(f"Demo catalog ready (created now: {counts})"))
+        verified = seed_demo_verifications(staff=accounts["staff"])
+        self.stdout.write(self.style.SUCCESS(f"Demo verification records ready (recorded now: {verified})"))
         seed_demo_applicant(user=accounts["applicant"], staff=accounts["staff"])
         self.stdout.write(self.style.SUCCESS("Demo applicant ready: complete profile, verified documents"))
         applications = seed_host_demo()

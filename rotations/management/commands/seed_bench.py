@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from amo.audit import AuditedCommand
 from seeding.bench_catalog import catalog_vacuum_analyze, scale_catalog_remove, seed_scale_catalog
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Bulk-insert N published rotations and 4N blocks for benchmarks (organizations slugged "
         "bench-…), or --remove them. `manage.py bench` does this in its own database."
