@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils import timezone
 
+from amo.csv_export import csv_safe
 from amo.money import format_cents
 from amo.text import day_label, moment_label
 from applicants.models import Applicant, Application, BlockChange
@@ -519,11 +520,6 @@ REPORT_CSV_HEADER = [
 ]
 
 
-def _csv_text(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (a name typed as "=HYPERLINK(...)")."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def payout_report_csv_rows(report: PayoutReport) -> list[list]:
     """The report's rows under REPORT_CSV_HEADER: the balance carried in, its lines, then one total
     row per kind, the net, and the balance at the end of the period."""
@@ -537,7 +533,7 @@ def payout_report_csv_rows(report: PayoutReport) -> list[list]:
         [
             line.date.isoformat(),
             line.application_id or "",
-            _csv_text(line.applicant),
+            csv_safe(line.applicant),
             line.purpose,
             line.kind,
             line.amount_cents,
