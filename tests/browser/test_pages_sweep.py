@@ -315,6 +315,7 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
     ]:
         assert page.goto(path).status == 200
         assert_keyboard_complete(page)
+        assert_no_serious_axe_violations(page)
 
 
 def test_a_long_host_list_pages_by_keyboard(page):
