@@ -87,6 +87,7 @@ def test_a_coordinator_verifies_a_document_cancels_a_paid_booking_and_exports_th
     log_in(page, coordinator.email, totp_secret=coordinator_secret)
     page.goto("/admin/")
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    expect(page.get_by_role("link", name="Ledger entries")).to_have_count(0)  # finance's, not theirs
     audited(page)
 
     # Verify the passport from the documents waiting for it.
