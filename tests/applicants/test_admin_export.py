@@ -7,7 +7,6 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -19,17 +18,12 @@ from applicants.models import Application
 from applicants.selectors import PLACEMENT_CSV_HEADER
 from payments.models import Payment
 from tests.amo.test_get_writes_nothing import every_row
+from tests.amo.test_staff_groups import member_of
 from tests.factories import ApplicationFactory, BlockFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
 EXPORT = "admin:applicants_application_export_csv"
-
-
-def member_of(group: str):
-    user = StaffFactory(is_superuser=False)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 @pytest.fixture
