@@ -219,8 +219,24 @@ class DocumentAdmin(AuditHistoryMixin, admin.ModelAdmin):
         # file stay on disk.
         return False
 
+    # Where the file is stored is no one's business but the service that opens it.
+    audit_hidden_fields = ["file"]
+
     def has_verify_permission(self, request) -> bool:
         return request.user.has_perm("applicants.change_document")
+
+    def get_list_display(self, request):
+        # The link would only refuse those who may not open documents: they are not shown it.
+        shown = super().get_list_display(request)
+        if request.user.has_perm("applicants.view_document_file"):
+            return shown
+        return [column for column in shown if column != "open_file"]
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = super().get_readonly_fields(request, obj)
+        if request.user.has_perm("applicants.view_document_file"):
+            return shown
+        return [field for field in shown if field != "open_file"]
 
     @admin.display(description="File")
     def open_file(self, document: Document) -> str:
@@ -527,7 +543,9 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return False
 
     def has_record_payment_received_permission(self, request) -> bool:
-        return request.user.has_perm("applicants.change_application")
+        # A payment is finance's to record, as a refund and a payout are (the payment page checks it
+        # again).
+        return request.user.is_staff and request.user.has_perm("payments.add_payment")
 
     @admin.action(
         description="Record money received another way (bank transfer, cash)",
