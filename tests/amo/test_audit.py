@@ -1,8 +1,9 @@
 """The audit trail (amo/audit.py): every change to an application (a booking cancelled or moved), a
-payment, a refund, a document, an organization, a membership, a rotation or a block is recorded by the database with who made it
-(the person behind a request, an API token's owner, a Celery task, a seeding command) and what
-changed, whichever way it was written; staff read it on each record's History page and on the
-Audit events list, and neither the events nor the ledger can be changed afterwards."""
+payment, a refund, a document, an organization, a membership, a rotation or a block is recorded by
+the database with who made it (the person behind a request, an API token's owner, a Celery task, a
+seeding command) and what changed, whichever way it was written; staff read it on each record's
+History page and on the Audit events list, and neither the events nor the ledger can be changed
+afterwards."""
 
 from datetime import timedelta
 
