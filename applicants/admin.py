@@ -197,8 +197,26 @@ def reason_asked(model_admin, request, queryset, *, action: str, intro: str, tit
     return page, data.get("reason", "")
 
 
+class DocumentLinkForThoseWhoMayOpen:
+    """Admin of a model with a column linking to a document's file (`file_link`): shown only to staff
+    holding the document permission, as the link would only refuse anyone else."""
+
+    file_link = "open_file"
+
+    def _may_open(self, request) -> bool:
+        return request.user.has_perm("applicants.view_document_file")
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self._may_open(request) else [name for name in shown if name != self.file_link]
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = super().get_readonly_fields(request, obj)
+        return shown if self._may_open(request) else [name for name in shown if name != self.file_link]
+
+
 @admin.register(Document)
-class DocumentAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class DocumentAdmin(DocumentLinkForThoseWhoMayOpen, AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "kind", "verification_status", "expires_on", "uploaded_at", "open_file"]
     list_filter = ["verification_status", "kind"]
     search_fields = ["applicant__legal_name", "applicant__user__email", "original_filename"]
@@ -224,19 +242,6 @@ class DocumentAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
     def has_verify_permission(self, request) -> bool:
         return request.user.has_perm("applicants.change_document")
-
-    def get_list_display(self, request):
-        # The link would only refuse those who may not open documents: they are not shown it.
-        shown = super().get_list_display(request)
-        if request.user.has_perm("applicants.view_document_file"):
-            return shown
-        return [column for column in shown if column != "open_file"]
-
-    def get_readonly_fields(self, request, obj=None):
-        shown = super().get_readonly_fields(request, obj)
-        if request.user.has_perm("applicants.view_document_file"):
-            return shown
-        return [field for field in shown if field != "open_file"]
 
     @admin.display(description="File")
     def open_file(self, document: Document) -> str:
@@ -583,7 +588,7 @@ class BlockChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VisaDenial)
-class VisaDenialAdmin(ReadOnlyAdmin):
+class VisaDenialAdmin(DocumentLinkForThoseWhoMayOpen, ReadOnlyAdmin):
     """Letters applicants sent to cancel a booking for a denied visa: staff read the letter, then
     accept (the booking is cancelled and its program fee paid refunded) or refuse with a reason."""
 
@@ -592,6 +597,7 @@ class VisaDenialAdmin(ReadOnlyAdmin):
     search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
     list_select_related = ["application__applicant__user", "application__block__rotation", "decided_by"]
     readonly_fields = [f.name for f in VisaDenial._meta.fields] + ["open_letter"]
+    file_link = "open_letter"
     actions = ["accept", "refuse"]
 
     def has_decide_permission(self, request) -> bool:

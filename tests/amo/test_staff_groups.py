@@ -11,6 +11,7 @@ from amo.staff_groups import FINANCE, PLACEMENT_COORDINATOR, SUPPORT
 from applicants.models import Document, Evaluation, LetterFileAccess
 from hosts.models import Invitation, Membership
 from payments.models import LedgerEntry, Payment, Refund
+from tests.amo.test_admin_walk import _decided_visa_denial
 from tests.applicants.letters import booking_with_author, letter_requested, letter_uploaded
 from tests.applicants.test_evaluations import submit
 from tests.factories import DocumentFactory, MembershipFactory, StaffFactory, completed_booking
@@ -207,6 +208,14 @@ def test_no_other_admin_page_shows_a_documents_file_to_those_who_may_not_open_it
         assert document_url(document) not in text, url
         assert document.file.name not in text, url  # where it is stored, on the history page
     assert _logged() == 0
+    # A visa denial's letter is an applicant's document too.
+    denial = _decided_visa_denial(StaffFactory())
+    for url in [
+        reverse("admin:applicants_visadenial_changelist"),
+        reverse("admin:applicants_visadenial_change", args=[denial.pk]),
+    ]:
+        page = client.get(url)
+        assert page.status_code == 200 and document_url(denial.letter) not in page.content.decode(), url
     # A coordinator is shown the link on the list (it logs when followed), and still not the stored name.
     client.force_login(member_of(PLACEMENT_COORDINATOR))
     assert document_url(document) in client.get(pages[0]).content.decode()
