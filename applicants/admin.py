@@ -34,6 +34,7 @@ from applicants.countries import country_choices
 from applicants.files import file_download
 from applicants.forms import BlockChangeForm, MessageForm
 from applicants.models import (
+    LETTER_FILE_PERMISSION,
     AdvisorMessage,
     Applicant,
     Application,
@@ -672,6 +673,12 @@ class LetterVersionInline(ReadOnlyInline, admin.TabularInline):
     # The file itself only through the logged download (LetterRequestAdmin.version_file_view).
     fields = ["number", "filename", "size_bytes", "page_count", "uploaded_at", "uploaded_by", "download"]
     readonly_fields = fields
+
+    def get_fields(self, request, obj=None):
+        # The link would only refuse staff without the letter permission: they are not shown it.
+        if request.user.has_perm(LETTER_FILE_PERMISSION):
+            return self.fields
+        return [name for name in self.fields if name != "download"]
 
     @admin.display(description="File")
     def download(self, version: LetterVersion) -> str:

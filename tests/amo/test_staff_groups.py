@@ -192,8 +192,8 @@ def test_the_openings_are_listed_in_the_admin_for_the_founders(client, private):
     )
 
 
-def test_no_other_admin_page_shows_a_documents_file_to_those_who_may_not_open_it(client, private):
-    document, _, _ = private
+def test_no_other_admin_page_shows_a_document_or_letter_file_to_those_who_may_not_open_it(client, private):
+    document, version, _ = private
     client.force_login(member_of(SUPPORT))
     pages = [
         reverse("admin:applicants_document_changelist"),
@@ -216,8 +216,13 @@ def test_no_other_admin_page_shows_a_documents_file_to_those_who_may_not_open_it
     ]:
         page = client.get(url)
         assert page.status_code == 200 and document_url(denial.letter) not in page.content.decode(), url
-    # A coordinator is shown the link on the list (it logs when followed), and still not the stored name.
+    # Nor a letter's: the letter request's page lists its versions without the link.
+    letter_page = reverse("admin:applicants_letterrequest_change", args=[version.letter_request_id])
+    page = client.get(letter_page)
+    assert page.status_code == 200 and letter_url(version) not in page.content.decode()
+    # A coordinator is shown the links (each logs when followed), and still not the stored name.
     client.force_login(member_of(PLACEMENT_COORDINATOR))
+    assert letter_url(version) in client.get(letter_page).content.decode()
     assert document_url(document) in client.get(pages[0]).content.decode()
     assert document.file.name not in client.get(pages[2]).content.decode()
     assert _logged() == 0
