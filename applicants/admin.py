@@ -746,8 +746,12 @@ class LetterRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(LetterFileAccess)
 class LetterFileAccessAdmin(ReadOnlyAdmin):
+    """Who opened which letter's file, when, and how (as staff, its author, the applicant)."""
+
     list_display = ["version", "via", "user", "page", "opened_at"]
-    list_filter = ["via"]
+    list_filter = ["via", ("opened_at", admin.DateFieldListFilter)]
+    search_fields = ["user__email", "version__letter_request__application__applicant__user__email"]
+    date_hierarchy = "opened_at"
     list_select_related = ["version__letter_request", "user"]
 
 

@@ -190,6 +190,13 @@ def test_the_openings_are_listed_in_the_admin_for_the_founders(client, private):
     assert (
         coordinator.email in staff_log.content.decode() and coordinator.email in letter_log.content.decode()
     )
+    # Found by who opened them; someone who opened nothing finds nothing.
+    for url in [
+        reverse("admin:amo_staffaccess_changelist"),
+        reverse("admin:applicants_letterfileaccess_changelist"),
+    ]:
+        assert client.get(url, {"q": coordinator.email}).context["cl"].result_count == 1, url
+        assert client.get(url, {"q": "nobody@example.test"}).context["cl"].result_count == 0, url
 
 
 def test_no_other_admin_page_shows_a_document_or_letter_file_to_those_who_may_not_open_it(client, private):
