@@ -16,8 +16,9 @@ class EvaluationAdmin(ReadOnlyAdmin):
     shows the ratings and comments opens only for the placement coordinators, and each opening is
     logged (amo.models.StaffAccess)."""
 
-    list_display = ["__str__", "preceptor", "hours_completed", "attendance", "submitted_at"]
-    list_filter = ["attendance"]
+    # What the preceptor answered is read on the page, whose opening is logged: the list names them.
+    list_display = ["__str__", "preceptor", "submitted_at"]
+    list_filter = [("submitted_at", admin.DateFieldListFilter)]
     search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
     list_select_related = ["preceptor", "application"]
     readonly_fields = [f.name for f in Evaluation._meta.fields]

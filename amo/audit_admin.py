@@ -5,6 +5,8 @@ which refuses it)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -30,6 +32,9 @@ class AuditHistoryMixin:
     # (model, foreign key) pairs whose events belong on this object's page too: the parts edited
     # with it, such as an organization's memberships (amo.audit.object_history).
     audit_related: list = []
+    # Fields of the object whose values the history page leaves out, for what it would give away to
+    # anyone who may read the record (a document's stored file name, for staff who may not open it).
+    audit_hidden_fields: list = []
 
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
@@ -41,7 +46,7 @@ class AuditHistoryMixin:
             **self.admin_site.each_context(request),
             "title": f"History of {obj}",
             "subtitle": None,
-            "entries": audit.object_history(obj, related=self.audit_related),
+            "entries": self.audit_entries(obj),
             "module_name": str(capfirst(self.opts.verbose_name_plural)),
             "object": obj,
             "opts": self.opts,
@@ -49,6 +54,16 @@ class AuditHistoryMixin:
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.object_history_template, context)
+
+    def audit_entries(self, obj) -> list:
+        entries = audit.object_history(obj, related=self.audit_related)
+        if not self.audit_hidden_fields:
+            return entries
+        hidden = {str(self.opts.get_field(name).verbose_name) for name in self.audit_hidden_fields}
+        return [
+            replace(entry, changes=tuple(change for change in entry.changes if change.field not in hidden))
+            for entry in entries
+        ]
 
 
 def tracked_models() -> list:

@@ -38,6 +38,7 @@ from applicants.countries import country_choices
 from applicants.files import file_download
 from applicants.forms import BlockChangeForm, MessageForm
 from applicants.models import (
+    LETTER_FILE_PERMISSION,
     AdvisorMessage,
     Applicant,
     Application,
@@ -201,8 +202,26 @@ def reason_asked(model_admin, request, queryset, *, action: str, intro: str, tit
     return page, data.get("reason", "")
 
 
+class DocumentLinkForThoseWhoMayOpen:
+    """Admin of a model with a column linking to a document's file (`file_link`): shown only to staff
+    holding the document permission, as the link would only refuse anyone else."""
+
+    file_link = "open_file"
+
+    def _may_open(self, request) -> bool:
+        return request.user.has_perm("applicants.view_document_file")
+
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if self._may_open(request) else [name for name in shown if name != self.file_link]
+
+    def get_readonly_fields(self, request, obj=None):
+        shown = super().get_readonly_fields(request, obj)
+        return shown if self._may_open(request) else [name for name in shown if name != self.file_link]
+
+
 @admin.register(Document)
-class DocumentAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class DocumentAdmin(DocumentLinkForThoseWhoMayOpen, AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "kind", "verification_status", "expires_on", "uploaded_at", "open_file"]
     list_filter = ["verification_status", "kind"]
     search_fields = ["applicant__legal_name", "applicant__user__email", "original_filename"]
@@ -222,6 +241,9 @@ class DocumentAdmin(AuditHistoryMixin, admin.ModelAdmin):
         # Deleting here would skip document_delete: a document a host received would vanish and its
         # file stay on disk.
         return False
+
+    # Where the file is stored is no one's business but the service that opens it.
+    audit_hidden_fields = ["file"]
 
     def has_verify_permission(self, request) -> bool:
         return request.user.has_perm("applicants.change_document")
@@ -551,7 +573,9 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
         return False
 
     def has_record_payment_received_permission(self, request) -> bool:
-        return request.user.has_perm("applicants.change_application")
+        # A payment is finance's to record, as a refund and a payout are (the payment page checks it
+        # again).
+        return request.user.is_staff and request.user.has_perm("payments.add_payment")
 
     @admin.action(
         description="Record money received another way (bank transfer, cash)",
@@ -589,7 +613,7 @@ class BlockChangeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(VisaDenial)
-class VisaDenialAdmin(ReadOnlyAdmin):
+class VisaDenialAdmin(DocumentLinkForThoseWhoMayOpen, ReadOnlyAdmin):
     """Letters applicants sent to cancel a booking for a denied visa: staff read the letter, then
     accept (the booking is cancelled and its program fee paid refunded) or refuse with a reason."""
 
@@ -598,6 +622,7 @@ class VisaDenialAdmin(ReadOnlyAdmin):
     search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
     list_select_related = ["application__applicant__user", "application__block__rotation", "decided_by"]
     readonly_fields = [f.name for f in VisaDenial._meta.fields] + ["open_letter"]
+    file_link = "open_letter"
     actions = ["accept", "refuse"]
 
     def has_decide_permission(self, request) -> bool:
@@ -673,6 +698,12 @@ class LetterVersionInline(ReadOnlyInline, admin.TabularInline):
     fields = ["number", "filename", "size_bytes", "page_count", "uploaded_at", "uploaded_by", "download"]
     readonly_fields = fields
 
+    def get_fields(self, request, obj=None):
+        # The link would only refuse staff without the letter permission: they are not shown it.
+        if request.user.has_perm(LETTER_FILE_PERMISSION):
+            return self.fields
+        return [name for name in self.fields if name != "download"]
+
     @admin.display(description="File")
     def download(self, version: LetterVersion) -> str:
         url = reverse(
@@ -739,8 +770,12 @@ class LetterRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(LetterFileAccess)
 class LetterFileAccessAdmin(ReadOnlyAdmin):
+    """Who opened which letter's file, when, and how (as staff, its author, the applicant)."""
+
     list_display = ["version", "via", "user", "page", "opened_at"]
-    list_filter = ["via"]
+    list_filter = ["via", ("opened_at", admin.DateFieldListFilter)]
+    search_fields = ["user__email", "version__letter_request__application__applicant__user__email"]
+    date_hierarchy = "opened_at"
     list_select_related = ["version__letter_request", "user"]
 
 

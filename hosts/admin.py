@@ -2,8 +2,11 @@
 an organization is verified on its "Record verification" page (hosts.verification.
 organization_verification_record, which asks what was checked) and stops being verified on its
 "Withdraw verification" page (organization_verification_withdraw, which takes its rotations off the
-catalog); `is_verified` is never a checkbox. Members are shown, not edited: the Memberships list's
-action removes one through hosts.services.membership_remove, which keeps the last owner."""
+catalog); `is_verified` is never a checkbox. Members are shown, not edited: staff invite one from
+the organization's "Invite a member" page (hosts.services.invitation_create, which emails the link,
+as the host's own members page does), revoke an invitation from the Invitations list
+(invitation_revoke), and remove a member from the Memberships list (membership_remove, which keeps
+the last owner)."""
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -20,7 +23,7 @@ from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.text import pluralize
 from hosts import services
-from hosts.forms import VerificationRecordForm, VerificationWithdrawForm
+from hosts.forms import InvitationForm, VerificationRecordForm, VerificationWithdrawForm
 from hosts.models import (
     Invitation,
     Membership,
@@ -117,13 +120,15 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
     readonly_fields = ["is_verified", "created_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [VerificationInline, MembershipInline]
-    actions = ["record_verification", "withdraw_verification"]
+    actions = ["record_verification", "withdraw_verification", "invite_member"]
     change_form_template = "admin/hosts/organization/change_form.html"
 
     def get_urls(self):
         record = self.admin_site.admin_view(self.record_verification_view)
         withdraw = self.admin_site.admin_view(self.withdraw_verification_view)
+        invite = self.admin_site.admin_view(self.invite_member_view)
         return [
+            path("<int:pk>/invite-member/", invite, name="hosts_organization_invite_member"),
             path("<int:pk>/record-verification/", record, name="hosts_organization_record_verification"),
             path("withdraw-verification/", withdraw, name="hosts_organization_withdraw_verification"),
             *super().get_urls(),
@@ -147,6 +152,54 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
         """The withdrawal page asks why, for all of them at once."""
         ids = ",".join(str(pk) for pk in queryset.order_by("pk").values_list("pk", flat=True))
         return redirect(reverse("admin:hosts_organization_withdraw_verification") + f"?ids={ids}")
+
+    def has_invite_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("hosts.add_invitation")
+
+    @admin.action(description="Invite a member to the selected organization…", permissions=["invite"])
+    def invite_member(self, request, queryset):
+        """One organization at a time: its page asks whom, and as what."""
+        if queryset.count() != 1:
+            self.message_user(
+                request, "Choose exactly one organization to invite a member to.", messages.ERROR
+            )
+            return None
+        return redirect("admin:hosts_organization_invite_member", pk=queryset.get().pk)
+
+    def invite_member_view(self, request, pk: int):
+        """Invite someone to act for the organization, as its owners do on their members page: the
+        same form and service (one pending invitation per address, not someone already a member, a
+        preceptor's invitation names one of its preceptors), and the link goes out by email once
+        the invitation is saved. A refusal shows on the form and writes nothing."""
+        if not self.has_invite_permission(request):
+            raise PermissionDenied
+        organization = get_object_or_404(Organization, pk=pk)
+        form = InvitationForm(request.POST or None, preceptors=Preceptor.objects.for_org(organization))
+        if request.method == "POST" and form.is_valid():
+            try:
+                invitation = services.invitation_create(
+                    organization=organization, invited_by=request.user, **form.cleaned_data
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"Invitation to join {organization} as {invitation.get_role_display().lower()} "
+                    f"sent to {invitation.email}.",
+                )
+                return redirect("admin:hosts_organization_change", organization.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Invite a member to {organization}",
+            "organization": organization,
+            "form": form,
+        }
+        status = 400 if form.is_bound and form.errors else 200
+        return TemplateResponse(
+            request, "admin/hosts/organization/invite_member.html", context, status=status
+        )
 
     def record_verification_view(self, request, pk: int):
         """What staff checked: the accreditation and each preceptor's NPI number and state license.
@@ -302,11 +355,40 @@ class PreceptorAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Invitations as sent: made on an organization's "Invite a member" page, revoked by the action
+    below (hosts.services.invitation_revoke), accepted by the invitee's link."""
+
     list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
     list_filter = ["role"]
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization"]
     readonly_fields = [f.name for f in Invitation._meta.fields]
+    actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:
-        return False
+        return False  # made on the organization's "Invite a member" page, through the service
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # revoked, never deleted: the record of who was invited stays
+
+    def has_revoke_permission(self, request) -> bool:
+        return request.user.is_staff and request.user.has_perm("hosts.change_invitation")
+
+    @admin.action(
+        description="Revoke the selected invitations (their links stop working)", permissions=["revoke"]
+    )
+    def revoke(self, request, queryset):
+        """All of them or, when one is refused (already accepted), none."""
+        invitations = list(queryset.select_related("organization"))
+        try:
+            with transaction.atomic():
+                for invitation in invitations:
+                    services.invitation_revoke(invitation=invitation)
+        except DomainError as error:
+            self.message_user(request, f"Nothing was revoked. {error.message}", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            f"{pluralize(len(invitations), 'invitation')} revoked; the links no longer work.",
+            messages.SUCCESS,
+        )

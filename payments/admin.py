@@ -53,7 +53,8 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         ]
 
     def has_record_received_permission(self, request) -> bool:
-        return request.user.is_staff and request.user.has_perm("applicants.change_application")
+        # Finance's, with refunds and payouts: a placement coordinator confirms no booking with money.
+        return request.user.is_staff and request.user.has_perm("payments.add_payment")
 
     def received_view(self, request, application_pk: int):
         """Record money an applicant paid another way (bank transfer, cash): what, how, and its

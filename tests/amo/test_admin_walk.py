@@ -19,7 +19,7 @@ from amo.models import Notification
 from applicants.lor_workflow import ActorRole
 from applicants.models import Application, Document
 from applicants.services import letter_withdraw, review_hide, visa_denial_refuse, visa_denial_submit
-from hosts.models import Membership
+from hosts.models import Invitation, Membership
 from payments.models import LedgerEntry, Payment, Refund
 from rotations.models import Block, Rotation, SeatHold
 from tests.factories import (
@@ -27,6 +27,7 @@ from tests.factories import (
     ApplicationFactory,
     BlockFactory,
     DocumentFactory,
+    InvitationFactory,
     OwnerFactory,
     RotationFactory,
     StaffFactory,
@@ -319,6 +320,20 @@ REFUSED_ACTIONS = [
         "Choose exactly one organization",
     ),
     (
+        "hosts.Organization",
+        "invite_member",
+        lambda staff: [OwnerFactory().organization, OwnerFactory().organization],
+        {},
+        "Choose exactly one organization to invite a member to.",
+    ),
+    (
+        "hosts.Invitation",
+        "revoke",
+        lambda staff: [InvitationFactory(accepted_at=timezone.now())],
+        {},
+        "Nothing was revoked.",
+    ),
+    (
         "rotations.Rotation",
         "publish",
         lambda staff: [
@@ -368,7 +383,18 @@ ALWAYS_ALLOWED = {
     ("amo.CalendarFeed", "revoke"),
     ("hosts.Organization", "withdraw_verification"),
 }
-KEPT_TABLES = [Application, Payment, Refund, LedgerEntry, SeatHold, Block, Rotation, Membership, Document]
+KEPT_TABLES = [
+    Application,
+    Payment,
+    Refund,
+    LedgerEntry,
+    SeatHold,
+    Block,
+    Rotation,
+    Membership,
+    Invitation,
+    Document,
+]
 
 
 def _tables() -> dict:

@@ -1,8 +1,9 @@
-"""The audit trail (amo/audit.py): every change to an application, a payment, a refund, a document,
-an organization, a membership, a rotation or a block is recorded by the database with who made it
-(the person behind a request, an API token's owner, a Celery task, a seeding command) and what
-changed, whichever way it was written; staff read it on each record's History page and on the
-Audit events list, and neither the events nor the ledger can be changed afterwards."""
+"""The audit trail (amo/audit.py): every change to an application (a booking cancelled or moved), a
+payment, a refund, a document, an organization, a membership, a rotation or a block is recorded by
+the database with who made it (the person behind a request, an API token's owner, a Celery task, a
+seeding command) and what changed, whichever way it was written; staff read it on each record's
+History page and on the Audit events list, and neither the events nor the ledger can be changed
+afterwards."""
 
 from datetime import timedelta
 
@@ -10,6 +11,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -17,13 +19,15 @@ from rest_framework.test import APIClient
 from amo.audit import object_history
 from amo.models import AuditEvent
 from amo.services import api_token_create
+from amo.text import day_label
 from applicants.models import Application, Document
 from applicants.tasks import holds_sweep
 from hosts import services as host_services
-from hosts.models import Membership, Organization
+from hosts.models import Accreditation, Membership, Organization
 from payments.models import LedgerEntry, Payment, Refund
 from rotations.models import Block, Rotation
 from rotations.services import seat_take
+from tests.amo.test_admin_walk import _form_data
 from tests.factories import (
     PASSWORD,
     ApplicationFactory,
@@ -33,6 +37,8 @@ from tests.factories import (
     InvitationFactory,
     MembershipFactory,
     OrganizationFactory,
+    OwnerFactory,
+    PreceptorFactory,
     RotationFactory,
     StaffFactory,
     UserFactory,
@@ -400,3 +406,250 @@ def test_the_audit_events_list_costs_the_same_queries_for_few_or_many_events(
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
     assert AuditEvent.objects.count() > 40
+
+
+# --- One test per kind of change staff make in the admin: who, what, and on the History page -------
+
+
+def newest_changing(history, field: str):
+    """The newest entry of a history that changed `field` (a request may write a row twice)."""
+    entry = next((entry for entry in history if field in changes_of(entry)), None)
+    assert entry is not None, f"no entry changed {field}: {history}"
+    return entry
+
+
+def on_its_history_page(client, obj, *lines: str) -> str:
+    """The object's admin History page, read as a founder, showing each of `lines`."""
+    founder = Client()
+    founder.force_login(StaffFactory())
+    meta = obj._meta
+    page = founder.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_history", args=[obj.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    for line in lines:
+        assert line in text, line
+    return text
+
+
+def test_a_booking_cancelled_in_the_admin_names_the_staff_member_on_its_history_page(client):
+    booking = confirmed_booking(days_before_start=75)
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    done = client.post(
+        reverse("admin:applicants_application_cancel", args=[booking.pk]),
+        {"reason": "The host closed the ward.", "refund": "policy"},
+    )
+
+    assert done.status_code == 302
+    entry = newest_changing(object_history(booking), "status")
+    assert (entry.actor, changes_of(entry)["status"]) == (staff.email, ("Confirmed", "Cancelled"))
+    on_its_history_page(client, booking, staff.email, "<strong>Status</strong>: Confirmed → Cancelled")
+    refund = Refund.objects.get(payment__application=booking)
+    assert last_event(refund)[1]["user"] == staff.pk
+    on_its_history_page(client, refund, staff.email, "Created")
+
+
+def test_a_booking_moved_in_the_admin_names_the_staff_member_and_both_blocks(client):
+    booking = ApplicationFactory(status=S.CONFIRMED)
+    block = booking.block
+    later = BlockFactory(
+        rotation=block.rotation, start_date=block.start_date + (block.start_date - block.apply_by)
+    )
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    moved = client.post(
+        reverse("admin:applicants_application_move", args=[booking.pk]),
+        {"to_block": later.pk, "reason": "The host asked."},
+    )
+
+    assert moved.status_code == 302
+    entry = newest_changing(object_history(booking), "block")
+    assert (entry.actor, changes_of(entry)["block"]) == (staff.email, (f"#{block.pk}", f"#{later.pk}"))
+    on_its_history_page(client, booking, staff.email, f"<strong>Block</strong>: #{block.pk} → #{later.pk}")
+
+
+def test_a_document_rejected_in_the_admin_names_the_staff_member_and_the_reason(client):
+    document = DocumentFactory(verification_status=Document.VerificationStatus.PENDING)
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    client.post(
+        reverse("admin:applicants_document_changelist"),
+        {"action": "reject", "_selected_action": [document.pk], "reason": "The scan is unreadable."},
+    )
+
+    entry = object_history(document)[0]
+    assert entry.actor == staff.email
+    assert changes_of(entry)["verification status"] == ("Pending verification", "Rejected")
+    assert "The scan is unreadable." in {new for _, new in changes_of(entry).values()}
+    on_its_history_page(
+        client, document, staff.email, "<strong>Verification status</strong>: Pending verification → Rejected"
+    )
+
+
+def test_an_organization_verified_in_the_admin_names_the_staff_member(client):
+    organization = OrganizationFactory(is_verified=False)
+    preceptor = PreceptorFactory(organization=organization)
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    done = client.post(
+        reverse("admin:hosts_organization_record_verification", args=[organization.pk]),
+        {
+            "accreditation": Accreditation.JOINT_COMMISSION,
+            "accreditation_reference": "TJC-77120",
+            f"p{preceptor.pk}_checked": "on",
+            f"p{preceptor.pk}_npi_number": preceptor.npi_number,
+            f"p{preceptor.pk}_license_number": "036-123456",
+            f"p{preceptor.pk}_license_state": "IL",
+            f"p{preceptor.pk}_checked_on": timezone.localdate().isoformat(),
+        },
+    )
+
+    assert done.status_code == 302
+    entry = newest_changing(object_history(organization), "is verified")
+    assert (entry.actor, changes_of(entry)["is verified"]) == (staff.email, ("no", "yes"))
+    on_its_history_page(client, organization, staff.email, "<strong>Is verified</strong>: no → yes")
+
+
+def test_an_organizations_field_edited_in_the_admin_names_the_staff_member(client):
+    organization = OrganizationFactory(city="Springfield")
+    staff = StaffFactory()
+    client.force_login(staff)
+    url = reverse("admin:hosts_organization_change", args=[organization.pk])
+    data = _form_data(client.get(url))
+    data["city"] = "Shelbyville"
+
+    saved = client.post(url, data)
+
+    assert saved.status_code == 302, saved.context and saved.context["adminform"].form.errors
+    entry = object_history(organization)[0]
+    assert (entry.actor, changes_of(entry)) == (staff.email, {"city": ("Springfield", "Shelbyville")})
+    on_its_history_page(client, organization, staff.email, "<strong>City</strong>: Springfield → Shelbyville")
+
+
+def test_a_member_removed_in_the_admin_names_the_staff_member_on_the_organizations_history_page(client):
+    owner = OwnerFactory()
+    coordinator = MembershipFactory(organization=owner.organization)
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    client.post(
+        reverse("admin:hosts_membership_changelist"),
+        {"action": "remove_member", "_selected_action": [coordinator.pk]},
+    )
+
+    assert not Membership.objects.filter(pk=coordinator.pk).exists()
+    history = object_history(owner.organization, related=[(Membership, "organization")])
+    assert (history[0].record, history[0].action, history[0].actor) == (
+        f"Membership {coordinator.pk}",
+        "Deleted",
+        staff.email,
+    )
+    on_its_history_page(client, owner.organization, staff.email, f"Deleted Membership {coordinator.pk}")
+
+
+def test_a_rotation_edited_in_the_admin_names_the_staff_member(client):
+    rotation = RotationFactory(status=Rotation.Status.DRAFT, title="Cardiology clerkship")
+    staff = StaffFactory()
+    client.force_login(staff)
+    url = reverse("admin:rotations_rotation_change", args=[rotation.pk])
+    data = _form_data(client.get(url))
+    data["title"] = "Cardiology sub-internship"
+
+    saved = client.post(url, data)
+
+    assert saved.status_code == 302, saved.context and saved.context["adminform"].form.errors
+    entry = newest_changing(object_history(rotation), "title")
+    assert (entry.actor, changes_of(entry)["title"]) == (
+        staff.email,
+        ("Cardiology clerkship", "Cardiology sub-internship"),
+    )
+    on_its_history_page(
+        client,
+        rotation,
+        staff.email,
+        "<strong>Title</strong>: Cardiology clerkship → Cardiology sub-internship",
+    )
+
+
+def test_a_rotation_published_in_the_admin_names_the_staff_member(client):
+    rotation = BlockFactory(rotation__status=Rotation.Status.DRAFT).rotation
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    client.post(
+        reverse("admin:rotations_rotation_changelist"),
+        {"action": "publish", "_selected_action": [rotation.pk]},
+    )
+
+    entry = newest_changing(object_history(rotation), "status")
+    assert (entry.actor, changes_of(entry)["status"]) == (staff.email, ("Draft", "Published"))
+    on_its_history_page(client, rotation, staff.email, "<strong>Status</strong>: Draft → Published")
+
+
+def test_a_blocks_dates_and_capacity_changed_in_the_admin_show_on_the_rotations_history_page(client):
+    block = BlockFactory(capacity=3)
+    start = block.start_date
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    saved = client.post(
+        reverse("admin:rotations_rotation_block_change", args=[block.rotation_id, block.pk]),
+        {
+            "start_date": (start + timedelta(days=7)).isoformat(),
+            "weeks": block.weeks,
+            "capacity": 5,
+            "apply_by": block.apply_by.isoformat(),
+        },
+    )
+
+    assert saved.status_code == 302
+    history = object_history(block.rotation, related=[(Block, "rotation")])
+    capacity, dates = newest_changing(history, "capacity"), newest_changing(history, "start date")
+    assert {(entry.record, entry.actor) for entry in [capacity, dates]} == {
+        (f"Block {block.pk}", staff.email)
+    }
+    assert changes_of(capacity)["capacity"] == ("3", "5")
+    assert changes_of(dates)["start date"] == (day_label(start), day_label(start + timedelta(days=7)))
+    on_its_history_page(
+        client,
+        block.rotation,
+        staff.email,
+        f"Changed Block {block.pk}",
+        "<strong>Capacity</strong>: 3 → 5",
+        f"<strong>Start date</strong>: {day_label(start)} → {day_label(start + timedelta(days=7))}",
+    )
+
+
+def test_an_application_state_change_shows_on_its_history_page():
+    application = submitted()
+    user = application.applicant.user
+    EmailAddressFactory(user=user)
+    _, secret = api_token_create(user=user, name="script", lifetime_days=30)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+
+    assert (
+        api.post(
+            f"/api/v1/applications/{application.pk}/withdraw/", {"reason": "Plans"}, format="json"
+        ).status_code
+        == 200
+    )
+
+    on_its_history_page(None, application, user.email, "<strong>Status</strong>: Submitted → Withdrawn")
+
+
+def test_a_payment_and_a_refund_show_on_their_history_pages(client):
+    deposit = Payment.objects.get(application=confirmed_booking(), purpose=Payment.Purpose.DEPOSIT)
+    staff = StaffFactory()
+    client.force_login(staff)
+
+    client.post(
+        reverse("admin:payments_payment_refund", args=[deposit.pk]), {"amount": "10.00", "note": "Goodwill."}
+    )
+
+    on_its_history_page(client, deposit, staff.email, "<strong>Refunded cents</strong>: $0.00 → $10.00")
+    on_its_history_page(client, Refund.objects.get(payment=deposit), staff.email, "Created")

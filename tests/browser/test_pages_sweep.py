@@ -305,6 +305,7 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
         "/admin/applicants/letterfileaccess/",
         f"/admin/hosts/organization/{organization.pk}/change/",
         f"/admin/hosts/organization/{organization.pk}/record-verification/",
+        f"/admin/hosts/organization/{organization.pk}/invite-member/",
         f"/admin/hosts/organization/withdraw-verification/?ids={organization.pk}",
         "/admin/hosts/membership/",
         f"/admin/applicants/application/{booking.pk}/history/",
