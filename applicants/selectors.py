@@ -21,7 +21,7 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from amo.models import Reminder, User
@@ -692,3 +692,20 @@ def reviews_public(*, rotation_id: int, limit: int = REVIEWS_ON_A_PAGE) -> list[
 def review_of(application: Application) -> Review | None:
     """The applicant's review of a booking, if they wrote one."""
     return Review.objects.filter(application=application).first()
+
+
+def placement_start_months() -> list[date]:
+    """The first day of each month in which some application's block starts, earliest first."""
+    return list(
+        Application.objects.annotate(month=TruncMonth("block__start_date"))
+        .order_by("month")
+        .values_list("month", flat=True)
+        .distinct()
+    )
+
+
+def placement_advisors() -> QuerySet[User]:
+    """The staff members who advise at least one booking, by name."""
+    return User.objects.filter(
+        pk__in=Application.objects.filter(advisor__isnull=False).values("advisor_id")
+    ).order_by("full_name", "email")

@@ -29,7 +29,6 @@ from tests.factories import (
     DocumentFactory,
     OwnerFactory,
     RotationFactory,
-    StaffFactory,
     completed_booking,
     letter_request,
     review_written,
@@ -57,14 +56,6 @@ NOT_A_SERVICES = {
     ("amo.user", "groups"),
     ("amo.user", "user_permissions"),
 }
-
-
-@pytest.fixture
-def founder_client(client):
-    founder = StaffFactory()
-    client.force_login(founder)
-    client.founder = founder
-    return client
 
 
 @pytest.fixture
