@@ -174,7 +174,7 @@ def _unique_names(model) -> list[str]:
         fields = list(constraint.fields) or [
             part.name
             for expression in constraint.expressions
-            for part in expression.flatten()
+            for part in (expression.flatten() if hasattr(expression, "flatten") else [expression])
             if isinstance(part, F)
         ]
         if set(fields) & set(names):
@@ -196,8 +196,9 @@ def _distinct(value, index: int, field):
             LETTER_CODE_ALPHABET[(index // len(LETTER_CODE_ALPHABET) ** n) % len(LETTER_CODE_ALPHABET)]
             for n in range(3)
         )
-        digits = digits.lower() if value.islower() else digits  # a lower-case key stays lower case
-        return value[: (field.max_length or 200) - 3] + digits if len(value) >= 4 else value + "X" + digits
+        if value.islower():  # a lower-case key (a slug, a search term) stays lower case
+            digits = digits.lower()
+        return value[: (field.max_length or 200) - len(digits)] + digits
     if isinstance(field, models.IntegerField):
         return value + index + 1
     if isinstance(field, models.DateTimeField | models.DateField):
@@ -243,6 +244,11 @@ def _template(model):
     return model._default_manager.order_by("pk").first()
 
 
+# The audit trail's list reads each page's diffs with one query per event table on the page, so its
+# cost follows the mix of tables, not the number of rows: it is measured on one table's events.
+LIST_QUERY = {"amo.AuditEvent": "?record=hosts.organization"}
+
+
 def _queries(client, url: str) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
@@ -254,7 +260,7 @@ def _queries(client, url: str) -> list[str]:
 def test_a_changelist_costs_the_same_queries_with_1000_rows_as_with_one(founder_client, world, model):
     template = _template(model)
     assert template is not None, f"Add a row of {model._meta.label} to the world above."
-    url = _url(model)
+    url = _url(model) + LIST_QUERY.get(model._meta.label, "")
     founder_client.get(url)  # caches filled once per process (content types, the site)
     few = _queries(founder_client, url)
     copies(template, ROWS - 1)
