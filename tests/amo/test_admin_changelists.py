@@ -24,7 +24,7 @@ from amo import audit
 from amo.calendar import calendar_feed_issue
 from amo.models import AuditEvent, Notification
 from amo.services import api_token_create, staff_access_record
-from applicants.models import LETTER_CODE_ALPHABET, Application
+from applicants.models import LETTER_CODE_ALPHABET, Application, LetterFileAccess, LetterVersion
 from applicants.services import (
     advisor_message_post,
     application_accept,
@@ -38,6 +38,7 @@ from applicants.workflow import ActorRole
 from hosts.models import Accreditation, Organization
 from hosts.verification import PreceptorCheckInput, organization_verification_record
 from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
+from rotations.models import Block
 from rotations.services import first_day_update
 from tests.applicants.letters import booking_with_author, letter_requested, letter_uploaded
 from tests.applicants.test_evaluations import submit
@@ -338,3 +339,19 @@ def test_every_foreign_key_on_an_admin_form_is_chosen_by_autocomplete_or_id(foun
                 and not isinstance(_widget(field), AutocompleteSelect | ForeignKeyRawIdWidget)
             ]
     assert menus == []
+
+
+def test_a_letter_version_shows_its_details_in_the_admin_but_never_its_file(founder_client, world):
+    version = LetterVersion.objects.get()
+    opened = LetterFileAccess.objects.count()
+    for url in [_url(LetterVersion), _url(LetterVersion, "change", version.pk)]:
+        page = founder_client.get(url).content.decode()
+        assert version.filename in page
+        assert version.file.name not in page and "/file/" not in page
+    assert LetterFileAccess.objects.count() == opened
+
+
+def test_the_block_list_opens_each_block_on_its_dates_and_capacity_page(founder_client, world):
+    block = Block.objects.order_by("pk").first()
+    page = founder_client.get(_url(Block)).content.decode()
+    assert reverse("admin:rotations_rotation_block_change", args=[block.rotation_id, block.pk]) in page
