@@ -232,6 +232,7 @@ class BlockAdmin(ReadOnlyAdmin):
         "rotation__specialty",
         ("rotation__organization", admin.RelatedOnlyFieldListFilter),
     ]
+    list_display_links = None  # each row opens its dates and capacity page, not a form of this list's
     search_fields = ["rotation__title", "rotation__organization__name"]
     list_select_related = ["rotation__organization"]
     date_hierarchy = "start_date"

@@ -355,3 +355,4 @@ def test_the_block_list_opens_each_block_on_its_dates_and_capacity_page(founder_
     block = Block.objects.order_by("pk").first()
     page = founder_client.get(_url(Block)).content.decode()
     assert reverse("admin:rotations_rotation_block_change", args=[block.rotation_id, block.pk]) in page
+    assert _url(Block, "change", block.pk) not in page
