@@ -34,6 +34,7 @@ from amo.money import dollars_to_cents
 from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
 from applicants import selectors, services
+from applicants.admin_filters import AdvisorFilter, StartMonthFilter
 from applicants.countries import country_choices
 from applicants.files import file_download
 from applicants.forms import BlockChangeForm, MessageForm
@@ -45,12 +46,14 @@ from applicants.models import (
     ApplicationMessage,
     ApplicationTransition,
     BlockChange,
+    CompletionCertificate,
     Document,
     EnrollmentLetter,
     LetterFileAccess,
     LetterRequest,
     LetterTransition,
     LetterVersion,
+    LetterWaiver,
     Review,
     VisaDenial,
 )
@@ -343,10 +346,18 @@ class BlockChangeInline(ReadOnlyInline, admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
-    list_display = ["__str__", "status", "application_fee_status", "submitted_at", "advisor"]
-    list_filter = ["status", "application_fee_status", ("advisor", admin.EmptyFieldListFilter)]
+    list_display = ["__str__", "organization", "status", "application_fee_status", "submitted_at", "advisor"]
+    # The placement list's filters; ordinary list filters, so the list's CSV export filters alike.
+    list_filter = [
+        "status",
+        ("block__rotation__organization", admin.RelatedOnlyFieldListFilter),
+        ("block__rotation__specialty", admin.RelatedOnlyFieldListFilter),
+        StartMonthFilter,
+        AdvisorFilter,
+        "application_fee_status",
+    ]
     search_fields = ["applicant__legal_name", "applicant__user__email", "block__rotation__title"]
-    list_select_related = ["applicant__user", "block__rotation", "advisor"]
+    list_select_related = ["applicant__user", "block__rotation__organization", "advisor"]
     readonly_fields = [f.name for f in Application._meta.fields] + ["documents"]
     inlines = [SeatHoldInline, BlockChangeInline, TransitionInline, MessageInline, AdvisorMessageInline]
     actions = [
@@ -387,6 +398,10 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
             rows=selectors.placement_csv_rows(applications),
             filename=f"placements-{timezone.localdate().isoformat()}.csv",
         )
+
+    @admin.display(description="organization", ordering="block__rotation__organization__name")
+    def organization(self, application: Application) -> str:
+        return str(application.block.rotation.organization)
 
     def has_manage_booking_permission(self, request) -> bool:
         return request.user.is_staff and request.user.has_perm("applicants.change_application")
@@ -595,7 +610,8 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
 @admin.register(ApplicationTransition)
 class ApplicationTransitionAdmin(ReadOnlyAdmin):
     list_display = ["application", "from_status", "to_status", "actor", "actor_role", "created_at"]
-    list_filter = ["to_status", "actor_role"]
+    list_filter = ["to_status", "actor_role", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["application__applicant__legal_name", "application__applicant__user__email"]
     list_select_related = ["application__applicant__user", "application__block__rotation", "actor"]
 
 
@@ -768,13 +784,94 @@ class LetterRequestAdmin(ReadOnlyAdmin):
         return file_download(file, content_type="application/pdf", filename=version.filename)
 
 
+@admin.register(LetterVersion)
+class LetterVersionAdmin(ReadOnlyAdmin):
+    """What each letter's uploads were, never the file: a letter opens only from its request's page,
+    for staff holding the letter permission, and every opening is logged."""
+
+    list_display = ["__str__", "number", "filename", "size_bytes", "page_count", "uploaded_at", "uploaded_by"]
+    list_filter = [("uploaded_by", admin.EmptyFieldListFilter), ("uploaded_at", admin.DateFieldListFilter)]
+    search_fields = ["letter_request__eras_letter_id", "letter_request__author_name", "filename", "sha256"]
+    list_select_related = ["letter_request", "uploaded_by"]
+    exclude = ["file"]
+
+
+@admin.register(LetterTransition)
+class LetterTransitionAdmin(ReadOnlyAdmin):
+    list_display = ["letter_request", "__str__", "actor", "actor_role", "reason", "created_at"]
+    list_filter = ["to_status", "actor_role", ("created_at", admin.DateFieldListFilter)]
+    search_fields = [
+        "letter_request__eras_letter_id",
+        "letter_request__author_name",
+        "letter_request__application__applicant__user__email",
+    ]
+    list_select_related = ["letter_request", "actor"]
+
+
+@admin.register(LetterWaiver)
+class LetterWaiverAdmin(ReadOnlyAdmin):
+    """Each applicant's choices to waive, or keep, the right to see their letters, as they said them."""
+
+    list_display = ["__str__", "applicant", "waived", "recorded_at"]
+    list_filter = ["waived", ("recorded_at", admin.DateFieldListFilter)]
+    search_fields = ["applicant__legal_name", "applicant__user__email"]
+    list_select_related = ["applicant__user"]
+
+
+@admin.register(CompletionCertificate)
+class CompletionCertificateAdmin(ReadOnlyAdmin):
+    """Certificates as issued with their evaluations, fixed for good; anyone checks one by its code."""
+
+    list_display = [
+        "__str__",
+        "applicant_name",
+        "rotation_title",
+        "organization_name",
+        "starts_on",
+        "ends_on",
+        "hours_completed",
+        "issued_at",
+    ]
+    list_filter = ["rotation_type", ("issued_at", admin.DateFieldListFilter)]
+    search_fields = ["code", "applicant_name", "rotation_title", "organization_name", "preceptor_name"]
+
+
+class MessageListAdmin(ReadOnlyAdmin):
+    """A thread's messages one by one, as written through the services; read here, never changed."""
+
+    list_filter = ["author_role", ("created_at", admin.DateFieldListFilter)]
+    search_fields = [
+        "application__applicant__legal_name",
+        "application__applicant__user__email",
+        "author__email",
+        "body",
+    ]
+    list_select_related = ["application__applicant__user", "application__block__rotation", "author"]
+
+
+@admin.register(ApplicationMessage)
+class ApplicationMessageAdmin(MessageListAdmin):
+    list_display = ["__str__", "application", "author", "created_at"]
+
+
+@admin.register(AdvisorMessage)
+class AdvisorMessageAdmin(MessageListAdmin):
+    list_display = ["__str__", "application", "author", "recipient", "created_at"]
+    list_select_related = [*MessageListAdmin.list_select_related, "recipient"]
+
+
 @admin.register(LetterFileAccess)
 class LetterFileAccessAdmin(ReadOnlyAdmin):
     """Who opened which letter's file, when, and how (as staff, its author, the applicant)."""
 
     list_display = ["version", "via", "user", "page", "opened_at"]
     list_filter = ["via", ("opened_at", admin.DateFieldListFilter)]
-    search_fields = ["user__email", "version__letter_request__application__applicant__user__email"]
+    search_fields = [
+        "version__letter_request__eras_letter_id",
+        "user__email",
+        "version__letter_request__application__applicant__user__email",
+        "page",
+    ]
     date_hierarchy = "opened_at"
     list_select_related = ["version__letter_request", "user"]
 

@@ -22,7 +22,7 @@ from django.db.models import (
     Sum,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from amo.models import Reminder, User
@@ -750,3 +750,20 @@ def placement_csv_rows(applications: QuerySet[Application]) -> Iterator[list[obj
             f"{submitted.astimezone(UTC):%Y-%m-%d %H:%M}" if submitted else "",
             (advisor.get_full_name() or advisor.email) if advisor else "",
         ]
+
+
+def placement_start_months() -> list[date]:
+    """The first day of each month in which some application's block starts, earliest first."""
+    return list(
+        Application.objects.annotate(month=TruncMonth("block__start_date"))
+        .order_by("month")
+        .values_list("month", flat=True)
+        .distinct()
+    )
+
+
+def placement_advisors() -> QuerySet[User]:
+    """The staff members who advise at least one booking, by name."""
+    return User.objects.filter(
+        pk__in=Application.objects.filter(advisor__isnull=False).values("advisor_id")
+    ).order_by("full_name", "email")

@@ -315,7 +315,7 @@ class MembershipAdmin(ReadOnlyAdmin):
     below, through hosts.services.membership_remove: an organization keeps at least one owner."""
 
     list_display = ["user", "organization", "role", "preceptor", "created_at"]
-    list_filter = ["role"]
+    list_filter = ["role", ("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__email", "user__full_name", "organization__name"]
     list_select_related = ["user", "organization", "preceptor"]
     actions = ["remove_member"]
@@ -345,6 +345,7 @@ class PreceptorAdmin(admin.ModelAdmin):
     list_filter = ["credentials", "specialty"]
     search_fields = ["full_name", "npi_number", "organization__name"]
     list_select_related = ["organization", "specialty", "user"]
+    autocomplete_fields = ["specialty"]
     # Whose preceptor it is, and whose account is theirs: a rotation's preceptor belongs to its host
     # (rotations.services checks it when the host saves), so neither moves here.
     readonly_fields = ["organization", "user"]
@@ -359,7 +360,11 @@ class InvitationAdmin(admin.ModelAdmin):
     below (hosts.services.invitation_revoke), accepted by the invitee's link."""
 
     list_display = ["email", "organization", "role", "created_at", "expires_at", "accepted_at", "revoked_at"]
-    list_filter = ["role"]
+    list_filter = [
+        "role",
+        ("accepted_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization"]
     readonly_fields = [f.name for f in Invitation._meta.fields]

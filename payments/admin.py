@@ -20,7 +20,7 @@ from amo.money import format_cents
 from applicants.models import Application
 from payments import selectors, services
 from payments.forms import PaymentReceivedForm, PayoutRecordForm, RefundPaidElsewhereForm, StaffRefundForm
-from payments.models import LedgerEntry, Payment, Refund, StripeEvent
+from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
 
 
 @admin.register(Payment)
@@ -165,7 +165,12 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         "created_by",
         "created_at",
     ]
-    list_filter = ["status", "reason"]
+    list_filter = ["status", "reason", ("created_at", admin.DateFieldListFilter)]
+    search_fields = [
+        "stripe_refund_id",
+        "payment__payment_intent_id",
+        "payment__application__applicant__user__email",
+    ]
     list_select_related = ["payment", "created_by"]
     exclude = ["stripe_key"]
     change_form_template = "admin/payments/refund/change_form.html"
@@ -227,6 +232,18 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         return TemplateResponse(request, "admin/payments/refund/paid_elsewhere.html", context, status=status)
 
 
+@admin.register(StripeCustomer)
+class StripeCustomerAdmin(ReadOnlyAdmin):
+    """Each applicant's Stripe Customer, made once by payments.services.stripe_customer_id; empty
+    while Stripe has not answered yet."""
+
+    list_display = ["__str__", "applicant", "customer_id", "created_at"]
+    list_filter = [("customer_id", admin.EmptyFieldListFilter), ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["customer_id", "applicant__legal_name", "applicant__user__email"]
+    list_select_related = ["applicant__user"]
+    exclude = ["stripe_key"]
+
+
 @admin.register(StripeEvent)
 class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "received_at", "processed_at", "error"]
@@ -246,7 +263,12 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "refund",
         "created_at",
     ]
-    list_filter = ["kind", "organization"]
+    list_filter = [
+        "kind",
+        ("created_at", admin.DateFieldListFilter),
+        ("organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["organization__name", "payment__payment_intent_id", "refund__stripe_refund_id"]
     list_select_related = ["organization", "payment", "refund"]
     change_list_template = "admin/payments/ledgerentry/change_list.html"
 

@@ -20,14 +20,21 @@ from amo.text import pluralize
 from hosts.admin import ReadOnlyInline
 from hosts.forms import BlockForm
 from rotations import services
-from rotations.models import Block, Rotation, SearchSynonym, SeatHold, Specialty
+from rotations.models import Block, FirstDayInformation, Rotation, SearchSynonym, SeatHold, Specialty
 
 
 @admin.register(Specialty)
 class SpecialtyAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
+    # No list filter: a specialty is a name and its slug.
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+def block_change_link(block: Block) -> str:
+    """The block's own page under its rotation, where its dates and capacity change through the service."""
+    url = reverse("admin:rotations_rotation_block_change", args=[block.rotation_id, block.pk])
+    return format_html('<a href="{}">Change</a>', url)
 
 
 class BlockInline(ReadOnlyInline, admin.TabularInline):
@@ -39,8 +46,7 @@ class BlockInline(ReadOnlyInline, admin.TabularInline):
 
     @admin.display(description="Dates and capacity")
     def change(self, block: Block) -> str:
-        url = reverse("admin:rotations_rotation_block_change", args=[block.rotation_id, block.pk])
-        return format_html('<a href="{}">Change</a>', url)
+        return block_change_link(block)
 
 
 # What only the services change: the state machine, the money, and whose rotation it is.
@@ -61,9 +67,18 @@ ROTATION_SERVICE_FIELDS = [
 class RotationAdmin(AuditHistoryMixin, admin.ModelAdmin):
     audit_related = [(Block, "rotation")]
     list_display = ["title", "organization", "specialty", "rotation_type", "status", "total_price_cents"]
-    list_filter = ["status", "rotation_type", "setting", "offers_lor", "specialty", "organization__state"]
+    list_filter = [
+        "status",
+        "rotation_type",
+        "setting",
+        "offers_lor",
+        "specialty",
+        "organization__state",
+        ("organization", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["title", "slug", "organization__name"]
     list_select_related = ["organization", "specialty"]
+    autocomplete_fields = ["specialty"]
     readonly_fields = [
         *ROTATION_SERVICE_FIELDS,
         "total_price_cents",
@@ -168,7 +183,8 @@ class RotationAdmin(AuditHistoryMixin, admin.ModelAdmin):
 
 @admin.register(SearchSynonym)
 class SearchSynonymAdmin(admin.ModelAdmin):
-    """The catalog search reads the table in each query: an edit applies to the next search."""
+    """The catalog search reads the table in each query: an edit applies to the next search. No list
+    filter: a synonym is two words."""
 
     list_display = ["term", "expands_to"]
     search_fields = ["term", "expands_to"]
@@ -192,3 +208,58 @@ class SeatHoldAdmin(ReadOnlyAdmin):
     list_select_related = ["block__rotation", "application__applicant__user", "application__block__rotation"]
     raw_id_fields = ["block", "application"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdmin):
+    """Every block of every rotation. A block's dates and capacity change on its own page under its
+    rotation (RotationAdmin.block_change_view, through the service, under the block's lock), which
+    each row links to; this list has no form of its own."""
+
+    list_display = [
+        "__str__",
+        "organization",
+        "start_date",
+        "weeks",
+        "capacity",
+        "seats_taken",
+        "apply_by",
+        "change",
+    ]
+    list_filter = [
+        ("start_date", admin.DateFieldListFilter),
+        "weeks",
+        "rotation__specialty",
+        ("rotation__organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    list_display_links = None  # each row opens its dates and capacity page, not a form of this list's
+    search_fields = ["rotation__title", "rotation__organization__name"]
+    list_select_related = ["rotation__organization"]
+    date_hierarchy = "start_date"
+
+    @admin.display(description="organization", ordering="rotation__organization__name")
+    def organization(self, block: Block) -> str:
+        return str(block.rotation.organization)
+
+    @admin.display(description="Dates and capacity")
+    def change(self, block: Block) -> str:
+        return block_change_link(block)
+
+
+@admin.register(FirstDayInformation)
+class FirstDayInformationAdmin(ReadOnlyAdmin):
+    """What each rotation tells its applicants for the first day; its host writes it
+    (rotations.services.first_day_update)."""
+
+    list_display = ["__str__", "organization", "arrival_time", "ask_for", "updated_at"]
+    list_filter = [
+        ("arrival_time", admin.EmptyFieldListFilter),
+        "rotation__specialty",
+        ("rotation__organization", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["rotation__title", "rotation__organization__name", "ask_for"]
+    list_select_related = ["rotation__organization"]
+
+    @admin.display(description="organization", ordering="rotation__organization__name")
+    def organization(self, first_day: FirstDayInformation) -> str:
+        return str(first_day.rotation.organization)

@@ -3,6 +3,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core.cache import cache
 
 from amo.celery import app as celery_app
+from tests.factories import StaffFactory
 from tests.mail import assert_no_placeholder_site, email_text, envelope_text, smtp_server_running
 
 
@@ -85,3 +86,12 @@ def smtp_server(settings):
         yield received
     for envelope in received:
         assert_no_placeholder_site(envelope_text(envelope))
+
+
+@pytest.fixture
+def founder_client(client):
+    """A founder signed in to the admin: a superuser with two factors, as staff must be."""
+    founder = StaffFactory()
+    client.force_login(founder)
+    client.founder = founder
+    return client

@@ -30,7 +30,6 @@ from tests.factories import (
     InvitationFactory,
     OwnerFactory,
     RotationFactory,
-    StaffFactory,
     completed_booking,
     letter_request,
     review_written,
@@ -58,14 +57,6 @@ NOT_A_SERVICES = {
     ("amo.user", "groups"),
     ("amo.user", "user_permissions"),
 }
-
-
-@pytest.fixture
-def founder_client(client):
-    founder = StaffFactory()
-    client.force_login(founder)
-    client.founder = founder
-    return client
 
 
 @pytest.fixture
