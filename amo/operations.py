@@ -91,11 +91,16 @@ def _applications() -> Section:
 
 
 def _fill_rates(today: date) -> Section:
+    until = months_later(today, FILL_RATE_MONTHS)
     blocks = Block.objects.filter(
-        rotation__status=Rotation.Status.PUBLISHED,
-        start_date__gte=today,
-        start_date__lt=months_later(today, FILL_RATE_MONTHS),
+        rotation__status=Rotation.Status.PUBLISHED, start_date__gte=today, start_date__lt=until
     ).order_by()
+    # Each rate links to the very blocks it counts.
+    counted = {
+        "rotation__status__exact": Rotation.Status.PUBLISHED,
+        "start_date__gte": today.isoformat(),
+        "start_date__lt": until.isoformat(),
+    }
     seats = {"taken": Sum("seats_taken"), "capacity": Sum("capacity")}
     section = Section(f"Fill rate of blocks starting in the next {FILL_RATE_MONTHS} months")
     for row in (
@@ -108,7 +113,7 @@ def _fill_rates(today: date) -> Section:
                 row["rotation__specialty__name"],
                 row["taken"],
                 row["capacity"],
-                _changelist(Rotation, specialty__id__exact=row["rotation__specialty_id"]),
+                _changelist(Block, **counted, rotation__specialty__id__exact=row["rotation__specialty_id"]),
             )
         )
     for row in (
@@ -118,7 +123,12 @@ def _fill_rates(today: date) -> Section:
     ):
         state = row["rotation__organization__state"]
         section.fill_rates.append(
-            FillRate(state, row["taken"], row["capacity"], _changelist(Rotation, organization__state=state))
+            FillRate(
+                state,
+                row["taken"],
+                row["capacity"],
+                _changelist(Block, **counted, rotation__organization__state__exact=state),
+            )
         )
     return section
 

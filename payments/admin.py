@@ -23,6 +23,16 @@ from payments.forms import PaymentReceivedForm, PayoutRecordForm, RefundPaidElse
 from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
 
 
+def money_column(description: str, cents_field: str, currency_of=lambda row: row.currency):
+    """A list column that reads an amount as money ("$1,250.00"), sorted by its cents."""
+
+    @admin.display(description=description, ordering=cents_field)
+    def column(self, row) -> str:
+        return format_cents(getattr(row, cents_field), currency_of(row))
+
+    return column
+
+
 @admin.register(Payment)
 class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = [
@@ -30,9 +40,8 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
         "application",
         "purpose",
         "method",
-        "amount_cents",
-        "refunded_cents",
-        "currency",
+        "amount",
+        "refunded",
         "status",
         "created_at",
     ]
@@ -41,6 +50,8 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_select_related = ["application__applicant__user", "application__block__rotation"]
     exclude = ["client_secret"]
     change_form_template = "admin/payments/payment/change_form.html"
+    amount = money_column("amount", "amount_cents")
+    refunded = money_column("refunded", "refunded_cents")
     actions = ["refund"]
 
     def get_urls(self):
@@ -157,7 +168,7 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "payment",
-        "amount_cents",
+        "amount",
         "reason",
         "status",
         "failure_message",
@@ -173,6 +184,7 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     ]
     list_select_related = ["payment", "created_by"]
     exclude = ["stripe_key"]
+    amount = money_column("amount", "amount_cents", lambda refund: refund.payment.currency)
     change_form_template = "admin/payments/refund/change_form.html"
 
     def get_urls(self):
@@ -257,8 +269,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "id",
         "organization",
         "kind",
-        "amount_cents",
-        "currency",
+        "amount",
         "payment",
         "refund",
         "created_at",
@@ -270,6 +281,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     ]
     search_fields = ["organization__name", "payment__payment_intent_id", "refund__stripe_refund_id"]
     list_select_related = ["organization", "payment", "refund"]
+    amount = money_column("amount (the host's side)", "amount_cents")
     change_list_template = "admin/payments/ledgerentry/change_list.html"
 
     def get_urls(self):

@@ -230,6 +230,8 @@ class BlockAdmin(ReadOnlyAdmin):
         ("start_date", admin.DateFieldListFilter),
         "weeks",
         "rotation__specialty",
+        "rotation__status",
+        "rotation__organization__state",
         ("rotation__organization", admin.RelatedOnlyFieldListFilter),
     ]
     list_display_links = None  # each row opens its dates and capacity page, not a form of this list's

@@ -162,7 +162,7 @@ def test_a_coordinator_verifies_a_document_cancels_a_paid_booking_and_exports_th
     ledger.locator("#changelist-filter").get_by_role("link", name="Refund", exact=True).click()
     audited(ledger)
     row = ledger.get_by_role("row").filter(has_text=str(refund))
-    expect(row).to_contain_text("-50000")
+    expect(row).to_contain_text("-$500.00")
     assert (
         LedgerEntry.objects.filter(refund=refund, kind=LedgerEntry.Kind.REFUND).get().amount_cents == -50_000
     )
