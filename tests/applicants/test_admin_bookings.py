@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, Permission
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from applicants.models import Application, BlockChange, LetterRequest
 from payments import tasks
 from payments.models import LedgerEntry, Refund
 from rotations.models import Block
+from tests.admin_pages import messages_of
 from tests.factories import (
     ApplicationFactory,
     BlockFactory,
@@ -29,16 +29,6 @@ from tests.payments.stripe_helpers import confirmed_booking
 
 pytestmark = pytest.mark.django_db
 S = Application.Status
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
-
-
-def _messages(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def _refunds_sent(application: Application) -> list[tuple[int, str, str]]:
@@ -59,11 +49,11 @@ def _ledger_refunds(application: Application) -> int:
     )
 
 
-def test_staff_cancel_a_booking_with_the_policys_refund_and_it_reaches_the_ledger(staff_client):
+def test_staff_cancel_a_booking_with_the_policys_refund_and_it_reaches_the_ledger(founder_client):
     application = confirmed_booking(days_before_start=75)  # $500 deposit, 100% back that early
     url = reverse("admin:applicants_application_cancel", args=[application.pk])
-    assert "$500.00" in staff_client.get(url).content.decode()
-    response = staff_client.post(url, {"reason": "The host closed the ward.", "refund": "policy"})
+    assert "$500.00" in founder_client.get(url).content.decode()
+    response = founder_client.post(url, {"reason": "The host closed the ward.", "refund": "policy"})
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.status == S.CANCELLED
@@ -71,10 +61,10 @@ def test_staff_cancel_a_booking_with_the_policys_refund_and_it_reaches_the_ledge
     assert _ledger_refunds(application) == -50_000
 
 
-def test_staff_cancel_with_an_amount_they_set_never_above_what_was_paid(staff_client):
+def test_staff_cancel_with_an_amount_they_set_never_above_what_was_paid(founder_client):
     application = confirmed_booking(days_before_start=75)
     url = reverse("admin:applicants_application_cancel", args=[application.pk])
-    refused = staff_client.post(url, {"reason": "Goodwill.", "refund": "set", "amount": "500.01"})
+    refused = founder_client.post(url, {"reason": "Goodwill.", "refund": "set", "amount": "500.01"})
     assert refused.status_code == 400
     assert (
         "A refund cannot be more than was paid: $500.00 is paid and not refunded yet."
@@ -84,7 +74,7 @@ def test_staff_cancel_with_an_amount_they_set_never_above_what_was_paid(staff_cl
     assert application.status == S.CONFIRMED
     assert not Refund.objects.filter(payment__application=application).exists()
 
-    done = staff_client.post(url, {"reason": "Goodwill.", "refund": "set", "amount": "123.45"})
+    done = founder_client.post(url, {"reason": "Goodwill.", "refund": "set", "amount": "123.45"})
     assert done.status_code == 302
     application.refresh_from_db()
     assert application.status == S.CANCELLED
@@ -96,16 +86,16 @@ def test_staff_cancel_with_an_amount_they_set_never_above_what_was_paid(staff_cl
     assert "$123.45 is refunded to your card: the amount our staff set." in told.get().body
 
 
-def test_cancelling_what_is_not_a_booking_is_refused_with_a_message_and_changes_nothing(staff_client):
+def test_cancelling_what_is_not_a_booking_is_refused_with_a_message_and_changes_nothing(founder_client):
     application = ApplicationFactory(status=S.SUBMITTED)
     url = reverse("admin:applicants_application_cancel", args=[application.pk])
-    refused = staff_client.post(url, {"reason": "Testing.", "refund": "policy"})
+    refused = founder_client.post(url, {"reason": "Testing.", "refund": "policy"})
     assert refused.status_code == 400
     application.refresh_from_db()
     assert application.status == S.SUBMITTED
 
 
-def test_staff_move_a_booking_only_to_a_block_with_a_seat_left(staff_client):
+def test_staff_move_a_booking_only_to_a_block_with_a_seat_left(founder_client):
     booking = ApplicationFactory(status=S.CONFIRMED)
     rotation = booking.block.rotation
     full = BlockFactory(
@@ -118,14 +108,14 @@ def test_staff_move_a_booking_only_to_a_block_with_a_seat_left(staff_client):
         rotation=rotation, start_date=full.start_date + (full.start_date - full.apply_by)
     )
     url = reverse("admin:applicants_application_move", args=[booking.pk])
-    refused = staff_client.post(url, {"to_block": full.pk, "reason": "The host asked."})
+    refused = founder_client.post(url, {"to_block": full.pk, "reason": "The host asked."})
     assert refused.status_code == 400  # not offered: no seat left
     booking.refresh_from_db()
     assert booking.block_id != full.pk
     full.refresh_from_db()
     assert full.seats_taken == 1
 
-    moved = staff_client.post(url, {"to_block": open_block.pk, "reason": "The host asked."})
+    moved = founder_client.post(url, {"to_block": open_block.pk, "reason": "The host asked."})
     assert moved.status_code == 302, moved.content.decode()[:2000]
     booking.refresh_from_db()
     assert booking.block_id == open_block.pk
@@ -134,10 +124,10 @@ def test_staff_move_a_booking_only_to_a_block_with_a_seat_left(staff_client):
     assert (change.status, change.decided_by.is_staff) == (BlockChange.Status.APPROVED, True)
 
 
-def test_moving_what_is_not_a_confirmed_booking_is_refused_and_changes_nothing(staff_client):
+def test_moving_what_is_not_a_confirmed_booking_is_refused_and_changes_nothing(founder_client):
     application = ApplicationFactory(status=S.SUBMITTED)
     other = BlockFactory(rotation=application.block.rotation)
-    response = staff_client.post(
+    response = founder_client.post(
         reverse("admin:applicants_application_move", args=[application.pk]),
         {"to_block": other.pk, "reason": "Testing."},
     )
@@ -147,31 +137,31 @@ def test_moving_what_is_not_a_confirmed_booking_is_refused_and_changes_nothing(s
     assert application.block_id != other.pk
 
 
-def test_a_letters_author_link_is_sent_again_once_in_ten_minutes(staff_client):
+def test_a_letters_author_link_is_sent_again_once_in_ten_minutes(founder_client):
     letter = letter_request()  # its first link was emailed just now
     generation = LetterRequest.objects.get(pk=letter.pk).link_generation
     changelist = reverse("admin:applicants_letterrequest_changelist")
     action = {"action": "send_author_link", "_selected_action": [letter.pk]}
-    refused = staff_client.post(changelist, action, follow=True)
-    assert any("less than 10 minutes ago" in message for message in _messages(refused))
+    refused = founder_client.post(changelist, action, follow=True)
+    assert any("less than 10 minutes ago" in message for message in messages_of(refused))
     assert LetterRequest.objects.get(pk=letter.pk).link_generation == generation
     with time_machine.travel(timezone.now() + timedelta(minutes=11)):
-        sent = staff_client.post(changelist, action, follow=True)
-    assert "A fresh link went to 1 author." in _messages(sent)
+        sent = founder_client.post(changelist, action, follow=True)
+    assert "A fresh link went to 1 author." in messages_of(sent)
     assert LetterRequest.objects.get(pk=letter.pk).link_generation == generation + 1
 
 
-def test_a_notification_is_emailed_again_only_once_it_was_sent(staff_client, mailoutbox):
+def test_a_notification_is_emailed_again_only_once_it_was_sent(founder_client, mailoutbox):
     user = UserFactory()
     sent = Notification.objects.create(
         key="k:sent", recipient=user, subject="Sent", body="b", emailed_at="2026-01-01T00:00Z"
     )
     waiting = Notification.objects.create(key="k:waiting", recipient=user, subject="Waiting", body="b")
     changelist = reverse("admin:amo_notification_changelist")
-    response = staff_client.post(
+    response = founder_client.post(
         changelist, {"action": "resend", "_selected_action": [sent.pk, waiting.pk]}, follow=True
     )
-    said = _messages(response)
+    said = messages_of(response)
     assert "Waiting: Its email is not sent yet: it goes out shortly, so nothing more was sent." in said
     assert "1 notification emailed again." in said
     sent.refresh_from_db()
@@ -210,10 +200,10 @@ def test_only_a_founder_changes_who_is_staff_a_superuser_or_in_a_group(client):
     assert "is_superuser" in client.get(url).context["adminform"].form.fields
 
 
-def test_an_applicants_account_cannot_be_reassigned(staff_client):
+def test_an_applicants_account_cannot_be_reassigned(founder_client):
     application = ApplicationFactory()
     form = (
-        staff_client.get(reverse("admin:applicants_applicant_change", args=[application.applicant_id]))
+        founder_client.get(reverse("admin:applicants_applicant_change", args=[application.applicant_id]))
         .context["adminform"]
         .form
     )

@@ -6,11 +6,12 @@ from the Invitations list; the last owner is never removed."""
 
 import pytest
 from django.contrib.auth.models import Group
-from django.contrib.messages import ERROR, SUCCESS, get_messages
+from django.contrib.messages import ERROR, SUCCESS
 from django.urls import reverse
 
 from amo.staff_groups import PLACEMENT_COORDINATOR, SUPPORT
 from hosts.models import Invitation, Membership
+from tests.admin_pages import messages_of
 from tests.factories import (
     InvitationFactory,
     MembershipFactory,
@@ -21,14 +22,6 @@ from tests.factories import (
 from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db
-
-
-def messages_of(response, level=None) -> list[str]:
-    return [
-        str(message)
-        for message in get_messages(response.wsgi_request)
-        if level is None or message.level == level
-    ]
 
 
 def invite_url(organization) -> str:

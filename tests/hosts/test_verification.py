@@ -388,17 +388,11 @@ def test_a_host_adding_a_preceptor_is_told_when_the_npi_check_digit_is_wrong(cli
 # --- The admin --------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())  # with its authenticator, as the admin requires
-    return client
-
-
-def test_the_organization_form_has_no_verified_checkbox_and_members_cannot_be_deleted_there(staff_client):
+def test_the_organization_form_has_no_verified_checkbox_and_members_cannot_be_deleted_there(founder_client):
     owner = OwnerFactory()
     organization = owner.organization
     url = reverse("admin:hosts_organization_change", args=[organization.pk])
-    page = staff_client.get(url).content.decode()
+    page = founder_client.get(url).content.decode()
     assert 'name="is_verified"' not in page
     assert "memberships-0-DELETE" not in page and 'name="memberships-0-role"' not in page
     assert "Record verification…" in page and "Withdraw verification…" in page
@@ -422,15 +416,15 @@ def test_the_organization_form_has_no_verified_checkbox_and_members_cannot_be_de
         "verifications-TOTAL_FORMS": "0",
         "verifications-INITIAL_FORMS": "0",
     }
-    assert staff_client.post(url, data).status_code == 302
+    assert founder_client.post(url, data).status_code == 302
     organization.refresh_from_db()
     assert organization.is_verified and Membership.objects.filter(pk=owner.pk).exists()
 
 
-def test_staff_record_a_verification_on_its_admin_page_through_the_service(staff_client, pending):
+def test_staff_record_a_verification_on_its_admin_page_through_the_service(founder_client, pending):
     organization, [first, second] = pending
     url = reverse("admin:hosts_organization_record_verification", args=[organization.pk])
-    page = staff_client.get(url).content.decode()
+    page = founder_client.get(url).content.decode()
     assert first.full_name in page and second.full_name in page
     data = {
         "accreditation": Accreditation.JOINT_COMMISSION,
@@ -441,60 +435,60 @@ def test_staff_record_a_verification_on_its_admin_page_through_the_service(staff
         f"p{first.pk}_license_state": "IL",
         f"p{first.pk}_checked_on": timezone.localdate().isoformat(),
     }
-    refused = staff_client.post(url, data)
+    refused = founder_client.post(url, data)
     assert refused.status_code == 400
     assert NPI_CHECK_DIGIT_MESSAGE.replace("'", "&#x27;") in refused.content.decode()
-    missing = staff_client.post(
+    missing = founder_client.post(
         url, {**data, f"p{first.pk}_npi_number": first.npi_number, f"p{first.pk}_license_number": ""}
     )
     assert missing.status_code == 400 and f"untick {first.full_name}" in missing.content.decode()
-    none_ticked = staff_client.post(url, {"accreditation": Accreditation.JOINT_COMMISSION})
+    none_ticked = founder_client.post(url, {"accreditation": Accreditation.JOINT_COMMISSION})
     assert none_ticked.status_code == 400 and "Check at least one of" in none_ticked.content.decode()
     organization.refresh_from_db()
     assert not organization.is_verified and not OrganizationVerification.objects.exists()
 
-    done = staff_client.post(url, {**data, f"p{first.pk}_npi_number": first.npi_number}, follow=True)
+    done = founder_client.post(url, {**data, f"p{first.pk}_npi_number": first.npi_number}, follow=True)
     assert "is verified (1 preceptor checked)" in done.content.decode()
     organization.refresh_from_db()
     verification = OrganizationVerification.objects.get()
     assert organization.is_verified and verification.preceptor_checks.get().preceptor == first
-    change = staff_client.get(
+    change = founder_client.get(
         reverse("admin:hosts_organization_change", args=[organization.pk])
     ).content.decode()
     assert "TJC-77120" in change and f"NPI {first.npi_number}, IL license 036-123456" in change
 
 
-def test_staff_withdraw_verification_on_its_admin_page_with_a_reason(staff_client, pending):
+def test_staff_withdraw_verification_on_its_admin_page_with_a_reason(founder_client, pending):
     organization, preceptors = pending
     record(organization, preceptors)
     rotation = catalog_rotation(organization=organization, preceptor=preceptors[0])
     changelist = reverse("admin:hosts_organization_changelist")
-    chosen = staff_client.post(
+    chosen = founder_client.post(
         changelist, {"action": "withdraw_verification", "_selected_action": [organization.pk]}
     )
     url = chosen.url
     assert url == reverse("admin:hosts_organization_withdraw_verification") + f"?ids={organization.pk}"
-    assert organization.name in staff_client.get(url).content.decode()
+    assert organization.name in founder_client.get(url).content.decode()
 
-    assert staff_client.post(url, {"reason": ""}).status_code == 400
+    assert founder_client.post(url, {"reason": ""}).status_code == 400
     organization.refresh_from_db()
     assert organization.is_verified
 
-    assert staff_client.post(url, {"reason": "Its license lapsed."}).status_code == 302
+    assert founder_client.post(url, {"reason": "Its license lapsed."}).status_code == 302
     organization.refresh_from_db()
     rotation.refresh_from_db()
     assert not organization.is_verified and rotation.status == Rotation.Status.DRAFT
     assert OrganizationVerification.objects.get().withdrawal_reason == "Its license lapsed."
 
 
-def test_a_bulk_withdrawal_refused_for_one_organization_withdraws_none(staff_client, pending):
+def test_a_bulk_withdrawal_refused_for_one_organization_withdraws_none(founder_client, pending):
     organization, preceptors = pending
     record(organization, preceptors)
     unverified = OrganizationFactory(is_verified=False)
     url = (
         reverse("admin:hosts_organization_withdraw_verification") + f"?ids={organization.pk},{unverified.pk}"
     )
-    refused = staff_client.post(url, {"reason": "Lapsed."})
+    refused = founder_client.post(url, {"reason": "Lapsed."})
     assert (
         refused.status_code == 400
         and "is not verified: there is nothing to withdraw" in refused.content.decode()
@@ -503,15 +497,15 @@ def test_a_bulk_withdrawal_refused_for_one_organization_withdraws_none(staff_cli
     assert organization.is_verified and OrganizationVerification.objects.standing().count() == 1
 
 
-def test_the_record_action_opens_one_organizations_page(staff_client, pending):
+def test_the_record_action_opens_one_organizations_page(founder_client, pending):
     organization, _ = pending
     changelist = reverse("admin:hosts_organization_changelist")
-    one = staff_client.post(
+    one = founder_client.post(
         changelist, {"action": "record_verification", "_selected_action": [organization.pk]}
     )
     assert one.url == reverse("admin:hosts_organization_record_verification", args=[organization.pk])
     other = OrganizationFactory()
-    both = staff_client.post(
+    both = founder_client.post(
         changelist,
         {"action": "record_verification", "_selected_action": [organization.pk, other.pk]},
         follow=True,
@@ -519,21 +513,21 @@ def test_the_record_action_opens_one_organizations_page(staff_client, pending):
     assert "Choose exactly one organization" in both.content.decode()
 
 
-def test_the_remove_member_action_keeps_the_last_owner_and_removes_others(staff_client):
+def test_the_remove_member_action_keeps_the_last_owner_and_removes_others(founder_client):
     owner = OwnerFactory()
     coordinator = MembershipFactory(organization=owner.organization)
     changelist = reverse("admin:hosts_membership_changelist")
 
-    refused = staff_client.post(
+    refused = founder_client.post(
         changelist, {"action": "remove_member", "_selected_action": [coordinator.pk, owner.pk]}, follow=True
     )
     page = refused.content.decode()
     assert "Nobody was removed. An organization keeps at least one owner" in page
     assert Membership.objects.filter(pk__in=[owner.pk, coordinator.pk]).count() == 2
 
-    removed = staff_client.post(
+    removed = founder_client.post(
         changelist, {"action": "remove_member", "_selected_action": [coordinator.pk]}, follow=True
     )
     assert "1 member removed." in removed.content.decode()
     assert list(Membership.objects.values_list("pk", flat=True)) == [owner.pk]
-    assert staff_client.get(reverse("admin:hosts_membership_add")).status_code == 403
+    assert founder_client.get(reverse("admin:hosts_membership_add")).status_code == 403

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from payments.services import (
     refund_send,
 )
 from rotations.models import SeatHold
+from tests.admin_pages import messages_of
 from tests.factories import (
     ApplicationFactory,
     BlockFactory,
@@ -40,10 +40,6 @@ pytestmark = pytest.mark.django_db
 S = Application.Status
 P = Payment.Purpose
 K = LedgerEntry.Kind
-
-
-def messages_of(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def record_in_the_admin(client, application: Application, **fields):

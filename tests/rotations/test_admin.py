@@ -3,25 +3,15 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from amo.models import Notification
 from applicants.models import Application
 from rotations.models import Block, Rotation
-from tests.factories import ApplicationFactory, BlockFactory, RotationFactory, StaffFactory, take_seat
+from tests.admin_pages import messages_of
+from tests.factories import ApplicationFactory, BlockFactory, RotationFactory, take_seat
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(StaffFactory())
-    return client
-
-
-def _messages(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
 
 
 def _action(client, action: str, *rotations: Rotation):
@@ -32,41 +22,41 @@ def _action(client, action: str, *rotations: Rotation):
     )
 
 
-def test_staff_publish_a_draft_of_a_verified_host_through_the_service(staff_client):
+def test_staff_publish_a_draft_of_a_verified_host_through_the_service(founder_client):
     block = BlockFactory(rotation__status=Rotation.Status.DRAFT, rotation__organization__is_verified=True)
-    response = _action(staff_client, "publish", block.rotation)
+    response = _action(founder_client, "publish", block.rotation)
     block.rotation.refresh_from_db()
     assert block.rotation.status == Rotation.Status.PUBLISHED
     assert block.rotation.published_at is not None
-    assert "1 rotation published." in _messages(response)
+    assert "1 rotation published." in messages_of(response)
 
 
 def test_publishing_a_rotation_of_an_unverified_host_is_refused_with_a_message_and_changes_nothing(
-    staff_client,
+    founder_client,
 ):
     block = BlockFactory(rotation__status=Rotation.Status.DRAFT, rotation__organization__is_verified=False)
-    response = _action(staff_client, "publish", block.rotation)
+    response = _action(founder_client, "publish", block.rotation)
     block.rotation.refresh_from_db()
     assert block.rotation.status == Rotation.Status.DRAFT
-    assert any("not verified" in message for message in _messages(response))
+    assert any("not verified" in message for message in messages_of(response))
 
 
-def test_unpublishing_takes_a_rotation_off_the_catalog_and_a_draft_is_refused(staff_client):
+def test_unpublishing_takes_a_rotation_off_the_catalog_and_a_draft_is_refused(founder_client):
     published = RotationFactory(status=Rotation.Status.PUBLISHED)
     draft = RotationFactory(status=Rotation.Status.DRAFT)
-    response = _action(staff_client, "unpublish", published, draft)
+    response = _action(founder_client, "unpublish", published, draft)
     published.refresh_from_db()
     draft.refresh_from_db()
     assert published.status == draft.status == Rotation.Status.DRAFT
-    said = _messages(response)
+    said = messages_of(response)
     assert any("Only a published rotation can be unpublished." in message for message in said)
     assert any(message.startswith("1 rotation taken off the catalog") for message in said)
 
 
-def test_the_rotation_form_cannot_change_status_fees_currency_or_organization(staff_client):
+def test_the_rotation_form_cannot_change_status_fees_currency_or_organization(founder_client):
     rotation = RotationFactory(status=Rotation.Status.DRAFT)
     url = reverse("admin:rotations_rotation_change", args=[rotation.pk])
-    form = staff_client.get(url).context["adminform"].form
+    form = founder_client.get(url).context["adminform"].form
     for name in [
         "status",
         "currency",
@@ -87,16 +77,16 @@ def test_the_rotation_form_cannot_change_status_fees_currency_or_organization(st
         }
     )
     data = {key: value for key, value in data.items() if value is not None}
-    response = staff_client.post(url, data)
+    response = founder_client.post(url, data)
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     rotation.refresh_from_db()
     assert rotation.title == "Renamed by staff"
     assert (rotation.status, rotation.program_fee_cents) == (Rotation.Status.DRAFT, 250_000)
 
 
-def test_the_block_inline_adds_changes_and_deletes_nothing(staff_client):
+def test_the_block_inline_adds_changes_and_deletes_nothing(founder_client):
     block = BlockFactory()
-    response = staff_client.get(reverse("admin:rotations_rotation_change", args=[block.rotation_id]))
+    response = founder_client.get(reverse("admin:rotations_rotation_change", args=[block.rotation_id]))
     inline = response.context["inline_admin_formsets"][0]
     assert not inline.has_add_permission and not inline.has_change_permission
     assert not inline.has_delete_permission
@@ -115,37 +105,37 @@ def _block_page(client, block: Block, **changes):
     )
 
 
-def test_a_blocks_capacity_never_goes_below_its_seats_taken(staff_client):
+def test_a_blocks_capacity_never_goes_below_its_seats_taken(founder_client):
     block = BlockFactory(capacity=3)
     take_seat(block)
     take_seat(block)
-    response = _block_page(staff_client, block, capacity=1)
+    response = _block_page(founder_client, block, capacity=1)
     assert response.status_code == 400
     assert "capacity cannot go below that" in response.content.decode()
     block.refresh_from_db()
     assert block.capacity == 3
-    response = _block_page(staff_client, block, capacity=2)
+    response = _block_page(founder_client, block, capacity=2)
     assert response.status_code == 302
     block.refresh_from_db()
     assert block.capacity == 2
 
 
-def test_a_blocks_dates_stay_while_someone_is_booked_on_it(staff_client):
+def test_a_blocks_dates_stay_while_someone_is_booked_on_it(founder_client):
     block = BlockFactory()
     take_seat(block)
     start = block.start_date
-    response = _block_page(staff_client, block, start_date=(start + timedelta(days=7)).isoformat())
+    response = _block_page(founder_client, block, start_date=(start + timedelta(days=7)).isoformat())
     assert response.status_code == 400
     assert "its dates cannot change" in response.content.decode()
     block.refresh_from_db()
     assert block.start_date == start
 
 
-def test_moving_a_block_tells_the_applicants_waiting_for_a_decision(staff_client):
+def test_moving_a_block_tells_the_applicants_waiting_for_a_decision(founder_client):
     block = BlockFactory()
     waiting = ApplicationFactory(block=block, status=Application.Status.SUBMITTED)
     new_start = block.start_date + timedelta(days=7)
-    response = _block_page(staff_client, block, start_date=new_start.isoformat())
+    response = _block_page(founder_client, block, start_date=new_start.isoformat())
     assert response.status_code == 302
     block.refresh_from_db()
     assert block.start_date == new_start
