@@ -8,6 +8,7 @@ authenticator app before the admin opens. This module is the admin app's `defaul
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
 from amo.selectors import user_has_totp
 
@@ -51,3 +52,17 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def admin_form_page(model_admin, request, template: str, *, title: str, form, **context):
+    """One of our admin pages that asks for something through a form: the admin's frame around it,
+    answered 400 while the form shows errors (a refusal included) so nothing reads it as done."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "form": form,
+        **context,
+    }
+    status = 400 if form.is_bound and form.errors else 200
+    return TemplateResponse(request, template, context, status=status)

@@ -24,7 +24,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from amo.admin_site import ReadOnlyAdmin
+from amo.admin_site import ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.csv_export import csv_download
 from amo.errors import DomainError, field_label
@@ -431,16 +431,15 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
         )
 
     def _page(self, request, template: str, title: str, application: Application, form, **context):
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": title,
-            "application": application,
-            "form": form,
+        return admin_form_page(
+            self,
+            request,
+            f"admin/applicants/application/{template}",
+            title=title,
+            application=application,
+            form=form,
             **context,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(request, f"admin/applicants/application/{template}", context, status=status)
+        )
 
     def cancel_view(self, request, pk: int):
         """Cancel a confirmed booking as staff (applicants.services.application_cancel): the seat
@@ -568,17 +567,14 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
             else:
                 messages.success(request, f"Message sent to {application.applicant}.")
                 return redirect("admin:applicants_application_change", application.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Write to {application.applicant} as their advisor",
-            "application": application,
-            "thread": selectors.advisor_thread(application),
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(
-            request, "admin/applicants/application/advisor_message.html", context, status=status
+        return admin_form_page(
+            self,
+            request,
+            "admin/applicants/application/advisor_message.html",
+            title=f"Write to {application.applicant} as their advisor",
+            application=application,
+            thread=selectors.advisor_thread(application),
+            form=form,
         )
 
     def has_add_permission(self, request):

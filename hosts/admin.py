@@ -12,12 +12,11 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
-from amo.admin_site import ReadOnlyAdmin
+from amo.admin_site import ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -189,16 +188,13 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
                     f"sent to {invitation.email}.",
                 )
                 return redirect("admin:hosts_organization_change", organization.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Invite a member to {organization}",
-            "organization": organization,
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(
-            request, "admin/hosts/organization/invite_member.html", context, status=status
+        return admin_form_page(
+            self,
+            request,
+            "admin/hosts/organization/invite_member.html",
+            title=f"Invite a member to {organization}",
+            organization=organization,
+            form=form,
         )
 
     def record_verification_view(self, request, pk: int):
@@ -229,16 +225,13 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 checked = pluralize(verification.preceptor_checks.count(), "preceptor")
                 messages.success(request, f"{organization} is verified ({checked} checked); it may publish.")
                 return redirect("admin:hosts_organization_change", organization.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Record how {organization} was verified",
-            "organization": organization,
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(
-            request, "admin/hosts/organization/record_verification.html", context, status=status
+        return admin_form_page(
+            self,
+            request,
+            "admin/hosts/organization/record_verification.html",
+            title=f"Record how {organization} was verified",
+            organization=organization,
+            form=form,
         )
 
     def withdraw_verification_view(self, request):
@@ -271,16 +264,13 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
                 if len(organizations) == 1:
                     return redirect("admin:hosts_organization_change", organizations[0].pk)
                 return redirect("admin:hosts_organization_changelist")
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Withdraw verification",
-            "organizations": organizations,
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(
-            request, "admin/hosts/organization/withdraw_verification.html", context, status=status
+        return admin_form_page(
+            self,
+            request,
+            "admin/hosts/organization/withdraw_verification.html",
+            title="Withdraw verification",
+            organizations=organizations,
+            form=form,
         )
 
 

@@ -9,10 +9,9 @@ paid back another way from its page."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from amo.admin_site import ReadOnlyAdmin
+from amo.admin_site import ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -93,16 +92,15 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
                     f"(reference {payment.reference}).",
                 )
                 return redirect("admin:applicants_application_change", application.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Record money received for {application}",
-            "application": application,
-            "due": selectors.amounts_due(application),
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(request, "admin/payments/payment/received.html", context, status=status)
+        return admin_form_page(
+            self,
+            request,
+            "admin/payments/payment/received.html",
+            title=f"Record money received for {application}",
+            application=application,
+            due=selectors.amounts_due(application),
+            form=form,
+        )
 
     def has_refund_permission(self, request) -> bool:
         return request.user.is_staff and request.user.has_perm("payments.add_refund")
@@ -147,16 +145,15 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
                 )
                 return redirect("admin:payments_payment_change", payment.pk)
             payment.refresh_from_db()
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Refund payment {payment.pk}",
-            "payment": payment,
-            "left": format_cents(payment.refundable_cents, payment.currency),
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(request, "admin/payments/payment/refund.html", context, status=status)
+        return admin_form_page(
+            self,
+            request,
+            "admin/payments/payment/refund.html",
+            title=f"Refund payment {payment.pk}",
+            payment=payment,
+            left=format_cents(payment.refundable_cents, payment.currency),
+            form=form,
+        )
 
 
 @admin.register(Refund)
@@ -233,15 +230,14 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
             else:
                 self.message_user(request, "The refund is recorded as paid back.", messages.SUCCESS)
                 return redirect("admin:payments_refund_change", refund.pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Record refund {refund.pk} as paid back another way",
-            "refund": refund,
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(request, "admin/payments/refund/paid_elsewhere.html", context, status=status)
+        return admin_form_page(
+            self,
+            request,
+            "admin/payments/refund/paid_elsewhere.html",
+            title=f"Record refund {refund.pk} as paid back another way",
+            refund=refund,
+            form=form,
+        )
 
 
 @admin.register(StripeCustomer)
@@ -320,16 +316,13 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         organization = (
             form.cleaned_data.get("organization") if form.is_bound and hasattr(form, "cleaned_data") else None
         )
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Record a payout",
-            "form": form,
-            "balance": format_cents(selectors.organization_balance(organization=organization))
+        return admin_form_page(
+            self,
+            request,
+            "admin/payments/ledgerentry/record_payout.html",
+            title="Record a payout",
+            form=form,
+            balance=format_cents(selectors.organization_balance(organization=organization))
             if organization
             else None,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(
-            request, "admin/payments/ledgerentry/record_payout.html", context, status=status
         )

@@ -8,11 +8,10 @@ changed only by rotations.services, never here."""
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from amo.admin_site import ReadOnlyAdmin
+from amo.admin_site import ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -170,15 +169,14 @@ class RotationAdmin(AuditHistoryMixin, admin.ModelAdmin):
             else:
                 messages.success(request, f"Block saved: {block}.")
                 return redirect("admin:rotations_rotation_change", pk)
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": f"Dates and capacity of {block}",
-            "rotation_block": block,
-            "form": form,
-        }
-        status = 400 if form.is_bound and form.errors else 200
-        return TemplateResponse(request, "admin/rotations/rotation/block_change.html", context, status=status)
+        return admin_form_page(
+            self,
+            request,
+            "admin/rotations/rotation/block_change.html",
+            title=f"Dates and capacity of {block}",
+            rotation_block=block,
+            form=form,
+        )
 
 
 @admin.register(SearchSynonym)
