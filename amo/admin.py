@@ -26,11 +26,17 @@ class UserAdmin(DocumentsGoWithTheirOwner, DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
-    # Who is staff, a superuser, or in which group: changed by the founders (superusers) only.
-    ROLE_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+    # Who is staff, a superuser, in which group, or active: changed by the founders (superusers) only.
+    ROLE_FIELDS = ["is_staff", "is_superuser", "is_active", "groups", "user_permissions"]
+    # Set by the services, never by hand: signing up as an applicant (applicant_create), joining or
+    # leaving a host (invitation_accept, membership_remove), and the address the person verified
+    # through allauth. Editable only on the form that adds a member of staff.
+    SERVICE_FIELDS = ["email", "is_applicant", "is_host_member"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            fields += self.SERVICE_FIELDS
         if not request.user.is_superuser:
             fields += self.ROLE_FIELDS
         return fields

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from django.http import StreamingHttpResponse
 
 # What a spreadsheet reads as the start of a formula (OWASP's CSV injection list): = + - @, and the
-# tab and carriage return that some programs skip before looking for one.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# tab, carriage return and line feed that some programs skip before looking for one. Spaces are
+# skipped too: some programs trim them before reading the cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 def csv_safe(value: object) -> str:
@@ -20,7 +21,7 @@ def csv_safe(value: object) -> str:
     as text. Every other value is written as it is.
     """
     text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return f"'{text}" if text.lstrip(" ").startswith(FORMULA_STARTS) else text
 
 
 class _Echo:

@@ -162,6 +162,14 @@ class StaffCancelForm(forms.Form):
         decimal_places=2,
     )
 
+    def __init__(self, *args, may_set_amount: bool, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if may_set_amount:
+            self.fields["amount"].label = f"Amount to refund ({currency.upper()}), with “the amount below”"
+        else:
+            # An amount other than the policy's is a refund decision: finance's, who may add refunds.
+            del self.fields["refund"], self.fields["amount"]
+
     def clean(self):
         data = super().clean()
         if data.get("refund") == self.SET and data.get("amount") is None:
@@ -170,7 +178,7 @@ class StaffCancelForm(forms.Form):
 
     @property
     def refund_cents(self) -> int | None:
-        if self.cleaned_data["refund"] != self.SET:
+        if self.cleaned_data.get("refund") != self.SET:
             return None
         return dollars_to_cents(self.cleaned_data["amount"])
 
@@ -449,7 +457,10 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
         if not self.has_manage_booking_permission(request):
             raise PermissionDenied
         application = self._booking(pk)
-        form = StaffCancelForm(request.POST or None)
+        may_set_amount = request.user.has_perm("payments.add_refund")
+        form = StaffCancelForm(
+            request.POST or None, may_set_amount=may_set_amount, currency=application.currency
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 services.application_cancel(
@@ -472,6 +483,7 @@ class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
             application,
             form,
             quote=selectors.refund_quote(application=application),
+            may_set_amount=may_set_amount,
         )
 
     def move_view(self, request, pk: int):

@@ -116,7 +116,9 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
     list_filter = ["is_verified", "kind", "state"]
     search_fields = ["name", "slug", "city"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["is_verified", "created_at"]
+    # Verification changes through its own pages; the commission is read when each payment succeeds,
+    # so a change here would reach bookings already agreed (no service changes it yet).
+    readonly_fields = ["is_verified", "commission_rate_bps", "created_at"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     inlines = [VerificationInline, MembershipInline]
     actions = ["record_verification", "withdraw_verification", "invite_member"]
@@ -300,7 +302,7 @@ class PreceptorCheckAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ReadOnlyAdmin):
+class MembershipAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     """Members are added by invitation (hosts.services.invitation_create) and removed by the action
     below, through hosts.services.membership_remove: an organization keeps at least one owner."""
 
@@ -338,10 +340,17 @@ class PreceptorAdmin(admin.ModelAdmin):
     autocomplete_fields = ["specialty"]
     # Whose preceptor it is, and whose account is theirs: a rotation's preceptor belongs to its host
     # (rotations.services checks it when the host saves), so neither moves here.
-    readonly_fields = ["organization", "user"]
+    # The NPI number is what staff checked when verifying the host (each PreceptorCheck keeps the
+    # number it checked): it is not edited by hand after the fact.
+    readonly_fields = ["organization", "user", "npi_number"]
 
     def has_add_permission(self, request) -> bool:
         return False  # hosts add their preceptors on their own pages, through hosts.services
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Rotations, memberships and verification checks name the preceptor: deleting would quietly
+        # blank the preceptor on each of them.
+        return False
 
 
 @admin.register(Invitation)

@@ -209,7 +209,7 @@ class SeatHoldAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Block)
-class BlockAdmin(ReadOnlyAdmin):
+class BlockAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     """Every block of every rotation. A block's dates and capacity change on its own page under its
     rotation (RotationAdmin.block_change_view, through the service, under the block's lock), which
     each row links to; this list has no form of its own."""

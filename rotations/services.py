@@ -416,7 +416,7 @@ def _block_moved_tell(block: Block, *, before: Block) -> None:
             key=f"application:{application.pk}:block-moved:{changed_at.timestamp()}",
             subject=f"New dates for {rotation}",
             body=(
-                f"{rotation.organization} changed the dates of the block you applied to. It was "
+                f"The block you applied to at {rotation.organization} has new dates. It was "
                 f"{_span(before)}; it is now {_span(block)}. Your application stands; you may withdraw "
                 "it from its page if the new dates do not suit you."
             ),

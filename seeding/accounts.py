@@ -53,5 +53,8 @@ def _placement_coordinator(user):
 
     from amo.staff_groups import PLACEMENT_COORDINATOR
 
+    if user.is_superuser:  # a database seeded before the staff groups made this login a superuser
+        user.is_superuser = False
+        user.save(update_fields=["is_superuser"])
     user.groups.add(Group.objects.get(name=PLACEMENT_COORDINATOR))
     return user

@@ -10,3 +10,14 @@ def messages_of(response, level=None) -> list[str]:
         for message in get_messages(response.wsgi_request)
         if level is None or message.level == level
     ]
+
+
+def member_of(group: str):
+    """A member of staff (with two factors, as the admin requires) in one of the staff groups only."""
+    from django.contrib.auth.models import Group
+
+    from tests.factories import StaffFactory
+
+    user = StaffFactory(is_superuser=False)
+    user.groups.add(Group.objects.get(name=group))
+    return user

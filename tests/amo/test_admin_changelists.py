@@ -192,14 +192,17 @@ def _distinct(value, index: int, field):
     if isinstance(field, models.EmailField):
         return f"copy{index}.{value}"
     if isinstance(field, models.CharField | models.TextField):
-        # Letters of the verification codes' alphabet: they fit every code and Letter ID format.
-        digits = "".join(
-            LETTER_CODE_ALPHABET[(index // len(LETTER_CODE_ALPHABET) ** n) % len(LETTER_CODE_ALPHABET)]
-            for n in range(3)
-        )
-        if value.islower():  # a lower-case key (a slug, a search term) stays lower case
-            digits = digits.lower()
-        return value[: (field.max_length or 200) - len(digits)] + digits
+        # Three letters of the verification codes' alphabet (they fit every code and Letter ID
+        # format), one spelling per index up to 32,768.
+        def tail(number: int) -> str:
+            size = len(LETTER_CODE_ALPHABET)
+            letters = "".join(LETTER_CODE_ALPHABET[(number // size**n) % size] for n in range(3))
+            return letters.lower() if value.islower() else letters  # a slug stays lower case
+
+        kept = value[: (field.max_length or 200) - 3]
+        # A full-length value loses its own last three letters: the index that would spell them
+        # again takes a spelling no other copy uses (copies are fewer than half the spellings).
+        return kept + (tail(index) if kept + tail(index) != value else tail(index + 16_384))
     if isinstance(field, models.IntegerField):
         return value + index + 1
     if isinstance(field, models.DateTimeField | models.DateField):

@@ -42,7 +42,7 @@ S = Application.Status
 SERVICE_FIELD = re.compile(
     r"^(status|verification_status|application_fee_status|currency|capacity|seats_taken|user|organization|"
     r"application|applicant|block|recipient|payment|is_verified|is_staff|is_superuser|groups|"
-    r"user_permissions|refunded_cents)$|_cents$"
+    r"user_permissions|refunded_cents|is_applicant|is_host_member|email)$|_cents$|_bps$"
 )
 # Our apps: their admins are held to the rules; Django's and the libraries' own are walked for errors.
 OUR_APPS = {"amo", "applicants", "hosts", "rotations", "payments"}

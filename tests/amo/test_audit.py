@@ -338,6 +338,8 @@ def test_the_history_page_shows_who_when_and_each_fields_old_and_new_value(clien
         ("admin:payments_refund_history", None),
         ("admin:hosts_organization_history", lambda: OrganizationFactory()),
         ("admin:rotations_rotation_history", lambda: RotationFactory()),
+        ("admin:rotations_block_history", lambda: BlockFactory()),
+        ("admin:hosts_membership_history", lambda: MembershipFactory()),
     ],
 )
 def test_each_tracked_records_admin_page_has_its_history(client, name, make):
@@ -354,6 +356,23 @@ def test_each_tracked_records_admin_page_has_its_history(client, name, make):
     assert 'class="audit-entry"' in page.content.decode()
     change = client.get(reverse(name.replace("_history", "_change"), args=[obj.pk])).content.decode()
     assert reverse(name, args=[obj.pk]) in change  # the change page's History button leads there
+
+
+def test_every_tracked_models_admin_shows_its_audit_trail_as_its_history():
+    """The audit events list links each event to its record's History page: each must be ours."""
+    from django.apps import apps
+    from django.contrib import admin
+
+    from amo.audit_admin import AuditHistoryMixin
+
+    tracked = {model.pgh_tracked_model for model in apps.get_models() if hasattr(model, "pgh_tracked_model")}
+    assert len(tracked) >= 8
+    plain = sorted(
+        model._meta.label
+        for model in tracked
+        if not isinstance(admin.site._registry.get(model), AuditHistoryMixin)
+    )
+    assert plain == []
 
 
 def test_the_history_page_needs_permission_to_see_the_record(client):

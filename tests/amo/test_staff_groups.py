@@ -11,6 +11,7 @@ from amo.staff_groups import FINANCE, PLACEMENT_COORDINATOR, SUPPORT
 from applicants.models import Document, Evaluation, LetterFileAccess
 from hosts.models import Invitation, Membership
 from payments.models import LedgerEntry, Payment, Refund
+from tests.admin_pages import member_of
 from tests.amo.test_admin_walk import _decided_visa_denial
 from tests.applicants.letters import booking_with_author, letter_requested, letter_uploaded
 from tests.applicants.test_evaluations import submit
@@ -18,12 +19,6 @@ from tests.factories import DocumentFactory, MembershipFactory, StaffFactory, co
 from tests.payments.stripe_helpers import confirmed_booking
 
 pytestmark = pytest.mark.django_db
-
-
-def member_of(group: str):
-    user = StaffFactory(is_superuser=False)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def document_url(document) -> str:
@@ -328,3 +323,41 @@ def test_finance_records_money_received_and_payouts_and_a_coordinator_records_ne
     assert Payment.objects.get(purpose=Payment.Purpose.BALANCE).reference == "TRF 1"
     assert client.post(payout, {"organization": organization.pk, "amount": "1.00"}).status_code == 302
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.PAYOUT, amount_cents=-100).exists()
+
+
+ACTION_LINKS = {
+    "Record verification…",
+    "Invite a member…",
+    "Refund…",
+    "Send to Stripe again",
+    "Record as paid back another way…",
+    "Record a payout",
+}
+
+
+@pytest.mark.parametrize(
+    ("group", "offered"),
+    [
+        (SUPPORT, set()),
+        (PLACEMENT_COORDINATOR, set()),
+        (FINANCE, {"Refund…", "Send to Stripe again", "Record as paid back another way…", "Record a payout"}),
+        (None, ACTION_LINKS),  # a founder
+    ],
+)
+def test_each_page_offers_only_the_actions_its_reader_may_take(client, group, offered):
+    """A link that would answer 403 is not shown: each group sees the ones it may follow."""
+    payment = Payment.objects.filter(application=confirmed_booking(), status=Payment.Status.SUCCEEDED)[0]
+    failed = Refund.objects.create(
+        payment=payment, amount_cents=100, reason="staff", status="failed", failure_message="Card expired."
+    )
+    organization = MembershipFactory().organization
+    client.force_login(member_of(group) if group else StaffFactory())
+    pages = [
+        reverse("admin:hosts_organization_change", args=[organization.pk]),
+        reverse("admin:payments_payment_change", args=[payment.pk]),
+        reverse("admin:payments_refund_change", args=[failed.pk]),
+        reverse("admin:payments_ledgerentry_changelist"),
+    ]
+    answers = [client.get(url) for url in pages]
+    text = "".join(answer.content.decode() for answer in answers if answer.status_code == 200)
+    assert {label for label in ACTION_LINKS if label in text} == offered

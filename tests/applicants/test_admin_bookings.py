@@ -11,11 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from amo.models import Notification, User
+from amo.staff_groups import PLACEMENT_COORDINATOR
 from applicants.models import Application, BlockChange, LetterRequest
 from payments import tasks
 from payments.models import LedgerEntry, Refund
 from rotations.models import Block
-from tests.admin_pages import messages_of
+from tests.admin_pages import member_of, messages_of
 from tests.factories import (
     ApplicationFactory,
     BlockFactory,
@@ -84,6 +85,21 @@ def test_staff_cancel_with_an_amount_they_set_never_above_what_was_paid(founder_
         recipient=application.applicant.user, subject__startswith="Booking cancelled"
     )
     assert "$123.45 is refunded to your card: the amount our staff set." in told.get().body
+
+
+def test_a_placement_coordinator_cancels_with_the_policys_refund_only(client):
+    """Another amount is a refund decision, finance's: the coordinator is neither offered it nor can
+    post it."""
+    application = confirmed_booking(days_before_start=75)
+    client.force_login(member_of(PLACEMENT_COORDINATOR))
+    url = reverse("admin:applicants_application_cancel", args=[application.pk])
+    page = client.get(url).content.decode()
+    assert 'name="amount"' not in page and "Finance may refund another amount" in page
+
+    done = client.post(url, {"reason": "Goodwill.", "refund": "set", "amount": "1.00"})
+
+    assert done.status_code == 302
+    assert _refunds_sent(application) == [(50_000, Refund.Reason.CANCELLATION, Refund.Status.SUCCEEDED)]
 
 
 def test_cancelling_what_is_not_a_booking_is_refused_with_a_message_and_changes_nothing(founder_client):
