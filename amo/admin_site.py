@@ -98,10 +98,13 @@ class MoneyAdminMixin:
             if not field.name.endswith("_cents"):
                 continue
             name = field.name.removesuffix("_cents")
-            # An amount the admin already shows its own way (a column with its own words) keeps it.
-            if not hasattr(self, name):
+            # An amount the admin already shows its own way (a column with its own words) keeps it; a
+            # name the admin uses for something else (its `form`, say) is left alone.
+            if not hasattr(getattr(self, name, None), "short_description"):
+                model_fields = {each.name for each in self.model._meta.get_fields()}
+                name = f"{name}_money" if hasattr(self, name) or name in model_fields else name
                 label = re.sub(r"\s*\bcents\b", "", str(field.verbose_name)).strip()
-                column = money_column(label, field.name, lambda row: self.currency_of(row))
+                column = money_column(label, field.name, self.currency_of)
                 setattr(self, name, MethodType(column, self))
             self.money_names[field.name] = name
 
