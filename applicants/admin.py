@@ -24,13 +24,13 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from amo.admin_site import ReadOnlyAdmin, admin_form_page
+from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.csv_export import csv_download
 from amo.errors import DomainError, field_label
 from amo.forms import add_domain_error
 from amo.models import User
-from amo.money import dollars_to_cents
+from amo.money import dollars_to_cents, format_cents
 from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
 from applicants import selectors, services
@@ -57,6 +57,7 @@ from applicants.models import (
     Review,
     VisaDenial,
 )
+from applicants.terms import block_change_terms
 from applicants.workflow import ActorRole
 from hosts.admin import ReadOnlyInline
 from payments.models import Refund
@@ -353,7 +354,7 @@ class BlockChangeInline(ReadOnlyInline, admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class ApplicationAdmin(MoneyAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     list_display = ["__str__", "organization", "status", "application_fee_status", "submitted_at", "advisor"]
     # The placement list's filters; ordinary list filters, so the list's CSV export filters alike.
     list_filter = [
@@ -634,6 +635,23 @@ class BlockChangeAdmin(ReadOnlyAdmin):
         "from_block__rotation",
         "to_block__rotation",
     ]
+    exclude = ["quoted_terms"]
+    readonly_fields = ["quoted_price"]
+
+    @admin.display(description="Price quoted")
+    def quoted_price(self, change: BlockChange) -> str | None:
+        """The quoted terms' amounts as money, never their stored cents."""
+        if change.quoted_terms is None:
+            return None
+        terms = block_change_terms(change)
+        fee, program, deposit = (
+            format_cents(cents, terms.currency)
+            for cents in (terms.application_fee_cents, terms.program_fee_cents, terms.deposit_cents)
+        )
+        return (
+            f"Application fee {fee}, program fee {program} (deposit {deposit}); "
+            f"cancellation policy {terms.cancellation_policy_label}"
+        )
 
 
 @admin.register(VisaDenial)

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 
-from amo.admin_site import ReadOnlyAdmin, admin_form_page
+from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page, money_column
 from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -22,25 +22,15 @@ from payments.forms import PaymentReceivedForm, PayoutRecordForm, RefundPaidElse
 from payments.models import LedgerEntry, Payment, Refund, StripeCustomer, StripeEvent
 
 
-def money_column(description: str, cents_field: str, currency_of=lambda row: row.currency):
-    """A list column that reads an amount as money ("$1,250.00"), sorted by its cents."""
-
-    @admin.display(description=description, ordering=cents_field)
-    def column(self, row) -> str:
-        return format_cents(getattr(row, cents_field), currency_of(row))
-
-    return column
-
-
 @admin.register(Payment)
-class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
+class PaymentAdmin(MoneyAdminMixin, AuditHistoryMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "application",
         "purpose",
         "method",
-        "amount",
-        "refunded",
+        "amount_cents",
+        "refunded_cents",
         "status",
         "created_at",
     ]
@@ -49,8 +39,6 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_select_related = ["application__applicant__user", "application__block__rotation"]
     exclude = ["client_secret"]
     change_form_template = "admin/payments/payment/change_form.html"
-    amount = money_column("amount", "amount_cents")
-    refunded = money_column("refunded", "refunded_cents")
     actions = ["refund"]
 
     def get_urls(self):
@@ -157,7 +145,7 @@ class PaymentAdmin(AuditHistoryMixin, ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
+class RefundAdmin(MoneyAdminMixin, AuditHistoryMixin, ReadOnlyAdmin):
     """Refunds; a failed one (filter by status) shows Stripe's reason, and its page sends it again
     (payments.services.refund_retry) or records it as paid back another way
     (payments.services.refund_paid_elsewhere)."""
@@ -165,7 +153,7 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "payment",
-        "amount",
+        "amount_cents",
         "reason",
         "status",
         "failure_message",
@@ -181,8 +169,10 @@ class RefundAdmin(AuditHistoryMixin, ReadOnlyAdmin):
     ]
     list_select_related = ["payment", "created_by"]
     exclude = ["stripe_key"]
-    amount = money_column("amount", "amount_cents", lambda refund: refund.payment.currency)
     change_form_template = "admin/payments/refund/change_form.html"
+
+    def currency_of(self, row) -> str:
+        return row.payment.currency  # a refund is paid back in its payment's currency
 
     def get_urls(self):
         retry = self.admin_site.admin_view(self.retry_view)
@@ -260,7 +250,7 @@ class StripeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(MoneyAdminMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "organization",

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from amo.admin_site import ReadOnlyAdmin, admin_form_page
+from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -63,7 +63,7 @@ ROTATION_SERVICE_FIELDS = [
 
 
 @admin.register(Rotation)
-class RotationAdmin(AuditHistoryMixin, admin.ModelAdmin):
+class RotationAdmin(MoneyAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     audit_related = [(Block, "rotation")]
     list_display = ["title", "organization", "specialty", "rotation_type", "status", "total_price_cents"]
     list_filter = [
