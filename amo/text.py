@@ -32,6 +32,11 @@ def pluralize(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
 
+def in_words(items: list[str]) -> str:
+    """A list as a sentence says it: "Ada", "Ada and Ben", "Ada, Ben and Cy"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def printable(text: str) -> str:
     """`text` with each control character shown as its escape ("a\\x00b"), safe to quote back."""
     return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

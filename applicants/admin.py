@@ -27,7 +27,7 @@ from django.utils.html import format_html
 from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page
 from amo.audit_admin import AuditHistoryMixin
 from amo.csv_export import csv_download
-from amo.errors import DomainError, field_label
+from amo.errors import DomainError
 from amo.forms import add_domain_error
 from amo.models import User
 from amo.money import dollars_to_cents, format_cents
@@ -35,7 +35,7 @@ from amo.text import pluralize
 from amo.validators import MAX_REASON_CHARS
 from applicants import selectors, services
 from applicants.admin_filters import AdvisorFilter, StartMonthFilter
-from applicants.countries import country_choices
+from applicants.countries import country_name
 from applicants.files import file_download
 from applicants.forms import BlockChangeForm, MessageForm
 from applicants.models import (
@@ -83,6 +83,10 @@ class DocumentsGoWithTheirOwner:
 
 @admin.register(Applicant)
 class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
+    """Read-only: the applicant owns their profile and changes it through the profile service (which
+    checks the answers and reissues what depends on them, such as an enrollment letter's name).
+    Staff who may delete an applicant do it through applicant_delete."""
+
     inlines = [DocumentInline]
     list_display = [
         "__str__",
@@ -95,26 +99,33 @@ class ApplicantAdmin(DocumentsGoWithTheirOwner, admin.ModelAdmin):
     list_filter = ["training_status", "step1_result", "ecfmg_status", "visa_status"]
     search_fields = ["legal_name", "user__email", "medical_school_name"]
     list_select_related = ["user"]
-    readonly_fields = ["user"]  # whose profile it is never changes
+    # The profile's answers in the profile page's order, countries by name.
+    fields = [
+        "user",
+        *(f"{name}_name" if name in Applicant.COUNTRY_FIELDS else name for name in Applicant.PROFILE_FIELDS),
+        "specialties_of_interest",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False  # a profile is made by its applicant signing up (applicant_create)
 
-    filter_horizontal = ["specialties_of_interest"]
+    def has_change_permission(self, request, obj=None):
+        return False
 
-    @admin.display(description="citizenship", ordering="citizenship")
+    @admin.display(description="Citizenship", ordering="citizenship")
     def citizenship_name(self, applicant: Applicant) -> str:
         return applicant.citizenship_name
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        # Countries by name, as on the applicant's own profile page.
-        if db_field.name in Applicant.COUNTRY_FIELDS:
-            return forms.ChoiceField(
-                label=field_label(Applicant, db_field.name),
-                choices=[("", "—"), *country_choices()],
-                required=False,
-            )
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
+    @admin.display(description="Country of residence")
+    def country_of_residence_name(self, applicant: Applicant) -> str:
+        return country_name(applicant.country_of_residence)
+
+    @admin.display(description="Medical school country")
+    def medical_school_country_name(self, applicant: Applicant) -> str:
+        return applicant.medical_school_country_name
 
     # Deleting goes through applicant_delete, so the documents' files leave the disk too.
     def delete_model(self, request, obj):

@@ -30,6 +30,7 @@ from hosts.models import (
     OrganizationVerification,
     Preceptor,
     PreceptorCheck,
+    VerificationSummary,
 )
 from hosts.verification import organization_verification_record, organization_verification_withdraw
 
@@ -224,8 +225,10 @@ class OrganizationAdmin(AuditHistoryMixin, admin.ModelAdmin):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                checked = pluralize(verification.preceptor_checks.count(), "preceptor")
-                messages.success(request, f"{organization} is verified ({checked} checked); it may publish.")
+                badge = VerificationSummary.of(verification).sentence
+                messages.success(
+                    request, f"{organization} is verified and may publish. Its badge says: {badge}."
+                )
                 return redirect("admin:hosts_organization_change", organization.pk)
         return admin_form_page(
             self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from django import forms
 
@@ -455,10 +456,18 @@ class EvaluationForm(BootstrapMixin, forms.Form):
 # --- Staff (the admin's pages) ---------------------------------------------------------------------
 
 
+def _named_by_headers(pk: int, name: str) -> dict:
+    """An input in the verification page's table is named by its column's and its row's headers
+    (ids the template gives them)."""
+    return {"aria-labelledby": f"column-{name} preceptor-{pk}"}
+
+
 class VerificationRecordForm(forms.Form):
-    """Staff: how they verified an organization. The accreditation, then one group of inputs per
-    preceptor of the organization (`preceptor_groups`): ticked when checked, with the NPI number
+    """Staff: how they verified an organization. The accreditation, then one row of inputs per
+    current preceptor of the organization (`preceptor_rows`), all of them required: the NPI number
     found in the NPPES registry and the state license found on the medical board's lookup."""
+
+    PRECEPTOR_INPUTS = ["npi_number", "license_number", "license_state", "checked_on"]
 
     accreditation = forms.ChoiceField(choices=Accreditation.choices)
     accreditation_reference = SingleLineField(
@@ -484,30 +493,33 @@ class VerificationRecordForm(forms.Form):
         self.preceptors = list(Preceptor.objects.for_org(organization).select_related("specialty"))
         for preceptor in self.preceptors:
             prefix = f"p{preceptor.pk}_"
-            self.fields[prefix + "checked"] = forms.BooleanField(label="Checked", required=False)
+            named = partial(_named_by_headers, preceptor.pk)
             self.fields[prefix + "npi_number"] = SingleLineField(
                 label="NPI number",
                 max_length=10,
                 required=False,
                 validators=[validate_npi],
                 initial=preceptor.npi_number,
+                widget=forms.TextInput(attrs={**named("npi_number"), "inputmode": "numeric", "size": 11}),
             )
             self.fields[prefix + "license_number"] = SingleLineField(
                 label="State license number",
                 max_length=PreceptorCheck._meta.get_field("license_number").max_length,
                 required=False,
+                widget=forms.TextInput(attrs={**named("license_number"), "size": 14}),
             )
             self.fields[prefix + "license_state"] = forms.ChoiceField(
                 label="License state",
                 choices=[("", "---------"), *US_STATES],
                 required=False,
                 initial=organization.state,
+                widget=forms.Select(attrs=named("license_state")),
             )
             self.fields[prefix + "checked_on"] = forms.DateField(
                 label="Checked on",
                 required=False,
                 initial=today,
-                widget=forms.DateInput(attrs={"type": "date"}),
+                widget=forms.DateInput(attrs={**named("checked_on"), "type": "date"}),
                 validators=[validate_platform_date],
             )
 
@@ -519,30 +531,31 @@ class VerificationRecordForm(forms.Form):
         ]
 
     @property
-    def preceptor_groups(self) -> list[tuple[Preceptor, list]]:
-        """Each preceptor with its inputs, for the page to show as one group per preceptor."""
-        names = ["checked", "npi_number", "license_number", "license_state", "checked_on"]
+    def preceptor_rows(self) -> list[tuple[Preceptor, list]]:
+        """Each current preceptor with its inputs, for the page's table: one row each."""
         return [
-            (preceptor, [self[f"p{preceptor.pk}_{name}"] for name in names]) for preceptor in self.preceptors
+            (preceptor, [self[f"p{preceptor.pk}_{name}"] for name in self.PRECEPTOR_INPUTS])
+            for preceptor in self.preceptors
         ]
 
     def clean(self):
         cleaned = super().clean()
         for preceptor in self.preceptors:
             prefix = f"p{preceptor.pk}_"
-            if not cleaned.get(prefix + "checked"):
-                continue
             for name, words in [
                 ("npi_number", "the NPI number you checked"),
-                ("license_number", "the state license number"),
+                ("license_number", "the state license number you checked"),
                 ("license_state", "the license's state"),
             ]:
                 if not cleaned.get(prefix + name) and prefix + name not in self.errors:
-                    self.add_error(prefix + name, f"Enter {words}, or untick {preceptor.full_name}.")
+                    self.add_error(
+                        prefix + name,
+                        f"Enter {words} for {preceptor.full_name}: a verification checks every preceptor.",
+                    )
         return cleaned
 
     def preceptor_checks(self) -> list[PreceptorCheckInput]:
-        """The ticked preceptors' checks, as the service takes them."""
+        """Every preceptor's check, as the service takes them."""
         data = self.cleaned_data
         return [
             PreceptorCheckInput(
@@ -553,7 +566,6 @@ class VerificationRecordForm(forms.Form):
                 checked_on=data[f"p{preceptor.pk}_checked_on"],
             )
             for preceptor in self.preceptors
-            if data.get(f"p{preceptor.pk}_checked")
         ]
 
 

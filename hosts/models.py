@@ -15,7 +15,6 @@ from django.db.models.functions import Coalesce, JSONObject, Lower, TruncDate
 from django.utils import timezone
 
 from amo.audit import tracked
-from amo.text import pluralize
 from amo.validators import MAX_DESCRIPTION_CHARS, MAX_REASON_CHARS
 from hosts.npi import NPI_PATTERN, validate_npi
 from rotations.states import US_STATES
@@ -284,17 +283,21 @@ class Accreditation(models.TextChoices):
     NONE = "none", "None"
 
     @property
-    def short_label(self) -> str:
-        """The name the badge gives: "The Joint Commission", "ACHC"."""
-        return ACCREDITATION_SHORT.get(self, self.label)
+    def as_checked(self) -> str:
+        """What the badge says was checked: "Joint Commission accreditation", "state facility license";
+        empty for none."""
+        return ACCREDITATION_CHECKED.get(self, "")
 
 
-ACCREDITATION_SHORT = {
-    Accreditation.ACHC: "ACHC",
-    Accreditation.CIHQ: "CIHQ",
-    Accreditation.AAAHC: "AAAHC",
-    Accreditation.ACGME: "ACGME-accredited program",
-    Accreditation.AAHRPP: "AAHRPP",
+ACCREDITATION_CHECKED = {
+    Accreditation.JOINT_COMMISSION: "Joint Commission accreditation",
+    Accreditation.DNV: "DNV Healthcare accreditation",
+    Accreditation.ACHC: "ACHC accreditation",
+    Accreditation.CIHQ: "CIHQ accreditation",
+    Accreditation.AAAHC: "AAAHC accreditation",
+    Accreditation.ACGME: "ACGME program accreditation",
+    Accreditation.AAHRPP: "AAHRPP accreditation",
+    Accreditation.STATE_LICENSE: "state facility license",
 }
 
 
@@ -397,30 +400,36 @@ class VerificationSummary:
     preceptors_checked: int
     verified_on: date
 
+    @classmethod
+    def of(cls, verification: "OrganizationVerification") -> "VerificationSummary":
+        """The summary of one record, as the catalog's annotation (`verification_summary`) reads it."""
+        return cls(
+            accreditation=verification.accreditation,
+            preceptors_checked=verification.preceptor_checks.count(),
+            verified_on=timezone.localdate(verification.verified_at),
+        )
+
     @property
     def checked(self) -> str:
-        """In words: "accreditation (The Joint Commission), 2 preceptors' NPI numbers and state
-        licenses checked"."""
-        accreditation = Accreditation(self.accreditation)
-        parts = []
-        if accreditation == Accreditation.STATE_LICENSE:
-            parts.append("state facility license")
-        elif accreditation != Accreditation.NONE:
-            parts.append(f"accreditation ({accreditation.short_label})")
+        """In words, only what the record holds: "Joint Commission accreditation and 2 preceptors' NPI
+        and state license checked". Preceptors are those the record checked, not those the
+        organization has now (one added since is not counted)."""
+        parts = [Accreditation(self.accreditation).as_checked]
         count = self.preceptors_checked
         if count:
-            whose = (
-                "1 preceptor's NPI number and state license"
-                if count == 1
-                else (f"{pluralize(count, 'preceptor')}' NPI numbers and state licenses")
-            )
-            parts.append(whose)
-        return (", ".join(parts) or "identity") + " checked"
+            whose = "1 preceptor's" if count == 1 else f"{count} preceptors'"
+            parts.append(f"{whose} NPI and state license")
+        return " and ".join(part for part in parts if part) + " checked"
 
     @property
     def month(self) -> str:
         """When, as the badge says it: "November 2026"."""
         return f"{self.verified_on:%B %Y}"
+
+    @property
+    def sentence(self) -> str:
+        """The badge's words after "Verified host": what was checked, and when."""
+        return f"{self.checked}, {self.month}"
 
 
 class VerificationSummaryField(models.JSONField):
@@ -430,6 +439,9 @@ class VerificationSummaryField(models.JSONField):
         if value is None:
             return None
         data = json.loads(value) if isinstance(value, str | bytes) else value
+        if data["accreditation"] == Accreditation.NONE and not data["preceptors_checked"]:
+            # A record that checked nothing (the service no longer writes one) vouches for nothing.
+            return None
         return VerificationSummary(
             accreditation=data["accreditation"],
             preceptors_checked=data["preceptors_checked"],

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from amo.errors import DomainError
 from amo.models import User
-from amo.text import day_label
+from amo.text import day_label, in_words
 from amo.validators import single_line_text
 from hosts.models import (
     Accreditation,
@@ -110,9 +110,11 @@ def organization_verification_record(
     The accreditation is one of `Accreditation` (with its number and expiry, if any; an expired one
     does not count); each preceptor checked is the organization's own, once, with an NPI number
     whose check digit is right and which matches the one on file, a state license number and state.
-    At least one preceptor is checked when the organization has any. A preceptor with no NPI on
-    file gets the one staff checked. A refusal writes nothing. Recording again (a yearly check)
-    adds a record; the latest stands.
+    Every current preceptor of the organization is checked (the refusal names those left out), and
+    something is checked: an accreditation, or at least one preceptor. The badge says what the
+    record holds and nothing more, so a record that checked nothing is never written. A preceptor
+    with no NPI on file gets the one staff checked. A refusal writes nothing. Recording again (a
+    yearly check, or after a preceptor joins) adds a record; the latest stands.
     """
     _staff_only(actor)
     if accreditation not in Accreditation.values:
@@ -147,10 +149,24 @@ def organization_verification_record(
     with transaction.atomic():
         # Recording and withdrawing one organization wait for each other.
         locked = Organization.objects.select_for_update().get(pk=organization.pk)
-        if not checks and Preceptor.objects.for_org(locked).exists():
+        checked = set(seen)
+        missing = [
+            preceptor.full_name
+            for preceptor in Preceptor.objects.for_org(locked).order_by("full_name", "pk")
+            if preceptor.pk not in checked
+        ]
+        if missing:
             raise DomainError(
-                f"Check at least one of {locked}'s preceptors: their NPI number and state license.",
+                f"Check every preceptor of {locked}: {in_words(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not checked yet (their NPI number and state "
+                "license). A verification covers all of its preceptors.",
                 field="preceptor_checks",
+            )
+        if accreditation == Accreditation.NONE and not checks:
+            raise DomainError(
+                f"Nothing was checked: {locked} has no preceptors, so choose the accreditation or the "
+                "state facility license you checked. A verification records what was checked.",
+                field="accreditation",
             )
         verification = OrganizationVerification.objects.create(
             organization=locked,

@@ -27,6 +27,12 @@ class VerificationSerializer(serializers.Serializer):
         min_value=0, help_text="How many of its preceptors' NPI numbers and state licenses staff checked."
     )
     verified_on = serializers.DateField(help_text="The day staff recorded the verification (UTC).")
+    checked = serializers.CharField(
+        help_text=(
+            "What was checked, in the badge's words: \"Joint Commission accreditation and 2 preceptors' "
+            'NPI and state license checked". It counts the preceptors checked, not those the host has now.'
+        )
+    )
 
 
 VERIFICATION_HELP = "The host's standing verification: null when staff recorded none (or withdrew it)."

@@ -46,7 +46,6 @@ def seed_demo_verifications(*, staff) -> int:
                 checked_on=today - timedelta(days=rng.randint(0, 5)),
             )
             for preceptor in preceptors_by_org.get(organization.pk, [])
-            if preceptor.npi_number
         ]
         organization_verification_record(
             organization=organization,

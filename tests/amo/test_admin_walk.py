@@ -46,10 +46,8 @@ SERVICE_FIELD = re.compile(
 )
 # Our apps: their admins are held to the rules; Django's and the libraries' own are walked for errors.
 OUR_APPS = {"amo", "applicants", "hosts", "rotations", "payments"}
-# Fields matching the pattern that are not a service's: the applicant's own profile answers, and
-# rows made by staff themselves.
+# Fields matching the pattern that are not a service's: rows made by staff themselves.
 NOT_A_SERVICES = {
-    ("applicants.applicant", "visa_status"),
     # Who is staff, a superuser, or in which group: the founders (superusers, as this walk signs in)
     # change it; anyone else sees it read-only (tests/applicants/test_admin_bookings.py).
     ("amo.user", "is_staff"),

@@ -519,7 +519,6 @@ def test_an_organization_verified_in_the_admin_names_the_staff_member(client):
         {
             "accreditation": Accreditation.JOINT_COMMISSION,
             "accreditation_reference": "TJC-77120",
-            f"p{preceptor.pk}_checked": "on",
             f"p{preceptor.pk}_npi_number": preceptor.npi_number,
             f"p{preceptor.pk}_license_number": "036-123456",
             f"p{preceptor.pk}_license_state": "IL",

@@ -293,6 +293,7 @@ def test_the_admin_pages_staff_use_work_by_keyboard(page):
     for path in [
         "/admin/",
         "/admin/applicants/document/",
+        f"/admin/applicants/applicant/{booking.applicant_id}/change/",
         "/admin/applicants/application/",
         "/admin/applicants/review/",
         f"/admin/applicants/application/{booking.pk}/advisor-message/",

@@ -3,6 +3,7 @@ and state license), only through hosts.verification, in the admin too; the catal
 page show a "Verified host" badge saying what was checked and when, and lose it on a withdrawal."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 from django.db import DatabaseError, transaction
@@ -12,6 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from amo.errors import DomainError
+from hosts.forms import VerificationRecordForm
 from hosts.models import Accreditation, Membership, OrganizationVerification, PreceptorCheck
 from hosts.npi import NPI_CHECK_DIGIT_MESSAGE, npi_is_valid, npi_with_check_digit
 from hosts.services import preceptor_create
@@ -95,7 +97,9 @@ def check(preceptor, **overrides) -> PreceptorCheckInput:
 def pending():
     """An organization waiting for staff, with two preceptors."""
     organization = OrganizationFactory(is_verified=False, name="Harbor Clinic")
-    return organization, PreceptorFactory.create_batch(2, organization=organization)
+    return organization, [
+        PreceptorFactory(organization=organization, full_name=name) for name in ("Ada Obi", "Ben Ode")
+    ]
 
 
 def record(organization, preceptors, *, actor=None, **fields):
@@ -136,7 +140,7 @@ def test_a_preceptor_without_an_npi_on_file_gets_the_one_staff_checked(pending):
         organization=organization,
         actor=StaffFactory(),
         accreditation=Accreditation.NONE,
-        preceptor_checks=[check(first, npi_number=npi)],
+        preceptor_checks=[check(first, npi_number=npi), check(second)],
     )
     first.refresh_from_db()
     assert first.npi_number == npi
@@ -177,7 +181,15 @@ REFUSALS = {
         lambda org, other, p: {"preceptor_checks": [check(p), check(p)]},
         "Each preceptor is checked once",
     ),
-    "no preceptor checked": (lambda org, other, p: {"preceptor_checks": []}, "Check at least one of"),
+    "no preceptor checked": (
+        lambda org, other, p: {"preceptor_checks": []},
+        "Check every preceptor of Harbor Clinic: Ada Obi and Ben Ode are not checked yet",
+    ),
+    "one of two preceptors checked": (
+        lambda org, other, p: {"preceptor_checks": [check(p)]},
+        "Check every preceptor of Harbor Clinic: Ben Ode is not checked yet (their NPI number and state "
+        "license). A verification covers all of its preceptors.",
+    ),
     "an expired accreditation": (
         lambda org, other, p: {"accreditation_expires_on": timezone.localdate() - timedelta(days=1)},
         "an expired accreditation does not verify",
@@ -214,6 +226,23 @@ def test_each_refusal_says_why_in_words_and_changes_nothing(pending, case):
     assert not OrganizationVerification.objects.exists() and not PreceptorCheck.objects.exists()
 
 
+def test_an_organization_without_preceptors_and_without_an_accreditation_is_refused_and_nothing_recorded():
+    organization = OrganizationFactory(is_verified=False, name="Lakeside Practice")
+    with pytest.raises(DomainError) as refused:
+        organization_verification_record(
+            organization=organization,
+            actor=StaffFactory(),
+            accreditation=Accreditation.NONE,
+            preceptor_checks=[],
+        )
+    assert refused.value.message == (
+        "Nothing was checked: Lakeside Practice has no preceptors, so choose the accreditation or the "
+        "state facility license you checked. A verification records what was checked."
+    )
+    organization.refresh_from_db()
+    assert not organization.is_verified and not OrganizationVerification.objects.exists()
+
+
 def test_an_organization_without_preceptors_is_verified_on_its_accreditation_alone():
     organization = OrganizationFactory(is_verified=False)
     verification = record(organization, [], accreditation=Accreditation.STATE_LICENSE)
@@ -248,6 +277,11 @@ def titles_and_page(client, path=LIST) -> str:
     return response.content.decode()
 
 
+def in_page(words: str, page: str) -> bool:
+    """Whether the page says `words` (Django and Jinja escape an apostrophe differently)."""
+    return words.replace("'", "&#x27;") in page.replace("&#39;", "&#x27;")
+
+
 def test_recording_shows_a_verified_host_badge_saying_what_was_checked_and_when(pending):
     organization, preceptors = pending
     rotation = catalog_rotation(organization=organization, preceptor=preceptors[0])
@@ -256,43 +290,110 @@ def test_recording_shows_a_verified_host_badge_saying_what_was_checked_and_when(
 
     record(organization, preceptors)
 
-    said = (
-        "accreditation (The Joint Commission), 2 preceptors' NPI numbers and state licenses checked · "
-        f"{timezone.localdate():%B %Y}"
-    )
+    checked = "Joint Commission accreditation and 2 preceptors' NPI and state license checked"
+    said = f"{checked}, {timezone.localdate():%B %Y}"
     signed_in = Client()  # the anonymous cache forgets pages only once the change commits
     signed_in.force_login(UserFactory())
     for path in (LIST, reverse("rotations:detail", args=[rotation.slug])):
         page = titles_and_page(signed_in, path)
-        assert "Verified host" in page and said.replace("'", "&#x27;") in page.replace("&#39;", "&#x27;")
+        assert in_page('Verified host</span><span class="visually-hidden">:</span> ', page)
+        assert in_page(said, page)
     body = APIClient().get(f"{API}?page_size=5").json()
     assert body["results"][0]["organization"]["verification"] == {
         "accreditation": "joint_commission",
         "preceptors_checked": 2,
         "verified_on": timezone.localdate().isoformat(),
+        "checked": checked,
     }
     assert (
         APIClient().get(f"{API}{rotation.pk}/").json()["organization"]["verification"]["preceptors_checked"]
         == 2
     )
     organization_api = APIClient().get(f"/api/v1/organizations/{organization.slug}/").json()
-    assert organization_api["verification"]["accreditation"] == "joint_commission"
+    assert organization_api["verification"]["checked"] == checked
 
 
-def test_the_latest_record_stands_and_one_preceptor_is_said_in_the_singular(pending):
+@pytest.mark.parametrize(
+    ("accreditation", "preceptors", "words"),
+    [
+        (
+            Accreditation.JOINT_COMMISSION,
+            2,
+            "Joint Commission accreditation and 2 preceptors' NPI and state license checked",
+        ),
+        (Accreditation.DNV, 0, "DNV Healthcare accreditation checked"),
+        (Accreditation.ACHC, 1, "ACHC accreditation and 1 preceptor's NPI and state license checked"),
+        (Accreditation.ACGME, 0, "ACGME program accreditation checked"),
+        (Accreditation.STATE_LICENSE, 0, "state facility license checked"),
+        (
+            Accreditation.STATE_LICENSE,
+            3,
+            "state facility license and 3 preceptors' NPI and state license checked",
+        ),
+        (Accreditation.NONE, 1, "1 preceptor's NPI and state license checked"),
+        (Accreditation.NONE, 2, "2 preceptors' NPI and state license checked"),
+    ],
+)
+def test_the_badge_says_what_the_record_holds_and_nothing_else(accreditation, preceptors, words):
+    organization = OrganizationFactory(is_verified=False)
+    checked = PreceptorFactory.create_batch(preceptors, organization=organization)
+    record(organization, checked, accreditation=accreditation)
+    # With no preceptor checked, the rotation's own preceptor joins after the record.
+    rotation = catalog_rotation(organization=organization, **({"preceptor": checked[0]} if checked else {}))
+
+    client = Client()
+    client.force_login(UserFactory())
+    for path in (LIST, reverse("rotations:detail", args=[rotation.slug])):
+        page = titles_and_page(client, path)
+        assert in_page(f"{words}, {timezone.localdate():%B %Y}", page)
+        assert "identity" not in page
+    body = APIClient().get(f"{API}{rotation.pk}/").json()["organization"]["verification"]
+    assert (body["accreditation"], body["preceptors_checked"], body["checked"]) == (
+        accreditation,
+        preceptors,
+        words,
+    )
+
+
+def test_every_accreditation_but_none_has_words_on_the_badge():
+    assert {value for value in Accreditation if not value.as_checked} == {Accreditation.NONE}
+
+
+def test_a_record_that_checked_nothing_shows_no_badge_and_no_verification_in_the_api():
+    """The service no longer writes such a record; one written before must not be read as a claim."""
+    organization = OrganizationFactory(is_verified=True)
+    rotation = catalog_rotation(organization=organization)
+    OrganizationVerification.objects.create(
+        organization=organization, verified_by=StaffFactory(), accreditation=Accreditation.NONE
+    )
+    client = Client()
+    client.force_login(UserFactory())
+    for path in (LIST, reverse("rotations:detail", args=[rotation.slug])):
+        page = titles_and_page(client, path)
+        assert rotation.title in page and "Verified host" not in page and "identity" not in page
+    assert APIClient().get(f"{API}{rotation.pk}/").json()["organization"]["verification"] is None
+
+
+def test_a_preceptor_added_after_the_verification_is_not_counted_until_a_new_record_checks_them(pending):
     organization, preceptors = pending
     rotation = catalog_rotation(organization=organization, preceptor=preceptors[0])
     record(organization, preceptors, accreditation=Accreditation.NONE)
-    record(organization, preceptors[:1], accreditation=Accreditation.DNV)
-    body = APIClient().get(f"{API}{rotation.pk}/").json()["organization"]["verification"]
-    assert (body["accreditation"], body["preceptors_checked"]) == ("dnv", 1)
+    newcomer = PreceptorFactory(organization=organization, full_name="Cy Eze")
+
     client = Client()
     client.force_login(UserFactory())
-    page = titles_and_page(client, reverse("rotations:detail", args=[rotation.slug]))
-    assert (
-        "accreditation (DNV Healthcare), 1 preceptor" in page
-        and "NPI number and state license checked" in page
-    )
+    detail = reverse("rotations:detail", args=[rotation.slug])
+    assert in_page("2 preceptors' NPI and state license checked", titles_and_page(client, detail))
+
+    with pytest.raises(DomainError, match="Cy Eze is not checked yet"):
+        record(organization, preceptors, accreditation=Accreditation.DNV)
+    assert OrganizationVerification.objects.count() == 1
+
+    record(organization, [*preceptors, newcomer], accreditation=Accreditation.DNV)
+    body = APIClient().get(f"{API}{rotation.pk}/").json()["organization"]["verification"]
+    assert (body["accreditation"], body["preceptors_checked"]) == ("dnv", 3)
+    page = titles_and_page(client, detail)
+    assert in_page("DNV Healthcare accreditation and 3 preceptors' NPI and state license checked", page)
 
 
 def test_withdrawal_unpublishes_the_rotations_stamps_the_record_and_the_badge_disappears(
@@ -425,33 +526,56 @@ def test_staff_record_a_verification_on_its_admin_page_through_the_service(found
     organization, [first, second] = pending
     url = reverse("admin:hosts_organization_record_verification", args=[organization.pk])
     page = founder_client.get(url).content.decode()
-    assert first.full_name in page and second.full_name in page
+    # One row per current preceptor, each input named by its row and column.
+    for preceptor in (first, second):
+        assert f'<th scope="row" id="preceptor-{preceptor.pk}">{preceptor.full_name}' in page
+        assert f'aria-labelledby="column-license_number preceptor-{preceptor.pk}"' in page
+    assert f'value="{first.npi_number}"' in page and 'type="checkbox"' not in page
+
+    def row(preceptor, **overrides) -> dict:
+        fields = {
+            "npi_number": preceptor.npi_number,
+            "license_number": "036-123456",
+            "license_state": "IL",
+            "checked_on": timezone.localdate().isoformat(),
+            **overrides,
+        }
+        return {f"p{preceptor.pk}_{name}": value for name, value in fields.items()}
+
     data = {
         "accreditation": Accreditation.JOINT_COMMISSION,
         "accreditation_reference": "TJC-77120",
-        f"p{first.pk}_checked": "on",
-        f"p{first.pk}_npi_number": "1234567890",
-        f"p{first.pk}_license_number": "036-123456",
-        f"p{first.pk}_license_state": "IL",
-        f"p{first.pk}_checked_on": timezone.localdate().isoformat(),
+        **row(first),
+        **row(second),
     }
-    refused = founder_client.post(url, data)
-    assert refused.status_code == 400
-    assert NPI_CHECK_DIGIT_MESSAGE.replace("'", "&#x27;") in refused.content.decode()
-    missing = founder_client.post(
-        url, {**data, f"p{first.pk}_npi_number": first.npi_number, f"p{first.pk}_license_number": ""}
+    wrong_digit = founder_client.post(url, {**data, **row(first, npi_number="1234567890")})
+    assert wrong_digit.status_code == 400
+    assert NPI_CHECK_DIGIT_MESSAGE.replace("'", "&#x27;") in wrong_digit.content.decode()
+    one_row_empty = founder_client.post(url, {**data, **row(second, license_number="")})
+    assert one_row_empty.status_code == 400
+    assert (
+        "Enter the state license number you checked for Ben Ode: a verification checks every preceptor."
+        in one_row_empty.content.decode()
     )
-    assert missing.status_code == 400 and f"untick {first.full_name}" in missing.content.decode()
-    none_ticked = founder_client.post(url, {"accreditation": Accreditation.JOINT_COMMISSION})
-    assert none_ticked.status_code == 400 and "Check at least one of" in none_ticked.content.decode()
+    # Past the form (as if it let a row through empty), the service still refuses and names them.
+    forged = {key: value for key, value in data.items() if not key.startswith(f"p{second.pk}_")}
+    with patch.object(VerificationRecordForm, "clean", lambda form: form.cleaned_data):
+        left_out = founder_client.post(url, forged)
+    assert left_out.status_code == 400
+    assert "Ben Ode: enter the NPI number you checked." in left_out.content.decode()
     organization.refresh_from_db()
     assert not organization.is_verified and not OrganizationVerification.objects.exists()
 
-    done = founder_client.post(url, {**data, f"p{first.pk}_npi_number": first.npi_number}, follow=True)
-    assert "is verified (1 preceptor checked)" in done.content.decode()
+    done = founder_client.post(url, data, follow=True)
+    said = (
+        "Harbor Clinic is verified and may publish. Its badge says: Joint Commission accreditation and "
+        f"2 preceptors' NPI and state license checked, {timezone.localdate():%B %Y}."
+    )
+    assert in_page(said, done.content.decode())
     organization.refresh_from_db()
     verification = OrganizationVerification.objects.get()
-    assert organization.is_verified and verification.preceptor_checks.get().preceptor == first
+    assert organization.is_verified
+    assert {check.preceptor for check in verification.preceptor_checks.all()} == {first, second}
     change = founder_client.get(
         reverse("admin:hosts_organization_change", args=[organization.pk])
     ).content.decode()
