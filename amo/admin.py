@@ -2,9 +2,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 
+from amo.admin_site import each_through_service
 from amo.audit_admin import AuditEventAdmin
 from amo.calendar import calendar_feed_revoke
-from amo.errors import DomainError
 from amo.models import ApiToken, AuditEvent, CalendarFeed, Notification, User
 from amo.services import api_token_revoke, notification_resend
 from amo.text import pluralize
@@ -68,18 +68,14 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Email the selected notifications again", permissions=["resend"])
     def resend(self, request, queryset):
-        """Each through amo.services.notification_resend; a refusal is reported by name and stops
-        only that one."""
-        sent = 0
-        for notification in queryset:
-            try:
-                notification_resend(notification_id=notification.pk)
-            except DomainError as error:
-                self.message_user(request, f"{notification.subject}: {error.message}", messages.ERROR)
-            else:
-                sent += 1
-        if sent:
-            self.message_user(request, f"{pluralize(sent, 'notification')} emailed again.", messages.SUCCESS)
+        each_through_service(
+            self,
+            request,
+            queryset,
+            lambda notification: notification_resend(notification_id=notification.pk),
+            done=lambda sent: f"{pluralize(sent, 'notification')} emailed again.",
+            name=lambda notification: notification.subject,
+        )
 
 
 class RevokeOnlyAdmin(admin.ModelAdmin):

@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
+from amo.errors import DomainError
 from amo.money import format_cents
 from amo.selectors import user_has_totp
 
@@ -146,3 +147,18 @@ class MoneyAdminMixin:
 
     def get_list_display(self, request):
         return self._as_money(super().get_list_display(request))
+
+
+def each_through_service(model_admin, request, rows, change, *, done, name=str) -> None:
+    """Run `change` (a call to a service) on each selected row: a refusal is reported with the row's
+    name and stops only that row; then one message says how many changed (`done(count)`)."""
+    changed = 0
+    for row in rows:
+        try:
+            change(row)
+        except DomainError as error:
+            model_admin.message_user(request, f"{name(row)}: {error.message}", messages.ERROR)
+        else:
+            changed += 1
+    if changed:
+        model_admin.message_user(request, done(changed), messages.SUCCESS)

@@ -24,7 +24,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page
+from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page, each_through_service
 from amo.audit_admin import AuditHistoryMixin
 from amo.csv_export import csv_download
 from amo.errors import DomainError
@@ -278,16 +278,10 @@ class DocumentAdmin(DocumentLinkForThoseWhoMayOpen, AuditHistoryMixin, admin.Mod
     def _each(self, request, queryset, change, done: str) -> None:
         """`change` each selected document through its service; a refusal is reported by name and
         stops only that one."""
-        changed = 0
-        for document in queryset.select_related("applicant__user"):
-            try:
-                change(document)
-            except DomainError as error:
-                self.message_user(request, f"{document}: {error.message}", messages.ERROR)
-            else:
-                changed += 1
-        if changed:
-            self.message_user(request, f"{pluralize(changed, 'document')} {done}", messages.SUCCESS)
+        documents = queryset.select_related("applicant__user")
+        each_through_service(
+            self, request, documents, change, done=lambda changed: f"{pluralize(changed, 'document')} {done}"
+        )
 
     @admin.action(description="Verify the selected documents", permissions=["verify"])
     def verify(self, request, queryset):
@@ -547,22 +541,17 @@ class ApplicationAdmin(MoneyAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
         )
         if page is not None:
             return page
-        assigned = 0
-        for application in queryset:
-            try:
-                services.booking_advisor_assign(
-                    application=application, advisor=data["advisor"], actor=request.user
-                )
-            except DomainError as error:
-                self.message_user(request, f"{application}: {error.message}", messages.ERROR)
-            else:
-                assigned += 1
-        if assigned:
-            self.message_user(
-                request,
-                f"{data['advisor'].get_full_name()} advises {pluralize(assigned, 'booking')}.",
-                messages.SUCCESS,
-            )
+        each_through_service(
+            self,
+            request,
+            queryset,
+            lambda application: services.booking_advisor_assign(
+                application=application, advisor=data["advisor"], actor=request.user
+            ),
+            done=lambda assigned: (
+                f"{data['advisor'].get_full_name()} advises {pluralize(assigned, 'booking')}."
+            ),
+        )
         return HttpResponseRedirect(request.get_full_path())
 
     @admin.action(description="Write to the applicant as their advisor", permissions=["advise"])
@@ -690,16 +679,13 @@ class VisaDenialAdmin(DocumentLinkForThoseWhoMayOpen, ReadOnlyAdmin):
     def _decide_each(self, request, queryset, decide, done: str) -> None:
         """`decide` each selected letter; one refusal (already decided, a booking no longer
         confirmed) stops only that one, reported by name; the others are counted in `done`."""
-        decided = 0
-        for denial in queryset:
-            try:
-                decide(denial)
-            except DomainError as error:
-                self.message_user(request, f"{denial}: {error.message}", messages.ERROR)
-            else:
-                decided += 1
-        if decided:
-            self.message_user(request, f"{pluralize(decided, 'visa denial')} {done}", messages.SUCCESS)
+        each_through_service(
+            self,
+            request,
+            queryset,
+            decide,
+            done=lambda decided: f"{pluralize(decided, 'visa denial')} {done}",
+        )
 
     @admin.action(description="Accept: cancel the booking and refund its program fee", permissions=["decide"])
     def accept(self, request, queryset):
@@ -788,16 +774,13 @@ class LetterRequestAdmin(ReadOnlyAdmin):
     def send_author_link(self, request, queryset):
         """Each through applicants.services.letter_author_link_send (open requests only, at most once
         every 10 minutes); a refusal is reported by name and stops only that one."""
-        sent = 0
-        for letter in queryset:
-            try:
-                services.letter_author_link_send(letter=letter)
-            except DomainError as error:
-                self.message_user(request, f"{letter}: {error.message}", messages.ERROR)
-            else:
-                sent += 1
-        if sent:
-            self.message_user(request, f"A fresh link went to {pluralize(sent, 'author')}.", messages.SUCCESS)
+        each_through_service(
+            self,
+            request,
+            queryset,
+            lambda letter: services.letter_author_link_send(letter=letter),
+            done=lambda sent: f"A fresh link went to {pluralize(sent, 'author')}.",
+        )
 
     def get_urls(self):
         version_file = self.admin_site.admin_view(self.version_file_view)
@@ -936,17 +919,13 @@ class ReviewAdmin(ReadOnlyAdmin):
     def _each(self, request, queryset, change, done: str) -> None:
         """`change` each selected review, kept in its history; one refusal (already hidden, not
         hidden) is reported by name and stops only that one."""
-        changed = 0
-        for review in queryset:
-            try:
-                message = change(review)
-            except DomainError as error:
-                self.message_user(request, f"{review}: {error.message}", messages.ERROR)
-            else:
-                self.log_change(request, review, message)
-                changed += 1
-        if changed:
-            self.message_user(request, f"{pluralize(changed, 'review')} {done}", messages.SUCCESS)
+        each_through_service(
+            self,
+            request,
+            queryset,
+            lambda review: self.log_change(request, review, change(review)),
+            done=lambda changed: f"{pluralize(changed, 'review')} {done}",
+        )
 
     @admin.action(description="Hide with a reason (the applicants are told)", permissions=["moderate"])
     def hide(self, request, queryset):

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page
+from amo.admin_site import MoneyAdminMixin, ReadOnlyAdmin, admin_form_page, each_through_service
 from amo.audit_admin import AuditHistoryMixin
 from amo.errors import DomainError
 from amo.forms import add_domain_error
@@ -124,16 +124,10 @@ class RotationAdmin(MoneyAdminMixin, AuditHistoryMixin, admin.ModelAdmin):
     def _each(self, request, queryset, change, done: str) -> None:
         """`change` each selected rotation through its service; a refusal is reported by name and
         stops only that one."""
-        changed = 0
-        for rotation in queryset.select_related("organization"):
-            try:
-                change(rotation)
-            except DomainError as error:
-                self.message_user(request, f"{rotation}: {error.message}", messages.ERROR)
-            else:
-                changed += 1
-        if changed:
-            self.message_user(request, f"{pluralize(changed, 'rotation')} {done}", messages.SUCCESS)
+        rotations = queryset.select_related("organization")
+        each_through_service(
+            self, request, rotations, change, done=lambda changed: f"{pluralize(changed, 'rotation')} {done}"
+        )
 
     @admin.action(description="Publish the selected rotations", permissions=["publish"])
     def publish(self, request, queryset):
