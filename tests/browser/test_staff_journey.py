@@ -9,7 +9,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -18,6 +17,7 @@ from applicants.models import Application, Document
 from applicants.selectors import PLACEMENT_CSV_HEADER
 from payments.models import LedgerEntry, Payment, Refund
 from rotations.models import DocumentKind
+from tests.admin_pages import member_of
 from tests.browser.actions import log_in
 from tests.browser.audit import assert_no_serious_axe_violations
 from tests.factories import (
@@ -25,7 +25,6 @@ from tests.factories import (
     BlockFactory,
     DocumentFactory,
     EmailAddressFactory,
-    StaffFactory,
     totp_activate,
 )
 from tests.payments.stripe_helpers import paid
@@ -37,8 +36,7 @@ S = Application.Status
 
 def staff_member(group: str, email: str):
     """A member of staff in `group` (no superuser), with an authenticator app: (user, its secret)."""
-    user = StaffFactory(is_superuser=False, totp=False, email=email)
-    user.groups.add(Group.objects.get(name=group))
+    user = member_of(group, totp=False, email=email)
     EmailAddressFactory(user=user)
     return user, totp_activate(user)
 

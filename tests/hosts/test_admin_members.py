@@ -5,13 +5,12 @@ preceptor who is not theirs) is shown with its words and writes nothing; an invi
 from the Invitations list; the last owner is never removed."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.contrib.messages import ERROR, SUCCESS
 from django.urls import reverse
 
 from amo.staff_groups import PLACEMENT_COORDINATOR, SUPPORT
 from hosts.models import Invitation, Membership
-from tests.admin_pages import messages_of
+from tests.admin_pages import member_of, messages_of
 from tests.factories import (
     InvitationFactory,
     MembershipFactory,
@@ -125,9 +124,7 @@ def test_a_preceptors_invitation_names_one_of_the_organizations_preceptors(clien
 def test_staff_outside_the_founders_cannot_invite_and_nothing_is_written(client):
     organization = OwnerFactory().organization
     for group in [PLACEMENT_COORDINATOR, SUPPORT]:
-        staff = StaffFactory(is_superuser=False)
-        staff.groups.add(Group.objects.get(name=group))
-        client.force_login(staff)
+        client.force_login(member_of(group))
         assert client.get(invite_url(organization)).status_code == 403
         data = {"email": "x@example.test", "role": "owner"}
         assert client.post(invite_url(organization), data).status_code == 403
