@@ -21,8 +21,12 @@ def staff_groups_made() -> None:
     the tests after it."""
     from importlib import import_module
 
-    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
 
+    # The migrations' own app registry, as migrate hands them one: theirs marks app configs while it
+    # makes permissions, which on the project's live registry would stop content types being made.
+    apps = MigrationLoader(connection).project_state().apps
     for name in STAFF_GROUP_MIGRATIONS:
         for operation in import_module(f"amo.migrations.{name}").Migration.operations:
             operation.code(apps, None)
